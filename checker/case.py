@@ -1,0 +1,340 @@
+"""Loading a case file: claimant, dates, diagnoses, documented facts, medications, requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker.errors import InputError
+from checker.fields import (
+    check_keys,
+    describe,
+    require_date,
+    require_list,
+    require_mapping,
+    require_text,
+)
+from checker.rules import RuleSet
+from checker.yamlio import load_yaml, read_text
+
+CASE_SCHEMA = "mtus-case/1"
+ORIGINS = ("structured", "extracted", "reviewer")
+DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
+_CASE_KEYS = ("schema", "case", "title", "source", "claimant", "dates", "diagnoses", "medications", "facts", "requests", "expected", "known_divergences")
+_REQUEST_KEYS = ("id", "text", "drug", "service", "strength", "quantity", "frequency", "units_per_dose", "new_start", "facts")
+_MED_KEYS = ("drug", "started", "documented_since", "duration_days", "duration_weeks", "duration_months", "new_start", "status", "note")
+_FACT_KEYS = ("value", "origin", "source", "reason")
+
+
+@dataclass(frozen=True)
+class FactValue:
+    value: Any
+    origin: str = "structured"
+    source: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Medication:
+    drug: str  # generic
+    named: str
+    started: dt.date | None
+    documented_since: dt.date | None
+    duration_days: int | None
+    new_start: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str
+    text: str
+    drug: str  # generic name, "" for a service
+    drug_named: str
+    service: str
+    strength: str
+    quantity: float | None
+    frequency: str
+    units_per_dose: float | None
+    new_start: bool
+    facts: dict[str, FactValue]
+    index: int
+
+
+@dataclass(frozen=True)
+class ExpectedCitation:
+    guideline: str
+    edition: str
+    section: str
+    pages: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    item: str
+    decision: str
+    citations: tuple[ExpectedCitation, ...]
+    non_mtus: bool = False
+
+
+@dataclass(frozen=True)
+class KnownDivergence:
+    item: str
+    about: str  # "decision" or "citation"
+    reason: str
+
+
+@dataclass
+class Case:
+    path: str
+    case_id: str
+    title: str
+    source: str
+    age: int | None
+    sex: str
+    injury_date: dt.date | None
+    request_date: dt.date
+    diagnoses: tuple[str, ...]
+    medications: tuple[Medication, ...] | None
+    facts: dict[str, FactValue]
+    requests: tuple[Request, ...]
+    expected: dict[str, Expected] = field(default_factory=dict)
+    known_divergences: tuple[KnownDivergence, ...] = ()
+    input_hash: str = ""
+
+
+def load_case(path: Path, ruleset: RuleSet) -> Case:
+    p = str(path)
+    raw = load_yaml(Path(path), "case file")
+    _refuse_hash_comments(read_text(Path(path), "case file"), p)
+    data = require_mapping(raw, p, "", "a case file is a mapping with case:, dates:, requests: (see README)")
+    check_keys(data, _CASE_KEYS, p, "", required=("case", "dates", "requests"))
+    if data.get("schema", CASE_SCHEMA) != CASE_SCHEMA:
+        raise InputError(p, "schema", f"unsupported schema {data['schema']!r}", f"write schema: {CASE_SCHEMA}")
+    claimant = require_mapping(data.get("claimant", {}), p, "claimant")
+    check_keys(claimant, ("age", "sex"), p, "claimant")
+    dates = require_mapping(data["dates"], p, "dates")
+    check_keys(dates, ("injury", "request", "ur_decision"), p, "dates", required=("request",))
+    request_date = require_date(dates["request"], p, "dates.request")
+    injury = require_date(dates["injury"], p, "dates.injury") if dates.get("injury") is not None else None
+    if injury and injury > request_date:
+        raise InputError(p, "dates.injury", f"injury date {injury} is after the request date {request_date}", "correct one of the two dates")
+    age = claimant.get("age")
+    if age is not None:
+        ruleset.vocabulary.check_value("age", age, p, "claimant.age")
+    case = Case(
+        path=p,
+        case_id=str(require_text(str(data["case"]), p, "case")),
+        title=str(data.get("title", "")),
+        source=str(data.get("source", "")),
+        age=age,
+        sex=_sex(claimant.get("sex"), p),
+        injury_date=injury,
+        request_date=request_date,
+        diagnoses=tuple(str(d) for d in require_list(data.get("diagnoses", []), p, "diagnoses")),
+        medications=_medications(data, ruleset, p, request_date),
+        facts=_facts(data.get("facts", {}), ruleset, p, "facts"),
+        requests=_requests(data["requests"], ruleset, p),
+        input_hash=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+    )
+    case.expected = _expected(data.get("expected", []), case, p)
+    case.known_divergences = _divergences(data.get("known_divergences", []), case, p)
+    return case
+
+
+_HASH_IN_PLAIN_TEXT = re.compile(r"^\s*(?:-\s+)?text:\s+[^\"'|>\s][^#]*\s#\s*\d")
+
+
+def _refuse_hash_comments(text: str, path: str) -> None:
+    """'text: Soma 350 mg BID #60' loses '#60': YAML reads ' #' as the start of a comment."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _HASH_IN_PLAIN_TEXT.match(line):
+            raise InputError(path, f"line {number}", "an unquoted request text holds ' #', which YAML reads as a comment, dropping the quantity", 'put the text in quotes: text: "Soma 350 mg BID #60"')
+
+
+def _sex(value: Any, path: str) -> str:
+    if value is None:
+        return ""
+    if value not in ("female", "male", "unknown"):
+        raise InputError(path, "claimant.sex", f"unknown value {value!r}", "use female, male or unknown")
+    return value
+
+
+def _facts(raw: Any, ruleset: RuleSet, path: str, where: str) -> dict[str, FactValue]:
+    facts = {}
+    for name, given in require_mapping(raw or {}, path, where).items():
+        name = str(name)
+        fact = ruleset.vocabulary.get(name)
+        if fact is None:
+            raise InputError(path, f"{where}.{name}", "unknown fact", ruleset.vocabulary.suggestion(name))
+        if fact.derived:
+            raise InputError(path, f"{where}.{name}", "is derived by mtus-checker and cannot be set", "remove it; give the request line and medication dates instead")
+        entry = _fact_value(given, path, f"{where}.{name}")
+        if entry.value is None:
+            continue  # null means "not documented", the same as leaving the fact out
+        ruleset.vocabulary.check_value(name, entry.value, path, f"{where}.{name}")
+        facts[name] = entry
+    return facts
+
+
+def _fact_value(given: Any, path: str, where: str) -> FactValue:
+    if not isinstance(given, dict):
+        return FactValue(given)
+    check_keys(given, _FACT_KEYS, path, where, required=("value",))
+    origin = given.get("origin", "structured")
+    if origin not in ORIGINS:
+        raise InputError(path, f"{where}.origin", f"unknown origin {origin!r}", f"use one of: {', '.join(ORIGINS)}")
+    if origin == "reviewer" and not str(given.get("reason", "")).strip():
+        raise InputError(path, f"{where}.reason", "a reviewer's fact needs a reason", "add reason: why the reviewer set or changed it")
+    return FactValue(given.get("value"), origin, str(given.get("source", "")), str(given.get("reason", "")))
+
+
+def _medications(data: dict, ruleset: RuleSet, path: str, request_date: dt.date) -> tuple[Medication, ...] | None:
+    if "medications" not in data:
+        return None  # the medication list is not documented at all
+    found = []
+    for i, raw in enumerate(require_list(data["medications"] or [], path, "medications")):
+        where = f"medications[{i}]"
+        raw = require_mapping(raw, path, where)
+        check_keys(raw, _MED_KEYS, path, where, required=("drug",))
+        named = require_text(str(raw["drug"]), path, f"{where}.drug")
+        generic = resolve_drug(ruleset, named, path, f"{where}.drug")
+        dates = {k: require_date(raw[k], path, f"{where}.{k}") for k in ("started", "documented_since") if raw.get(k) is not None}
+        for key, day in dates.items():
+            if day > request_date:
+                raise InputError(path, f"{where}.{key}", f"{day} is after the request date {request_date}", "correct the date")
+        found.append(Medication(
+            drug=generic,
+            named=named,
+            started=dates.get("started"),
+            documented_since=dates.get("documented_since"),
+            duration_days=_duration_days(raw, path, where),
+            new_start=_flag(raw, "new_start", path, where),
+            status=_status(raw, path, where),
+        ))
+    return tuple(found)
+
+
+def _duration_days(raw: dict, path: str, where: str) -> int | None:
+    per_unit = {"duration_days": 1, "duration_weeks": 7, "duration_months": 30}
+    given = [k for k in per_unit if raw.get(k) is not None]
+    if not given:
+        return None
+    if len(given) > 1:
+        raise InputError(path, f"{where}.{given[1]}", "give one duration only", f"keep {given[0]} or {given[1]}")
+    value = raw[given[0]]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise InputError(path, f"{where}.{given[0]}", f"expected a positive number, found {describe(value)}", "write the number of days, weeks or months")
+    return int(value * per_unit[given[0]])
+
+
+def _flag(raw: dict, key: str, path: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise InputError(path, f"{where}.{key}", f"expected true or false, found {describe(value)}", "write true or false")
+    return value
+
+
+def _status(raw: dict, path: str, where: str) -> str:
+    status = raw.get("status", "current")
+    if status not in ("current", "past"):
+        raise InputError(path, f"{where}.status", f"unknown status {status!r}", "use current or past")
+    return status
+
+
+def resolve_drug(ruleset: RuleSet, named: str, path: str, where: str) -> str:
+    found = ruleset.lexicon.resolve(named)
+    if found is None:
+        closest = ruleset.lexicon.closest(named)
+        hint = f"did you mean '{closest}'? If not, " if closest else ""
+        raise InputError(path, where, f"unknown drug '{named}'", f"{hint}add it to rules/drugs.yaml or write its generic name")
+    return found.drug.generic
+
+
+def _requests(raw: Any, ruleset: RuleSet, path: str) -> tuple[Request, ...]:
+    items = require_list(raw, path, "requests")
+    if not items:
+        raise InputError(path, "requests", "no requested item", "list at least one requested item")
+    found = [_request(r, i, ruleset, path) for i, r in enumerate(items)]
+    ids = [r.id for r in found]
+    for i, rid in enumerate(ids):
+        if rid in ids[:i]:
+            raise InputError(path, f"requests[{i}].id", f"id '{rid}' is used twice", "give each requested item its own id")
+    return tuple(found)
+
+
+def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
+    from checker.derive import parse_request_line  # derive imports case types
+
+    where = f"requests[{index}]"
+    raw = require_mapping(raw, path, where)
+    check_keys(raw, _REQUEST_KEYS, path, where, required=("text",))
+    text = require_text(str(raw["text"]), path, f"{where}.text").strip()
+    parsed = parse_request_line(text, ruleset.lexicon)
+    drug_named = str(raw["drug"]) if raw.get("drug") is not None else parsed.drug_named
+    service = str(raw.get("service") or "")
+    generic = ""
+    if drug_named:
+        generic = resolve_drug(ruleset, drug_named, path, f"{where}.drug" if raw.get("drug") else f"{where}.text")
+    elif not service and parsed.looks_like_drug:
+        raise InputError(path, f"{where}.text", f"no known drug in '{text}'", "add drug: with the generic or brand name, or add it to rules/drugs.yaml")
+    quantity = raw.get("quantity", parsed.quantity)
+    if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or quantity <= 0 or quantity > 10000):
+        raise InputError(path, f"{where}.quantity", f"expected a positive number of units, found {describe(quantity)}", "write the count dispensed, e.g. 60")
+    units = raw.get("units_per_dose", parsed.units_per_dose)
+    if units is not None and (isinstance(units, bool) or not isinstance(units, (int, float)) or not 0 < units <= 20):
+        raise InputError(path, f"{where}.units_per_dose", f"expected 1-20 units per dose, found {describe(units)}", "write how many tablets make one dose")
+    return Request(
+        id=str(raw.get("id") or f"item{index + 1}"),
+        text=text,
+        drug=generic,
+        drug_named=drug_named,
+        service=service,
+        strength=str(raw.get("strength") or parsed.strength or ""),
+        quantity=quantity,
+        frequency=str(raw.get("frequency") or parsed.frequency or ""),
+        units_per_dose=units,
+        new_start=_flag(raw, "new_start", path, where),
+        facts=_facts(raw.get("facts", {}), ruleset, path, f"{where}.facts"),
+        index=index,
+    )
+
+
+def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
+    found: dict[str, Expected] = {}
+    ids = [r.id for r in case.requests]
+    for i, entry in enumerate(require_list(raw or [], path, "expected")):
+        where = f"expected[{i}]"
+        entry = require_mapping(entry, path, where)
+        check_keys(entry, ("item", "decision", "citations", "non_mtus", "note"), path, where, required=("item", "decision"))
+        item = str(entry["item"])
+        if item not in ids:
+            raise InputError(path, f"{where}.item", f"no requested item has id '{item}'", f"use one of: {', '.join(ids)}")
+        if entry["decision"] not in DECISIONS:
+            raise InputError(path, f"{where}.decision", f"unknown decision {entry['decision']!r}", f"use one of: {', '.join(DECISIONS)}")
+        cites = []
+        for j, cite in enumerate(require_list(entry.get("citations", []), path, f"{where}.citations")):
+            cw = f"{where}.citations[{j}]"
+            cite = require_mapping(cite, path, cw)
+            check_keys(cite, ("guideline", "edition", "section", "pages"), path, cw, required=("guideline",))
+            cites.append(ExpectedCitation(str(cite["guideline"]), str(cite.get("edition", "")), str(cite.get("section", "")), str(cite.get("pages", ""))))
+        found[item] = Expected(item, entry["decision"], tuple(cites), bool(entry.get("non_mtus", False)))
+    return found
+
+
+def _divergences(raw: Any, case: Case, path: str) -> tuple[KnownDivergence, ...]:
+    found = []
+    for i, entry in enumerate(require_list(raw or [], path, "known_divergences")):
+        where = f"known_divergences[{i}]"
+        entry = require_mapping(entry, path, where)
+        check_keys(entry, ("item", "about", "reason"), path, where, required=("item", "about", "reason"))
+        if entry["item"] not in case.expected:
+            raise InputError(path, f"{where}.item", f"no expected: entry for item '{entry['item']}'", "name an item listed under expected:")
+        if entry["about"] not in ("decision", "citation"):
+            raise InputError(path, f"{where}.about", f"unknown value {entry['about']!r}", "use decision or citation")
+        found.append(KnownDivergence(str(entry["item"]), entry["about"], require_text(entry["reason"], path, f"{where}.reason")))
+    return tuple(found)

@@ -1,0 +1,163 @@
+"""The `mtus` command: parse, call the library, print. Exit 0 ran as asked, 1 regressions or lint
+defects, 2 bad input or usage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from checker.errors import EngineError, InputError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"mtus: error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into one line on stderr and exit code 2: never a traceback."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            _fail(exc.one_line())
+        except EngineError as exc:
+            _fail(f"engine: {exc}")
+        except RecursionError:
+            _fail("input nested too deeply; flatten the file")
+        except MemoryError:
+            _fail("input too large to process; split it")
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError("command line", "--as-of", f"not a date: {value!r}", "write YYYY-MM-DD") from None
+
+
+rules_option = click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="Rules directory (default: the packaged rules).")
+as_of_option = click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="Date whose guideline editions apply (default: the request date).")
+templates_option = click.option("--templates", "templates_dir", type=click.Path(path_type=Path), default=None, help="Your template folder, searched before the packaged one (reachable as default/NAME).")
+engine_option = click.option("--engine", type=click.Choice(["durable", "reference"]), default="durable", show_default=True, help="Rule evaluator.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mtus-checker")
+def main() -> None:
+    """Check treatment requests against MTUS rules and draft IMR-style rationales."""
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@rules_option
+@as_of_option
+@templates_option
+@engine_option
+@guarded
+def check(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templates_dir: Path | None, engine: str) -> None:
+    """Per requested item: the decision and every criterion with its status and citation."""
+    from checker.api import Checker
+    from checker.render import render, to_json
+
+    result = Checker(rules_dir, engine).check(case, _as_of(as_of))
+    if fmt == "json":
+        click.echo(to_json(result.report), nl=False)
+    else:
+        click.echo(render("check", "text", {"report": result.report}, templates_dir), nl=False)
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "html"]), default="text", show_default=True)
+@rules_option
+@as_of_option
+@templates_option
+@engine_option
+@guarded
+def draft(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templates_dir: Path | None, engine: str) -> None:
+    """A draft determination in the IMR letter's shape, citing the guideline pages that decided."""
+    from checker.api import Checker
+    from checker.render import render
+
+    result = Checker(rules_dir, engine).check(case, _as_of(as_of))
+    click.echo(render("draft", fmt, {"report": result.report}, templates_dir), nl=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+@rules_option
+@templates_option
+@engine_option
+@guarded
+def regress(paths: tuple[Path, ...], fmt: str, rules_dir: Path | None, templates_dir: Path | None, engine: str) -> None:
+    """Run every case file with an expected: block; exit 1 on any disagreement or when none ran."""
+    from checker.api import Checker
+    from checker.regress import run_regression
+    from checker.render import render, to_json
+
+    summary = run_regression(Checker(rules_dir, engine), list(paths))
+    if fmt == "json":
+        click.echo(to_json(summary), nl=False)
+    else:
+        click.echo(render("regress", fmt, {"summary": summary}, templates_dir), nl=False)
+    sys.exit(EXIT_BAD_INPUT if summary["errors"] else (EXIT_OK if summary["passed"] else EXIT_FINDINGS))
+
+
+@main.group()
+def rules() -> None:
+    """Inspect and lint the rule set."""
+
+
+@rules.command("lint")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@guarded
+def rules_lint(directory: Path | None) -> None:
+    """Fail on unknown facts, missing citations, reused ids and overlapping editions."""
+    from checker.compiler import compile_program
+    from checker.lint import lint
+    from checker.rules import default_rules_dir, load_ruleset
+
+    ruleset = load_ruleset(directory or default_rules_dir())
+    defects = lint(ruleset)
+    for defect in defects:
+        click.echo(defect.one_line())
+    if defects:
+        click.echo(f"{len(defects)} defect(s) in {ruleset.directory}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    program = compile_program(ruleset)
+    criteria = len(ruleset.criteria())
+    click.echo(f"ok: {len(ruleset.topics)} topics, {criteria} criteria, {len(program.probes)} engine rules, rules {ruleset.stamp}")
+
+
+@rules.command("list")
+@rules_option
+@templates_option
+@guarded
+def rules_list(rules_dir: Path | None, templates_dir: Path | None) -> None:
+    """Topics, their editions and what each criterion cites."""
+    from checker.render import render
+    from checker.rules import default_rules_dir, load_ruleset
+    from checker.rules_catalogue import catalogue
+
+    ruleset = load_ruleset(rules_dir or default_rules_dir())
+    click.echo(render("rules-list", "text", {"catalogue": catalogue(ruleset)}, templates_dir), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,143 @@
+"""Conditions over facts: parsing from YAML, negation, and three-valued (Kleene) evaluation.
+
+A condition is a tuple tree:
+  ("test", fact, op, value) | ("all", (c, ...)) | ("any", (c, ...)) | ("not", c)
+A test on a fact the case does not document is *unknown*, never false.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from checker.errors import InputError
+from checker.fields import describe, did_you_mean
+
+Condition = tuple
+
+COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in")
+_NEGATED_OP = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt", "in": "not_in", "not_in": "in"}
+UNKNOWN = None  # the third truth value
+
+
+def parse_condition(raw: Any, path: str, where: str) -> Condition:
+    if not isinstance(raw, dict) or not raw:
+        raise InputError(path, where, f"expected a condition, found {describe(raw)}", "write {fact: NAME, lte: 21} or all:/any:/not:")
+    if "fact" in raw:
+        return _parse_test(raw, path, where)
+    if len(raw) != 1:
+        raise InputError(path, where, f"a condition has one of all/any/not, found {sorted(raw)}", "nest the parts under all: or any:")
+    (key, body), = raw.items()
+    if key in ("all", "any"):
+        if not isinstance(body, list) or not body:
+            raise InputError(path, f"{where}.{key}", "expected a non-empty list of conditions", "list the conditions with '- '")
+        return (key, tuple(parse_condition(c, path, f"{where}.{key}[{i}]") for i, c in enumerate(body)))
+    if key == "not":
+        return ("not", parse_condition(body, path, f"{where}.not"))
+    raise InputError(path, f"{where}.{key}", "unknown operator", did_you_mean(key, ("all", "any", "not", "fact"), "use all, any, not or fact"))
+
+
+def _parse_test(raw: dict, path: str, where: str) -> Condition:
+    ops = [k for k in raw if k != "fact"]
+    if len(ops) != 1 or ops[0] not in COMPARISONS:
+        bad = ", ".join(str(o) for o in ops) or "none"
+        raise InputError(path, where, f"a test needs exactly one comparison, found {bad}", f"use one of: {', '.join(COMPARISONS)}")
+    op = ops[0]
+    value = raw[op]
+    if not isinstance(raw["fact"], str):
+        raise InputError(path, f"{where}.fact", f"expected a fact name, found {describe(raw['fact'])}", "name a fact from rules/facts.yaml")
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not value:
+            raise InputError(path, f"{where}.{op}", "expected a non-empty list of values", "write [a, b]")
+        value = tuple(value)
+    elif value is None or isinstance(value, (list, dict)):
+        raise InputError(path, f"{where}.{op}", f"expected a single value, found {describe(value)}", "compare with one number, text or true/false")
+    return ("test", raw["fact"], op, value)
+
+
+def negate(cond: Condition) -> Condition:
+    """Push negation down to the tests (durable_rules has no general 'not')."""
+    kind = cond[0]
+    if kind == "test":
+        _, fact, op, value = cond
+        return ("test", fact, _NEGATED_OP[op], value)
+    if kind == "all":
+        return ("any", tuple(negate(c) for c in cond[1]))
+    if kind == "any":
+        return ("all", tuple(negate(c) for c in cond[1]))
+    return push_not(cond[1])
+
+
+def push_not(cond: Condition) -> Condition:
+    """Remove every 'not' node, negating what it wraps."""
+    kind = cond[0]
+    if kind == "test":
+        return cond
+    if kind == "not":
+        return negate(push_not(cond[1]))
+    return (kind, tuple(push_not(c) for c in cond[1]))
+
+
+def tests(cond: Condition) -> Iterator[Condition]:
+    if cond[0] == "test":
+        yield cond
+    elif cond[0] == "not":
+        yield from tests(cond[1])
+    else:
+        for child in cond[1]:
+            yield from tests(child)
+
+
+def evaluate(cond: Condition, facts: dict) -> bool | None:
+    """Kleene three-valued evaluation: True, False, or None when the records are silent."""
+    kind = cond[0]
+    if kind == "test":
+        return _evaluate_test(cond, facts)
+    if kind == "not":
+        inner = evaluate(cond[1], facts)
+        return None if inner is None else not inner
+    results = [evaluate(c, facts) for c in cond[1]]
+    if kind == "all":
+        if False in results:
+            return False
+        return None if None in results else True
+    if True in results:
+        return True
+    return None if None in results else False
+
+
+def _evaluate_test(cond: Condition, facts: dict) -> bool | None:
+    _, fact, op, value = cond
+    if facts.get(fact) is None:
+        return UNKNOWN
+    actual = facts[fact]
+    if op == "eq":
+        return actual == value
+    if op == "ne":
+        return actual != value
+    if op == "in":
+        return actual in value
+    if op == "not_in":
+        return actual not in value
+    if op == "lt":
+        return actual < value
+    if op == "lte":
+        return actual <= value
+    if op == "gt":
+        return actual > value
+    return actual >= value
+
+
+def unknown_facts(cond: Condition, facts: dict) -> list[str]:
+    """The undocumented facts that keep a condition unknown (none when it is already decided)."""
+    if evaluate(cond, facts) is not None:
+        return []
+    if cond[0] == "test":
+        return [cond[1]]
+    if cond[0] == "not":
+        return unknown_facts(cond[1], facts)
+    found: list[str] = []
+    for child in cond[1]:
+        for name in unknown_facts(child, facts):
+            if name not in found:
+                found.append(name)
+    return found

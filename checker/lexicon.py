@@ -1,0 +1,138 @@
+"""The drug lexicon (rules/drugs.yaml): brand names and misspellings to generic names and classes."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker.errors import InputError
+from checker.fields import check_keys, require_list, require_mapping
+from checker.yamlio import load_yaml
+
+# A fuzzy match must be this close (difflib ratio) and clearly ahead of the runner-up.
+FUZZY_CUTOFF = 0.85
+FUZZY_MARGIN = 0.05
+
+_DRUG_KEYS = ("classes", "brands", "aliases", "strength_of", "strength_unit", "med_factor", "med_basis", "med_tiers")
+
+
+@dataclass(frozen=True)
+class Drug:
+    generic: str
+    classes: tuple[str, ...]
+    names: tuple[str, ...]
+    strength_of: str = ""
+    strength_unit: str = "mg"
+    med_factor: float | None = None
+    med_basis: str = "per_mg"
+    med_tiers: tuple[tuple[float, float], ...] = field(default_factory=tuple)
+
+    def med_per_day(self, daily_amount: float) -> float | None:
+        """Morphine milligram equivalents per day, or None when the lexicon has no factor."""
+        if self.med_tiers:
+            for limit, factor in self.med_tiers:
+                if daily_amount <= limit:
+                    return round(daily_amount * factor, 1)
+            return None
+        if self.med_factor is None:
+            return None
+        return round(daily_amount * self.med_factor, 1)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    drug: Drug
+    matched: str
+    how: str  # "exact" or "fuzzy"
+
+
+@dataclass
+class Lexicon:
+    drugs: dict[str, Drug]
+    path: str
+    _index: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for drug in self.drugs.values():
+            for name in (drug.generic, *drug.names):
+                self._index.setdefault(normalise(name), drug.generic)
+
+    def resolve(self, name: str) -> Resolution | None:
+        """Exact name (generic, brand, alias), else a close and unambiguous fuzzy match, else None."""
+        key = normalise(name)
+        if key in self._index:
+            return Resolution(self.drugs[self._index[key]], name, "exact")
+        scored = sorted(
+            ((difflib.SequenceMatcher(None, key, known).ratio(), known) for known in self._index),
+            reverse=True,
+        )
+        if not scored or scored[0][0] < FUZZY_CUTOFF:
+            return None
+        best_score, best = scored[0]
+        rivals = [k for s, k in scored[1:] if best_score - s < FUZZY_MARGIN and self._index[k] != self._index[best]]
+        if rivals:
+            return None
+        return Resolution(self.drugs[self._index[best]], name, "fuzzy")
+
+    def find_in_text(self, text: str) -> Resolution | None:
+        """The lexicon name that starts a request line ("Norco 10/325 mg #90"), longest first."""
+        words = re.findall(r"[A-Za-z][A-Za-z0-9#/\-]*", text)
+        for size in (4, 3, 2, 1):
+            for start in range(0, min(len(words), 3)):
+                phrase = " ".join(words[start : start + size])
+                if len(words[start : start + size]) == size:
+                    key = normalise(phrase)
+                    if key in self._index:
+                        return Resolution(self.drugs[self._index[key]], phrase, "exact")
+        for start in range(0, min(len(words), 2)):
+            if len(words[start]) >= 5:
+                found = self.resolve(words[start])
+                if found:
+                    return found
+        return None
+
+    def closest(self, name: str) -> str:
+        close = difflib.get_close_matches(normalise(name), list(self._index), n=1, cutoff=0.6)
+        return close[0] if close else ""
+
+    def classes(self) -> set[str]:
+        return {c for d in self.drugs.values() for c in d.classes}
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"\s+", " ", name.strip().lower())
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    data = require_mapping(load_yaml(path, "drug lexicon"), str(path), "")
+    check_keys(data, ("schema", "drugs"), str(path), "", required=("drugs",))
+    drugs = {}
+    for generic, spec in require_mapping(data["drugs"], str(path), "drugs").items():
+        drugs[str(generic)] = _drug(str(generic), spec or {}, str(path))
+    return Lexicon(drugs=drugs, path=str(path))
+
+
+def _drug(generic: str, spec: Any, path: str) -> Drug:
+    where = f"drugs.{generic}"
+    spec = require_mapping(spec, path, where)
+    check_keys(spec, _DRUG_KEYS, path, where, required=("classes",))
+    tiers = tuple(
+        (float(t["up_to_mg_per_day"]), float(t["factor"]))
+        for t in require_list(spec.get("med_tiers", []), path, f"{where}.med_tiers")
+    )
+    factor = spec.get("med_factor")
+    if factor is not None and not isinstance(factor, (int, float)):
+        raise InputError(path, f"{where}.med_factor", "expected a number", "write the conversion factor as a number")
+    return Drug(
+        generic=generic,
+        classes=tuple(require_list(spec["classes"], path, f"{where}.classes")),
+        names=tuple(str(n) for n in [*spec.get("brands", []), *spec.get("aliases", [])]),
+        strength_of=str(spec.get("strength_of", "")),
+        strength_unit=str(spec.get("strength_unit", "mg")),
+        med_factor=float(factor) if factor is not None else None,
+        med_basis=str(spec.get("med_basis", "per_mg")),
+        med_tiers=tiers,
+    )

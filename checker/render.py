@@ -1,0 +1,77 @@
+"""Rendering reports with Jinja. All wording lives in templates/; an organisation can put its own
+templates first with --templates DIR and still reach (and extend) the packaged ones as
+'default/<name>'."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from checker.errors import InputError
+
+FORMAT_TEMPLATES = {
+    ("check", "text"): "check.txt.j2",
+    ("draft", "text"): "draft.txt.j2",
+    ("draft", "markdown"): "draft.md.j2",
+    ("draft", "html"): "draft.html.j2",
+    ("regress", "text"): "regress.txt.j2",
+    ("regress", "junit"): "regress.junit.xml.j2",
+    ("rules-list", "text"): "rules_list.txt.j2",
+}
+
+
+def packaged_templates_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "templates", here / "templates"):
+        if (candidate / "draft.txt.j2").is_file():
+            return candidate
+    raise InputError(str(here), "templates", "the packaged templates are missing", "reinstall mtus-checker")
+
+
+def _autoescape(name: str | None) -> bool:
+    return bool(name) and (name.endswith(".html.j2") or name.endswith(".xml.j2"))
+
+
+def environment(user_dir: Path | None = None) -> jinja2.Environment:
+    packaged = jinja2.FileSystemLoader(str(packaged_templates_dir()))
+    loaders: list[jinja2.BaseLoader] = []
+    if user_dir is not None:
+        if not Path(user_dir).is_dir():
+            raise InputError(str(user_dir), "--templates", "template directory not found", "pass a directory of .j2 templates")
+        loaders.append(jinja2.FileSystemLoader(str(user_dir)))
+    loaders.append(jinja2.PrefixLoader({"default": packaged}))
+    loaders.append(packaged)
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = format_number
+    env.filters["tojson_sorted"] = lambda v: json.dumps(v, sort_keys=True, default=str)
+    return env
+
+
+def format_number(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def render(kind: str, fmt: str, context: dict[str, Any], user_dir: Path | None = None) -> str:
+    name = FORMAT_TEMPLATES[(kind, fmt)]
+    try:
+        return environment(user_dir).get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError(exc.filename or name, f"line {exc.lineno}", f"template syntax error: {exc.message}", "fix the template") from None
+    except jinja2.UndefinedError as exc:
+        raise InputError(name, "", f"template uses an unknown value ({exc.message})", "use only the fields listed in the README") from None
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"

@@ -1,0 +1,153 @@
+"""The result of a check as plain data: what JSON prints and what every template renders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from checker.case import Case
+from checker.evaluate import CriterionResult, ItemResult
+from checker.rules import Citation, RuleSet, parse_pages
+
+REPORT_SCHEMA = "mtus-check-report/1"
+
+
+def case_report(ruleset: RuleSet, case: Case, items: list[ItemResult], as_of: dt.date, engine: str) -> dict[str, Any]:
+    return {
+        "schema": REPORT_SCHEMA,
+        "ruleset": {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest[:12], "stamp": ruleset.stamp},
+        "as_of": as_of.isoformat(),
+        "input": {"path": case.path, "sha256": case.input_hash},
+        "engine": engine,
+        "case": {
+            "id": case.case_id,
+            "title": case.title,
+            "age": case.age,
+            "sex": case.sex,
+            "injury_date": case.injury_date.isoformat() if case.injury_date else None,
+            "request_date": case.request_date.isoformat(),
+            "diagnoses": list(case.diagnoses),
+        },
+        "items": [_item(ruleset, item) for item in items],
+    }
+
+
+def _item(ruleset: RuleSet, item: ItemResult) -> dict[str, Any]:
+    req = item.request
+    criteria = [_criterion(ruleset, r) for r in item.criteria]
+    decisive_ids = {r.criterion.id for r in item.decisive}
+    decisive = [c for c in criteria if c["id"] in decisive_ids]
+    met = [c for c in criteria if c["status"] == "met"]
+    return {
+        "id": req.id,
+        "request": req.text,
+        "drug": req.drug or None,
+        "drug_named": req.drug_named or None,
+        "service": req.service or None,
+        "decision": item.decision,
+        "no_rule_reason": item.no_rule_reason or None,
+        "topic": {"id": item.topic.topic, "title": item.topic.title} if item.topic else None,
+        "edition": item.edition.edition if item.edition else None,
+        "on_denial": item.edition.on_denial if item.edition else None,
+        "criteria": criteria,
+        "decisive": [c["id"] for c in decisive],
+        "cited": group_citations(ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation]),
+        "documented": _unique_facts(f for c in met for f in c["facts"] if f["value"] is not None),
+        "missing": _unique_facts(f for c in decisive if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]),
+        "contrary": _unique_tests(t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"]),
+        "facts": [
+            {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None}
+            for k, v in sorted(item.facts.items())
+        ],
+    }
+
+
+def _criterion(ruleset: RuleSet, result: CriterionResult) -> dict[str, Any]:
+    c = result.criterion
+    vocab = ruleset.vocabulary.facts
+    return {
+        "id": c.id,
+        "title": c.title,
+        "requirement": c.requirement,
+        "status": result.status,
+        "unknown": list(result.unknown),
+        "citation": citation_data(ruleset, c.citation) if c.citation else None,
+        "facts": [
+            {
+                "name": f.name, "label": f.label, "unit": f.unit, "value": f.value, "origin": f.origin or None,
+                "when_true": vocab[f.name].when_true, "when_false": vocab[f.name].when_false,
+            }
+            for f in result.facts
+        ],
+        "tests": [
+            {
+                "fact": t.fact, "op": t.op, "expected": list(t.expected) if isinstance(t.expected, tuple) else t.expected,
+                "actual": t.actual, "holds": t.holds, "label": vocab[t.fact].label, "unit": vocab[t.fact].unit,
+                "when_true": vocab[t.fact].when_true, "when_false": vocab[t.fact].when_false,
+            }
+            for t in result.tests
+        ],
+    }
+
+
+def citation_data(ruleset: RuleSet, citation: Citation) -> dict[str, Any]:
+    guideline = ruleset.guidelines.get((citation.guideline, citation.edition))
+    return {
+        "guideline": citation.guideline,
+        "edition": citation.edition,
+        "section": citation.section,
+        "pages": citation.pages,
+        "title": guideline.title if guideline else citation.guideline,
+        "letter_name": guideline.letter_name if guideline else citation.guideline,
+        "cite_by": guideline.cite_by if guideline else "sections",
+    }
+
+
+def group_citations(ruleset: RuleSet, citations: list[Citation]) -> list[dict[str, Any]]:
+    """Merge the citations of the decisive criteria by guideline edition, then by section."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for cit in citations:
+        data = citation_data(ruleset, cit)
+        group = groups.setdefault((cit.guideline, cit.edition), {**data, "sections": {}})
+        group["sections"].setdefault(cit.section, set()).update(cit.page_numbers())
+    merged = []
+    for group in groups.values():
+        sections = sorted(group.pop("sections").items(), key=lambda s: (min(s[1]) if s[1] else 0, s[0]))
+        group.pop("section"), group.pop("pages")
+        group["sections"] = [{"section": name, "pages": format_pages(pages)} for name, pages in sections]
+        merged.append(group)
+    return merged
+
+
+def format_pages(pages: set[int] | frozenset[int]) -> str:
+    """{63, 64, 65, 66, 29} -> '29, 63-66'."""
+    ordered = sorted(pages)
+    runs: list[list[int]] = []
+    for page in ordered:
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _unique_facts(facts: Any) -> list[dict[str, Any]]:
+    seen, found = set(), []
+    for f in facts:
+        if f["name"] not in seen:
+            seen.add(f["name"])
+            found.append(f)
+    return found
+
+
+def _unique_tests(tests_: Any) -> list[dict[str, Any]]:
+    seen, found = set(), []
+    for t in tests_:
+        if t["fact"] not in seen:
+            seen.add(t["fact"])
+            found.append(t)
+    return found
+
+
+def page_set(pages: str) -> frozenset[int]:
+    return parse_pages(pages)

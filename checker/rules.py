@@ -1,0 +1,286 @@
+"""Loading the rule set: guideline catalogue, fact vocabulary, drug lexicon and topic files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker.conditions import Condition, negate, parse_condition
+from checker.errors import InputError
+from checker.fields import check_keys, require_date, require_list, require_mapping, require_text
+from checker.lexicon import Lexicon, load_lexicon
+from checker.vocabulary import Vocabulary, load_vocabulary
+from checker.yamlio import load_yaml
+
+TOPIC_SCHEMA = "mtus-rules/1"
+ON_DENIAL = ("wean", "taper", "none")
+_TOPIC_KEYS = ("schema", "topic", "title", "applies_to", "sources", "editions")
+_EDITION_KEYS = ("edition", "effective_from", "effective_to", "criteria", "decision")
+_CRITERION_KEYS = ("id", "title", "requirement", "citation", "applies_when", "not_applicable_when", "met_when", "not_met_when")
+_CITATION_KEYS = ("guideline", "edition", "section", "pages")
+
+
+@dataclass(frozen=True)
+class Citation:
+    guideline: str
+    edition: str
+    section: str
+    pages: str = ""
+
+    def page_numbers(self) -> frozenset[int]:
+        return parse_pages(self.pages)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    title: str
+    requirement: str
+    citation: Citation | None
+    met_when: Condition
+    not_met_when: Condition
+    not_applicable_when: Condition | None
+    applies_when: Condition | None
+    path: str
+
+    def conditions(self) -> list[tuple[str, Condition]]:
+        named = [("met_when", self.met_when), ("not_met_when", self.not_met_when)]
+        if self.applies_when is not None:
+            named.append(("applies_when", self.applies_when))
+        if self.not_applicable_when is not None:
+            named.append(("not_applicable_when", self.not_applicable_when))
+        return named
+
+
+@dataclass(frozen=True)
+class Edition:
+    key: str  # "<topic>@<edition>"
+    edition: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    criteria: tuple[Criterion, ...]
+    decision: Any  # tree of criterion ids: str | ("all"|"any", (...))
+    on_denial: str
+    path: str
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+
+
+@dataclass(frozen=True)
+class Topic:
+    topic: str
+    title: str
+    drugs: tuple[str, ...]
+    drug_classes: tuple[str, ...]
+    except_drugs: tuple[str, ...]
+    services: tuple[str, ...]
+    sources: str
+    editions: tuple[Edition, ...]
+    path: str
+
+    def edition_for(self, day: dt.date) -> Edition | None:
+        return next((e for e in self.editions if e.in_force(day)), None)
+
+
+@dataclass(frozen=True)
+class GuidelineEdition:
+    guideline: str
+    edition: str
+    title: str
+    letter_name: str
+    cite_by: str
+
+
+@dataclass
+class RuleSet:
+    directory: str
+    name: str
+    version: str
+    digest: str
+    vocabulary: Vocabulary
+    lexicon: Lexicon
+    guidelines: dict[tuple[str, str], GuidelineEdition]
+    topics: list[Topic] = field(default_factory=list)
+
+    @property
+    def stamp(self) -> str:
+        return f"{self.version}+{self.digest[:12]}"
+
+    def criteria(self) -> list[tuple[Topic, Edition, Criterion]]:
+        return [(t, e, c) for t in self.topics for e in t.editions for c in e.criteria]
+
+
+def parse_pages(pages: str) -> frozenset[int]:
+    """'74-80, 92' -> {74..80, 92}. Non-numeric parts are ignored."""
+    found: set[int] = set()
+    for part in re.split(r"[;,]", str(pages)):
+        bounds = re.findall(r"\d+", part)
+        if len(bounds) == 1:
+            found.add(int(bounds[0]))
+        elif len(bounds) >= 2 and int(bounds[0]) <= int(bounds[1]) and int(bounds[1]) - int(bounds[0]) < 500:
+            found.update(range(int(bounds[0]), int(bounds[1]) + 1))
+    return frozenset(found)
+
+
+def default_rules_dir() -> Path:
+    """The packaged rules; a source checkout keeps them at the top level beside checker/."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "rules", here / "rules"):
+        if (candidate / "facts.yaml").is_file():
+            return candidate
+    raise InputError(str(here), "rules", "the packaged rules are missing", "reinstall mtus-checker or pass --rules DIR")
+
+
+def load_ruleset(directory: Path) -> RuleSet:
+    """Read a rules directory. Structural problems raise InputError; semantic ones are for lint."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(str(directory), "", "rules directory not found", "pass a directory holding facts.yaml, drugs.yaml and topics/")
+    meta_path = directory / "ruleset.yaml"
+    meta = require_mapping(load_yaml(meta_path, "rule-set file"), str(meta_path), "")
+    check_keys(meta, ("name", "version"), str(meta_path), "", required=("name", "version"))
+    topic_paths = sorted((directory / "topics").glob("*.yaml"))
+    ruleset = RuleSet(
+        directory=str(directory),
+        name=str(meta["name"]),
+        version=str(meta["version"]),
+        digest=_digest(directory, topic_paths),
+        vocabulary=load_vocabulary(directory / "facts.yaml"),
+        lexicon=load_lexicon(directory / "drugs.yaml"),
+        guidelines=load_guidelines(directory / "guidelines.yaml"),
+    )
+    ruleset.topics = [load_topic(p) for p in topic_paths]
+    return ruleset
+
+
+def _digest(directory: Path, topic_paths: list[Path]) -> str:
+    sha = hashlib.sha256()
+    names = ["ruleset.yaml", "facts.yaml", "drugs.yaml", "guidelines.yaml"]
+    for path in [directory / n for n in names] + topic_paths:
+        if path.is_file():
+            sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
+def load_guidelines(path: Path) -> dict[tuple[str, str], GuidelineEdition]:
+    data = require_mapping(load_yaml(path, "guideline catalogue"), str(path), "")
+    check_keys(data, ("schema", "guidelines"), str(path), "", required=("guidelines",))
+    found = {}
+    for key, spec in require_mapping(data["guidelines"], str(path), "guidelines").items():
+        where = f"guidelines.{key}"
+        spec = require_mapping(spec, str(path), where)
+        check_keys(spec, ("title", "regulation", "editions"), str(path), where, required=("title", "editions"))
+        for edition, ed in require_mapping(spec["editions"], str(path), f"{where}.editions").items():
+            ew = f"{where}.editions.{edition}"
+            ed = require_mapping(ed, str(path), ew)
+            check_keys(ed, ("letter_name", "published", "effective_from", "effective_to", "cite_by"), str(path), ew, required=("letter_name", "cite_by"))
+            found[(str(key), str(edition))] = GuidelineEdition(str(key), str(edition), spec["title"], ed["letter_name"], ed["cite_by"])
+    return found
+
+
+def load_topic(path: Path) -> Topic:
+    p = str(path)
+    data = require_mapping(load_yaml(path, "rule file"), p, "")
+    check_keys(data, _TOPIC_KEYS, p, "", required=("schema", "topic", "title", "applies_to", "editions"))
+    if data["schema"] != TOPIC_SCHEMA:
+        raise InputError(p, "schema", f"unsupported schema {data['schema']!r}", f"write schema: {TOPIC_SCHEMA}")
+    topic = require_text(data["topic"], p, "topic")
+    applies = require_mapping(data["applies_to"], p, "applies_to")
+    check_keys(applies, ("drugs", "drug_classes", "except_drugs", "services"), p, "applies_to")
+    if not any(applies.get(k) for k in ("drugs", "drug_classes", "services")):
+        raise InputError(p, "applies_to", "names no drug, drug class or service", "add drugs:, drug_classes: or services:")
+    editions = tuple(
+        _edition(topic, raw, p, f"editions[{i}]") for i, raw in enumerate(require_list(data["editions"], p, "editions"))
+    )
+    return Topic(
+        topic=topic,
+        title=require_text(data["title"], p, "title"),
+        drugs=_names(applies, "drugs", p),
+        drug_classes=_names(applies, "drug_classes", p),
+        except_drugs=_names(applies, "except_drugs", p),
+        services=_names(applies, "services", p),
+        sources=str(data.get("sources", "")),
+        editions=editions,
+        path=p,
+    )
+
+
+def _names(applies: dict, key: str, path: str) -> tuple[str, ...]:
+    return tuple(str(v) for v in require_list(applies.get(key, []), path, f"applies_to.{key}"))
+
+
+def _edition(topic: str, raw: Any, path: str, where: str) -> Edition:
+    raw = require_mapping(raw, path, where)
+    check_keys(raw, _EDITION_KEYS, path, where, required=("edition", "effective_from", "criteria", "decision"))
+    decision = require_mapping(raw["decision"], path, f"{where}.decision")
+    check_keys(decision, ("medically_necessary_when", "on_denial"), path, f"{where}.decision", required=("medically_necessary_when",))
+    on_denial = decision.get("on_denial", "none")
+    if on_denial not in ON_DENIAL:
+        raise InputError(path, f"{where}.decision.on_denial", f"unknown value {on_denial!r}", f"use one of: {', '.join(ON_DENIAL)}")
+    criteria = tuple(
+        _criterion(c, path, f"{where}.criteria[{i}]") for i, c in enumerate(require_list(raw["criteria"], path, f"{where}.criteria"))
+    )
+    return Edition(
+        key=f"{topic}@{raw['edition']}",
+        edition=str(raw["edition"]),
+        effective_from=require_date(raw["effective_from"], path, f"{where}.effective_from"),
+        effective_to=require_date(raw["effective_to"], path, f"{where}.effective_to") if raw.get("effective_to") else None,
+        criteria=criteria,
+        decision=_decision_tree(decision["medically_necessary_when"], path, f"{where}.decision.medically_necessary_when"),
+        on_denial=on_denial,
+        path=path,
+    )
+
+
+def _decision_tree(raw: Any, path: str, where: str) -> Any:
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in ("all", "any"):
+        (kind, parts), = raw.items()
+        parts = require_list(parts, path, f"{where}.{kind}")
+        if not parts:
+            raise InputError(path, f"{where}.{kind}", "empty list", "list criterion ids")
+        return (kind, tuple(_decision_tree(p, path, f"{where}.{kind}[{i}]") for i, p in enumerate(parts)))
+    raise InputError(path, where, "expected a criterion id or all:/any: of criterion ids", "write all: [criterion.id, ...]")
+
+
+def _criterion(raw: Any, path: str, where: str) -> Criterion:
+    raw = require_mapping(raw, path, where)
+    check_keys(raw, _CRITERION_KEYS, path, where, required=("id", "title", "requirement", "met_when"))
+    cid = require_text(raw["id"], path, f"{where}.id")
+    where = f"criteria[{cid}]"
+    met = parse_condition(raw["met_when"], path, f"{where}.met_when")
+    not_met = parse_condition(raw["not_met_when"], path, f"{where}.not_met_when") if "not_met_when" in raw else negate(met)
+    applies = parse_condition(raw["applies_when"], path, f"{where}.applies_when") if "applies_when" in raw else None
+    not_applicable = negate(applies) if applies is not None else None
+    if "not_applicable_when" in raw:
+        not_applicable = parse_condition(raw["not_applicable_when"], path, f"{where}.not_applicable_when")
+    return Criterion(
+        id=cid,
+        title=require_text(raw["title"], path, f"{where}.title"),
+        requirement=require_text(raw["requirement"], path, f"{where}.requirement").strip(),
+        citation=_citation(raw.get("citation"), path, f"{where}.citation"),
+        met_when=met,
+        not_met_when=not_met,
+        not_applicable_when=not_applicable,
+        applies_when=applies,
+        path=path,
+    )
+
+
+def _citation(raw: Any, path: str, where: str) -> Citation | None:
+    if raw is None:
+        return None  # reported by lint, so the whole rule set's defects are listed at once
+    raw = require_mapping(raw, path, where)
+    check_keys(raw, _CITATION_KEYS, path, where)
+    return Citation(
+        guideline=str(raw.get("guideline", "")),
+        edition=str(raw.get("edition", "")),
+        section=str(raw.get("section", "")),
+        pages=str(raw.get("pages", "")),
+    )

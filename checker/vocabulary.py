@@ -1,0 +1,110 @@
+"""The fact vocabulary (rules/facts.yaml): names, types, units and wording of every fact."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker.errors import InputError
+from checker.fields import check_keys, describe, did_you_mean, require_mapping, require_text
+from checker.yamlio import load_yaml
+
+FACT_TYPES = ("boolean", "integer", "number", "string")
+_FACT_KEYS = ("type", "unit", "min", "max", "derived", "bound", "label", "meaning", "when_true", "when_false", "values")
+
+
+@dataclass(frozen=True)
+class FactDef:
+    name: str
+    type: str
+    label: str
+    meaning: str
+    unit: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    derived: bool = False
+    lower_bound: bool = False
+    when_true: str = ""
+    when_false: str = ""
+    values: tuple = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    facts: dict[str, FactDef]
+    path: str
+
+    def get(self, name: str) -> FactDef | None:
+        return self.facts.get(name)
+
+    def suggestion(self, name: str) -> str:
+        return did_you_mean(name, self.facts, "declare it in rules/facts.yaml or correct the name")
+
+    def check_value(self, name: str, value: Any, path: str, where: str) -> Any:
+        """Return the value if it fits the fact's declared type and range, else raise InputError."""
+        fact = self.facts[name]
+        if not _fits_type(fact.type, value):
+            raise InputError(path, where, f"{name} is declared {fact.type}, found {describe(value)}", _type_fix(fact))
+        if fact.type in ("integer", "number"):
+            if fact.minimum is not None and value < fact.minimum:
+                raise InputError(path, where, f"{name} is {value}, below the minimum {fact.minimum:g}", f"give a value of at least {fact.minimum:g}")
+            if fact.maximum is not None and value > fact.maximum:
+                raise InputError(path, where, f"{name} is {value}, above the maximum {fact.maximum:g}", f"give a value of at most {fact.maximum:g}")
+        if fact.values and value not in fact.values:
+            raise InputError(path, where, f"{name} has no value {value!r}", f"use one of: {', '.join(fact.values)}")
+        return value
+
+
+def _fits_type(kind: str, value: Any) -> bool:
+    # bool is an int in Python and durable_rules compares true == 1, so keep them apart here.
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, str)
+
+
+def _type_fix(fact: FactDef) -> str:
+    return {
+        "boolean": "write true or false (no quotes)",
+        "integer": "write a whole number without quotes or units",
+        "number": "write a number without quotes or units",
+        "string": "write a text value",
+    }[fact.type]
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    data = require_mapping(load_yaml(path, "fact vocabulary"), str(path), "")
+    check_keys(data, ("schema", "facts"), str(path), "", required=("facts",))
+    facts = {}
+    for name, spec in require_mapping(data["facts"], str(path), "facts").items():
+        facts[name] = _fact_def(str(name), spec, str(path))
+    return Vocabulary(facts=facts, path=str(path))
+
+
+def _fact_def(name: str, spec: Any, path: str) -> FactDef:
+    where = f"facts.{name}"
+    spec = require_mapping(spec, path, where)
+    check_keys(spec, _FACT_KEYS, path, where, required=("type", "label", "meaning"))
+    if spec["type"] not in FACT_TYPES:
+        raise InputError(path, f"{where}.type", f"unknown type {spec['type']!r}", f"use one of: {', '.join(FACT_TYPES)}")
+    if not name.isidentifier() or not name.islower():
+        raise InputError(path, where, "fact names are lower_case_with_underscores", "rename the fact")
+    return FactDef(
+        name=name,
+        type=spec["type"],
+        label=require_text(spec["label"], path, f"{where}.label"),
+        meaning=require_text(spec["meaning"], path, f"{where}.meaning"),
+        unit=str(spec.get("unit", "")),
+        minimum=spec.get("min"),
+        maximum=spec.get("max"),
+        derived=bool(spec.get("derived", False)),
+        lower_bound=spec.get("bound") == "lower",
+        when_true=str(spec.get("when_true", "")),
+        when_false=str(spec.get("when_false", "")),
+        values=tuple(spec.get("values", ())),
+    )

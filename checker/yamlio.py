@@ -1,0 +1,99 @@
+"""Safe YAML reading: size limit, UTF-8 only, no aliases, no duplicate keys, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from checker.errors import InputError
+
+MAX_YAML_BYTES = 5 * 1024 * 1024
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(key)
+        self.key = key
+        self.line = line
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that refuses duplicate mapping keys instead of keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
+            seen.add(key) if isinstance(key, (str, int, float, bool)) else None
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
+)
+
+
+def read_text(path: Path, what: str, max_bytes: int = MAX_YAML_BYTES) -> str:
+    """Read a UTF-8 text file, refusing missing, oversized, binary or non-UTF-8 files."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(str(path), "", f"{what} not found", "check the path") from None
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot read {what} ({exc.strerror})", "check the path and its permissions") from None
+    if path.is_dir():
+        raise InputError(str(path), "", f"is a directory, not a {what}", "name a .yaml file")
+    if size > max_bytes:
+        raise InputError(
+            str(path), "", f"{what} is {size} bytes, over the {max_bytes}-byte limit",
+            "split the file or remove embedded documents",
+        )
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise InputError(str(path), "", f"{what} holds binary data", "give a YAML text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            str(path), "", f"{what} is not UTF-8 (byte {exc.start})", "save the file as UTF-8"
+        ) from None
+
+
+def load_yaml(path: Path, what: str) -> Any:
+    """Load one YAML document safely; every failure is an InputError naming the file."""
+    text = read_text(path, what)
+    if not text.strip():
+        raise InputError(str(path), "", f"{what} is empty", f"write the {what} (see README)")
+    try:
+        _refuse_aliases(text, path)
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as dup:
+        raise InputError(
+            str(path), dup.key, f"key given twice (line {dup.line})", "keep one of the two entries"
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        problem = (exc.problem or exc.context or "syntax error").strip()
+        raise InputError(str(path), "", f"malformed YAML at {line}: {problem}", "fix the YAML syntax there") from None
+    except yaml.YAMLError as exc:
+        raise InputError(str(path), "", f"malformed YAML: {exc}", "fix the YAML syntax") from None
+    except RecursionError:
+        raise InputError(str(path), "", "YAML nested too deeply", "flatten the document") from None
+
+
+def _refuse_aliases(text: str, path: Path) -> None:
+    """Anchors and aliases are refused: they are not needed and enable 'billion laughs' files."""
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            raise InputError(
+                str(path), f"line {line}", "YAML aliases (*name) are not accepted",
+                "write the value out in full instead of using an anchor and alias",
+            )
