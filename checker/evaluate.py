@@ -127,10 +127,11 @@ def status_from(outcomes: set[str], criterion_id: str) -> str:
 def _criterion_result(ruleset: RuleSet, criterion: Criterion, outcomes: set[str], facts: dict[str, FactValue]) -> CriterionResult:
     status = status_from(outcomes, criterion.id)
     condition = criterion.not_met_when if status == "not_met" else criterion.met_when
-    names = []
-    for _, name, _, _ in tests(criterion.met_when):
-        if name not in names:
-            names.append(name)
+    names: list[str] = []
+    for _, cond in criterion.conditions():
+        for _, name, _, _ in tests(cond):
+            if name not in names:
+                names.append(name)
     reads = tuple(_fact_read(ruleset, name, facts.get(name)) for name in names)
     values = {k: v.value for k, v in facts.items()}
     test_reads = tuple(

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from checker.case import Case
+from checker.conditions import tests
 from checker.evaluate import CriterionResult, ItemResult
 from checker.rules import Citation, RuleSet, parse_pages
 
@@ -52,7 +53,7 @@ def _item(ruleset: RuleSet, item: ItemResult) -> dict[str, Any]:
         "criteria": criteria,
         "decisive": [c["id"] for c in decisive],
         "cited": group_citations(ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation]),
-        "documented": _unique_facts(f for c in met for f in c["facts"] if f["value"] is not None),
+        "documented": _unique_facts(f for c in met for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"]),
         "missing": _unique_facts(f for c in decisive if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]),
         "contrary": _unique_tests(t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"]),
         "facts": [
@@ -71,6 +72,7 @@ def _criterion(ruleset: RuleSet, result: CriterionResult) -> dict[str, Any]:
         "requirement": c.requirement,
         "status": result.status,
         "unknown": list(result.unknown),
+        "requires": sorted({name for _, name, _, _ in tests(c.met_when)}),
         "citation": citation_data(ruleset, c.citation) if c.citation else None,
         "facts": [
             {

@@ -21,8 +21,24 @@ class _DuplicateKey(Exception):
         self.line = line
 
 
+class _BadScalar(Exception):
+    def __init__(self, node: yaml.Node, reason: str) -> None:
+        super().__init__(reason)
+        self.value = str(node.value)
+        self.kind = {"timestamp": "date"}.get(str(node.tag).rsplit(":", 1)[-1], str(node.tag).rsplit(":", 1)[-1])
+        self.reason = " ".join(reason.split())
+        self.line = node.start_mark.line + 1 if node.start_mark else 0
+
+
 class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader that refuses duplicate mapping keys instead of keeping the last one."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # '2013-02-30' or '!!int abc' make PyYAML's constructors raise plain Python errors.
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise _BadScalar(node, str(exc)) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set = set()
@@ -77,13 +93,21 @@ def load_yaml(path: Path, what: str) -> Any:
         raise InputError(
             str(path), dup.key, f"key given twice (line {dup.line})", "keep one of the two entries"
         ) from None
+    except _BadScalar as bad:
+        fix = "write a real calendar date as YYYY-MM-DD" if bad.kind == "date" else f"correct the value or remove the !!{bad.kind} tag"
+        raise InputError(str(path), f"line {bad.line}", f"{bad.value!r} is not a valid {bad.kind} ({bad.reason})", fix) from None
+    except yaml.reader.ReaderError as exc:
+        raise InputError(
+            str(path), "", f"character #x{exc.character:04x} at position {exc.position} is not allowed in YAML",
+            "remove control characters from the file",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        problem = (exc.problem or exc.context or "syntax error").strip()
+        problem = " ".join((exc.problem or exc.context or "syntax error").split())
         raise InputError(str(path), "", f"malformed YAML at {line}: {problem}", "fix the YAML syntax there") from None
     except yaml.YAMLError as exc:
-        raise InputError(str(path), "", f"malformed YAML: {exc}", "fix the YAML syntax") from None
+        raise InputError(str(path), "", f"malformed YAML: {' '.join(str(exc).split())}", "fix the YAML syntax") from None
     except RecursionError:
         raise InputError(str(path), "", "YAML nested too deeply", "flatten the document") from None
 
