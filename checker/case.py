@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from checker.errors import InputError
 from checker.fields import (
     check_keys,
     describe,
+    join,
     require_date,
     require_list,
     require_mapping,
@@ -170,9 +172,9 @@ def _facts(raw: Any, ruleset: RuleSet, path: str, where: str) -> dict[str, FactV
         name = str(name)
         fact = ruleset.vocabulary.get(name)
         if fact is None:
-            raise InputError(path, f"{where}.{name}", "unknown fact", ruleset.vocabulary.suggestion(name))
+            raise InputError(path, join(where, name), "unknown fact", ruleset.vocabulary.suggestion(name))
         if fact.derived:
-            raise InputError(path, f"{where}.{name}", "is derived by mtus-checker and cannot be set", "remove it; give the request line and medication dates instead")
+            raise InputError(path, join(where, name), "is derived by mtus-checker and cannot be set", "remove it; give the request line and medication dates instead")
         entry = _fact_value(given, path, f"{where}.{name}")
         if entry.value is None:
             continue  # null means "not documented", the same as leaving the fact out
@@ -227,7 +229,7 @@ def _duration_days(raw: dict, path: str, where: str) -> int | None:
     if len(given) > 1:
         raise InputError(path, f"{where}.{given[1]}", "give one duration only", f"keep {given[0]} or {given[1]}")
     value = raw[given[0]]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
         raise InputError(path, f"{where}.{given[0]}", f"expected a positive number, found {describe(value)}", "write the number of days, weeks or months")
     return int(value * per_unit[given[0]])
 
@@ -251,7 +253,7 @@ def resolve_drug(ruleset: RuleSet, named: str, path: str, where: str) -> str:
     if found is None:
         closest = ruleset.lexicon.closest(named)
         hint = f"did you mean '{closest}'? If not, " if closest else ""
-        raise InputError(path, where, f"unknown drug '{named}'", f"{hint}add it to rules/drugs.yaml or write its generic name")
+        raise InputError(path, where, f"unknown drug {named!r}", f"{hint}add it to rules/drugs.yaml or write its generic name")
     return found.drug.generic
 
 
@@ -263,7 +265,7 @@ def _requests(raw: Any, ruleset: RuleSet, path: str) -> tuple[Request, ...]:
     ids = [r.id for r in found]
     for i, rid in enumerate(ids):
         if rid in ids[:i]:
-            raise InputError(path, f"requests[{i}].id", f"id '{rid}' is used twice", "give each requested item its own id")
+            raise InputError(path, f"requests[{i}].id", f"id {rid!r} is used twice", "give each requested item its own id")
     return tuple(found)
 
 
@@ -273,7 +275,7 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
     where = f"requests[{index}]"
     raw = require_mapping(raw, path, where)
     check_keys(raw, _REQUEST_KEYS, path, where, required=("text",))
-    text = require_text(str(raw["text"]), path, f"{where}.text").strip()
+    text = require_text(raw["text"], path, f"{where}.text").strip()
     parsed = parse_request_line(text, ruleset.lexicon)
     drug_named = str(raw["drug"]) if raw.get("drug") is not None else parsed.drug_named
     service = str(raw.get("service") or "")
@@ -281,9 +283,9 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
     if drug_named:
         generic = resolve_drug(ruleset, drug_named, path, f"{where}.drug" if raw.get("drug") else f"{where}.text")
     elif not service and parsed.looks_like_drug:
-        raise InputError(path, f"{where}.text", f"no known drug in '{text}'", "add drug: with the generic or brand name, or add it to rules/drugs.yaml")
+        raise InputError(path, f"{where}.text", f"no known drug in {text!r}", "add drug: with the generic or brand name, or add it to rules/drugs.yaml")
     quantity = raw.get("quantity", parsed.quantity)
-    if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or quantity <= 0 or quantity > 10000):
+    if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not 0 < quantity <= 10000):
         raise InputError(path, f"{where}.quantity", f"expected a positive number of units, found {describe(quantity)}", "write the count dispensed, e.g. 60")
     units = raw.get("units_per_dose", parsed.units_per_dose)
     if units is not None and (isinstance(units, bool) or not isinstance(units, (int, float)) or not 0 < units <= 20):
@@ -313,7 +315,7 @@ def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
         check_keys(entry, ("item", "decision", "citations", "non_mtus", "note"), path, where, required=("item", "decision"))
         item = str(entry["item"])
         if item not in ids:
-            raise InputError(path, f"{where}.item", f"no requested item has id '{item}'", f"use one of: {', '.join(ids)}")
+            raise InputError(path, f"{where}.item", f"no requested item has id {item!r}", f"use one of: {', '.join(ids)}")
         if entry["decision"] not in DECISIONS:
             raise InputError(path, f"{where}.decision", f"unknown decision {entry['decision']!r}", f"use one of: {', '.join(DECISIONS)}")
         cites = []
@@ -332,8 +334,8 @@ def _divergences(raw: Any, case: Case, path: str) -> tuple[KnownDivergence, ...]
         where = f"known_divergences[{i}]"
         entry = require_mapping(entry, path, where)
         check_keys(entry, ("item", "about", "reason"), path, where, required=("item", "about", "reason"))
-        if entry["item"] not in case.expected:
-            raise InputError(path, f"{where}.item", f"no expected: entry for item '{entry['item']}'", "name an item listed under expected:")
+        if str(entry["item"]) not in case.expected:
+            raise InputError(path, f"{where}.item", f"no expected: entry for item {str(entry['item'])!r}", "name an item listed under expected:")
         if entry["about"] not in ("decision", "citation"):
             raise InputError(path, f"{where}.about", f"unknown value {entry['about']!r}", "use decision or citation")
         found.append(KnownDivergence(str(entry["item"]), entry["about"], require_text(entry["reason"], path, f"{where}.reason")))

@@ -59,6 +59,7 @@ def did_you_mean(word: str, choices: Iterable[str], otherwise: str) -> str:
 
 
 def join(prefix: str, key: str) -> str:
+    key = key if key.isprintable() else repr(key)  # a key holding a line break would split the one-line message
     return f"{prefix}.{key}" if prefix else key
 
 

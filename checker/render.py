@@ -54,7 +54,15 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters["num"] = format_number
     env.filters["tojson_sorted"] = lambda v: json.dumps(v, sort_keys=True, default=str)
+    env.filters["as_text"] = as_text
     return env
+
+
+def as_text(value: Any) -> str:
+    """Strip 'safe' marking: a macro called from an autoescaped template returns its text marked
+    safe even though the macro itself escaped nothing, so HTML templates pass every macro result
+    through this filter to have it escaped."""
+    return "%s" % (value,)
 
 
 def format_number(value: Any) -> str:

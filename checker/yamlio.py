@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from checker.errors import InputError
+from checker.fields import short
 
 MAX_YAML_BYTES = 5 * 1024 * 1024
 
@@ -24,8 +25,9 @@ class _DuplicateKey(Exception):
 class _BadScalar(Exception):
     def __init__(self, node: yaml.Node, reason: str) -> None:
         super().__init__(reason)
-        self.value = str(node.value)
-        self.kind = {"timestamp": "date"}.get(str(node.tag).rsplit(":", 1)[-1], str(node.tag).rsplit(":", 1)[-1])
+        self.value = short(node.value if isinstance(node, yaml.ScalarNode) else node.id)
+        kind = str(node.tag).rsplit(":", 1)[-1]
+        self.kind = "date" if kind == "timestamp" else kind
         self.reason = " ".join(reason.split())
         self.line = node.start_mark.line + 1 if node.start_mark else 0
 
@@ -37,8 +39,10 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         # '2013-02-30' or '!!int abc' make PyYAML's constructors raise plain Python errors.
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        except (ValueError, OverflowError) as exc:
             raise _BadScalar(node, str(exc)) from None
+        except (TypeError, KeyError, AttributeError):
+            raise _BadScalar(node, "") from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set = set()
@@ -95,10 +99,11 @@ def load_yaml(path: Path, what: str) -> Any:
         ) from None
     except _BadScalar as bad:
         fix = "write a real calendar date as YYYY-MM-DD" if bad.kind == "date" else f"correct the value or remove the !!{bad.kind} tag"
-        raise InputError(str(path), f"line {bad.line}", f"{bad.value!r} is not a valid {bad.kind} ({bad.reason})", fix) from None
+        raise InputError(str(path), f"line {bad.line}", f"{bad.value} is not a valid {bad.kind}" + (f" ({bad.reason})" if bad.reason else ""), fix) from None
     except yaml.reader.ReaderError as exc:
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
         raise InputError(
-            str(path), "", f"character #x{exc.character:04x} at position {exc.position} is not allowed in YAML",
+            str(path), "", f"character #x{char:04x} at position {exc.position} is not allowed in YAML",
             "remove control characters from the file",
         ) from None
     except yaml.MarkedYAMLError as exc:
