@@ -123,6 +123,8 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
     check_keys(dates, ("injury", "request", "ur_decision"), p, "dates", required=("request",))
     request_date = require_date(dates["request"], p, "dates.request")
     injury = require_date(dates["injury"], p, "dates.injury") if dates.get("injury") is not None else None
+    if dates.get("ur_decision") is not None:
+        require_date(dates["ur_decision"], p, "dates.ur_decision")
     if injury and injury > request_date:
         raise InputError(p, "dates.injury", f"injury date {injury} is after the request date {request_date}", "correct one of the two dates")
     age = claimant.get("age")
@@ -155,7 +157,10 @@ def _refuse_hash_comments(text: str, path: str) -> None:
     """'text: Soma 350 mg BID #60' loses '#60': YAML reads ' #' as the start of a comment."""
     for number, line in enumerate(text.splitlines(), start=1):
         if _HASH_IN_PLAIN_TEXT.match(line):
-            raise InputError(path, f"line {number}", "an unquoted request text holds ' #', which YAML reads as a comment, dropping the quantity", 'put the text in quotes: text: "Soma 350 mg BID #60"')
+            raise InputError(
+                path, f"line {number}", "an unquoted request text holds ' #', which YAML reads as a comment, dropping the quantity",
+                'put the text in quotes: text: "Soma 350 mg BID #60"',
+            )
 
 
 def _sex(value: Any, path: str) -> str:
@@ -174,7 +179,9 @@ def _facts(raw: Any, ruleset: RuleSet, path: str, where: str) -> dict[str, FactV
         if fact is None:
             raise InputError(path, join(where, name), "unknown fact", ruleset.vocabulary.suggestion(name))
         if fact.derived:
-            raise InputError(path, join(where, name), "is derived by mtus-checker and cannot be set", "remove it; give the request line and medication dates instead")
+            raise InputError(
+                path, join(where, name), "is derived by mtus-checker and cannot be set", "remove it; give the request line and medication dates instead"
+            )
         entry = _fact_value(given, path, f"{where}.{name}")
         if entry.value is None:
             continue  # null means "not documented", the same as leaving the fact out
@@ -334,9 +341,10 @@ def _divergences(raw: Any, case: Case, path: str) -> tuple[KnownDivergence, ...]
         where = f"known_divergences[{i}]"
         entry = require_mapping(entry, path, where)
         check_keys(entry, ("item", "about", "reason"), path, where, required=("item", "about", "reason"))
-        if str(entry["item"]) not in case.expected:
-            raise InputError(path, f"{where}.item", f"no expected: entry for item {str(entry['item'])!r}", "name an item listed under expected:")
+        item = str(entry["item"])
+        if item not in case.expected:
+            raise InputError(path, f"{where}.item", f"no expected: entry for item {item!r}", "name an item listed under expected:")
         if entry["about"] not in ("decision", "citation"):
             raise InputError(path, f"{where}.about", f"unknown value {entry['about']!r}", "use decision or citation")
-        found.append(KnownDivergence(str(entry["item"]), entry["about"], require_text(entry["reason"], path, f"{where}.reason")))
+        found.append(KnownDivergence(item, entry["about"], require_text(entry["reason"], path, f"{where}.reason")))
     return tuple(found)

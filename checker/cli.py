@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -49,9 +50,17 @@ def _as_of(value: str | None) -> dt.date | None:
         raise InputError("command line", "--as-of", f"not a date: {value!r}", "write YYYY-MM-DD") from None
 
 
-rules_option = click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="Rules directory (default: the packaged rules).")
+rules_option = click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="Rules directory (default: the packaged rules)."
+)
 as_of_option = click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="Date whose guideline editions apply (default: the request date).")
-templates_option = click.option("--templates", "templates_dir", type=click.Path(path_type=Path), default=None, help="Your template folder, searched before the packaged one (reachable as default/NAME).")
+templates_option = click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Your template folder, searched before the packaged one (reachable as default/NAME).",
+)
 engine_option = click.option("--engine", type=click.Choice(["durable", "reference"]), default="durable", show_default=True, help="Rule evaluator.")
 
 

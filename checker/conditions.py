@@ -7,7 +7,8 @@ A test on a fact the case does not document is *unknown*, never false.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from checker.errors import InputError
 from checker.fields import describe, did_you_mean

@@ -38,14 +38,20 @@ class ParsedRequest:
 def parse_request_line(text: str, lexicon: Lexicon) -> ParsedRequest:
     """'Soma 350 mg BID #60' -> drug Soma, strength 350 mg, frequency BID, quantity 60."""
     found = lexicon.find_in_text(text)
+    rest = _without_name(text, found.matched) if found else text  # "Tylenol #3 ... #60": 60 is the quantity
     return ParsedRequest(
         drug_named=found.matched if found else "",
-        strength=_strength(text),
-        quantity=_quantity(text),
-        frequency=_frequency_text(text),
-        units_per_dose=_units_per_dose(text),
+        strength=_strength(rest),
+        quantity=_quantity(rest),
+        frequency=_frequency_text(rest),
+        units_per_dose=_units_per_dose(rest),
         looks_like_drug=bool(_LOOKS_LIKE_DRUG.search(text)),
     )
+
+
+def _without_name(text: str, name: str) -> str:
+    pattern = r"\s+".join(re.escape(part) for part in name.split())
+    return re.sub(pattern, " ", text, count=1, flags=re.I)
 
 
 def _strength(text: str) -> str:
@@ -58,9 +64,9 @@ def _strength(text: str) -> str:
 
 def _quantity(text: str) -> int | None:
     for pattern in (r"#\s*(\d+)", r"\b(?:qty|quantity)[.:]?\s*(\d+)", r"\b(\d+)\s*(?:count|tablets|tabs|capsules|caps|patches)\b"):
-        match = re.search(pattern, text, re.I)
-        if match:
-            return int(match.group(1))
+        found = re.findall(pattern, text, re.I)
+        if found:
+            return int(found[-1])  # the count closes the line: "Tylenol with Codeine #3 ... #60"
     lowered = text.lower()
     for words in sorted(_WORD_NUMBERS, key=len, reverse=True):
         if re.search(rf"\b{words}\s+(?:count|tablets|tabs|capsules)\b", lowered):
@@ -141,20 +147,23 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
 
 
 def _duration(case: Case, request: Request) -> dict[str, Derived]:
-    history = [m for m in (case.medications or ()) if m.drug == request.drug]
+    """Weeks of the current course: exact from a start date, else a lower bound from 'since' dates.
+    Past courses are left out: a drug stopped and restarted counts from the restart."""
+    history = [m for m in (case.medications or ()) if m.drug == request.drug and m.status == "current"]
     if request.new_start or any(m.new_start for m in history):
         basis = {"new_start": True}
         return {"weeks_of_use": Derived(0.0, basis), "weeks_of_use_at_least": Derived(0.0, basis)}
-    exact = [_weeks(case, m.started) for m in history if m.started]
-    bounds = exact + [_weeks(case, m.documented_since) for m in history if m.documented_since]
+    starts = [m.started for m in history if m.started]
+    if starts:
+        started = max(starts)
+        weeks = _weeks(case, started)
+        basis = {"started": started.isoformat(), "request": case.request_date.isoformat()}
+        return {"weeks_of_use": Derived(weeks, basis), "weeks_of_use_at_least": Derived(weeks, basis)}
+    bounds = [_weeks(case, m.documented_since) for m in history if m.documented_since]
     bounds += [round(m.duration_days / 7, 1) for m in history if m.duration_days is not None]
-    found = {}
-    if exact:
-        started = min(m.started for m in history if m.started)
-        found["weeks_of_use"] = Derived(max(exact), {"started": started.isoformat(), "request": case.request_date.isoformat()})
-    if bounds:
-        found["weeks_of_use_at_least"] = Derived(max(bounds), _history_basis(history, case))
-    return found
+    if not bounds:
+        return {}
+    return {"weeks_of_use_at_least": Derived(max(bounds), _history_basis(history, case))}
 
 
 def _weeks(case: Case, since: Any) -> float:
@@ -178,7 +187,8 @@ def _dose(request: Request, drug: Any) -> dict[str, Derived]:
     per_day = doses_per_day(request.frequency) if request.frequency else None
     units = request.units_per_dose or 1.0
     if per_day and request.quantity:
-        found["days_supply"] = Derived(round(request.quantity / (per_day * units), 1), {"quantity": request.quantity, "doses_per_day": per_day, "units_per_dose": units})
+        basis = {"quantity": request.quantity, "doses_per_day": per_day, "units_per_dose": units}
+        found["days_supply"] = Derived(round(request.quantity / (per_day * units), 1), basis)
     amount = strength_amount(request.strength) if request.strength else None
     if amount is None:
         return found

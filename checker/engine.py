@@ -17,7 +17,8 @@ Traps handled here (durable_rules 2.0.28; ../shared/reference/durable-rules-note
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import durable_rules_engine
 from durable import engine as durable_engine

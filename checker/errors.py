@@ -15,7 +15,8 @@ class InputError(Exception):
 
     def one_line(self) -> str:
         where = f"{self.path}: {self.field}" if self.field else self.path
-        return f"{where}: {self.problem}; fix: {self.fix}"
+        line = f"{where}: {self.problem}; fix: {self.fix}"
+        return " ".join(line.splitlines())  # one line, whatever the input held
 
 
 class EngineError(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +80,7 @@ class Lexicon:
 
     def find_in_text(self, text: str) -> Resolution | None:
         """The lexicon name that starts a request line ("Norco 10/325 mg #90"), longest first."""
-        words = re.findall(r"[A-Za-z][A-Za-z0-9#/\-]*", text)
+        words = re.findall(r"[A-Za-z0-9#][A-Za-z0-9#/\-]*", text)  # digits and '#' too: "Tylenol #3"
         for size in (4, 3, 2, 1):
             for start in range(0, min(len(words), 3)):
                 phrase = " ".join(words[start : start + size])
@@ -88,7 +89,7 @@ class Lexicon:
                     if key in self._index:
                         return Resolution(self.drugs[self._index[key]], phrase, "exact")
         for start in range(0, min(len(words), 2)):
-            if len(words[start]) >= 5:
+            if len(words[start]) >= 5 and words[start][0].isalpha():
                 found = self.resolve(words[start])
                 if found:
                     return found
@@ -96,7 +97,7 @@ class Lexicon:
 
     def closest(self, name: str) -> str:
         close = difflib.get_close_matches(normalise(name), list(self._index), n=1, cutoff=0.6)
-        return close[0] if close else ""
+        return self._index[close[0]] if close else ""  # the generic name: the closest key may be a misspelling
 
     def classes(self) -> set[str]:
         return {c for d in self.drugs.values() for c in d.classes}
@@ -119,20 +120,31 @@ def _drug(generic: str, spec: Any, path: str) -> Drug:
     where = f"drugs.{generic}"
     spec = require_mapping(spec, path, where)
     check_keys(spec, _DRUG_KEYS, path, where, required=("classes",))
-    tiers = tuple(
-        (float(t["up_to_mg_per_day"]), float(t["factor"]))
-        for t in require_list(spec.get("med_tiers", []), path, f"{where}.med_tiers")
-    )
+    raw_tiers = require_list(spec.get("med_tiers", []), path, f"{where}.med_tiers")
+    tiers = tuple(_tier(t, path, f"{where}.med_tiers[{i}]") for i, t in enumerate(raw_tiers))
     factor = spec.get("med_factor")
-    if factor is not None and not isinstance(factor, (int, float)):
+    if factor is not None and not _is_number(factor):
         raise InputError(path, f"{where}.med_factor", "expected a number", "write the conversion factor as a number")
     return Drug(
         generic=generic,
         classes=tuple(require_list(spec["classes"], path, f"{where}.classes")),
-        names=tuple(str(n) for n in [*spec.get("brands", []), *spec.get("aliases", [])]),
+        names=tuple(str(n) for k in ("brands", "aliases") for n in require_list(spec.get(k, []), path, f"{where}.{k}")),
         strength_of=str(spec.get("strength_of", "")),
         strength_unit=str(spec.get("strength_unit", "mg")),
         med_factor=float(factor) if factor is not None else None,
         med_basis=str(spec.get("med_basis", "per_mg")),
         med_tiers=tiers,
     )
+
+
+def _tier(raw: Any, path: str, where: str) -> tuple[float, float]:
+    raw = require_mapping(raw, path, where)
+    check_keys(raw, ("up_to_mg_per_day", "factor"), path, where, required=("up_to_mg_per_day", "factor"))
+    for key in ("up_to_mg_per_day", "factor"):
+        if not _is_number(raw[key]):
+            raise InputError(path, f"{where}.{key}", "expected a number", "write it as a number without quotes")
+    return float(raw["up_to_mg_per_day"]), float(raw["factor"])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -59,12 +60,14 @@ def _duplicate_ids(ruleset: RuleSet) -> list[Defect]:
     seen_criteria: dict[str, str] = {}
     for topic in ruleset.topics:
         if topic.topic in seen_topics:
-            found.append(Defect(topic.path, "topic", f"topic id '{topic.topic}' is also used by {seen_topics[topic.topic]}", "give each topic file its own id; put editions of one topic in one file"))
+            problem = f"topic id '{topic.topic}' is also used by {seen_topics[topic.topic]}"
+            found.append(Defect(topic.path, "topic", problem, "give each topic file its own id; put editions of one topic in one file"))
         seen_topics.setdefault(topic.topic, topic.path)
         for edition in topic.editions:
             for c in edition.criteria:
                 if c.id in seen_criteria:
-                    found.append(Defect(c.path, f"criteria[{c.id}]", f"criterion id reused (also in {seen_criteria[c.id]})", "give every criterion a unique id"))
+                    problem = f"criterion id reused (also in {seen_criteria[c.id]})"
+                    found.append(Defect(c.path, f"criteria[{c.id}]", problem, "give every criterion a unique id"))
                 seen_criteria.setdefault(c.id, c.path)
     return found
 
@@ -121,7 +124,7 @@ def _value_fits(kind: str, value: object) -> bool:
     if kind == "boolean":
         return isinstance(value, bool)
     if kind in ("integer", "number"):
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     return isinstance(value, str)
 
 
@@ -152,7 +155,8 @@ def _edition_overlaps(topic: Topic) -> list[Defect]:
             found.append(Defect(topic.path, f"{e.key}.effective_to", "ends before it starts", "correct the dates"))
     for a, b in combinations(topic.editions, 2):
         if a.effective_from <= (b.effective_to or _FAR) and b.effective_from <= (a.effective_to or _FAR):
-            found.append(Defect(topic.path, f"{b.key}.effective_from", f"editions {a.edition} and {b.edition} are both in force on {max(a.effective_from, b.effective_from)}", "make the effective dates of one end before the other starts"))
+            problem = f"editions {a.edition} and {b.edition} are both in force on {max(a.effective_from, b.effective_from)}"
+            found.append(Defect(topic.path, f"{b.key}.effective_from", problem, "make the effective dates of one end before the other starts"))
     if len({e.edition for e in topic.editions}) != len(topic.editions):
         found.append(Defect(topic.path, "editions", "an edition name is used twice", "give each edition its own name"))
     return found
@@ -178,6 +182,7 @@ def _topic_overlaps(ruleset: RuleSet) -> list[Defect]:
         for group in (by_name, by_class):
             if len(group) > 1:
                 names = ", ".join(t.topic for t in group)
-                found.append(Defect(group[1].path, "applies_to", f"drug '{drug.generic}' is claimed by topics {names}", "claim it in one topic (use except_drugs: in the other)"))
+                problem = f"drug '{drug.generic}' is claimed by topics {names}"
+                found.append(Defect(group[1].path, "applies_to", problem, "claim it in one topic (use except_drugs: in the other)"))
     return found
 

@@ -62,7 +62,7 @@ def as_text(value: Any) -> str:
     """Strip 'safe' marking: a macro called from an autoescaped template returns its text marked
     safe even though the macro itself escaped nothing, so HTML templates pass every macro result
     through this filter to have it escaped."""
-    return "%s" % (value,)
+    return f"{value}"
 
 
 def format_number(value: Any) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
-from checker.fields import check_keys, describe, did_you_mean, require_mapping, require_text
+from checker.fields import check_keys, describe, did_you_mean, require_list, require_mapping, require_text
 from checker.yamlio import load_yaml
 
 FACT_TYPES = ("boolean", "integer", "number", "string")
@@ -44,7 +44,9 @@ class Vocabulary:
 
     def check_value(self, name: str, value: Any, path: str, where: str) -> Any:
         """Return the value if it fits the fact's declared type and range, else raise InputError."""
-        fact = self.facts[name]
+        fact = self.facts.get(name)
+        if fact is None:  # claimant.age with a rule set that declares no 'age'
+            raise InputError(path, where, f"the rule set declares no fact '{name}'", f"declare it in {self.path} or remove it")
         if not _fits_type(fact.type, value):
             raise InputError(path, where, f"{name} is declared {fact.type}, found {describe(value)}", _type_fix(fact))
         if fact.type in ("integer", "number"):
@@ -94,6 +96,9 @@ def _fact_def(name: str, spec: Any, path: str) -> FactDef:
         raise InputError(path, f"{where}.type", f"unknown type {spec['type']!r}", f"use one of: {', '.join(FACT_TYPES)}")
     if not name.isidentifier() or not name.islower():
         raise InputError(path, where, "fact names are lower_case_with_underscores", "rename the fact")
+    for key in ("min", "max"):
+        if spec.get(key) is not None and not _fits_type("number", spec[key]):
+            raise InputError(path, f"{where}.{key}", f"expected a number, found {describe(spec[key])}", "write the limit as a number")
     return FactDef(
         name=name,
         type=spec["type"],
@@ -106,5 +111,5 @@ def _fact_def(name: str, spec: Any, path: str) -> FactDef:
         lower_bound=spec.get("bound") == "lower",
         when_true=str(spec.get("when_true", "")),
         when_false=str(spec.get("when_false", "")),
-        values=tuple(spec.get("values", ())),
+        values=tuple(require_list(spec.get("values", []), path, f"{where}.values")),
     )

@@ -99,7 +99,8 @@ def load_yaml(path: Path, what: str) -> Any:
         ) from None
     except _BadScalar as bad:
         fix = "write a real calendar date as YYYY-MM-DD" if bad.kind == "date" else f"correct the value or remove the !!{bad.kind} tag"
-        raise InputError(str(path), f"line {bad.line}", f"{bad.value} is not a valid {bad.kind}" + (f" ({bad.reason})" if bad.reason else ""), fix) from None
+        reason = f" ({bad.reason})" if bad.reason else ""
+        raise InputError(str(path), f"line {bad.line}", f"{bad.value} is not a valid {bad.kind}{reason}", fix) from None
     except yaml.reader.ReaderError as exc:
         char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
         raise InputError(

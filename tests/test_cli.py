@@ -52,7 +52,8 @@ def test_draft_cites_the_pages_each_letter_cites():
             item = next(i for i in report["items"] if i["id"] == expected["item"])
             cited = set().union(*(parse_pages(s["pages"]) for g in item["cited"] for s in g["sections"]))
             assert letter_pages & cited, (case_file.name, expected["item"], letter_pages, cited)
-            line = next(ln for ln in draft.splitlines() if ln.startswith("Guideline:") and any(s["section"] in ln for g in item["cited"] for s in g["sections"]))
+            sections = [s["section"] for g in item["cited"] for s in g["sections"]]
+            line = next(ln for ln in draft.splitlines() if ln.startswith("Guideline:") and any(s in ln for s in sections))
             assert "MTUS Chronic Pain Medical Treatment Guidelines" in line and "Page(s):" in line
 
 

@@ -83,7 +83,7 @@ def _facts_firing(probe):
     from checker.conditions import evaluate, tests
 
     facts = {}
-    for _, fact, op, value in tests(probe.condition):
+    for _, fact, _op, value in tests(probe.condition):
         candidates = list(value) if isinstance(value, tuple) else [value]
         if isinstance(value, bool):
             candidates = [value, not value]

@@ -1,0 +1,241 @@
+"""Bad input never produces a traceback: one line on stderr naming the file, the field and the fix.
+
+Case files: `mtus check FILE` on every file in tests/bad_inputs/ (and a few generated in tmp_path)
+exits 2 with exactly one line "mtus: error: <file>: <field>: <problem>; fix: <fix>".
+Rule directories: the repository's rules/ copied into tmp_path with one thing broken, then
+`mtus rules lint DIR` (exit 1 for a defect, 2 for a structural error) or `mtus check --rules DIR` (exit 2).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from checker.cli import main
+from checker.yamlio import MAX_YAML_BYTES
+
+REPO = Path(__file__).resolve().parent.parent
+BAD_INPUTS = Path(__file__).resolve().parent / "bad_inputs"
+
+# file in tests/bad_inputs/ (or "generated:<name>"), the field the message names ("" when the whole
+# file is at fault), and a fragment of the problem or fix the message must hold.
+CASES = [
+    ("malformed_yaml.yaml", "", "malformed YAML at line 5"),
+    ("empty.yaml", "", "case file is empty"),
+    ("whitespace_only.yaml", "", "case file is empty"),
+    ("missing_request_date.yaml", "dates.request", "required field is missing; fix: add 'request:'"),
+    ("missing_requests.yaml", "requests", "required field is missing; fix: add 'requests:'"),
+    ("age_as_word.yaml", "claimant.age", "age is declared integer, found a text value 'fifty'"),
+    ("boolean_fact_as_text.yaml", "facts.pain_relief", "declared boolean, found a text value 'yes'; fix: write true or false"),
+    ("number_fact_as_text.yaml", "facts.pain_score_with_medication", "declared number, found a text value '5'"),
+    ("unknown_fact_typo.yaml", "facts.acute_muscle_spasms", "unknown fact; fix: did you mean 'acute_muscle_spasm'?"),
+    ("unknown_request_field.yaml", "requests[0].quantiy", "unknown field; fix: did you mean 'quantity'?"),
+    ("unknown_drug.yaml", "requests[0].drug", "unknown drug 'Xyzzoprodol'"),
+    ("dose_without_known_drug.yaml", "requests[0].text", "no known drug in 'Qwertaxin 40 mg daily #30'"),
+    ("derived_fact_set.yaml", "facts.days_supply", "is derived by mtus-checker and cannot be set"),
+    ("reviewer_fact_without_reason.yaml", "facts.functional_improvement.reason", "a reviewer's fact needs a reason"),
+    ("duplicate_key.yaml", "pain_relief", "key given twice (line 10)"),
+    ("yaml_alias.yaml", "line 4", "YAML aliases (*name) are not accepted"),
+    ("binary_junk.yaml", "", "case file holds binary data"),
+    ("not_utf8.yaml", "", "case file is not UTF-8"),
+    ("control_character.yaml", "", "character #x0007"),
+    ("generated:oversized.yaml", "", f"over the {MAX_YAML_BYTES}-byte limit"),
+    ("generated:missing.yaml", "", "case file not found"),
+    ("generated:a_directory.yaml", "", "is a directory"),
+    ("injury_after_request.yaml", "dates.injury", "injury date 2014-01-05 is after the request date 2013-11-20"),
+    ("impossible_date.yaml", "line 6", "'2013-02-30' is not a valid date"),
+    ("ur_decision_not_a_date.yaml", "dates.ur_decision", "expected a date, found a text value 'last week'"),
+    ("medication_started_after_request.yaml", "medications[0].started", "2014-02-01 is after the request date"),
+    ("infinite_duration.yaml", "medications[0].duration_days", "expected a positive number, found the number inf"),
+    ("negative_quantity.yaml", "requests[0].quantity", "found the number -90"),
+    ("nan_quantity.yaml", "requests[0].quantity", "found the number nan"),
+    ("top_level_list.yaml", "", "expected a mapping, found a list"),
+    ("unquoted_hash_text.yaml", "line 9", "YAML reads as a comment"),
+    ("request_text_list.yaml", "requests[0].text", "expected text, found a list"),
+    ("drug_name_with_line_break.yaml", "requests[0].drug", r"unknown drug 'Xyzzo\nprodol'"),
+    ("divergence_item_list.yaml", "known_divergences[0].item", "no expected: entry for item"),
+    ("bad_int_tag.yaml", "line 5", "'fifty' is not a valid int"),
+    ("two_documents.yaml", "", "but found another document"),
+    ("unknown_schema.yaml", "schema", "unsupported schema 'mtus-case/9'"),
+    ("duplicate_request_id.yaml", "requests[1].id", "id 'relaxant' is used twice"),
+]
+
+
+def run(*args: object):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def case_path(name: str, tmp_path: Path) -> Path:
+    if not name.startswith("generated:"):
+        return BAD_INPUTS / name
+    path = tmp_path / name.split(":", 1)[1]
+    if path.name == "oversized.yaml":
+        head = b"schema: mtus-case/1\ncase: oversized\n"
+        path.write_bytes(head + b"# padding\n" * ((MAX_YAML_BYTES - len(head)) // 10 + 1))
+        assert path.stat().st_size > MAX_YAML_BYTES
+    elif path.name == "a_directory.yaml":
+        path.mkdir()
+    return path
+
+
+def assert_one_line_error(result, *fragments: str) -> str:
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and result.stderr.endswith("\n"), result.stderr
+    line = lines[0]
+    assert line.startswith("mtus: error: ") and "; fix: " in line, line
+    for fragment in fragments:
+        assert fragment in line, (fragment, line)
+    return line
+
+
+def test_every_fixture_file_is_in_the_table():
+    listed = {name for name, _, _ in CASES if not name.startswith("generated:")}
+    assert listed == {p.name for p in BAD_INPUTS.iterdir()}
+
+
+@pytest.mark.parametrize(("name", "field", "fragment"), CASES, ids=[c[0].removeprefix("generated:") for c in CASES])
+def test_check_refuses_bad_case_file(name: str, field: str, fragment: str, tmp_path: Path):
+    path = case_path(name, tmp_path)
+    result = run("check", path)
+    line = assert_one_line_error(result, fragment)
+    assert result.stdout == ""
+    where = f"mtus: error: {path}: {field}: " if field else f"mtus: error: {path}: "
+    assert line.startswith(where), line
+
+
+# ---- rule directories with one defect -------------------------------------------------------------
+
+VALID_CASE = """\
+schema: mtus-case/1
+case: rules-dir-probe
+claimant: {age: 44}
+dates: {injury: 2010-03-01, request: 2013-11-20}
+facts: {acute_muscle_spasm: true}
+requests:
+  - id: relaxant
+    text: "Soma 350 mg TID #21"
+"""
+
+
+def replace(name: str, old: str, new: str) -> Callable[[Path], None]:
+    def edit(rules: Path) -> None:
+        path = rules / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is no longer in {name}; update this test"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return edit
+
+
+def edit_topic(topic: str, change: Callable[[dict], None]) -> Callable[[Path], None]:
+    def edit(rules: Path) -> None:
+        path = rules / "topics" / f"{topic}.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        change(data)
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+    return edit
+
+
+def _drop_age_fact(rules: Path) -> None:
+    path = rules / "facts.yaml"
+    text, count = re.subn(r"\n  age:\n(?:    .*\n)+", "\n", path.read_text(encoding="utf-8"))
+    assert count == 1, "the age fact is no longer where this test expects it"
+    path.write_text(text, encoding="utf-8")
+
+
+def _drop_citation(topic: dict) -> None:
+    del topic["editions"][0]["criteria"][1]["citation"]
+
+
+def _reuse_criterion_id(topic: dict) -> None:
+    criteria = topic["editions"][0]["criteria"]
+    criteria[3]["id"] = criteria[2]["id"]
+
+
+def _overlapping_edition(topic: dict) -> None:
+    first = topic["editions"][0]
+    criterion = dict(copy.deepcopy(first["criteria"][1]), id="carisoprodol.overlap.short_course")
+    topic["editions"].append({
+        "edition": "cpmtg-overlap",
+        "effective_from": dt.date(2012, 1, 1),
+        "criteria": [criterion],
+        "decision": {"medically_necessary_when": criterion["id"]},
+    })
+
+
+UNKNOWN_FACT = replace("topics/carisoprodol.yaml", "{fact: first_line_analgesic_failed, eq: true}", "{fact: first_line_analgesic_faild, eq: true}")
+SECOND_LINE = "criteria[carisoprodol.cpmtg2009.second_line]"
+SHORT_COURSE = "criteria[carisoprodol.cpmtg2009.short_course_request]"
+
+# id, the edit, the command ("lint" or "check"), exit code, fragments one output line must hold
+RULE_DEFECTS = [
+    ("unknown_fact", UNKNOWN_FACT, "lint", 1,
+     ["carisoprodol.yaml", SECOND_LINE, "unknown fact 'first_line_analgesic_faild'", "did you mean 'first_line_analgesic_failed'?"]),
+    ("missing_citation", edit_topic("carisoprodol", _drop_citation), "lint", 1,
+     ["carisoprodol.yaml", f"{SHORT_COURSE}.citation", "criterion has no citation"]),
+    ("duplicate_criterion_id", edit_topic("carisoprodol", _reuse_criterion_id), "lint", 1,
+     ["carisoprodol.yaml", "criteria[carisoprodol.cpmtg2009.acute_exacerbation]", "criterion id reused"]),
+    ("overlapping_editions", edit_topic("carisoprodol", _overlapping_edition), "lint", 1,
+     ["carisoprodol.yaml", "carisoprodol@cpmtg-overlap.effective_from", "editions cpmtg-2009 and cpmtg-overlap are both in force on 2012-01-01"]),
+    ("infinite_limit", replace("topics/carisoprodol.yaml", "{fact: days_supply, lte: 21}", "{fact: days_supply, lte: .inf}"), "lint", 1,
+     ["carisoprodol.yaml", f"{SHORT_COURSE}.met_when", "days_supply is number but is compared with inf"]),
+    ("unknown_operator", replace("topics/carisoprodol.yaml", "{fact: days_supply, lte: 21}", "{fact: days_supply, lte_x: 21}"), "lint", 2,
+     ["carisoprodol.yaml", f"{SHORT_COURSE}.met_when", "a test needs exactly one comparison, found lte_x"]),
+    ("impossible_effective_date", replace("topics/carisoprodol.yaml", "effective_from: 2009-07-18", "effective_from: 2009-02-30"), "lint", 2,
+     ["carisoprodol.yaml", "'2009-02-30' is not a valid date"]),
+    ("fact_limit_as_text", replace("facts.yaml", "    min: 0\n    max: 120\n", "    min: 0\n    max: \"120\"\n"), "lint", 2,
+     ["facts.yaml", "facts.age.max", "expected a number, found a text value '120'"]),
+    ("brands_not_a_list", replace("drugs.yaml", "brands: [Soma]", "brands: Soma"), "lint", 2,
+     ["drugs.yaml", "drugs.carisoprodol.brands", "expected a list"]),
+    ("med_tier_not_a_number", replace("drugs.yaml", "{up_to_mg_per_day: 20, factor: 4}", "{up_to_mg_per_day: twenty, factor: 4}"), "lint", 2,
+     ["drugs.yaml", ".med_tiers[0].up_to_mg_per_day", "expected a number"]),
+    ("check_refuses_rules_with_defect", UNKNOWN_FACT, "check", 2,
+     ["carisoprodol.yaml", SECOND_LINE, "unknown fact 'first_line_analgesic_faild'"]),
+    ("check_with_rules_lacking_age", _drop_age_fact, "check", 2, ["'age'"]),
+    ("check_refuses_infinite_limit", replace("topics/carisoprodol.yaml", "{fact: days_supply, lte: 21}", "{fact: days_supply, lte: .inf}"), "check", 2,
+     ["carisoprodol.yaml", SHORT_COURSE, "compared with inf"]),
+]
+
+
+@pytest.mark.parametrize(("edit", "command", "code", "fragments"), [r[1:] for r in RULE_DEFECTS], ids=[r[0] for r in RULE_DEFECTS])
+def test_broken_rules_directory(edit, command: str, code: int, fragments: list[str], tmp_path: Path):
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    edit(rules)
+    if command == "lint":
+        result = run("rules", "lint", rules)
+    else:
+        case = tmp_path / "case.yaml"
+        case.write_text(VALID_CASE, encoding="utf-8")
+        result = run("check", case, "--rules", rules)
+    if code == 2:
+        assert_one_line_error(result, str(rules), *fragments)
+        assert result.stdout == ""
+        return
+    assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    assert any(all(f in line for f in fragments) for line in result.stdout.splitlines()), result.stdout
+    assert result.stderr.splitlines() == [result.stderr.strip()] and "defect(s)" in result.stderr
+
+
+def test_unbroken_rules_copy_lints_clean(tmp_path: Path):
+    """The edits above are the only defects: the copied rule set itself is clean."""
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    result = run("rules", "lint", rules)
+    assert result.exit_code == 0, result.output
+    case = tmp_path / "case.yaml"
+    case.write_text(VALID_CASE, encoding="utf-8")
+    assert run("check", case, "--rules", rules).exit_code == 0
