@@ -15,8 +15,8 @@ _WORD_NUMBERS = {
     "one hundred eighty": 180,
 }
 _FREQUENCIES = [  # (pattern, doses per day); the first match wins, so specific forms come first
-    (r"\bq\.?\s*(\d+)\s*(?:h|hr|hrs|hours?)\b", None),
-    (r"\bevery\s+(\d+)\s*(?:h|hr|hrs|hours?)\b", None),
+    (r"\bq\s*(\d+)(?:\s*-\s*\d+)?\s*(?:h|hr|hrs|hours?)\b", None),  # "Q4-6H": the shortest interval
+    (r"\bevery\s+(\d+)(?:\s*-\s*\d+)?\s*(?:h|hr|hrs|hours?)\b", None),
     (r"\b(?:qid|four times (?:a|per) day|4 times (?:a|per) day)\b", 4),
     (r"\b(?:tid|three times (?:a|per) day|3 times (?:a|per) day)\b", 3),
     (r"\b(?:bid|twice (?:a|per) day|two times (?:a|per) day|2 times (?:a|per) day)\b", 2),
@@ -74,7 +74,13 @@ def _quantity(text: str) -> int | None:
     return None
 
 
+def _undotted(text: str) -> str:
+    """'t.i.d.' -> 'tid', 'q.8h' -> 'q8h' (dots between letters and digits only)."""
+    return re.sub(r"(?<=[A-Za-z])\.(?=[A-Za-z0-9]|\s|$)", "", text)
+
+
 def _frequency_text(text: str) -> str:
+    text = _undotted(text)
     for pattern, _ in _FREQUENCIES:
         match = re.search(pattern, text, re.I)
         if match:
@@ -83,6 +89,7 @@ def _frequency_text(text: str) -> str:
 
 
 def doses_per_day(frequency: str) -> float | None:
+    frequency = _undotted(frequency)
     for pattern, per_day in _FREQUENCIES:
         match = re.search(pattern, frequency, re.I)
         if match:

@@ -27,7 +27,8 @@ def test_far_or_ambiguous_names_are_not_guessed(repo_ruleset, name):
 
 @pytest.mark.parametrize(
     ("frequency", "per_day"),
-    [("BID", 2), ("tid", 3), ("QID", 4), ("daily", 1), ("Q 8 hours PRN", 3), ("q6h", 4), ("every 12 hours", 2), ("twice per day", 2), ("as needed", None)],
+    [("BID", 2), ("tid", 3), ("QID", 4), ("daily", 1), ("Q 8 hours PRN", 3), ("q6h", 4), ("every 12 hours", 2), ("twice per day", 2), ("as needed", None),
+     ("t.i.d.", 3), ("b.i.d. prn", 2), ("Q4-6H PRN", 6), ("q.8h", 3)],
 )
 def test_doses_per_day(frequency, per_day):
     assert doses_per_day(frequency) == per_day
