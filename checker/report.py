@@ -53,9 +53,9 @@ def _item(ruleset: RuleSet, item: ItemResult) -> dict[str, Any]:
         "criteria": criteria,
         "decisive": [c["id"] for c in decisive],
         "cited": group_citations(ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation]),
-        "documented": _unique_facts(f for c in met for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"]),
-        "missing": _unique_facts(f for c in decisive if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]),
-        "contrary": _unique_tests(t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"]),
+        "documented": _unique((f for c in met for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"]), "name"),
+        "missing": _unique((f for c in decisive if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
+        "contrary": _unique((t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"]), "fact"),
         "facts": [
             {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None}
             for k, v in sorted(item.facts.items())
@@ -133,21 +133,13 @@ def format_pages(pages: set[int] | frozenset[int]) -> str:
     return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-def _unique_facts(facts: Any) -> list[dict[str, Any]]:
+def _unique(entries: Any, key: str) -> list[dict[str, Any]]:
+    """Keep the first entry for each value of `key`, in order."""
     seen, found = set(), []
-    for f in facts:
-        if f["name"] not in seen:
-            seen.add(f["name"])
-            found.append(f)
-    return found
-
-
-def _unique_tests(tests_: Any) -> list[dict[str, Any]]:
-    seen, found = set(), []
-    for t in tests_:
-        if t["fact"] not in seen:
-            seen.add(t["fact"])
-            found.append(t)
+    for entry in entries:
+        if entry[key] not in seen:
+            seen.add(entry[key])
+            found.append(entry)
     return found
 
 
