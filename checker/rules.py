@@ -94,6 +94,10 @@ class GuidelineEdition:
     title: str
     letter_name: str
     cite_by: str
+    mtus: bool = True
+    aliases: tuple[str, ...] = ()
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
 
 
 @dataclass
@@ -174,12 +178,28 @@ def load_guidelines(path: Path) -> dict[tuple[str, str], GuidelineEdition]:
     for key, spec in require_mapping(data["guidelines"], str(path), "guidelines").items():
         where = f"guidelines.{key}"
         spec = require_mapping(spec, str(path), where)
-        check_keys(spec, ("title", "regulation", "editions"), str(path), where, required=("title", "editions"))
+        check_keys(spec, ("title", "regulation", "mtus", "aliases", "editions"), str(path), where, required=("title", "editions"))
+        mtus = spec.get("mtus", True)
+        if not isinstance(mtus, bool):
+            raise InputError(str(path), f"{where}.mtus", f"expected true or false, found {mtus!r}", "write mtus: false for a non-MTUS source")
+        aliases = tuple(str(a) for a in require_list(spec.get("aliases", []), str(path), f"{where}.aliases"))
         for edition, ed in require_mapping(spec["editions"], str(path), f"{where}.editions").items():
             ew = f"{where}.editions.{edition}"
             ed = require_mapping(ed, str(path), ew)
             check_keys(ed, ("letter_name", "published", "effective_from", "effective_to", "cite_by"), str(path), ew, required=("letter_name", "cite_by"))
-            found[(str(key), str(edition))] = GuidelineEdition(str(key), str(edition), spec["title"], ed["letter_name"], ed["cite_by"])
+            if ed["cite_by"] not in ("pages", "sections"):
+                raise InputError(str(path), f"{ew}.cite_by", f"unknown value {ed['cite_by']!r}", "use pages or sections")
+            found[(str(key), str(edition))] = GuidelineEdition(
+                guideline=str(key),
+                edition=str(edition),
+                title=spec["title"],
+                letter_name=ed["letter_name"],
+                cite_by=ed["cite_by"],
+                mtus=mtus,
+                aliases=aliases,
+                effective_from=require_date(ed["effective_from"], str(path), f"{ew}.effective_from") if ed.get("effective_from") else None,
+                effective_to=require_date(ed["effective_to"], str(path), f"{ew}.effective_to") if ed.get("effective_to") else None,
+            )
     return found
 
 
