@@ -168,5 +168,28 @@ def rules_list(rules_dir: Path | None, templates_dir: Path | None) -> None:
     click.echo(render("rules-list", "text", {"catalogue": catalogue(ruleset)}, templates_dir), nl=False)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--min", "minimum", type=click.FloatRange(0, 100), default=None, help="Exit 1 when fewer than this percent of items have a rule.")
+@rules_option
+@templates_option
+@guarded
+def scope(paths: tuple[Path, ...], fmt: str, minimum: float | None, rules_dir: Path | None, templates_dir: Path | None) -> None:
+    """How many requested items in these case files have an applicable rule, and which do not."""
+    from checker.render import render, to_json
+    from checker.rules import default_rules_dir, load_ruleset
+    from checker.scope import scope_report
+
+    summary = scope_report(load_ruleset(rules_dir or default_rules_dir()), list(paths))
+    if fmt == "json":
+        click.echo(to_json(summary), nl=False)
+    else:
+        click.echo(render("scope", "text", {"summary": summary}, templates_dir), nl=False)
+    if summary["errors"] or not summary["requested"]:
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(EXIT_FINDINGS if minimum is not None and summary["percent"] < minimum else EXIT_OK)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
