@@ -168,5 +168,26 @@ def rules_list(rules_dir: Path | None, templates_dir: Path | None) -> None:
     click.echo(render("rules-list", "text", {"catalogue": catalogue(ruleset)}, templates_dir), nl=False)
 
 
+@rules.command("coverage")
+@rules_option
+@click.option("--tests", "tests_dir", type=click.Path(path_type=Path), default=None,
+              help="Rule fixture directory (default: tests/rules beside the rules directory, in a source checkout).")
+@click.option("--min", "minimum", default="100", show_default=True, metavar="PERCENT", help="Exit 1 when coverage is below this percentage.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@templates_option
+@guarded
+def rules_coverage(rules_dir: Path | None, tests_dir: Path | None, minimum: str, fmt: str, templates_dir: Path | None) -> None:
+    """Run the rule fixtures and report, per criterion, whether they showed it met, not met and not documented."""
+    from checker.coverage import parse_minimum, rules_coverage
+    from checker.render import render, to_json
+
+    summary = rules_coverage(rules_dir, tests_dir, parse_minimum(minimum))
+    if fmt == "json":
+        click.echo(to_json(summary), nl=False)
+    else:
+        click.echo(render("rules-coverage", "text", {"summary": summary}, templates_dir), nl=False)
+    sys.exit(EXIT_BAD_INPUT if summary["fixtures"]["error"] else (EXIT_OK if summary["passed"] else EXIT_FINDINGS))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from checker.api import ENGINES, Checker, make_evaluator
 from checker.case import load_case
 from checker.compiler import Program
 from checker.decide import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY, decide
@@ -134,7 +135,10 @@ def default_tests_dir(rules_dir: Path) -> Path:
     """tests/rules beside the rules directory, as in a source checkout; an installed copy has none."""
     candidate = Path(rules_dir).resolve().parent / "tests" / "rules"
     if candidate.is_dir():
-        return candidate
+        try:
+            return candidate.relative_to(Path.cwd())  # the same report from any checkout
+        except ValueError:
+            return candidate
     raise InputError(
         str(rules_dir), "--tests", "no tests/rules directory beside this rules directory (an installed copy ships no fixtures)",
         "pass --tests DIR holding the <topic>.yaml rule fixtures",
@@ -440,3 +444,12 @@ def measure_coverage(ruleset: RuleSet, program: Program, evaluators: Sequence[Ev
     runs = run_fixtures(ruleset, program, evaluators, fixtures)
     return coverage_summary(ruleset, runs, tests_dir, minimum, [e.engine_name for e in evaluators])
 
+
+
+def rules_coverage(rules_dir: Path | None, tests_dir: Path | None, minimum: Fraction) -> dict[str, Any]:
+    """`mtus rules coverage`: the rule set (default: the packaged one) against its fixtures, on every engine.
+    Without tests_dir, the fixtures are tests/rules beside the rules directory (a source checkout)."""
+    checker = Checker(rules_dir, ENGINES[0])
+    tests = Path(tests_dir) if tests_dir is not None else default_tests_dir(Path(checker.ruleset.directory))
+    evaluators = [checker.evaluator, *(make_evaluator(checker.program, engine) for engine in ENGINES[1:])]
+    return measure_coverage(checker.ruleset, checker.program, evaluators, tests, minimum)
