@@ -189,5 +189,24 @@ def rules_coverage(rules_dir: Path | None, tests_dir: Path | None, minimum: str,
     sys.exit(EXIT_BAD_INPUT if summary["fixtures"]["error"] else (EXIT_OK if summary["passed"] else EXIT_FINDINGS))
 
 
+@rules.command("docs")
+@rules_option
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Write the reference to this file (default: standard output).")
+@templates_option
+@guarded
+def rules_docs(rules_dir: Path | None, fmt: str, out: Path | None, templates_dir: Path | None) -> None:
+    """A readable reference of every topic, edition, criterion, limit and citation."""
+    from checker.docs import docs_data, write_docs
+    from checker.render import render
+    from checker.rules import default_rules_dir, load_ruleset
+
+    text = render("rules-docs", fmt, {"docs": docs_data(load_ruleset(rules_dir or default_rules_dir()))}, templates_dir)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_docs(text, out)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
