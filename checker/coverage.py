@@ -199,9 +199,13 @@ class FixtureRun:
             return "xfailed" if self.problems else "xpassed"
         return "failed" if self.problems else "passed"
 
+    def _counts(self) -> bool:
+        """Known failures count for nothing, nor does a run in which an evaluator failed to answer."""
+        return bool(self.observations) and not self.fixture.xfail_reason and not any(p.kind == "engine_error" for p in self.problems)
+
     def confirmed_statuses(self) -> set[tuple[str, str]]:
         """(criterion id, status) pairs the fixture expects and every evaluator produced."""
-        if self.fixture.xfail_reason or not self.observations:
+        if not self._counts():
             return set()
         return {
             (cid, status) for cid, status in self.fixture.criteria.items()
@@ -210,7 +214,7 @@ class FixtureRun:
 
     def confirmed_decision(self) -> str | None:
         wanted = self.fixture.decision
-        if self.fixture.xfail_reason or not self.observations or wanted is None:
+        if not self._counts() or wanted is None:
             return None
         if all(o.topic == self.fixture.topic and o.decision == wanted for o in self.observations):
             return wanted
