@@ -21,6 +21,9 @@ FORMAT_TEMPLATES = {
     ("regress", "junit"): "regress.junit.xml.j2",
     ("rules-list", "text"): "rules_list.txt.j2",
     ("scope", "text"): "scope.txt.j2",
+    ("rules-coverage", "text"): "rules_coverage.txt.j2",
+    ("rules-docs", "markdown"): "rules_docs.md.j2",
+    ("rules-docs", "html"): "rules_docs.html.j2",
 }
 
 
