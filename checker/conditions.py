@@ -142,3 +142,19 @@ def unknown_facts(cond: Condition, facts: dict) -> list[str]:
             if name not in found:
                 found.append(name)
     return found
+
+
+def unknown_groups(cond: Condition, facts: dict) -> list[tuple[str, ...]]:
+    """unknown_facts grouped so that each group is one thing to document: the facts of an undecided
+    `any` are alternatives (any one of them would do), those of an `all` are needed each."""
+    if evaluate(cond, facts) is not None:
+        return []
+    if cond[0] == "test":
+        return [(cond[1],)]
+    if cond[0] == "not":
+        return unknown_groups(cond[1], facts)
+    groups = [group for child in cond[1] for group in unknown_groups(child, facts)]
+    if cond[0] == "any":
+        merged = tuple(dict.fromkeys(name for group in groups for name in group))
+        return [merged] if merged else []
+    return list(dict.fromkeys(groups))

@@ -10,7 +10,7 @@ from typing import Protocol
 from checker.case import Case, FactValue, Request
 from checker.compiler import Program, compile_program
 from checker.conditions import evaluate as kleene
-from checker.conditions import tests, unknown_facts
+from checker.conditions import tests, unknown_facts, unknown_groups
 from checker.derive import derive_item_facts
 from checker.errors import EngineError
 from checker.rules import GATE_TOPIC, Criterion, Edition, RuleSet, Topic
@@ -51,6 +51,7 @@ class CriterionResult:
     tests: tuple[TestRead, ...]
     unknown: tuple[str, ...] = ()  # undocumented facts that leave the criterion undecided
     subject: str = ""  # the ingredient of a compounded product the criterion was applied to
+    unknown_groups: tuple[tuple[str, ...], ...] = ()  # `unknown` as alternatives: any one of a group would decide
 
 
 @dataclass
@@ -239,8 +240,10 @@ def _criterion_result(ruleset: RuleSet, criterion: Criterion, outcomes: set[str]
         TestRead(name, op, value, values.get(name), kleene(("test", name, op, value), values))
         for _, name, op, value in tests(condition)
     )
-    unknown = tuple(unknown_facts(criterion.met_when, values)) if status == "not_documented" else ()
-    return CriterionResult(criterion, status, reads, test_reads, unknown, subject)
+    undecided = status == "not_documented"
+    unknown = tuple(unknown_facts(criterion.met_when, values)) if undecided else ()
+    groups = tuple(unknown_groups(criterion.met_when, values)) if undecided else ()
+    return CriterionResult(criterion, status, reads, test_reads, unknown, subject, groups)
 
 
 def _fact_read(ruleset: RuleSet, name: str, given: FactValue | None) -> FactRead:

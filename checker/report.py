@@ -76,6 +76,7 @@ def _item(ruleset: RuleSet, item: ItemResult, page_era: bool) -> dict[str, Any]:
         "non_mtus": any(not c["citation"]["mtus"] for c in decisive if c["citation"]),
         "documented": _unique((f for c in met for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"]), "name"),
         "missing": _unique((f for c in decisive if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
+        "missing_groups": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"]),
         "contrary": _unique((t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"]), "fact"),
         "facts": [
             {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None}
@@ -163,6 +164,12 @@ def format_pages(pages: set[int] | frozenset[int]) -> str:
         else:
             runs.append([page])
     return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _missing_groups(ruleset: RuleSet, undecided: list[CriterionResult]) -> list[list[dict[str, str]]]:
+    """What to document, once each: a group holds alternatives, any one of which would do."""
+    groups = dict.fromkeys(group for r in undecided for group in r.unknown_groups)
+    return [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in groups]
 
 
 def _unique(entries: Any, key: str) -> list[dict[str, Any]]:

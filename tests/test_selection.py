@@ -282,3 +282,15 @@ def test_unknown_body_part_in_a_case_is_a_one_line_error(tmp_path, repo_rules):
     with pytest.raises(InputError) as error:
         load_case(case, repo_rules)
     assert "requests[0].body_parts" in error.value.one_line() and "did you mean 'knee'?" in error.value.one_line()
+
+
+def test_undocumented_alternatives_are_grouped():
+    from checker.conditions import parse_condition, unknown_groups
+
+    cond = parse_condition({"all": [
+        {"fact": "red_flags", "eq": True},
+        {"any": [{"fact": "radiculopathy", "eq": True}, {"fact": "neurologic_deficit", "eq": True}]},
+        {"any": [{"fact": "prior_imaging", "eq": False}, {"fact": "significant_change", "eq": True}]},
+    ]}, "t", "")
+    assert unknown_groups(cond, {"prior_imaging": False}) == [("red_flags",), ("radiculopathy", "neurologic_deficit")]
+    assert unknown_groups(cond, {"red_flags": False}) == []  # already decided: not met
