@@ -353,7 +353,7 @@ def seen_in_expectations(fixtures: Iterable[RuleFixture]) -> Seen:
         if fixture.xfail_reason:
             continue
         for criterion_id, status in fixture.criteria.items():
-            seen.add_status(criterion_id, status)
+            seen.add_status(base_id(criterion_id), status)
         if fixture.decision is not None:
             seen.add_decision(fixture.topic, fixture.decision)
     return seen
