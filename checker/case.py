@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +14,26 @@ from checker.errors import InputError
 from checker.fields import (
     check_keys,
     describe,
+    did_you_mean,
     join,
     require_date,
     require_list,
     require_mapping,
     require_text,
 )
-from checker.rules import RuleSet
+from checker.lexicon import ROUTES
+from checker.rules import TIMINGS, RuleSet
 from checker.yamlio import load_yaml, read_text
 
 CASE_SCHEMA = "mtus-case/1"
 ORIGINS = ("structured", "extracted", "reviewer")
 DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
 _CASE_KEYS = ("schema", "case", "title", "source", "claimant", "dates", "diagnoses", "medications", "facts", "requests", "expected", "known_divergences")
-_REQUEST_KEYS = ("id", "text", "drug", "service", "strength", "quantity", "frequency", "units_per_dose", "new_start", "facts")
+_REQUEST_KEYS = (
+    "id", "text", "drug", "service", "body_parts", "strength", "quantity", "frequency", "units_per_dose", "visits", "route", "timing",
+    "ingredients", "associated_with", "original_text", "certified", "new_start", "facts",
+)
+_INGREDIENT_KEYS = ("drug", "strength")
 _MED_KEYS = ("drug", "started", "documented_since", "duration_days", "duration_weeks", "duration_months", "new_start", "status", "note")
 _FACT_KEYS = ("value", "origin", "source", "reason")
 
@@ -65,6 +71,21 @@ class Request:
     new_start: bool
     facts: dict[str, FactValue]
     index: int
+    body_parts: tuple[str, ...] = ()
+    visits: int | None = None
+    route: str = ""
+    timing: str = ""
+    ingredients: tuple[Ingredient, ...] = ()
+    associated_with: str = ""
+    original_text: str = ""
+    certified: str = ""
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    drug: str  # generic
+    named: str
+    strength: str
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,7 @@ class Case:
     expected: dict[str, Expected] = field(default_factory=dict)
     known_divergences: tuple[KnownDivergence, ...] = ()
     input_hash: str = ""
+    surgery_date: dt.date | None = None
 
 
 def load_case(path: Path, ruleset: RuleSet) -> Case:
@@ -120,8 +142,9 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
     claimant = require_mapping(data.get("claimant", {}), p, "claimant")
     check_keys(claimant, ("age", "sex"), p, "claimant")
     dates = require_mapping(data["dates"], p, "dates")
-    check_keys(dates, ("injury", "request", "ur_decision"), p, "dates", required=("request",))
+    check_keys(dates, ("injury", "request", "ur_decision", "surgery"), p, "dates", required=("request",))
     request_date = require_date(dates["request"], p, "dates.request")
+    surgery = require_date(dates["surgery"], p, "dates.surgery") if dates.get("surgery") is not None else None
     injury = require_date(dates["injury"], p, "dates.injury") if dates.get("injury") is not None else None
     if dates.get("ur_decision") is not None:
         require_date(dates["ur_decision"], p, "dates.ur_decision")
@@ -144,6 +167,7 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
         facts=_facts(data.get("facts", {}), ruleset, p, "facts"),
         requests=_requests(data["requests"], ruleset, p),
         input_hash=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        surgery_date=surgery,
     )
     case.expected = _expected(data.get("expected", []), case, p)
     case.known_divergences = _divergences(data.get("known_divergences", []), case, p)
@@ -273,7 +297,23 @@ def _requests(raw: Any, ruleset: RuleSet, path: str) -> tuple[Request, ...]:
     for i, rid in enumerate(ids):
         if rid in ids[:i]:
             raise InputError(path, f"requests[{i}].id", f"id {rid!r} is used twice", "give each requested item its own id")
-    return tuple(found)
+    for i, request in enumerate(found):
+        if request.associated_with and request.associated_with not in ids:
+            raise InputError(path, f"requests[{i}].associated_with", f"no requested item has id {request.associated_with!r}", f"use one of: {', '.join(ids)}")
+        if request.associated_with == request.id:
+            raise InputError(path, f"requests[{i}].associated_with", "an item cannot serve itself", "name the procedure's item id")
+    return tuple(_with_procedure(found, ruleset))
+
+
+def _with_procedure(requests: list[Request], ruleset: RuleSet) -> list[Request]:
+    """A pre- or post-operative item in a case that also requests a surgery serves that surgery."""
+    surgeries = [r.id for r in requests if ruleset.services.category(r.service) == "surgery"]
+    if not surgeries:
+        return requests
+    return [
+        replace(r, associated_with=surgeries[0]) if r.timing and not r.associated_with and r.id not in surgeries else r
+        for r in requests
+    ]
 
 
 def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
@@ -283,13 +323,14 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
     raw = require_mapping(raw, path, where)
     check_keys(raw, _REQUEST_KEYS, path, where, required=("text",))
     text = require_text(raw["text"], path, f"{where}.text").strip()
-    parsed = parse_request_line(text, ruleset.lexicon)
-    drug_named = str(raw["drug"]) if raw.get("drug") is not None else parsed.drug_named
-    service = str(raw.get("service") or "")
+    parsed = parse_request_line(text, ruleset.lexicon, ruleset.services)
+    ingredients = _ingredients(raw, parsed, ruleset, path, where)
+    drug_named = str(raw["drug"]) if raw.get("drug") is not None else ("" if ingredients else parsed.drug_named)
+    service = _service(raw, parsed, ruleset, path, where)
     generic = ""
     if drug_named:
         generic = resolve_drug(ruleset, drug_named, path, f"{where}.drug" if raw.get("drug") else f"{where}.text")
-    elif not service and parsed.looks_like_drug:
+    elif not service and not ingredients and parsed.looks_like_drug:
         raise InputError(path, f"{where}.text", f"no known drug in {text!r}", "add drug: with the generic or brand name, or add it to rules/drugs.yaml")
     quantity = raw.get("quantity", parsed.quantity)
     if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not 0 < quantity <= 10000):
@@ -310,7 +351,65 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
         new_start=_flag(raw, "new_start", path, where),
         facts=_facts(raw.get("facts", {}), ruleset, path, f"{where}.facts"),
         index=index,
+        body_parts=_body_parts(raw, parsed, ruleset, path, where),
+        visits=_visits(raw, parsed, path, where),
+        route=_choice(raw, "route", parsed.route or (ruleset.lexicon.drugs[generic].route if generic else ""), ROUTES, path, where),
+        timing=_choice(raw, "timing", parsed.timing, TIMINGS, path, where),
+        ingredients=ingredients,
+        associated_with=str(raw.get("associated_with") or ""),
+        original_text=str(raw.get("original_text") or ""),
+        certified=str(raw.get("certified") or ""),
     )
+
+
+def _service(raw: dict, parsed: Any, ruleset: RuleSet, path: str, where: str) -> str:
+    if raw.get("service") is None:
+        return parsed.service
+    service = str(raw["service"])
+    if ruleset.services.services and service not in ruleset.services.services:
+        fix = did_you_mean(service, ruleset.services.services, "use a service key from rules/services.yaml")
+        raise InputError(path, f"{where}.service", f"unknown service {service!r}", fix)
+    return service
+
+
+def _body_parts(raw: dict, parsed: Any, ruleset: RuleSet, path: str, where: str) -> tuple[str, ...]:
+    if raw.get("body_parts") is None:
+        return parsed.body_parts
+    parts = tuple(str(b) for b in require_list(raw["body_parts"], path, f"{where}.body_parts"))
+    for part in parts:
+        if part not in ruleset.services.body_parts:
+            fix = did_you_mean(part, ruleset.services.body_parts, "use a body part key from rules/services.yaml")
+            raise InputError(path, f"{where}.body_parts", f"unknown body part {part!r}", fix)
+    return parts
+
+
+def _visits(raw: dict, parsed: Any, path: str, where: str) -> int | None:
+    visits = raw.get("visits", parsed.visits)
+    if visits is not None and (isinstance(visits, bool) or not isinstance(visits, int) or not 0 < visits <= 500):
+        problem = f"expected a whole number of visits (1-500), found {describe(visits)}"
+        raise InputError(path, f"{where}.visits", problem, "write the number of visits requested, e.g. 12")
+    return visits
+
+
+def _choice(raw: dict, key: str, parsed: str, allowed: tuple[str, ...], path: str, where: str) -> str:
+    value = str(raw[key]) if raw.get(key) is not None else parsed
+    if value and value not in allowed:
+        raise InputError(path, f"{where}.{key}", f"unknown value {value!r}", f"use one of: {', '.join(allowed)}")
+    return value
+
+
+def _ingredients(raw: dict, parsed: Any, ruleset: RuleSet, path: str, where: str) -> tuple[Ingredient, ...]:
+    if raw.get("ingredients") is None:
+        named = [(i.drug, i.strength) for i in parsed.ingredients]
+        return tuple(Ingredient(resolve_drug(ruleset, n, path, f"{where}.text"), n, s) for n, s in named)
+    found = []
+    for i, item in enumerate(require_list(raw["ingredients"], path, f"{where}.ingredients")):
+        iw = f"{where}.ingredients[{i}]"
+        item = require_mapping(item, path, iw)
+        check_keys(item, _INGREDIENT_KEYS, path, iw, required=("drug",))
+        named = require_text(str(item["drug"]), path, f"{iw}.drug")
+        found.append(Ingredient(resolve_drug(ruleset, named, path, f"{iw}.drug"), named, str(item.get("strength") or "")))
+    return tuple(found)
 
 
 def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from checker.case import Case, FactValue, Medication, Request
 from checker.lexicon import Lexicon
+from checker.services import ServiceLexicon
 
 _WORD_NUMBERS = {
     "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50,
@@ -23,6 +24,35 @@ _FREQUENCIES = [  # (pattern, doses per day); the first match wins, so specific 
     (r"\b(?:qd|daily|once (?:a|per) day|q\.?\s*day|qhs|hs|at bedtime|nightly)\b", 1),
 ]
 _LOOKS_LIKE_DRUG = re.compile(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
+_DAYS_PER_MONTH = 30.44  # average month: "3 or more months" is read as months_since_injury >= 3
+_PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%")
+_COMPOUND = re.compile(r"\bcompound(?:ed)?\b", re.I)
+_ORAL = re.compile(r"\b(?:oral|orally|by mouth|p\.?o\.?|tablets?|capsules?|suspension)\b", re.I)
+_TOPICAL = re.compile(r"\b(?:topical|cream|gel|patch|patches|ointment|lotion|pad|pads|spray|liniment|balm|roll-on)\b", re.I)
+_PREOP = re.compile(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical clearance\b", re.I)
+_POSTOP = re.compile(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I)
+_ASSOCIATED = re.compile(r"\bassociated surgical service\b", re.I)
+_VISIT_CATEGORIES = ("therapy", "modality", "program")
+_SMALL_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15, "sixteen": 16, "eighteen": 18,
+    "twenty": 20, "twenty-four": 24, "thirty": 30, "thirty-six": 36, "once": 1, "twice": 2,
+}
+_PER_WEEK = r"(?:x|times|sessions?|visits?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
+_FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
+_VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come first
+    (r"\b(\d+)\s*(?:physical therapy |therapy |chiropractic |acupuncture |treatment |additional |more )?(?:visits?|sessions?|treatments?)\b", lambda n: n),
+    (rf"\b(\d+)\s*(?:-|to)\s*(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}", lambda lo, hi, weeks: hi * weeks),
+    (rf"\b(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}", lambda per, weeks: per * weeks),
+    (r"\b(\d+)\s*(?:x|times)\s*(\d+)\b", lambda a, b: a * b),
+    (r"(?:#|\bx\s*|\btimes\s+)(\d+)\b", lambda n: n),
+]
+
+
+@dataclass(frozen=True)
+class ParsedIngredient:
+    drug: str  # the name as written
+    strength: str
 
 
 @dataclass(frozen=True)
@@ -33,20 +63,107 @@ class ParsedRequest:
     frequency: str
     units_per_dose: float | None
     looks_like_drug: bool
+    service: str = ""
+    body_parts: tuple[str, ...] = ()
+    visits: int | None = None
+    route: str = ""
+    timing: str = ""
+    ingredients: tuple[ParsedIngredient, ...] = ()
 
 
-def parse_request_line(text: str, lexicon: Lexicon) -> ParsedRequest:
-    """'Soma 350 mg BID #60' -> drug Soma, strength 350 mg, frequency BID, quantity 60."""
+def parse_request_line(text: str, lexicon: Lexicon, services: ServiceLexicon | None = None) -> ParsedRequest:
+    """'Soma 350 mg BID #60' -> drug Soma, strength 350 mg, frequency BID, quantity 60;
+    'Physical therapy 2 times a week for 6 weeks, lumbar spine' -> service, body part, 12 visits."""
+    drugs = lexicon.find_all_in_text(text)
     found = lexicon.find_in_text(text)
+    service = services.find_service(text) if services else None
+    first_drug = min((d.start for d in drugs), default=None)
+    if service and (first_drug is None or service.start < first_drug) and not _is_compound(text, drugs):
+        return _service_request(text, service.key, services)
+    if found is None and drugs:
+        found = drugs[0]
     rest = _without_name(text, found.matched) if found else text  # "Tylenol #3 ... #60": 60 is the quantity
+    ingredients = _ingredients(text, drugs)
     return ParsedRequest(
-        drug_named=found.matched if found else "",
+        drug_named="" if ingredients else (found.matched if found else ""),
         strength=_strength(rest),
         quantity=_quantity(rest),
         frequency=_frequency_text(rest),
         units_per_dose=_units_per_dose(rest),
         looks_like_drug=bool(_LOOKS_LIKE_DRUG.search(text)),
+        body_parts=services.find_body_parts(text) if services else (),
+        route=_route(text, found.drug if found else None, bool(ingredients)),
+        timing=_timing(text, ""),
+        ingredients=ingredients,
     )
+
+
+def _service_request(text: str, service: str, services: ServiceLexicon) -> ParsedRequest:
+    category = services.category(service)
+    return ParsedRequest(
+        drug_named="",
+        strength="",
+        quantity=_quantity(text) if category not in _VISIT_CATEGORIES else None,
+        frequency="",
+        units_per_dose=None,
+        looks_like_drug=False,
+        service=service,
+        body_parts=services.find_body_parts(text),
+        visits=parse_visits(text) if category in _VISIT_CATEGORIES else None,
+        timing=_timing(text, category),
+    )
+
+
+def _is_compound(text: str, drugs: list) -> bool:
+    return len(drugs) >= 2 and len(_PERCENT.findall(text)) >= 2 or bool(drugs and _COMPOUND.search(text))
+
+
+def _ingredients(text: str, drugs: list) -> tuple[ParsedIngredient, ...]:
+    """A compounded product names two or more drugs with percentages, or says 'compound'."""
+    if not _is_compound(text, drugs):
+        return ()
+    parts = []
+    for i, drug in enumerate(drugs):
+        end = drugs[i + 1].start if i + 1 < len(drugs) else len(text)
+        percent = _PERCENT.search(text, drug.start + len(drug.matched), end)
+        parts.append(ParsedIngredient(drug.matched, percent.group(0).replace(" ", "") if percent else ""))
+    return tuple(parts)
+
+
+def _route(text: str, drug: Any, compound: bool) -> str:
+    if _ORAL.search(text):
+        return "oral"
+    if _TOPICAL.search(text) or compound:
+        return "topical"
+    return drug.route if drug is not None and drug.route else ""
+
+
+def _timing(text: str, category: str) -> str:
+    if _PREOP.search(text):
+        return "preoperative"
+    if _POSTOP.search(text):
+        return "postoperative"
+    if _ASSOCIATED.search(text):
+        return "preoperative" if category == "perioperative" else "postoperative"
+    return "preoperative" if category == "perioperative" else ""
+
+
+def parse_visits(text: str) -> int | None:
+    """Visits requested: '2 times a week for 6 weeks' -> 12, '2-3x/week x 6 weeks' -> 18 (the upper
+    bound), 'six sessions' -> 6, '#6', 'x6', 'times 6' -> 6."""
+    lowered = _number_words_to_digits(text.lower())
+    for pattern, combine in _VISIT_PATTERNS:
+        match = re.search(pattern, lowered)
+        if match:
+            value = combine(*(int(g) for g in match.groups() if g is not None))
+            return value if 0 < value <= 500 else None
+    return None
+
+
+def _number_words_to_digits(text: str) -> str:
+    for word, number in sorted(_SMALL_NUMBERS.items(), key=lambda kv: -len(kv[0])):
+        text = re.sub(rf"\b{word}\b", str(number), text)
+    return text
 
 
 def _without_name(text: str, name: str) -> str:
@@ -122,15 +239,73 @@ class Derived:
     basis: dict
 
 
-def derive_item_facts(case: Case, request: Request, lexicon: Lexicon) -> dict[str, FactValue]:
-    """Case facts, then the item's own facts, then every derived fact that the records support."""
+def derive_item_facts(
+    case: Case,
+    request: Request,
+    lexicon: Lexicon,
+    services: ServiceLexicon | None = None,
+    decided: dict[str, str] | None = None,
+    ingredient: str = "",
+) -> dict[str, FactValue]:
+    """Case facts, then the item's own facts, then every derived fact that the records support.
+    `ingredient` evaluates one ingredient of a compounded product as if it were the requested drug;
+    `decided` holds the decisions already reached on the case's other items."""
     facts: dict[str, FactValue] = dict(case.facts)
     facts.update(request.facts)
     if case.age is not None:
         facts["age"] = FactValue(case.age, "structured", "claimant.age")
-    for name, derived in _derived(case, request, lexicon, facts).items():
-        facts[name] = FactValue(derived.value, "derived", _basis_text(derived.basis))
+    if ingredient:
+        request = replace(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None)
+    derived = _derived(case, request, lexicon, facts)
+    derived.update(_request_shape(request, services, facts))
+    derived.update(_timeline(case))
+    procedure = _procedure_decision(request, decided or {})
+    if procedure is not None:
+        derived["procedure_medically_necessary"] = procedure
+    for name, found in derived.items():
+        facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
     return facts
+
+
+def _request_shape(request: Request, services: ServiceLexicon | None, facts: dict[str, FactValue]) -> dict[str, Derived]:
+    found: dict[str, Derived] = {}
+    text = {"text": request.text}
+    if request.service:
+        found["service"] = Derived(request.service, text)
+    if request.body_parts:
+        found["body_part"] = Derived(request.body_parts[0], text)
+        found["body_part_count"] = Derived(len(request.body_parts), text)
+    route = request.route or ("oral" if request.drug and not request.ingredients else "")
+    if request.ingredients and not request.route:
+        route = "topical"
+    if route:
+        found["route"] = Derived(route, text)
+    if request.timing:
+        found["timing"] = Derived(request.timing, text)
+    if request.visits is not None:
+        found["visits_requested"] = Derived(request.visits, text)
+        completed = facts.get("therapy_visits_completed")
+        if completed is not None:
+            found["visits_total"] = Derived(completed.value + request.visits, {"completed": completed.value, "requested": request.visits})
+    return found
+
+
+def _timeline(case: Case) -> dict[str, Derived]:
+    found: dict[str, Derived] = {}
+    if case.injury_date:
+        months = round((case.request_date - case.injury_date).days / _DAYS_PER_MONTH, 1)
+        found["months_since_injury"] = Derived(months, {"injury": case.injury_date.isoformat(), "request": case.request_date.isoformat()})
+    if case.surgery_date:
+        weeks = round((case.request_date - case.surgery_date).days / 7, 1)
+        found["weeks_since_surgery"] = Derived(weeks, {"surgery": case.surgery_date.isoformat(), "request": case.request_date.isoformat()})
+    return found
+
+
+def _procedure_decision(request: Request, decided: dict[str, str]) -> Derived | None:
+    decision = decided.get(request.associated_with)
+    if decision not in ("medically_necessary", "not_medically_necessary"):
+        return None  # no decision on the procedure (no rule for it): the gate stays undecided
+    return Derived(decision == "medically_necessary", {"procedure": request.associated_with, "decision": decision})
 
 
 def _basis_text(basis: dict) -> str:

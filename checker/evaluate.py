@@ -13,7 +13,7 @@ from checker.conditions import evaluate as kleene
 from checker.conditions import tests, unknown_facts
 from checker.derive import derive_item_facts
 from checker.errors import EngineError
-from checker.rules import Criterion, Edition, RuleSet, Topic
+from checker.rules import GATE_TOPIC, Criterion, Edition, RuleSet, Topic
 
 STATUSES = ("met", "not_met", "not_documented", "not_applicable")
 
@@ -50,58 +50,154 @@ class CriterionResult:
     facts: tuple[FactRead, ...]
     tests: tuple[TestRead, ...]
     unknown: tuple[str, ...] = ()  # undocumented facts that leave the criterion undecided
+    subject: str = ""  # the ingredient of a compounded product the criterion was applied to
+
+
+@dataclass
+class Unit:
+    """One evaluation of an item under one topic edition: the item itself, one ingredient of a
+    compounded product, or the associated-services gate of a pre- or post-operative item."""
+    role: str  # "item", "ingredient" or "gate"
+    subject: str  # the ingredient's generic name; "" otherwise
+    topic: Topic | None
+    edition: Edition | None
+    no_rule_reason: str  # "", "no_topic", "no_edition_in_force" or "edition_undetermined"
+    facts: dict[str, FactValue]
+    undetermined_by: tuple[str, ...] = ()  # undocumented facts that would pick the edition
+    criteria: list[CriterionResult] = field(default_factory=list)
 
 
 @dataclass
 class ItemResult:
     request: Request
-    topic: Topic | None
-    edition: Edition | None
-    no_rule_reason: str  # "", "no_topic" or "no_edition_in_force"
-    facts: dict[str, FactValue]
-    criteria: list[CriterionResult] = field(default_factory=list)
+    units: list[Unit]
     decision: str = ""
     decisive: list[CriterionResult] = field(default_factory=list)
 
+    @property
+    def main(self) -> Unit:
+        """The unit the item is reported under: its own topic, or the first ingredient with a rule."""
+        own = [u for u in self.units if u.role != "gate"]
+        return next((u for u in own if u.edition is not None), own[0])
 
-def select_topic(ruleset: RuleSet, request: Request) -> Topic | None:
-    if request.drug:
-        drug = ruleset.lexicon.drugs[request.drug]
-        by_name = [t for t in ruleset.topics if request.drug in t.drugs]
-        if by_name:
-            return by_name[0]
-        by_class = [
-            t for t in ruleset.topics
-            if set(drug.classes) & set(t.drug_classes) and request.drug not in t.except_drugs
-        ]
-        return by_class[0] if by_class else None
-    service = request.service.strip().lower()
-    return next((t for t in ruleset.topics if service and service in (s.lower() for s in t.services)), None)
+    @property
+    def topic(self) -> Topic | None:
+        return self.main.topic
+
+    @property
+    def edition(self) -> Edition | None:
+        return self.main.edition
+
+    @property
+    def no_rule_reason(self) -> str:
+        return self.main.no_rule_reason
+
+    @property
+    def facts(self) -> dict[str, FactValue]:
+        return self.main.facts
+
+    @property
+    def criteria(self) -> list[CriterionResult]:
+        return [c for u in self.units for c in u.criteria]
 
 
-def prepare_items(ruleset: RuleSet, case: Case, as_of: dt.date) -> list[ItemResult]:
-    items = []
-    for request in case.requests:
-        facts = derive_item_facts(case, request, ruleset.lexicon)
-        topic = select_topic(ruleset, request)
-        edition = topic.edition_for(as_of) if topic else None
-        reason = "" if edition else ("no_edition_in_force" if topic else "no_topic")
-        items.append(ItemResult(request, topic, edition, reason, facts))
-    return items
+
+
+def request_attributes(ruleset: RuleSet, request: Request, drug: str = "", route: str = "") -> dict[str, set[str]]:
+    """The request as topic selection sees it: its drug, the drug's classes, service, body parts, route, timing."""
+    drug = drug or request.drug
+    return {
+        "drugs": {drug} if drug else set(),
+        "drug_classes": set(ruleset.lexicon.drugs[drug].classes) if drug else set(),
+        "services": {request.service} if request.service else set(),
+        "body_parts": set(request.body_parts),
+        "routes": {route or request.route or ("oral" if drug else "")} - {""},
+        "timing": {request.timing} if request.timing else set(),
+    }
+
+
+def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str = "") -> Topic | None:
+    """The most specific topic whose every constraint the request meets (lint refuses ties)."""
+    attributes = request_attributes(ruleset, request, drug, route)
+    scored = []
+    for position, topic in enumerate(ruleset.topics):
+        if topic.topic == GATE_TOPIC or attributes["drugs"] & set(topic.except_drugs):
+            continue
+        constraints = topic.constraints()
+        if not constraints or not all(attributes[k] & set(v) for k, v in constraints.items()):
+            continue
+        scored.append((-topic.specificity(), position, topic))
+    return min(scored, key=lambda s: s[:2])[2] if scored else None
+
+
+def choose_edition(topic: Topic, day: dt.date, facts: dict[str, FactValue]) -> tuple[Edition | None, str, tuple[str, ...]]:
+    """The first edition in force on `day` whose `when` holds. An undocumented `when` met before any
+    match stops the search: the guideline is undetermined rather than guessed."""
+    in_force = topic.editions_in_force(day)
+    if not in_force:
+        return None, "no_edition_in_force", ()
+    values = {k: v.value for k, v in facts.items()}
+    for edition in in_force:
+        if edition.when is None:
+            return edition, "", ()
+        holds = kleene(edition.when, values)
+        if holds:
+            return edition, "", ()
+        if holds is None:
+            return None, "edition_undetermined", tuple(unknown_facts(edition.when, values))
+    return None, "no_edition_in_force", ()
+
+
+def _unit(ruleset: RuleSet, role: str, subject: str, topic: Topic | None, facts: dict[str, FactValue], day: dt.date) -> Unit:
+    if topic is None:
+        return Unit(role, subject, None, None, "no_topic", facts)
+    edition, reason, unknown = choose_edition(topic, day, facts)
+    return Unit(role, subject, topic, edition, reason, facts, unknown)
+
+
+def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided: dict[str, str]) -> list[Unit]:
+    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided)
+    units = []
+    if request.associated_with:
+        gate = next((t for t in ruleset.topics if t.topic == GATE_TOPIC), None)
+        if gate is not None:
+            units.append(_unit(ruleset, "gate", "", gate, facts, day))
+    if request.ingredients:
+        for ingredient in request.ingredients:
+            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient.drug)
+            topic = select_topic(ruleset, request, ingredient.drug, request.route or "topical")
+            units.append(_unit(ruleset, "ingredient", ingredient.drug, topic, part, day))
+        return units
+    units.append(_unit(ruleset, "item", "", select_topic(ruleset, request), facts, day))
+    return units
 
 
 def evaluate_case(ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None) -> list[ItemResult]:
-    items = prepare_items(ruleset, case, as_of or case.request_date)
-    ruled = [item for item in items if item.edition is not None]
-    batch = [(item.edition.key, {k: v.value for k, v in item.facts.items()}) for item in ruled]
+    """Items that serve a procedure are evaluated after it, since its decision is one of their facts."""
+    from checker.decide import decide  # decide reads this module's result types
+
+    day = as_of or case.request_date
+    first = [r for r in case.requests if not r.associated_with]
+    results: dict[str, ItemResult] = {}
+    for batch in (first, [r for r in case.requests if r.associated_with]):
+        decided = {rid: item.decision for rid, item in results.items()}
+        items = [ItemResult(r, _units(ruleset, case, r, day, decided)) for r in batch]
+        _run(ruleset, program, evaluator, items)
+        for item in items:
+            results[item.request.id] = decide(item)
+    return [results[r.id] for r in case.requests]
+
+
+def _run(ruleset: RuleSet, program: Program, evaluator: Evaluator, items: list[ItemResult]) -> None:
+    units = [u for item in items for u in item.units if u.edition is not None]
+    batch = [(u.edition.key, {k: v.value for k, v in u.facts.items()}) for u in units]
     hits = evaluator.evaluate(batch) if batch else set()
     outcomes = _outcomes_by_item(program, hits)
-    for position, item in enumerate(ruled):
-        item.criteria = [
-            _criterion_result(ruleset, c, outcomes.get((position, c.id), set()), item.facts)
-            for c in item.edition.criteria
+    for position, unit in enumerate(units):
+        unit.criteria = [
+            _criterion_result(ruleset, c, outcomes.get((position, c.id), set()), unit.facts, unit.subject)
+            for c in unit.edition.criteria
         ]
-    return items
 
 
 def _outcomes_by_item(program: Program, hits: set[tuple[int, int]]) -> dict[tuple[int, str], set[str]]:
@@ -124,7 +220,7 @@ def status_from(outcomes: set[str], criterion_id: str) -> str:
     return "not_documented"
 
 
-def _criterion_result(ruleset: RuleSet, criterion: Criterion, outcomes: set[str], facts: dict[str, FactValue]) -> CriterionResult:
+def _criterion_result(ruleset: RuleSet, criterion: Criterion, outcomes: set[str], facts: dict[str, FactValue], subject: str = "") -> CriterionResult:
     status = status_from(outcomes, criterion.id)
     condition = criterion.not_met_when if status == "not_met" else criterion.met_when
     names: list[str] = []
@@ -139,7 +235,7 @@ def _criterion_result(ruleset: RuleSet, criterion: Criterion, outcomes: set[str]
         for _, name, op, value in tests(condition)
     )
     unknown = tuple(unknown_facts(criterion.met_when, values)) if status == "not_documented" else ()
-    return CriterionResult(criterion, status, reads, test_reads, unknown)
+    return CriterionResult(criterion, status, reads, test_reads, unknown, subject)
 
 
 def _fact_read(ruleset: RuleSet, name: str, given: FactValue | None) -> FactRead:

@@ -17,7 +17,8 @@ from checker.yamlio import load_yaml
 FUZZY_CUTOFF = 0.85
 FUZZY_MARGIN = 0.05
 
-_DRUG_KEYS = ("classes", "brands", "aliases", "strength_of", "strength_unit", "med_factor", "med_basis", "med_tiers")
+_DRUG_KEYS = ("classes", "brands", "aliases", "strength_of", "strength_unit", "med_factor", "med_basis", "med_tiers", "route")
+ROUTES = ("oral", "topical", "injection", "transdermal")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Drug:
     med_factor: float | None = None
     med_basis: str = "per_mg"
     med_tiers: tuple[tuple[float, float], ...] = field(default_factory=tuple)
+    route: str = ""  # set for products made for one route only (Lidoderm: topical)
 
     def med_per_day(self, daily_amount: float) -> float | None:
         """Morphine milligram equivalents per day, or None when the lexicon has no factor."""
@@ -48,6 +50,7 @@ class Resolution:
     drug: Drug
     matched: str
     how: str  # "exact" or "fuzzy"
+    start: int = 0  # where the name starts in the text it was found in
 
 
 @dataclass
@@ -95,6 +98,26 @@ class Lexicon:
                     return found
         return None
 
+    def find_all_in_text(self, text: str) -> list[Resolution]:
+        """Every lexicon name in the text (exact names only), left to right, longest first at each place."""
+        words = list(re.finditer(r"[A-Za-z0-9#][A-Za-z0-9#/\-]*", text))
+        found: list[Resolution] = []
+        position = 0
+        while position < len(words):
+            for size in (4, 3, 2, 1):
+                span = words[position : position + size]
+                if len(span) < size:
+                    continue
+                phrase = text[span[0].start() : span[-1].end()]
+                key = normalise(" ".join(w.group(0) for w in span))
+                if key in self._index:
+                    found.append(Resolution(self.drugs[self._index[key]], phrase, "exact", span[0].start()))
+                    position += size
+                    break
+            else:
+                position += 1
+        return found
+
     def closest(self, name: str) -> str:
         close = difflib.get_close_matches(normalise(name), list(self._index), n=1, cutoff=0.6)
         return self._index[close[0]] if close else ""  # the generic name: the closest key may be a misspelling
@@ -122,6 +145,9 @@ def _drug(generic: str, spec: Any, path: str) -> Drug:
     check_keys(spec, _DRUG_KEYS, path, where, required=("classes",))
     raw_tiers = require_list(spec.get("med_tiers", []), path, f"{where}.med_tiers")
     tiers = tuple(_tier(t, path, f"{where}.med_tiers[{i}]") for i, t in enumerate(raw_tiers))
+    route = str(spec.get("route", ""))
+    if route and route not in ROUTES:
+        raise InputError(path, f"{where}.route", f"unknown route {route!r}", f"use one of: {', '.join(ROUTES)}")
     factor = spec.get("med_factor")
     if factor is not None and not _is_number(factor):
         raise InputError(path, f"{where}.med_factor", "expected a number", "write the conversion factor as a number")
@@ -134,6 +160,7 @@ def _drug(generic: str, spec: Any, path: str) -> Drug:
         med_factor=float(factor) if factor is not None else None,
         med_basis=str(spec.get("med_basis", "per_mg")),
         med_tiers=tiers,
+        route=route,
     )
 
 

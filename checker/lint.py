@@ -9,7 +9,8 @@ from itertools import combinations
 
 from checker.conditions import tests
 from checker.errors import InputError
-from checker.rules import Criterion, Edition, RuleSet, Topic
+from checker.fields import did_you_mean
+from checker.rules import GATE_TOPIC, Criterion, Edition, RuleSet, Topic
 from checker.vocabulary import FactDef
 
 _ORDERING = ("lt", "lte", "gt", "gte")
@@ -35,6 +36,7 @@ def lint(ruleset: RuleSet) -> list[Defect]:
         defects += _topic_coverage(ruleset, topic)
         defects += _edition_overlaps(topic)
         for edition in topic.editions:
+            defects += _when_defects(ruleset, edition)
             defects += _decision_references(edition)
             for criterion in edition.criteria:
                 defects += _citation_defects(ruleset, criterion)
@@ -76,7 +78,9 @@ def _citation_defects(ruleset: RuleSet, c: Criterion) -> list[Defect]:
     where = f"criteria[{c.id}].citation"
     cit = c.citation
     if cit is None:
-        return [Defect(c.path, where, "criterion has no citation", "add citation: {guideline, edition, section, pages}")]
+        if c.basis:
+            return []
+        return [Defect(c.path, where, "criterion has no citation", "add citation: {guideline, edition, section, pages}, or basis: when no guideline applies")]
     missing = [k for k in ("guideline", "edition", "section") if not getattr(cit, k)]
     if missing:
         return [Defect(c.path, where, f"citation lacks {', '.join(missing)}", "complete the citation")]
@@ -92,15 +96,24 @@ def _citation_defects(ruleset: RuleSet, c: Criterion) -> list[Defect]:
 def _condition_defects(ruleset: RuleSet, c: Criterion) -> list[Defect]:
     found = []
     for name, cond in c.conditions():
-        for _, fact, op, value in tests(cond):
-            where = f"criteria[{c.id}].{name}"
-            fact_def = ruleset.vocabulary.get(fact)
-            if fact_def is None:
-                found.append(Defect(c.path, where, f"unknown fact '{fact}'", ruleset.vocabulary.suggestion(fact)))
-                continue
-            problem = _test_problem(ruleset, fact_def, op, value)
-            if problem:
-                found.append(Defect(c.path, where, problem[0], problem[1]))
+        found += _fact_test_defects(ruleset, cond, c.path, f"criteria[{c.id}].{name}")
+    return found
+
+
+def _when_defects(ruleset: RuleSet, edition: Edition) -> list[Defect]:
+    return _fact_test_defects(ruleset, edition.when, edition.path, f"{edition.key}.when") if edition.when is not None else []
+
+
+def _fact_test_defects(ruleset: RuleSet, cond: object, path: str, where: str) -> list[Defect]:
+    found = []
+    for _, fact, op, value in tests(cond):
+        fact_def = ruleset.vocabulary.get(fact)
+        if fact_def is None:
+            found.append(Defect(path, where, f"unknown fact '{fact}'", ruleset.vocabulary.suggestion(fact)))
+            continue
+        problem = _test_problem(ruleset, fact_def, op, value)
+        if problem:
+            found.append(Defect(path, where, problem[0], problem[1]))
     return found
 
 
@@ -149,14 +162,15 @@ def _leaves(tree: object) -> list[str]:
 
 
 def _edition_overlaps(topic: Topic) -> list[Defect]:
+    """Editions are tried in order, so one in force together with a later one must say `when`."""
     found = []
     for e in topic.editions:
         if e.effective_to is not None and e.effective_to < e.effective_from:
             found.append(Defect(topic.path, f"{e.key}.effective_to", "ends before it starts", "correct the dates"))
     for a, b in combinations(topic.editions, 2):
-        if a.effective_from <= (b.effective_to or _FAR) and b.effective_from <= (a.effective_to or _FAR):
+        if a.when is None and a.effective_from <= (b.effective_to or _FAR) and b.effective_from <= (a.effective_to or _FAR):
             problem = f"editions {a.edition} and {b.edition} are both in force on {max(a.effective_from, b.effective_from)}"
-            found.append(Defect(topic.path, f"{b.key}.effective_from", problem, "make the effective dates of one end before the other starts"))
+            found.append(Defect(topic.path, f"{b.key}.effective_from", problem, f"end one before the other starts, or give {a.edition} a when: condition"))
     if len({e.edition for e in topic.editions}) != len(topic.editions):
         found.append(Defect(topic.path, "editions", "an edition name is used twice", "give each edition its own name"))
     return found
@@ -164,6 +178,11 @@ def _edition_overlaps(topic: Topic) -> list[Defect]:
 
 def _topic_coverage(ruleset: RuleSet, topic: Topic) -> list[Defect]:
     found = []
+    for key, known, kind in (("services", ruleset.services.services, "service"), ("body_parts", ruleset.services.body_parts, "body part")):
+        for name in getattr(topic, key):
+            if name not in known:
+                fix = did_you_mean(name, known, f"use a {kind} key from services.yaml")
+                found.append(Defect(topic.path, f"applies_to.{key}", f"unknown {kind} '{name}'", fix))
     for name in (*topic.drugs, *topic.except_drugs):
         if name not in ruleset.lexicon.drugs:
             found.append(Defect(topic.path, "applies_to", f"unknown drug '{name}'", "use a generic name from drugs.yaml"))
@@ -174,15 +193,30 @@ def _topic_coverage(ruleset: RuleSet, topic: Topic) -> list[Defect]:
 
 
 def _topic_overlaps(ruleset: RuleSet) -> list[Defect]:
-    """Two topics may not claim the same drug at the same level (by name, or by class)."""
+    """Two topics that one request could match equally specifically leave the choice to file order."""
     found = []
-    for drug in ruleset.lexicon.drugs.values():
-        by_name = [t for t in ruleset.topics if drug.generic in t.drugs]
-        by_class = [t for t in ruleset.topics if set(drug.classes) & set(t.drug_classes) and drug.generic not in t.except_drugs]
-        for group in (by_name, by_class):
-            if len(group) > 1:
-                names = ", ".join(t.topic for t in group)
-                problem = f"drug '{drug.generic}' is claimed by topics {names}"
-                found.append(Defect(group[1].path, "applies_to", problem, "claim it in one topic (use except_drugs: in the other)"))
+    topics = [t for t in ruleset.topics if t.topic != GATE_TOPIC]
+    for a, b in combinations(topics, 2):
+        if a.specificity() == b.specificity() and _can_share_request(ruleset, a, b):
+            problem = f"a request could match topics {a.topic} and {b.topic} equally"
+            found.append(Defect(b.path, "applies_to", problem, "narrow one topic (except_drugs:, body_parts:, routes:, timing:) or merge them"))
     return found
 
+
+def _can_share_request(ruleset: RuleSet, a: Topic, b: Topic) -> bool:
+    ca, cb = a.constraints(), b.constraints()
+    drug_keys = ("drugs", "drug_classes")
+    a_drug, b_drug = any(k in ca for k in drug_keys), any(k in cb for k in drug_keys)
+    if a_drug != b_drug or ("services" in ca) != ("services" in cb):
+        return False
+    if a_drug and not any(_claims(a, d) and _claims(b, d) for d in ruleset.lexicon.drugs.values()):
+        return False
+    return all(set(ca[k]) & set(cb[k]) for k in ("services", "body_parts", "routes", "timing") if k in ca and k in cb)
+
+
+def _claims(topic: Topic, drug: object) -> bool:
+    if drug.generic in topic.except_drugs:
+        return False
+    by_name = not topic.drugs or drug.generic in topic.drugs
+    by_class = not topic.drug_classes or bool(set(drug.classes) & set(topic.drug_classes))
+    return by_name and by_class

@@ -11,6 +11,10 @@ from checker.evaluate import CriterionResult, ItemResult
 from checker.rules import Citation, RuleSet, parse_pages
 
 REPORT_SCHEMA = "mtus-check-report/1"
+# IMR letters about requests up to this date cite guidelines by page; later ones cite section titles
+# (the 2016 CPMTG update renamed and renumbered its sections; mtus-reference.md, "How IMR letters name
+# the guideline").
+PAGE_CITATION_ERA_ENDS = dt.date(2016, 7, 28)
 
 
 def case_report(ruleset: RuleSet, case: Case, items: list[ItemResult], as_of: dt.date, engine: str) -> dict[str, Any]:
@@ -29,13 +33,17 @@ def case_report(ruleset: RuleSet, case: Case, items: list[ItemResult], as_of: dt
             "request_date": case.request_date.isoformat(),
             "diagnoses": list(case.diagnoses),
         },
-        "items": [_item(ruleset, item) for item in items],
+        "items": [_item(ruleset, item, _page_era(case)) for item in items],
     }
 
 
-def _item(ruleset: RuleSet, item: ItemResult) -> dict[str, Any]:
+def _page_era(case: Case) -> bool:
+    return case.request_date <= PAGE_CITATION_ERA_ENDS
+
+
+def _item(ruleset: RuleSet, item: ItemResult, page_era: bool) -> dict[str, Any]:
     req = item.request
-    criteria = [_criterion(ruleset, r) for r in item.criteria]
+    criteria = [_criterion(ruleset, r, page_era) for r in item.criteria]
     decisive_ids = {r.criterion.id for r in item.decisive}
     decisive = [c for c in criteria if c["id"] in decisive_ids]
     met = [c for c in criteria if c["status"] == "met"]
@@ -45,14 +53,25 @@ def _item(ruleset: RuleSet, item: ItemResult) -> dict[str, Any]:
         "drug": req.drug or None,
         "drug_named": req.drug_named or None,
         "service": req.service or None,
+        "body_parts": list(req.body_parts),
+        "visits": req.visits,
+        "route": req.route or None,
+        "timing": req.timing or None,
+        "ingredients": [{"drug": i.drug, "named": i.named, "strength": i.strength or None} for i in req.ingredients],
+        "associated_with": req.associated_with or None,
+        "original_text": req.original_text or None,
+        "certified": req.certified or None,
         "decision": item.decision,
         "no_rule_reason": item.no_rule_reason or None,
+        "undetermined_by": [_label(ruleset, name) for name in item.main.undetermined_by],
         "topic": {"id": item.topic.topic, "title": item.topic.title} if item.topic else None,
         "edition": item.edition.edition if item.edition else None,
         "on_denial": item.edition.on_denial if item.edition else None,
         "criteria": criteria,
         "decisive": [c["id"] for c in decisive],
-        "cited": group_citations(ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation]),
+        "cited": group_citations(ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation], page_era),
+        "uncited": list(dict.fromkeys(r.criterion.basis for r in item.decisive if r.criterion.citation is None and r.criterion.basis)),
+        "non_mtus": any(not c["citation"]["mtus"] for c in decisive if c["citation"]),
         "documented": _unique((f for c in met for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"]), "name"),
         "missing": _unique((f for c in decisive if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
         "contrary": _unique((t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"]), "fact"),
@@ -63,17 +82,24 @@ def _item(ruleset: RuleSet, item: ItemResult) -> dict[str, Any]:
     }
 
 
-def _criterion(ruleset: RuleSet, result: CriterionResult) -> dict[str, Any]:
+def _label(ruleset: RuleSet, name: str) -> str:
+    fact = ruleset.vocabulary.facts.get(name)
+    return fact.label if fact else name
+
+
+def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True) -> dict[str, Any]:
     c = result.criterion
     vocab = ruleset.vocabulary.facts
     return {
         "id": c.id,
         "title": c.title,
         "requirement": c.requirement,
+        "subject": result.subject or None,
         "status": result.status,
         "unknown": list(result.unknown),
         "requires": sorted({name for _, name, _, _ in tests(c.met_when)}),
-        "citation": citation_data(ruleset, c.citation) if c.citation else None,
+        "citation": citation_data(ruleset, c.citation, page_era) if c.citation else None,
+        "basis": c.basis or None,
         "facts": [
             {
                 "name": f.name, "label": f.label, "unit": f.unit, "value": f.value, "origin": f.origin or None,
@@ -92,8 +118,11 @@ def _criterion(ruleset: RuleSet, result: CriterionResult) -> dict[str, Any]:
     }
 
 
-def citation_data(ruleset: RuleSet, citation: Citation) -> dict[str, Any]:
+def citation_data(ruleset: RuleSet, citation: Citation, page_era: bool = True) -> dict[str, Any]:
+    """A citation as letters of the request's era write it: by page up to 2016-07-28 when pages are
+    known, by section title after."""
     guideline = ruleset.guidelines.get((citation.guideline, citation.edition))
+    by_pages = guideline is not None and guideline.cite_by == "pages" or (page_era and bool(citation.pages))
     return {
         "guideline": citation.guideline,
         "edition": citation.edition,
@@ -101,15 +130,16 @@ def citation_data(ruleset: RuleSet, citation: Citation) -> dict[str, Any]:
         "pages": citation.pages,
         "title": guideline.title if guideline else citation.guideline,
         "letter_name": guideline.letter_name if guideline else citation.guideline,
-        "cite_by": guideline.cite_by if guideline else "sections",
+        "cite_by": "pages" if by_pages else "sections",
+        "mtus": guideline.mtus if guideline else True,
     }
 
 
-def group_citations(ruleset: RuleSet, citations: list[Citation]) -> list[dict[str, Any]]:
+def group_citations(ruleset: RuleSet, citations: list[Citation], page_era: bool = True) -> list[dict[str, Any]]:
     """Merge the citations of the decisive criteria by guideline edition, then by section."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for cit in citations:
-        data = citation_data(ruleset, cit)
+        data = citation_data(ruleset, cit, page_era)
         group = groups.setdefault((cit.guideline, cit.edition), {**data, "sections": {}})
         group["sections"].setdefault(cit.section, set()).update(cit.page_numbers())
     merged = []

@@ -12,15 +12,22 @@ from typing import Any
 from checker.conditions import Condition, negate, parse_condition
 from checker.errors import InputError
 from checker.fields import check_keys, require_date, require_list, require_mapping, require_text
-from checker.lexicon import Lexicon, load_lexicon
+from checker.lexicon import ROUTES, Lexicon, load_lexicon
+from checker.services import ServiceLexicon, load_services
 from checker.vocabulary import Vocabulary, load_vocabulary
 from checker.yamlio import load_yaml
 
 TOPIC_SCHEMA = "mtus-rules/1"
 ON_DENIAL = ("wean", "taper", "none")
 _TOPIC_KEYS = ("schema", "topic", "title", "applies_to", "sources", "editions")
-_EDITION_KEYS = ("edition", "effective_from", "effective_to", "criteria", "decision")
-_CRITERION_KEYS = ("id", "title", "requirement", "citation", "applies_when", "not_applicable_when", "met_when", "not_met_when")
+_EDITION_KEYS = ("edition", "effective_from", "effective_to", "when", "criteria", "decision")
+_APPLIES_KEYS = ("drugs", "drug_classes", "except_drugs", "services", "body_parts", "routes", "timing")
+TIMINGS = ("preoperative", "postoperative")
+# The topic that gates items serving a procedure (pre-op clearance, post-op equipment) on its decision.
+GATE_TOPIC = "associated_services"
+# How much each kind of applies_to constraint narrows a topic: the most specific matching topic wins.
+SPECIFICITY = {"drugs": 4, "drug_classes": 2, "services": 2, "body_parts": 1, "routes": 1, "timing": 1}
+_CRITERION_KEYS = ("id", "title", "requirement", "citation", "basis", "applies_when", "not_applicable_when", "met_when", "not_met_when")
 _CITATION_KEYS = ("guideline", "edition", "section", "pages")
 
 
@@ -46,6 +53,7 @@ class Criterion:
     not_applicable_when: Condition | None
     applies_when: Condition | None
     path: str
+    basis: str = ""  # why no guideline is cited (e.g. an associated service follows its procedure)
 
     def conditions(self) -> list[tuple[str, Condition]]:
         named = [("met_when", self.met_when), ("not_met_when", self.not_met_when)]
@@ -66,6 +74,7 @@ class Edition:
     decision: Any  # tree of criterion ids: str | ("all"|"any", (...))
     on_denial: str
     path: str
+    when: Condition | None = None  # selects among the editions in force (acute vs chronic, after surgery)
 
     def in_force(self, day: dt.date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
@@ -82,9 +91,21 @@ class Topic:
     sources: str
     editions: tuple[Edition, ...]
     path: str
+    body_parts: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+    timing: tuple[str, ...] = ()
 
-    def edition_for(self, day: dt.date) -> Edition | None:
-        return next((e for e in self.editions if e.in_force(day)), None)
+    def editions_in_force(self, day: dt.date) -> list[Edition]:
+        return [e for e in self.editions if e.in_force(day)]
+
+    def constraints(self) -> dict[str, tuple[str, ...]]:
+        """What a request must match, by request attribute; used for selection and overlap lint."""
+        named = {"drugs": self.drugs, "drug_classes": self.drug_classes, "services": self.services,
+                 "body_parts": self.body_parts, "routes": self.routes, "timing": self.timing}
+        return {k: v for k, v in named.items() if v}
+
+    def specificity(self) -> int:
+        return sum(SPECIFICITY[k] for k in self.constraints())
 
 
 @dataclass(frozen=True)
@@ -109,6 +130,7 @@ class RuleSet:
     vocabulary: Vocabulary
     lexicon: Lexicon
     guidelines: dict[tuple[str, str], GuidelineEdition]
+    services: ServiceLexicon
     topics: list[Topic] = field(default_factory=list)
 
     @property
@@ -149,25 +171,27 @@ def load_ruleset(directory: Path) -> RuleSet:
     meta = require_mapping(load_yaml(meta_path, "rule-set file"), str(meta_path), "")
     check_keys(meta, ("name", "version"), str(meta_path), "", required=("name", "version"))
     topic_paths = sorted((directory / "topics").glob("*.yaml"))
+    fact_paths = sorted((directory / "facts").glob("*.yaml"))
     ruleset = RuleSet(
         directory=str(directory),
         name=str(meta["name"]),
         version=str(meta["version"]),
-        digest=_digest(directory, topic_paths),
-        vocabulary=load_vocabulary(directory / "facts.yaml"),
+        digest=_digest(directory, fact_paths + topic_paths),
+        vocabulary=load_vocabulary(directory / "facts.yaml", fact_paths),
         lexicon=load_lexicon(directory / "drugs.yaml"),
         guidelines=load_guidelines(directory / "guidelines.yaml"),
+        services=load_services(directory / "services.yaml"),
     )
     ruleset.topics = [load_topic(p) for p in topic_paths]
     return ruleset
 
 
-def _digest(directory: Path, topic_paths: list[Path]) -> str:
+def _digest(directory: Path, more_paths: list[Path]) -> str:
     sha = hashlib.sha256()
-    names = ["ruleset.yaml", "facts.yaml", "drugs.yaml", "guidelines.yaml"]
-    for path in [directory / n for n in names] + topic_paths:
+    names = ["ruleset.yaml", "facts.yaml", "drugs.yaml", "guidelines.yaml", "services.yaml"]
+    for path in [directory / n for n in names] + more_paths:
         if path.is_file():
-            sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            sha.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return sha.hexdigest()
 
 
@@ -211,8 +235,8 @@ def load_topic(path: Path) -> Topic:
         raise InputError(p, "schema", f"unsupported schema {data['schema']!r}", f"write schema: {TOPIC_SCHEMA}")
     topic = require_text(data["topic"], p, "topic")
     applies = require_mapping(data["applies_to"], p, "applies_to")
-    check_keys(applies, ("drugs", "drug_classes", "except_drugs", "services"), p, "applies_to")
-    if not any(applies.get(k) for k in ("drugs", "drug_classes", "services")):
+    check_keys(applies, _APPLIES_KEYS, p, "applies_to")
+    if not any(applies.get(k) for k in ("drugs", "drug_classes", "services")) and topic != GATE_TOPIC:
         raise InputError(p, "applies_to", "names no drug, drug class or service", "add drugs:, drug_classes: or services:")
     editions = tuple(
         _edition(topic, raw, p, f"editions[{i}]") for i, raw in enumerate(require_list(data["editions"], p, "editions"))
@@ -227,11 +251,22 @@ def load_topic(path: Path) -> Topic:
         sources=str(data.get("sources", "")),
         editions=editions,
         path=p,
+        body_parts=_names(applies, "body_parts", p),
+        routes=_choices(applies, "routes", ROUTES, p),
+        timing=_choices(applies, "timing", TIMINGS, p),
     )
 
 
 def _names(applies: dict, key: str, path: str) -> tuple[str, ...]:
     return tuple(str(v) for v in require_list(applies.get(key, []), path, f"applies_to.{key}"))
+
+
+def _choices(applies: dict, key: str, allowed: tuple[str, ...], path: str) -> tuple[str, ...]:
+    found = _names(applies, key, path)
+    for value in found:
+        if value not in allowed:
+            raise InputError(path, f"applies_to.{key}", f"unknown value {value!r}", f"use one of: {', '.join(allowed)}")
+    return found
 
 
 def _edition(topic: str, raw: Any, path: str, where: str) -> Edition:
@@ -254,6 +289,7 @@ def _edition(topic: str, raw: Any, path: str, where: str) -> Edition:
         decision=_decision_tree(decision["medically_necessary_when"], path, f"{where}.decision.medically_necessary_when"),
         on_denial=on_denial,
         path=path,
+        when=parse_condition(raw["when"], path, f"{where}.when") if raw.get("when") is not None else None,
     )
 
 
@@ -290,6 +326,7 @@ def _criterion(raw: Any, path: str, where: str) -> Criterion:
         not_applicable_when=not_applicable,
         applies_when=applies,
         path=path,
+        basis=str(raw.get("basis") or "").strip(),
     )
 
 

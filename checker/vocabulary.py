@@ -79,12 +79,18 @@ def _type_fix(fact: FactDef) -> str:
     }[fact.type]
 
 
-def load_vocabulary(path: Path) -> Vocabulary:
-    data = require_mapping(load_yaml(path, "fact vocabulary"), str(path), "")
-    check_keys(data, ("schema", "facts"), str(path), "", required=("facts",))
-    facts = {}
-    for name, spec in require_mapping(data["facts"], str(path), "facts").items():
-        facts[name] = _fact_def(str(name), spec, str(path))
+def load_vocabulary(path: Path, extra: list[Path] | None = None) -> Vocabulary:
+    """facts.yaml, then each extra file (rules/facts/*.yaml); a fact may be declared only once."""
+    facts: dict[str, FactDef] = {}
+    declared_in: dict[str, str] = {}
+    for source in [path, *(extra or [])]:
+        data = require_mapping(load_yaml(source, "fact vocabulary"), str(source), "")
+        check_keys(data, ("schema", "facts"), str(source), "", required=("facts",))
+        for name, spec in require_mapping(data["facts"], str(source), "facts").items():
+            if name in facts:
+                raise InputError(str(source), f"facts.{name}", f"already declared in {declared_in[name]}", "declare each fact once, or rename this one")
+            facts[name] = _fact_def(str(name), spec, str(source))
+            declared_in[name] = str(source)
     return Vocabulary(facts=facts, path=str(path))
 
 

@@ -6,11 +6,14 @@ Each fixture file is shaped like this:
     cases:
       met_all_new_start:              # unique within the file; the test id is <topic>::<name>
         description: why the case ends as it does, in plain English
-        case: {...}                   # a complete case file body (mtus-case/1) with exactly one request
+        case: {...}                   # a complete case file body (mtus-case/1)
         expect:
+          item: brace                                        # the request checked; needed when the case has several
+
           decision: medically_necessary                      # optional
           criteria:                                          # criterion id -> expected status
             carisoprodol.cpmtg2009.no_long_term_use: met
+            topical.x[gabapentin]: not_met                   # id[ingredient] for one ingredient of a compound
         xfail_reason: "..."           # optional: a known bug in checker/ or rules/ (strict xfail)
 
 Every fixture runs through both engines (durable_rules and the plain-Python reference evaluator),
@@ -37,7 +40,7 @@ FIXTURE_DIR = Path(__file__).resolve().parent / "rules"
 DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
 _FILE_KEYS = {"topic", "cases"}
 _FIXTURE_KEYS = {"description", "case", "expect", "xfail_reason"}
-_EXPECT_KEYS = {"decision", "criteria"}
+_EXPECT_KEYS = {"item", "decision", "criteria"}
 # 'text: Soma 350 mg BID #60' unquoted: YAML reads ' #60' as a comment and the quantity is lost.
 _HASH_IN_PLAIN_TEXT = re.compile(r"^\s*(?:-\s+)?text:\s+[^\"'|>\s][^#]*\s#\s*\d")
 
@@ -73,6 +76,7 @@ class RuleFixture:
     decision: str | None
     criteria: dict[str, str]
     xfail_reason: str
+    item: str = ""
 
     @property
     def test_id(self) -> str:
@@ -132,6 +136,7 @@ def load_fixture_file(path: Path) -> list[RuleFixture]:
             case=_mapping(body["case"], f"{where}.case"),
             decision=decision,
             criteria=criteria,
+            item=str(expect.get("item") or ""),
             xfail_reason=str(body.get("xfail_reason") or ""),
         ))
     return fixtures
@@ -153,6 +158,16 @@ def _params() -> list:
     return params
 
 
+def _statuses(item: Any) -> dict[str, str]:
+    """criterion id -> status, and id[ingredient] -> status for the ingredients of a compound."""
+    found = {}
+    for result in item.criteria:
+        found.setdefault(result.criterion.id, result.status)
+        if result.subject:
+            found[f"{result.criterion.id}[{result.subject}]"] = result.status
+    return found
+
+
 def _describe_facts(item: Any) -> str:
     return ", ".join(f"{name}={fact.value!r}" for name, fact in sorted(item.facts.items()))
 
@@ -162,32 +177,35 @@ def test_rule_fixture(fixture: RuleFixture, tmp_path: Path, repo_ruleset, repo_p
     topic = next((t for t in repo_ruleset.topics if t.topic == fixture.topic), None)
     assert topic is not None, f"{fixture.path}: no topic {fixture.topic!r} in the rule set"
     known = {c.id for t, _, c in repo_ruleset.criteria() if t.topic == fixture.topic}
-    unknown = sorted(set(fixture.criteria) - known)
+    unknown = sorted({k.split("[")[0] for k in fixture.criteria} - known)
     assert not unknown, f"{fixture.test_id}: criteria not in topic {fixture.topic}: {', '.join(unknown)}"
 
     case_file = tmp_path / f"{fixture.name}.yaml"
     case_file.write_text(yaml.safe_dump(fixture.case, sort_keys=False, allow_unicode=True), encoding="utf-8")
     case = load_case(case_file, repo_ruleset)
-    assert len(case.requests) == 1, f"{fixture.test_id}: a fixture case holds exactly one request, found {len(case.requests)}"
+    ids = [r.id for r in case.requests]
+    wanted = fixture.item in ids if fixture.item else len(ids) == 1
+    assert wanted, f"{fixture.test_id}: expect.item must name one of {ids} (needed when a case has several requests)"
+    position = ids.index(fixture.item) if fixture.item else 0
 
     items = {}
     for evaluator in (durable_evaluator, reference_evaluator):
-        (item,) = evaluate_case(repo_ruleset, repo_program, evaluator, case)
+        item = evaluate_case(repo_ruleset, repo_program, evaluator, case)[position]
         items[evaluator.engine_name] = decide(item)
 
     problems = []
     for engine, item in items.items():
-        chosen = item.topic.topic if item.topic else None
-        if chosen != fixture.topic:
-            problems.append(f"[{engine}] the request went to topic {chosen!r}, not {fixture.topic!r}")
+        chosen = sorted({u.topic.topic for u in item.units if u.topic})
+        if fixture.topic not in chosen:
+            problems.append(f"[{engine}] the request went to topic(s) {chosen}, not {fixture.topic!r}")
             continue
-        statuses = {r.criterion.id: r.status for r in item.criteria}
+        statuses = _statuses(item)
         for criterion_id, expected in fixture.criteria.items():
             if statuses.get(criterion_id) != expected:
                 problems.append(f"[{engine}] {criterion_id}: expected {expected}, got {statuses.get(criterion_id)}")
         if fixture.decision is not None and item.decision != fixture.decision:
             problems.append(f"[{engine}] decision: expected {fixture.decision}, got {item.decision}")
-    by_engine = {engine: {r.criterion.id: r.status for r in item.criteria} for engine, item in items.items()}
+    by_engine = {engine: _statuses(item) for engine, item in items.items()}
     first, second = by_engine.values()
     if first != second:
         problems.append(f"the engines disagree: {by_engine}")
@@ -208,7 +226,7 @@ def test_every_criterion_has_met_not_met_not_documented_fixtures(repo_ruleset) -
     seen: dict[str, set[str]] = {}
     for fixture in PASSING:
         for criterion_id, status in fixture.criteria.items():
-            seen.setdefault(criterion_id, set()).add(status)
+            seen.setdefault(criterion_id.split("[")[0], set()).add(status)
     missing = []
     for _, _, criterion in repo_ruleset.criteria():
         wanted = ["met", "not_met", "not_documented"]

@@ -24,6 +24,8 @@ SCHEMAS = REPO / "checker" / "schemas"
 BAD_INPUTS = Path(__file__).resolve().parent / "bad_inputs"
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 TOPICS = sorted((REPO / "rules" / "topics").glob("*.yaml"))
+# The first topic whose criteria all cite a guideline (the associated-services gate cites none).
+CITING_TOPIC = next(p for p in TOPICS if all("citation" in c for e in yaml.safe_load(p.read_text())["editions"] for c in e["criteria"]))
 
 
 def schema(name: str) -> dict:
@@ -172,13 +174,13 @@ def _criterion(topic: dict) -> dict:
          "no_citation", "citation_section", "unknown_key", "on_denial", "empty_decision", "applies_to_nothing", "schema", "date"],
 )
 def test_rules_schema_rejects_broken_topic(change):
-    topic = copy.deepcopy(load(TOPICS[0]))
+    topic = copy.deepcopy(load(CITING_TOPIC))
     change(topic)
     assert errors(RULES_VALIDATOR, topic)
 
 
 def test_rules_schema_accepts_nested_conditions():
-    topic = copy.deepcopy(load(TOPICS[0]))
+    topic = copy.deepcopy(load(CITING_TOPIC))
     _criterion(topic)["met_when"] = {
         "all": [
             {"fact": "age", "gte": 18},
