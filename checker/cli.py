@@ -168,5 +168,68 @@ def rules_list(rules_dir: Path | None, templates_dir: Path | None) -> None:
     click.echo(render("rules-list", "text", {"catalogue": catalogue(ruleset)}, templates_dir), nl=False)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--min", "minimum", type=click.FloatRange(0, 100), default=None, help="Exit 1 when fewer than this percent of items have a rule.")
+@rules_option
+@templates_option
+@guarded
+def scope(paths: tuple[Path, ...], fmt: str, minimum: float | None, rules_dir: Path | None, templates_dir: Path | None) -> None:
+    """How many requested items in these case files have an applicable rule, and which do not."""
+    from checker.render import render, to_json
+    from checker.rules import default_rules_dir, load_ruleset
+    from checker.scope import scope_report
+
+    summary = scope_report(load_ruleset(rules_dir or default_rules_dir()), list(paths))
+    if fmt == "json":
+        click.echo(to_json(summary), nl=False)
+    else:
+        click.echo(render("scope", "text", {"summary": summary}, templates_dir), nl=False)
+    if summary["errors"] or not summary["requested"]:
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(EXIT_FINDINGS if minimum is not None and summary["percent"] < minimum else EXIT_OK)
+
+
+@rules.command("coverage")
+@rules_option
+@click.option("--tests", "tests_dir", type=click.Path(path_type=Path), default=None,
+              help="Rule fixture directory (default: tests/rules beside the rules directory, in a source checkout).")
+@click.option("--min", "minimum", default="100", show_default=True, metavar="PERCENT", help="Exit 1 when coverage is below this percentage.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@templates_option
+@guarded
+def rules_coverage(rules_dir: Path | None, tests_dir: Path | None, minimum: str, fmt: str, templates_dir: Path | None) -> None:
+    """Run the rule fixtures and report, per criterion, whether they showed it met, not met and not documented."""
+    from checker.coverage import parse_minimum, rules_coverage
+    from checker.render import render, to_json
+
+    summary = rules_coverage(rules_dir, tests_dir, parse_minimum(minimum))
+    if fmt == "json":
+        click.echo(to_json(summary), nl=False)
+    else:
+        click.echo(render("rules-coverage", "text", {"summary": summary}, templates_dir), nl=False)
+    sys.exit(EXIT_BAD_INPUT if summary["fixtures"]["error"] else (EXIT_OK if summary["passed"] else EXIT_FINDINGS))
+
+
+@rules.command("docs")
+@rules_option
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Write the reference to this file (default: standard output).")
+@templates_option
+@guarded
+def rules_docs(rules_dir: Path | None, fmt: str, out: Path | None, templates_dir: Path | None) -> None:
+    """A readable reference of every topic, edition, criterion, limit and citation."""
+    from checker.docs import docs_data, write_docs
+    from checker.render import render
+    from checker.rules import default_rules_dir, load_ruleset
+
+    text = render("rules-docs", fmt, {"docs": docs_data(load_ruleset(rules_dir or default_rules_dir()))}, templates_dir)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_docs(text, out)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

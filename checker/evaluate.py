@@ -172,6 +172,11 @@ def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided
     return units
 
 
+def plan_case(ruleset: RuleSet, case: Case, as_of: dt.date | None = None) -> list[ItemResult]:
+    """Each item's topic and edition, without evaluating any criterion (for scope reports)."""
+    return [ItemResult(r, _units(ruleset, case, r, as_of or case.request_date, {})) for r in case.requests]
+
+
 def evaluate_case(ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None) -> list[ItemResult]:
     """Items that serve a procedure are evaluated after it, since its decision is one of their facts."""
     from checker.decide import decide  # decide reads this module's result types

@@ -20,6 +20,10 @@ FORMAT_TEMPLATES = {
     ("regress", "text"): "regress.txt.j2",
     ("regress", "junit"): "regress.junit.xml.j2",
     ("rules-list", "text"): "rules_list.txt.j2",
+    ("scope", "text"): "scope.txt.j2",
+    ("rules-coverage", "text"): "rules_coverage.txt.j2",
+    ("rules-docs", "markdown"): "rules_docs.md.j2",
+    ("rules-docs", "html"): "rules_docs.html.j2",
 }
 
 

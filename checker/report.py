@@ -43,9 +43,11 @@ def _page_era(case: Case) -> bool:
 
 def _item(ruleset: RuleSet, item: ItemResult, page_era: bool) -> dict[str, Any]:
     req = item.request
-    criteria = [_criterion(ruleset, r, page_era) for r in item.criteria]
-    decisive_ids = {r.criterion.id for r in item.decisive}
-    decisive = [c for c in criteria if c["id"] in decisive_ids]
+    criteria = [
+        {**_criterion(ruleset, r, page_era), "decisive": any(r is d for d in item.decisive)}
+        for r in item.criteria
+    ]
+    decisive = [c for c in criteria if c["decisive"]]
     met = [c for c in criteria if c["status"] == "met"]
     return {
         "id": req.id,
@@ -68,7 +70,7 @@ def _item(ruleset: RuleSet, item: ItemResult, page_era: bool) -> dict[str, Any]:
         "edition": item.edition.edition if item.edition else None,
         "on_denial": item.edition.on_denial if item.edition else None,
         "criteria": criteria,
-        "decisive": [c["id"] for c in decisive],
+        "decisive": [c["id"] + (f"[{c['subject']}]" if c["subject"] else "") for c in decisive],
         "cited": group_citations(ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation], page_era),
         "uncited": list(dict.fromkeys(r.criterion.basis for r in item.decisive if r.criterion.citation is None and r.criterion.basis)),
         "non_mtus": any(not c["citation"]["mtus"] for c in decisive if c["citation"]),

@@ -1,0 +1,284 @@
+"""How a request finds its rule: request parsing (services, body parts, visits, routes, compounds),
+topic specificity, editions chosen by date and `when:`, compounds decided per ingredient, the era's
+citation style, and the lint checks that keep selection unambiguous.
+
+The topics here are written for the test into a copy of the repository's vocabulary and lexicons,
+so the test does not depend on the clinical content of rules/topics/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from checker.api import Checker
+from checker.case import load_case
+from checker.derive import parse_request_line, parse_visits
+from checker.lint import lint
+from checker.render import render
+from checker.rules import load_ruleset
+
+REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+def _citation(section: str, pages: str = "") -> dict:
+    cit = {"guideline": "acoem2004_knee", "edition": "2004", "section": section}
+    return {**cit, "pages": pages} if pages else cit
+
+
+KNEE_MRI = {
+    "schema": "mtus-rules/1",
+    "topic": "test_knee_imaging",
+    "title": "Knee imaging (test)",
+    "applies_to": {"services": ["mri"], "body_parts": ["knee"]},
+    "editions": [
+        {
+            "edition": "acoem-2004-chronic",
+            "effective_from": "2007-06-15",
+            "effective_to": "2017-11-30",
+            "when": {"fact": "months_since_injury", "gte": 3},
+            "criteria": [{
+                "id": "test.knee.red_flags", "title": "Red flags", "requirement": "imaging needs red flags",
+                "citation": _citation("Special Studies", "335-336"),
+                "met_when": {"fact": "red_flags", "eq": True},
+            }],
+            "decision": {"medically_necessary_when": "test.knee.red_flags"},
+        },
+        {
+            "edition": "acoem-2004-acute",
+            "effective_from": "2007-06-15",
+            "effective_to": "2017-11-30",
+            "criteria": [{
+                "id": "test.knee.acute_conservative", "title": "Conservative care first", "requirement": "conservative care first",
+                "citation": _citation("Initial Care"),
+                "met_when": {"fact": "conservative_care_failed", "eq": True},
+            }],
+            "decision": {"medically_necessary_when": "test.knee.acute_conservative"},
+        },
+    ],
+}
+
+ANY_MRI = {
+    "schema": "mtus-rules/1",
+    "topic": "test_any_imaging",
+    "title": "Imaging (test)",
+    "applies_to": {"services": ["mri"]},
+    "editions": [{
+        "edition": "acoem-2004",
+        "effective_from": "2007-06-15",
+        "criteria": [{
+            "id": "test.any.prior_imaging", "title": "No earlier study", "requirement": "no earlier study",
+            "citation": {"guideline": "acoem2004_general", "edition": "2004", "section": "Special Studies"},
+            "met_when": {"fact": "prior_imaging", "eq": False},
+        }],
+        "decision": {"medically_necessary_when": "test.any.prior_imaging"},
+    }],
+}
+
+TOPICAL = {
+    "schema": "mtus-rules/1",
+    "topic": "test_topical",
+    "title": "Topical analgesics (test)",
+    "applies_to": {"drug_classes": ["nsaid", "muscle_relaxant", "anti_epilepsy_drug"], "routes": ["topical"]},
+    "editions": [{
+        "edition": "cpmtg-2016",
+        "effective_from": "2016-07-29",
+        "effective_to": "2017-11-30",
+        "criteria": [{
+            "id": "test.topical.agent", "title": "Agent recommended topically", "requirement": "the agent is one the guideline recommends topically",
+            "citation": {"guideline": "cpmtg", "edition": "2016", "section": "Topical analgesics"},
+            "met_when": {"fact": "drug", "in": ["diclofenac"]},
+            "not_met_when": {"fact": "drug", "in": ["cyclobenzaprine", "gabapentin"]},
+        }],
+        "decision": {"medically_necessary_when": "test.topical.agent"},
+    }],
+}
+
+
+def _rules(tmp_path: Path, *topics: dict) -> Path:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for name in ("ruleset.yaml", "facts.yaml", "drugs.yaml", "guidelines.yaml", "services.yaml"):
+        shutil.copy(REPO_RULES / name, rules / name)
+    if (REPO_RULES / "facts").is_dir():
+        shutil.copytree(REPO_RULES / "facts", rules / "facts")
+    (rules / "topics").mkdir()
+    for topic in topics:
+        (rules / "topics" / f"{topic['topic']}.yaml").write_text(yaml.safe_dump(topic, sort_keys=False), encoding="utf-8")
+    return rules
+
+
+def _case(tmp_path: Path, requests: list[dict], request_date: str = "2016-09-01", injury: str | None = "2016-01-10", facts: dict | None = None) -> Path:
+    dates = {"request": request_date, **({"injury": injury} if injury else {})}
+    body = {"schema": "mtus-case/1", "case": "t", "dates": dates, "facts": facts or {}, "requests": requests}
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def repo_rules():
+    return load_ruleset(REPO_RULES)
+
+
+@pytest.mark.parametrize(("text", "service", "body_parts", "visits"), [
+    ("Continue physical therapy 3 times a week for 2 weeks", "physical_therapy", (), 6),
+    ("Physical therapy 2-3 times a week for 6 weeks", "physical_therapy", (), 18),
+    ("Initial acupuncture, 1 to 2 times per week for 4 weeks, for the neck", "acupuncture", ("cervical_spine",), 8),
+    ("Four sessions of physical therapy two times a week times 2 weeks", "physical_therapy", (), 4),
+    ("Twelve physical therapy sessions, three times weekly, for the right elbow", "physical_therapy", ("elbow",), 12),
+    ("Chiropractic spinal manipulation times 6", "chiropractic", (), 6),
+    ("Acupuncture therapy sessions lumbar spine #6", "acupuncture", ("lumbar_spine",), 6),
+    ("MRI of neck and right hand without contrast", "mri", ("cervical_spine", "wrist_hand"), None),
+    ("EMG/NCV bilateral upper extremity", "emg_ncs", ("upper_extremity",), None),
+    ("Right L4 transforaminal epidural steroid injection", "epidural_steroid_injection", ("lumbar_spine",), None),
+    ("Wrist braces #2", "brace", ("wrist_hand",), None),
+])
+def test_service_requests_are_parsed(repo_rules, text, service, body_parts, visits):
+    parsed = parse_request_line(text, repo_rules.lexicon, repo_rules.services)
+    assert (parsed.service, parsed.body_parts, parsed.visits) == (service, body_parts, visits)
+    assert parsed.drug_named == ""
+
+
+def test_quantity_of_equipment_is_not_read_as_visits(repo_rules):
+    parsed = parse_request_line("Wrist braces #2", repo_rules.lexicon, repo_rules.services)
+    assert (parsed.quantity, parsed.visits) == (2, None)
+
+
+@pytest.mark.parametrize(("text", "timing"), [
+    ("Pre-op chest x-ray", "preoperative"),
+    ("Medical Clearance", "preoperative"),
+    ("Post-op physical therapy 2 times a week for 4 weeks", "postoperative"),
+    ("Associated surgical service: Cold compression therapy 30 day rental", "postoperative"),
+    ("MRI of the right knee", ""),
+])
+def test_timing_is_read_from_the_request(repo_rules, text, timing):
+    assert parse_request_line(text, repo_rules.lexicon, repo_rules.services).timing == timing
+
+
+def test_compound_lists_its_ingredients_and_is_topical(repo_rules):
+    parsed = parse_request_line("Gabapentin 10%, Cyclobenzaprine 6% in cream base, 240 grams", repo_rules.lexicon, repo_rules.services)
+    assert [(i.drug, i.strength) for i in parsed.ingredients] == [("Gabapentin", "10%"), ("Cyclobenzaprine", "6%")]
+    assert parsed.route == "topical" and parsed.drug_named == ""
+
+
+def test_a_drug_named_before_a_service_word_is_a_drug_request(repo_rules):
+    parsed = parse_request_line("Post-op Norco 5/325mg #60, 1-2 tabs orally every 4-6 hrs", repo_rules.lexicon, repo_rules.services)
+    assert (parsed.drug_named, parsed.service, parsed.route, parsed.timing, parsed.quantity) == ("Norco", "", "oral", "postoperative", 60)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("PT x6", 6), ("therapy 2x6", 12), ("six visits", 6), ("MRI of the knee", None)])
+def test_parse_visits(text, expected):
+    assert parse_visits(text) == expected
+
+
+def _check(tmp_path: Path, rules: Path, case: Path) -> dict:
+    return Checker(rules).check(case).report["items"][0]
+
+
+def test_body_part_topic_wins_over_the_general_one(tmp_path):
+    rules = _rules(tmp_path, KNEE_MRI, ANY_MRI)
+    assert lint(load_ruleset(rules)) == []
+    knee = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "MRI of the right knee"}]))
+    shoulder = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "MRI of the right shoulder"}]))
+    assert knee["topic"]["id"] == "test_knee_imaging"
+    assert shoulder["topic"]["id"] == "test_any_imaging"
+
+
+@pytest.mark.parametrize(("injury", "edition", "reason"), [
+    ("2016-08-01", "acoem-2004-acute", None),        # one month: acute
+    ("2016-01-10", "acoem-2004-chronic", None),      # almost eight months: chronic
+    (None, None, "edition_undetermined"),            # no injury date: the guideline cannot be chosen
+])
+def test_when_chooses_the_edition_and_unknown_does_not_guess(tmp_path, injury, edition, reason):
+    rules = _rules(tmp_path, KNEE_MRI)
+    item = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "MRI of the right knee"}], injury=injury))
+    assert (item["edition"], item["no_rule_reason"]) == (edition, reason)
+    if reason:
+        assert item["decision"] == "no_applicable_rule"
+        assert item["undetermined_by"] == ["time from the injury to the request"]
+
+
+def test_undetermined_edition_is_explained_in_the_draft(tmp_path):
+    rules = _rules(tmp_path, KNEE_MRI)
+    result = Checker(rules).check(_case(tmp_path, [{"id": "a", "text": "MRI of the right knee"}], injury=None))
+    draft = render("draft", "text", {"report": result.report})
+    assert "depends on time from the injury to the request" in draft
+
+
+def test_compound_is_denied_by_one_unrecommended_ingredient(tmp_path):
+    rules = _rules(tmp_path, TOPICAL)
+    item = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "Diclofenac 5%, Cyclobenzaprine 2% cream"}]))
+    statuses = {(c["subject"], c["status"]) for c in item["criteria"]}
+    assert statuses == {("diclofenac", "met"), ("cyclobenzaprine", "not_met")}
+    assert item["decision"] == "not_medically_necessary"
+    assert item["decisive"] == ["test.topical.agent[cyclobenzaprine]"]
+    assert [c["subject"] for c in item["criteria"] if c["decisive"]] == ["cyclobenzaprine"]
+
+
+def test_compound_of_recommended_ingredients_and_single_topical(tmp_path):
+    rules = _rules(tmp_path, TOPICAL)
+    single = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "Voltaren gel 1% 100 grams"}]))
+    assert (single["topic"]["id"], single["route"], single["decision"]) == ("test_topical", "topical", "medically_necessary")
+    oral = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "Voltaren 75 mg BID #60"}]))
+    assert oral["decision"] == "no_applicable_rule"  # the test topic is for the topical route only
+
+
+def test_compound_with_an_ingredient_no_topic_covers(tmp_path):
+    rules = _rules(tmp_path, TOPICAL)
+    item = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "Diclofenac 5%, Tramadol 5% cream"}]))
+    assert item["decision"] == "no_applicable_rule"
+
+
+@pytest.mark.parametrize(("request_date", "expected"), [
+    ("2015-09-01", "MTUS Knee Complaints 2004, Special Studies, Page(s): 335-336"),
+    ("2016-09-01", "MTUS Knee Complaints 2004, Section(s): Special Studies"),
+])
+def test_draft_cites_the_way_letters_of_the_era_do(tmp_path, request_date, expected):
+    rules = _rules(tmp_path, KNEE_MRI)
+    case = _case(tmp_path, [{"id": "a", "text": "MRI of the right knee"}], request_date=request_date, injury="2014-01-01")
+    draft = render("draft", "text", {"report": Checker(rules).check(case).report})
+    assert f"Decision based on {expected}." in draft
+
+
+def test_non_mtus_citation_is_marked(tmp_path):
+    odg = {**ANY_MRI, "editions": [{**ANY_MRI["editions"][0], "criteria": [{
+        **ANY_MRI["editions"][0]["criteria"][0],
+        "citation": {"guideline": "odg", "edition": "current", "section": "Knee & Leg, MRI's"},
+    }]}]}
+    rules = _rules(tmp_path, odg)
+    result = Checker(rules).check(_case(tmp_path, [{"id": "a", "text": "MRI of the right knee"}], facts={"prior_imaging": True}))
+    assert result.report["items"][0]["non_mtus"] is True
+    expected = "Decision based on Non-MTUS Citation Official Disability Guidelines (ODG), Section(s): Knee & Leg, MRI's."
+    assert expected in render("draft", "text", {"report": result.report})
+
+
+def test_lint_refuses_equally_specific_topics(tmp_path):
+    twin = {**ANY_MRI, "topic": "test_any_imaging_twin"}
+    twin["editions"] = [{**ANY_MRI["editions"][0], "criteria": [{**ANY_MRI["editions"][0]["criteria"][0], "id": "test.twin.prior"}]}]
+    twin["editions"][0]["decision"] = {"medically_necessary_when": "test.twin.prior"}
+    defects = lint(load_ruleset(_rules(tmp_path, ANY_MRI, twin)))
+    assert any("could match topics test_any_imaging and test_any_imaging_twin equally" in d.problem for d in defects)
+
+
+def test_lint_refuses_overlapping_editions_without_when(tmp_path):
+    broken = {**KNEE_MRI, "editions": [{k: v for k, v in KNEE_MRI["editions"][0].items() if k != "when"}, KNEE_MRI["editions"][1]]}
+    defects = lint(load_ruleset(_rules(tmp_path, broken)))
+    assert any("are both in force" in d.problem for d in defects)
+
+
+def test_lint_refuses_unknown_service_and_body_part(tmp_path):
+    broken = {**KNEE_MRI, "applies_to": {"services": ["mir"], "body_parts": ["kne"]}}
+    problems = {d.problem for d in lint(load_ruleset(_rules(tmp_path, broken)))}
+    assert {"unknown service 'mir'", "unknown body part 'kne'"} <= problems
+
+
+def test_unknown_body_part_in_a_case_is_a_one_line_error(tmp_path, repo_rules):
+    from checker.errors import InputError
+
+    case = _case(tmp_path, [{"id": "a", "text": "MRI", "body_parts": ["kneee"]}])
+    with pytest.raises(InputError) as error:
+        load_case(case, repo_rules)
+    assert "requests[0].body_parts" in error.value.one_line() and "did you mean 'knee'?" in error.value.one_line()
