@@ -25,6 +25,7 @@ _FREQUENCIES = [  # (pattern, doses per day); the first match wins, so specific 
 ]
 _LOOKS_LIKE_DRUG = re.compile(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
 _DAYS_PER_MONTH = 30.44  # average month: "3 or more months" is read as months_since_injury >= 3
+_INCLUDED = re.compile(r"\bto include\s*:\s*", re.I)
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%")
 _COMPOUND = re.compile(r"\bcompound(?:ed)?\b", re.I)
 _ORAL = re.compile(r"\b(?:oral|orally|by mouth|p\.?o\.?|tablets?|capsules?|suspension)\b", re.I)
@@ -76,7 +77,7 @@ def parse_request_line(text: str, lexicon: Lexicon, services: ServiceLexicon | N
     'Physical therapy 2 times a week for 6 weeks, lumbar spine' -> service, body part, 12 visits."""
     drugs = lexicon.find_all_in_text(text)
     found = lexicon.find_in_text(text)
-    service = services.find_service(text) if services else None
+    service = _requested_service(text, services)
     first_drug = min((d.start for d in drugs), default=None)
     if service and (first_drug is None or service.start < first_drug) and not _is_compound(text, drugs):
         return _service_request(text, service.key, services)
@@ -96,6 +97,17 @@ def parse_request_line(text: str, lexicon: Lexicon, services: ServiceLexicon | N
         timing=_timing(text, ""),
         ingredients=ingredients,
     )
+
+
+def _requested_service(text: str, services: ServiceLexicon | None) -> Any:
+    """'Labs to include: EKG' requests an EKG: what follows 'to include:' names the service."""
+    if services is None:
+        return None
+    included = _INCLUDED.search(text)
+    found = services.find_service(text[included.end():]) if included else None
+    if found is not None:
+        return replace(found, start=found.start + included.end(), end=found.end + included.end())
+    return services.find_service(text)
 
 
 def _service_request(text: str, service: str, services: ServiceLexicon) -> ParsedRequest:
