@@ -87,6 +87,8 @@ def to_durable(cond: Condition) -> dict:
     if kind == "any":
         return {"$or": [to_durable(c) for c in cond[1]]}
     _, fact, op, value = cond
+    if op == "exists":
+        return {"$ex" if value else "$nex": {fact: 1}}
     if op == "eq":
         return {fact: value}
     if op == "in":

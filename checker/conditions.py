@@ -2,7 +2,9 @@
 
 A condition is a tuple tree:
   ("test", fact, op, value) | ("all", (c, ...)) | ("any", (c, ...)) | ("not", c)
-A test on a fact the case does not document is *unknown*, never false.
+A test on a fact the case does not document is *unknown*, never false. The one exception is
+`exists`, which a rule author uses to say so explicitly ("applies only when the records mention an
+earlier study": `{fact: prior_imaging, exists: false}` in not_applicable_when).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from checker.fields import describe, did_you_mean
 
 Condition = tuple
 
-COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in")
+COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists")
 _NEGATED_OP = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt", "in": "not_in", "not_in": "in"}
 UNKNOWN = None  # the third truth value
 
@@ -46,6 +48,8 @@ def _parse_test(raw: dict, path: str, where: str) -> Condition:
     value = raw[op]
     if not isinstance(raw["fact"], str):
         raise InputError(path, f"{where}.fact", f"expected a fact name, found {describe(raw['fact'])}", "name a fact from rules/facts.yaml")
+    if op == "exists" and not isinstance(value, bool):
+        raise InputError(path, f"{where}.exists", f"expected true or false, found {describe(value)}", "write exists: false for 'the records are silent'")
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not value:
             raise InputError(path, f"{where}.{op}", "expected a non-empty list of values", "write [a, b]")
@@ -60,6 +64,8 @@ def negate(cond: Condition) -> Condition:
     kind = cond[0]
     if kind == "test":
         _, fact, op, value = cond
+        if op == "exists":
+            return ("test", fact, op, not value)
         return ("test", fact, _NEGATED_OP[op], value)
     if kind == "all":
         return ("any", tuple(negate(c) for c in cond[1]))
@@ -108,6 +114,8 @@ def evaluate(cond: Condition, facts: dict) -> bool | None:
 
 def _evaluate_test(cond: Condition, facts: dict) -> bool | None:
     _, fact, op, value = cond
+    if op == "exists":  # the one test that is never unknown: it asks whether the records say anything
+        return (facts.get(fact) is not None) == value
     if facts.get(fact) is None:
         return UNKNOWN
     actual = facts[fact]

@@ -297,8 +297,11 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
     if request.visits is not None:
         found["visits_requested"] = Derived(request.visits, text)
         completed = facts.get("therapy_visits_completed")
+        certified = parse_visits(request.certified) if request.certified else None  # UR certified part of the request
         if completed is not None:
-            found["visits_total"] = Derived(completed.value + request.visits, {"completed": completed.value, "requested": request.visits})
+            total = completed.value + (certified or 0) + request.visits
+            basis = {"completed": completed.value, **({"certified": certified} if certified else {}), "requested": request.visits}
+            found["visits_total"] = Derived(total, basis)
     return found
 
 

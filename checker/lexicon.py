@@ -16,6 +16,7 @@ from checker.yamlio import load_yaml
 # A fuzzy match must be this close (difflib ratio) and clearly ahead of the runner-up.
 FUZZY_CUTOFF = 0.85
 FUZZY_MARGIN = 0.05
+_STRENGTH_TOKEN = re.compile(r"\d+(?:\.\d+)?%")
 
 _DRUG_KEYS = ("classes", "brands", "aliases", "strength_of", "strength_unit", "med_factor", "med_basis", "med_tiers", "route")
 ROUTES = ("oral", "topical", "injection", "transdermal")
@@ -83,7 +84,8 @@ class Lexicon:
 
     def find_in_text(self, text: str) -> Resolution | None:
         """The lexicon name that starts a request line ("Norco 10/325 mg #90"), longest first."""
-        words = re.findall(r"[A-Za-z0-9#][A-Za-z0-9#/\-]*", text)  # digits and '#' too: "Tylenol #3"
+        # digits and '#' too ("Tylenol #3"), but not a bare strength: "Lidocaine 5% patch" names "lidocaine patch"
+        words = [w for w in re.findall(r"[A-Za-z0-9#][A-Za-z0-9#/\-%]*", text) if not _STRENGTH_TOKEN.fullmatch(w)]
         for size in (4, 3, 2, 1):
             for start in range(0, min(len(words), 3)):
                 phrase = " ".join(words[start : start + size])
@@ -100,7 +102,7 @@ class Lexicon:
 
     def find_all_in_text(self, text: str) -> list[Resolution]:
         """Every lexicon name in the text (exact names only), left to right, longest first at each place."""
-        words = list(re.finditer(r"[A-Za-z0-9#][A-Za-z0-9#/\-]*", text))
+        words = [w for w in re.finditer(r"[A-Za-z0-9#][A-Za-z0-9#/\-%]*", text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
         found: list[Resolution] = []
         position = 0
         while position < len(words):

@@ -118,6 +118,8 @@ def _fact_test_defects(ruleset: RuleSet, cond: object, path: str, where: str) ->
 
 
 def _test_problem(ruleset: RuleSet, fact: FactDef, op: str, value: object) -> tuple[str, str] | None:
+    if op == "exists":
+        return None
     values = value if isinstance(value, tuple) else (value,)
     for v in values:
         if not _value_fits(fact.type, v):
