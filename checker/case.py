@@ -26,8 +26,15 @@ from checker.yamlio import load_yaml, read_text
 CASE_SCHEMA = "mtus-case/1"
 ORIGINS = ("structured", "extracted", "reviewer")
 DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
-_CASE_KEYS = ("schema", "case", "title", "source", "claimant", "dates", "diagnoses", "medications", "facts", "requests", "expected", "known_divergences")
-_REQUEST_KEYS = ("id", "text", "drug", "service", "strength", "quantity", "frequency", "units_per_dose", "new_start", "facts")
+_CASE_KEYS = (
+    "schema", "case", "title", "source", "reviewer", "claimant", "dates", "diagnoses", "medications", "facts", "requests", "expected", "known_divergences",
+)
+_REQUEST_KEYS = (
+    "id", "text", "drug", "service", "strength", "quantity", "frequency", "units_per_dose", "new_start", "facts",
+    "original_text", "certified", "associated_with",
+)
+_DATE_KEYS = ("injury", "request", "ur_decision", "assigned", "decision")
+_REVIEWER_KEYS = ("specialty", "licensure")
 _MED_KEYS = ("drug", "started", "documented_since", "duration_days", "duration_weeks", "duration_months", "new_start", "status", "note")
 _FACT_KEYS = ("value", "origin", "source", "reason")
 
@@ -65,6 +72,9 @@ class Request:
     new_start: bool
     facts: dict[str, FactValue]
     index: int
+    original_text: str = ""  # the full original request when UR certified part of it; text is then the IMR-eligible rest
+    certified: str = ""  # what UR certified
+    associated_with: str = ""  # id of the surgery or procedure this (pre-op, post-op, associated) item serves
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,7 @@ class Expected:
     decision: str
     citations: tuple[ExpectedCitation, ...]
     non_mtus: bool = False
+    no_citation: bool = False  # the letter's reviewer cited no medical evidence
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,10 @@ class Case:
     expected: dict[str, Expected] = field(default_factory=dict)
     known_divergences: tuple[KnownDivergence, ...] = ()
     input_hash: str = ""
+    reviewer_specialty: tuple[str, ...] = ()
+    reviewer_licensure: tuple[str, ...] = ()
+    assigned_date: dt.date | None = None  # IMR assignment and decision dates, as an imported letter gives them
+    decision_date: dt.date | None = None
 
 
 def load_case(path: Path, ruleset: RuleSet) -> Case:
@@ -120,11 +135,10 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
     claimant = require_mapping(data.get("claimant", {}), p, "claimant")
     check_keys(claimant, ("age", "sex"), p, "claimant")
     dates = require_mapping(data["dates"], p, "dates")
-    check_keys(dates, ("injury", "request", "ur_decision"), p, "dates", required=("request",))
+    check_keys(dates, _DATE_KEYS, p, "dates", required=("request",))
     request_date = require_date(dates["request"], p, "dates.request")
     injury = require_date(dates["injury"], p, "dates.injury") if dates.get("injury") is not None else None
-    if dates.get("ur_decision") is not None:
-        require_date(dates["ur_decision"], p, "dates.ur_decision")
+    letter_dates = {k: require_date(dates[k], p, f"dates.{k}") for k in ("ur_decision", "assigned", "decision") if dates.get(k) is not None}
     if injury and injury > request_date:
         raise InputError(p, "dates.injury", f"injury date {injury} is after the request date {request_date}", "correct one of the two dates")
     age = claimant.get("age")
@@ -144,7 +158,10 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
         facts=_facts(data.get("facts", {}), ruleset, p, "facts"),
         requests=_requests(data["requests"], ruleset, p),
         input_hash=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        assigned_date=letter_dates.get("assigned"),
+        decision_date=letter_dates.get("decision"),
     )
+    case.reviewer_specialty, case.reviewer_licensure = _reviewer(data.get("reviewer"), p)
     case.expected = _expected(data.get("expected", []), case, p)
     case.known_divergences = _divergences(data.get("known_divergences", []), case, p)
     return case
@@ -161,6 +178,18 @@ def _refuse_hash_comments(text: str, path: str) -> None:
                 path, f"line {number}", "an unquoted request text holds ' #', which YAML reads as a comment, dropping the quantity",
                 'put the text in quotes: text: "Soma 350 mg BID #60"',
             )
+
+
+def _reviewer(raw: Any, path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """reviewer: {specialty: [..], licensure: [..]}, each a list of names or one name."""
+    reviewer = require_mapping(raw or {}, path, "reviewer")
+    check_keys(reviewer, _REVIEWER_KEYS, path, "reviewer")
+    found = []
+    for key in _REVIEWER_KEYS:
+        value = reviewer.get(key) or []
+        names = [value] if isinstance(value, str) else require_list(value, path, f"reviewer.{key}")
+        found.append(tuple(require_text(n, path, f"reviewer.{key}").strip() for n in names))
+    return found[0], found[1]
 
 
 def _sex(value: Any, path: str) -> str:
@@ -273,6 +302,11 @@ def _requests(raw: Any, ruleset: RuleSet, path: str) -> tuple[Request, ...]:
     for i, rid in enumerate(ids):
         if rid in ids[:i]:
             raise InputError(path, f"requests[{i}].id", f"id {rid!r} is used twice", "give each requested item its own id")
+    for request in found:
+        if request.associated_with and (request.associated_with not in ids or request.associated_with == request.id):
+            others = ", ".join(i for i in ids if i != request.id) or "none"
+            where = f"requests[{request.index}].associated_with"
+            raise InputError(path, where, f"no other requested item has id {request.associated_with!r}", f"use one of: {others}")
     return tuple(found)
 
 
@@ -310,7 +344,14 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
         new_start=_flag(raw, "new_start", path, where),
         facts=_facts(raw.get("facts", {}), ruleset, path, f"{where}.facts"),
         index=index,
+        original_text=_optional_text(raw, "original_text", path, where),
+        certified=_optional_text(raw, "certified", path, where),
+        associated_with=str(raw["associated_with"]) if raw.get("associated_with") is not None else "",
     )
+
+
+def _optional_text(raw: dict, key: str, path: str, where: str) -> str:
+    return require_text(raw[key], path, f"{where}.{key}").strip() if raw.get(key) is not None else ""
 
 
 def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
@@ -319,7 +360,7 @@ def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
     for i, entry in enumerate(require_list(raw or [], path, "expected")):
         where = f"expected[{i}]"
         entry = require_mapping(entry, path, where)
-        check_keys(entry, ("item", "decision", "citations", "non_mtus", "note"), path, where, required=("item", "decision"))
+        check_keys(entry, ("item", "decision", "citations", "non_mtus", "no_citation", "note"), path, where, required=("item", "decision"))
         item = str(entry["item"])
         if item not in ids:
             raise InputError(path, f"{where}.item", f"no requested item has id {item!r}", f"use one of: {', '.join(ids)}")
@@ -331,7 +372,10 @@ def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
             cite = require_mapping(cite, path, cw)
             check_keys(cite, ("guideline", "edition", "section", "pages"), path, cw, required=("guideline",))
             cites.append(ExpectedCitation(str(cite["guideline"]), str(cite.get("edition", "")), str(cite.get("section", "")), str(cite.get("pages", ""))))
-        found[item] = Expected(item, entry["decision"], tuple(cites), bool(entry.get("non_mtus", False)))
+        no_citation = _flag(entry, "no_citation", path, where)
+        if no_citation and cites:
+            raise InputError(path, f"{where}.no_citation", "says the reviewer cited nothing, yet citations are listed", "remove no_citation or the citations")
+        found[item] = Expected(item, entry["decision"], tuple(cites), bool(entry.get("non_mtus", False)), no_citation)
     return found
 
 

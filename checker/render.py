@@ -20,6 +20,7 @@ FORMAT_TEMPLATES = {
     ("regress", "text"): "regress.txt.j2",
     ("regress", "junit"): "regress.junit.xml.j2",
     ("rules-list", "text"): "rules_list.txt.j2",
+    ("import", "text"): "import.txt.j2",
 }
 
 
