@@ -71,7 +71,7 @@ class ImportedLetter:
     case: str
     written: str
     items: int
-    request_date_from: str  # rfa | ur_decision | latest_summary_date
+    request_date_from: str  # rfa | date_of_service | ur_decision | latest_summary_date
 
 
 @dataclass
@@ -283,13 +283,17 @@ def _warner(letter: str, warnings: list[ImportWarning]) -> Any:
 def request_date_of(letter: Letter) -> tuple[dt.date | None, str]:
     """The request date picks the guideline edition. Letters give no request date as such: take a
     request-for-authorization date the summary states (the latest one not after the UR decision),
-    else the UR denial date (header, or the summary for letters without a header), else the latest
-    date the summary mentions."""
+    else a date of service the items state ("DOS 11/18/16", "Retro Dispensed 08/07/14"), else the UR
+    denial date (header, or the summary for letters without a header), else the latest date the
+    summary mentions."""
     ur = letter.dates.get("ur_decision") or ur_date_from_summary(letter.summary)
     injury = letter.dates.get("injury")
-    rfa = [d for d in rfa_dates(letter.summary) if (ur is None or d <= ur) and (injury is None or d >= injury)]
-    if rfa:
-        return max(rfa), "rfa"
+    plausible = [d for d in rfa_dates(letter.summary) if (ur is None or d <= ur) and (injury is None or d >= injury)]
+    if plausible:
+        return max(plausible), "rfa"
+    served = [d for d in (service_date(item.text) for item in letter.items) if d and (ur is None or d <= ur)]
+    if served:
+        return max(served), "date_of_service"
     if ur:
         return ur, "ur_decision"
     mentioned = [d for d in (parse_date(m.group(0)) for m in re.finditer(DATE, letter.summary, re.I)) if d]
@@ -302,6 +306,8 @@ def rfa_dates(summary: str) -> list[dt.date]:
         rf"\(\s*({DATE})\s*\)\s+of the {_RFA}",  # "At the time (11/20/13) of the request for authorization"
         rf"{_RFA}[^.]{{0,60}}?({DATE})",  # "Request for Authorization (form) (was) dated/signed on/received on DATE"
         rf"({DATE}),?\s+(?:the\s+|a\s+|an\s+)?{_RFA}",  # "On 11-17-2016, the Request for Authorization ..."
+        rf"({DATE}),?\s+(?:a|the)\s+request\s+(?:was\s+)?(?:received|submitted)\b",  # "On December 01, 2016 a request was received"
+        rf"\brequest\s+(?:was\s+)?(?:received|submitted)\s+(?:on\s+)?({DATE})",
     )
     for pattern in patterns:
         for match in re.finditer(pattern, summary, re.I):
@@ -309,6 +315,11 @@ def rfa_dates(summary: str) -> list[dt.date]:
             if day:
                 found.append(day)
     return found
+
+
+def service_date(item_text: str) -> dt.date | None:
+    match = re.search(rf"\b(?:DOS|date of service|dispensed|dispensed on)\s*:?\s*({DATE})", item_text, re.I)
+    return parse_date(match.group(1)) if match else None
 
 
 def ur_date_from_summary(summary: str) -> dt.date | None:

@@ -204,7 +204,7 @@ def parse_date(text: str) -> dt.date | None:
 
 def _reviewer(head: str) -> dict[str, list[str]]:
     """Credentials as a block ('State(s) of Licensure: ...') or as a sentence ('is Board Certified in ...')."""
-    block = re.search(r"State\(s\) of Licensure:\s*(.+?)\s*Certification\(s\)/Specialty:\s*(.+?)\s*$", head, re.I)
+    block = re.search(r"State\(s\) of Licensure:\s*(.+?)\s*Certification\(s\)/Specialty:\s*(.+?)\s*(?:\s(?:He/she|The|This)\s|$)", head, re.I)
     if block:
         return {"specialty": _listed(block.group(2)), "licensure": _listed(block.group(1))}
     sentence = re.search(
