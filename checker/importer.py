@@ -25,7 +25,7 @@ from checker.citations import CitationReader, load_sections
 from checker.derive import doses_per_day, parse_request_line
 from checker.errors import InputError
 from checker.letters import DATE, Letter, LetterItem, parse_date, parse_letter, read_letter_text, summary_sentences
-from checker.rules import RuleSet
+from checker.rules import RuleSet, default_rules_dir
 
 LETTER_SUFFIXES = (".pdf", ".txt")
 # A request naming no drug of rules/drugs.yaml and no recognised service, but looking like a drug
@@ -102,6 +102,8 @@ class Importer:
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
         sections_path = Path(ruleset.directory) / "sections.yaml"
+        if not sections_path.is_file():  # a rule set of one's own may keep the packaged catalogue
+            sections_path = default_rules_dir() / "sections.yaml"
         self.citations = CitationReader(ruleset.guidelines, load_sections(sections_path, ruleset.guidelines))
         self._parsed: dict[str, Any] = {}
 

@@ -259,7 +259,9 @@ def test_synthetic_letter_layouts(tmp_path: Path):
     case_file = tmp_path / "out" / "CM99-0000001.yaml"
     _check_synthetic(yaml.safe_load(case_file.read_text(encoding="utf-8")))
     assert "rationale restates the request differently" in result.output  # #60 in the rationale, #90 in the header
-    assert run("check", case_file).exit_code == 0
+    checked = run("check", case_file, "--format", "json")
+    assert checked.exit_code == 0
+    assert json.loads(checked.output)["items"][0]["drug"] == "carisoprodol"  # the misspelt name resolves
 
 
 def test_credentials_block_and_worded_dates(importer: Importer):
