@@ -278,8 +278,6 @@ def _last_sentence_start(text: str, before: int) -> int:
 
 
 def _item(header: str, decision: str, tail: str, path: str, index: int) -> LetterItem:
-    if _CA_LABEL not in tail and _REVIEWER_LABEL not in tail:
-        raise InputError(path, f"item {index + 1} ({header[:60]})", f"no '{_REVIEWER_LABEL}' line after the decision", "give the full text of the letter")
     if _REVIEWER_LABEL not in tail:
         raise InputError(path, f"item {index + 1} ({header[:60]})", f"no '{_REVIEWER_LABEL}' line", "give the full text of the letter")
     ca_text, _, rest = tail.partition(_REVIEWER_LABEL)

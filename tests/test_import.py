@@ -356,6 +356,10 @@ def test_binary_or_missing_input_is_refused(tmp_path: Path):
     assert result.exit_code == 2 and "junk.pdf" in result.stderr and "unreadable PDF" in result.stderr
     missing = CliRunner().invoke(main, ["import", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "out")])
     assert missing.exit_code == 2 and "nope.txt" in missing.stderr and "no such file" in missing.stderr
+    (tmp_path / "letter.txt").write_text(LETTER, encoding="utf-8")
+    (tmp_path / "taken").write_text("a file", encoding="utf-8")
+    out_is_file = CliRunner().invoke(main, ["import", str(tmp_path / "letter.txt"), "--out", str(tmp_path / "taken")])
+    assert out_is_file.exit_code == 2 and "--out" in out_is_file.stderr and "is a file" in out_is_file.stderr
 
 
 def test_the_same_case_twice_in_one_run_is_refused(tmp_path: Path):
