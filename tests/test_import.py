@@ -434,3 +434,36 @@ def test_case_loader_refuses_bad_imported_keys(changes: dict, field: str, tmp_pa
     with pytest.raises(InputError) as caught:
         load_case(_case_with(tmp_path, **changes), load_ruleset(default_rules_dir()))
     assert caught.value.field == field
+
+
+# --- merging what the fact extractor drafts from the summary -----------------------------------------
+
+def test_header_values_win_over_the_extracted_draft_which_adds_its_own_keys():
+    from checker.importer import merge_draft
+
+    case = {"case": "CM99-0000001", "claimant": {"sex": "female"}, "dates": {"injury": "2016-01-05", "request": "2017-01-28"}, "diagnoses": ["lumbar strain"]}
+    extracted = {
+        "claimant": {"age": 47, "sex": "male"},
+        "dates": {"injury": "2015-12-31", "request": "2017-02-01"},
+        "diagnoses": ["lumbar strain", "cervical strain"],
+        "facts": {"pain_relief": {"value": True, "origin": "extracted", "source": "pain 4/10 with medication"}},
+        "medications": [{"drug": "Soma", "documented_since": "2016-12-01"}],
+        "requests": [{"text": "never taken from the draft"}],
+    }
+    merged = merge_draft(case, extracted)
+    assert merged["claimant"] == {"age": 47, "sex": "female"}  # the importer's sex, the draft's age where the importer had none
+    assert merged["dates"] == case["dates"]
+    assert merged["diagnoses"] == ["lumbar strain", "cervical strain"]
+    assert merged["facts"] == extracted["facts"] and merged["medications"] == extracted["medications"]
+    assert "requests" not in merged
+    assert merge_draft(case, {}) == case
+
+
+def test_an_extracted_draft_that_does_not_load_is_left_out_with_a_warning(tmp_path: Path, importer: Importer):
+    (tmp_path / "letter.txt").write_text(LETTER, encoding="utf-8")
+    draft = importer.draft(tmp_path / "letter.txt")
+    draft.content = {**draft.content, "facts": {"no_such_fact": True}}
+    target = importer.write(draft, tmp_path)
+    written = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert "facts" not in written and written["requests"] == draft.without_extracted["requests"]
+    assert [w.kind for w in draft.warnings].count("draft_rejected") == 1
