@@ -28,12 +28,16 @@ from checker.yamlio import load_yaml, read_text
 CASE_SCHEMA = "mtus-case/1"
 ORIGINS = ("structured", "extracted", "reviewer")
 DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
-_CASE_KEYS = ("schema", "case", "title", "source", "claimant", "dates", "diagnoses", "medications", "facts", "requests", "expected", "known_divergences")
+_CASE_KEYS = (
+    "schema", "case", "title", "source", "reviewer", "claimant", "dates", "diagnoses", "medications", "facts", "requests", "expected", "known_divergences",
+)
 _REQUEST_KEYS = (
     "id", "text", "drug", "service", "body_parts", "strength", "quantity", "frequency", "units_per_dose", "visits", "route", "timing",
     "ingredients", "associated_with", "original_text", "certified", "new_start", "facts",
 )
 _INGREDIENT_KEYS = ("drug", "strength")
+_DATE_KEYS = ("injury", "request", "ur_decision", "assigned", "decision", "surgery")
+_REVIEWER_KEYS = ("specialty", "licensure")
 _MED_KEYS = ("drug", "started", "documented_since", "duration_days", "duration_weeks", "duration_months", "new_start", "status", "note")
 _FACT_KEYS = ("value", "origin", "source", "reason")
 
@@ -76,9 +80,9 @@ class Request:
     route: str = ""
     timing: str = ""
     ingredients: tuple[Ingredient, ...] = ()
-    associated_with: str = ""
-    original_text: str = ""
-    certified: str = ""
+    associated_with: str = ""  # id of the surgery or procedure this (pre-op, post-op, associated) item serves
+    original_text: str = ""  # the full original request when UR certified part of it; text is then the IMR-eligible rest
+    certified: str = ""  # what UR certified
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class Expected:
     decision: str
     citations: tuple[ExpectedCitation, ...]
     non_mtus: bool = False
+    no_citation: bool = False  # the letter's reviewer cited no medical evidence
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,10 @@ class Case:
     known_divergences: tuple[KnownDivergence, ...] = ()
     input_hash: str = ""
     surgery_date: dt.date | None = None
+    reviewer_specialty: tuple[str, ...] = ()
+    reviewer_licensure: tuple[str, ...] = ()
+    assigned_date: dt.date | None = None  # IMR assignment and decision dates, as an imported letter gives them
+    decision_date: dt.date | None = None
 
 
 def load_case(path: Path, ruleset: RuleSet) -> Case:
@@ -142,12 +151,11 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
     claimant = require_mapping(data.get("claimant", {}), p, "claimant")
     check_keys(claimant, ("age", "sex"), p, "claimant")
     dates = require_mapping(data["dates"], p, "dates")
-    check_keys(dates, ("injury", "request", "ur_decision", "surgery"), p, "dates", required=("request",))
+    check_keys(dates, _DATE_KEYS, p, "dates", required=("request",))
     request_date = require_date(dates["request"], p, "dates.request")
     surgery = require_date(dates["surgery"], p, "dates.surgery") if dates.get("surgery") is not None else None
     injury = require_date(dates["injury"], p, "dates.injury") if dates.get("injury") is not None else None
-    if dates.get("ur_decision") is not None:
-        require_date(dates["ur_decision"], p, "dates.ur_decision")
+    letter_dates = {k: require_date(dates[k], p, f"dates.{k}") for k in ("ur_decision", "assigned", "decision") if dates.get(k) is not None}
     if injury and injury > request_date:
         raise InputError(p, "dates.injury", f"injury date {injury} is after the request date {request_date}", "correct one of the two dates")
     age = claimant.get("age")
@@ -168,7 +176,10 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
         requests=_requests(data["requests"], ruleset, p),
         input_hash=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
         surgery_date=surgery,
+        assigned_date=letter_dates.get("assigned"),
+        decision_date=letter_dates.get("decision"),
     )
+    case.reviewer_specialty, case.reviewer_licensure = _reviewer(data.get("reviewer"), p)
     case.expected = _expected(data.get("expected", []), case, p)
     case.known_divergences = _divergences(data.get("known_divergences", []), case, p)
     return case
@@ -185,6 +196,18 @@ def _refuse_hash_comments(text: str, path: str) -> None:
                 path, f"line {number}", "an unquoted request text holds ' #', which YAML reads as a comment, dropping the quantity",
                 'put the text in quotes: text: "Soma 350 mg BID #60"',
             )
+
+
+def _reviewer(raw: Any, path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """reviewer: {specialty: [..], licensure: [..]}, each a list of names or one name."""
+    reviewer = require_mapping(raw or {}, path, "reviewer")
+    check_keys(reviewer, _REVIEWER_KEYS, path, "reviewer")
+    found = []
+    for key in _REVIEWER_KEYS:
+        value = reviewer.get(key) or []
+        names = [value] if isinstance(value, str) else require_list(value, path, f"reviewer.{key}")
+        found.append(tuple(require_text(n, path, f"reviewer.{key}").strip() for n in names))
+    return found[0], found[1]
 
 
 def _sex(value: Any, path: str) -> str:
@@ -356,10 +379,14 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
         route=_choice(raw, "route", parsed.route or (ruleset.lexicon.drugs[generic].route if generic else ""), ROUTES, path, where),
         timing=_choice(raw, "timing", parsed.timing, TIMINGS, path, where),
         ingredients=ingredients,
-        associated_with=str(raw.get("associated_with") or ""),
-        original_text=str(raw.get("original_text") or ""),
-        certified=str(raw.get("certified") or ""),
+        associated_with=_optional_text(raw, "associated_with", path, where),
+        original_text=_optional_text(raw, "original_text", path, where),
+        certified=_optional_text(raw, "certified", path, where),
     )
+
+
+def _optional_text(raw: dict, key: str, path: str, where: str) -> str:
+    return require_text(raw[key], path, f"{where}.{key}").strip() if raw.get(key) is not None else ""
 
 
 def _service(raw: dict, parsed: Any, ruleset: RuleSet, path: str, where: str) -> str:
@@ -418,7 +445,7 @@ def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
     for i, entry in enumerate(require_list(raw or [], path, "expected")):
         where = f"expected[{i}]"
         entry = require_mapping(entry, path, where)
-        check_keys(entry, ("item", "decision", "citations", "non_mtus", "note"), path, where, required=("item", "decision"))
+        check_keys(entry, ("item", "decision", "citations", "non_mtus", "no_citation", "note"), path, where, required=("item", "decision"))
         item = str(entry["item"])
         if item not in ids:
             raise InputError(path, f"{where}.item", f"no requested item has id {item!r}", f"use one of: {', '.join(ids)}")
@@ -430,7 +457,10 @@ def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
             cite = require_mapping(cite, path, cw)
             check_keys(cite, ("guideline", "edition", "section", "pages"), path, cw, required=("guideline",))
             cites.append(ExpectedCitation(str(cite["guideline"]), str(cite.get("edition", "")), str(cite.get("section", "")), str(cite.get("pages", ""))))
-        found[item] = Expected(item, entry["decision"], tuple(cites), bool(entry.get("non_mtus", False)))
+        no_citation = _flag(entry, "no_citation", path, where)
+        if no_citation and cites:
+            raise InputError(path, f"{where}.no_citation", "says the reviewer cited nothing, yet citations are listed", "remove no_citation or the citations")
+        found[item] = Expected(item, entry["decision"], tuple(cites), bool(entry.get("non_mtus", False)), no_citation)
     return found
 
 

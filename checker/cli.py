@@ -128,6 +128,26 @@ def regress(paths: tuple[Path, ...], fmt: str, rules_dir: Path | None, templates
     sys.exit(EXIT_BAD_INPUT if summary["errors"] else (EXIT_OK if summary["passed"] else EXIT_FINDINGS))
 
 
+@main.command("import")
+@click.argument("letters", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for the case files (created if missing).")
+@rules_option
+@templates_option
+@guarded
+def import_letters(letters: tuple[Path, ...], out_dir: Path, rules_dir: Path | None, templates_dir: Path | None) -> None:
+    """IMR letters (PDF or text) to case files, the letter's decisions and citations as expected:.
+    Exit 2 when a letter cannot be read (the others are still written)."""
+    from checker.importer import Importer
+    from checker.render import render
+    from checker.rules import default_rules_dir, load_ruleset
+
+    run = Importer(load_ruleset(rules_dir or default_rules_dir())).run(list(letters), out_dir)
+    click.echo(render("import", "text", {"run": run, "out": str(out_dir)}, templates_dir), nl=False)
+    for error in run.errors:
+        click.echo(f"mtus: error: {error}", err=True)
+    sys.exit(EXIT_BAD_INPUT if run.errors else EXIT_OK)
+
+
 @main.group()
 def rules() -> None:
     """Inspect and lint the rule set."""

@@ -24,6 +24,7 @@ FORMAT_TEMPLATES = {
     ("rules-coverage", "text"): "rules_coverage.txt.j2",
     ("rules-docs", "markdown"): "rules_docs.md.j2",
     ("rules-docs", "html"): "rules_docs.html.j2",
+    ("import", "text"): "import.txt.j2",
 }
 
 

@@ -90,7 +90,8 @@ def load_services(path: Path) -> ServiceLexicon:
         where = f"services.{key}"
         spec = require_mapping(spec, p, where)
         check_keys(spec, ("category", "names"), p, where, required=("category", "names"))
-        services[str(key)] = Service(str(key), require_text(spec["category"], p, f"{where}.category"), _names(spec["names"], p, f"{where}.names"))
+        names = _names(spec["names"], p, f"{where}.names", allow_empty=True)  # [] : given explicitly only
+        services[str(key)] = Service(str(key), require_text(spec["category"], p, f"{where}.category"), names)
     body_parts = {}
     for key, spec in require_mapping(data.get("body_parts", {}), p, "body_parts").items():
         where = f"body_parts.{key}"
@@ -100,8 +101,8 @@ def load_services(path: Path) -> ServiceLexicon:
     return ServiceLexicon(services, body_parts, p)
 
 
-def _names(raw: object, path: str, where: str) -> tuple[str, ...]:
+def _names(raw: object, path: str, where: str, allow_empty: bool = False) -> tuple[str, ...]:
     names = tuple(str(n).strip().lower() for n in require_list(raw, path, where))
-    if not names or any(not n for n in names):
+    if (not names and not allow_empty) or any(not n for n in names):
         raise InputError(path, where, "empty name list or blank name", "list the names requests use, in lower case")
     return names

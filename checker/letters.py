@@ -1,0 +1,311 @@
+"""Reading an IMR final determination letter: its text (PDF or extracted text), header, reviewer,
+clinical case summary and disputed items, each with its decision, the reviewer's guideline line and
+rationale. Layout only: what the citations mean is checker/citations.py's business."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker.errors import InputError
+
+MAX_LETTER_BYTES = 20 * 1024 * 1024
+DECISIONS = {"upheld": "not_medically_necessary", "overturned": "medically_necessary"}
+
+SUMMARY_HEADING = "CLINICAL CASE SUMMARY"
+ISSUES_HEADING = "IMR ISSUES, DECISIONS AND RATIONALES"
+_SUMMARY_INTRO = re.compile(
+    r"^The expert reviewer developed the following clinical case summary based on a review of the case file, including all medical records:\s*", re.I
+)
+_ISSUES_INTRO = re.compile(r"The Final Determination was based on decisions for the disputed items/services set forth below:\s*", re.I)
+_CA_LABEL = "Claims Administrator guideline:"
+_REVIEWER_LABEL = "MAXIMUS guideline:"
+_RATIONALE_LABEL = "Decision rationale:"
+# "<item>: Upheld" right before the guideline lines; "is:" closes a partly certified item.
+_DECISION_MARK = re.compile(
+    r"(?:\s+is)?\s*:\s*(Upheld|Overturned)\s*(?=(?:Claims Administrator guideline:|MAXIMUS guideline:|Decision rationale:))", re.I
+)
+_SENTENCE_END = re.compile(r"[.!?][\"”')]*\s+")
+_ABBREVIATIONS = {"vs", "dr", "mr", "mrs", "ms", "no", "approx", "e.g", "i.e", "etc", "st", "inc"}
+_PARTLY_CERTIFIED = [
+    # "<original> was the original request. <certified> was authorized by the Claims Administrator.
+    #  The remaining IMR eligible portion of the original request, <remaining>"
+    re.compile(
+        r"^(?P<original>.+?)\s+was the original request\.\s+(?P<certified>.+?)\s+(?:was|were) authorized by the Claims Administrator\.\s+"
+        r"The remaining IMR eligible portion of the original request,?\s+(?P<text>.+)$",
+        re.I,
+    ),
+    # "<original> was the original request. The Claims Administrator authorized <certified>, leaving the
+    #  original request IMR eligible. The original request, <original>"
+    re.compile(
+        r"^(?P<original>.+?)\s+was the original request\.\s+The Claims Administrator authorized\s+(?P<certified>.+?),?\s+"
+        r"leaving the original request IMR eligible\.\s+The original request,?\s+(?P<text>.+)$",
+        re.I,
+    ),
+]
+_PARTLY_CERTIFIED_TAIL = re.compile(r"^(?:the\s+)?(?:remaining IMR eligible portion of the\s+)?original request\b", re.I)
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"], start=1
+)}
+_MONTH_NAMES = "|".join([*_MONTHS, "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"])
+# Numeric dates tolerate the stray spaces a PDF line break leaves ("11-23- 2016", "10/ 30/2016").
+NUMERIC_DATE = r"(?<![\d.])\d{1,2}\s*[/-]\s*\d{1,2}\s*[/-]\s*(?:\d{4}|\d{2})(?![\d/])"
+WORDED_DATE = rf"\b(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}\s*,?\s*\d{{4}}\b"
+DATE = rf"(?:{NUMERIC_DATE}|{WORDED_DATE})"
+
+
+@dataclass(frozen=True)
+class LetterItem:
+    header: str  # the item as the letter heads it, including a partial-certification preamble
+    text: str  # the item decided (the remaining IMR-eligible portion when UR certified part)
+    original_text: str  # the full original request when UR certified part of it, else ""
+    certified: str  # what UR certified, else ""
+    decision: str  # medically_necessary | not_medically_necessary
+    claims_administrator_text: str
+    reviewer_text: str  # the "MAXIMUS guideline:" line: the reviewer's citations
+    rationale: str
+
+
+@dataclass(frozen=True)
+class Letter:
+    path: str
+    case_number: str
+    dates: dict[str, dt.date]  # injury, ur_decision, assigned, decision, received (as the header states them)
+    reviewer: dict[str, list[str]]
+    summary: str
+    items: tuple[LetterItem, ...]
+
+
+def read_letter_text(path: Path) -> str:
+    """The letter's text: a PDF (the DWC's are AES-encrypted with an empty user password) or a text file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(str(path), "", "letter not found", "check the path") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "", "is a directory, not a letter", "name the letter files (PDF or text) or a folder holding them") from None
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot read the letter ({exc.strerror})", "check the path and its permissions") from None
+    if len(data) > MAX_LETTER_BYTES:
+        raise InputError(str(path), "", f"letter is {len(data)} bytes, over the {MAX_LETTER_BYTES}-byte limit", "give one IMR letter per file")
+    if data.startswith(b"%PDF"):
+        return _pdf_text(data, str(path))
+    if b"\x00" in data:
+        raise InputError(str(path), "", "neither a PDF nor a text file", "give the letter as a PDF or as the text extracted from it")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"byte {exc.start}", "text is not UTF-8", "save the extracted text as UTF-8") from None
+
+
+def _pdf_text(data: bytes, path: str) -> str:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError(path, "", "the PDF needs a password", "give the letter as published by the DWC (empty user password) or its text")
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    except InputError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(path, "", f"unreadable PDF ({exc})", "give the letter as published by the DWC, or the text extracted from it") from None
+    except ImportError as exc:  # pypdf needs the cryptography package for AES
+        raise InputError(path, "", f"cannot decrypt the PDF ({exc})", "pip install cryptography") from None
+
+
+def flatten(text: str) -> str:
+    """One line of text: lines joined by a space, words hyphenated across a line break joined back
+    ('anti-' + 'inflammatory', '10-' + '30-2016', URLs), runs of spaces collapsed."""
+    joined: list[str] = []
+    for line in (ln.strip() for ln in text.splitlines()):
+        if not line:
+            continue
+        if joined and joined[-1].endswith("-") and not joined[-1].endswith(" -"):
+            joined[-1] += line
+        else:
+            joined.append(line)
+    return re.sub(r"\s+", " ", " ".join(joined)).strip()
+
+
+def parse_letter(text: str, path: str) -> Letter:
+    """Split a letter into header, reviewer, clinical case summary and disputed items."""
+    flat = flatten(text)
+    summary_at = flat.find(SUMMARY_HEADING)
+    issues_at = flat.find(ISSUES_HEADING)
+    if issues_at < 0:
+        raise InputError(path, ISSUES_HEADING, "section not found", "give the full text of an IMR final determination letter")
+    if summary_at < 0 or summary_at > issues_at:
+        raise InputError(path, SUMMARY_HEADING, "section not found before the decisions", "give the full text of an IMR final determination letter")
+    summary = _SUMMARY_INTRO.sub("", flat[summary_at + len(SUMMARY_HEADING): issues_at].strip())
+    head = flat[:summary_at]
+    return Letter(
+        path=path,
+        case_number=_case_number(head),
+        dates=_header_dates(head, path),
+        reviewer=_reviewer(head),
+        summary=summary,
+        items=_items(flat[issues_at + len(ISSUES_HEADING):], path),
+    )
+
+
+def _case_number(head: str) -> str:
+    found = re.search(r"Case Number:\s*(CM\s*\d{2}\s*-\s*\d{5,8})", head, re.I)
+    return re.sub(r"\s+", "", found.group(1)).upper() if found else ""
+
+
+_HEADER_DATES = {
+    "assigned": r"Date Assigned:",
+    "injury": r"Date of Injury:",
+    "decision": r"Decision Date:",
+    "ur_decision": r"UR Denial Date:",
+    "received": r"Received:",
+}
+
+
+def _header_dates(head: str, path: str) -> dict[str, dt.date]:
+    found: dict[str, dt.date] = {}
+    for key, label in _HEADER_DATES.items():
+        match = re.search(label + r"\s*(" + DATE + ")", head, re.I)
+        if match:
+            day = parse_date(match.group(1))
+            if day is None:
+                raise InputError(path, label.rstrip(":"), f"not a date: {match.group(1)!r}", "correct the date in the letter's header")
+            found[key] = day
+    return found
+
+
+def parse_date(text: str) -> dt.date | None:
+    """'11/20/13', '10-30-2016', '11-23- 2016', 'August 13, 2009' -> a date; None when impossible."""
+    text = text.strip()
+    numeric = re.fullmatch(r"(\d{1,2})\s*[/-]\s*(\d{1,2})\s*[/-]\s*(\d{2}|\d{4})", text)
+    try:
+        if numeric:
+            month, day, year = (int(g) for g in numeric.groups())
+            if year < 100:
+                year += 2000 if year <= 40 else 1900
+            return dt.date(year, month, day)
+        worded = re.fullmatch(rf"({_MONTH_NAMES})\.?\s+(\d{{1,2}})\s*,?\s*(\d{{4}})", text, re.I)
+        if worded:
+            name = worded.group(1).lower()
+            month = next(n for m, n in _MONTHS.items() if m.startswith(name[:3]))
+            return dt.date(int(worded.group(3)), month, int(worded.group(2)))
+    except ValueError:
+        return None
+    return None
+
+
+def _reviewer(head: str) -> dict[str, list[str]]:
+    """Credentials as a block ('State(s) of Licensure: ...') or as a sentence ('is Board Certified in ...')."""
+    block = re.search(r"State\(s\) of Licensure:\s*(.+?)\s*Certification\(s\)/Specialty:\s*(.+?)\s*(?:\s(?:He/she|The|This)\s|$)", head, re.I)
+    if block:
+        return {"specialty": _listed(block.group(2)), "licensure": _listed(block.group(1))}
+    sentence = re.search(
+        r"reviewer is Board Certified in\s+(.+?)(?:,?\s+has a subspecialty in\s+(.+?))?,?\s+and is licensed to practice in\s+(.+?)\.", head, re.I
+    )
+    if sentence:
+        specialty = _listed(sentence.group(1)) + (_listed(sentence.group(2)) if sentence.group(2) else [])
+        return {"specialty": specialty, "licensure": _listed(sentence.group(3))}
+    return {}
+
+
+def _listed(text: str) -> list[str]:
+    parts = re.split(r"\s*,\s*|\s+and\s+(?=[A-Z])", text.strip().rstrip("."))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _items(section: str, path: str) -> tuple[LetterItem, ...]:
+    intro = _ISSUES_INTRO.search(section)
+    body = section[intro.end():] if intro else section
+    marks = list(_DECISION_MARK.finditer(body))
+    if not marks:
+        raise InputError(path, ISSUES_HEADING, "no disputed item with a decision (': Upheld' or ': Overturned') found", "give the full text of the letter")
+    # The text before decision mark k holds item k-1's guideline lines and rationale, then item k's
+    # header; the text after the last mark holds the last item's guideline lines and rationale.
+    starts = [0] + [m.end() for m in marks]
+    before_marks = [body[starts[k]: marks[k].start()] for k in range(len(marks))]
+    headers: list[str] = []
+    bodies: list[str] = []
+    for k, segment in enumerate(before_marks):
+        label = segment.rfind(_RATIONALE_LABEL) if k else -1
+        cut = label + len(_RATIONALE_LABEL) if label >= 0 else 0
+        rationale_end, header = _split_header(segment[cut:])
+        if not header:
+            raise InputError(path, f"item {k + 1}", "the item's name before its decision is missing", "give the full text of the letter")
+        if k:
+            bodies.append(segment[:cut] + " " + rationale_end)
+        headers.append(header)
+    bodies.append(body[marks[-1].end():])
+    return tuple(
+        _item(header, DECISIONS[mark.group(1).lower()], bodies[k], path, k)
+        for k, (mark, header) in enumerate(zip(marks, headers, strict=True))
+    )
+
+
+def _split_header(text: str) -> tuple[str, str]:
+    """(end of the previous rationale, this item's header): the header is the last sentence, or the
+    last three for a partly certified item ('X was the original request. ...')."""
+    start = _last_sentence_start(text, len(text))
+    if _PARTLY_CERTIFIED_TAIL.match(text[start:].strip()):
+        original = text.lower().rfind("was the original request", 0, start)
+        if original >= 0:
+            start = _last_sentence_start(text, original)
+    header = text[start:]
+    cut = header.lower().rfind("medically necessary")  # a rationale without a closing full stop
+    if cut >= 0:
+        header = header[cut + len("medically necessary"):].lstrip(" .;:,")
+        start = len(text) - len(header)
+    return text[:start].strip(), header.strip()
+
+
+def _last_sentence_start(text: str, before: int) -> int:
+    start = 0
+    for match in _SENTENCE_END.finditer(text, 0, before):
+        if match.end() >= before:
+            break
+        word = re.search(r"([A-Za-z.]+)[.!?][\"”')]*\s+$", text[: match.end()])
+        if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+            continue
+        start = match.end()
+    return start
+
+
+def _item(header: str, decision: str, tail: str, path: str, index: int) -> LetterItem:
+    if _REVIEWER_LABEL not in tail:
+        raise InputError(path, f"item {index + 1} ({header[:60]})", f"no '{_REVIEWER_LABEL}' line", "give the full text of the letter")
+    ca_text, _, rest = tail.partition(_REVIEWER_LABEL)
+    reviewer_text, _, rationale = rest.partition(_RATIONALE_LABEL)
+    text, original, certified = _partly_certified(header)
+    return LetterItem(
+        header=header,
+        text=text,
+        original_text=original,
+        certified=certified,
+        decision=decision,
+        claims_administrator_text=ca_text.replace(_CA_LABEL, "").strip(),
+        reviewer_text=reviewer_text.strip(),
+        rationale=rationale.strip(),
+    )
+
+
+def _partly_certified(header: str) -> tuple[str, str, str]:
+    for pattern in _PARTLY_CERTIFIED:
+        match = pattern.match(header)
+        if match:
+            return _clean_item(match.group("text")), _clean_item(match.group("original")), _clean_item(match.group("certified"))
+    return _clean_item(header), "", ""
+
+
+def _clean_item(text: str) -> str:
+    return text.strip().rstrip(",;").strip()
+
+
+def summary_sentences(summary: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", summary) if s.strip()]
