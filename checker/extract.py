@@ -20,8 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from checker.context import ContextRules, Document, Modifier, Sentence, load_context_rules
 from checker.errors import InputError
@@ -33,6 +37,7 @@ from checker.textdates import FULL_DATE, parse_date, pivot_year
 SOURCE = "clinical text"
 _DROP = object()
 _EARLIEST_YEAR = 1950
+MAX_TEXT_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,75 @@ def merge_draft(case: dict, draft: dict) -> dict:
     if requests:
         merged["requests"] = requests
     return merged
+
+
+def draft_case(
+    text: str, request_texts: list[str], ruleset: RuleSet, as_of: dt.date | None = None, case_id: str = "draft", source: str = ""
+) -> dict:
+    """A draft case file for `mtus extract`: the drafted facts around the requests given (ids
+    item1, item2, ...) and, when known, the request date (the as-of date)."""
+    drafted = draft_facts(text, request_texts, ruleset, as_of)
+    case: dict[str, Any] = {"schema": "mtus-case/1", "case": case_id}
+    if source:
+        case["source"] = source
+    if "claimant" in drafted:
+        case["claimant"] = drafted["claimant"]
+    dates = {**drafted.get("dates", {}), **({"request": as_of} if as_of else {})}
+    if dates:
+        case["dates"] = dates
+    for key in ("diagnoses", "medications", "facts"):
+        if key in drafted:
+            case[key] = drafted[key]
+    case["requests"] = [{"id": f"item{i + 1}", **r} for i, r in enumerate(drafted["requests"])]
+    case["extraction"] = drafted["extraction"]
+    return case
+
+
+class _CaseDumper(yaml.SafeDumper):
+    """No anchors or aliases (the case loader refuses them); short lists of scalars on one line."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    flow = all(not isinstance(x, (dict, list)) for x in data) and len(data) <= 4
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_CaseDumper.add_representer(list, _represent_list)
+
+
+def dump_case(case: dict) -> str:
+    """The draft as YAML, keys in case-file order, the same bytes for the same draft."""
+    return yaml.dump(case, Dumper=_CaseDumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
+
+
+def read_clinical_text(path: Path) -> str:
+    """A UTF-8 text file of clinical notes; '-' reads standard input."""
+    if str(path) == "-":
+        return sys.stdin.read()
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(str(path), "", "clinical text not found", "check the path") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "", "is a directory, not a text file", "name the text file of the notes") from None
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot read the clinical text ({exc.strerror})", "check the path and its permissions") from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise InputError(
+            str(path), "", f"clinical text is {len(data)} bytes, over the {MAX_TEXT_BYTES}-byte limit", "give the summary or note, not a whole file set"
+        )
+    if b"\x00" in data:
+        raise InputError(str(path), "", "holds binary data", "extract the text first (e.g. pdftotext) and give the .txt")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), "", f"clinical text is not UTF-8 (byte {exc.start})", "save the file as UTF-8") from None
+    if not text.strip():
+        raise InputError(str(path), "", "clinical text is empty", "give a file with the clinical notes")
+    return text
 
 
 class Extractor:
@@ -280,11 +354,14 @@ class Extractor:
         return found
 
     def _sentence_date(self, text: str, modifiers: list[Modifier], run: _Run) -> dt.date | None:
+        injury_mentions = [m.span("date") for rx in self.injury_patterns for m in rx.finditer(text)]
         for match in self.full_date.finditer(text):
+            if any(s <= match.start() < e for s, e in injury_mentions):
+                continue  # the date of injury is no note date
             if "requested" in self.context.assess(modifiers, match.start(), match.end()):
                 continue  # the date of a request is no note date
             parsed = parse_date(match.group(0), run.pivot)
-            if parsed and parsed[0] != run.injury and _plausible(parsed[0], run.as_of):
+            if parsed and _plausible(parsed[0], run.as_of):
                 return parsed[0]
         return None
 
@@ -297,7 +374,7 @@ class Extractor:
 
     # ---- deciding one mention ------------------------------------------------------------------
 
-    def _decide(self, rule: FactRule, value: Any, cats: dict[str, Modifier], text: str, span: tuple[int, int]) -> tuple[Any, Modifier | None]:
+    def _decide(self, rule: FactRule, value: Any, cats: dict[str, Modifier], text: str, span: tuple[int, int], negated: str) -> tuple[Any, Modifier | None]:
         """The value a mention gives the fact in its context, or _DROP; and the cue that decided.
         A mention that states an absence itself ("intact sensation") is negated only by a cue right
         before it ("not neurologically intact"), not by a list's leading "no"."""
@@ -310,20 +387,21 @@ class Extractor:
             return _DROP, None
         if rule.current_only and ("historical" in cats or "prior_treatment" in cats):
             return _DROP, None
-        for category, how in (("not_documented", rule.not_documented), ("negated", rule.negated)):
+        for category, how in (("not_documented", rule.not_documented), ("negated", negated)):
             if category in cats and not (value is False and not _adjacent(text, cats[category], span)):
                 return _apply(how, value), cats[category]
         return value, None
 
     def _assert(
-        self, run: _Run, info: SentenceInfo, rule: FactRule, value: Any, span: tuple[int, int], extra_scope: Any = None, decided_by: Modifier | None = None
+        self, run: _Run, info: SentenceInfo, rule: FactRule, value: Any, span: tuple[int, int],
+        extra_scope: Any = None, decided_by: Modifier | None = None, negated: str = "",
     ) -> Assertion | None:
         """An assertion of `value` from the mention at `span`, in its context; `decided_by`: the
         caller already read the negation (its cue becomes the evidence's cue)."""
         cats = self.context.assess(info.modifiers, *span)
         if decided_by is not None:
             cats = {k: v for k, v in cats.items() if k not in ("negated", "not_documented")}
-        decided, modifier = self._decide(rule, value, cats, info.sentence.text, span)
+        decided, modifier = self._decide(rule, value, cats, info.sentence.text, span, negated or rule.negated)
         modifier = modifier or decided_by
         if decided is _DROP:
             return None
@@ -358,9 +436,9 @@ class Extractor:
             for rule in self.cues.facts.values():
                 if not rule.targets or (rule.sentence_must_match and not rule.sentence_must_match.search(text)):
                     continue
-                hits = _longest([(m.start(), m.end(), t.value) for t in rule.targets for m in t.pattern.finditer(text)])
-                for start, end, value in hits:
-                    assertion = self._assert(run, info, rule, value, (start, end))
+                hits = _longest([(m.start(), m.end(), t) for t in rule.targets for m in t.pattern.finditer(text)])
+                for start, end, target in hits:
+                    assertion = self._assert(run, info, rule, target.value, (start, end), negated=target.negated)
                     if assertion:
                         found.append(assertion)
         return found
@@ -391,7 +469,8 @@ class Extractor:
             after = re.match(r"\s*,?\s*", text[m.end() :])
             rest = m.end() + (after.end() if after else 0)
             qualifier = self._qualifier_at(text, rest)
-            if qualifier is None and not m.group("scale") and not re.search(r"(?:rated|rates|rating|of|was|is|at\s+a|VAS)\s*$", text[max(0, m.start() - 12) : m.start()], re.IGNORECASE):
+            rated = re.search(r"(?:rated|rates|rating|of|was|is|at\s+a|VAS)\s*$", text[max(0, m.start() - 12) : m.start()], re.IGNORECASE)
+            if qualifier is None and not m.group("scale") and not rated:
                 continue  # a bare number that is no score
             scores.append([m, qualifier])
         for i, (m, qualifier) in enumerate(scores):
@@ -726,7 +805,8 @@ class Extractor:
             if resolved:
                 found.append(DrugMention(start, end, resolved.drug.generic, name))
             elif self._use(run, info, DrugMention(start, end, "", name)) is not None:
-                left_out.append({"what": "medication", "named": name, "why": "not in the drug lexicon", "evidence": self._evidence(run, info, (start, end)).as_dict()})
+                evidence = self._evidence(run, info, (start, end)).as_dict()
+                left_out.append({"what": "medication", "named": name, "why": "not in the drug lexicon", "evidence": evidence})
         return found
 
     # ---- resolving assertions into facts and conflicts -----------------------------------------

@@ -34,6 +34,7 @@ _SECTIONS = (
 class Target:
     pattern: re.Pattern[str]
     value: Any
+    negated: str = ""  # overrides the fact's rule for this target
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,9 @@ def _fact_rule(name: str, spec: Any, path: str) -> FactRule:
     for i, raw in enumerate(require_list(spec["targets"], path, f"{where}.targets")):
         tw = f"{where}.targets[{i}]"
         raw = require_mapping(raw, path, tw)
-        check_keys(raw, ("regex", "value", "case_sensitive"), path, tw, required=("regex", "value"))
-        targets.append(Target(compile_regex(raw["regex"], path, f"{tw}.regex", bool(raw.get("case_sensitive"))), raw["value"]))
+        check_keys(raw, ("regex", "value", "case_sensitive", "negated"), path, tw, required=("regex", "value"))
+        negated = _value_rule(raw["negated"], path, f"{tw}.negated") if "negated" in raw else ""
+        targets.append(Target(compile_regex(raw["regex"], path, f"{tw}.regex", bool(raw.get("case_sensitive"))), raw["value"], negated))
     boolean = bool(targets) and all(isinstance(t.value, bool) for t in targets)
     negated = _value_rule(spec.get("negated", "invert" if boolean else "drop"), path, f"{where}.negated")
     not_documented = _value_rule(spec.get("not_documented", "false" if boolean else "drop"), path, f"{where}.not_documented")
