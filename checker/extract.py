@@ -331,7 +331,7 @@ class Extractor:
             "evidence": evidence,
             "left_out": left_out,
         }
-        return draft
+        return _fresh(draft)
 
     def _sentences(self, run: _Run) -> list[SentenceInfo]:
         """Each sentence with its cues, drug mentions and date: the date of the note it reports,
@@ -834,6 +834,17 @@ def _apply(how: str, value: Any) -> Any:
     if how == "invert":
         return (not value) if isinstance(value, bool) else _DROP
     return how == "true"
+
+
+def _fresh(value: Any) -> Any:
+    """A copy sharing no object, so yaml.safe_dump writes no anchors (the case loader refuses them)."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    return value
 
 
 def _adjacent(text: str, modifier: Modifier, span: tuple[int, int]) -> bool:

@@ -12,10 +12,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import json
+
 import pytest
 import yaml
+from click.testing import CliRunner
+from jsonschema import Draft202012Validator
 
 from checker.case import load_case
+from checker.cli import main
 from checker.context import Document, load_context_rules
 from checker.extract import Extractor, draft_facts, merge_draft
 from checker.extract_cues import load_extraction_cues
@@ -213,6 +218,77 @@ def test_the_draft_loads_as_a_case_file(tmp_path: Path) -> None:
     assert "functional_improvement" in loaded.conflicts and "functional_improvement" not in loaded.facts
     assert [r.id for r in loaded.requests] == ["norco", "soma"]
     assert {m.drug for m in loaded.medications} == {"hydrocodone/acetaminophen", "carisoprodol"}
+
+
+NOTE = (
+    "The injured worker is a 53 year old female who sustained an industrial injury on 09/25/2009.\n"
+    "According to a progress report dated 05/06/2015, pain was rated 7/10 with medications and 9/10\n"
+    "without medications. Current medications include Norco and Soma. She reports no side effects.\n"
+    "With medications her function improved. Her activity level remained the same.\n"
+    "There is no documentation of acute muscle spasm. She is working modified duty. Soma is under review.\n"
+)
+
+
+def run_cli(*args: Any) -> Any:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_mtus_extract_writes_a_case_file_that_checks(tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text(NOTE)
+    result = run_cli("extract", note, "--request", "Norco 10/325 mg #90", "--request", "Soma 350 mg BID #60", "--as-of", "2015-05-20")
+    assert result.exit_code == 0, result.output
+    case_file = tmp_path / "draft.yaml"
+    case_file.write_text(result.output)
+    schema = json.loads((REPO / "checker" / "schemas" / "case.schema.json").read_text())
+    assert list(Draft202012Validator(schema).iter_errors(json.loads(json.dumps(yaml.safe_load(result.output), default=str)))) == []
+    case = load_case(case_file, RULESET)
+    assert case.facts["acute_muscle_spasm"].value is False and case.facts["acute_muscle_spasm"].origin == "extracted"
+    assert case.request_date == dt.date(2015, 5, 20) and [r.id for r in case.requests] == ["item1", "item2"]
+    checked = run_cli("check", case_file)
+    assert checked.exit_code == 0, checked.output
+    assert 'acute_muscle_spasm = False [extracted: "no documentation of" at ' in checked.output
+    assert "conflicting statements" in checked.output and "functional_improvement: True" in checked.output
+    assert run_cli("extract", note, "--request", "Soma 350 mg BID #60").output == run_cli("extract", note, "--request", "Soma 350 mg BID #60").output
+
+
+def test_a_reviewer_edit_shows_as_the_reviewer_s(tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text(NOTE)
+    case = yaml.safe_load(run_cli("extract", note, "--request", "Soma 350 mg BID #60", "--as-of", "2015-05-20").output)
+    case["facts"]["functional_improvement"] = {"value": False, "origin": "reviewer", "reason": "no measured improvement in the 05/06/2015 note"}
+    path = tmp_path / "edited.yaml"
+    path.write_text(yaml.safe_dump(case, sort_keys=False))
+    output = run_cli("check", path).output
+    assert "functional_improvement = False [reviewer: no measured improvement in the 05/06/2015 note]" in output
+    assert "conflicting statements" not in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["extract", "missing.txt"], "clinical text not found"),
+        (["extract", "EMPTY", "--request", "Soma"], "clinical text is empty"),
+        (["extract", "NOTE", "--request", " "], "empty request"),
+        (["extract", "NOTE", "--as-of", "May 2015"], "not a date"),
+    ],
+)
+def test_mtus_extract_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "EMPTY").write_text("  \n")
+    (tmp_path / "NOTE").write_text(NOTE)
+    result = run_cli(*[str(tmp_path / a) if a in ("EMPTY", "NOTE") else a for a in args])
+    assert result.exit_code == 2
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_conflict_with_a_value_is_refused(tmp_path: Path) -> None:
+    d = draft(NOTE)
+    d["facts"]["functional_improvement"]["value"] = True
+    case = merge_draft({"schema": "mtus-case/1", "case": "t", "dates": {"request": dt.date(2015, 5, 20)}, "requests": [{"text": "Soma 350 mg #60"}]}, d)
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case, sort_keys=False))
+    result = run_cli("check", path)
+    assert result.exit_code == 2 and "facts.functional_improvement.value" in result.output
 
 
 def test_every_fact_named_in_the_cues_is_in_the_vocabulary() -> None:
