@@ -8,11 +8,10 @@ Print the per-fact table: `python tests/test_extract.py` (or `pytest tests/test_
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
-
-import json
 
 import pytest
 import yaml

@@ -44,7 +44,6 @@ class MedspacyContext:
     def __init__(self, ours: ContextRules) -> None:
         import spacy
         from medspacy.context import ConText, ConTextRule
-
         from spacy.language import Language
 
         @Language.component("one_sentence")
