@@ -98,6 +98,30 @@ def test_context_decides_the_value(text: str, fact: str, expected: Any) -> None:
     assert value(draft(text), fact) == expected
 
 
+@pytest.mark.parametrize(
+    ("sentence", "mention", "category"),
+    [
+        ("There is no documentation of acute muscle spasms.", "muscle spasms", "not_documented"),
+        ("She denies numbness.", "numbness", "negated"),
+        ("She tried PT in 2014.", "PT", "historical"),
+        ("Soma is under review.", "Soma", "requested"),
+        ("An MRI is recommended.", "MRI", "hypothetical"),
+        ("It was not clear whether she had radicular symptoms.", "radicular symptoms", "uncertain"),
+        ("Utilization review non-certified the request for Norco.", "Norco", "review"),
+        ("She had no fever but reported spasm.", "spasm", None),
+        ("There was no change and she was given refills.", "refills", None),
+    ],
+)
+def test_context_categories_of_a_mention(sentence: str, mention: str, category: str | None) -> None:
+    rules = load_context_rules()
+    start = sentence.index(mention)
+    found = rules.assess(rules.modifiers(sentence), start, start + len(mention))
+    if category is None:
+        assert not set(found) & {"negated", "not_documented"}
+    else:
+        assert category in found
+
+
 def test_a_negated_finding_carries_the_negation_cue() -> None:
     evidence = draft("There is no documentation of acute muscle spasms.")["facts"]["acute_muscle_spasm"]["evidence"]
     assert evidence["cue"] == "no documentation of"
