@@ -131,7 +131,7 @@ def main() -> None:
     engines["medspaCy 1.3.1 ConText"] = Extractor(gold.RULESET, context=MedspacyContext(ours))  # type: ignore[arg-type]
     build = time.perf_counter() - began
     for name, extractor in engines.items():
-        for path in (gold.GOLD, gold.HELD_OUT):
+        for path in gold.GOLD_FILES:
             counts, _ = run(gold, extractor, path)
             p, r = gold.ratio(counts["tp"], counts["tp"] + counts["fp"]), gold.ratio(counts["tp"], counts["tp"] + counts["fn"])
             print(f"{name:34} {path.name:22} tp {counts['tp']:4} fp {counts['fp']:3} fn {counts['fn']:3}  precision {p:.3f}  recall {r:.3f}")
