@@ -166,6 +166,7 @@ def phrase_pattern(phrase: str, case_sensitive: bool = False) -> re.Pattern[str]
 class ContextRules:
     rules: tuple[CueRule, ...]
     path: str
+    across_semicolons: frozenset[str] = frozenset()  # categories whose scope a ';' does not end (a list of requested items)
 
     def modifiers(self, sentence: str) -> list[Modifier]:
         """The cues in one sentence with their scopes (sentence-relative offsets)."""
@@ -173,11 +174,13 @@ class ContextRules:
         hits = _drop_overlapped(hits)
         pseudo = [h for h in hits if h[2].direction == "pseudo"]
         hits = [h for h in hits if h[2].direction != "pseudo" and not any(_overlaps(h[0], h[1], p[0], p[1]) for p in pseudo)]
-        stops = sorted([(h[0], h[1]) for h in hits if h[2].direction == "terminate"] + [(m.start(), m.end()) for m in re.finditer(";", sentence)])
+        words = sorted((h[0], h[1]) for h in hits if h[2].direction == "terminate")
+        semicolons = [(m.start(), m.end()) for m in re.finditer(";", sentence)]
         found = []
         for start, end, rule in hits:
             if rule.direction == "terminate":
                 continue
+            stops = words if rule.category in self.across_semicolons else sorted(words + semicolons)
             scope_start, scope_end = _scope(sentence, start, end, rule, stops)
             found.append(Modifier(rule, start, end, scope_start, scope_end))
         return found
@@ -251,11 +254,15 @@ def load_context_rules(path: Path | None = None) -> ContextRules:
 @lru_cache(maxsize=8)
 def _load_context_rules(path: str) -> ContextRules:
     data = require_mapping(load_yaml(Path(path), "context cue file"), path, "")
-    check_keys(data, ("schema", "cues"), path, "", required=("cues",))
+    check_keys(data, ("schema", "cues", "across_semicolons"), path, "", required=("cues",))
     if data.get("schema", CONTEXT_SCHEMA) != CONTEXT_SCHEMA:
         raise InputError(path, "schema", f"unsupported schema {data['schema']!r}", f"write schema: {CONTEXT_SCHEMA}")
     rules = [_cue_rule(raw, path, f"cues[{i}]") for i, raw in enumerate(require_list(data["cues"], path, "cues"))]
-    return ContextRules(tuple(rules), path)
+    across = frozenset(str(c) for c in require_list(data.get("across_semicolons", []), path, "across_semicolons"))
+    unknown = across - set(CATEGORIES)
+    if unknown:
+        raise InputError(path, "across_semicolons", f"unknown category {sorted(unknown)[0]!r}", f"use: {', '.join(CATEGORIES)}")
+    return ContextRules(tuple(rules), path, across)
 
 
 def _cue_rule(raw: Any, path: str, where: str) -> CueRule:

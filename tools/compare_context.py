@@ -60,8 +60,14 @@ class MedspacyContext:
             category = rule.category.upper() if rule.direction not in ("pseudo", "terminate") else rule.direction.upper()
             flags = "" if rule.pattern.flags & 2 else "(?-i:"  # re.IGNORECASE == 2
             pattern = f"{flags}{rule.pattern.pattern}{')' if flags else ''}"
-            rules.append(ConTextRule(f"{rule.literal}#{i}", category, pattern=pattern, direction=_DIRECTIONS[rule.direction], max_scope=rule.max_scope))
-        rules.append(ConTextRule(";", "TERMINATE", direction="TERMINATE"))
+            stopped_by = None if rule.category in ours.across_semicolons else {"SEMICOLON"}
+            rules.append(
+                ConTextRule(
+                    f"{rule.literal}#{i}", category, pattern=pattern, direction=_DIRECTIONS[rule.direction], max_scope=rule.max_scope, terminated_by=stopped_by
+                )
+            )
+        rules.append(ConTextRule(";", "SEMICOLON", direction="FORWARD", max_scope=1))  # ends the scopes ours ends at a ';'
+
         context.add(rules)
         self._own = ours
         assert isinstance(context, ConText)
@@ -70,7 +76,7 @@ class MedspacyContext:
         doc = self.nlp(sentence)
         found = []
         for mod in doc._.context_graph.modifiers:
-            if mod.direction in ("PSEUDO", "TERMINATE"):
+            if mod.direction in ("PSEUDO", "TERMINATE") or mod.category == "SEMICOLON":
                 continue
             cue = doc[mod.modifier_span[0] : mod.modifier_span[1]]
             scope = doc[mod.scope_span[0] : mod.scope_span[1]]
