@@ -147,7 +147,7 @@ def extract(text: Path, requests: tuple[str, ...], as_of: str | None, case_id: s
             raise InputError("command line", f"--request #{i + 1}", "empty request", 'give the requested item as written, e.g. --request "Soma 350 mg BID #60"')
     ruleset = load_ruleset(rules_dir or default_rules_dir())
     name = case_id or (Path(text).stem if str(text) != "-" else "draft")
-    case = draft_case(read_clinical_text(text), list(requests), ruleset, _as_of(as_of), name, str(text))
+    case = draft_case(read_clinical_text(text), list(requests), ruleset, _as_of(as_of), name, "" if str(text) == "-" else str(text))
     click.echo(to_json(case) if fmt == "json" else dump_case(case), nl=False)
 
 
