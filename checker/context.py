@@ -195,7 +195,7 @@ class ContextRules:
             if not _overlaps(mod.scope_start, mod.scope_end, start, end):
                 continue
             best = found.get(mod.category)
-            if best is None or _distance(mod, start, end) < _distance(best, start, end):
+            if best is None or distance(mod, start, end) < distance(best, start, end):
                 found[mod.category] = mod
         return found
 
@@ -204,7 +204,8 @@ def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
     return a0 < b1 and b0 < a1
 
 
-def _distance(mod: Modifier, start: int, end: int) -> int:
+def distance(mod: Modifier, start: int, end: int) -> int:
+    """Characters between a cue and a mention (0 when they touch or overlap)."""
     return start - mod.end if mod.end <= start else mod.start - end if mod.start >= end else 0
 
 

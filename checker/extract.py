@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from checker.context import ContextRules, Document, Modifier, Sentence, load_context_rules
+from checker.context import ContextRules, Document, Modifier, Sentence, distance, load_context_rules
 from checker.errors import InputError
 from checker.extract_cues import DROPPING, ExtractionCues, FactRule, compile_regex, load_extraction_cues
 from checker.lexicon import normalise
@@ -721,6 +721,9 @@ class Extractor:
 
     def _use(self, run: _Run, info: SentenceInfo, mention: DrugMention) -> dict[str, Any] | None:
         cats = self.context.assess(info.modifiers, mention.start, mention.end)
+        if "ongoing" in cats and "stopped" in cats:  # "stop X and continue Y": the nearer cue decides
+            farther = max(("ongoing", "stopped"), key=lambda c: distance(cats[c], mention.start, mention.end))
+            cats.pop(farther)
         if "ongoing" in cats:
             cats.pop("hypothetical", None)
         if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented"}:

@@ -145,6 +145,11 @@ def test_history_is_past_use_and_planned_drug_is_no_use() -> None:
     assert "pregabalin" not in meds
 
 
+def test_stopping_one_drug_and_continuing_another() -> None:
+    d = draft("She was told to stop Soma and continue with Norco.")
+    assert {m["drug"]: m["status"] for m in d["medications"]} == {"carisoprodol": "past", "hydrocodone/acetaminophen": "current"}
+
+
 def test_start_evidence_reads_since_and_duration() -> None:
     d = draft("She has taken Soma since at least 8/28/13. Treatment included Oxycodone for at least 3 months.")
     meds = {m["drug"]: m for m in d["medications"]}
