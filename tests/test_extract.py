@@ -164,7 +164,7 @@ def test_a_drug_the_lexicon_does_not_know_is_left_out_and_noted() -> None:
 
 
 def test_contradictory_statements_become_a_conflict() -> None:
-    d = draft("With medications her function improved. Her activity level remained the same.")
+    d = draft("With medications her function improved. Her activity level is unchanged.")
     entry = d["facts"]["functional_improvement"]
     assert entry["value"] is None
     assert [c["value"] for c in entry["conflict"]] == [True, False]
@@ -231,7 +231,7 @@ def test_same_text_same_draft() -> None:
 def test_the_draft_loads_as_a_case_file(tmp_path: Path) -> None:
     text = (
         "The injured worker is a 53 year old female injured on 09/25/2009. Current medications included Norco and Soma. "
-        "Medications were working well and her function improved with them. Her activity level remained the same. "
+        "The medication helps to reduce her pain, and her function improved with it. Her activity level is unchanged. "
         "She reported no side effects. A CURES report was checked."
     )
     requests = ["Norco 10/325mg #90", "Soma 350mg #30"]
@@ -255,7 +255,7 @@ NOTE = (
     "The injured worker is a 53 year old female who sustained an industrial injury on 09/25/2009.\n"
     "According to a progress report dated 05/06/2015, pain was rated 7/10 with medications and 9/10\n"
     "without medications. Current medications include Norco and Soma. She reports no side effects.\n"
-    "With medications her function improved. Her activity level remained the same.\n"
+    "With medications her function improved. Her activity level is unchanged.\n"
     "There is no documentation of acute muscle spasm. She is working modified duty. Soma is under review.\n"
 )
 
