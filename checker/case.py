@@ -30,6 +30,7 @@ ORIGINS = ("structured", "extracted", "reviewer")
 DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
 _CASE_KEYS = (
     "schema", "case", "title", "source", "reviewer", "claimant", "dates", "diagnoses", "medications", "facts", "requests", "expected", "known_divergences",
+    "extraction",
 )
 _REQUEST_KEYS = (
     "id", "text", "drug", "service", "body_parts", "strength", "quantity", "frequency", "units_per_dose", "visits", "route", "timing",
@@ -38,8 +39,20 @@ _REQUEST_KEYS = (
 _INGREDIENT_KEYS = ("drug", "strength")
 _DATE_KEYS = ("injury", "request", "ur_decision", "assigned", "decision", "surgery")
 _REVIEWER_KEYS = ("specialty", "licensure")
-_MED_KEYS = ("drug", "started", "documented_since", "duration_days", "duration_weeks", "duration_months", "new_start", "status", "note")
-_FACT_KEYS = ("value", "origin", "source", "reason")
+_MED_KEYS = ("drug", "started", "documented_since", "duration_days", "duration_weeks", "duration_months", "new_start", "status", "note", "evidence")
+_FACT_KEYS = ("value", "origin", "source", "reason", "evidence", "conflict")
+_EVIDENCE_KEYS = ("sentence", "span", "cue", "cue_span", "mention")
+_EXTRACTION_KEYS = ("cues", "text_sha256", "evidence", "left_out")
+
+
+@dataclass(frozen=True)
+class FactEvidence:
+    """Where an extracted value came from: the sentence, its span in the text, the deciding cue."""
+
+    sentence: str
+    span: tuple[int, int]
+    cue: str
+    cue_span: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,15 @@ class FactValue:
     origin: str = "structured"
     source: str = ""
     reason: str = ""
+    evidence: FactEvidence | None = None
+
+
+@dataclass(frozen=True)
+class FactConflict:
+    """Statements that contradict each other: the fact stays undocumented until a reviewer decides."""
+
+    name: str
+    options: tuple[tuple[Any, FactEvidence | None], ...]
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,7 @@ class Request:
     associated_with: str = ""  # id of the surgery or procedure this (pre-op, post-op, associated) item serves
     original_text: str = ""  # the full original request when UR certified part of it; text is then the IMR-eligible rest
     certified: str = ""  # what UR certified
+    conflicts: dict[str, FactConflict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,6 +161,7 @@ class Case:
     reviewer_licensure: tuple[str, ...] = ()
     assigned_date: dt.date | None = None  # IMR assignment and decision dates, as an imported letter gives them
     decision_date: dt.date | None = None
+    conflicts: dict[str, FactConflict] = field(default_factory=dict)
 
 
 def load_case(path: Path, ruleset: RuleSet) -> Case:
@@ -178,8 +202,10 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
         surgery_date=surgery,
         assigned_date=letter_dates.get("assigned"),
         decision_date=letter_dates.get("decision"),
+        conflicts=_conflicts(data.get("facts", {}), ruleset, p, "facts"),
     )
     case.reviewer_specialty, case.reviewer_licensure = _reviewer(data.get("reviewer"), p)
+    _extraction(data.get("extraction"), p)
     case.expected = _expected(data.get("expected", []), case, p)
     case.known_divergences = _divergences(data.get("known_divergences", []), case, p)
     return case
@@ -240,13 +266,59 @@ def _facts(raw: Any, ruleset: RuleSet, path: str, where: str) -> dict[str, FactV
 def _fact_value(given: Any, path: str, where: str) -> FactValue:
     if not isinstance(given, dict):
         return FactValue(given)
-    check_keys(given, _FACT_KEYS, path, where, required=("value",))
+    check_keys(given, _FACT_KEYS, path, where, required=() if given.get("conflict") is not None else ("value",))
     origin = given.get("origin", "structured")
     if origin not in ORIGINS:
         raise InputError(path, f"{where}.origin", f"unknown origin {origin!r}", f"use one of: {', '.join(ORIGINS)}")
     if origin == "reviewer" and not str(given.get("reason", "")).strip():
         raise InputError(path, f"{where}.reason", "a reviewer's fact needs a reason", "add reason: why the reviewer set or changed it")
-    return FactValue(given.get("value"), origin, str(given.get("source", "")), str(given.get("reason", "")))
+    if given.get("conflict") is not None and given.get("value") is not None:
+        raise InputError(
+            path, f"{where}.value", "a fact with a conflict: list has no value", "pick the right value, delete conflict: and set origin: reviewer with a reason"
+        )
+    evidence = _evidence(given["evidence"], path, f"{where}.evidence") if given.get("evidence") is not None else None
+    return FactValue(given.get("value"), origin, str(given.get("source", "")), str(given.get("reason", "")), evidence)
+
+
+def _evidence(raw: Any, path: str, where: str) -> FactEvidence:
+    """{sentence, span: [start, end], cue, cue_span: [start, end]}: offsets into the clinical text."""
+    raw = require_mapping(raw, path, where)
+    check_keys(raw, _EVIDENCE_KEYS, path, where, required=("sentence", "span", "cue", "cue_span"))
+    span = _span(raw["span"], path, f"{where}.span")
+    cue_span = _span(raw["cue_span"], path, f"{where}.cue_span")
+    if not span[0] <= cue_span[0] <= cue_span[1] <= span[1]:
+        raise InputError(path, f"{where}.cue_span", f"{list(cue_span)} is not inside the span {list(span)}", "give the cue's offsets inside the sentence's")
+    return FactEvidence(str(raw["sentence"]), span, str(raw["cue"]), cue_span)
+
+
+def _span(raw: Any, path: str, where: str) -> tuple[int, int]:
+    if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in raw) and raw[0] <= raw[1]):
+        raise InputError(path, where, f"expected [start, end] character offsets, found {describe(raw)}", "write two offsets, start first: [120, 164]")
+    return raw[0], raw[1]
+
+
+def _conflicts(raw: Any, ruleset: RuleSet, path: str, where: str) -> dict[str, FactConflict]:
+    """Facts whose statements contradict each other (value null, conflict: [{value, evidence}])."""
+    found = {}
+    for name, given in (raw or {}).items():
+        if not isinstance(given, dict) or given.get("conflict") is None:
+            continue
+        fw = f"{where}.{name}.conflict"
+        options = []
+        for i, option in enumerate(require_list(given["conflict"], path, fw)):
+            option = require_mapping(option, path, f"{fw}[{i}]")
+            check_keys(option, ("value", "evidence"), path, f"{fw}[{i}]", required=("value",))
+            ruleset.vocabulary.check_value(str(name), option["value"], path, f"{fw}[{i}].value")
+            evidence = _evidence(option["evidence"], path, f"{fw}[{i}].evidence") if option.get("evidence") is not None else None
+            options.append((option["value"], evidence))
+        found[str(name)] = FactConflict(str(name), tuple(options))
+    return found
+
+
+def _extraction(raw: Any, path: str) -> None:
+    """The record `mtus extract` leaves (cue version, text hash, evidence, what it left out); not read by the checks."""
+    if raw is not None:
+        check_keys(require_mapping(raw, path, "extraction"), _EXTRACTION_KEYS, path, "extraction")
 
 
 def _medications(data: dict, ruleset: RuleSet, path: str, request_date: dt.date) -> tuple[Medication, ...] | None:
@@ -257,6 +329,8 @@ def _medications(data: dict, ruleset: RuleSet, path: str, request_date: dt.date)
         where = f"medications[{i}]"
         raw = require_mapping(raw, path, where)
         check_keys(raw, _MED_KEYS, path, where, required=("drug",))
+        if raw.get("evidence") is not None:
+            _evidence(raw["evidence"], path, f"{where}.evidence")
         named = require_text(str(raw["drug"]), path, f"{where}.drug")
         generic = resolve_drug(ruleset, named, path, f"{where}.drug")
         dates = {k: require_date(raw[k], path, f"{where}.{k}") for k in ("started", "documented_since") if raw.get(k) is not None}
@@ -382,6 +456,7 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
         associated_with=_optional_text(raw, "associated_with", path, where),
         original_text=_optional_text(raw, "original_text", path, where),
         certified=_optional_text(raw, "certified", path, where),
+        conflicts=_conflicts(raw.get("facts", {}), ruleset, path, f"{where}.facts"),
     )
 
 

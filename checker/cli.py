@@ -148,6 +148,29 @@ def import_letters(letters: tuple[Path, ...], out_dir: Path, rules_dir: Path | N
     sys.exit(EXIT_BAD_INPUT if run.errors else EXIT_OK)
 
 
+@main.command()
+@click.argument("text", type=click.Path(path_type=Path))
+@click.option("--request", "requests", multiple=True, metavar="TEXT", help='A requested item as written ("Soma 350 mg BID #60"); repeat for each.')
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="The request date: reads two-digit years and is written as dates.request.")
+@click.option("--case", "case_id", default=None, help="Case id for the draft (default: the text file's name).")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@rules_option
+@guarded
+def extract(text: Path, requests: tuple[str, ...], as_of: str | None, case_id: str | None, fmt: str, rules_dir: Path | None) -> None:
+    """Draft a case file from clinical text: each fact with its origin, sentence, span and cue."""
+    from checker.extract import draft_case, dump_case, read_clinical_text
+    from checker.render import to_json
+    from checker.rules import default_rules_dir, load_ruleset
+
+    for i, request in enumerate(requests):
+        if not request.strip():
+            raise InputError("command line", f"--request #{i + 1}", "empty request", 'give the requested item as written, e.g. --request "Soma 350 mg BID #60"')
+    ruleset = load_ruleset(rules_dir or default_rules_dir())
+    name = case_id or (Path(text).stem if str(text) != "-" else "draft")
+    case = draft_case(read_clinical_text(text), list(requests), ruleset, _as_of(as_of), name, "" if str(text) == "-" else str(text))
+    click.echo(to_json(case) if fmt == "json" else dump_case(case), nl=False)
+
+
 @main.group()
 def rules() -> None:
     """Inspect and lint the rule set."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from checker.case import Case
+from checker.case import Case, FactEvidence
 from checker.conditions import tests
 from checker.evaluate import CriterionResult, ItemResult
 from checker.rules import Citation, RuleSet, parse_pages
@@ -33,7 +33,7 @@ def case_report(ruleset: RuleSet, case: Case, items: list[ItemResult], as_of: dt
             "request_date": case.request_date.isoformat(),
             "diagnoses": list(case.diagnoses),
         },
-        "items": [_item(ruleset, item, _page_era(case)) for item in items],
+        "items": [_item(ruleset, item, case, _page_era(case)) for item in items],
     }
 
 
@@ -41,7 +41,7 @@ def _page_era(case: Case) -> bool:
     return case.request_date <= PAGE_CITATION_ERA_ENDS
 
 
-def _item(ruleset: RuleSet, item: ItemResult, page_era: bool) -> dict[str, Any]:
+def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool) -> dict[str, Any]:
     req = item.request
     criteria = [
         {**_criterion(ruleset, r, page_era), "decisive": any(r is d for d in item.decisive)}
@@ -79,15 +79,31 @@ def _item(ruleset: RuleSet, item: ItemResult, page_era: bool) -> dict[str, Any]:
         "missing_groups": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"]),
         "contrary": _unique((t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"]), "fact"),
         "facts": [
-            {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None}
+            {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None, "reason": v.reason or None, "evidence": _evidence(v.evidence)}
             for k, v in sorted(item.facts.items())
         ],
+        "conflicts": _conflicts(item, case),
     }
 
 
 def _label(ruleset: RuleSet, name: str) -> str:
     fact = ruleset.vocabulary.facts.get(name)
     return fact.label if fact else name
+
+
+def _evidence(evidence: FactEvidence | None) -> dict[str, Any] | None:
+    return {"cue": evidence.cue, "cue_span": list(evidence.cue_span), "span": list(evidence.span)} if evidence else None
+
+
+def _conflicts(item: ItemResult, case: Case) -> list[dict[str, Any]]:
+    """Facts whose statements contradict each other (case-level, or about this item), unless the
+    item has a value for them."""
+    found = {**case.conflicts, **item.request.conflicts}
+    return [
+        {"name": name, "options": [{"value": value, "evidence": _evidence(evidence)} for value, evidence in conflict.options]}
+        for name, conflict in sorted(found.items())
+        if name not in item.facts
+    ]
 
 
 def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True) -> dict[str, Any]:

@@ -1,0 +1,299 @@
+"""ConText for clinical text: is a mention negated, historical, hypothetical, requested, uncertain, or
+part of a utilization-review report? Cues are data (checker/cues/context.yaml), the algorithm is the
+ConText one (Harkema et al. 2009; the medspaCy implementation): a cue modifies the mentions in its
+scope, which runs forward, backward or both from the cue to the end of the sentence, a terminating
+cue, a ';' or a word limit. A pseudo-cue ("no change") blocks the cues it overlaps.
+
+Offsets: clinical text arrives hard-wrapped ("x-\\nray", "10/10/ \\n2016"). A Document normalises the
+whitespace for matching and maps every normalised offset back to the original text, so evidence
+spans always point into the text the user gave.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from checker.errors import InputError
+from checker.fields import check_keys, require_list, require_mapping
+from checker.yamlio import load_yaml
+
+CONTEXT_SCHEMA = "mtus-context-cues/1"
+CATEGORIES = ("negated", "not_documented", "historical", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing", "stopped")
+DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "terminate")
+
+# Words after which a period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "dr mr mrs ms vs etc approx e.g i.e st jr sr fig q b.i.d t.i.d q.i.d p.o p.r.n a.m p.m".split()
+)
+
+
+def cues_dir() -> Path:
+    """The packaged cue files: checker/cues/ beside this module."""
+    return Path(__file__).resolve().parent / "cues"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int
+    start: int  # offsets in the normalised text
+    end: int
+    text: str
+
+
+class Document:
+    """A clinical text, its whitespace-normalised form and its sentences."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.norm, self._offsets = _normalise(raw)
+        self.sentences = _split_sentences(self.norm)
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that normalised [start, end) came from."""
+        if end <= start:
+            at = self._offsets[start] if start < len(self._offsets) else len(self.raw)
+            return at, at
+        return self._offsets[start], self._offsets[end - 1] + 1
+
+    def raw_text(self, start: int, end: int) -> str:
+        a, b = self.raw_span(start, end)
+        return self.raw[a:b]
+
+
+def _normalise(raw: str) -> tuple[str, list[int]]:
+    """Collapse whitespace runs to one space; join a word hyphenated across a line break."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    i, n = 0, len(raw)
+    while i < n and raw[i].isspace():
+        i += 1
+    while i < n:
+        ch = raw[i]
+        if ch.isspace():
+            j = i
+            while j < n and raw[j].isspace():
+                j += 1
+            if j >= n:
+                break
+            joined = chars and chars[-1] in "-/" and "\n" in raw[i:j] and raw[j].isalnum()
+            if not joined:
+                chars.append(" ")
+                offsets.append(i)
+            i = j
+            continue
+        chars.append(ch)
+        offsets.append(i)
+        i += 1
+    return "".join(chars), offsets
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=[\"'”)]?\s+[\"'“(]?[A-Z0-9])|[.!?](?=[A-Z][a-z])")
+
+
+def _split_sentences(text: str) -> list[Sentence]:
+    found: list[Sentence] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if _is_abbreviation(text, match.start()):
+            continue
+        if text[match.start()] == "." and match.end() < len(text) and text[match.end()] != " " and not text[match.start() - 1 : match.start()].isalnum():
+            continue  # ".In" splits only after a word or number
+        _add_sentence(found, text, start, end)
+        start = end
+    _add_sentence(found, text, start, len(text))
+    return found
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word = re.search(r"([A-Za-z.]+)$", text[max(0, dot - 12) : dot])
+    if not word:
+        return False
+    token = word.group(1).lower().strip(".")
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha() and text[dot - 1].isupper())
+
+
+def _add_sentence(found: list[Sentence], text: str, start: int, end: int) -> None:
+    while start < end and text[start] == " ":
+        start += 1
+    while end > start and text[end - 1] == " ":
+        end -= 1
+    if end > start:
+        found.append(Sentence(len(found), start, end, text[start:end]))
+
+
+# ---- cue rules ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CueRule:
+    literal: str
+    category: str
+    direction: str
+    pattern: re.Pattern[str]
+    max_scope: int | None  # words
+
+
+@dataclass(frozen=True)
+class Modifier:
+    rule: CueRule
+    start: int  # cue span, sentence-relative
+    end: int
+    scope_start: int
+    scope_end: int
+
+    @property
+    def category(self) -> str:
+        return self.rule.category
+
+
+def phrase_pattern(phrase: str, case_sensitive: bool = False) -> re.Pattern[str]:
+    """A literal phrase as a regex: word boundaries, any whitespace between words."""
+    words = [re.escape(w) for w in phrase.split()]
+    body = r"\s+".join(words)
+    left = r"\b" if phrase[:1].isalnum() else ""
+    right = r"\b" if phrase[-1:].isalnum() else ""
+    return re.compile(left + body + right, 0 if case_sensitive else re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ContextRules:
+    rules: tuple[CueRule, ...]
+    path: str
+    across_semicolons: frozenset[str] = frozenset()  # categories whose scope a ';' does not end (a list of requested items)
+
+    def modifiers(self, sentence: str) -> list[Modifier]:
+        """The cues in one sentence with their scopes (sentence-relative offsets)."""
+        hits = [(m.start(), m.end(), rule) for rule in self.rules for m in rule.pattern.finditer(sentence)]
+        hits = _drop_overlapped(hits)
+        pseudo = [h for h in hits if h[2].direction == "pseudo"]
+        hits = [h for h in hits if h[2].direction != "pseudo" and not any(_overlaps(h[0], h[1], p[0], p[1]) for p in pseudo)]
+        words = sorted((h[0], h[1]) for h in hits if h[2].direction == "terminate")
+        semicolons = [(m.start(), m.end()) for m in re.finditer(";", sentence)]
+        found = []
+        for start, end, rule in hits:
+            if rule.direction == "terminate":
+                continue
+            stops = words if rule.category in self.across_semicolons else sorted(words + semicolons)
+            scope_start, scope_end = _scope(sentence, start, end, rule, stops)
+            found.append(Modifier(rule, start, end, scope_start, scope_end))
+        return found
+
+    def assess(self, modifiers: list[Modifier], start: int, end: int) -> dict[str, Modifier]:
+        """The categories whose scope covers the mention [start, end), each with its nearest cue.
+        A cue that overlaps the mention itself is part of the mention ("no improvement")."""
+        found: dict[str, Modifier] = {}
+        for mod in modifiers:
+            if _overlaps(mod.start, mod.end, start, end):
+                continue
+            if not _overlaps(mod.scope_start, mod.scope_end, start, end):
+                continue
+            best = found.get(mod.category)
+            if best is None or distance(mod, start, end) < distance(best, start, end):
+                found[mod.category] = mod
+        return found
+
+
+def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
+    return a0 < b1 and b0 < a1
+
+
+def distance(mod: Modifier, start: int, end: int) -> int:
+    """Characters between a cue and a mention (0 when they touch or overlap)."""
+    return start - mod.end if mod.end <= start else mod.start - end if mod.start >= end else 0
+
+
+def _drop_overlapped(hits: list[tuple[int, int, CueRule]]) -> list[tuple[int, int, CueRule]]:
+    """Keep the longest of overlapping cue matches (the earliest on a tie)."""
+    ordered = sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0], h[2].literal))
+    kept: list[tuple[int, int, CueRule]] = []
+    for hit in ordered:
+        if not any(_overlaps(hit[0], hit[1], k[0], k[1]) for k in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda h: (h[0], h[1], h[2].literal))
+
+
+def _scope(sentence: str, start: int, end: int, rule: CueRule, stops: list[tuple[int, int]]) -> tuple[int, int]:
+    if rule.direction == "sentence":
+        return 0, len(sentence)
+    after = min((s for s, _ in stops if s >= end), default=len(sentence))
+    before = max((e for _, e in stops if e <= start), default=0)
+    forward = (end, _limit_forward(sentence, end, after, rule.max_scope))
+    backward = (_limit_backward(sentence, before, start, rule.max_scope), start)
+    if rule.direction == "forward":
+        return forward
+    if rule.direction == "backward":
+        return backward
+    return backward[0], forward[1]
+
+
+def _limit_forward(sentence: str, start: int, end: int, words: int | None) -> int:
+    if words is None:
+        return end
+    spans = list(re.finditer(r"\S+", sentence[start:end]))
+    return start + spans[words - 1].end() if len(spans) > words else end
+
+
+def _limit_backward(sentence: str, start: int, end: int, words: int | None) -> int:
+    if words is None:
+        return start
+    spans = list(re.finditer(r"\S+", sentence[start:end]))
+    return start + spans[-words].start() if len(spans) > words else start
+
+
+def load_context_rules(path: Path | None = None) -> ContextRules:
+    path = Path(path) if path else cues_dir() / "context.yaml"
+    return _load_context_rules(str(path))
+
+
+@lru_cache(maxsize=8)
+def _load_context_rules(path: str) -> ContextRules:
+    data = require_mapping(load_yaml(Path(path), "context cue file"), path, "")
+    check_keys(data, ("schema", "cues", "across_semicolons"), path, "", required=("cues",))
+    if data.get("schema", CONTEXT_SCHEMA) != CONTEXT_SCHEMA:
+        raise InputError(path, "schema", f"unsupported schema {data['schema']!r}", f"write schema: {CONTEXT_SCHEMA}")
+    rules = [_cue_rule(raw, path, f"cues[{i}]") for i, raw in enumerate(require_list(data["cues"], path, "cues"))]
+    across = frozenset(str(c) for c in require_list(data.get("across_semicolons", []), path, "across_semicolons"))
+    unknown = across - set(CATEGORIES)
+    if unknown:
+        raise InputError(path, "across_semicolons", f"unknown category {sorted(unknown)[0]!r}", f"use: {', '.join(CATEGORIES)}")
+    return ContextRules(tuple(rules), path, across)
+
+
+def _cue_rule(raw: Any, path: str, where: str) -> CueRule:
+    raw = require_mapping(raw, path, where)
+    check_keys(raw, ("cue", "regex", "category", "direction", "max_scope", "case_sensitive"), path, where, required=("direction",))
+    direction = raw["direction"]
+    if direction not in DIRECTIONS:
+        raise InputError(path, f"{where}.direction", f"unknown direction {direction!r}", f"use one of: {', '.join(DIRECTIONS)}")
+    category = raw.get("category", direction if direction in ("pseudo", "terminate") else None)
+    if direction not in ("pseudo", "terminate") and category not in CATEGORIES:
+        raise InputError(path, f"{where}.category", f"unknown category {category!r}", f"use one of: {', '.join(CATEGORIES)}")
+    literal, pattern = compile_cue(raw, path, where)
+    max_scope = raw.get("max_scope")
+    if max_scope is not None and (isinstance(max_scope, bool) or not isinstance(max_scope, int) or max_scope < 1):
+        raise InputError(path, f"{where}.max_scope", "expected a positive number of words", "write max_scope: 8, or leave it out")
+    return CueRule(literal, str(category), direction, pattern, max_scope)
+
+
+def compile_cue(raw: dict, path: str, where: str) -> tuple[str, re.Pattern[str]]:
+    """A cue given as a literal phrase (cue:) or a regular expression (regex:)."""
+    sensitive = bool(raw.get("case_sensitive", False))
+    if ("cue" in raw) == ("regex" in raw):
+        raise InputError(path, where, "give exactly one of cue: (a phrase) or regex:", "write cue: no evidence of")
+    if "cue" in raw:
+        literal = str(raw["cue"]).strip()
+        if not literal:
+            raise InputError(path, f"{where}.cue", "empty cue", "write the phrase")
+        return literal, phrase_pattern(literal, sensitive)
+    literal = str(raw["regex"])
+    try:
+        return literal, re.compile(literal, 0 if sensitive else re.IGNORECASE)
+    except re.error as exc:
+        raise InputError(path, f"{where}.regex", f"invalid regular expression ({exc})", "fix the pattern") from None

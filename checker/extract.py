@@ -1,0 +1,978 @@
+"""Drafting case facts from clinical text: `mtus extract`, and `mtus import` for the clinical case
+summary of an IMR letter.
+
+Every fact found carries `origin: extracted` and its evidence: the sentence, its character span in
+the text as given, and the cue that decided the value (for an explicit absence, the negation cue).
+Mentions are read in context (checker/context.py): negated, historical, hypothetical, requested,
+uncertain and utilization-review mentions are told apart, following the per-fact rules of
+checker/cues/facts.yaml. A fact the text does not support is left out (it reads "not documented");
+statements that contradict each other become a flagged conflict (value null, `conflict:` lists the
+competing values with their evidence) for a reviewer to settle, never a guess.
+
+Facts are case-level unless the sentence names a requested item: an effect of a drug (relief,
+function, side effects, pain scores) goes under the request for the drug the sentence names, a
+therapy visit count under the request for that kind of therapy, earlier imaging under the imaging
+request for the same study and body part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from checker.context import ContextRules, Document, Modifier, Sentence, distance, load_context_rules
+from checker.errors import InputError
+from checker.extract_cues import DROPPING, ExtractionCues, FactRule, compile_regex, load_extraction_cues
+from checker.lexicon import normalise
+from checker.rules import RuleSet
+from checker.textdates import FULL_DATE, parse_date, pivot_year
+
+SOURCE = "clinical text"
+_DROP = object()
+_EARLIEST_YEAR = 1950
+MAX_TEXT_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a value came from: offsets are into the text as given (end exclusive)."""
+
+    sentence: str
+    start: int
+    end: int
+    cue: str
+    cue_start: int
+    cue_end: int
+    mention: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"sentence": self.sentence, "span": [self.start, self.end], "cue": self.cue, "cue_span": [self.cue_start, self.cue_end]}
+        if self.mention and self.mention != self.cue:
+            found["mention"] = self.mention
+        return found
+
+
+@dataclass(frozen=True)
+class Assertion:
+    fact: str
+    value: Any
+    evidence: Evidence
+    order: int  # offset in the normalised text, for a stable order
+    date: dt.date | None
+    scope: tuple[int, ...] | None  # indexes of the requests it is about; None: the whole case
+
+
+@dataclass(frozen=True)
+class DrugMention:
+    start: int  # sentence-relative
+    end: int
+    generic: str
+    written: str
+
+
+@dataclass
+class SentenceInfo:
+    sentence: Sentence
+    modifiers: list[Modifier]
+    date: dt.date | None
+    drugs: list[DrugMention]
+    classes: set[str]
+    review: bool
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    index: int
+    text: str
+    drug: str
+    classes: frozenset[str]
+    therapy: str
+    modality: str
+    parts: frozenset[str]
+    sides: frozenset[str]
+
+
+@dataclass
+class _Run:
+    doc: Document
+    sentences: list[SentenceInfo]
+    requests: list[RequestInfo]
+    as_of: dt.date | None
+    pivot: int
+    injury: dt.date | None = None
+
+
+def draft_facts(summary: str, request_texts: list[str], ruleset: RuleSet, as_of: dt.date | None = None) -> dict:
+    """Draft the case-file keys a clinical text supports: claimant, dates.injury, diagnoses,
+    medications, facts, requests (one entry per request text, in order, with the facts about that
+    item) and extraction (evidence for the values that cannot carry their own, and what was left
+    out). Merge it into a case file with merge_draft()."""
+    return Extractor(ruleset).draft(summary, request_texts, as_of)
+
+
+def merge_draft(case: dict, draft: dict) -> dict:
+    """A case-file mapping with the draft's keys added; item facts join the case's requests by
+    position, keeping their ids and parsed fields."""
+    merged = dict(case)
+    for key in ("claimant", "dates"):
+        if key in draft:
+            merged[key] = {**draft[key], **dict(case.get(key) or {})}
+    for key in ("diagnoses", "medications", "facts", "extraction"):
+        if key in draft and key not in case:
+            merged[key] = draft[key]
+    requests = [dict(r) for r in case.get("requests") or []]
+    for own, drafted in zip(requests, draft.get("requests", []), strict=False):
+        if drafted.get("facts"):
+            own["facts"] = {**drafted["facts"], **dict(own.get("facts") or {})}
+    if requests:
+        merged["requests"] = requests
+    return merged
+
+
+def draft_case(
+    text: str, request_texts: list[str], ruleset: RuleSet, as_of: dt.date | None = None, case_id: str = "draft", source: str = ""
+) -> dict:
+    """A draft case file for `mtus extract`: the drafted facts around the requests given (ids
+    item1, item2, ...) and, when known, the request date (the as-of date)."""
+    drafted = draft_facts(text, request_texts, ruleset, as_of)
+    case: dict[str, Any] = {"schema": "mtus-case/1", "case": case_id}
+    if source:
+        case["source"] = source
+    if "claimant" in drafted:
+        case["claimant"] = drafted["claimant"]
+    dates = {**drafted.get("dates", {}), **({"request": as_of} if as_of else {})}
+    if dates:
+        case["dates"] = dates
+    for key in ("diagnoses", "medications", "facts"):
+        if key in drafted:
+            case[key] = drafted[key]
+    case["requests"] = [{"id": f"item{i + 1}", **r} for i, r in enumerate(drafted["requests"])]
+    case["extraction"] = drafted["extraction"]
+    return case
+
+
+class _CaseDumper(yaml.SafeDumper):
+    """No anchors or aliases (the case loader refuses them); short lists of scalars on one line."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    flow = all(not isinstance(x, (dict, list)) for x in data) and len(data) <= 4
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_CaseDumper.add_representer(list, _represent_list)
+
+
+def dump_case(case: dict) -> str:
+    """The draft as YAML, keys in case-file order, the same bytes for the same draft."""
+    return yaml.dump(case, Dumper=_CaseDumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
+
+
+def read_clinical_text(path: Path) -> str:
+    """A UTF-8 text file of clinical notes; '-' reads standard input."""
+    if str(path) == "-":
+        return sys.stdin.read()
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(str(path), "", "clinical text not found", "check the path") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "", "is a directory, not a text file", "name the text file of the notes") from None
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot read the clinical text ({exc.strerror})", "check the path and its permissions") from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise InputError(
+            str(path), "", f"clinical text is {len(data)} bytes, over the {MAX_TEXT_BYTES}-byte limit", "give the summary or note, not a whole file set"
+        )
+    if b"\x00" in data:
+        raise InputError(str(path), "", "holds binary data", "extract the text first (e.g. pdftotext) and give the .txt")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), "", f"clinical text is not UTF-8 (byte {exc.start})", "save the file as UTF-8") from None
+    if not text.strip():
+        raise InputError(str(path), "", "clinical text is empty", "give a file with the clinical notes")
+    return text
+
+
+class Extractor:
+    """The compiled cues for one rule set's vocabulary and drug lexicon."""
+
+    def __init__(self, ruleset: RuleSet, cues: ExtractionCues | None = None, context: ContextRules | None = None) -> None:
+        self.ruleset = ruleset
+        self.cues = cues or load_extraction_cues()
+        self.context = context or load_context_rules()
+        self._check_vocabulary()
+        self._compile()
+
+    # ---- set-up --------------------------------------------------------------------------------
+
+    def _check_vocabulary(self) -> None:
+        vocab = self.ruleset.vocabulary
+        for name in self.cues.facts:
+            fact = vocab.get(name)
+            if fact is None:
+                raise InputError(self.cues.path, f"facts.{name}", "unknown fact", vocab.suggestion(name))
+            if fact.derived:
+                raise InputError(self.cues.path, f"facts.{name}", "is derived by mtus-checker", "remove it from the extraction cues")
+
+    def _compile(self) -> None:
+        raw, path = self.cues.raw, self.cues.path
+        lexicon = self.ruleset.lexicon
+        self.drug_names: dict[str, str] = {}
+        for drug in lexicon.drugs.values():
+            for name in (drug.generic, *drug.names):
+                self.drug_names.setdefault(normalise(name), drug.generic)
+        names = sorted(self.drug_names, key=lambda n: (-len(n), n))
+        self.drug_pattern = re.compile(
+            r"(?<![A-Za-z0-9])(?:" + "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in names) + r")(?![A-Za-z0-9])",
+            re.IGNORECASE,
+        )
+        self.class_words = {cls: compile_regex(rx, path, f"drug_class_words.{cls}") for cls, rx in raw.get("drug_class_words", {}).items()}
+        self._compile_pain(raw["pain_scores"], path)
+        self._compile_therapy(raw["therapy"], path)
+        self._compile_imaging(raw["imaging"], path)
+        self._compile_first_line(raw["first_line"], path)
+        claimant = raw["claimant"]
+        self.age_pattern = compile_regex(claimant["age"], path, "claimant.age")
+        self.sex_pattern = compile_regex(claimant["sex"], path, "claimant.sex")
+        self.sex_word = compile_regex(claimant["sex_word"], path, "claimant.sex_word")
+        self.pronouns = {
+            "female": compile_regex(claimant["female_pronoun"], path, "claimant.female_pronoun"),
+            "male": compile_regex(claimant["male_pronoun"], path, "claimant.male_pronoun"),
+        }
+        self.sex_values = dict(claimant["sex_values"])
+        self.injury_patterns = [compile_regex(rx, path, f"injury_date[{i}]") for i, rx in enumerate(raw["injury_date"])]
+        self.dx_cues = [compile_regex(rx, path, f"diagnoses.cues[{i}]") for i, rx in enumerate(raw["diagnoses"]["cues"])]
+        self.dx_skip = compile_regex(raw["diagnoses"]["skip"], path, "diagnoses.skip")
+        meds = raw["medications"]
+        self.med_list_cue = compile_regex(meds["list_cue"], path, "medications.list_cue")
+        self.not_a_drug = compile_regex(meds["not_a_drug"], path, "medications.not_a_drug")
+        self.dose_tail = compile_regex(meds["dose_tail"], path, "medications.dose_tail")
+        self.since_patterns = [compile_regex(rx, path, f"medications.since[{i}]") for i, rx in enumerate(meds["since"])]
+        self.duration_patterns = [compile_regex(rx, path, f"medications.duration[{i}]", number=self.number) for i, rx in enumerate(meds["duration"])]
+        self.full_date = re.compile(FULL_DATE, re.IGNORECASE)
+
+    def _compile_pain(self, raw: dict, path: str) -> None:
+        self.pain_score = compile_regex(raw["score"], path, "pain_scores.score")
+        self.pain_word = compile_regex(raw["pain_word"], path, "pain_scores.pain_word")
+        self.with_med = compile_regex(raw["with_medication"], path, "pain_scores.with_medication")
+        self.without_med = compile_regex(raw["without_medication"], path, "pain_scores.without_medication")
+        self.reduction = compile_regex(raw["reduction"], path, "pain_scores.reduction")
+
+    def _compile_therapy(self, raw: dict, path: str) -> None:
+        self.numbers = {str(k).lower(): int(v) for k, v in raw["numbers"].items()}
+        words = "|".join(sorted((re.escape(w) for w in self.numbers), key=len, reverse=True))
+        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:\s*\(\d{{1,3}}\))?)"
+        self.therapy_kinds = {kind: compile_regex(rx, path, f"therapy.kinds.{kind}") for kind, rx in raw["kinds"].items()}
+        kind = "|".join(f"(?:{rx})" for rx in raw["kinds"].values())
+        self.therapy_counts = [compile_regex(rx, path, f"therapy.counts[{i}]", number=self.number, kind=kind) for i, rx in enumerate(raw["counts"])]
+        self.therapy_none = [compile_regex(rx, path, f"therapy.none[{i}]", number=self.number, kind=kind) for i, rx in enumerate(raw["none"])]
+
+    def _compile_imaging(self, raw: dict, path: str) -> None:
+        self.modalities = {k: compile_regex(rx, path, f"imaging.modalities.{k}") for k, rx in raw["modalities"].items()}
+        self.body_parts = {k: compile_regex(rx, path, f"imaging.body_parts.{k}") for k, rx in raw["body_parts"].items()}
+        self.image_result = compile_regex(raw["result"], path, "imaging.result")
+        self.image_abnormal = compile_regex(raw["abnormal"], path, "imaging.abnormal")
+        self.image_normal = compile_regex(raw["normal"], path, "imaging.normal")
+
+    def _compile_first_line(self, raw: dict, path: str) -> None:
+        classes = set(raw.get("drug_classes", []))
+        generics = {d.generic for d in self.ruleset.lexicon.drugs.values() if classes & set(d.classes)} | set(raw.get("drugs", []))
+        names = sorted((n for n, g in self.drug_names.items() if g in generics), key=len, reverse=True)
+        alternatives = [r"\s+".join(re.escape(w) for w in n.split()) for n in names] + list(raw.get("words", []))
+        first_line = "|".join(f"(?:{a})" for a in alternatives)
+        self.first_line_failed = [compile_regex(rx, path, f"first_line.failed[{i}]", first_line=first_line) for i, rx in enumerate(raw["failed"])]
+
+    # ---- the run -------------------------------------------------------------------------------
+
+    def draft(self, text: str, request_texts: list[str], as_of: dt.date | None = None) -> dict:
+        doc = Document(text)
+        run = _Run(doc, [], [self._request_info(i, t) for i, t in enumerate(request_texts)], as_of, pivot_year(doc.norm, as_of))
+        evidence: dict[str, Any] = {}
+        claimant = self._claimant(doc, evidence)
+        run.injury = self._injury(doc, run, evidence)
+        run.sentences = self._sentences(run)
+        assertions = [
+            *self._targets(run),
+            *self._pain_scores(run),
+            *self._therapy(run),
+            *self._imaging(run),
+            *self._first_line(run),
+        ]
+        left_out: list[dict[str, Any]] = []
+        medications = self._medications(run, left_out)
+        diagnoses = self._diagnoses(run, evidence)
+        case_facts, item_facts = self._resolve(assertions, len(run.requests))
+        draft: dict[str, Any] = {}
+        if claimant:
+            draft["claimant"] = claimant
+        if run.injury:
+            draft["dates"] = {"injury": run.injury}
+        if diagnoses:
+            draft["diagnoses"] = diagnoses
+        if medications:
+            draft["medications"] = medications
+        draft["facts"] = case_facts
+        draft["requests"] = [{"text": t, **({"facts": item_facts[i]} if item_facts[i] else {})} for i, t in enumerate(request_texts)]
+        draft["extraction"] = {
+            "cues": self.cues.digest[:12],
+            "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "evidence": evidence,
+            "left_out": left_out,
+        }
+        return _fresh(draft)
+
+    def _sentences(self, run: _Run) -> list[SentenceInfo]:
+        """Each sentence with its cues, drug mentions and date: the date of the note it reports,
+        which is its own date or, for an undated sentence, the latest note date before it (a
+        lower bound that never overstates how long a listed drug was taken)."""
+        found: list[SentenceInfo] = []
+        carried: dt.date | None = None
+        for sentence in run.doc.sentences:
+            modifiers = self.context.modifiers(sentence.text)
+            review = any(m.category == "review" for m in modifiers)
+            date = None if review else self._sentence_date(sentence.text, modifiers, run)
+            if date is not None and (carried is None or date > carried):
+                carried = date
+            drugs = [
+                DrugMention(m.start(), m.end(), self.drug_names[normalise(m.group(0))], m.group(0))
+                for m in self.drug_pattern.finditer(sentence.text)
+            ]
+            classes = {cls for cls, rx in self.class_words.items() if rx.search(sentence.text)}
+            found.append(SentenceInfo(sentence, modifiers, None if review else date or carried, drugs, classes, review))
+        return found
+
+    def _sentence_date(self, text: str, modifiers: list[Modifier], run: _Run) -> dt.date | None:
+        injury_mentions = [m.span("date") for rx in self.injury_patterns for m in rx.finditer(text)]
+        for match in self.full_date.finditer(text):
+            if any(s <= match.start() < e for s, e in injury_mentions):
+                continue  # the date of injury is no note date
+            if "requested" in self.context.assess(modifiers, match.start(), match.end()):
+                continue  # the date of a request is no note date
+            parsed = parse_date(match.group(0), run.pivot)
+            if parsed and _plausible(parsed[0], run.as_of):
+                return parsed[0]
+        return None
+
+    def _evidence(self, run: _Run, info: SentenceInfo, cue: tuple[int, int], mention: tuple[int, int] | None = None) -> Evidence:
+        s, doc = info.sentence, run.doc
+        cue = _trimmed(s.text, cue)
+        start, end = doc.raw_span(s.start, s.end)
+        cue_start, cue_end = doc.raw_span(s.start + cue[0], s.start + cue[1])
+        return Evidence(s.text, start, end, s.text[cue[0] : cue[1]], cue_start, cue_end, s.text[mention[0] : mention[1]] if mention else "")
+
+    # ---- deciding one mention ------------------------------------------------------------------
+
+    def _decide(self, rule: FactRule, value: Any, cats: dict[str, Modifier], text: str, span: tuple[int, int], negated: str) -> tuple[Any, Modifier | None]:
+        """The value a mention gives the fact in its context, or _DROP; and the cue that decided.
+        A mention that states an absence itself ("intact sensation") is negated only by a cue right
+        before it ("not neurologically intact"), not by a list's leading "no"."""
+        if rule.ongoing_overrides and "ongoing" in cats:
+            cats = {k: v for k, v in cats.items() if k != "hypothetical"}
+        for category in DROPPING:
+            if category in cats and category not in rule.keep:
+                return _DROP, None
+        if rule.require and not rule.require & set(cats):
+            return _DROP, None
+        if rule.current_only and ("historical" in cats or "prior_treatment" in cats):
+            return _DROP, None
+        for category, how in (("not_documented", rule.not_documented), ("negated", negated)):
+            if category in cats and not (value is False and not _adjacent(text, cats[category], span)):
+                return _apply(how, value), cats[category]
+        return value, None
+
+    def _assert(
+        self, run: _Run, info: SentenceInfo, rule: FactRule, value: Any, span: tuple[int, int],
+        extra_scope: Any = None, decided_by: Modifier | None = None, negated: str = "",
+    ) -> Assertion | None:
+        """An assertion of `value` from the mention at `span`, in its context; `decided_by`: the
+        caller already read the negation (its cue becomes the evidence's cue)."""
+        cats = self.context.assess(info.modifiers, *span)
+        if decided_by is not None:
+            cats = {k: v for k, v in cats.items() if k not in ("negated", "not_documented")}
+        decided, modifier = self._decide(rule, value, cats, info.sentence.text, span, negated or rule.negated)
+        modifier = modifier or decided_by
+        if decided is _DROP:
+            return None
+        scope = self._scope(rule, run, info, extra_scope)
+        if scope is _DROP:
+            return None
+        cue = (modifier.start, modifier.end) if modifier else span
+        evidence = self._evidence(run, info, cue, span if modifier else None)
+        return Assertion(rule.name, decided, evidence, info.sentence.start + span[0], info.date, scope)
+
+    def _scope(self, rule: FactRule, run: _Run, info: SentenceInfo, extra: Any) -> Any:
+        if rule.attribute in ("drug", "drug_named"):
+            generics = {d.generic for d in info.drugs}
+            named = tuple(r.index for r in run.requests if r.drug and (r.drug in generics or r.classes & info.classes))
+            if named:
+                return named
+            return _DROP if rule.attribute == "drug" and generics else None
+        if rule.attribute == "therapy":
+            therapy_requests = [r for r in run.requests if r.therapy]
+            same = tuple(r.index for r in therapy_requests if r.therapy == extra)
+            return same or (_DROP if therapy_requests else None)
+        if rule.attribute == "imaging":
+            return extra
+        return None
+
+    # ---- facts found by their target mentions --------------------------------------------------
+
+    def _targets(self, run: _Run) -> list[Assertion]:
+        found = []
+        for info in run.sentences:
+            text = info.sentence.text
+            for rule in self.cues.facts.values():
+                if not rule.targets or (rule.sentence_must_match and not rule.sentence_must_match.search(text)):
+                    continue
+                hits = _longest([(m.start(), m.end(), t) for t in rule.targets for m in t.pattern.finditer(text)])
+                for start, end, target in hits:
+                    assertion = self._assert(run, info, rule, target.value, (start, end), negated=target.negated)
+                    if assertion:
+                        found.append(assertion)
+        return found
+
+    # ---- pain scores ---------------------------------------------------------------------------
+
+    def _pain_scores(self, run: _Run) -> list[Assertion]:
+        facts = {"with": self.cues.facts["pain_score_with_medication"], "without": self.cues.facts["pain_score_without_medication"]}
+        found = []
+        for info in run.sentences:
+            text = info.sentence.text
+            if not self.pain_word.search(text):
+                continue
+            for qualifier, score_span, span in self._scores(text):
+                value = float(text[score_span[0] : score_span[1]])
+                assertion = self._assert(run, info, facts[qualifier], int(value) if value.is_integer() else value, span)
+                if assertion:
+                    found.append(assertion)
+        return found
+
+    def _scores(self, text: str) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+        """(with|without, the number's span, the span of number and qualifier) for each pain score
+        the sentence ties to medication use."""
+        scores: list[list[Any]] = []
+        for m in self.pain_score.finditer(text):
+            if re.search(r"\d(?:\s*/\s*10)?\s*(?:-|to)\s*$", text[max(0, m.start() - 12) : m.start()]):
+                continue  # the end of a range
+            after = re.match(r"\s*,?\s*", text[m.end() :])
+            rest = m.end() + (after.end() if after else 0)
+            qualifier = self._qualifier_at(text, rest)
+            rated = re.search(r"(?:rated|rates|rating|of|was|is|at\s+a|VAS)\s*$", text[max(0, m.start() - 12) : m.start()], re.IGNORECASE)
+            if qualifier is None and not m.group("scale") and not rated:
+                continue  # a bare number that is no score
+            scores.append([m, qualifier])
+        for i, (m, qualifier) in enumerate(scores):
+            if qualifier is None:
+                scores[i][1] = self._qualifier_before(text, m, scores[i - 1][0].end() if i else 0)
+        for i, (m, qualifier) in enumerate(scores):
+            later = [s for s in scores[i + 1 :] if s[1] and s[1][0] == "with"]
+            if qualifier is None and later and self.reduction.search(text[m.end() : later[0][0].start()]):
+                scores[i][1] = ("without", (m.start(), m.end()))
+        found = []
+        for m, qualifier in scores:
+            if qualifier:
+                kind, (q_start, q_end) = qualifier
+                found.append((kind, (m.start("score"), m.end("score")), (min(m.start(), q_start), max(m.end(), q_end))))
+        return found
+
+    def _qualifier_at(self, text: str, at: int) -> tuple[str, tuple[int, int]] | None:
+        for kind, pattern in (("without", self.without_med), ("with", self.with_med)):
+            m = pattern.match(text, at)
+            if m:
+                return kind, (m.start(), m.end())
+        return None
+
+    def _qualifier_before(self, text: str, score: re.Match[str], floor: int) -> tuple[str, tuple[int, int]] | None:
+        window_start = max(floor, score.start() - 80)
+        best = None
+        for kind, pattern in (("without", self.without_med), ("with", self.with_med)):
+            for m in pattern.finditer(text, window_start, score.start()):
+                between = text[m.end() : score.start()]
+                if re.search(r";|\b(?:and|but|however)\b", between):
+                    continue
+                if best is None or m.start() > best[1][0]:
+                    best = (kind, (m.start(), m.end()))
+        return best
+
+    # ---- therapy visits ------------------------------------------------------------------------
+
+    def _therapy(self, run: _Run) -> list[Assertion]:
+        rule = self.cues.facts["therapy_visits_completed"]
+        found = []
+        for info in run.sentences:
+            text = info.sentence.text
+            hits = []
+            for pattern in self.therapy_counts:
+                hits += [(m.start(), m.end(), self._count(m.group("n")), m.group("kind")) for m in pattern.finditer(text)]
+            for pattern in self.therapy_none:
+                hits += [(m.start(), m.end(), 0, m.group("kind")) for m in pattern.finditer(text)]
+            for start, end, count, kind in _longest_with_extra(hits):
+                if count is None:
+                    continue
+                assertion = self._assert(run, info, rule, count, (start, end), self._therapy_kind(kind))
+                if assertion:
+                    found.append(assertion)
+        return found
+
+    def _count(self, written: str) -> int | None:
+        digits = re.search(r"\d+", written)
+        if digits:
+            return int(digits.group(0))
+        return self.numbers.get(written.strip().lower())
+
+    def _therapy_kind(self, text: str) -> str:
+        """The kind of therapy named first ("chiropractic physiotherapy" is chiropractic)."""
+        found = [(m.start(), kind) for kind, rx in self.therapy_kinds.items() if (m := rx.search(text))]
+        return min(found)[1] if found else ""
+
+    # ---- imaging and electrodiagnostic studies -------------------------------------------------
+
+    def _imaging(self, run: _Run) -> list[Assertion]:
+        corroborates, prior = self.cues.facts["imaging_corroborates"], self.cues.facts["prior_imaging"]
+        found = []
+        for info in run.sentences:
+            text = info.sentence.text
+            studies = self._studies(info)
+            if not studies or not self.image_result.search(text):
+                continue
+            finding = self._finding(info)
+            if finding:
+                value, span, negation = finding
+                assertion = self._assert(run, info, corroborates, value, span, decided_by=negation)
+                if assertion:
+                    found.append(assertion)
+            for modality, span in studies:
+                matching = self._matching_imaging_requests(run, text, modality)
+                if matching:
+                    assertion = self._assert(run, info, prior, True, span, matching)
+                    if assertion:
+                        found.append(assertion)
+        return found
+
+    def _studies(self, info: SentenceInfo) -> list[tuple[str, tuple[int, int]]]:
+        """The studies a sentence reports as done (not planned, requested or uncertain)."""
+        found = []
+        for modality, pattern in self.modalities.items():
+            for m in pattern.finditer(info.sentence.text):
+                cats = self.context.assess(info.modifiers, m.start(), m.end())
+                if not set(cats) & set(DROPPING):
+                    found.append((modality, (m.start(), m.end())))
+        return found
+
+    def _finding(self, info: SentenceInfo) -> tuple[bool, tuple[int, int], Modifier | None] | None:
+        """True with the first pathological finding, else False with the first negated finding
+        (and its negation cue) or the first normal result."""
+        text = info.sentence.text
+        normal: tuple[bool, tuple[int, int], Modifier | None] | None = None
+        for m in self.image_abnormal.finditer(text):
+            cats = self.context.assess(info.modifiers, m.start(), m.end())
+            if set(cats) & {"hypothetical", "uncertain", "requested", "review"}:
+                continue
+            if "negated" in cats:
+                normal = normal or (False, m.span(), cats["negated"])
+                continue
+            return True, m.span(), None
+        for m in self.image_normal.finditer(text):
+            normal = normal or (False, m.span(), None)
+        return normal
+
+    def _matching_imaging_requests(self, run: _Run, text: str, modality: str) -> tuple[int, ...]:
+        parts = {p for p, rx in self.body_parts.items() if rx.search(text)}
+        sides = _sides(text)
+        return tuple(
+            r.index for r in run.requests
+            if r.modality == modality and r.parts & parts and not (r.sides and sides and not r.sides & sides and "bilateral" not in r.sides | sides)
+        )
+
+    # ---- first-line analgesics -----------------------------------------------------------------
+
+    def _first_line(self, run: _Run) -> list[Assertion]:
+        rule = self.cues.facts["first_line_analgesic_failed"]
+        found = []
+        for info in run.sentences:
+            for pattern in self.first_line_failed:
+                for m in pattern.finditer(info.sentence.text):
+                    assertion = self._assert(run, info, rule, True, (m.start(), m.end()))
+                    if assertion:
+                        found.append(assertion)
+        return found
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    def _request_info(self, index: int, text: str) -> RequestInfo:
+        from checker.derive import parse_request_line  # derive imports the case types
+
+        parsed = parse_request_line(text, self.ruleset.lexicon)
+        found = self.ruleset.lexicon.resolve(parsed.drug_named) if parsed.drug_named else None
+        named = self.drug_pattern.search(text)
+        drug = found.drug if found else self.ruleset.lexicon.drugs[self.drug_names[normalise(named.group(0))]] if named else None
+        modality = next((k for k, rx in self.modalities.items() if rx.search(text)), "")
+        return RequestInfo(
+            index=index,
+            text=text,
+            drug=drug.generic if drug else "",
+            classes=frozenset(drug.classes) if drug else frozenset(),
+            therapy="" if drug else self._therapy_kind(text),
+            modality="" if drug else modality,
+            parts=frozenset(p for p, rx in self.body_parts.items() if rx.search(text)),
+            sides=frozenset(_sides(text)),
+        )
+
+    # ---- claimant, injury date, diagnoses ------------------------------------------------------
+
+    def _claimant(self, doc: Document, evidence: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        age = self._first(doc, self.age_pattern)
+        if age and 0 <= int(age[1].group("age")) <= 120:
+            found["age"] = int(age[1].group("age"))
+            evidence["claimant.age"] = self._doc_evidence(doc, age[0], age[1].span()).as_dict()
+        sex = self._first(doc, self.sex_pattern) or self._first(doc, self.sex_word)
+        if sex:
+            found["sex"] = self.sex_values[sex[1].group("sex").lower()]
+            evidence["claimant.sex"] = self._doc_evidence(doc, sex[0], sex[1].span("sex")).as_dict()
+        else:
+            counts = {k: len(rx.findall(doc.norm)) for k, rx in self.pronouns.items()}
+            winner = max(counts, key=lambda k: counts[k])
+            if counts[winner] >= 2 and min(counts.values()) == 0:
+                first = self._first(doc, self.pronouns[winner])
+                if first:
+                    found["sex"] = winner
+                    evidence["claimant.sex"] = self._doc_evidence(doc, first[0], first[1].span()).as_dict()
+        return found
+
+    def _injury(self, doc: Document, run: _Run, evidence: dict[str, Any]) -> dt.date | None:
+        best = None
+        for pattern in self.injury_patterns:
+            for sentence in doc.sentences:
+                m = pattern.search(sentence.text)
+                if m and (best is None or (sentence.start + m.start()) < best[2]):
+                    parsed = parse_date(m.group("date"), run.pivot)
+                    if parsed and parsed[1] == "day" and _plausible(parsed[0], run.as_of):
+                        best = (sentence, m, sentence.start + m.start(), parsed[0])
+        if best is None:
+            return None
+        evidence["dates.injury"] = self._doc_evidence(doc, best[0], best[1].span()).as_dict()
+        return best[3]
+
+    def _first(self, doc: Document, pattern: re.Pattern[str]) -> tuple[Sentence, re.Match[str]] | None:
+        for sentence in doc.sentences:
+            m = pattern.search(sentence.text)
+            if m:
+                return sentence, m
+        return None
+
+    def _doc_evidence(self, doc: Document, sentence: Sentence, cue: tuple[int, int]) -> Evidence:
+        cue = _trimmed(sentence.text, cue)
+        start, end = doc.raw_span(sentence.start, sentence.end)
+        cue_start, cue_end = doc.raw_span(sentence.start + cue[0], sentence.start + cue[1])
+        return Evidence(sentence.text, start, end, sentence.text[cue[0] : cue[1]], cue_start, cue_end)
+
+    def _diagnoses(self, run: _Run, evidence: dict[str, Any]) -> list[str]:
+        found: list[str] = []
+        sources = []
+        for info in run.sentences:
+            if info.review:
+                continue
+            text = info.sentence.text
+            cue = min((m for rx in self.dx_cues for m in rx.finditer(text)), key=lambda m: (m.start(), -m.end()), default=None)
+            if cue is None:
+                continue
+            cats = self.context.assess(info.modifiers, cue.start(), cue.end())
+            if set(cats) & {"hypothetical", "uncertain", "requested", "negated", "not_documented"}:
+                continue
+            added = False
+            for item in _split_list(text[cue.end() :].rstrip(" .")):
+                item = item.strip(" \"'“”.:")
+                if item and not self.dx_skip.search(item) and item.lower() not in {f.lower() for f in found}:
+                    found.append(item)
+                    added = True
+            if added:
+                sources.append(self._evidence(run, info, cue.span()).as_dict())
+        if sources:
+            evidence["diagnoses"] = sources
+        return found
+
+    # ---- medications ---------------------------------------------------------------------------
+
+    def _medications(self, run: _Run, left_out: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        uses: dict[str, list[dict[str, Any]]] = {}
+        for info in run.sentences:
+            mentions = list(info.drugs) + self._listed_unknowns(run, info, left_out)
+            since = self._since(run, info, mentions)
+            for mention in mentions:
+                use = self._use(run, info, mention)
+                if use is None:
+                    continue
+                use["since"] = since.get((mention.start, mention.end))
+                uses.setdefault(mention.generic, []).append(use)
+        return [self._medication(generic, found) for generic, found in uses.items()]
+
+    def _use(self, run: _Run, info: SentenceInfo, mention: DrugMention) -> dict[str, Any] | None:
+        cats = self.context.assess(info.modifiers, mention.start, mention.end)
+        if "ongoing" in cats and "stopped" in cats:  # "stop X and continue Y": the nearer cue decides
+            farther = max(("ongoing", "stopped"), key=lambda c: distance(cats[c], mention.start, mention.end))
+            cats.pop(farther)
+        if "ongoing" in cats:
+            cats.pop("hypothetical", None)
+        if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented"}:
+            return None
+        past = "historical" in cats or "stopped" in cats
+        return {
+            "stopped": "stopped" in cats,
+            "past": past,
+            "date": info.date,
+            "evidence": self._evidence(run, info, (mention.start, mention.end)),
+            "written": mention.written,
+        }
+
+    def _medication(self, generic: str, uses: list[dict[str, Any]]) -> dict[str, Any]:
+        current = [u for u in uses if not u["past"]]
+        last_stop = max((i for i, u in enumerate(uses) if u["stopped"]), default=-1)
+        last_current = max((i for i, u in enumerate(uses) if not u["past"]), default=-1)
+        status = "current" if current and last_current > last_stop else "past"
+        entry: dict[str, Any] = {"drug": generic}
+        explicit = [u for u in uses if u["since"]]
+        if explicit:
+            since = min(explicit, key=lambda u: _since_key(u["since"]))
+            entry.update(since["since"]["fields"])
+            evidence = since["since"]["evidence"]
+        else:
+            dated = [u for u in current if u["date"]]
+            first = min(dated, key=lambda u: u["date"]) if dated else (current or uses)[0]
+            if dated:
+                entry["documented_since"] = first["date"]
+            evidence = first["evidence"]
+        entry["status"] = status
+        entry["evidence"] = evidence.as_dict()
+        return entry
+
+    def _since(self, run: _Run, info: SentenceInfo, mentions: list[DrugMention]) -> dict[tuple[int, int], dict[str, Any]]:
+        """Start or duration evidence ("since at least 8/28/13", "for at least 3 months") and the
+        drug mentions it belongs to."""
+        text = info.sentence.text
+        found: dict[tuple[int, int], dict[str, Any]] = {}
+        ordered = sorted(mentions, key=lambda d: d.start)
+        for pattern, kind in [(p, "since") for p in self.since_patterns] + [(p, "duration") for p in self.duration_patterns]:
+            for m in pattern.finditer(text):
+                fields = self._since_fields(m, kind, run)
+                if not fields:
+                    continue
+                for mention in _attached(text, ordered, m.start()):
+                    key = (mention.start, mention.end)
+                    if key not in found or _since_key(found[key]) > _since_key({"fields": fields}):
+                        found[key] = {"fields": fields, "evidence": self._evidence(run, info, m.span(), (mention.start, mention.end))}
+        return found
+
+    def _since_fields(self, m: re.Match[str], kind: str, run: _Run) -> dict[str, Any] | None:
+        if kind == "since":
+            parsed = parse_date(m.group("date"), run.pivot)
+            if not parsed or not _plausible(parsed[0], run.as_of):
+                return None
+            return {"documented_since": parsed[0]}
+        count = self._count(m.group("n"))
+        unit = m.group("unit").lower().rstrip("s")
+        if not count:
+            return None
+        if unit == "year":
+            return {"duration_months": count * 12}
+        return {f"duration_{unit}s": count}
+
+    def _listed_unknowns(self, run: _Run, info: SentenceInfo, left_out: list[dict[str, Any]]) -> list[DrugMention]:
+        """Names in a medication list the lexicon does not know exactly: a close misspelling becomes a
+        mention of that drug; any other name is noted as left out, never written as a drug."""
+        text = info.sentence.text
+        cue = self.med_list_cue.search(text)
+        if cue is None or info.review:
+            return []
+        found = []
+        for start, item in _list_items(text, cue.end()):
+            if any(start <= d.start < start + len(item) for d in info.drugs):
+                continue
+            name = self.dose_tail.sub("", item).strip(" .")
+            if not name or len(name.split()) > 3 or not re.fullmatch(r"[A-Za-z][A-Za-z\s'-]*", name) or self.not_a_drug.search(name):
+                continue
+            end = start + len(name)
+            resolved = self.ruleset.lexicon.resolve(name)
+            if resolved:
+                found.append(DrugMention(start, end, resolved.drug.generic, name))
+            elif self._use(run, info, DrugMention(start, end, "", name)) is not None:
+                evidence = self._evidence(run, info, (start, end)).as_dict()
+                left_out.append({"what": "medication", "named": name, "why": "not in the drug lexicon", "evidence": evidence})
+        return found
+
+    # ---- resolving assertions into facts and conflicts -----------------------------------------
+
+    def _resolve(self, assertions: list[Assertion], n_requests: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        groups: dict[tuple[int | None, str], list[Assertion]] = {}
+        for a in sorted(assertions, key=lambda a: (a.order, a.fact)):
+            for where in a.scope if a.scope is not None else (None,):
+                groups.setdefault((where, a.fact), []).append(a)
+        order = list(self.ruleset.vocabulary.facts)
+        case: dict[str, Any] = {}
+        items: list[dict[str, Any]] = [{} for _ in range(n_requests)]
+        for (where, fact), found in sorted(groups.items(), key=lambda g: (order.index(g[0][1]), -1 if g[0][0] is None else g[0][0])):
+            entry = _fact_entry(self.cues.facts[fact], found)
+            (case if where is None else items[where])[fact] = entry
+        return case, items
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _apply(how: str, value: Any) -> Any:
+    if how == "drop":
+        return _DROP
+    if how == "invert":
+        return (not value) if isinstance(value, bool) else _DROP
+    return how == "true"
+
+
+def _fresh(value: Any) -> Any:
+    """A copy sharing no object, so yaml.safe_dump writes no anchors (the case loader refuses them)."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    return value
+
+
+def _adjacent(text: str, modifier: Modifier, span: tuple[int, int]) -> bool:
+    between = text[modifier.end : span[0]] if modifier.end <= span[0] else text[span[1] : modifier.start]
+    return len(between.split()) <= 1
+
+
+def _trimmed(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    start, end = span
+    while start < end and text[start] in " ,:":
+        start += 1
+    while end > start and text[end - 1] in " ,:":
+        end -= 1
+    return start, end
+
+
+def _plausible(day: dt.date, as_of: dt.date | None) -> bool:
+    return day.year >= _EARLIEST_YEAR and (as_of is None or day <= as_of)
+
+
+def _longest(hits: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
+    """Of overlapping matches keep the longest (the earliest on a tie)."""
+    kept: list[tuple[int, int, Any]] = []
+    for hit in sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0])):
+        if not any(hit[0] < k[1] and k[0] < hit[1] for k in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda h: h[0])
+
+
+def _longest_with_extra(hits: list[tuple[int, int, Any, Any]]) -> list[tuple[int, int, Any, Any]]:
+    kept = _longest([(s, e, (v, x)) for s, e, v, x in hits])
+    return [(s, e, v, x) for s, e, (v, x) in kept]
+
+
+def _sides(text: str) -> set[str]:
+    return {side for side in ("left", "right", "bilateral") if re.search(rf"\b{side}\b", text, re.IGNORECASE)}
+
+
+def _split_list(text: str) -> list[str]:
+    """'a, b, and c' / 'a; b; c' / 'low back pain and lumbar strain' -> items."""
+    parts = [p for p in re.split(r";", text)] if ";" in text else re.split(r",", text)
+    items: list[str] = []
+    for part in parts:
+        part = re.sub(r"^\s*(?:and|or)\s+", "", part.strip())
+        pieces = re.split(r"\s+and\s+", part)
+        if len(pieces) == 2 and all(len(p.split()) >= 2 for p in pieces):
+            items.extend(pieces)
+        elif part:
+            items.append(part)
+    return items
+
+
+def _list_items(text: str, start: int) -> list[tuple[int, str]]:
+    """Items of a medication list from `start` to the end of the sentence, with their offsets."""
+    found = []
+    for m in re.finditer(r"[^,;]+", text[start:]):
+        piece = m.group(0)
+        offset = start + m.start()
+        for sub in re.finditer(r"(?:(?<=\s)|^)(?:(?!\s(?:and|as\s+well\s+as)\s).)+", piece):
+            item = re.sub(r"^\s*(?:and|as\s+well\s+as)\s+", "", sub.group(0))
+            lead = len(sub.group(0)) - len(item)
+            stripped = item.strip()
+            if stripped:
+                found.append((offset + sub.start() + lead + (len(item) - len(item.lstrip())), stripped))
+    return found
+
+
+def _attached(text: str, mentions: list[DrugMention], at: int) -> list[DrugMention]:
+    """The drug mentions a start or duration phrase at `at` belongs to: the list of drugs right
+    before it ("Soma and Oxycodone for at least 3 months"), else the nearest drug before it, else
+    the nearest one after it."""
+    before = [d for d in mentions if d.end <= at]
+    if before:
+        attached = [before[-1]]
+        if re.fullmatch(r"[\s,]*(?:\d[\w./]*\s*(?:mg|mcg)?\s*)?", text[before[-1].end : at]):
+            for prev, nxt in zip(reversed(before[:-1]), reversed(before[1:]), strict=False):
+                if re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*or)\s*", text[prev.end : nxt.start]):
+                    attached.append(prev)
+                else:
+                    break
+        return attached
+    after = [d for d in mentions if d.start >= at]
+    return after[:1]
+
+
+def _since_key(since: dict[str, Any]) -> tuple[int, Any]:
+    """Order start evidence by how much use it proves (the earliest start first)."""
+    fields = since["fields"]
+    if "documented_since" in fields:
+        return (0, fields["documented_since"])
+    days = fields.get("duration_days", 0) + 7 * fields.get("duration_weeks", 0) + 30 * fields.get("duration_months", 0)
+    return (1, -days)
+
+
+def _fact_entry(rule: FactRule, found: list[Assertion]) -> dict[str, Any]:
+    values: list[Any] = []
+    for a in found:
+        if not any(_same(v, a.value) for v in values):
+            values.append(a.value)
+    chosen = _choose(rule, found, values)
+    if chosen is not None:
+        return {"value": chosen.value, "origin": "extracted", "source": SOURCE, "evidence": chosen.evidence.as_dict()}
+    return {
+        "value": None,
+        "origin": "extracted",
+        "source": SOURCE,
+        "conflict": [
+            {"value": v, "evidence": next(a for a in found if _same(a.value, v)).evidence.as_dict()}
+            for v in values
+        ],
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+def _choose(rule: FactRule, found: list[Assertion], values: list[Any]) -> Assertion | None:
+    if len(values) == 1:
+        return found[0]
+    if rule.resolve == "any_true" and any(v is True for v in values):
+        return next(a for a in found if a.value is True)
+    if rule.current_only and all(a.date for a in found):
+        latest = max(a.date for a in found if a.date)
+        at_latest = [a for a in found if a.date == latest]
+        if len({repr(a.value) for a in at_latest}) == 1:
+            return at_latest[0]
+    return None

@@ -1,0 +1,538 @@
+"""Drafting facts from clinical text: the ConText distinctions on sentences written for these tests,
+the evidence every drafted fact carries, the draft as a loadable case file, and precision and recall
+against a hand annotation of real IMR letters (tests/gold/, letters read from ../shared).
+
+Print the per-fact table: `python tests/test_extract.py` (or `pytest tests/test_extract.py -k gold -s`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from jsonschema import Draft202012Validator
+
+from checker.case import load_case
+from checker.cli import main
+from checker.context import Document, load_context_rules
+from checker.extract import Extractor, draft_facts, merge_draft
+from checker.extract_cues import load_extraction_cues
+from checker.rules import load_ruleset
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+GOLD = REPO / "tests" / "gold" / "extract-gold.yaml"
+HELD_OUT = REPO / "tests" / "gold" / "heldout-gold.yaml"
+HELD_OUT_2 = REPO / "tests" / "gold" / "heldout2-gold.yaml"
+GOLD_FILES = (GOLD, HELD_OUT, HELD_OUT_2)
+MIN_PRECISION, MIN_RECALL = 0.90, 0.85
+NO_SHARED = f"the IMR letters are not here: {SHARED} is absent (clone the shared material beside the repository)"
+
+RULESET = load_ruleset(REPO / "rules")
+
+
+@pytest.fixture(scope="module")
+def extractor() -> Extractor:
+    return Extractor(RULESET)
+
+
+def draft(text: str, requests: list[str] | None = None, as_of: dt.date | None = None) -> dict:
+    return draft_facts(text, requests or [], RULESET, as_of)
+
+
+def value(d: dict, fact: str, item: int | None = None) -> Any:
+    facts = d["facts"] if item is None else d["requests"][item].get("facts", {})
+    return facts[fact]["value"] if fact in facts else "absent"
+
+
+# ---- ConText distinctions on written sentences ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "expected"),
+    [
+        ("Examination revealed paraspinal muscle spasm.", "acute_muscle_spasm", True),
+        ("There is no documentation of acute muscle spasms.", "acute_muscle_spasm", False),
+        ("No spasm was found on examination.", "acute_muscle_spasm", False),
+        ("During the previous visit she had muscle spasms.", "acute_muscle_spasm", "absent"),
+        ("She has a history of muscle spasms in the past.", "acute_muscle_spasm", "absent"),
+        ("The plan is Flexeril if spasms recur.", "acute_muscle_spasm", "absent"),
+        ("Spasm is possible, but it was not clear whether it was present.", "acute_muscle_spasm", "absent"),
+        ("The utilization review denied the request due to no documentation of spasm.", "acute_muscle_spasm", "absent"),
+        ("He denies side effects from the medication.", "side_effects_assessed", True),
+        ("Side effects are not documented.", "side_effects_assessed", False),
+        ("There was no aberrant behavior.", "aberrant_drug_behavior", False),
+        ("The provider noted early refills.", "aberrant_drug_behavior", True),
+        ("A urine drug screen from May was consistent with her prescribed medications.", "urine_drug_screen_consistent", True),
+        ("The plan included a urine drug screen.", "urine_drug_screen_done", "absent"),
+        ("He is temporarily totally disabled.", "work_status", "off_work"),
+        ("She returned to work with restrictions.", "work_status", "modified_duty"),
+        ("Neurological examination was normal with intact sensation.", "neurologic_deficit", False),
+        ("There was decreased sensation in the L5 dermatome.", "neurologic_deficit", True),
+        ("The treatment plan included surgery.", "surgery_planned", True),
+        ("He underwent a lumbar fusion in 2010.", "surgery_planned", "absent"),
+        ("She complained of a flare-up of low back pain.", "acute_exacerbation", True),
+        ("Pain is exacerbated by walking.", "acute_exacerbation", "absent"),
+        ("She has failed conservative treatment.", "conservative_care_failed", True),
+        ("He does a home exercise program daily.", "home_exercise_program", True),
+        ("He has not started physical therapy.", "therapy_visits_completed", 0),
+        ("She has completed 8 sessions of physical therapy.", "therapy_visits_completed", 8),
+        ("Eight sessions of physical therapy were authorized.", "therapy_visits_completed", "absent"),
+        ("Pain was reduced with medications.", "pain_relief", True),
+        ("Medications did not help.", "pain_relief", False),
+        ("Her activity level remained unchanged.", "functional_improvement", False),
+        ("Pain continued despite ibuprofen.", "first_line_analgesic_failed", True),
+        ("An MRI of the lumbar spine showed a disc herniation at L4-5.", "imaging_corroborates", True),
+        ("Cervical x-rays showed no fractures.", "imaging_corroborates", False),
+        ("An MRI is recommended to rule out a tear.", "imaging_corroborates", "absent"),
+        ("The CURES report was reviewed.", "cures_checked", True),
+        ("She signed a pain contract.", "pain_agreement", True),
+        ("There are no red flags.", "red_flags", False),
+    ],
+)
+def test_context_decides_the_value(text: str, fact: str, expected: Any) -> None:
+    assert value(draft(text), fact) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "mention", "category"),
+    [
+        ("There is no documentation of acute muscle spasms.", "muscle spasms", "not_documented"),
+        ("She denies numbness.", "numbness", "negated"),
+        ("She tried PT in 2014.", "PT", "historical"),
+        ("Soma is under review.", "Soma", "requested"),
+        ("An MRI is recommended.", "MRI", "hypothetical"),
+        ("It was not clear whether she had radicular symptoms.", "radicular symptoms", "uncertain"),
+        ("Utilization review non-certified the request for Norco.", "Norco", "review"),
+        ("She had no fever but reported spasm.", "spasm", None),
+        ("There was no change and she was given refills.", "refills", None),
+    ],
+)
+def test_context_categories_of_a_mention(sentence: str, mention: str, category: str | None) -> None:
+    rules = load_context_rules()
+    start = sentence.index(mention)
+    found = rules.assess(rules.modifiers(sentence), start, start + len(mention))
+    if category is None:
+        assert not set(found) & {"negated", "not_documented"}
+    else:
+        assert category in found
+
+
+def test_a_negated_finding_carries_the_negation_cue() -> None:
+    evidence = draft("There is no documentation of acute muscle spasms.")["facts"]["acute_muscle_spasm"]["evidence"]
+    assert evidence["cue"] == "no documentation of"
+    assert evidence["mention"] == "muscle spasms"
+
+
+def test_requested_drug_is_not_a_medication_but_a_listed_one_is() -> None:
+    d = draft("Soma is under review. Current medications include Norco.", ["Soma 350 mg #60"])
+    assert [m["drug"] for m in d.get("medications", [])] == ["hydrocodone/acetaminophen"]
+
+
+def test_history_is_past_use_and_planned_drug_is_no_use() -> None:
+    d = draft("Prior to Norco, she used oxycodone dating back to 2011. The plan is to start Lyrica. Current medications include Norco.")
+    meds = {m["drug"]: m for m in d["medications"]}
+    assert meds["oxycodone"]["status"] == "past"
+    assert meds["oxycodone"]["documented_since"] == dt.date(2011, 12, 31)
+    assert meds["hydrocodone/acetaminophen"]["status"] == "current"
+    assert "pregabalin" not in meds
+
+
+def test_stopping_one_drug_and_continuing_another() -> None:
+    d = draft("She was told to stop Soma and continue with Norco.")
+    assert {m["drug"]: m["status"] for m in d["medications"]} == {"carisoprodol": "past", "hydrocodone/acetaminophen": "current"}
+
+
+def test_start_evidence_reads_since_and_duration() -> None:
+    d = draft("She has taken Soma since at least 8/28/13. Treatment included Oxycodone for at least 3 months.")
+    meds = {m["drug"]: m for m in d["medications"]}
+    assert meds["carisoprodol"]["documented_since"] == dt.date(2013, 8, 28)
+    assert meds["oxycodone"]["duration_months"] == 3
+
+
+def test_a_drug_the_lexicon_does_not_know_is_left_out_and_noted() -> None:
+    d = draft("Current medications include Zzyzxol and Norco.")
+    assert [m["drug"] for m in d["medications"]] == ["hydrocodone/acetaminophen"]
+    assert [x["named"] for x in d["extraction"]["left_out"]] == ["Zzyzxol"]
+
+
+def test_contradictory_statements_become_a_conflict() -> None:
+    d = draft("With medications her function improved. Her activity level is unchanged.")
+    entry = d["facts"]["functional_improvement"]
+    assert entry["value"] is None
+    assert [c["value"] for c in entry["conflict"]] == [True, False]
+
+
+def test_a_later_dated_state_replaces_an_earlier_one() -> None:
+    d = draft("On 01/05/2016 she was placed off work. On 03/01/2016 she returned to modified duty.")
+    assert value(d, "work_status") == "modified_duty"
+
+
+def test_pain_scores_with_and_without_medication() -> None:
+    d = draft("Her pain is 8/10 without medications and 4/10 with medications.")
+    assert (value(d, "pain_score_without_medication"), value(d, "pain_score_with_medication")) == (8, 4)
+    d = draft("Pain was 7/10 and with medications it decreases to 3/10.")
+    assert (value(d, "pain_score_without_medication"), value(d, "pain_score_with_medication")) == (7, 3)
+    assert value(draft("She rated her pain 2-5/10 with medications."), "pain_score_with_medication") == "absent"
+
+
+def test_an_effect_of_a_requested_drug_goes_under_that_request() -> None:
+    d = draft("Norco helps to reduce her pain. She denies side effects.", ["Norco 10/325 mg #90", "Soma 350 mg #60"])
+    assert value(d, "pain_relief", 0) is True
+    assert value(d, "pain_relief", 1) == "absent" and value(d, "pain_relief") == "absent"
+    assert value(d, "side_effects_assessed") is True
+
+
+def test_therapy_visits_go_under_the_request_for_that_therapy() -> None:
+    d = draft("He has completed 6 sessions of physical therapy.", ["Physical therapy 2x4", "MRI of the lumbar spine"])
+    assert value(d, "therapy_visits_completed", 0) == 6
+    assert value(d, "therapy_visits_completed") == "absent"
+
+
+def test_prior_imaging_needs_the_same_study_and_body_part() -> None:
+    d = draft("A lumbar MRI dated 01/02/2016 showed a disc bulge. A right knee x-ray was normal.", ["MRI of the lumbar spine", "X-ray of the left knee"])
+    assert value(d, "prior_imaging", 0) is True
+    assert value(d, "prior_imaging", 1) == "absent"
+
+
+def test_claimant_injury_date_and_diagnoses() -> None:
+    d = draft("The injured worker is a 47 year old male who sustained an industrial injury on 10-14-2015. Diagnoses include lumbar strain and cervical sprain.")
+    assert d["claimant"] == {"age": 47, "sex": "male"}
+    assert d["dates"]["injury"] == dt.date(2015, 10, 14)
+    assert d["diagnoses"] == ["lumbar strain", "cervical sprain"]
+
+
+def test_two_digit_years_read_against_the_as_of_date() -> None:
+    d = draft("She was injured on 07/01/92.", as_of=dt.date(2014, 8, 7))
+    assert d["dates"]["injury"] == dt.date(1992, 7, 1)
+
+
+def test_offsets_point_into_the_text_as_given() -> None:
+    text = "The claimant had  x-\nrays of the cervical\n spine that showed no\nfractures."
+    d = draft(text)
+    evidence = d["facts"]["imaging_corroborates"]["evidence"]
+    start, end = evidence["cue_span"]
+    assert Document(text[start:end]).norm == evidence["cue"] == "no"
+    assert text[slice(*evidence["span"])].startswith("The claimant")
+
+
+def test_same_text_same_draft() -> None:
+    text = "The 60 year old female has spasms. On 05/06/2015 current medications included Norco."
+    assert yaml.safe_dump(draft(text, ["Norco #90"])) == yaml.safe_dump(draft(text, ["Norco #90"]))
+
+
+def test_the_draft_loads_as_a_case_file(tmp_path: Path) -> None:
+    text = (
+        "The injured worker is a 53 year old female injured on 09/25/2009. Current medications included Norco and Soma. "
+        "The medication helps to reduce her pain, and her function improved with it. Her activity level is unchanged. "
+        "She reported no side effects. A CURES report was checked."
+    )
+    requests = ["Norco 10/325mg #90", "Soma 350mg #30"]
+    d = draft(text, requests, dt.date(2015, 5, 6))
+    base = {
+        "schema": "mtus-case/1", "case": "t", "dates": {"request": dt.date(2015, 5, 6)},
+        "requests": [{"id": "norco", "text": requests[0]}, {"id": "soma", "text": requests[1]}],
+    }
+    case = merge_draft(base, d)
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case, sort_keys=False))
+    loaded = load_case(path, RULESET)
+    assert loaded.facts["side_effects_assessed"].origin == "extracted"
+    assert loaded.facts["side_effects_assessed"].evidence is not None
+    assert "functional_improvement" in loaded.conflicts and "functional_improvement" not in loaded.facts
+    assert [r.id for r in loaded.requests] == ["norco", "soma"]
+    assert {m.drug for m in loaded.medications} == {"hydrocodone/acetaminophen", "carisoprodol"}
+
+
+NOTE = (
+    "The injured worker is a 53 year old female who sustained an industrial injury on 09/25/2009.\n"
+    "According to a progress report dated 05/06/2015, pain was rated 7/10 with medications and 9/10\n"
+    "without medications. Current medications include Norco and Soma. She reports no side effects.\n"
+    "With medications her function improved. Her activity level is unchanged.\n"
+    "There is no documentation of acute muscle spasm. She is working modified duty. Soma is under review.\n"
+)
+
+
+def run_cli(*args: Any) -> Any:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_mtus_extract_writes_a_case_file_that_checks(tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text(NOTE)
+    result = run_cli("extract", note, "--request", "Norco 10/325 mg #90", "--request", "Soma 350 mg BID #60", "--as-of", "2015-05-20")
+    assert result.exit_code == 0, result.output
+    case_file = tmp_path / "draft.yaml"
+    case_file.write_text(result.output)
+    schema = json.loads((REPO / "checker" / "schemas" / "case.schema.json").read_text())
+    assert list(Draft202012Validator(schema).iter_errors(json.loads(json.dumps(yaml.safe_load(result.output), default=str)))) == []
+    case = load_case(case_file, RULESET)
+    assert case.facts["acute_muscle_spasm"].value is False and case.facts["acute_muscle_spasm"].origin == "extracted"
+    assert case.request_date == dt.date(2015, 5, 20) and [r.id for r in case.requests] == ["item1", "item2"]
+    checked = run_cli("check", case_file)
+    assert checked.exit_code == 0, checked.output
+    assert 'acute_muscle_spasm = False [extracted: "no documentation of" at ' in checked.output
+    assert "conflicting statements" in checked.output and "functional_improvement: True" in checked.output
+    assert run_cli("extract", note, "--request", "Soma 350 mg BID #60").output == run_cli("extract", note, "--request", "Soma 350 mg BID #60").output
+
+
+def test_a_reviewer_edit_shows_as_the_reviewer_s(tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text(NOTE)
+    case = yaml.safe_load(run_cli("extract", note, "--request", "Soma 350 mg BID #60", "--as-of", "2015-05-20").output)
+    case["facts"]["functional_improvement"] = {"value": False, "origin": "reviewer", "reason": "no measured improvement in the 05/06/2015 note"}
+    path = tmp_path / "edited.yaml"
+    path.write_text(yaml.safe_dump(case, sort_keys=False))
+    output = run_cli("check", path).output
+    assert "functional_improvement = False [reviewer: no measured improvement in the 05/06/2015 note]" in output
+    assert "conflicting statements" not in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["extract", "missing.txt"], "clinical text not found"),
+        (["extract", "EMPTY", "--request", "Soma"], "clinical text is empty"),
+        (["extract", "NOTE", "--request", " "], "empty request"),
+        (["extract", "NOTE", "--as-of", "May 2015"], "not a date"),
+    ],
+)
+def test_mtus_extract_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "EMPTY").write_text("  \n")
+    (tmp_path / "NOTE").write_text(NOTE)
+    result = run_cli(*[str(tmp_path / a) if a in ("EMPTY", "NOTE") else a for a in args])
+    assert result.exit_code == 2
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_conflict_with_a_value_is_refused(tmp_path: Path) -> None:
+    d = draft(NOTE)
+    d["facts"]["functional_improvement"]["value"] = True
+    case = merge_draft({"schema": "mtus-case/1", "case": "t", "dates": {"request": dt.date(2015, 5, 20)}, "requests": [{"text": "Soma 350 mg #60"}]}, d)
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case, sort_keys=False))
+    result = run_cli("check", path)
+    assert result.exit_code == 2 and "facts.functional_improvement.value" in result.output
+
+
+def test_every_fact_named_in_the_cues_is_in_the_vocabulary() -> None:
+    cues = load_extraction_cues()
+    vocab = RULESET.vocabulary
+    for name, rule in cues.facts.items():
+        fact = vocab.get(name)
+        assert fact is not None and not fact.derived, name
+        for target in rule.targets:
+            vocab.check_value(name, target.value, "checker/cues/facts.yaml", f"facts.{name}")
+    assert load_context_rules().rules
+
+
+# ---- the gold annotation of real letters --------------------------------------------------------
+
+
+def summary_bounds(text: str) -> tuple[int, int]:
+    start = text.index("CLINICAL CASE SUMMARY")
+    end = text.index("IMR ISSUES", start)
+    return start, end
+
+
+def find_anchor(text: str, anchor: str, start: int, end: int) -> int | None:
+    norm = Document(text[start:end])
+    found = norm.norm.find(Document(str(anchor)).norm)
+    return None if found < 0 else start + norm.raw_span(found, found + 1)[0]
+
+
+def gold_pairs(entry: dict) -> tuple[set[tuple[str, str]], list[str]]:
+    pairs: set[tuple[str, str]] = set()
+    unknown = []
+    for key in ("age", "sex", "injury"):
+        if key in entry:
+            pairs.add((key, str(entry[key]["value"])))
+    by_generic: dict[str, list[dict]] = {}
+    for med in entry.get("medications") or []:
+        found = RULESET.lexicon.resolve(str(med["drug"]))
+        if found is None:
+            unknown.append(str(med["drug"]))
+            continue
+        by_generic.setdefault(found.drug.generic, []).append(med)
+    for generic, meds in by_generic.items():
+        pairs |= med_pairs(generic, merged_medication(meds))
+    for fact in entry.get("facts") or []:
+        pairs.add((fact["fact"], str(fact["value"]).lower() if isinstance(fact["value"], bool) else str(fact["value"])))
+    return pairs, unknown
+
+
+def merged_medication(meds: list[dict]) -> dict:
+    """Two names of one drug (Motrin, Advil) are one case-file entry: current if either is, from
+    the earliest start."""
+    merged = {"status": "current" if any(m.get("status", "current") == "current" for m in meds) else "past"}
+    dated = sorted((m["documented_since"], m) for m in meds if m.get("documented_since"))
+    if dated:
+        merged["documented_since"] = dated[0][0]
+    for m in meds:
+        for key in ("duration_days", "duration_weeks", "duration_months"):
+            if m.get(key) and "documented_since" not in merged:
+                merged[key] = m[key]
+    return merged
+
+
+def med_pairs(generic: str, med: dict) -> set[tuple[str, str]]:
+    pairs = {("medication", generic), ("medication_status", f"{generic}:{med.get('status', 'current')}")}
+    start = next((f"{k}={med[k]}" for k in ("documented_since", "duration_days", "duration_weeks", "duration_months") if med.get(k)), None)
+    if start:
+        pairs.add(("medication_start", f"{generic}:{start}"))
+    return pairs
+
+
+def draft_pairs(d: dict) -> set[tuple[str, str]]:
+    pairs: set[tuple[str, str]] = set()
+    for key in ("age", "sex"):
+        if key in d.get("claimant", {}):
+            pairs.add((key, str(d["claimant"][key])))
+    if "injury" in d.get("dates", {}):
+        pairs.add(("injury", str(d["dates"]["injury"])))
+    for med in d.get("medications", []):
+        pairs |= med_pairs(med["drug"], med)
+    for facts in [d["facts"]] + [r.get("facts", {}) for r in d["requests"]]:
+        for name, entry in facts.items():
+            v = entry["value"]
+            pairs.add((name, "conflict" if v is None else str(v).lower() if isinstance(v, bool) else str(v)))
+    return pairs
+
+
+def letters(gold: Path) -> list[tuple[dict, str]]:
+    entries = yaml.safe_load(gold.read_text())["letters"]
+    return [(e, (SHARED / e["letter"]).read_text(encoding="utf-8")) for e in entries]
+
+
+def score(gold: Path) -> dict[str, Any]:
+    counts: dict[str, Counter] = {}
+    misses: list[str] = []
+    unknown: list[str] = []
+    diagnoses: Counter = Counter()
+    extractor = Extractor(RULESET)
+    for entry, text in letters(gold):
+        start, end = summary_bounds(text)
+        d = extractor.draft(text[start:end], entry["requests"])
+        diagnoses.update(diagnosis_counts(entry.get("diagnoses") or [], d.get("diagnoses", [])))
+        expected, not_in_lexicon = gold_pairs(entry)
+        unknown += not_in_lexicon
+        got = draft_pairs(d)
+        for pair in expected | got:
+            c = counts.setdefault(pair[0], Counter())
+            kind = "tp" if pair in expected and pair in got else "fn" if pair in expected else "fp"
+            c[kind] += 1
+            if kind != "tp":
+                misses.append(f"{kind} {Path(entry['letter']).stem}: {pair[0]} = {pair[1]}")
+    return {"counts": counts, "misses": misses, "unknown_drugs": unknown, "diagnoses": diagnoses}
+
+
+def diagnosis_counts(expected: list[str], got: list[str]) -> Counter:
+    """Diagnosis phrases match when their words overlap by at least 60% (Jaccard): list splitting
+    differs more than the wording."""
+    def words(phrase: str) -> set[str]:
+        return set(re.findall(r"[a-z0-9]+", phrase.lower()))
+
+    def close(a: str, b: str) -> bool:
+        wa, wb = words(a), words(b)
+        return bool(wa | wb) and len(wa & wb) / len(wa | wb) >= 0.6
+
+    found = sum(1 for e in expected if any(close(e, g) for g in got))
+    right = sum(1 for g in got if any(close(e, g) for e in expected))
+    return Counter(tp_recall=found, gold=len(expected), tp_precision=right, drafted=len(got))
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [f"{'fact':32} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7}"]
+    total: Counter = Counter()
+    clinical: Counter = Counter()
+    for name, c in sorted(result["counts"].items()):
+        total.update(c)
+        if name not in ("age", "sex", "injury") and not name.startswith("medication"):
+            clinical.update(c)
+        lines.append(_row(name, c))
+    lines.append(_row("all facts", total))
+    lines.append(_row("clinical facts (no demographics, no medications)", clinical))
+    lines.append(f"gold medications not in the drug lexicon (not scored): {len(result['unknown_drugs'])}")
+    dx = result["diagnoses"]
+    lines.append(
+        f"diagnoses (phrase match, reported, not gated): precision {ratio(dx['tp_precision'], dx['drafted']):.3f} "
+        f"recall {ratio(dx['tp_recall'], dx['gold']):.3f} ({dx['gold']} gold phrases, {dx['drafted']} drafted)"
+    )
+    return "\n".join(lines + [""] + result["misses"])
+
+
+def _row(name: str, c: Counter) -> str:
+    p, r = ratio(c["tp"], c["tp"] + c["fp"]), ratio(c["tp"], c["tp"] + c["fn"])
+    return f"{name[:48]:32} {c['tp']:>4} {c['fp']:>4} {c['fn']:>4} {p:>9.3f} {r:>7.3f}"
+
+
+def ratio(a: int, b: int) -> float:
+    return a / b if b else 1.0
+
+
+needs_letters = pytest.mark.skipif(not SHARED.is_dir(), reason=NO_SHARED)
+
+
+@needs_letters
+@pytest.mark.parametrize("gold", GOLD_FILES, ids=[g.stem for g in GOLD_FILES])
+def test_gold_anchors_are_in_the_letters(gold: Path) -> None:
+    missing = []
+    for entry, text in letters(gold):
+        start, end = summary_bounds(text)
+        anchors = [entry[k]["at"] for k in ("age", "sex", "injury") if k in entry]
+        anchors += [m["at"] for m in entry.get("medications") or []]
+        anchors += [f[k] for f in entry.get("facts") or [] for k in ("at", "also") if k in f]
+        missing += [f"{entry['letter']}: {a!r}" for a in anchors if find_anchor(text, str(a), start, end) is None]
+    assert not missing
+
+
+@needs_letters
+@pytest.mark.parametrize("gold", GOLD_FILES, ids=[g.stem for g in GOLD_FILES])
+def test_gold_precision_and_recall(gold: Path) -> None:
+    result = score(gold)
+    print("\n" + table(result))
+    total: Counter = Counter()
+    for c in result["counts"].values():
+        total.update(c)
+    precision, recall = ratio(total["tp"], total["tp"] + total["fp"]), ratio(total["tp"], total["tp"] + total["fn"])
+    assert precision >= MIN_PRECISION and recall >= MIN_RECALL, table(result)
+
+
+@needs_letters
+def test_every_drafted_value_carries_its_cue_inside_its_span() -> None:
+    extractor = Extractor(RULESET)
+    for entry, text in [x for gold in GOLD_FILES for x in letters(gold)]:
+        start, end = summary_bounds(text)
+        summary = text[start:end]
+        d = extractor.draft(summary, entry["requests"])
+        for evidence in all_evidence(d):
+            s0, s1 = evidence["span"]
+            c0, c1 = evidence["cue_span"]
+            assert s0 <= c0 <= c1 <= s1, evidence
+            assert Document(summary[c0:c1]).norm == evidence["cue"], evidence
+            assert Document(summary[s0:s1]).norm == evidence["sentence"], evidence
+
+
+def all_evidence(d: dict) -> list[dict]:
+    found = []
+    for facts in [d["facts"]] + [r.get("facts", {}) for r in d["requests"]]:
+        for entry in facts.values():
+            found += [entry["evidence"]] if "evidence" in entry else [c["evidence"] for c in entry["conflict"]]
+    found += [m["evidence"] for m in d.get("medications", [])]
+    ev = d["extraction"]["evidence"]
+    found += [v for k, v in ev.items() if k != "diagnoses"] + ev.get("diagnoses", [])
+    return found
+
+
+if __name__ == "__main__":
+    for path in GOLD_FILES:
+        if path.is_file():
+            print(f"== {path.relative_to(REPO)}")
+            print(table(score(path)))
