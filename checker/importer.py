@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
-import importlib.util
 import os
 import re
 import tempfile
@@ -24,6 +22,7 @@ from checker import case as case_loader
 from checker.citations import CitationReader, load_sections
 from checker.derive import doses_per_day, parse_request_line
 from checker.errors import InputError
+from checker.extract import draft_facts, merge_draft
 from checker.letters import DATE, Letter, LetterItem, parse_date, parse_letter, read_letter_text, summary_sentences
 from checker.rules import RuleSet, default_rules_dir
 
@@ -31,7 +30,6 @@ LETTER_SUFFIXES = (".pdf", ".txt")
 # A request naming no drug of rules/drugs.yaml and no recognised service, but looking like a drug
 # ("Viagra 50mg"), is written with this service so the case file loads; no rule applies to it.
 UNCLASSIFIED_SERVICE = "unclassified"
-_OWN_KEYS = ("schema", "case", "title", "source", "reviewer", "claimant", "dates", "diagnoses", "requests", "expected", "known_divergences")
 _OWN_REQUEST_KEYS = ("id", "text", "original_text", "certified", "associated_with", "facts")
 _ASSOCIATED = re.compile(
     r"^(?:associated surgical service|pre-?\s?op(?:erative)?|post-?\s?op(?:erative)?|peri-?\s?op(?:erative)?|labs?)\b"
@@ -161,9 +159,9 @@ class Importer:
         if letter.reviewer:
             case["reviewer"] = letter.reviewer
         case.update({"claimant": claimant, "dates": _dates(letter, request_date, note), "diagnoses": diagnoses_from_summary(letter.summary)})
-        extracted = draft_from_summary(letter.summary, [r["text"] for r in requests], self.ruleset, request_date)
-        tail = {"requests": requests, "expected": expected}
-        return CaseDraft(letter.path, {**merge_draft(case, extracted), **tail}, {**case, **tail}, basis, warnings)
+        extracted = draft_facts(letter.summary, [r["text"] for r in requests], self.ruleset, as_of=request_date)
+        plain = {**case, "requests": requests, "expected": expected}
+        return CaseDraft(letter.path, with_extracted(plain, extracted), plain, basis, warnings)
 
     def write(self, draft: CaseDraft, out_dir: Path) -> Path:
         """Write the case file atomically (a temporary file in out_dir, loaded as `mtus check` loads
@@ -395,29 +393,15 @@ def diagnoses_from_summary(summary: str) -> list[str]:
 
 # --- facts drafted from the summary ---------------------------------------------------------------
 
-def draft_from_summary(summary: str, request_texts: list[str], ruleset: RuleSet, as_of: dt.date) -> dict[str, Any]:
-    """Case-file keys drafted from the clinical case summary by checker.extract (issue 4), or {}
-    where that module is not installed."""
-    if importlib.util.find_spec("checker.extract") is None:
-        return {}
-    extract = importlib.import_module("checker.extract")
-    return dict(extract.draft_facts(summary, request_texts, ruleset, as_of=as_of) or {})
-
-
-def merge_draft(case: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any]:
-    """The importer's header values win (case number, dates, and the age and sex it read); the draft
-    fills what the importer left out, gives the diagnoses when it finds any (the importer's simple
-    reading is the fallback) and adds its own keys (medications, facts, ...)."""
-    merged = dict(case)
-    if not draft:
-        return merged
-    merged["claimant"] = {**(draft.get("claimant") or {}), **case.get("claimant", {})}
-    merged["dates"] = {**(draft.get("dates") or {}), **case["dates"]}
-    merged["diagnoses"] = draft.get("diagnoses") or case.get("diagnoses") or []
-    for key in case_loader._CASE_KEYS:
-        if key not in _OWN_KEYS and key in draft:
-            merged[key] = draft[key]
-    return merged
+def with_extracted(case: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any]:
+    """The case with what checker.extract drafted from the summary: the importer's header values win
+    (case number, dates, and the age and sex it read), the draft fills what the importer left out,
+    adds its facts (item facts join the requests by position) and gives the diagnoses when it finds
+    any (the importer's simple reading is the fallback)."""
+    merged = merge_draft({k: v for k, v in case.items() if k != "diagnoses"}, draft)
+    if not merged.get("diagnoses"):
+        merged["diagnoses"] = case.get("diagnoses", [])
+    return {k: merged[k] for k in case_loader._CASE_KEYS if k in merged}
 
 
 # --- requests -----------------------------------------------------------------------------------

@@ -439,24 +439,27 @@ def test_case_loader_refuses_bad_imported_keys(changes: dict, field: str, tmp_pa
 # --- merging what the fact extractor drafts from the summary -----------------------------------------
 
 def test_header_values_win_over_the_extracted_draft_which_adds_its_own_keys():
-    from checker.importer import merge_draft
+    from checker.importer import with_extracted
 
-    case = {"case": "CM99-0000001", "claimant": {"sex": "female"}, "dates": {"injury": "2016-01-05", "request": "2017-01-28"}, "diagnoses": ["lumbar strain"]}
+    case = {
+        "case": "CM99-0000001", "claimant": {"sex": "female"}, "dates": {"injury": "2016-01-05", "request": "2017-01-28"},
+        "diagnoses": ["lumbar strain"], "requests": [{"id": "soma", "text": "Soma 350 mg #60"}],
+    }
     extracted = {
         "claimant": {"age": 47, "sex": "male"},
         "dates": {"injury": "2015-12-31", "request": "2017-02-01"},
         "diagnoses": ["lumbar strain", "cervical strain"],
         "facts": {"pain_relief": {"value": True, "origin": "extracted", "source": "pain 4/10 with medication"}},
         "medications": [{"drug": "Soma", "documented_since": "2016-12-01"}],
-        "requests": [{"text": "never taken from the draft"}],
+        "requests": [{"text": "never taken from the draft", "facts": {"functional_improvement": True}}],
     }
-    merged = merge_draft(case, extracted)
+    merged = with_extracted(case, extracted)
     assert merged["claimant"] == {"age": 47, "sex": "female"}  # the importer's sex, the draft's age where the importer had none
     assert merged["dates"] == case["dates"]
     assert merged["diagnoses"] == ["lumbar strain", "cervical strain"]
     assert merged["facts"] == extracted["facts"] and merged["medications"] == extracted["medications"]
-    assert "requests" not in merged
-    assert merge_draft(case, {}) == case
+    assert merged["requests"] == [{"id": "soma", "text": "Soma 350 mg #60", "facts": {"functional_improvement": True}}]  # item facts by position
+    assert with_extracted(case, {}) == case
 
 
 def test_an_extracted_draft_that_does_not_load_is_left_out_with_a_warning(tmp_path: Path, importer: Importer):
