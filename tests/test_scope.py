@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -46,3 +47,19 @@ def test_scope_reports_an_unreadable_case_and_exits_2(tmp_path):
 def test_scope_of_an_empty_folder_exits_2(tmp_path):
     result = run("scope", tmp_path)
     assert result.exit_code == 2 and "0 requested item(s)" in result.stdout
+
+
+SHARED = REPO.parent / "shared"
+DEV_LETTERS = SHARED / "imr-corpus" / "dev"
+
+
+def test_most_items_the_dev_letters_dispute_have_an_applicable_rule(tmp_path):
+    """Issue 3's scope target: at least 90% of the requested items of the dev letters have a rule."""
+    if not DEV_LETTERS.is_dir():
+        pytest.skip(f"the dev letters are not present at {DEV_LETTERS}")
+    imported = run("import", DEV_LETTERS, "--out", tmp_path)
+    assert imported.exit_code == 0, imported.output
+    summary = json.loads(run("scope", tmp_path, "--format", "json").stdout)
+    letters = len(list(DEV_LETTERS.glob("*.txt")))
+    assert summary["files"] == letters and summary["requested"] >= letters
+    assert summary["percent"] >= 90, [i["request"] for i in summary["uncovered"]]
