@@ -25,7 +25,7 @@ _FREQUENCIES = [  # (pattern, doses per day); the first match wins, so specific 
 ]
 _LOOKS_LIKE_DRUG = re.compile(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
 _DAYS_PER_MONTH = 30.44  # average month: "3 or more months" is read as months_since_injury >= 3
-_INCLUDED = re.compile(r"\bto include\s*:\s*", re.I)
+_INCLUDED = re.compile(r"\b(?:to include|labs?)\s*:\s*", re.I)
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%")
 _COMPOUND = re.compile(r"\bcompound(?:ed)?\b", re.I)
 _ORAL = re.compile(r"\b(?:oral|orally|by mouth|p\.?o\.?|tablets?|capsules?|suspension)\b", re.I)
@@ -100,7 +100,8 @@ def parse_request_line(text: str, lexicon: Lexicon, services: ServiceLexicon | N
 
 
 def _requested_service(text: str, services: ServiceLexicon | None) -> Any:
-    """'Labs to include: EKG' requests an EKG: what follows 'to include:' names the service."""
+    """'Labs to include: EKG' requests an EKG and 'Pre-op labs: CBC' a blood count: what follows
+    'to include:' or 'labs:' names the service."""
     if services is None:
         return None
     included = _INCLUDED.search(text)
@@ -284,6 +285,10 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
     text = {"text": request.text}
     if request.service:
         found["service"] = Derived(request.service, text)
+        if services is not None and request.service in services.services:
+            for name, value in services.services[request.service].implies.items():
+                if name not in facts:  # what the records say wins over what the service name implies
+                    found[name] = Derived(value, {"service": request.service})
     if request.body_parts:
         found["body_part"] = Derived(request.body_parts[0], text)
         found["body_part_count"] = Derived(len(request.body_parts), text)
@@ -337,6 +342,9 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
         relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant")
         if relaxants is not None:
             found["other_muscle_relaxants"] = relaxants
+        opioids = _alongside(case, request, lexicon, "opioid")
+        if opioids is not None:
+            found["opioids_alongside"] = opioids
     reduction = _pain_reduction(facts)
     if reduction is not None:
         found["pain_reduction_percent"] = reduction
@@ -413,6 +421,17 @@ def _other_in_class(case: Case, request: Request, lexicon: Lexicon, drug_class: 
     if case.medications is None and not others:
         return None  # no medication list: the count is not documented
     return Derived(len(others), {"others": ", ".join(others) or "none"})
+
+
+def _alongside(case: Case, request: Request, lexicon: Lexicon, drug_class: str) -> Derived | None:
+    """Drugs of a class requested in the same case or taken now, other than this item (a laxative
+    requested with a post-operative opioid)."""
+    requested = {r.drug for r in case.requests if r.drug and r.id != request.id}
+    current = {m.drug for m in (case.medications or ()) if m.status == "current"}
+    found = sorted(d for d in (requested | current) - {request.drug} if drug_class in lexicon.drugs[d].classes)
+    if case.medications is None and not found:
+        return None  # no medication list and nothing requested alongside: not documented
+    return Derived(len(found), {drug_class: ", ".join(found) or "none"})
 
 
 def _pain_reduction(facts: dict[str, FactValue]) -> Derived | None:

@@ -32,6 +32,7 @@ class Defect:
 def lint(ruleset: RuleSet) -> list[Defect]:
     defects: list[Defect] = []
     defects += _duplicate_ids(ruleset)
+    defects += _implied_fact_defects(ruleset)
     for topic in ruleset.topics:
         defects += _topic_coverage(ruleset, topic)
         defects += _edition_overlaps(topic)
@@ -97,6 +98,20 @@ def _condition_defects(ruleset: RuleSet, c: Criterion) -> list[Defect]:
     found = []
     for name, cond in c.conditions():
         found += _fact_test_defects(ruleset, cond, c.path, f"criteria[{c.id}].{name}")
+    return found
+
+
+def _implied_fact_defects(ruleset: RuleSet) -> list[Defect]:
+    """A service's implied facts must be facts of the vocabulary, with values they can take."""
+    found = []
+    for service in ruleset.services.services.values():
+        for name, value in service.implies.items():
+            condition = ("test", name, "eq", value)
+            found += _fact_test_defects(ruleset, condition, ruleset.services.path, f"services.{service.key}.implies")
+            fact = ruleset.vocabulary.get(name)
+            if fact is not None and fact.values and value not in fact.values:
+                where = f"services.{service.key}.implies"
+                found.append(Defect(ruleset.services.path, where, f"{name} has no value {value!r}", f"use one of: {', '.join(fact.values)}"))
     return found
 
 

@@ -18,6 +18,7 @@ class Service:
     key: str
     category: str
     names: tuple[str, ...]
+    implies: dict = field(default_factory=dict)  # facts the service's name settles (a CBC is lab_test: cbc)
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,10 @@ def load_services(path: Path) -> ServiceLexicon:
     for key, spec in require_mapping(data["services"], p, "services").items():
         where = f"services.{key}"
         spec = require_mapping(spec, p, where)
-        check_keys(spec, ("category", "names"), p, where, required=("category", "names"))
+        check_keys(spec, ("category", "names", "implies"), p, where, required=("category", "names"))
         names = _names(spec["names"], p, f"{where}.names", allow_empty=True)  # [] : given explicitly only
-        services[str(key)] = Service(str(key), require_text(spec["category"], p, f"{where}.category"), names)
+        implies = dict(require_mapping(spec.get("implies") or {}, p, f"{where}.implies"))
+        services[str(key)] = Service(str(key), require_text(spec["category"], p, f"{where}.category"), names, implies)
     body_parts = {}
     for key, spec in require_mapping(data.get("body_parts", {}), p, "body_parts").items():
         where = f"body_parts.{key}"

@@ -88,9 +88,11 @@ def _missing_criterion_parts(ruleset: RuleSet, criterion, found: dict) -> list[s
     if criterion.citation:
         wanted += [criterion.citation.section, criterion.citation.pages]
     for _, cond in criterion.conditions():
-        for _, name, _, value in condition_tests(cond):
+        for _, name, op, value in condition_tests(cond):
             fact = ruleset.vocabulary.facts[name]
-            if fact.type in ("number", "integer"):
+            if op == "exists":
+                wanted.append(f"the records {'state' if value else 'do not state'} {fact.label}")
+            elif fact.type in ("number", "integer"):
                 wanted.append(f"{fact.label} is ")
                 wanted += [with_unit(v, fact.unit) for v in (value if isinstance(value, tuple) else (value,))]
             elif fact.type == "boolean":

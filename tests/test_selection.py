@@ -294,3 +294,22 @@ def test_undocumented_alternatives_are_grouped():
     ]}, "t", "")
     assert unknown_groups(cond, {"prior_imaging": False}) == [("red_flags",), ("radiculopathy", "neurologic_deficit")]
     assert unknown_groups(cond, {"red_flags": False}) == []  # already decided: not met
+
+
+def test_a_service_name_implies_facts_the_records_can_override(tmp_path, repo_rules):
+    from checker.derive import derive_item_facts
+
+    requests = [{"id": "a", "text": "Pre-op labs: CBC"}, {"id": "b", "text": "Pre-op labs", "facts": {"lab_test": "urinalysis"}}]
+    case = load_case(_case(tmp_path, requests), repo_rules)
+    implied, documented = (derive_item_facts(case, r, repo_rules.lexicon, repo_rules.services) for r in case.requests)
+    assert (case.requests[0].service, implied["lab_test"].value, implied["lab_test"].origin) == ("cbc", "cbc", "derived")
+    assert (documented["lab_test"].value, documented["lab_test"].origin) == ("urinalysis", "structured")
+
+
+def test_lint_checks_the_facts_a_service_implies(tmp_path):
+    rules = _rules(tmp_path, ANY_MRI)
+    services = yaml.safe_load((rules / "services.yaml").read_text())
+    services["services"]["mri"]["implies"] = {"lab_test": "x-ray", "no_such_fact": True}
+    (rules / "services.yaml").write_text(yaml.safe_dump(services, sort_keys=False))
+    problems = {d.problem for d in lint(load_ruleset(rules))}
+    assert "lab_test has no value 'x-ray'" in problems and "unknown fact 'no_such_fact'" in problems
