@@ -1,15 +1,37 @@
-"""`mtus regress`: run case files that carry known decisions and report agreement, item by item."""
+"""`mtus regress`: run case files that carry known decisions and report agreement, item by item.
+
+Cases run in parallel worker processes (`jobs`), each with its own rule engine built from the
+parent's compiled rules (spawned, never forked: a durable_rules engine must not be shared). Results
+come back in file order and go to a spool file, so memory stays flat however many items run, and
+the report is the same bytes whatever the number of workers.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from checker.case import Case, ExpectedCitation
 from checker.errors import InputError
 
 REGRESS_SCHEMA = "mtus-regress-report/1"
+MEDICALLY_NECESSARY = "medically_necessary"
+NOT_MEDICALLY_NECESSARY = "not_medically_necessary"
+# Below this many case files per worker, starting worker processes costs more than it saves.
+MIN_FILES_PER_WORKER = 32
+_RESULTS_PLACEHOLDER = "\x00results\x00"
+
+Progress = Callable[[int, int, int], None]  # (files done, files in all, items so far)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def collect_case_files(paths: list[Path]) -> list[Path]:
@@ -25,47 +47,202 @@ def collect_case_files(paths: list[Path]) -> list[Path]:
     return sorted(set(found))
 
 
-def run_regression(checker: Any, paths: list[Path]) -> dict[str, Any]:
-    results: list[dict[str, Any]] = []
-    errors: list[dict[str, str]] = []
-    cases_run = 0
-    skipped = 0
-    for path in collect_case_files(paths):
-        try:
-            case = checker.load(path)
-        except InputError as exc:
-            errors.append({"case": str(path), "error": exc.one_line()})
-            continue
-        if not case.expected:
-            skipped += 1
-            continue
-        cases_run += 1
-        report = checker.check_case(case).report
-        results += [_compare(case, item) for item in report["items"] if item["id"] in case.expected]
-    return _summary(results, errors, cases_run, skipped, checker.ruleset.stamp)
+@dataclass
+class Tally:
+    """The counts of a regression run, added up file by file."""
+    cases: int = 0
+    skipped: int = 0
+    items: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    agree: int = 0
+    disagree: int = 0
+    citation_checked: int = 0
+    citation_agree: int = 0
+    overturned: int = 0
+    overturns_caught: int = 0
+    uphold_baseline_agree: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, result: dict[str, Any]) -> None:
+        self.items += 1
+        self.statuses[result["status"]] = self.statuses.get(result["status"], 0) + 1
+        expected, actual = result["expected"]["decision"], result["actual"]["decision"]
+        if expected == MEDICALLY_NECESSARY:
+            self.overturned += 1
+            self.overturns_caught += actual == MEDICALLY_NECESSARY
+        if result["status"] == "no_rule":
+            return
+        self.agree += result["agree"]
+        self.disagree += not result["agree"]
+        self.uphold_baseline_agree += expected == NOT_MEDICALLY_NECESSARY
+        if result["citation_agree"] is not None:
+            self.citation_checked += 1
+            self.citation_agree += result["citation_agree"]
+
+    def count(self, status: str) -> int:
+        return self.statuses.get(status, 0)
 
 
-def _compare(case: Case, item: dict[str, Any]) -> dict[str, Any]:
-    expected = case.expected[item["id"]]
+class ResultSpool:
+    """Item results kept in a temporary file, one JSON line each, readable again in order."""
+
+    def __init__(self) -> None:
+        self._file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._count = 0
+
+    def append(self, result: dict[str, Any]) -> None:
+        self._file.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self._file.flush()
+        self._file.seek(0)
+        for line in self._file:
+            yield json.loads(line)
+        self._file.seek(0, os.SEEK_END)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass
+class Regression:
+    """A finished run: its counts, and its item results in file order (spooled)."""
+    tally: Tally
+    results: ResultSpool
+    ruleset: str
+
+    def summary(self, with_results: bool = True) -> dict[str, Any]:
+        t = self.tally
+        failures = t.count("disagree") + t.count("stale_divergence")
+        return {
+            "schema": REGRESS_SCHEMA,
+            "ruleset": self.ruleset,
+            "cases": t.cases,
+            "cases_without_expected": t.skipped,
+            "items": t.items,
+            "agree": t.agree,
+            "disagree": t.disagree,
+            "no_rule": t.count("no_rule"),
+            "citation_checked": t.citation_checked,
+            "citation_agree": t.citation_agree,
+            "known_divergences": t.count("known_divergence"),
+            "stale_divergences": t.count("stale_divergence"),
+            "overturned": t.overturned,
+            "overturns_caught": t.overturns_caught,
+            "uphold_baseline_agree": t.uphold_baseline_agree,
+            "failures": failures,
+            "errors": t.errors,
+            "passed": t.cases > 0 and failures == 0 and not t.errors,
+            "results": list(self.results) if with_results else self.results,
+        }
+
+    def close(self) -> None:
+        self.results.close()
+
+
+def regress(checker: Any, paths: list[Path], jobs: int = 1, progress: Progress | None = None) -> Regression:
+    """Run every case file under `paths` (in `jobs` worker processes) and tally the agreement."""
+    files = collect_case_files(paths)
+    tally, spool = Tally(), ResultSpool()
+    for done, (path, outcome) in enumerate(zip(files, _outcomes(checker, files, jobs), strict=True), start=1):
+        kind, payload = outcome
+        if kind == "error":
+            tally.errors.append({"case": str(path), "error": payload})
+        elif kind == "skipped":
+            tally.skipped += 1
+        else:
+            tally.cases += 1
+            for result in payload:
+                tally.add(result)
+                spool.append(result)
+        if progress is not None:
+            progress(done, len(files), tally.items)
+    return Regression(tally, spool, checker.ruleset.stamp)
+
+
+def run_regression(checker: Any, paths: list[Path], jobs: int = 1) -> dict[str, Any]:
+    """The whole summary as one dict, results included (for small runs and library callers)."""
+    run = regress(checker, paths, jobs)
+    try:
+        return run.summary()
+    finally:
+        run.close()
+
+
+def _outcomes(checker: Any, files: list[Path], jobs: int) -> Iterable[tuple[str, Any]]:
+    workers = min(jobs, len(files) // MIN_FILES_PER_WORKER)
+    if workers <= 1:
+        return (check_file(checker, path) for path in files)
+    return _parallel_outcomes(checker, files, workers)
+
+
+def _parallel_outcomes(checker: Any, files: list[Path], workers: int) -> Iterator[tuple[str, Any]]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    chunk = max(1, min(64, len(files) // (workers * 8)))
+    with context.Pool(workers, initializer=_start_worker, initargs=(checker.state(),)) as pool:
+        yield from pool.imap(_worker_check_file, files, chunksize=chunk)
+
+
+_worker_checker: Any = None
+
+
+def _start_worker(state: bytes) -> None:
+    global _worker_checker
+    from checker.api import Checker
+
+    _worker_checker = Checker.from_state(state)
+
+
+def _worker_check_file(path: Path) -> tuple[str, Any]:
+    return check_file(_worker_checker, path)
+
+
+def check_file(checker: Any, path: Path) -> tuple[str, Any]:
+    """("error", message) | ("skipped", None) | ("ran", [item results]) for one case file."""
+    try:
+        case = checker.load(path)
+    except InputError as exc:
+        return "error", exc.one_line()
+    if not case.expected:
+        return "skipped", None
+    from checker.report import group_citations
+
+    results = []
+    for item in checker.decide_case(case):
+        if item.request.id not in case.expected:
+            continue
+        cited = group_citations(checker.ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation])
+        results.append(_compare(case, item.request.id, item.request.text, item.decision, item.topic.topic if item.topic else None, cited))
+    return "ran", results
+
+
+def _compare(case: Case, item_id: str, request: str, decision: str, topic: str | None, cited: list[dict[str, Any]]) -> dict[str, Any]:
+    expected = case.expected[item_id]
     actual_citations = [
         {"guideline": g["guideline"], "edition": g["edition"], "section": s["section"], "pages": s["pages"]}
-        for g in item["cited"] for s in g["sections"]
+        for g in cited for s in g["sections"]
     ]
-    decision_agrees = item["decision"] == expected.decision
+    decision_agrees = decision == expected.decision
     citation_agrees = citations_agree(expected.citations, actual_citations) if expected.citations else None
-    divergence = next((d for d in case.known_divergences if d.item == item["id"]), None)
-    status = _status(item["decision"], decision_agrees, citation_agrees, divergence)
+    divergence = next((d for d in case.known_divergences if d.item == item_id), None)
+    status = _status(decision, decision_agrees, citation_agrees, divergence)
     return {
         "case": case.case_id,
         "file": case.path,
-        "item": item["id"],
-        "request": item["request"],
+        "item": item_id,
+        "request": request,
         "expected": {
             "decision": expected.decision,
             "citations": [c.__dict__ for c in expected.citations],
             "non_mtus": expected.non_mtus,
         },
-        "actual": {"decision": item["decision"], "citations": actual_citations, "topic": (item["topic"] or {}).get("id")},
+        "actual": {"decision": decision, "citations": actual_citations, "topic": topic},
         "agree": decision_agrees,
         "citation_agree": citation_agrees,
         "known_divergence": {"about": divergence.about, "reason": divergence.reason} if divergence else None,
@@ -109,26 +286,28 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def _summary(results: list[dict[str, Any]], errors: list[dict[str, str]], cases: int, skipped: int, stamp: str) -> dict[str, Any]:
-    count = lambda status: sum(1 for r in results if r["status"] == status)  # noqa: E731
-    ruled = [r for r in results if r["status"] != "no_rule"]
-    failures = count("disagree") + count("stale_divergence")
-    cited = [r for r in ruled if r["citation_agree"] is not None]
-    return {
-        "schema": REGRESS_SCHEMA,
-        "ruleset": stamp,
-        "cases": cases,
-        "cases_without_expected": skipped,
-        "items": len(results),
-        "agree": sum(1 for r in ruled if r["agree"]),
-        "disagree": sum(1 for r in ruled if not r["agree"]),
-        "no_rule": count("no_rule"),
-        "citation_checked": len(cited),
-        "citation_agree": sum(1 for r in cited if r["citation_agree"]),
-        "known_divergences": count("known_divergence"),
-        "stale_divergences": count("stale_divergence"),
-        "failures": failures,
-        "errors": errors,
-        "passed": cases > 0 and failures == 0 and not errors,
-        "results": results,
-    }
+def write_report(run: Regression, fmt: str, write: Callable[[str], Any], templates_dir: Path | None = None) -> None:
+    """Write the report in `fmt` (text, json or junit) piece by piece, never holding every result."""
+    summary = run.summary(with_results=False)
+    if fmt == "json":
+        _write_json(summary, run.results, write)
+        return
+    from checker.render import render_stream
+
+    for chunk in render_stream("regress", fmt, {"summary": summary}, templates_dir):
+        write(chunk)
+
+
+def _write_json(summary: dict[str, Any], results: Iterable[dict[str, Any]], write: Callable[[str], Any]) -> None:
+    """The same bytes as render.to_json(summary with its results listed), written one result at a time."""
+    from checker.render import to_json
+
+    head, tail = to_json({**summary, "results": _RESULTS_PLACEHOLDER}).split(json.dumps(_RESULTS_PLACEHOLDER))
+    write(head)
+    empty = True
+    for result in results:
+        item = json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False, default=str).replace("\n", "\n    ")
+        write(("[\n    " if empty else ",\n    ") + item)
+        empty = False
+    write("[]" if empty else "\n  ]")
+    write(tail)
