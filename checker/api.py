@@ -61,9 +61,11 @@ class Checker:
     def load(self, path: Path) -> Case:
         return load_case(Path(path), self.ruleset)
 
-    def decide_case(self, case: Case, as_of: dt.date | None = None) -> list[ItemResult]:
-        """Every requested item with its criteria and decision (no report: what regress needs)."""
-        return [decide(item) for item in evaluate_case(self.ruleset, self.program, self.evaluator, case, as_of or case.request_date)]
+    def decide_case(self, case: Case, as_of: dt.date | None = None, details: bool = True) -> list[ItemResult]:
+        """Every requested item with its criteria and decision; details=False leaves out the facts
+        and tests each criterion read (statuses and decisions are the same)."""
+        day = as_of or case.request_date
+        return [decide(item) for item in evaluate_case(self.ruleset, self.program, self.evaluator, case, day, details)]
 
     def check_case(self, case: Case, as_of: dt.date | None = None) -> CheckResult:
         from checker.report import case_report

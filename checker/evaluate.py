@@ -90,7 +90,11 @@ def prepare_items(ruleset: RuleSet, case: Case, as_of: dt.date) -> list[ItemResu
     return items
 
 
-def evaluate_case(ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None) -> list[ItemResult]:
+def evaluate_case(
+    ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None, details: bool = True
+) -> list[ItemResult]:
+    """details=False gives statuses only, without the facts and tests each criterion read (what a
+    regression run needs; the report needs the details)."""
     items = prepare_items(ruleset, case, as_of or case.request_date)
     ruled = [item for item in items if item.edition is not None]
     batch = [(item.edition.key, {k: v.value for k, v in item.facts.items()}) for item in ruled]
@@ -99,6 +103,7 @@ def evaluate_case(ruleset: RuleSet, program: Program, evaluator: Evaluator, case
     for position, item in enumerate(ruled):
         item.criteria = [
             _criterion_result(ruleset, c, outcomes.get((position, c.id), set()), item.facts)
+            if details else CriterionResult(c, status_from(outcomes.get((position, c.id), set()), c.id), (), ())
             for c in item.edition.criteria
         ]
     return items
