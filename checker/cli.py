@@ -123,7 +123,7 @@ def regress(paths: tuple[Path, ...], fmt: str, jobs: int | None, rules_dir: Path
     from checker.render import render
 
     progress = ProgressLine(sys.stderr, lambda values: render("regress-progress", "text", values, templates_dir))
-    run = regress(Checker(rules_dir, engine), list(paths), jobs or default_jobs(), progress)
+    run = regress(Checker(rules_dir, engine), list(paths), jobs or default_jobs(), progress, json_report=fmt == "json")
     progress.finish()
     try:
         write_report(run, fmt, lambda text: click.echo(text, nl=False), templates_dir)

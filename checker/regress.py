@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -84,28 +85,40 @@ class Tally:
 
 
 class ResultSpool:
-    """Item results kept in a temporary file, one JSON line each, readable again in order."""
+    """Item results kept in a temporary file (pickled one by one), readable again in order; with
+    each, optionally, its JSON text as the report prints it (made by the worker that ran it)."""
 
     def __init__(self) -> None:
-        self._file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._file: IO[bytes] = tempfile.TemporaryFile()
         self._count = 0
 
-    def append(self, result: dict[str, Any]) -> None:
-        self._file.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
+    def append(self, result: dict[str, Any], json_text: str | None = None) -> None:
+        pickle.dump((result, json_text), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._count += 1
 
     def __len__(self) -> int:
         return self._count
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (result for result, _ in self._entries())
+
+    def json_texts(self) -> Iterator[str]:
+        return (text if text is not None else result_json(result) for result, text in self._entries())
+
+    def _entries(self) -> Iterator[tuple[dict[str, Any], str | None]]:
         self._file.flush()
         self._file.seek(0)
-        for line in self._file:
-            yield json.loads(line)
+        for _ in range(self._count):
+            yield pickle.load(self._file)  # noqa: S301 - written by this process a moment ago
         self._file.seek(0, os.SEEK_END)
 
     def close(self) -> None:
         self._file.close()
+
+
+def result_json(result: dict[str, Any]) -> str:
+    """One result as the JSON report prints it inside "results" (indented two levels)."""
+    return json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False, default=str).replace("\n", "\n    ")
 
 
 @dataclass
@@ -144,11 +157,13 @@ class Regression:
         self.results.close()
 
 
-def regress(checker: Any, paths: list[Path], jobs: int = 1, progress: Progress | None = None) -> Regression:
-    """Run every case file under `paths` (in `jobs` worker processes) and tally the agreement."""
+def regress(checker: Any, paths: list[Path], jobs: int = 1, progress: Progress | None = None, json_report: bool = False) -> Regression:
+    """Run every case file under `paths` (in `jobs` worker processes) and tally the agreement.
+    json_report: the workers also write each result's JSON text (a JSON report then costs the
+    parent almost nothing)."""
     files = collect_case_files(paths)
     tally, spool = Tally(), ResultSpool()
-    for done, (path, outcome) in enumerate(zip(files, _outcomes(checker, files, jobs), strict=True), start=1):
+    for done, (path, outcome) in enumerate(zip(files, _outcomes(checker, files, jobs, json_report), strict=True), start=1):
         kind, payload = outcome
         if kind == "error":
             tally.errors.append({"case": str(path), "error": payload})
@@ -156,9 +171,9 @@ def regress(checker: Any, paths: list[Path], jobs: int = 1, progress: Progress |
             tally.skipped += 1
         else:
             tally.cases += 1
-            for result in payload:
+            for result, json_text in payload:
                 tally.add(result)
-                spool.append(result)
+                spool.append(result, json_text)
         if progress is not None:
             progress(done, len(files), tally.items)
     return Regression(tally, spool, checker.ruleset.stamp)
@@ -173,34 +188,40 @@ def run_regression(checker: Any, paths: list[Path], jobs: int = 1) -> dict[str, 
         run.close()
 
 
-def _outcomes(checker: Any, files: list[Path], jobs: int) -> Iterable[tuple[str, Any]]:
+def _outcomes(checker: Any, files: list[Path], jobs: int, json_report: bool) -> Iterable[tuple[str, Any]]:
     workers = min(jobs, len(files) // MIN_FILES_PER_WORKER)
     if workers <= 1:
-        return (check_file(checker, path) for path in files)
-    return _parallel_outcomes(checker, files, workers)
+        return (_with_json(check_file(checker, path), False) for path in files)
+    return _parallel_outcomes(checker, files, workers, json_report)
 
 
-def _parallel_outcomes(checker: Any, files: list[Path], workers: int) -> Iterator[tuple[str, Any]]:
+def _parallel_outcomes(checker: Any, files: list[Path], workers: int, json_report: bool) -> Iterator[tuple[str, Any]]:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     chunk = max(1, min(64, len(files) // (workers * 8)))
-    with context.Pool(workers, initializer=_start_worker, initargs=(checker.state(),)) as pool:
+    with context.Pool(workers, initializer=_start_worker, initargs=(checker.state(), json_report)) as pool:
         yield from pool.imap(_worker_check_file, files, chunksize=chunk)
 
 
-_worker_checker: Any = None
+_worker: dict[str, Any] = {}
 
 
-def _start_worker(state: bytes) -> None:
-    global _worker_checker
+def _start_worker(state: bytes, json_report: bool) -> None:
     from checker.api import Checker
 
-    _worker_checker = Checker.from_state(state)
+    _worker.update(checker=Checker.from_state(state), json_report=json_report)
 
 
 def _worker_check_file(path: Path) -> tuple[str, Any]:
-    return check_file(_worker_checker, path)
+    return _with_json(check_file(_worker["checker"], path), _worker["json_report"])
+
+
+def _with_json(outcome: tuple[str, Any], json_report: bool) -> tuple[str, Any]:
+    kind, payload = outcome
+    if kind != "ran":
+        return outcome
+    return kind, [(result, result_json(result) if json_report else None) for result in payload]
 
 
 def check_file(checker: Any, path: Path) -> tuple[str, Any]:
@@ -298,16 +319,15 @@ def write_report(run: Regression, fmt: str, write: Callable[[str], Any], templat
         write(chunk)
 
 
-def _write_json(summary: dict[str, Any], results: Iterable[dict[str, Any]], write: Callable[[str], Any]) -> None:
+def _write_json(summary: dict[str, Any], results: ResultSpool, write: Callable[[str], Any]) -> None:
     """The same bytes as render.to_json(summary with its results listed), written one result at a time."""
     from checker.render import to_json
 
     head, tail = to_json({**summary, "results": _RESULTS_PLACEHOLDER}).split(json.dumps(_RESULTS_PLACEHOLDER))
     write(head)
     empty = True
-    for result in results:
-        item = json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False, default=str).replace("\n", "\n    ")
-        write(("[\n    " if empty else ",\n    ") + item)
+    for text in results.json_texts():
+        write(("[\n    " if empty else ",\n    ") + text)
         empty = False
     write("[]" if empty else "\n  ]")
     write(tail)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from checker.errors import InputError
+
+if TYPE_CHECKING:
+    import jinja2
 
 FORMAT_TEMPLATES = {
     ("check", "text"): "check.txt.j2",
@@ -38,6 +39,8 @@ def _autoescape(name: str | None) -> bool:
 
 
 def environment(user_dir: Path | None = None) -> jinja2.Environment:
+    import jinja2  # here, not at the top: JSON output never pays for importing Jinja
+
     packaged = jinja2.FileSystemLoader(str(packaged_templates_dir()))
     loaders: list[jinja2.BaseLoader] = []
     if user_dir is not None:
@@ -64,6 +67,8 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (keyed by each template's source): compiling them is
     most of a single check's rendering time."""
+    import jinja2
+
     from checker.cache import template_cache_dir
 
     folder = template_cache_dir()
@@ -89,6 +94,8 @@ def render(kind: str, fmt: str, context: dict[str, Any], user_dir: Path | None =
 
 def render_stream(kind: str, fmt: str, context: dict[str, Any], user_dir: Path | None = None) -> Iterator[str]:
     """The rendered text piece by piece, for outputs too long to hold (a regression over 100k items)."""
+    import jinja2
+
     name = FORMAT_TEMPLATES[(kind, fmt)]
     try:
         yield from environment(user_dir).get_template(name).generate(**context)

@@ -59,7 +59,7 @@ def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monke
     monkeypatch.setattr(regress, "_parallel_outcomes", lambda *a: started.append(a[2]) or parallel(*a))
     checker = Checker()
     serial = regress.regress(checker, [corpus], jobs=1)
-    two = regress.regress(checker, [corpus], jobs=2)
+    two = regress.regress(checker, [corpus], jobs=2, json_report=True)  # workers write the JSON text too
     try:
         assert started == [2]
         assert serial.tally.items == two.tally.items > 0
@@ -91,7 +91,7 @@ def test_streamed_json_is_exactly_the_whole_summary_dumped(corpus, tmp_path):
 
 
 def test_summary_counts_overturns_and_the_always_uphold_baseline(corpus):
-    summary = json.loads(run("regress", corpus, EXAMPLES, "--format", "json").stdout)
+    summary = json.loads(run("regress", corpus, EXAMPLES, "--format", "json", "--jobs", "1").stdout)
     results = summary["results"]
     overturned = [r for r in results if r["expected"]["decision"] == "medically_necessary"]
     decided = [r for r in results if r["status"] != "no_rule"]
@@ -102,11 +102,11 @@ def test_summary_counts_overturns_and_the_always_uphold_baseline(corpus):
     assert summary["agree"] + summary["disagree"] == len(decided)
     assert summary["no_rule"] == sum(r["status"] == "no_rule" for r in results) > 0
 
-    text = run("regress", corpus, EXAMPLES).stdout
+    text = run("regress", corpus, EXAMPLES, "--jobs", "1").stdout
     line = next(ln for ln in text.splitlines() if ln.startswith("overturned at IMR:"))
     assert f"overturns caught: {summary['overturns_caught']}/{summary['overturned']}" in line
     assert f"always-uphold baseline: {summary['uphold_baseline_agree']}/{len(decided)}" in line
-    junit = ET.fromstring(run("regress", corpus, EXAMPLES, "--format", "junit").stdout)
+    junit = ET.fromstring(run("regress", corpus, EXAMPLES, "--format", "junit", "--jobs", "1").stdout)
     properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
     for key in ("overturned", "overturns_caught", "uphold_baseline_agree", "no_rule", "items"):
         assert properties[key] == str(summary[key])
