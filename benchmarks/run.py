@@ -65,8 +65,26 @@ def child_env(cache: Path | str | None) -> dict[str, str]:
     return env
 
 
+# Linux keeps the memory high-water mark of a process across exec, so a command started straight
+# from this (large) process would report this process's size; a small Python in between measures it.
+_PEAK_RSS = (
+    "import os, subprocess, sys\n"
+    "process = subprocess.Popen(sys.argv[2:], stdout=open(sys.argv[1], 'wb') if sys.argv[1] != '-' else subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "_, status, usage = os.wait4(process.pid, 0)\n"
+    "print(usage.ru_maxrss)\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
+def peak_rss_kb(command: list[str], env: dict[str, str], stdout_path: Path) -> int:
+    """Max RSS of `command` (and the children it waits for), in KB."""
+    done = subprocess.run([sys.executable, "-c", _PEAK_RSS, str(stdout_path), *command], capture_output=True, text=True, env=env, cwd=REPO)
+    return int(done.stdout.strip())
+
+
 def run_once(command: list[str], env: dict[str, str], stdout_path: Path | None = None) -> Run:
-    """Run a command; wall time, CPU time (user + system) and max RSS of it and its waited children."""
+    """Run a command; wall time, CPU time (user + system) of it and its waited children, and max RSS
+    (this process's size at the start included: see peak_rss_kb)."""
     out = stdout_path.open("wb") if stdout_path else subprocess.DEVNULL
     try:
         started = time.perf_counter()
@@ -120,7 +138,8 @@ def regress_run(corpus: Path, jobs: int, engine: str, env: dict[str, str], out: 
     return run_once([*mtus_command(), "regress", str(corpus), "--format", "json", "--jobs", str(jobs), "--engine", engine], env, out)
 
 
-def throughput(work: Path, corpus: Path, items: int, repeats: int) -> None:
+def throughput(work: Path, corpus: Path, items: int, repeats: int) -> bool:
+    """Prints the figures; False when the reports differ by job count or the engines decide differently."""
     print(f"\n2-3. `mtus regress` on {items:,} items (median of {repeats}; includes process start; wall / CPU of all processes)")
     env = child_env(work / "cache")
     outputs = {}
@@ -142,6 +161,7 @@ def throughput(work: Path, corpus: Path, items: int, repeats: int) -> None:
           f"durable and reference decide alike: {'yes' if same_decisions else 'NO'}")
     print(f"   durable / reference time, --jobs 1: {rates[('reference', 1)] / rates[('durable', 1)]:.2f}x   (target <= 2x)")
     evaluators_alone(corpus)
+    return identical and same_decisions
 
 
 def _decisions(report: bytes) -> list:
@@ -186,9 +206,11 @@ def memory(work: Path, ruleset, sizes: tuple[int, int]) -> None:
         corpus = work / f"corpus-{size}"
         if not corpus.exists():
             write_corpus(ruleset, corpus, size)
-        result = regress_run(corpus, 1, "durable", env, work / f"memory-{size}.json")
-        peaks.append(result.max_rss_kb)
-        print(f"   {size:>8,} items   {result.max_rss_kb / 1024:7.1f} MB   ({size / result.wall:,.0f} items/s, {result.wall:.0f} s)")
+        command = [*mtus_command(), "regress", str(corpus), "--format", "json", "--jobs", "1"]
+        started = time.perf_counter()
+        peaks.append(peak_rss_kb(command, env, work / f"memory-{size}.json"))
+        wall = time.perf_counter() - started
+        print(f"   {size:>8,} items   {peaks[-1] / 1024:7.1f} MB   ({size / wall:,.0f} items/s, {wall:.0f} s)")
     print(f"   growth from {sizes[0]:,} to {sizes[1]:,} items: {(peaks[1] - peaks[0]) / 1024:+.1f} MB   (target: none)")
 
 
@@ -247,13 +269,15 @@ def main() -> None:
         print(f"   skipped topic {topic}: {why}")
 
     cold_start(work, big_rules, repeats)
-    throughput(work, corpus, written, 1 if args.quick else 3)
+    consistent = throughput(work, corpus, written, 1 if args.quick else 3)
     memory(work, ruleset, sizes)
     import_speed(work)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\nload average {load:.2f} at the end (the machine is shared: wall times include other processes' load)")
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
+    if not consistent:
+        sys.exit("FAILED: reports differ between job counts, or the two engines decide differently")
 
 
 if __name__ == "__main__":
