@@ -18,6 +18,7 @@ import yaml
 from test_rule_fixtures import FIXTURES
 
 from benchmarks.corpus import CaseWriter, plan, to_yaml
+from benchmarks.synth_rules import write_synthetic_rules
 from checker.api import Checker
 from checker.conditions import tests as condition_tests
 from checker.engine import DurableEvaluator
@@ -77,6 +78,27 @@ def test_engines_agree_on_a_synthetic_corpus(checkers, tmp_path):
         decisions |= {item.decision for item in checkers["reference"].decide_case(checkers["reference"].load(path))}
     # the corpus is only a good test if it reaches every decision
     assert decisions == {"medically_necessary", "not_medically_necessary", "no_applicable_rule"}
+
+
+def test_engines_agree_on_a_large_synthetic_rule_set(tmp_path, monkeypatch):
+    # Hundreds of engine rules over service topics and several editions: the size the rules are growing to.
+    monkeypatch.setenv("MTUS_CACHE_DIR", str(tmp_path / "cache"))
+    base = Checker(engine="reference").ruleset
+    rules = tmp_path / "rules"
+    write_synthetic_rules(base, REPO / "rules", rules, topics=8)
+    checkers = {
+        "durable": Checker(rules, engine="durable"),
+        "durable-on-demand": Checker(rules, engine="durable", scope="on_demand"),
+        "reference": Checker(rules, engine="reference"),
+    }
+    assert len(checkers["reference"].program.probes) > 400
+    corpus_plan = plan(checkers["reference"].ruleset)
+    assert {g.topic.topic for g in corpus_plan.generatable} >= {f"synthetic_{n:02d}" for n in range(8)}
+    writer = CaseWriter(checkers["reference"].ruleset, corpus_plan, random.Random(SEED + 3))
+    for number in range(60):
+        path = tmp_path / f"case-{number}.yaml"
+        path.write_text(to_yaml(writer.case(number, 1 + number % 6)), encoding="utf-8")
+        _reports_agree(checkers, path)
 
 
 def _thresholds(program) -> dict[str, list]:
