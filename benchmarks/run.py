@@ -132,6 +132,36 @@ def cold_start(work: Path, big_rules: Path, repeats: int) -> None:
     print(f"   synthetic large rules, caches warm                   {ms(big[0]):>8} / {ms(big[1])}")
     big_off = median_runs([*mtus, "check", "--rules", str(big_rules), str(EXAMPLE)], child_env("off"), max(3, repeats // 3))
     print(f"   synthetic large rules, cache off                     {ms(big_off[0]):>8} / {ms(big_off[1])}")
+    json_only = median_runs([*mtus, "check", str(EXAMPLE), "--format", "json"], warm, repeats)
+    print(f"   repo rules, caches warm, --format json (no Jinja)    {ms(json_only[0]):>8} / {ms(json_only[1])}")
+    startup_breakdown(warm, repeats, baseline[1])
+
+
+_CHECKER_MODULES = "checker.cli, checker.api, checker.render, checker.report, checker.engine"
+_DATACLASS_TIME = (
+    "import dataclasses, time\n"
+    "spent = [0.0, 0]\n"
+    "build = dataclasses._process_class\n"
+    "def timed(*args, **kwargs):\n"
+    "    started = time.perf_counter(); made = build(*args, **kwargs); spent[0] += time.perf_counter() - started; spent[1] += 1; return made\n"
+    "dataclasses._process_class = timed\n"
+    "import click, yaml, jinja2\n"
+    "started = time.perf_counter()\n"
+    f"import {_CHECKER_MODULES}\n"
+    "print(time.perf_counter() - started, spent[0], spent[1])\n"
+)
+
+
+def startup_breakdown(env: dict[str, str], repeats: int, interpreter_cpu: float) -> None:
+    """Where a check's start-up goes: the libraries' imports, mtus-checker's own modules."""
+    libraries = median_runs([sys.executable, "-c", "import click, yaml, jinja2"], env, repeats)[1]
+    everything = median_runs([sys.executable, "-c", f"import click, yaml, jinja2, {_CHECKER_MODULES}"], env, repeats)[1]
+    print(f"   start-up CPU: interpreter {ms(interpreter_cpu)}; importing click, yaml and jinja2 +{ms(libraries - interpreter_cpu)}; "
+          f"mtus-checker's modules +{ms(everything - libraries)}")
+    samples = [subprocess.run([sys.executable, "-c", _DATACLASS_TIME], capture_output=True, text=True, env=env).stdout.split() for _ in range(5)]
+    own = statistics.median(float(s[0]) for s in samples)
+    dataclasses = statistics.median(float(s[1]) for s in samples)
+    print(f"   of mtus-checker's module imports ({ms(own)} in-process), building its {samples[0][2]} dataclasses: {ms(dataclasses)}")
 
 
 def regress_run(corpus: Path, jobs: int, engine: str, env: dict[str, str], out: Path) -> Run:
