@@ -51,7 +51,13 @@ def _reports(run_: regress.Regression) -> dict[str, str]:
     return found
 
 
-def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monkeypatch):
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Workers start for a few dozen files, so the tests stay quick."""
+    monkeypatch.setattr(regress, "MIN_FILES_PER_WORKER", 16)
+
+
+def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monkeypatch, small_batches):
     files = regress.collect_case_files([corpus])
     assert len(files) // regress.MIN_FILES_PER_WORKER >= 2, "the corpus is too small to start two workers"
     started = []
@@ -70,7 +76,7 @@ def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monke
         two.close()
 
 
-def test_regress_cli_jobs_option_and_exit_codes(corpus):
+def test_regress_cli_jobs_option_and_exit_codes(corpus, small_batches):
     one = run("regress", corpus, "--format", "json", "--jobs", "1")
     many = run("regress", corpus, "--format", "json", "--jobs", "3")
     assert one.exit_code == many.exit_code == 2  # an unreadable file; the others still ran
