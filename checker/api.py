@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.cache import load_compiled_rules
 from checker.case import Case, load_case
-from checker.compiler import Program, compile_program
+from checker.compiler import Program
 from checker.decide import decide
 from checker.evaluate import Evaluator, ItemResult, evaluate_case
-from checker.lint import require_clean
-from checker.report import case_report
-from checker.rules import RuleSet, default_rules_dir, load_ruleset
+from checker.rules import RuleSet, default_rules_dir
 
 ENGINES = ("durable", "reference")
 
@@ -26,31 +26,63 @@ class CheckResult:
 
 
 class Checker:
-    """A rule set compiled once, with one evaluator, used for any number of cases."""
+    """A rule set compiled once, with one evaluator, used for any number of cases.
 
-    def __init__(self, rules_dir: Path | None = None, engine: str = "durable") -> None:
-        self.ruleset: RuleSet = load_ruleset(Path(rules_dir) if rules_dir else default_rules_dir())
-        require_clean(self.ruleset)
-        self.program: Program = compile_program(self.ruleset)
-        self.evaluator: Evaluator = make_evaluator(self.program, engine)
+    scope: "all" registers every engine rule when the first case is evaluated (many cases);
+    "on_demand" registers only the rule editions the case needs (one case: start-up does not grow
+    with the size of the rule set). The results are the same.
+    """
+
+    def __init__(self, rules_dir: Path | None = None, engine: str = "durable", scope: str = "all") -> None:
+        self.ruleset: RuleSet
+        self.program: Program
+        self.ruleset, self.program = load_compiled_rules(Path(rules_dir) if rules_dir else default_rules_dir())
+        self.engine = engine
+        self.scope = scope
+        self._evaluator: Evaluator | None = None
+
+    @classmethod
+    def from_state(cls, state: bytes) -> Checker:
+        """A Checker rebuilt from `state()` (a worker process gets its rules this way, not from disk)."""
+        checker = cls.__new__(cls)
+        checker.ruleset, checker.program, checker.engine, checker.scope = pickle.loads(state)  # noqa: S301 - from our own parent process
+        checker._evaluator = None
+        return checker
+
+    def state(self) -> bytes:
+        return pickle.dumps((self.ruleset, self.program, self.engine, self.scope), protocol=pickle.HIGHEST_PROTOCOL)
+
+    @property
+    def evaluator(self) -> Evaluator:
+        if self._evaluator is None:
+            self._evaluator = make_evaluator(self.program, self.engine, self.scope)
+        return self._evaluator
 
     def load(self, path: Path) -> Case:
         return load_case(Path(path), self.ruleset)
 
-    def check_case(self, case: Case, as_of: dt.date | None = None) -> CheckResult:
+    def decide_case(self, case: Case, as_of: dt.date | None = None, details: bool = True) -> list[ItemResult]:
+        """Every requested item with its criteria and decision; details=False leaves out the facts
+        and tests each criterion read (statuses and decisions are the same)."""
         day = as_of or case.request_date
-        items = [decide(item) for item in evaluate_case(self.ruleset, self.program, self.evaluator, case, day)]
+        return [decide(item) for item in evaluate_case(self.ruleset, self.program, self.evaluator, case, day, details)]
+
+    def check_case(self, case: Case, as_of: dt.date | None = None) -> CheckResult:
+        from checker.report import case_report
+
+        day = as_of or case.request_date
+        items = self.decide_case(case, day)
         return CheckResult(case, items, case_report(self.ruleset, case, items, day, self.evaluator.engine_name))
 
     def check(self, path: Path, as_of: dt.date | None = None) -> CheckResult:
         return self.check_case(self.load(path), as_of)
 
 
-def make_evaluator(program: Program, engine: str) -> Evaluator:
+def make_evaluator(program: Program, engine: str, scope: str = "all") -> Evaluator:
     if engine == "reference":
         from checker.reference import ReferenceEvaluator
 
         return ReferenceEvaluator(program)
     from checker.engine import DurableEvaluator
 
-    return DurableEvaluator(program)
+    return DurableEvaluator(program, scope)

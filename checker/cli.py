@@ -83,7 +83,7 @@ def check(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templ
     from checker.api import Checker
     from checker.render import render, to_json
 
-    result = Checker(rules_dir, engine).check(case, _as_of(as_of))
+    result = Checker(rules_dir, engine, scope="on_demand").check(case, _as_of(as_of))
     if fmt == "json":
         click.echo(to_json(result.report), nl=False)
     else:
@@ -103,28 +103,33 @@ def draft(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templ
     from checker.api import Checker
     from checker.render import render
 
-    result = Checker(rules_dir, engine).check(case, _as_of(as_of))
+    result = Checker(rules_dir, engine, scope="on_demand").check(case, _as_of(as_of))
     click.echo(render("draft", fmt, {"report": result.report}, templates_dir), nl=False)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
 @rules_option
 @templates_option
 @engine_option
 @guarded
-def regress(paths: tuple[Path, ...], fmt: str, rules_dir: Path | None, templates_dir: Path | None, engine: str) -> None:
+def regress(paths: tuple[Path, ...], fmt: str, jobs: int | None, rules_dir: Path | None, templates_dir: Path | None, engine: str) -> None:
     """Run every case file with an expected: block; exit 1 on any disagreement or when none ran."""
     from checker.api import Checker
-    from checker.regress import run_regression
-    from checker.render import render, to_json
+    from checker.progress import ProgressLine
+    from checker.regress import default_jobs, regress, write_report
+    from checker.render import render
 
-    summary = run_regression(Checker(rules_dir, engine), list(paths))
-    if fmt == "json":
-        click.echo(to_json(summary), nl=False)
-    else:
-        click.echo(render("regress", fmt, {"summary": summary}, templates_dir), nl=False)
+    progress = ProgressLine(sys.stderr, lambda values: render("regress-progress", "text", values, templates_dir))
+    run = regress(Checker(rules_dir, engine), list(paths), jobs or default_jobs(), progress, json_report=fmt == "json")
+    progress.finish()
+    try:
+        write_report(run, fmt, lambda text: click.echo(text, nl=False), templates_dir)
+        summary = run.summary(with_results=False)
+    finally:
+        run.close()
     sys.exit(EXIT_BAD_INPUT if summary["errors"] else (EXIT_OK if summary["passed"] else EXIT_FINDINGS))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checker.conditions import Condition, push_not
@@ -22,6 +23,7 @@ OUTCOMES = ("not_applicable", "met", "not_met")
 RESERVED = ("t", "sid", "id", "edition_key", "item_index", "$s")
 ITEM_TAG = "item"
 GUARD_TAG = "__guard"
+GUARD_RULE = "guard"
 MAX_ENGINE_RULES = 4096
 _OPS = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 
@@ -66,18 +68,22 @@ def _probe_key(probe: Probe) -> list:
     return [probe.edition_key, probe.criterion_id, probe.outcome, probe.condition]
 
 
-def durable_definition(program: Program, actions: list) -> dict:
-    """The JSON ruleset for durable_rules; `actions[i]` runs for probe i, the last one for the guard."""
+def durable_definition(probes: Iterable[Probe]) -> dict:
+    """The JSON ruleset for durable_rules: rule "r<index>" per probe, and the guard rule."""
     rules = {}
-    for probe in program.probes:
+    for probe in probes:
         rules[f"r{probe.index}"] = {
             "all": [{"m": {"$and": [{"t": ITEM_TAG}, {"edition_key": probe.edition_key}, to_durable(probe.condition)]}}],
-            "run": actions[probe.index],
         }
     # Every session runs at least this action: deleting a session in which no action ran frees
     # uninitialised memory in durable_rules 2.0.28 (see the engine notes, pitfall 1).
-    rules["guard"] = {"pri": 65535, "all": [{"m": {"t": GUARD_TAG}}], "run": actions[len(program.probes)]}
+    rules[GUARD_RULE] = {"pri": 65535, "all": [{"m": {"t": GUARD_TAG}}]}
     return rules
+
+
+def probe_index(rule_name: str) -> int:
+    """The probe a rule of durable_definition stands for ("r12" -> 12)."""
+    return int(rule_name[1:])
 
 
 def to_durable(cond: Condition) -> dict:

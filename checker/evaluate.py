@@ -178,8 +178,12 @@ def plan_case(ruleset: RuleSet, case: Case, as_of: dt.date | None = None) -> lis
     return [ItemResult(r, _units(ruleset, case, r, as_of or case.request_date, {})) for r in case.requests]
 
 
-def evaluate_case(ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None) -> list[ItemResult]:
-    """Items that serve a procedure are evaluated after it, since its decision is one of their facts."""
+def evaluate_case(
+    ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None, details: bool = True
+) -> list[ItemResult]:
+    """Items that serve a procedure are evaluated after it, since its decision is one of their facts.
+    details=False gives statuses only, without the facts and tests each criterion read (what a
+    regression run needs; the report needs the details)."""
     from checker.decide import decide  # decide reads this module's result types
 
     day = as_of or case.request_date
@@ -188,13 +192,13 @@ def evaluate_case(ruleset: RuleSet, program: Program, evaluator: Evaluator, case
     for batch in (first, [r for r in case.requests if r.associated_with]):
         decided = {rid: item.decision for rid, item in results.items()}
         items = [ItemResult(r, _units(ruleset, case, r, day, decided)) for r in batch]
-        _run(ruleset, program, evaluator, items)
+        _run(ruleset, program, evaluator, items, details)
         for item in items:
             results[item.request.id] = decide(item)
     return [results[r.id] for r in case.requests]
 
 
-def _run(ruleset: RuleSet, program: Program, evaluator: Evaluator, items: list[ItemResult]) -> None:
+def _run(ruleset: RuleSet, program: Program, evaluator: Evaluator, items: list[ItemResult], details: bool) -> None:
     units = [u for item in items for u in item.units if u.edition is not None]
     batch = [(u.edition.key, {k: v.value for k, v in u.facts.items()}) for u in units]
     hits = evaluator.evaluate(batch) if batch else set()
@@ -202,6 +206,7 @@ def _run(ruleset: RuleSet, program: Program, evaluator: Evaluator, items: list[I
     for position, unit in enumerate(units):
         unit.criteria = [
             _criterion_result(ruleset, c, outcomes.get((position, c.id), set()), unit.facts, unit.subject)
+            if details else CriterionResult(c, status_from(outcomes.get((position, c.id), set()), c.id), (), (), subject=unit.subject)
             for c in unit.edition.criteria
         ]
 

@@ -1,71 +1,282 @@
-"""`mtus regress`: run case files that carry known decisions and report agreement, item by item."""
+"""`mtus regress`: run case files that carry known decisions and report agreement, item by item.
+
+Cases run in parallel worker processes (`jobs`), each with its own rule engine built from the
+parent's compiled rules (spawned, never forked: a durable_rules engine must not be shared). Results
+come back in file order and go to a spool file, so memory stays flat however many items run, and
+the report is the same bytes whatever the number of workers.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import pickle
 import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from checker.case import Case, ExpectedCitation
 from checker.errors import InputError
 
 REGRESS_SCHEMA = "mtus-regress-report/1"
+MEDICALLY_NECESSARY = "medically_necessary"
+NOT_MEDICALLY_NECESSARY = "not_medically_necessary"
+# Below this many case files per worker, starting worker processes costs more than it saves
+# (benchmarks/run.py: 174 files took 0.7 s on one process and 1.3 s on two workers).
+MIN_FILES_PER_WORKER = 150
+_RESULTS_PLACEHOLDER = "\x00results\x00"
+
+Progress = Callable[[int, int, int], None]  # (files done, files in all, items so far)
 
 
-def collect_case_files(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def collect_case_files(paths: list[Path]) -> list[str]:
+    """Every case file named or under a named folder, once each, in path order. Kept as strings:
+    a Path object costs about four times the memory, which shows at 100,000 items."""
+    found: set[str] = set()
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.is_file())
+            found.update(_yaml_files_under(path))
         elif path.exists():
-            found.append(path)
+            found.add(str(path))
         else:
             raise InputError(str(path), "", "no such file or directory", "name case files or folders that exist")
-    return sorted(set(found))
+    # Path order (part by part) without a list per name: the separator sorts below every character.
+    return sorted(found, key=lambda name: name.replace(os.sep, "\0"))
 
 
-def run_regression(checker: Any, paths: list[Path]) -> dict[str, Any]:
-    results: list[dict[str, Any]] = []
-    errors: list[dict[str, str]] = []
-    cases_run = 0
-    skipped = 0
-    for path in collect_case_files(paths):
-        try:
-            case = checker.load(path)
-        except InputError as exc:
-            errors.append({"case": str(path), "error": exc.one_line()})
+@dataclass
+class Tally:
+    """The counts of a regression run, added up file by file."""
+    cases: int = 0
+    skipped: int = 0
+    items: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    agree: int = 0
+    disagree: int = 0
+    citation_checked: int = 0
+    citation_agree: int = 0
+    overturned: int = 0
+    overturns_caught: int = 0
+    uphold_baseline_agree: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, result: dict[str, Any]) -> None:
+        self.items += 1
+        self.statuses[result["status"]] = self.statuses.get(result["status"], 0) + 1
+        expected, actual = result["expected"]["decision"], result["actual"]["decision"]
+        if expected == MEDICALLY_NECESSARY:
+            self.overturned += 1
+            self.overturns_caught += actual == MEDICALLY_NECESSARY
+        if result["status"] == "no_rule":
+            return
+        self.agree += result["agree"]
+        self.disagree += not result["agree"]
+        self.uphold_baseline_agree += expected == NOT_MEDICALLY_NECESSARY
+        if result["citation_agree"] is not None:
+            self.citation_checked += 1
+            self.citation_agree += result["citation_agree"]
+
+    def count(self, status: str) -> int:
+        return self.statuses.get(status, 0)
+
+
+class ResultSpool:
+    """Item results kept in a temporary file (pickled one by one), readable again in order; with
+    each, optionally, its JSON text as the report prints it (made by the worker that ran it)."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile()
+        self._count = 0
+
+    def append(self, result: dict[str, Any], json_text: str | None = None) -> None:
+        pickle.dump((result, json_text), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (result for result, _ in self._entries())
+
+    def json_texts(self) -> Iterator[str]:
+        return (text if text is not None else result_json(result) for result, text in self._entries())
+
+    def _entries(self) -> Iterator[tuple[dict[str, Any], str | None]]:
+        self._file.flush()
+        self._file.seek(0)
+        for _ in range(self._count):
+            yield pickle.load(self._file)  # noqa: S301 - written by this process a moment ago
+        self._file.seek(0, os.SEEK_END)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def result_json(result: dict[str, Any]) -> str:
+    """One result as the JSON report prints it inside "results" (indented two levels)."""
+    return json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False, default=str).replace("\n", "\n    ")
+
+
+@dataclass
+class Regression:
+    """A finished run: its counts, and its item results in file order (spooled)."""
+    tally: Tally
+    results: ResultSpool
+    ruleset: str
+
+    def summary(self, with_results: bool = True) -> dict[str, Any]:
+        t = self.tally
+        failures = t.count("disagree") + t.count("stale_divergence")
+        return {
+            "schema": REGRESS_SCHEMA,
+            "ruleset": self.ruleset,
+            "cases": t.cases,
+            "cases_without_expected": t.skipped,
+            "items": t.items,
+            "agree": t.agree,
+            "disagree": t.disagree,
+            "no_rule": t.count("no_rule"),
+            "citation_checked": t.citation_checked,
+            "citation_agree": t.citation_agree,
+            "known_divergences": t.count("known_divergence"),
+            "stale_divergences": t.count("stale_divergence"),
+            "overturned": t.overturned,
+            "overturns_caught": t.overturns_caught,
+            "uphold_baseline_agree": t.uphold_baseline_agree,
+            "failures": failures,
+            "errors": t.errors,
+            "passed": t.cases > 0 and failures == 0 and not t.errors,
+            "results": list(self.results) if with_results else self.results,
+        }
+
+    def close(self) -> None:
+        self.results.close()
+
+
+def regress(checker: Any, paths: list[Path], jobs: int = 1, progress: Progress | None = None, json_report: bool = False) -> Regression:
+    """Run every case file under `paths` (in `jobs` worker processes) and tally the agreement.
+    json_report: the workers also write each result's JSON text (a JSON report then costs the
+    parent almost nothing)."""
+    files = collect_case_files(paths)
+    tally, spool = Tally(), ResultSpool()
+    for done, (path, outcome) in enumerate(zip(files, _outcomes(checker, files, jobs, json_report), strict=True), start=1):
+        kind, payload = outcome
+        if kind == "error":
+            tally.errors.append({"case": path, "error": payload})
+        elif kind == "skipped":
+            tally.skipped += 1
+        else:
+            tally.cases += 1
+            for result, json_text in payload:
+                tally.add(result)
+                spool.append(result, json_text)
+        if progress is not None:
+            progress(done, len(files), tally.items)
+    return Regression(tally, spool, checker.ruleset.stamp)
+
+
+def run_regression(checker: Any, paths: list[Path], jobs: int = 1) -> dict[str, Any]:
+    """The whole summary as one dict, results included (for small runs and library callers)."""
+    run = regress(checker, paths, jobs)
+    try:
+        return run.summary()
+    finally:
+        run.close()
+
+
+def _outcomes(checker: Any, files: list[str], jobs: int, json_report: bool) -> Iterable[tuple[str, Any]]:
+    workers = min(jobs, len(files) // MIN_FILES_PER_WORKER)
+    if workers <= 1:
+        return (_with_json(check_file(checker, path), False) for path in files)
+    return _parallel_outcomes(checker, files, workers, json_report)
+
+
+def _parallel_outcomes(checker: Any, files: list[str], workers: int, json_report: bool) -> Iterator[tuple[str, Any]]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    chunk = max(1, min(64, len(files) // (workers * 8)))
+    with context.Pool(workers, initializer=_start_worker, initargs=(checker.state(), json_report)) as pool:
+        yield from pool.imap(_worker_check_file, files, chunksize=chunk)
+
+
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(state: bytes, json_report: bool) -> None:
+    from checker.api import Checker
+
+    _worker.update(checker=Checker.from_state(state), json_report=json_report)
+
+
+def _worker_check_file(path: str) -> tuple[str, Any]:
+    return _with_json(check_file(_worker["checker"], path), _worker["json_report"])
+
+
+def _with_json(outcome: tuple[str, Any], json_report: bool) -> tuple[str, Any]:
+    kind, payload = outcome
+    if kind != "ran":
+        return outcome
+    return kind, [(result, result_json(result) if json_report else None) for result in payload]
+
+
+def _yaml_files_under(folder: Path) -> Iterator[str]:
+    """Like rglob, without the set of every Path it keeps while walking (symlinked folders are not entered)."""
+    for directory, _, names in os.walk(folder):
+        for name in names:
+            full = os.path.join(directory, name)
+            if name.endswith((".yaml", ".yml")) and os.path.isfile(full):
+                yield full
+
+
+def check_file(checker: Any, path: str | Path) -> tuple[str, Any]:
+    """("error", message) | ("skipped", None) | ("ran", [item results]) for one case file."""
+    try:
+        case = checker.load(Path(path))
+    except InputError as exc:
+        return "error", exc.one_line()
+    if not case.expected:
+        return "skipped", None
+    from checker.report import group_citations
+
+    results = []
+    for item in checker.decide_case(case, details=False):
+        if item.request.id not in case.expected:
             continue
-        if not case.expected:
-            skipped += 1
-            continue
-        cases_run += 1
-        report = checker.check_case(case).report
-        results += [_compare(case, item) for item in report["items"] if item["id"] in case.expected]
-    return _summary(results, errors, cases_run, skipped, checker.ruleset.stamp)
+        cited = group_citations(checker.ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation])
+        results.append(_compare(case, item.request.id, item.request.text, item.decision, item.topic.topic if item.topic else None, cited))
+    return "ran", results
 
 
-def _compare(case: Case, item: dict[str, Any]) -> dict[str, Any]:
-    expected = case.expected[item["id"]]
+def _compare(case: Case, item_id: str, request: str, decision: str, topic: str | None, cited: list[dict[str, Any]]) -> dict[str, Any]:
+    expected = case.expected[item_id]
     actual_citations = [
         {"guideline": g["guideline"], "edition": g["edition"], "section": s["section"], "pages": s["pages"]}
-        for g in item["cited"] for s in g["sections"]
+        for g in cited for s in g["sections"]
     ]
-    decision_agrees = item["decision"] == expected.decision
+    decision_agrees = decision == expected.decision
     citation_agrees = citations_agree(expected.citations, actual_citations) if expected.citations else None
-    divergence = next((d for d in case.known_divergences if d.item == item["id"]), None)
-    status = _status(item["decision"], decision_agrees, citation_agrees, divergence)
+    divergence = next((d for d in case.known_divergences if d.item == item_id), None)
+    status = _status(decision, decision_agrees, citation_agrees, divergence)
     return {
         "case": case.case_id,
         "file": case.path,
-        "item": item["id"],
-        "request": item["request"],
+        "item": item_id,
+        "request": request,
         "expected": {
             "decision": expected.decision,
             "citations": [c.__dict__ for c in expected.citations],
             "non_mtus": expected.non_mtus,
         },
-        "actual": {"decision": item["decision"], "citations": actual_citations, "topic": (item["topic"] or {}).get("id")},
+        "actual": {"decision": decision, "citations": actual_citations, "topic": topic},
         "agree": decision_agrees,
         "citation_agree": citation_agrees,
         "known_divergence": {"about": divergence.about, "reason": divergence.reason} if divergence else None,
@@ -109,26 +320,27 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def _summary(results: list[dict[str, Any]], errors: list[dict[str, str]], cases: int, skipped: int, stamp: str) -> dict[str, Any]:
-    count = lambda status: sum(1 for r in results if r["status"] == status)  # noqa: E731
-    ruled = [r for r in results if r["status"] != "no_rule"]
-    failures = count("disagree") + count("stale_divergence")
-    cited = [r for r in ruled if r["citation_agree"] is not None]
-    return {
-        "schema": REGRESS_SCHEMA,
-        "ruleset": stamp,
-        "cases": cases,
-        "cases_without_expected": skipped,
-        "items": len(results),
-        "agree": sum(1 for r in ruled if r["agree"]),
-        "disagree": sum(1 for r in ruled if not r["agree"]),
-        "no_rule": count("no_rule"),
-        "citation_checked": len(cited),
-        "citation_agree": sum(1 for r in cited if r["citation_agree"]),
-        "known_divergences": count("known_divergence"),
-        "stale_divergences": count("stale_divergence"),
-        "failures": failures,
-        "errors": errors,
-        "passed": cases > 0 and failures == 0 and not errors,
-        "results": results,
-    }
+def write_report(run: Regression, fmt: str, write: Callable[[str], Any], templates_dir: Path | None = None) -> None:
+    """Write the report in `fmt` (text, json or junit) piece by piece, never holding every result."""
+    summary = run.summary(with_results=False)
+    if fmt == "json":
+        _write_json(summary, run.results, write)
+        return
+    from checker.render import render_stream
+
+    for chunk in render_stream("regress", fmt, {"summary": summary}, templates_dir):
+        write(chunk)
+
+
+def _write_json(summary: dict[str, Any], results: ResultSpool, write: Callable[[str], Any]) -> None:
+    """The same bytes as render.to_json(summary with its results listed), written one result at a time."""
+    from checker.render import to_json
+
+    head, tail = to_json({**summary, "results": _RESULTS_PLACEHOLDER}).split(json.dumps(_RESULTS_PLACEHOLDER))
+    write(head)
+    empty = True
+    for text in results.json_texts():
+        write(("[\n    " if empty else ",\n    ") + text)
+        empty = False
+    write("[]" if empty else "\n  ]")
+    write(tail)

@@ -5,12 +5,14 @@ templates first with --templates DIR and still reach (and extend) the packaged o
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from checker.errors import InputError
+
+if TYPE_CHECKING:
+    import jinja2
 
 FORMAT_TEMPLATES = {
     ("check", "text"): "check.txt.j2",
@@ -19,6 +21,7 @@ FORMAT_TEMPLATES = {
     ("draft", "html"): "draft.html.j2",
     ("regress", "text"): "regress.txt.j2",
     ("regress", "junit"): "regress.junit.xml.j2",
+    ("regress-progress", "text"): "regress.progress.txt.j2",
     ("rules-list", "text"): "rules_list.txt.j2",
     ("scope", "text"): "scope.txt.j2",
     ("rules-coverage", "text"): "rules_coverage.txt.j2",
@@ -41,6 +44,8 @@ def _autoescape(name: str | None) -> bool:
 
 
 def environment(user_dir: Path | None = None) -> jinja2.Environment:
+    import jinja2  # here, not at the top: JSON output never pays for importing Jinja
+
     packaged = jinja2.FileSystemLoader(str(packaged_templates_dir()))
     loaders: list[jinja2.BaseLoader] = []
     if user_dir is not None:
@@ -51,6 +56,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     loaders.append(packaged)
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
+        bytecode_cache=_bytecode_cache(),
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -61,6 +67,17 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     env.filters["tojson_sorted"] = lambda v: json.dumps(v, sort_keys=True, default=str)
     env.filters["as_text"] = as_text
     return env
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (keyed by each template's source): compiling them is
+    most of a single check's rendering time."""
+    import jinja2
+
+    from checker.cache import template_cache_dir
+
+    folder = template_cache_dir()
+    return jinja2.FileSystemBytecodeCache(str(folder)) if folder is not None else None
 
 
 def as_text(value: Any) -> str:
@@ -77,9 +94,16 @@ def format_number(value: Any) -> str:
 
 
 def render(kind: str, fmt: str, context: dict[str, Any], user_dir: Path | None = None) -> str:
+    return "".join(render_stream(kind, fmt, context, user_dir))
+
+
+def render_stream(kind: str, fmt: str, context: dict[str, Any], user_dir: Path | None = None) -> Iterator[str]:
+    """The rendered text piece by piece, for outputs too long to hold (a regression over 100k items)."""
+    import jinja2
+
     name = FORMAT_TEMPLATES[(kind, fmt)]
     try:
-        return environment(user_dir).get_template(name).render(**context)
+        yield from environment(user_dir).get_template(name).generate(**context)
     except jinja2.TemplateSyntaxError as exc:
         raise InputError(exc.filename or name, f"line {exc.lineno}", f"template syntax error: {exc.message}", "fix the template") from None
     except jinja2.UndefinedError as exc:

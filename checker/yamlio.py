@@ -120,6 +120,8 @@ def load_yaml(path: Path, what: str) -> Any:
 
 def _refuse_aliases(text: str, path: Path) -> None:
     """Anchors and aliases are refused: they are not needed and enable 'billion laughs' files."""
+    if "*" not in text:
+        return  # an alias is written *name: without a '*' there is none, and the second parse is skipped
     for event in yaml.parse(text, Loader=_BaseLoader):
         if isinstance(event, yaml.AliasEvent):
             line = event.start_mark.line + 1 if event.start_mark else 0

@@ -1,0 +1,1 @@
+"""Benchmarks for mtus-checker: `python benchmarks/run.py` (see README, Performance)."""

@@ -1,0 +1,231 @@
+"""Speed work must not change a byte: parallel regress, streamed reports, the rules and template
+caches, on-demand engine registration and the fuzzy-name prefilter all give what the plain path gives.
+Also the regress summary's IMR figures and the progress line."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import random
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from benchmarks.corpus import write_corpus
+from checker import cache, lexicon, regress
+from checker.api import Checker
+from checker.cli import main
+from checker.progress import SHOW_AFTER_SECONDS, ProgressLine
+from checker.render import to_json
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+
+def run(*args: object):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """Enough case files for two workers, plus one unreadable file and one case without expected:."""
+    folder = tmp_path_factory.mktemp("corpus")
+    write_corpus(Checker(engine="reference").ruleset, folder, 300, seed=11)
+    (folder / "broken.yaml").write_text("case: [unclosed\n", encoding="utf-8")
+    shutil.copy(EXAMPLES / "seed-000.yaml", folder / "zz-no-expected.yaml")
+    text = (folder / "zz-no-expected.yaml").read_text(encoding="utf-8")
+    (folder / "zz-no-expected.yaml").write_text(text[: text.index("expected:")], encoding="utf-8")
+    return folder
+
+
+def _reports(run_: regress.Regression) -> dict[str, str]:
+    found = {}
+    for fmt in ("text", "json", "junit"):
+        pieces: list[str] = []
+        regress.write_report(run_, fmt, pieces.append)
+        found[fmt] = "".join(pieces)
+    return found
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Workers start for a few dozen files, so the tests stay quick."""
+    monkeypatch.setattr(regress, "MIN_FILES_PER_WORKER", 16)
+
+
+def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monkeypatch, small_batches):
+    files = regress.collect_case_files([corpus])
+    assert len(files) // regress.MIN_FILES_PER_WORKER >= 2, "the corpus is too small to start two workers"
+    started = []
+    parallel = regress._parallel_outcomes
+    monkeypatch.setattr(regress, "_parallel_outcomes", lambda *a: started.append(a[2]) or parallel(*a))
+    checker = Checker()
+    serial = regress.regress(checker, [corpus], jobs=1)
+    two = regress.regress(checker, [corpus], jobs=2, json_report=True)  # workers write the JSON text too
+    try:
+        assert started == [2]
+        assert serial.tally.items == two.tally.items > 0
+        assert serial.tally.errors and serial.tally.skipped == 1  # the broken file and the case without expected:
+        assert _reports(serial) == _reports(two)
+    finally:
+        serial.close()
+        two.close()
+
+
+def test_regress_cli_jobs_option_and_exit_codes(corpus, small_batches):
+    one = run("regress", corpus, "--format", "json", "--jobs", "1")
+    many = run("regress", corpus, "--format", "json", "--jobs", "3")
+    assert one.exit_code == many.exit_code == 2  # an unreadable file; the others still ran
+    assert one.stdout == many.stdout
+    assert one.stderr == ""  # not a terminal: no progress line
+    assert run("regress", EXAMPLES, "--jobs", "0").exit_code == 2
+
+
+def test_streamed_json_is_exactly_the_whole_summary_dumped(corpus, tmp_path):
+    for paths in ([EXAMPLES], [corpus], [tmp_path]):
+        result = regress.regress(Checker(), paths)
+        try:
+            pieces: list[str] = []
+            regress.write_report(result, "json", pieces.append)
+            assert "".join(pieces) == to_json(result.summary())
+        finally:
+            result.close()
+
+
+def test_summary_counts_overturns_and_the_always_uphold_baseline(corpus):
+    summary = json.loads(run("regress", corpus, EXAMPLES, "--format", "json", "--jobs", "1").stdout)
+    results = summary["results"]
+    overturned = [r for r in results if r["expected"]["decision"] == "medically_necessary"]
+    decided = [r for r in results if r["status"] != "no_rule"]
+    assert summary["overturned"] == len(overturned) > 0
+    assert summary["overturns_caught"] == sum(r["actual"]["decision"] == "medically_necessary" for r in overturned)
+    assert 0 < summary["overturns_caught"] < summary["overturned"]
+    assert summary["uphold_baseline_agree"] == sum(r["expected"]["decision"] == "not_medically_necessary" for r in decided)
+    assert summary["agree"] + summary["disagree"] == len(decided)
+    assert summary["no_rule"] == sum(r["status"] == "no_rule" for r in results) > 0
+
+    text = run("regress", corpus, EXAMPLES, "--jobs", "1").stdout
+    line = next(ln for ln in text.splitlines() if ln.startswith("overturned at IMR:"))
+    assert f"overturns caught: {summary['overturns_caught']}/{summary['overturned']}" in line
+    assert f"always-uphold baseline: {summary['uphold_baseline_agree']}/{len(decided)}" in line
+    junit = ET.fromstring(run("regress", corpus, EXAMPLES, "--format", "junit", "--jobs", "1").stdout)
+    properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    for key in ("overturned", "overturns_caught", "uphold_baseline_agree", "no_rule", "items"):
+        assert properties[key] == str(summary[key])
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_only_for_long_runs():
+    now = [0.0]
+    stream = _Terminal()
+    progress = ProgressLine(stream, lambda v: f"{v['done']}/{v['total']} {v['items']}\n", clock=lambda: now[0])
+    progress(1, 100, 3)
+    assert stream.getvalue() == ""  # a short run shows nothing
+    now[0] = SHOW_AFTER_SECONDS + 0.5
+    progress(2, 100, 7)
+    assert stream.getvalue() == "\r2/100 7"
+    progress(3, 100, 9)  # too soon to redraw
+    assert stream.getvalue() == "\r2/100 7"
+    now[0] += 1
+    progress(100, 100, 300)
+    assert stream.getvalue().endswith("\r100/100 300")
+    progress.finish()
+    assert stream.getvalue().endswith("\r" + " " * len("100/100 300") + "\r")
+
+    quiet = io.StringIO()
+    silent = ProgressLine(quiet, lambda v: "x", clock=lambda: now[0] + 100)
+    silent(1, 2, 3)
+    silent.finish()
+    assert quiet.getvalue() == ""
+
+
+def test_progress_template_renders_the_line():
+    from checker.render import render
+
+    line = render("regress-progress", "text", {"done": 5, "total": 10, "items": 17, "rate": 1234.4})
+    assert "5/10" in line and "17" in line and "1234" in line and line.count("\n") <= 1
+
+
+def _outputs(paths: list[Path], *extra: object) -> list[str]:
+    found = []
+    for path in paths:
+        for args in (("check", path, "--format", "json"), ("check", path), ("draft", path, "--format", "html")):
+            result = run(*args, *extra)
+            assert result.exit_code == 0, result.output
+            found.append(result.stdout)
+    return found
+
+
+def test_cached_rules_and_templates_give_the_same_bytes(tmp_path, monkeypatch):
+    examples = sorted(EXAMPLES.glob("*.yaml"))
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    plain = _outputs(examples)
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    assert _outputs(examples) == plain  # cold: builds and stores
+    entries = list((tmp_path / "cache" / "rules").glob("*.pickle"))
+    assert len(entries) == 1 and list((tmp_path / "cache" / "templates").iterdir())
+    assert _outputs(examples) == plain  # warm: read back
+    entries[0].write_bytes(b"not a pickle")
+    assert _outputs(examples[:1]) == plain[:3]  # a damaged entry is rebuilt, never trusted
+
+
+def test_a_changed_rule_file_is_a_new_cache_entry(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    before = json.loads(run("check", EXAMPLES / "seed-000.yaml", "--format", "json", "--rules", rules).stdout)
+    topic = rules / "topics" / "carisoprodol.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8").replace("title: Carisoprodol (Soma)", "title: Carisoprodol (Soma), renamed"), encoding="utf-8")
+    after = json.loads(run("check", EXAMPLES / "seed-000.yaml", "--format", "json", "--rules", rules).stdout)
+    assert before["ruleset"]["digest"] != after["ruleset"]["digest"]
+    assert [i["topic"]["title"] for i in after["items"] if i["topic"] and i["topic"]["id"] == "carisoprodol"] == ["Carisoprodol (Soma), renamed"]
+    assert len(list((tmp_path / "cache" / "rules").glob("*.pickle"))) == 2
+
+
+def test_a_rule_set_with_defects_is_refused_from_cache_or_not(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    topic = rules / "topics" / "carisoprodol.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8").replace("fact: acute_muscle_spasm,", "fact: acute_muscle_spasms,", 1), encoding="utf-8")
+    for _ in range(2):
+        result = run("check", EXAMPLES / "seed-000.yaml", "--rules", rules)
+        assert result.exit_code == 2 and "acute_muscle_spasms" in result.stderr
+    assert not list((tmp_path / "cache").rglob("*.pickle"))
+
+
+def test_fuzzy_drug_names_match_as_without_the_prefilter(repo_ruleset):
+    lex = repo_ruleset.lexicon
+
+    def full_scan(name: str) -> str | None:
+        key = lexicon.normalise(name)
+        scored = sorted(((difflib.SequenceMatcher(None, key, k).ratio(), k) for k in lex._index), reverse=True)
+        if not scored or scored[0][0] < lexicon.FUZZY_CUTOFF:
+            return None
+        best_score, best = scored[0]
+        if any(best_score - s < lexicon.FUZZY_MARGIN and lex._index[k] != lex._index[best] for s, k in scored[1:]):
+            return None
+        return lex._index[best]
+
+    rng = random.Random(5)
+    names = sorted(lex._index)
+    matched = 0
+    for _ in range(400):
+        letters = list(rng.choice(names))
+        for _ in range(rng.randint(1, 3)):
+            letters[rng.randrange(len(letters))] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+        name = "".join(letters)
+        if name in lex._index:
+            continue
+        found = lex.resolve(name)
+        assert (found.drug.generic if found else None) == full_scan(name), name
+        matched += found is not None
+    assert matched > 50
