@@ -60,6 +60,7 @@ class Lexicon:
     drugs: dict[str, Drug]
     path: str
     _index: dict[str, str] = field(default_factory=dict)
+    _fuzzy: dict[str, str | None] = field(default_factory=dict, repr=False)  # key -> generic, memoised
 
     def __post_init__(self) -> None:
         for drug in self.drugs.values():
@@ -71,6 +72,12 @@ class Lexicon:
         key = normalise(name)
         if key in self._index:
             return Resolution(self.drugs[self._index[key]], name, "exact")
+        if key not in self._fuzzy:  # the same unknown words recur in every request line of a corpus
+            self._fuzzy[key] = self._closest_unambiguous(key)
+        generic = self._fuzzy[key]
+        return Resolution(self.drugs[generic], name, "fuzzy") if generic else None
+
+    def _closest_unambiguous(self, key: str) -> str | None:
         scored = sorted(
             ((difflib.SequenceMatcher(None, key, known).ratio(), known) for known in _close_candidates(key, self._index)),
             reverse=True,
@@ -79,9 +86,7 @@ class Lexicon:
             return None
         best_score, best = scored[0]
         rivals = [k for s, k in scored[1:] if best_score - s < FUZZY_MARGIN and self._index[k] != self._index[best]]
-        if rivals:
-            return None
-        return Resolution(self.drugs[self._index[best]], name, "fuzzy")
+        return None if rivals else self._index[best]
 
     def find_in_text(self, text: str) -> Resolution | None:
         """The lexicon name that starts a request line ("Norco 10/325 mg #90"), longest first."""

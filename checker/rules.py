@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -98,11 +99,15 @@ class Topic:
     def editions_in_force(self, day: dt.date) -> list[Edition]:
         return [e for e in self.editions if e.in_force(day)]
 
-    def constraints(self) -> dict[str, tuple[str, ...]]:
-        """What a request must match, by request attribute; used for selection and overlap lint."""
+    @functools.cached_property
+    def _constraints(self) -> dict[str, tuple[str, ...]]:
         named = {"drugs": self.drugs, "drug_classes": self.drug_classes, "services": self.services,
                  "body_parts": self.body_parts, "routes": self.routes, "timing": self.timing}
         return {k: v for k, v in named.items() if v}
+
+    def constraints(self) -> dict[str, tuple[str, ...]]:
+        """What a request must match, by request attribute; used for selection and overlap lint."""
+        return self._constraints
 
     def specificity(self) -> int:
         return sum(SPECIFICITY[k] for k in self.constraints())
