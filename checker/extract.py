@@ -33,6 +33,7 @@ from checker.extract_cues import DROPPING, ExtractionCues, FactRule, compile_reg
 from checker.lexicon import normalise
 from checker.rules import RuleSet
 from checker.textdates import FULL_DATE, parse_date, pivot_year
+from checker.yamlio import read_bounded
 
 SOURCE = "clinical text"
 _DROP = object()
@@ -182,18 +183,7 @@ def read_clinical_text(path: Path) -> str:
     """A UTF-8 text file of clinical notes; '-' reads standard input."""
     if str(path) == "-":
         return sys.stdin.read()
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(str(path), "", "clinical text not found", "check the path") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "", "is a directory, not a text file", "name the text file of the notes") from None
-    except OSError as exc:
-        raise InputError(str(path), "", f"cannot read the clinical text ({exc.strerror})", "check the path and its permissions") from None
-    if len(data) > MAX_TEXT_BYTES:
-        raise InputError(
-            str(path), "", f"clinical text is {len(data)} bytes, over the {MAX_TEXT_BYTES}-byte limit", "give the summary or note, not a whole file set"
-        )
+    data = read_bounded(Path(path), "clinical text", MAX_TEXT_BYTES, "name the text file of the notes", "give the summary or note, not a whole file set")
     if b"\x00" in data:
         raise InputError(str(path), "", "holds binary data", "extract the text first (e.g. pdftotext) and give the .txt")
     try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker.errors import InputError
+from checker.yamlio import read_bounded
 
 MAX_LETTER_BYTES = 20 * 1024 * 1024
 DECISIONS = {"upheld": "not_medically_necessary", "overturned": "medically_necessary"}
@@ -82,16 +83,7 @@ class Letter:
 def read_letter_text(path: Path) -> str:
     """The letter's text: a PDF (the DWC's are AES-encrypted with an empty user password) or a text file."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(str(path), "", "letter not found", "check the path") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "", "is a directory, not a letter", "name the letter files (PDF or text) or a folder holding them") from None
-    except OSError as exc:
-        raise InputError(str(path), "", f"cannot read the letter ({exc.strerror})", "check the path and its permissions") from None
-    if len(data) > MAX_LETTER_BYTES:
-        raise InputError(str(path), "", f"letter is {len(data)} bytes, over the {MAX_LETTER_BYTES}-byte limit", "give one IMR letter per file")
+    data = read_bounded(path, "letter", MAX_LETTER_BYTES, "name the letter files (PDF or text) or a folder holding them", "give one IMR letter per file")
     if data.startswith(b"%PDF"):
         return _pdf_text(data, str(path))
     if b"\x00" in data:

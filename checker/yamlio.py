@@ -59,22 +59,26 @@ _StrictLoader.add_constructor(
 )
 
 
-def read_text(path: Path, what: str, max_bytes: int = MAX_YAML_BYTES) -> str:
-    """Read a UTF-8 text file, refusing missing, oversized, binary or non-UTF-8 files."""
+def read_bounded(path: Path, what: str, max_bytes: int, directory_fix: str, size_fix: str) -> bytes:
+    """A file's bytes, refusing a missing or unreadable path, a directory, or a file over max_bytes
+    (checked before reading, so a huge file is never loaded)."""
+    path = Path(path)
     try:
         size = path.stat().st_size
+        if path.is_dir():
+            raise InputError(str(path), "", f"is a directory, not a {what}", directory_fix)
+        if size > max_bytes:
+            raise InputError(str(path), "", f"{what} is {size} bytes, over the {max_bytes}-byte limit", size_fix)
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(str(path), "", f"{what} not found", "check the path") from None
     except OSError as exc:
         raise InputError(str(path), "", f"cannot read {what} ({exc.strerror})", "check the path and its permissions") from None
-    if path.is_dir():
-        raise InputError(str(path), "", f"is a directory, not a {what}", "name a .yaml file")
-    if size > max_bytes:
-        raise InputError(
-            str(path), "", f"{what} is {size} bytes, over the {max_bytes}-byte limit",
-            "split the file or remove embedded documents",
-        )
-    data = path.read_bytes()
+
+
+def read_text(path: Path, what: str, max_bytes: int = MAX_YAML_BYTES) -> str:
+    """Read a UTF-8 text file, refusing missing, oversized, binary or non-UTF-8 files."""
+    data = read_bounded(path, what, max_bytes, "name a .yaml file", "split the file or remove embedded documents")
     if b"\x00" in data:
         raise InputError(str(path), "", f"{what} holds binary data", "give a YAML text file")
     try:
