@@ -111,19 +111,26 @@ def draft(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templ
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
+@click.option(
+    "--divergences", "divergence_paths", multiple=True, type=click.Path(path_type=Path),
+    help="A list of known divergences (file or folder), for case files that are regenerated, such as imported letters.",
+)
 @rules_option
 @templates_option
 @engine_option
 @guarded
-def regress(paths: tuple[Path, ...], fmt: str, jobs: int | None, rules_dir: Path | None, templates_dir: Path | None, engine: str) -> None:
+def regress(
+    paths: tuple[Path, ...], fmt: str, jobs: int | None, divergence_paths: tuple[Path, ...], rules_dir: Path | None, templates_dir: Path | None, engine: str,
+) -> None:
     """Run every case file with an expected: block; exit 1 on any disagreement or when none ran."""
     from checker.api import Checker
     from checker.progress import ProgressLine
-    from checker.regress import default_jobs, regress, write_report
+    from checker.regress import default_jobs, load_divergences, regress, write_report
     from checker.render import render
 
+    divergences = load_divergences(list(divergence_paths))
     progress = ProgressLine(sys.stderr, lambda values: render("regress-progress", "text", values, templates_dir))
-    run = regress(Checker(rules_dir, engine), list(paths), jobs or default_jobs(), progress, json_report=fmt == "json")
+    run = regress(Checker(rules_dir, engine), list(paths), jobs or default_jobs(), progress, json_report=fmt == "json", divergences=divergences)
     progress.finish()
     try:
         write_report(run, fmt, lambda text: click.echo(text, nl=False), templates_dir)

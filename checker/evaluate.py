@@ -90,6 +90,13 @@ class ItemResult:
         return self.main.edition
 
     @property
+    def deciding_topic(self) -> Topic | None:
+        """The item's own topic, or the associated-services gate when only the gate has a rule."""
+        if self.main.topic is not None:
+            return self.main.topic
+        return next((u.topic for u in self.units if u.role == "gate" and u.edition is not None), None)
+
+    @property
     def no_rule_reason(self) -> str:
         return self.main.no_rule_reason
 

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from checker.case import Case, ExpectedCitation
+from checker.case import Case, ExpectedCitation, KnownDivergence
 from checker.errors import InputError
+from checker.fields import check_keys, require_list, require_mapping, require_text
 
 REGRESS_SCHEMA = "mtus-regress-report/1"
+DIVERGENCES_SCHEMA = "mtus-divergences/1"
 MEDICALLY_NECESSARY = "medically_necessary"
 NOT_MEDICALLY_NECESSARY = "not_medically_necessary"
 # Below this many case files per worker, starting worker processes costs more than it saves
@@ -66,17 +68,24 @@ class Tally:
     overturned: int = 0
     overturns_caught: int = 0
     uphold_baseline_agree: int = 0
+    decision_divergences: int = 0
+    citation_divergences: int = 0
+    topics: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, result: dict[str, Any]) -> None:
         self.items += 1
         self.statuses[result["status"]] = self.statuses.get(result["status"], 0) + 1
         expected, actual = result["expected"]["decision"], result["actual"]["decision"]
+        self._add_to_topic(result, expected, actual)
         if expected == MEDICALLY_NECESSARY:
             self.overturned += 1
             self.overturns_caught += actual == MEDICALLY_NECESSARY
         if result["status"] == "no_rule":
             return
+        if result["status"] == "known_divergence":
+            self.decision_divergences += result["known_divergence"]["about"] == "decision"
+            self.citation_divergences += result["known_divergence"]["about"] == "citation"
         self.agree += result["agree"]
         self.disagree += not result["agree"]
         self.uphold_baseline_agree += expected == NOT_MEDICALLY_NECESSARY
@@ -86,6 +95,23 @@ class Tally:
 
     def count(self, status: str) -> int:
         return self.statuses.get(status, 0)
+
+    def _add_to_topic(self, result: dict[str, Any], expected: str, actual: str) -> None:
+        """The confusion table of one topic: the letter's decision against the tool's."""
+        row = self.topics.setdefault(result["actual"]["topic"] or NO_TOPIC, dict.fromkeys(CONFUSION_CELLS, 0))
+        row["items"] += 1
+        row[f"{_short(expected)}_{_short(actual)}"] += 1
+        if result["citation_agree"] is not None:
+            row["citation_checked"] += 1
+            row["citation_agree"] += result["citation_agree"]
+
+
+NO_TOPIC = "(no applicable rule)"
+CONFUSION_CELLS = ("items", "mn_mn", "mn_nmn", "mn_none", "nmn_mn", "nmn_nmn", "nmn_none", "citation_checked", "citation_agree")
+
+
+def _short(decision: str) -> str:
+    return {MEDICALLY_NECESSARY: "mn", NOT_MEDICALLY_NECESSARY: "nmn"}.get(decision, "none")
 
 
 class ResultSpool:
@@ -147,7 +173,10 @@ class Regression:
             "citation_checked": t.citation_checked,
             "citation_agree": t.citation_agree,
             "known_divergences": t.count("known_divergence"),
+            "decision_divergences": t.decision_divergences,
+            "citation_divergences": t.citation_divergences,
             "stale_divergences": t.count("stale_divergence"),
+            "topics": [{"topic": name, **t.topics[name]} for name in sorted(t.topics)],
             "overturned": t.overturned,
             "overturns_caught": t.overturns_caught,
             "uphold_baseline_agree": t.uphold_baseline_agree,
@@ -161,13 +190,17 @@ class Regression:
         self.results.close()
 
 
-def regress(checker: Any, paths: list[Path], jobs: int = 1, progress: Progress | None = None, json_report: bool = False) -> Regression:
+def regress(
+    checker: Any, paths: list[Path], jobs: int = 1, progress: Progress | None = None, json_report: bool = False,
+    divergences: Divergences | None = None,
+) -> Regression:
     """Run every case file under `paths` (in `jobs` worker processes) and tally the agreement.
     json_report: the workers also write each result's JSON text (a JSON report then costs the
-    parent almost nothing)."""
+    parent almost nothing). divergences: known divergences listed apart from the case files."""
     files = collect_case_files(paths)
+    divergences = divergences or {}
     tally, spool = Tally(), ResultSpool()
-    for done, (path, outcome) in enumerate(zip(files, _outcomes(checker, files, jobs, json_report), strict=True), start=1):
+    for done, (path, outcome) in enumerate(zip(files, _outcomes(checker, files, jobs, json_report, divergences), strict=True), start=1):
         kind, payload = outcome
         if kind == "error":
             tally.errors.append({"case": path, "error": payload})
@@ -183,42 +216,42 @@ def regress(checker: Any, paths: list[Path], jobs: int = 1, progress: Progress |
     return Regression(tally, spool, checker.ruleset.stamp)
 
 
-def run_regression(checker: Any, paths: list[Path], jobs: int = 1) -> dict[str, Any]:
+def run_regression(checker: Any, paths: list[Path], jobs: int = 1, divergences: Divergences | None = None) -> dict[str, Any]:
     """The whole summary as one dict, results included (for small runs and library callers)."""
-    run = regress(checker, paths, jobs)
+    run = regress(checker, paths, jobs, divergences=divergences)
     try:
         return run.summary()
     finally:
         run.close()
 
 
-def _outcomes(checker: Any, files: list[str], jobs: int, json_report: bool) -> Iterable[tuple[str, Any]]:
+def _outcomes(checker: Any, files: list[str], jobs: int, json_report: bool, divergences: Divergences) -> Iterable[tuple[str, Any]]:
     workers = min(jobs, len(files) // MIN_FILES_PER_WORKER)
     if workers <= 1:
-        return (_with_json(check_file(checker, path), False) for path in files)
-    return _parallel_outcomes(checker, files, workers, json_report)
+        return (_with_json(check_file(checker, path, divergences), False) for path in files)
+    return _parallel_outcomes(checker, files, workers, json_report, divergences)
 
 
-def _parallel_outcomes(checker: Any, files: list[str], workers: int, json_report: bool) -> Iterator[tuple[str, Any]]:
+def _parallel_outcomes(checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences) -> Iterator[tuple[str, Any]]:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     chunk = max(1, min(64, len(files) // (workers * 8)))
-    with context.Pool(workers, initializer=_start_worker, initargs=(checker.state(), json_report)) as pool:
+    with context.Pool(workers, initializer=_start_worker, initargs=(checker.state(), json_report, divergences)) as pool:
         yield from pool.imap(_worker_check_file, files, chunksize=chunk)
 
 
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(state: bytes, json_report: bool) -> None:
+def _start_worker(state: bytes, json_report: bool, divergences: Divergences) -> None:
     from checker.api import Checker
 
-    _worker.update(checker=Checker.from_state(state), json_report=json_report)
+    _worker.update(checker=Checker.from_state(state), json_report=json_report, divergences=divergences)
 
 
 def _worker_check_file(path: str) -> tuple[str, Any]:
-    return _with_json(check_file(_worker["checker"], path), _worker["json_report"])
+    return _with_json(check_file(_worker["checker"], path, _worker["divergences"]), _worker["json_report"])
 
 
 def _with_json(outcome: tuple[str, Any], json_report: bool) -> tuple[str, Any]:
@@ -237,7 +270,7 @@ def _yaml_files_under(folder: Path) -> Iterator[str]:
                 yield full
 
 
-def check_file(checker: Any, path: str | Path) -> tuple[str, Any]:
+def check_file(checker: Any, path: str | Path, divergences: Divergences | None = None) -> tuple[str, Any]:
     """("error", message) | ("skipped", None) | ("ran", [item results]) for one case file."""
     try:
         case = checker.load(Path(path))
@@ -245,6 +278,8 @@ def check_file(checker: Any, path: str | Path) -> tuple[str, Any]:
         return "error", exc.one_line()
     if not case.expected:
         return "skipped", None
+    listed = tuple(d for (case_id, _), d in (divergences or {}).items() if case_id == case.case_id and d.item in case.expected)
+    case.known_divergences = case.known_divergences + listed
     from checker.report import group_citations
 
     results = []
@@ -252,7 +287,7 @@ def check_file(checker: Any, path: str | Path) -> tuple[str, Any]:
         if item.request.id not in case.expected:
             continue
         cited = group_citations(checker.ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation])
-        results.append(_compare(case, item.request.id, item.request.text, item.decision, item.topic.topic if item.topic else None, cited))
+        results.append(_compare(case, item.request.id, item.request.text, item.decision, item.deciding_topic.topic if item.deciding_topic else None, cited))
     return "ran", results
 
 
@@ -344,3 +379,34 @@ def _write_json(summary: dict[str, Any], results: ResultSpool, write: Callable[[
         empty = False
     write("[]" if empty else "\n  ]")
     write(tail)
+
+
+Divergences = dict[tuple[str, str], KnownDivergence]
+
+
+def load_divergences(paths: list[Path]) -> Divergences:
+    """Known divergences kept apart from the case files (imported cases are rewritten on every
+    import): YAML files, or folders of them, listing case, item, about and reason."""
+    from checker.yamlio import load_yaml
+
+    found: Divergences = {}
+    for name in collect_case_files(paths):
+        data = require_mapping(load_yaml(Path(name), "divergence list"), name, "")
+        check_keys(data, ("schema", "divergences"), name, "", required=("schema", "divergences"))
+        if data["schema"] != DIVERGENCES_SCHEMA:
+            raise InputError(name, "schema", f"unknown schema {data['schema']!r}", f"write schema: {DIVERGENCES_SCHEMA}")
+        for i, entry in enumerate(require_list(data["divergences"], name, "divergences")):
+            key, divergence = _divergence(entry, name, f"divergences[{i}]")
+            if key in found:
+                raise InputError(name, f"divergences[{i}]", f"{key[0]} / {key[1]} is listed twice", "keep one entry per item")
+            found[key] = divergence
+    return found
+
+
+def _divergence(entry: Any, path: str, where: str) -> tuple[tuple[str, str], KnownDivergence]:
+    entry = require_mapping(entry, path, where)
+    check_keys(entry, ("case", "item", "about", "reason"), path, where, required=("case", "item", "about", "reason"))
+    if entry["about"] not in ("decision", "citation"):
+        raise InputError(path, f"{where}.about", f"unknown value {entry['about']!r}", "use decision or citation")
+    case_id, item = require_text(str(entry["case"]), path, f"{where}.case"), require_text(str(entry["item"]), path, f"{where}.item")
+    return (case_id, item), KnownDivergence(item, entry["about"], require_text(entry["reason"], path, f"{where}.reason"))
