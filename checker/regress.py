@@ -331,7 +331,8 @@ def _status(actual: str, decision_agrees: bool, citation_agrees: bool | None, di
 
 
 def citations_agree(expected: tuple[ExpectedCitation, ...], actual: list[dict[str, str]]) -> bool:
-    """Same guideline (and edition when given), and overlapping pages; sections when no page is cited."""
+    """Same guideline (and edition when given), and overlapping pages; sections when no page is
+    cited; a letter naming only the guideline agrees with any citation of it."""
     from checker.rules import parse_pages
 
     for e in expected:
@@ -341,7 +342,7 @@ def citations_agree(expected: tuple[ExpectedCitation, ...], actual: list[dict[st
             if e.pages:
                 if parse_pages(e.pages) & parse_pages(a["pages"]):
                     return True
-            elif e.section and _same_section(e.section, a["section"]):
+            elif not e.section or _same_section(e.section, a["section"]):
                 return True
     return False
 
@@ -352,7 +353,12 @@ def _same_section(left: str, right: str) -> bool:
 
 
 def _words(text: str) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z0-9]+", text.lower()))
+    """The words of a section title, singular ("Gym memberships" and "Gym Membership" are one topic)."""
+    return frozenset(_singular(w) for w in re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def write_report(run: Regression, fmt: str, write: Callable[[str], Any], templates_dir: Path | None = None) -> None:
