@@ -70,6 +70,8 @@ class Tally:
     uphold_baseline_agree: int = 0
     decision_divergences: int = 0
     citation_divergences: int = 0
+    uphold_baseline_agree_without_divergences: int = 0
+    overturned_divergences: int = 0
     topics: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
 
@@ -85,10 +87,13 @@ class Tally:
             return
         if result["status"] == "known_divergence":
             self.decision_divergences += result["known_divergence"]["about"] == "decision"
+            self.overturned_divergences += result["known_divergence"]["about"] == "decision" and expected == MEDICALLY_NECESSARY
             self.citation_divergences += result["known_divergence"]["about"] == "citation"
         self.agree += result["agree"]
         self.disagree += not result["agree"]
         self.uphold_baseline_agree += expected == NOT_MEDICALLY_NECESSARY
+        if not (result["status"] == "known_divergence" and result["known_divergence"]["about"] == "decision"):
+            self.uphold_baseline_agree_without_divergences += expected == NOT_MEDICALLY_NECESSARY
         if result["citation_agree"] is not None:
             self.citation_checked += 1
             self.citation_agree += result["citation_agree"]
@@ -179,7 +184,9 @@ class Regression:
             "topics": [{"topic": name, **t.topics[name]} for name in sorted(t.topics)],
             "overturned": t.overturned,
             "overturns_caught": t.overturns_caught,
+            "overturned_divergences": t.overturned_divergences,
             "uphold_baseline_agree": t.uphold_baseline_agree,
+            "uphold_baseline_agree_without_divergences": t.uphold_baseline_agree_without_divergences,
             "failures": failures,
             "errors": t.errors,
             "passed": t.cases > 0 and failures == 0 and not t.errors,
