@@ -342,6 +342,9 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
         relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant")
         if relaxants is not None:
             found["other_muscle_relaxants"] = relaxants
+        nsaids = _other_in_class(case, request, lexicon, "nsaid")
+        if nsaids is not None:
+            found["other_nsaids"] = nsaids
         opioids = _alongside(case, request, lexicon, "opioid")
         if opioids is not None:
             found["opioids_alongside"] = opioids

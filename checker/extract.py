@@ -251,6 +251,7 @@ class Extractor:
         self.dose_tail = compile_regex(meds["dose_tail"], path, "medications.dose_tail")
         self.since_patterns = [compile_regex(rx, path, f"medications.since[{i}]") for i, rx in enumerate(meds["since"])]
         self.duration_patterns = [compile_regex(rx, path, f"medications.duration[{i}]", number=self.number) for i, rx in enumerate(meds["duration"])]
+        self.new_start_patterns = [compile_regex(rx, path, f"medications.new_start[{i}]") for i, rx in enumerate(meds.get("new_start", ()))]
         self.full_date = re.compile(FULL_DATE, re.IGNORECASE)
 
     def _compile_pain(self, raw: dict, path: str) -> None:
@@ -698,6 +699,7 @@ class Extractor:
 
     def _medications(self, run: _Run, left_out: list[dict[str, Any]]) -> list[dict[str, Any]]:
         uses: dict[str, list[dict[str, Any]]] = {}
+        first: dict[str, Evidence] = {}
         for info in run.sentences:
             mentions = list(info.drugs) + self._listed_unknowns(run, info, left_out)
             since = self._since(run, info, mentions)
@@ -707,7 +709,30 @@ class Extractor:
                     continue
                 use["since"] = since.get((mention.start, mention.end))
                 uses.setdefault(mention.generic, []).append(use)
-        return [self._medication(generic, found) for generic, found in uses.items()]
+            for generic, evidence in self._first_prescriptions(run, info).items():
+                first.setdefault(generic, evidence)
+        found = [self._medication(generic, used) for generic, used in uses.items()]
+        for entry in found:
+            if entry["drug"] in first and entry["status"] == "current":
+                entry.pop("documented_since", None)
+                entry["new_start"] = True
+                entry["evidence"] = first[entry["drug"]].as_dict()
+        return found
+
+    def _first_prescriptions(self, run: _Run, info: SentenceInfo) -> dict[str, Evidence]:
+        """A sentence calling a drug's prescription the first one ("a first-time request for
+        Naprosyn"): the drug is a new start, whatever dates earlier notes gave it. The cue must name
+        one drug only in its sentence and must not be negated."""
+        text = info.sentence.text
+        generics = {d.generic for d in info.drugs}
+        if len(generics) != 1 or info.review:
+            return {}
+        for pattern in self.new_start_patterns:
+            m = pattern.search(text)
+            if m and "negated" not in self.context.assess(info.modifiers, m.start(), m.end()):
+                drug = info.drugs[0]
+                return {drug.generic: self._evidence(run, info, m.span(), (drug.start, drug.end))}
+        return {}
 
     def _use(self, run: _Run, info: SentenceInfo, mention: DrugMention) -> dict[str, Any] | None:
         cats = self.context.assess(info.modifiers, mention.start, mention.end)

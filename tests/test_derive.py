@@ -74,3 +74,12 @@ def test_other_muscle_relaxants_needs_a_medication_list(tmp_path, repo_ruleset):
     assert both["other_muscle_relaxants"] == 1
     listed = _facts(tmp_path, repo_ruleset, {"medications": [{"drug": "naproxen"}], "requests": [{"text": "Zanaflex 4 mg"}]})
     assert listed["other_muscle_relaxants"] == 0
+
+
+def test_other_nsaids_counted_from_the_medication_list(tmp_path, repo_ruleset):
+    alone = _facts(tmp_path, repo_ruleset, {"requests": [{"text": "Naproxen 500 mg #60"}]})
+    assert "other_nsaids" not in alone  # no list: not documented, not zero
+    listed = _facts(tmp_path, repo_ruleset, {"medications": [{"drug": "Norflex"}], "requests": [{"text": "Naproxen 500 mg #60"}]})
+    assert listed["other_nsaids"] == 0
+    both = _facts(tmp_path, repo_ruleset, {"medications": [{"drug": "Motrin"}], "requests": [{"text": "Naproxen 500 mg #60"}]})
+    assert both["other_nsaids"] == 1

@@ -157,6 +157,15 @@ def test_start_evidence_reads_since_and_duration() -> None:
     assert meds["oxycodone"]["duration_months"] == 3
 
 
+def test_a_first_prescription_is_a_new_start() -> None:
+    d = draft("On 12/16/16 Naprosyn was prescribed. This was a first-time request for Naprosyn. Norco was continued.", as_of=dt.date(2017, 1, 6))
+    meds = {m["drug"]: m for m in d["medications"]}
+    assert meds["naproxen"]["new_start"] is True and "documented_since" not in meds["naproxen"]
+    assert "new_start" not in meds["hydrocodone/acetaminophen"]
+    negated = draft("Naprosyn was prescribed on 12/16/16. This was not a first-time prescription of Naprosyn.", as_of=dt.date(2017, 1, 6))
+    assert "new_start" not in negated["medications"][0]
+
+
 def test_a_drug_the_lexicon_does_not_know_is_left_out_and_noted() -> None:
     d = draft("Current medications include Zzyzxol and Norco.")
     assert [m["drug"] for m in d["medications"]] == ["hydrocodone/acetaminophen"]
