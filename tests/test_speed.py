@@ -109,9 +109,10 @@ def test_summary_counts_overturns_and_the_always_uphold_baseline(corpus):
     assert summary["no_rule"] == sum(r["status"] == "no_rule" for r in results) > 0
 
     text = run("regress", corpus, EXAMPLES, "--jobs", "1").stdout
-    line = next(ln for ln in text.splitlines() if ln.startswith("overturned at IMR:"))
-    assert f"overturns caught: {summary['overturns_caught']}/{summary['overturned']}" in line
-    assert f"always-uphold baseline: {summary['uphold_baseline_agree']}/{len(decided)}" in line
+    overturns = next(ln for ln in text.splitlines() if ln.startswith("overturns caught (IMR overturned)"))
+    assert f" {summary['overturns_caught']}/{summary['overturned']} " in overturns
+    agreement = next(ln for ln in text.splitlines() if ln.startswith("decision agreement (ruled items)"))
+    assert f" {summary['uphold_baseline_agree']}/{len(decided)} " in agreement
     junit = ET.fromstring(run("regress", corpus, EXAMPLES, "--format", "junit", "--jobs", "1").stdout)
     properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
     for key in ("overturned", "overturns_caught", "uphold_baseline_agree", "no_rule", "items"):
