@@ -19,6 +19,7 @@ from checker.yamlio import load_yaml
 EXTRACT_SCHEMA = "mtus-extract-cues/1"
 VALUE_RULES = ("invert", "true", "false", "drop")
 DROPPING = ("hypothetical", "requested", "uncertain", "review")
+REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
 ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "none")
 _FACT_KEYS = (
     "targets", "negated", "not_documented", "current_only", "keep", "require", "resolve",
@@ -106,10 +107,10 @@ def _fact_rule(name: str, spec: Any, path: str) -> FactRule:
     not_documented = _value_rule(spec.get("not_documented", "false" if boolean else "drop"), path, f"{where}.not_documented")
     keep = frozenset(require_list(spec.get("keep", []), path, f"{where}.keep"))
     require = frozenset(require_list(spec.get("require", []), path, f"{where}.require"))
-    for field, values in (("keep", keep), ("require", require)):
-        unknown = values - set(DROPPING)
+    for field, values, allowed in (("keep", keep, DROPPING), ("require", require, DROPPING + REQUIRABLE)):
+        unknown = values - set(allowed)
         if unknown:
-            raise InputError(path, f"{where}.{field}", f"unknown category {sorted(unknown)[0]!r}", f"use: {', '.join(DROPPING)}")
+            raise InputError(path, f"{where}.{field}", f"unknown category {sorted(unknown)[0]!r}", f"use: {', '.join(allowed)}")
     attribute = spec.get("attribute", "none")
     if attribute not in ATTRIBUTIONS:
         raise InputError(path, f"{where}.attribute", f"unknown value {attribute!r}", f"use one of: {', '.join(ATTRIBUTIONS)}")
