@@ -25,6 +25,7 @@ from checker.context import Document, load_context_rules
 from checker.extract import Extractor, draft_facts, merge_draft
 from checker.extract_cues import load_extraction_cues
 from checker.rules import load_ruleset
+from checker.yamlio import load_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -416,7 +417,7 @@ def draft_pairs(d: dict) -> set[tuple[str, str]]:
 
 
 def letters(gold: Path) -> list[tuple[dict, str]]:
-    entries = yaml.safe_load(gold.read_text())["letters"]
+    entries = load_yaml(gold, "gold annotation")["letters"]  # duplicate keys refused (a merge can leave one)
     return [(e, (SHARED / e["letter"]).read_text(encoding="utf-8")) for e in entries]
 
 
