@@ -17,9 +17,11 @@ SHARED = REPO.parent / "shared"
 DEV, SEEDS = SHARED / "imr-corpus" / "dev", SHARED / "seeds"
 DIVERGENCES = REPO / "tests" / "imr" / "divergences"
 
-# Floors: today's measured figures rounded down (README, "Agreement with IMR decisions"). Raise them
-# as agreement improves; the issue's targets are 90 / 95 / 80 / 90 percent.
-MIN_SCOPE, MIN_AGREEMENT, MIN_OVERTURNS_CAUGHT, MIN_CITATION_MATCH = 0.90, 0.90, 0.10, 0.80
+# The issue's targets (scope 90%, decision agreement 95%, overturns caught 80%, citation match 90%),
+# counted without the listed known divergences; and floors for the same figures with every item
+# counted (today's measurement rounded down: README, "The dev letters against the rules").
+TARGETS = {"scope": 0.90, "decision agreement": 0.95, "overturns caught": 0.80, "citation match": 0.90}
+FLOORS_ALL_ITEMS = {"decision agreement": 0.95, "overturns caught": 0.60, "citation match": 0.84}
 
 
 def run(*args: object):
@@ -60,21 +62,30 @@ def test_every_seed_item_agrees_or_is_a_listed_divergence(seed_regression):
     assert seed_regression["passed"], [r for r in seed_regression["results"] if r["status"] != "agree"]
 
 
-def test_agreement_figures_hold(regression):
-    s = regression
+def figures(s: dict, without_divergences: bool) -> dict[str, float]:
     ruled = s["agree"] + s["disagree"]
-    figures = {
+    decision, overturned, citation = (s["decision_divergences"], s["overturned_divergences"], s["citation_divergences"]) if without_divergences else (0, 0, 0)
+    return {
         "scope": (s["items"] - s["no_rule"]) / s["items"],
-        "decision agreement": s["agree"] / (ruled - s["decision_divergences"]),
-        "overturns caught": s["overturns_caught"] / (s["overturned"] - s["overturned_divergences"]),
-        "citation match": s["citation_agree"] / (s["citation_checked"] - s["citation_divergences"]),
+        "decision agreement": s["agree"] / (ruled - decision),
+        "overturns caught": s["overturns_caught"] / (s["overturned"] - overturned),
+        "citation match": s["citation_agree"] / (s["citation_checked"] - citation),
     }
-    print({name: f"{value:.1%}" for name, value in figures.items()})
-    assert figures["scope"] >= MIN_SCOPE
-    assert figures["decision agreement"] >= MIN_AGREEMENT
-    assert figures["overturns caught"] >= MIN_OVERTURNS_CAUGHT
-    assert figures["citation match"] >= MIN_CITATION_MATCH
-    assert s["agree"] > s["uphold_baseline_agree"], "no better than always upholding"
+
+
+def test_the_issue_targets_hold_without_the_known_divergences(regression):
+    measured = figures(regression, without_divergences=True)
+    print({name: f"{value:.1%}" for name, value in measured.items()})
+    assert {name: value for name, value in measured.items() if value < TARGETS[name]} == {}
+
+
+def test_agreement_with_every_item_counted_beats_always_upholding(regression):
+    measured = figures(regression, without_divergences=False)
+    print({name: f"{value:.1%}" for name, value in measured.items()})
+    assert {name: value for name, value in measured.items() if name in FLOORS_ALL_ITEMS and value < FLOORS_ALL_ITEMS[name]} == {}
+    ruled = regression["agree"] + regression["disagree"]
+    assert regression["agree"] - regression["uphold_baseline_agree"] >= 0.05 * ruled, "not clearly better than always upholding"
+    assert regression["overturns_caught"] > 0
 
 
 def test_no_listed_divergence_is_stale(regression, seed_regression):
