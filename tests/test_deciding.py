@@ -22,9 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 KEY = REPO / "tests" / "imr" / "deciding.yaml"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 LETTER_DIRS = [SHARED / "imr-corpus" / "dev", SHARED / "seeds"]
-# Measured 2026-11-23 at 41/52 (78.8%) with `python tools/deciding_rate.py`; the floor leaves room
-# for the rule changes made in parallel, which may move a few items either way.
-RATE_FLOOR = 0.70
+# Measured 2026-11-23 at 43/52 (82.7%) with `python tools/deciding_rate.py` (README); the floor is
+# that figure rounded down, so a rule change that loses a deciding criterion shows.
+RATE_FLOOR = 0.80
 
 
 def _tool():
