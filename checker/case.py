@@ -20,6 +20,7 @@ from checker.fields import (
     require_list,
     require_mapping,
     require_text,
+    short,
 )
 from checker.lexicon import ROUTES
 from checker.rules import TIMINGS, RuleSet
@@ -180,6 +181,7 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
     surgery = require_date(dates["surgery"], p, "dates.surgery") if dates.get("surgery") is not None else None
     injury = require_date(dates["injury"], p, "dates.injury") if dates.get("injury") is not None else None
     letter_dates = {k: require_date(dates[k], p, f"dates.{k}") for k in ("ur_decision", "assigned", "decision") if dates.get(k) is not None}
+    _refuse_future_dates({"request": request_date, "injury": injury, "surgery": surgery, **letter_dates}, p)
     if injury and injury > request_date:
         raise InputError(p, "dates.injury", f"injury date {injury} is after the request date {request_date}", "correct one of the two dates")
     age = claimant.get("age")
@@ -209,6 +211,16 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
     case.expected = _expected(data.get("expected", []), case, p)
     case.known_divergences = _divergences(data.get("known_divergences", []), case, p)
     return case
+
+
+def _refuse_future_dates(dates: dict[str, dt.date | None], path: str) -> None:
+    """A record cannot be dated after today: such a date is a typo (2031 for 2013), and no guideline
+    edition can be known to be in force on it."""
+    today = dt.date.today()
+    for key in _DATE_KEYS:
+        day = dates.get(key)
+        if day is not None and day > today:
+            raise InputError(path, f"dates.{key}", f"{day} is in the future (today is {today})", "correct the date")
 
 
 _HASH_IN_PLAIN_TEXT = re.compile(r"^\s*(?:-\s+)?text:\s+[^\"'|>\s][^#]*\s#\s*\d")
@@ -431,7 +443,10 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
         raise InputError(path, f"{where}.text", f"no known drug in {text!r}", "add drug: with the generic or brand name, or add it to rules/drugs.yaml")
     quantity = raw.get("quantity", parsed.quantity)
     if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not 0 < quantity <= 10000):
-        raise InputError(path, f"{where}.quantity", f"expected a positive number of units, found {describe(quantity)}", "write the count dispensed, e.g. 60")
+        problem = f"expected a number of units above 0 and up to 10000, found {describe(quantity)}"
+        raise InputError(path, f"{where}.quantity", problem, "write the count dispensed, e.g. 60")
+    strength = str(raw.get("strength") or parsed.strength or "")
+    _refuse_absurd_strength(strength, path, f"{where}.strength" if raw.get("strength") else f"{where}.text")
     units = raw.get("units_per_dose", parsed.units_per_dose)
     if units is not None and (isinstance(units, bool) or not isinstance(units, (int, float)) or not 0 < units <= 20):
         raise InputError(path, f"{where}.units_per_dose", f"expected 1-20 units per dose, found {describe(units)}", "write how many tablets make one dose")
@@ -441,7 +456,7 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
         drug=generic,
         drug_named=drug_named,
         service=service,
-        strength=str(raw.get("strength") or parsed.strength or ""),
+        strength=strength,
         quantity=quantity,
         frequency=str(raw.get("frequency") or parsed.frequency or ""),
         units_per_dose=units,
@@ -458,6 +473,25 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
         certified=_optional_text(raw, "certified", path, where),
         conflicts=_conflicts(raw.get("facts", {}), ruleset, path, f"{where}.facts"),
     )
+
+
+# The largest strength one tablet, capsule, patch or dose can have, by unit: far above any real
+# product (gabapentin 800 mg, acetaminophen 1,000 mg, fentanyl 100 mcg/h), far below a typo's 5000 mg.
+_MAX_STRENGTH = {"mg": 2000, "mcg": 2000 * 1000, "mcg/h": 1000, "mcg/hr": 1000}
+_STRENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:\s*/\s*\d+(?:\.\d+)?)?\s*(mg|mcg/hr?|mcg)\b", re.I)
+
+
+def _refuse_absurd_strength(strength: str, path: str, where: str) -> None:
+    match = _STRENGTH.match(strength)
+    if not match:
+        return
+    amount, unit = float(match.group(1)), match.group(2).lower()
+    if amount <= 0 or amount > _MAX_STRENGTH[unit]:
+        limit = f"{_MAX_STRENGTH[unit]:,} {unit}"
+        raise InputError(
+            path, where, f"strength {short(strength)} per unit is {'zero' if amount <= 0 else 'above ' + limit}, which no product has",
+            "correct the strength of one tablet, capsule or patch (the daily dose is derived from it)",
+        )
 
 
 def _optional_text(raw: dict, key: str, path: str, where: str) -> str:

@@ -66,6 +66,18 @@ CASES = [
     ("two_documents.yaml", "", "but found another document"),
     ("unknown_schema.yaml", "schema", "unsupported schema 'mtus-case/9'"),
     ("duplicate_request_id.yaml", "requests[1].id", "id 'relaxant' is used twice"),
+    ("alias_bomb.yaml", "line 6", "YAML aliases (*name) are not accepted"),
+    ("generated:deep_nesting.yaml", "line 2", "YAML nested more than 100 levels deep; fix: flatten the document"),
+    ("generated:fifty_megabytes.yaml", "", f"case file is 52428800 bytes, over the {MAX_YAML_BYTES}-byte limit"),
+    ("python_object_tag.yaml", "line 6", "the YAML tag '!!python/object/apply:os.system' is not accepted"),
+    ("terminal_escape_in_title.yaml", "title", "text holds the control character U+001B; fix: remove it"),
+    ("carriage_return_in_request.yaml", "requests[0].text", "text holds the control character U+000D"),
+    ("request_in_the_future.yaml", "dates.request", "2999-11-20 is in the future (today is "),
+    ("injury_in_the_future.yaml", "dates.injury", "2999-03-01 is in the future"),
+    ("absurd_quantity.yaml", "requests[0].quantity", "up to 10000, found the number 100000"),
+    ("absurd_strength.yaml", "requests[0].text", "strength '5000 mg' per unit is above 2,000 mg"),
+    ("absurd_strength_field.yaml", "requests[0].strength", "strength '100000 mg' per unit is above 2,000 mg"),
+    ("huge_integer.yaml", "line 3", "is not a valid int"),
 ]
 
 
@@ -83,6 +95,13 @@ def case_path(name: str, tmp_path: Path) -> Path:
         assert path.stat().st_size > MAX_YAML_BYTES
     elif path.name == "a_directory.yaml":
         path.mkdir()
+    elif path.name == "deep_nesting.yaml":
+        # 100,000 nested lists: libyaml's composer recursed once per level and crashed (segfault).
+        path.write_text("schema: mtus-case/1\ncase: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    elif path.name == "fifty_megabytes.yaml":
+        with path.open("wb") as out:  # a sparse file: 50 MB long, written in no time
+            out.write(b"schema: mtus-case/1\n")
+            out.truncate(50 * 1024 * 1024)
     return path
 
 
