@@ -129,7 +129,7 @@ def load_yaml(path: Path, what: str) -> Any:
         tag = str(exc.problem).split("tag", 1)[1].strip(" '").replace("tag:yaml.org,2002:", "!!")
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         fix = "remove the tag: only plain YAML values are read (text, numbers, dates, lists, mappings)"
-        raise InputError(str(path), f"line {line}", f"the YAML tag {short(tag)} is not accepted", fix) from None
+        raise InputError(str(path), f"line {line}", f"the YAML tag {short(tag, 70)} is not accepted", fix) from None
     except yaml.MarkedYAMLError as exc:
         raise _malformed(exc, path) from None
     except yaml.YAMLError as exc:

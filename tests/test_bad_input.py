@@ -3,13 +3,15 @@
 Case files: `mtus check FILE` on every file in tests/bad_inputs/ (and a few generated in tmp_path)
 exits 2 with exactly one line "mtus: error: <file>: <field>: <problem>; fix: <fix>".
 Rule directories: the repository's rules/ copied into tmp_path with one thing broken, then
-`mtus rules lint DIR` (exit 1 for a defect, 2 for a structural error) or `mtus check --rules DIR` (exit 2).
+`mtus rules lint DIR` (exit 1 for a defect, 2 for a structural error) or `mtus check --rules DIR` (exit 2);
+and the corpus of broken rule files in tests/bad_rules/, each in a rules directory of its own.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 import shutil
 from collections.abc import Callable
@@ -258,3 +260,117 @@ def test_unbroken_rules_copy_lints_clean(tmp_path: Path):
     case = tmp_path / "case.yaml"
     case.write_text(VALID_CASE, encoding="utf-8")
     assert run("check", case, "--rules", rules).exit_code == 0
+
+
+# ---- the broken rule-file corpus: tests/bad_rules/ -------------------------------------------------
+# A rules directory made of the repository's vocabulary and lexicons (facts.yaml, facts/, drugs.yaml,
+# guidelines.yaml, services.yaml ...) and one topic, tests/bad_rules/clean_topic.yaml, which lints
+# clean and decides the probe case. Each file in bad_rules/topics/ replaces that topic; each file in
+# bad_rules/facts/ is added to facts/ beside it. The repository's own topics are left out, so the
+# corpus does not change as they do.
+
+BAD_RULES = Path(__file__).resolve().parent / "bad_rules"
+
+# file under bad_rules/, exit code of `mtus rules lint` (1 a lint defect, 2 a file that does not
+# load), the field the line names, fragments it must hold. `mtus check --rules` exits 2 on every one
+# of them with the same line (for lint defects: the first, with how many more there are).
+BAD_RULE_FILES = [
+    ("topics/malformed_yaml.yaml", 2, "", ["malformed YAML at line 11, column 13", "fix: fix the YAML syntax there"]),
+    ("topics/alias_bomb.yaml", 2, "line 5", ["YAML aliases (*name) are not accepted"]),
+    ("topics/duplicate_key.yaml", 2, "met_when", ["key given twice (line 22)", "fix: keep one of the two entries"]),
+    ("topics/unknown_field.yaml", 2, "editions[0].criteria[0].met_wen", ["unknown field; fix: did you mean 'met_when'?"]),
+    ("topics/criteria_not_a_list.yaml", 2, "editions[0].criteria", ["expected a list, found a text value"]),
+    ("topics/date_as_words.yaml", 2, "editions[0].effective_from", ["expected a date, found a text value 'mid 2009'"]),
+    ("topics/impossible_date.yaml", 2, "line 9", ["'2009-02-30' is not a valid date"]),
+    ("topics/python_object_tag.yaml", 2, "line 4", ["the YAML tag '!!python/object/apply:os.system' is not accepted"]),
+    ("topics/control_character.yaml", 2, "title", ["text holds the control character U+001B"]),
+    ("topics/empty.yaml", 2, "", ["rule file is empty"]),
+    ("topics/not_utf8.yaml", 2, "", ["rule file is not UTF-8 (byte 62)", "fix: save the file as UTF-8"]),
+    ("topics/unknown_comparison.yaml", 2, "criteria[hostile.short_course].met_when", ["a test needs exactly one comparison, found lte_x"]),
+    ("topics/unknown_group_operator.yaml", 2, "criteria[hostile.short_course].met_when.either", ["unknown operator; fix: use all, any, not or fact"]),
+    ("topics/unknown_fact.yaml", 1, "criteria[hostile.spasm].met_when", ["unknown fact 'acute_muscle_spasms'", "did you mean 'acute_muscle_spasm'?"]),
+    ("topics/value_of_the_wrong_type.yaml", 1, "criteria[hostile.short_course].met_when", ["days_supply is number but is compared with '21'"]),
+    ("topics/missing_citation.yaml", 1, "criteria[hostile.short_course].citation", ["criterion has no citation"]),
+    ("topics/decision_names_unknown_criterion.yaml", 1, "hostile_relaxant@cpmtg-2009.decision", ["refers to unknown criterion 'hostile.spasms'"]),
+    ("topics/contradictory_range.yaml", 1, "criteria[hostile.short_course].met_when",
+     ["can never hold: days_supply > 6 and days_supply < 3 exclude each other", "fix: correct the limits or values"]),
+    ("topics/contradictory_values.yaml", 1, "criteria[hostile.short_course].met_when", ["can never hold: route = oral and route = topical exclude each other"]),
+    ("topics/outside_declared_range.yaml", 1, "criteria[hostile.spasm].met_when", ["can never hold: age > 150 is outside the range of age (0..120)"]),
+    ("topics/never_applies.yaml", 1, "criteria[hostile.spasm].applies_when",
+     ["can never hold: acute_muscle_spasm exists: false and acute_muscle_spasm = true exclude each other"]),
+    ("topics/edition_when_never_holds.yaml", 1, "hostile_relaxant@cpmtg-2009.when", ["can never hold: months_since_injury < 0 is outside the range"]),
+    ("topics/met_and_not_met_overlap.yaml", 1, "criteria[hostile.short_course]",
+     ["met_when and not_met_when can both hold (when days_supply <= 21 and days_supply >= 14)"]),
+    ("topics/overlapping_editions.yaml", 1, "hostile_relaxant@cpmtg-2009-copy.effective_from",
+     ["editions cpmtg-2009 and cpmtg-2009-copy are both in force on 2012-01-01"]),
+    ("topics/edition_ends_before_it_starts.yaml", 1, "hostile_relaxant@cpmtg-2009.effective_to", ["ends before it starts"]),
+    ("facts/unknown_type.yaml", 2, "facts.hostile_score.type", ["unknown type 'float'", "fix: use one of: boolean, integer, number, string"]),
+    ("facts/declared_twice.yaml", 2, "facts.acute_muscle_spasm", ["already declared in"]),
+    ("facts/duplicate_key.yaml", 2, "type", ["key given twice (line 6)"]),
+    ("facts/python_object_tag.yaml", 2, "line 3", ["the YAML tag '!!python/object/apply:subprocess.check_output' is not accepted"]),
+    ("facts/min_above_max.yaml", 1, "facts.hostile_score.min", ["minimum 10 is above the maximum 5"]),
+]
+
+
+def rules_with(tmp_path: Path, bad: str | None) -> tuple[Path, Path]:
+    """(rules directory, the file in it that holds the defect)."""
+    rules = tmp_path / "rules"
+    (rules / "topics").mkdir(parents=True)
+    for path in (REPO / "rules").glob("*.yaml"):
+        shutil.copy(path, rules / path.name)
+    shutil.copytree(REPO / "rules" / "facts", rules / "facts")
+    topic = rules / "topics" / "hostile.yaml"
+    shutil.copy(BAD_RULES / "clean_topic.yaml", topic)
+    if bad is None:
+        return rules, topic
+    target = topic if bad.startswith("topics/") else rules / "facts" / "hostile.yaml"
+    shutil.copy(BAD_RULES / bad, target)
+    return rules, target
+
+
+def test_every_bad_rule_file_is_in_the_table():
+    listed = {name for name, *_ in BAD_RULE_FILES}
+    assert listed == {p.relative_to(BAD_RULES).as_posix() for p in BAD_RULES.glob("*/*.yaml")}
+
+
+def test_the_clean_topic_lints_clean_and_decides_the_probe_case(tmp_path: Path):
+    rules, _ = rules_with(tmp_path, None)
+    linted = run("rules", "lint", rules)
+    assert linted.exit_code == 0 and linted.output.startswith("ok: 1 topics, 2 criteria"), linted.output
+    case = tmp_path / "case.yaml"
+    case.write_text(VALID_CASE, encoding="utf-8")
+    checked = run("check", case, "--rules", rules, "--format", "json")
+    assert checked.exit_code == 0, checked.output
+    assert [i["decision"] for i in json.loads(checked.output)["items"]] == ["medically_necessary"]
+
+
+@pytest.mark.parametrize(("name", "lint_code", "field", "fragments"), BAD_RULE_FILES, ids=[b[0] for b in BAD_RULE_FILES])
+def test_bad_rule_file(name: str, lint_code: int, field: str, fragments: list[str], tmp_path: Path):
+    rules, broken = rules_with(tmp_path, name)
+    where = f"{broken}: {field}: " if field else f"{broken}: "
+    linted = run("rules", "lint", rules)
+    if lint_code == 2:
+        line = assert_one_line_error(linted, *fragments)
+        assert line.startswith(f"mtus: error: {where}"), line
+    else:
+        assert linted.exit_code == 1, (linted.exit_code, linted.output, linted.exception)
+        assert "Traceback" not in linted.output and "Traceback" not in linted.stderr
+        lines = [ln for ln in linted.stdout.splitlines() if ln.startswith(where)]
+        assert any(all(f in ln for f in fragments) for ln in lines), linted.stdout
+        assert linted.stderr == f"{len(linted.stdout.splitlines())} defect(s) in {rules}\n"
+    case = tmp_path / "case.yaml"
+    case.write_text(VALID_CASE, encoding="utf-8")
+    checked = run("check", case, "--rules", rules)
+    line = assert_one_line_error(checked)
+    assert line.startswith(f"mtus: error: {broken}: ") and checked.stdout == "", line
+    if lint_code == 2 or len(linted.stdout.splitlines()) == 1:  # check names the first defect lint lists
+        assert all(f in line for f in fragments), line
+
+
+def test_a_rule_file_nested_too_deeply_is_refused(tmp_path: Path):
+    rules, topic = rules_with(tmp_path, None)
+    text = topic.read_text(encoding="utf-8")
+    deep = "{not: " * 60_000 + "{fact: days_supply, lte: 21}" + "}" * 60_000
+    topic.write_text(text.replace("{fact: days_supply, lte: 21}", deep, 1), encoding="utf-8")
+    line = assert_one_line_error(run("rules", "lint", rules), "YAML nested more than 100 levels deep")
+    assert line.startswith(f"mtus: error: {topic}: line ")
