@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -374,3 +375,82 @@ def test_a_rule_file_nested_too_deeply_is_refused(tmp_path: Path):
     topic.write_text(text.replace("{fact: days_supply, lte: 21}", deep, 1), encoding="utf-8")
     line = assert_one_line_error(run("rules", "lint", rules), "YAML nested more than 100 levels deep")
     assert line.startswith(f"mtus: error: {topic}: line ")
+
+
+# ---- mtus regress: a broken case file among good ones ------------------------------------------------
+
+BROKEN_CASES = {  # file name -> what its one-line error must hold
+    "malformed.yaml": "malformed YAML at line 3",
+    "binary.yaml": "case file holds binary data",
+    "unknown_fact.yaml": "facts.acute_muscle_spasms: unknown fact",
+    "alias_bomb.yaml": "YAML aliases (*name) are not accepted",
+    "future.yaml": "dates.request: 2999-11-20 is in the future",
+}
+
+
+def _regress_folder(tmp_path: Path) -> tuple[Path, int]:
+    """Two example cases and the broken files; returns the folder and how many items the examples expect."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    expected_items = 0
+    for name in ("seed-000.yaml", "seed-003.yaml"):
+        shutil.copy(REPO / "examples" / name, folder / name)
+        expected_items += len(yaml.safe_load((folder / name).read_text(encoding="utf-8"))["expected"])
+    (folder / "malformed.yaml").write_text("case: x\ndates: {request: 2014-01-01\n", encoding="utf-8")
+    (folder / "binary.yaml").write_bytes(b"case: x\n\x00\x01\x02")
+    (folder / "unknown_fact.yaml").write_text((BAD_INPUTS / "unknown_fact_typo.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copy(BAD_INPUTS / "alias_bomb.yaml", folder / "alias_bomb.yaml")
+    shutil.copy(BAD_INPUTS / "request_in_the_future.yaml", folder / "future.yaml")
+    return folder, expected_items
+
+
+def test_regress_reports_every_broken_case_file_and_runs_the_rest_in_every_format(tmp_path: Path):
+    folder, expected_items = _regress_folder(tmp_path)
+    as_json = run("regress", folder, "--format", "json")
+    assert as_json.exit_code == 2, as_json.output
+    summary = json.loads(as_json.stdout)
+    assert summary["items"] == summary["agree"] == expected_items and summary["cases"] == 2 and not summary["passed"]
+    errors = {Path(e["case"]).name: e["error"] for e in summary["errors"]}
+    assert set(errors) == set(BROKEN_CASES)
+    for name, fragment in BROKEN_CASES.items():
+        assert errors[name].startswith(f"{folder / name}: ") and fragment in errors[name] and "; fix: " in errors[name], errors[name]
+        assert "\n" not in errors[name]
+
+    text = run("regress", folder)
+    assert text.exit_code == 2
+    error_lines = [ln for ln in text.stdout.splitlines() if ln.startswith("ERROR ")]
+    assert sorted(ln.split(None, 1)[1] for ln in error_lines) == sorted(errors.values())
+    item_lines = [ln for ln in text.stdout.splitlines() if re.match(r"(AGREE|KNOWN_DIVERGENCE) +\S+ / \S+: expected", ln)]
+    assert len(item_lines) == expected_items
+    assert f"FAILED: 0 item(s) disagree, {len(BROKEN_CASES)} unreadable case file(s)" in text.stdout
+
+    junit = run("regress", folder, "--format", "junit")
+    assert junit.exit_code == 2
+    suite = ET.fromstring(junit.stdout).find("testsuite")
+    assert suite.get("errors") == str(len(BROKEN_CASES)) and suite.get("failures") == "0"
+    unreadable = [case for case in suite.findall("testcase") if case.get("classname") == "unreadable"]
+    assert sorted(case.find("error").get("message") for case in unreadable) == sorted(errors.values())
+    assert len(suite.findall("testcase")) == expected_items + len(BROKEN_CASES)
+
+
+def test_a_case_the_engine_fails_on_is_that_file_s_error_and_the_rest_still_run(tmp_path: Path):
+    """met_when and not_met_when on different facts pass lint (derived facts are related in ways it
+    cannot see), so a rule author can still write a pair that both hold: the engine refuses that case."""
+    rules, topic = rules_with(tmp_path, None)
+    text = topic.read_text(encoding="utf-8")
+    topic.write_text(text.replace(
+        "        met_when: {fact: days_supply, lte: 21}\n",
+        "        met_when: {fact: days_supply, lte: 21}\n        not_met_when: {fact: acute_muscle_spasm, eq: true}\n", 1), encoding="utf-8")
+    assert run("rules", "lint", rules).exit_code == 0
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    expected = "expected:\n  - {item: relaxant, decision: not_medically_necessary}\n"
+    (folder / "both.yaml").write_text(VALID_CASE + expected, encoding="utf-8")  # spasm documented: met and not met
+    (folder / "fine.yaml").write_text(VALID_CASE.replace("facts: {acute_muscle_spasm: true}\n", "") + expected, encoding="utf-8")
+    result = run("regress", folder, "--rules", rules, "--format", "json")
+    assert result.exit_code == 2, result.output
+    summary = json.loads(result.stdout)
+    assert [r["case"] for r in summary["results"]] == ["rules-dir-probe"] and summary["results"][0]["file"].endswith("fine.yaml")
+    (error,) = summary["errors"]
+    assert error["case"].endswith("both.yaml")
+    assert "the rule engine failed on this case (criterion hostile.short_course is both met and not met" in error["error"]
