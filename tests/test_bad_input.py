@@ -454,3 +454,47 @@ def test_a_case_the_engine_fails_on_is_that_file_s_error_and_the_rest_still_run(
     (error,) = summary["errors"]
     assert error["case"].endswith("both.yaml")
     assert "the rule engine failed on this case (criterion hostile.short_course is both met and not met" in error["error"]
+
+
+# ---- no edition in force: reported, never guessed -------------------------------------------------------
+
+LATER_TOPIC = """\
+schema: mtus-rules/1
+topic: hostile_opioid
+title: Opioid (a topic whose only edition starts in 2016)
+applies_to: {drugs: [hydrocodone/acetaminophen]}
+editions:
+  - edition: cpmtg-2016
+    effective_from: 2016-07-29
+    effective_to: 2017-11-30
+    criteria:
+      - id: hostile_opioid.relief
+        title: Relief
+        requirement: pain relief is documented
+        citation: {guideline: cpmtg, edition: "2016", section: "Opioids, criteria for use"}
+        met_when: {fact: pain_relief, eq: true}
+    decision: {medically_necessary_when: hostile_opioid.relief}
+"""
+
+
+@pytest.mark.parametrize(("request_date", "soma"), [("2008-05-01", "no_applicable_rule"), ("2014-01-06", "medically_necessary")],
+                         ids=["before_every_edition", "before_one_topic_s_first_edition"])
+def test_an_item_with_no_edition_in_force_is_reported_never_guessed(request_date: str, soma: str, tmp_path: Path):
+    rules, _ = rules_with(tmp_path, None)
+    (rules / "topics" / "hostile_opioid.yaml").write_text(LATER_TOPIC, encoding="utf-8")
+    assert run("rules", "lint", rules).exit_code == 0
+    case = tmp_path / "case.yaml"
+    case.write_text(VALID_CASE.replace("2010-03-01", "2007-03-01").replace("2013-11-20", request_date)
+                    + '  - id: opioid\n    text: "Norco 10/325 mg TID #90"\n    facts: {pain_relief: true}\n', encoding="utf-8")
+    report = json.loads(run("check", case, "--rules", rules, "--format", "json").stdout)
+    items = {i["id"]: i for i in report["items"]}
+    assert (items["relaxant"]["decision"], items["opioid"]["decision"]) == (soma, "no_applicable_rule")
+    assert items["opioid"]["no_rule_reason"] == "no_edition_in_force" and items["opioid"]["edition"] is None
+    assert items["opioid"]["criteria"] == []  # no criterion of any edition was applied
+    text = run("check", case, "--rules", rules)
+    assert text.exit_code == 0
+    assert f"    no edition of the topic is in force on {request_date}" in text.stdout
+    draft = run("draft", case, "--rules", rules)
+    assert draft.exit_code == 0
+    assert f"a topic for this item (Opioid (a topic whose only edition starts in 2016)) but no edition of it in force on {request_date}" in draft.stdout
+    assert "A reviewer must decide the request under the guideline in force on that date." in draft.stdout
