@@ -27,6 +27,9 @@ from checker.rules import TIMINGS, RuleSet
 from checker.yamlio import load_yaml, read_text
 
 CASE_SCHEMA = "mtus-case/1"
+# The longest request line in the IMR letters read so far is about 115 characters; parsing a line
+# costs time in proportion to its length, so a pasted page is refused rather than parsed.
+MAX_REQUEST_CHARS = 1000
 ORIGINS = ("structured", "extracted", "reviewer")
 DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
 _CASE_KEYS = (
@@ -444,6 +447,10 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
     raw = require_mapping(raw, path, where)
     check_keys(raw, _REQUEST_KEYS, path, where, required=("text",))
     text = require_text(raw["text"], path, f"{where}.text").strip()
+    for key in ("text", "original_text", "certified"):
+        if isinstance(raw.get(key), str) and len(raw[key]) > MAX_REQUEST_CHARS:
+            problem = f"{len(raw[key])} characters, more than a request line ({MAX_REQUEST_CHARS})"
+            raise InputError(path, f"{where}.{key}", problem, "give the requested item as the request states it; put notes elsewhere")
     parsed = parse_request_line(text, ruleset.lexicon, ruleset.services)
     ingredients = _ingredients(raw, parsed, ruleset, path, where)
     drug_named = str(raw["drug"]) if raw.get("drug") is not None else ("" if ingredients else parsed.drug_named)

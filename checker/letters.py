@@ -30,6 +30,11 @@ _DECISION_MARK = re.compile(
     r"(?:\s+is)?\s*:\s*(Upheld|Overturned)\s*(?=(?:Claims Administrator guideline:|MAXIMUS guideline:|Decision rationale:))", re.I
 )
 _SENTENCE_END = re.compile(r"[.!?][\"”')]*\s+")
+# Reading a letter takes time in proportion to its text; the letters read so far have summaries of
+# at most about 5,000 characters and item names of at most about 420, so these limits are generous.
+MAX_SUMMARY_CHARS = 100_000
+MAX_ITEM_CHARS = 2_000
+_WORD_WINDOW = 80  # far longer than any abbreviation, and than the spaces and quotes after its stop
 _ABBREVIATIONS = {"vs", "dr", "mr", "mrs", "ms", "no", "approx", "e.g", "i.e", "etc", "st", "inc"}
 _PARTLY_CERTIFIED = [
     # "<original> was the original request. <certified> was authorized by the Claims Administrator.
@@ -160,6 +165,9 @@ def parse_letter(text: str, path: str) -> Letter:
     if summary_at < 0 or summary_at > issues_at:
         raise InputError(path, SUMMARY_HEADING, "section not found before the decisions", "give the full text of an IMR final determination letter")
     summary = _SUMMARY_INTRO.sub("", flat[summary_at + len(SUMMARY_HEADING): issues_at].strip())
+    if len(summary) > MAX_SUMMARY_CHARS:
+        problem = f"the summary is {len(summary)} characters long, more than an IMR letter's ({MAX_SUMMARY_CHARS})"
+        raise InputError(path, SUMMARY_HEADING, problem, "give one IMR letter per file, as the DWC publishes it")
     head = flat[:summary_at]
     return Letter(
         path=path,
@@ -254,6 +262,9 @@ def _items(section: str, path: str) -> tuple[LetterItem, ...]:
         rationale_end, header = _split_header(segment[cut:])
         if not header:
             raise InputError(path, f"item {k + 1}", "the item's name before its decision is missing", "give the full text of the letter")
+        if len(header) > MAX_ITEM_CHARS:
+            problem = f"the item's name before its decision is {len(header)} characters long (at most {MAX_ITEM_CHARS})"
+            raise InputError(path, f"item {k + 1}", problem, "give the full text of the letter, each item named as the DWC's letters name it")
         if k:
             bodies.append(segment[:cut] + " " + rationale_end)
         headers.append(header)
@@ -285,7 +296,9 @@ def _last_sentence_start(text: str, before: int) -> int:
     for match in _SENTENCE_END.finditer(text, 0, before):
         if match.end() >= before:
             break
-        word = re.search(r"([A-Za-z.]+)[.!?][\"”')]*\s+$", text[: match.end()])
+        # The word before the stop, read from a short window: searching all the text before every
+        # stop made a header of many sentences quadratic (20,000 characters took about a second).
+        word = re.search(r"([A-Za-z.]+)[.!?][\"”')]*\s+$", text[max(0, match.end() - _WORD_WINDOW): match.end()])
         if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
             continue
         start = match.end()

@@ -171,3 +171,34 @@ def test_mutated_pdfs_import_or_give_one_error_line_each(tmp_path: Path):
     # case number, so after the first the rest are refused as 'already imported').
     assert len(errors) + len(written) == count, (len(errors), len(written))
     assert len(errors) > count // 2  # most mutations break the PDF: the test does exercise the error paths
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "fragments"),
+    [
+        ("long_summary.txt", lambda text: text.replace("CLINICAL CASE SUMMARY", "CLINICAL CASE SUMMARY " + "The patient reports pain. " * 8000, 1),
+         ["CLINICAL CASE SUMMARY: the summary is", "more than an IMR letter's (100000)"]),
+        ("long_item_name.txt", lambda text: text.replace("Carsoprodol 350mg", "Dr. e.g. vs. " * 1000 + "Carsoprodol 350mg", 1),
+         ["item 1: the item's name before its decision is", "(at most 2000)"]),
+    ],
+    ids=["summary", "item_name"],
+)
+def test_an_oversized_part_of_a_letter_is_refused_quickly(name: str, edit, fragments: list[str], tmp_path: Path):
+    """Reading a letter takes time in proportion to its text (the fact extractor reads the summary,
+    the request parser each item name), so parts far larger than any IMR letter's are refused."""
+    (tmp_path / name).write_text(edit(LETTER), encoding="utf-8")
+    started = time.perf_counter()
+    result = run("import", tmp_path / name, "--out", tmp_path / "out")
+    one_error_line(result, name, *fragments)
+    assert time.perf_counter() - started < 10
+
+
+def test_an_item_name_of_many_short_sentences_is_read_in_linear_time():
+    """Finding where an item's name starts searched all the text before every full stop again
+    (quadratic: 5,000 characters took 0.06 s, 20,000 about 0.9 s); now each stop reads a short window."""
+    from checker.letters import _split_header
+
+    started = time.perf_counter()
+    _, header = _split_header("Dr. e.g. vs. " * 40_000 + "Soma 350 mg")
+    assert time.perf_counter() - started < 5
+    assert header.endswith("Soma 350 mg")

@@ -141,7 +141,7 @@ def _with(tmp_path: Path, name: str, edit) -> Path:
 
 LONG = " ".join([SENTINEL] * 400)  # about 11,000 characters of "the records"
 LEAKY_ERRORS = {
-    "unknown_drug_in_text": lambda c: c["requests"][0].update(text=f"Zzqdrug 40 mg daily #30 {LONG}"),
+    "unknown_drug_in_text": lambda c: c["requests"][0].update(text=f"Zzqdrug 40 mg daily #30 {LONG[:900]}"),  # a request line is at most 1000
     "unknown_drug_field": lambda c: c["requests"][0].update(drug=LONG),
     "unknown_sex": lambda c: c["claimant"].update(sex=LONG),
     "unknown_schema": lambda c: c.update(schema=LONG),
