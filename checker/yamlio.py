@@ -136,7 +136,8 @@ def load_yaml(path: Path, what: str) -> Any:
         raise InputError(str(path), "", f"malformed YAML: {' '.join(str(exc).split())}", "fix the YAML syntax") from None
     except RecursionError:
         raise InputError(str(path), "", "YAML nested too deeply", "flatten the document") from None
-    _refuse_control_characters(data, path)
+    if "\\" in text or "\x85" in text:  # the reader refuses control characters written raw: only escapes remain
+        _refuse_control_characters(data, path)
     return data
 
 
