@@ -78,14 +78,19 @@ def _condition(rng: random.Random, settable: list) -> str:
     if rng.random() < 0.6:
         return _test(rng, settable)
     kind = rng.choice(["all", "any"])
-    return f"{{{kind}: [{', '.join(_test(rng, settable) for _ in range(rng.randint(2, 3)))}]}}"
+    # Distinct facts: two tests of one fact under all: may exclude each other, which lint refuses.
+    facts = rng.sample(settable, min(len(settable), rng.randint(2, 3)))
+    return f"{{{kind}: [{', '.join(_test(rng, settable, fact) for fact in facts)}]}}"
 
 
-def _test(rng: random.Random, settable: list) -> str:
-    fact = rng.choice(settable)
+def _test(rng: random.Random, settable: list, fact: object = None) -> str:
+    fact = fact or rng.choice(settable)
     if fact.type == "boolean":
         return f"{{fact: {fact.name}, eq: {rng.choice(['true', 'false'])}}}"
     low = fact.minimum if fact.minimum is not None else 0
     high = fact.maximum if fact.maximum is not None else low + 60
     value = rng.randint(int(low), int(min(high, low + 60)))
-    return f"{{fact: {fact.name}, {rng.choice(['lt', 'lte', 'gt', 'gte'])}: {value}}}"
+    op = rng.choice(["lt", "lte", "gt", "gte"])
+    if (op == "lt" and fact.minimum is not None and value <= fact.minimum) or (op == "gt" and fact.maximum is not None and value >= fact.maximum):
+        op += "e"  # 'below the minimum' can never hold, which lint refuses
+    return f"{{fact: {fact.name}, {op}: {value}}}"

@@ -20,12 +20,16 @@ from checker.fields import (
     require_list,
     require_mapping,
     require_text,
+    short,
 )
 from checker.lexicon import ROUTES
 from checker.rules import TIMINGS, RuleSet
 from checker.yamlio import load_yaml, read_text
 
 CASE_SCHEMA = "mtus-case/1"
+# The longest request line in the IMR letters read so far is about 115 characters; parsing a line
+# costs time in proportion to its length, so a pasted page is refused rather than parsed.
+MAX_REQUEST_CHARS = 1000
 ORIGINS = ("structured", "extracted", "reviewer")
 DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
 _CASE_KEYS = (
@@ -171,7 +175,7 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
     data = require_mapping(raw, p, "", "a case file is a mapping with case:, dates:, requests: (see README)")
     check_keys(data, _CASE_KEYS, p, "", required=("case", "dates", "requests"))
     if data.get("schema", CASE_SCHEMA) != CASE_SCHEMA:
-        raise InputError(p, "schema", f"unsupported schema {data['schema']!r}", f"write schema: {CASE_SCHEMA}")
+        raise InputError(p, "schema", f"unsupported schema {_quoted(data['schema'])}", f"write schema: {CASE_SCHEMA}")
     claimant = require_mapping(data.get("claimant", {}), p, "claimant")
     check_keys(claimant, ("age", "sex"), p, "claimant")
     dates = require_mapping(data["dates"], p, "dates")
@@ -180,6 +184,7 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
     surgery = require_date(dates["surgery"], p, "dates.surgery") if dates.get("surgery") is not None else None
     injury = require_date(dates["injury"], p, "dates.injury") if dates.get("injury") is not None else None
     letter_dates = {k: require_date(dates[k], p, f"dates.{k}") for k in ("ur_decision", "assigned", "decision") if dates.get(k) is not None}
+    _refuse_future_dates({"request": request_date, "injury": injury, "surgery": surgery, **letter_dates}, p)
     if injury and injury > request_date:
         raise InputError(p, "dates.injury", f"injury date {injury} is after the request date {request_date}", "correct one of the two dates")
     age = claimant.get("age")
@@ -211,6 +216,27 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
     return case
 
 
+def _quoted(value: Any) -> str:
+    """A value from the file as an error quotes it: in quotes, cut to a short excerpt."""
+    return short(value, 60)
+
+
+def _listed(ids: list[str]) -> str:
+    """Item ids as a fix lists them: the first ten, each cut short."""
+    shown = [i if len(i) <= 40 else i[:37] + "..." for i in ids[:10]]
+    return ", ".join(shown) + (", ..." if len(ids) > 10 else "")
+
+
+def _refuse_future_dates(dates: dict[str, dt.date | None], path: str) -> None:
+    """A record cannot be dated after today: such a date is a typo (2031 for 2013), and no guideline
+    edition can be known to be in force on it."""
+    today = dt.date.today()
+    for key in _DATE_KEYS:
+        day = dates.get(key)
+        if day is not None and day > today:
+            raise InputError(path, f"dates.{key}", f"{day} is in the future (today is {today})", "correct the date")
+
+
 _HASH_IN_PLAIN_TEXT = re.compile(r"^\s*(?:-\s+)?text:\s+[^\"'|>\s][^#]*\s#\s*\d")
 
 
@@ -240,7 +266,7 @@ def _sex(value: Any, path: str) -> str:
     if value is None:
         return ""
     if value not in ("female", "male", "unknown"):
-        raise InputError(path, "claimant.sex", f"unknown value {value!r}", "use female, male or unknown")
+        raise InputError(path, "claimant.sex", f"unknown value {_quoted(value)}", "use female, male or unknown")
     return value
 
 
@@ -269,7 +295,7 @@ def _fact_value(given: Any, path: str, where: str) -> FactValue:
     check_keys(given, _FACT_KEYS, path, where, required=() if given.get("conflict") is not None else ("value",))
     origin = given.get("origin", "structured")
     if origin not in ORIGINS:
-        raise InputError(path, f"{where}.origin", f"unknown origin {origin!r}", f"use one of: {', '.join(ORIGINS)}")
+        raise InputError(path, f"{where}.origin", f"unknown origin {_quoted(origin)}", f"use one of: {', '.join(ORIGINS)}")
     if origin == "reviewer" and not str(given.get("reason", "")).strip():
         raise InputError(path, f"{where}.reason", "a reviewer's fact needs a reason", "add reason: why the reviewer set or changed it")
     if given.get("conflict") is not None and given.get("value") is not None:
@@ -372,7 +398,7 @@ def _flag(raw: dict, key: str, path: str, where: str) -> bool:
 def _status(raw: dict, path: str, where: str) -> str:
     status = raw.get("status", "current")
     if status not in ("current", "past"):
-        raise InputError(path, f"{where}.status", f"unknown status {status!r}", "use current or past")
+        raise InputError(path, f"{where}.status", f"unknown status {_quoted(status)}", "use current or past")
     return status
 
 
@@ -381,7 +407,7 @@ def resolve_drug(ruleset: RuleSet, named: str, path: str, where: str) -> str:
     if found is None:
         closest = ruleset.lexicon.closest(named)
         hint = f"did you mean '{closest}'? If not, " if closest else ""
-        raise InputError(path, where, f"unknown drug {named!r}", f"{hint}add it to rules/drugs.yaml or write its generic name")
+        raise InputError(path, where, f"unknown drug {_quoted(named)}", f"{hint}add it to rules/drugs.yaml or write its generic name")
     return found.drug.generic
 
 
@@ -393,10 +419,11 @@ def _requests(raw: Any, ruleset: RuleSet, path: str) -> tuple[Request, ...]:
     ids = [r.id for r in found]
     for i, rid in enumerate(ids):
         if rid in ids[:i]:
-            raise InputError(path, f"requests[{i}].id", f"id {rid!r} is used twice", "give each requested item its own id")
+            raise InputError(path, f"requests[{i}].id", f"id {_quoted(rid)} is used twice", "give each requested item its own id")
     for i, request in enumerate(found):
         if request.associated_with and request.associated_with not in ids:
-            raise InputError(path, f"requests[{i}].associated_with", f"no requested item has id {request.associated_with!r}", f"use one of: {', '.join(ids)}")
+            problem = f"no requested item has id {_quoted(request.associated_with)}"
+            raise InputError(path, f"requests[{i}].associated_with", problem, f"use one of: {_listed(ids)}")
         if request.associated_with == request.id:
             raise InputError(path, f"requests[{i}].associated_with", "an item cannot serve itself", "name the procedure's item id")
     return tuple(_with_procedure(found, ruleset))
@@ -420,6 +447,10 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
     raw = require_mapping(raw, path, where)
     check_keys(raw, _REQUEST_KEYS, path, where, required=("text",))
     text = require_text(raw["text"], path, f"{where}.text").strip()
+    for key in ("text", "original_text", "certified"):
+        if isinstance(raw.get(key), str) and len(raw[key]) > MAX_REQUEST_CHARS:
+            problem = f"{len(raw[key])} characters, more than a request line ({MAX_REQUEST_CHARS})"
+            raise InputError(path, f"{where}.{key}", problem, "give the requested item as the request states it; put notes elsewhere")
     parsed = parse_request_line(text, ruleset.lexicon, ruleset.services)
     ingredients = _ingredients(raw, parsed, ruleset, path, where)
     drug_named = str(raw["drug"]) if raw.get("drug") is not None else ("" if ingredients else parsed.drug_named)
@@ -428,10 +459,13 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
     if drug_named:
         generic = resolve_drug(ruleset, drug_named, path, f"{where}.drug" if raw.get("drug") else f"{where}.text")
     elif not service and not ingredients and parsed.looks_like_drug:
-        raise InputError(path, f"{where}.text", f"no known drug in {text!r}", "add drug: with the generic or brand name, or add it to rules/drugs.yaml")
+        raise InputError(path, f"{where}.text", f"no known drug in {_quoted(text)}", "add drug: with the generic or brand name, or add it to rules/drugs.yaml")
     quantity = raw.get("quantity", parsed.quantity)
     if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not 0 < quantity <= 10000):
-        raise InputError(path, f"{where}.quantity", f"expected a positive number of units, found {describe(quantity)}", "write the count dispensed, e.g. 60")
+        problem = f"expected a number of units above 0 and up to 10000, found {describe(quantity)}"
+        raise InputError(path, f"{where}.quantity", problem, "write the count dispensed, e.g. 60")
+    strength = str(raw.get("strength") or parsed.strength or "")
+    _refuse_absurd_strength(strength, path, f"{where}.strength" if raw.get("strength") else f"{where}.text")
     units = raw.get("units_per_dose", parsed.units_per_dose)
     if units is not None and (isinstance(units, bool) or not isinstance(units, (int, float)) or not 0 < units <= 20):
         raise InputError(path, f"{where}.units_per_dose", f"expected 1-20 units per dose, found {describe(units)}", "write how many tablets make one dose")
@@ -441,7 +475,7 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
         drug=generic,
         drug_named=drug_named,
         service=service,
-        strength=str(raw.get("strength") or parsed.strength or ""),
+        strength=strength,
         quantity=quantity,
         frequency=str(raw.get("frequency") or parsed.frequency or ""),
         units_per_dose=units,
@@ -460,6 +494,25 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
     )
 
 
+# The largest strength one tablet, capsule, patch or dose can have, by unit: far above any real
+# product (gabapentin 800 mg, acetaminophen 1,000 mg, fentanyl 100 mcg/h), far below a typo's 5000 mg.
+_MAX_STRENGTH = {"mg": 2000, "mcg": 2000 * 1000, "mcg/h": 1000, "mcg/hr": 1000}
+_STRENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:\s*/\s*\d+(?:\.\d+)?)?\s*(mg|mcg/hr?|mcg)\b", re.I)
+
+
+def _refuse_absurd_strength(strength: str, path: str, where: str) -> None:
+    match = _STRENGTH.match(strength)
+    if not match:
+        return
+    amount, unit = float(match.group(1)), match.group(2).lower()
+    if amount <= 0 or amount > _MAX_STRENGTH[unit]:
+        limit = f"{_MAX_STRENGTH[unit]:,} {unit}"
+        raise InputError(
+            path, where, f"strength {short(strength)} per unit is {'zero' if amount <= 0 else 'above ' + limit}, which no product has",
+            "correct the strength of one tablet, capsule or patch (the daily dose is derived from it)",
+        )
+
+
 def _optional_text(raw: dict, key: str, path: str, where: str) -> str:
     return require_text(raw[key], path, f"{where}.{key}").strip() if raw.get(key) is not None else ""
 
@@ -470,7 +523,7 @@ def _service(raw: dict, parsed: Any, ruleset: RuleSet, path: str, where: str) ->
     service = str(raw["service"])
     if ruleset.services.services and service not in ruleset.services.services:
         fix = did_you_mean(service, ruleset.services.services, "use a service key from rules/services.yaml")
-        raise InputError(path, f"{where}.service", f"unknown service {service!r}", fix)
+        raise InputError(path, f"{where}.service", f"unknown service {_quoted(service)}", fix)
     return service
 
 
@@ -481,7 +534,7 @@ def _body_parts(raw: dict, parsed: Any, ruleset: RuleSet, path: str, where: str)
     for part in parts:
         if part not in ruleset.services.body_parts:
             fix = did_you_mean(part, ruleset.services.body_parts, "use a body part key from rules/services.yaml")
-            raise InputError(path, f"{where}.body_parts", f"unknown body part {part!r}", fix)
+            raise InputError(path, f"{where}.body_parts", f"unknown body part {_quoted(part)}", fix)
     return parts
 
 
@@ -496,7 +549,7 @@ def _visits(raw: dict, parsed: Any, path: str, where: str) -> int | None:
 def _choice(raw: dict, key: str, parsed: str, allowed: tuple[str, ...], path: str, where: str) -> str:
     value = str(raw[key]) if raw.get(key) is not None else parsed
     if value and value not in allowed:
-        raise InputError(path, f"{where}.{key}", f"unknown value {value!r}", f"use one of: {', '.join(allowed)}")
+        raise InputError(path, f"{where}.{key}", f"unknown value {_quoted(value)}", f"use one of: {', '.join(allowed)}")
     return value
 
 
@@ -523,9 +576,9 @@ def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
         check_keys(entry, ("item", "decision", "citations", "non_mtus", "no_citation", "note"), path, where, required=("item", "decision"))
         item = str(entry["item"])
         if item not in ids:
-            raise InputError(path, f"{where}.item", f"no requested item has id {item!r}", f"use one of: {', '.join(ids)}")
+            raise InputError(path, f"{where}.item", f"no requested item has id {_quoted(item)}", f"use one of: {_listed(ids)}")
         if entry["decision"] not in DECISIONS:
-            raise InputError(path, f"{where}.decision", f"unknown decision {entry['decision']!r}", f"use one of: {', '.join(DECISIONS)}")
+            raise InputError(path, f"{where}.decision", f"unknown decision {_quoted(entry['decision'])}", f"use one of: {', '.join(DECISIONS)}")
         cites = []
         for j, cite in enumerate(require_list(entry.get("citations", []), path, f"{where}.citations")):
             cw = f"{where}.citations[{j}]"
@@ -547,8 +600,8 @@ def _divergences(raw: Any, case: Case, path: str) -> tuple[KnownDivergence, ...]
         check_keys(entry, ("item", "about", "reason"), path, where, required=("item", "about", "reason"))
         item = str(entry["item"])
         if item not in case.expected:
-            raise InputError(path, f"{where}.item", f"no expected: entry for item {item!r}", "name an item listed under expected:")
+            raise InputError(path, f"{where}.item", f"no expected: entry for item {_quoted(item)}", "name an item listed under expected:")
         if entry["about"] not in ("decision", "citation"):
-            raise InputError(path, f"{where}.about", f"unknown value {entry['about']!r}", "use decision or citation")
+            raise InputError(path, f"{where}.about", f"unknown value {_quoted(entry['about'])}", "use decision or citation")
         found.append(KnownDivergence(item, entry["about"], require_text(entry["reason"], path, f"{where}.reason")))
     return tuple(found)

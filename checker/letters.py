@@ -13,6 +13,7 @@ from checker.errors import InputError
 from checker.yamlio import read_bounded
 
 MAX_LETTER_BYTES = 20 * 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 DECISIONS = {"upheld": "not_medically_necessary", "overturned": "medically_necessary"}
 
 SUMMARY_HEADING = "CLINICAL CASE SUMMARY"
@@ -29,6 +30,11 @@ _DECISION_MARK = re.compile(
     r"(?:\s+is)?\s*:\s*(Upheld|Overturned)\s*(?=(?:Claims Administrator guideline:|MAXIMUS guideline:|Decision rationale:))", re.I
 )
 _SENTENCE_END = re.compile(r"[.!?][\"”')]*\s+")
+# Reading a letter takes time in proportion to its text; the letters read so far have summaries of
+# at most about 5,000 characters and item names of at most about 420, so these limits are generous.
+MAX_SUMMARY_CHARS = 100_000
+MAX_ITEM_CHARS = 2_000
+_WORD_WINDOW = 80  # far longer than any abbreviation, and than the spaces and quotes after its stop
 _ABBREVIATIONS = {"vs", "dr", "mr", "mrs", "ms", "no", "approx", "e.g", "i.e", "etc", "st", "inc"}
 _PARTLY_CERTIFIED = [
     # "<original> was the original request. <certified> was authorized by the Claims Administrator.
@@ -84,33 +90,55 @@ def read_letter_text(path: Path) -> str:
     """The letter's text: a PDF (the DWC's are AES-encrypted with an empty user password) or a text file."""
     path = Path(path)
     data = read_bounded(path, "letter", MAX_LETTER_BYTES, "name the letter files (PDF or text) or a folder holding them", "give one IMR letter per file")
+    if not data.strip():
+        raise InputError(str(path), "", "the letter is empty", "give the letter as published by the DWC (PDF) or the text extracted from it")
     if data.startswith(b"%PDF"):
-        return _pdf_text(data, str(path))
+        text = _pdf_text(data, str(path))
+        if not text.strip():
+            raise InputError(str(path), "", "the PDF holds no text (a scanned image?)", "give the text of the letter, e.g. read by OCR")
+        return _without_control_characters(text)
     if b"\x00" in data:
         raise InputError(str(path), "", "neither a PDF nor a text file", "give the letter as a PDF or as the text extracted from it")
     try:
-        return data.decode("utf-8-sig")
+        return _without_control_characters(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise InputError(str(path), f"byte {exc.start}", "text is not UTF-8", "save the extracted text as UTF-8") from None
 
 
+def _without_control_characters(text: str) -> str:
+    """A letter's text goes into case files and onto the terminal: control characters (a terminal
+    escape, a stray form feed from the PDF) become spaces."""
+    return _CONTROL.sub(" ", text)
+
+
 def _pdf_text(data: bytes, path: str) -> str:
     import io
+    import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
+    # pypdf logs what it repairs ("EOF marker not found") through the logging module, which would
+    # print it on stderr beside our one-line error; what it could not repair raises.
+    logging.getLogger("pypdf").addHandler(logging.NullHandler())
+    logging.getLogger("pypdf").propagate = False
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise InputError(path, "", "the PDF needs a password", "give the letter as published by the DWC (empty user password) or its text")
+            raise InputError(
+                path, "", "the PDF cannot be decrypted: it needs a user password",
+                "give the letter as published by the DWC (empty user password), or the text extracted from it",
+            )
         return "\n".join(page.extract_text() or "" for page in reader.pages)
     except InputError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(path, "", f"unreadable PDF ({exc})", "give the letter as published by the DWC, or the text extracted from it") from None
     except ImportError as exc:  # pypdf needs the cryptography package for AES
         raise InputError(path, "", f"cannot decrypt the PDF ({exc})", "pip install cryptography") from None
+    except RecursionError:
+        raise InputError(path, "", "unreadable PDF (objects nested too deeply)", "give the text extracted from it") from None
+    except Exception as exc:  # noqa: BLE001 - any failure of the PDF parser on a damaged file is an unreadable letter
+        # (fuzzing a DWC-style PDF raised PdfReadError, LimitReachedError, NotImplementedError, AttributeError ...)
+        problem = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(path, "", f"unreadable PDF ({problem})", "give the letter as published by the DWC, or the text extracted from it") from None
 
 
 def flatten(text: str) -> str:
@@ -137,6 +165,9 @@ def parse_letter(text: str, path: str) -> Letter:
     if summary_at < 0 or summary_at > issues_at:
         raise InputError(path, SUMMARY_HEADING, "section not found before the decisions", "give the full text of an IMR final determination letter")
     summary = _SUMMARY_INTRO.sub("", flat[summary_at + len(SUMMARY_HEADING): issues_at].strip())
+    if len(summary) > MAX_SUMMARY_CHARS:
+        problem = f"the summary is {len(summary)} characters long, more than an IMR letter's ({MAX_SUMMARY_CHARS})"
+        raise InputError(path, SUMMARY_HEADING, problem, "give one IMR letter per file, as the DWC publishes it")
     head = flat[:summary_at]
     return Letter(
         path=path,
@@ -231,6 +262,9 @@ def _items(section: str, path: str) -> tuple[LetterItem, ...]:
         rationale_end, header = _split_header(segment[cut:])
         if not header:
             raise InputError(path, f"item {k + 1}", "the item's name before its decision is missing", "give the full text of the letter")
+        if len(header) > MAX_ITEM_CHARS:
+            problem = f"the item's name before its decision is {len(header)} characters long (at most {MAX_ITEM_CHARS})"
+            raise InputError(path, f"item {k + 1}", problem, "give the full text of the letter, each item named as the DWC's letters name it")
         if k:
             bodies.append(segment[:cut] + " " + rationale_end)
         headers.append(header)
@@ -262,7 +296,9 @@ def _last_sentence_start(text: str, before: int) -> int:
     for match in _SENTENCE_END.finditer(text, 0, before):
         if match.end() >= before:
             break
-        word = re.search(r"([A-Za-z.]+)[.!?][\"”')]*\s+$", text[: match.end()])
+        # The word before the stop, read from a short window: searching all the text before every
+        # stop made a header of many sentences quadratic (20,000 characters took about a second).
+        word = re.search(r"([A-Za-z.]+)[.!?][\"”')]*\s+$", text[max(0, match.end() - _WORD_WINDOW): match.end()])
         if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
             continue
         start = match.end()

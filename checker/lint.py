@@ -6,12 +6,14 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from itertools import combinations
+from pathlib import Path
 
-from checker.conditions import tests
+from checker.conditions import Condition, evaluate, negate, push_not, tests
 from checker.errors import InputError
 from checker.fields import did_you_mean
 from checker.rules import GATE_TOPIC, Criterion, Edition, RuleSet, Topic
 from checker.vocabulary import FactDef
+from checker.yamlio import load_yaml
 
 _ORDERING = ("lt", "lte", "gt", "gte")
 _PROVES_ONLY_LOWER = ("gt", "gte")
@@ -33,15 +35,19 @@ def lint(ruleset: RuleSet) -> list[Defect]:
     defects: list[Defect] = []
     defects += _duplicate_ids(ruleset)
     defects += _implied_fact_defects(ruleset)
+    defects += _fact_range_defects(ruleset)
     for topic in ruleset.topics:
         defects += _topic_coverage(ruleset, topic)
         defects += _edition_overlaps(topic)
         for edition in topic.editions:
             defects += _when_defects(ruleset, edition)
             defects += _decision_references(edition)
+            if edition.when is not None:
+                defects += _never_holds(ruleset, edition.when, edition.path, f"{edition.key}.when")
             for criterion in edition.criteria:
                 defects += _citation_defects(ruleset, criterion)
                 defects += _condition_defects(ruleset, criterion)
+                defects += _contradictions(ruleset, criterion)
     defects += _topic_overlaps(ruleset)
     if not ruleset.topics:
         defects.append(Defect(ruleset.directory, "topics", "no rule topics found", "add topic files under topics/"))
@@ -113,6 +119,26 @@ def _implied_fact_defects(ruleset: RuleSet) -> list[Defect]:
                 where = f"services.{service.key}.implies"
                 found.append(Defect(ruleset.services.path, where, f"{name} has no value {value!r}", f"use one of: {', '.join(fact.values)}"))
     return found
+
+
+def _fact_range_defects(ruleset: RuleSet) -> list[Defect]:
+    """A fact whose minimum is above its maximum: every case documenting it would be refused."""
+    return [
+        Defect(_declared_in(ruleset, f.name), f"facts.{f.name}.min", f"minimum {f.minimum:g} is above the maximum {f.maximum:g}", "correct min: or max:")
+        for f in ruleset.vocabulary.facts.values()
+        if f.minimum is not None and f.maximum is not None and f.minimum > f.maximum
+    ]
+
+
+def _declared_in(ruleset: RuleSet, fact: str) -> str:
+    """The vocabulary file declaring a fact (facts.yaml or one of facts/*.yaml); read again, since
+    this is needed only for a defect."""
+    main = Path(ruleset.vocabulary.path)
+    for path in [main, *sorted((main.parent / "facts").glob("*.yaml"))]:
+        data = load_yaml(path, "fact vocabulary")
+        if fact in (data.get("facts") or {}):
+            return str(path)
+    return str(main)
 
 
 def _when_defects(ruleset: RuleSet, edition: Edition) -> list[Defect]:
@@ -237,3 +263,164 @@ def _claims(topic: Topic, drug: object) -> bool:
     by_name = not topic.drugs or drug.generic in topic.drugs
     by_class = not topic.drug_classes or bool(set(drug.classes) & set(topic.drug_classes))
     return by_name and by_class
+
+
+# ---- contradictory logic ---------------------------------------------------------------------------
+# A condition holds only when every test of one of its alternatives (its disjunctive normal form,
+# after negations are pushed down to the tests) holds on documented values, so whether it can ever
+# hold is decided fact by fact. Conditions with more alternatives than this are not examined.
+_MAX_ALTERNATIVES = 512
+
+
+def _contradictions(ruleset: RuleSet, c: Criterion) -> list[Defect]:
+    """A written condition that can never hold, and a written not_met_when that can hold together
+    with met_when (the engine would then find the criterion both met and not met)."""
+    written = [("met_when", c.met_when)]
+    own_not_met = c.not_met_when != negate(c.met_when)  # the negation of met_when never overlaps it
+    if own_not_met:
+        written.append(("not_met_when", c.not_met_when))
+    if c.applies_when is not None:
+        written.append(("applies_when", c.applies_when))
+    if c.not_applicable_when is not None and (c.applies_when is None or c.not_applicable_when != negate(c.applies_when)):
+        written.append(("not_applicable_when", c.not_applicable_when))
+    found = []
+    for name, condition in written:
+        found += _never_holds(ruleset, condition, c.path, f"criteria[{c.id}].{name}")
+    together = _overlap(ruleset, c.met_when, c.not_met_when) if own_not_met else []
+    if together:
+        problem = f"met_when and not_met_when can both hold (when {_describe_tests(together)})"
+        found.append(Defect(c.path, f"criteria[{c.id}]", problem, "make not_met_when exclude every case met_when accepts"))
+    return found
+
+
+def _overlap(ruleset: RuleSet, met: Condition, not_met: Condition) -> list[Condition]:
+    """Tests under which both conditions certainly hold, among alternatives of the two that read
+    the same facts (one's facts a subset of the other's). Alternatives on different facts are left
+    alone: derived facts are related in ways the vocabulary does not state (the exact weeks of use
+    are at least the documented lower bound; the total visits include the requested ones)."""
+    met_terms, not_met_terms = _alternatives(push_not(met)), _alternatives(push_not(not_met))
+    if met_terms is None or not_met_terms is None or len(met_terms) * len(not_met_terms) > _MAX_ALTERNATIVES * 8:
+        return []
+    for left in met_terms:
+        for right in not_met_terms:
+            facts_left, facts_right = {t[1] for t in left}, {t[1] for t in right}
+            if (facts_left <= facts_right or facts_right <= facts_left) and _can_all_hold(ruleset, left + right)[0] is True:
+                return left + right
+    return []
+
+
+def _never_holds(ruleset: RuleSet, condition: Condition, path: str, where: str) -> list[Defect]:
+    alternatives = _alternatives(push_not(condition))
+    if alternatives is None:
+        return []
+    verdicts = [_can_all_hold(ruleset, terms) for terms in alternatives]
+    if any(holds is not False for holds, _ in verdicts):
+        return []
+    conflict = verdicts[0][1]
+    several = " in any of its alternatives" if len(alternatives) > 1 else ""
+    if len(conflict) > 1:
+        problem = f"can never hold{several}: {_describe_tests(conflict)} exclude each other"
+    else:
+        problem = f"can never hold{several}: {_describe_tests(conflict)} is outside {_range_words(ruleset.vocabulary.get(conflict[0][1]))}"
+    return [Defect(path, where, problem, "correct the limits or values; as written the condition is always false")]
+
+
+def _range_words(fact: FactDef | None) -> str:
+    if fact is None:
+        return "the fact's values"
+    if fact.values:
+        return f"the values of {fact.name} ({', '.join(fact.values)})"
+    low = "" if fact.minimum is None else f"{fact.minimum:g}"
+    high = "" if fact.maximum is None else f"{fact.maximum:g}"
+    return f"the range of {fact.name} ({low}..{high})"
+
+
+def _alternatives(condition: Condition) -> list[list[Condition]] | None:
+    """Disjunctive normal form: each alternative a list of tests; None when it grows too large."""
+    kind = condition[0]
+    if kind == "test":
+        return [[condition]]
+    parts = [_alternatives(part) for part in condition[1]]
+    if any(p is None for p in parts):
+        return None
+    if kind == "any":
+        merged = [terms for part in parts for terms in part]
+        return merged if len(merged) <= _MAX_ALTERNATIVES else None
+    product: list[list[Condition]] = [[]]
+    for part in parts:
+        product = [left + right for left in product for right in part]
+        if len(product) > _MAX_ALTERNATIVES:
+            return None
+    return product
+
+
+def _can_all_hold(ruleset: RuleSet, terms: list[Condition]) -> tuple[bool | None, list[Condition]]:
+    """Whether every test can hold at once: False with the tests on one fact that exclude each
+    other, True when certain, None when unsure (an unknown fact, a value of the wrong type)."""
+    by_fact: dict[str, list[Condition]] = {}
+    for test in terms:
+        by_fact.setdefault(test[1], []).append(test)
+    unsure = False
+    for fact, fact_tests in by_fact.items():
+        holds = _can_hold(ruleset.vocabulary.get(fact), fact_tests)
+        if holds is False:
+            return False, fact_tests
+        unsure = unsure or holds is None
+    return (None if unsure else True), []
+
+
+def _can_hold(fact: FactDef | None, fact_tests: list[Condition]) -> bool | None:
+    """Whether one value of the fact (or its absence) passes every test; None when unsure."""
+    absent = [t for t in fact_tests if t[2] == "exists" and t[3] is False]
+    present = [t for t in fact_tests if not (t[2] == "exists" and t[3] is False)]
+    if absent and present:
+        return False  # a comparison never holds on a fact the records do not document
+    if absent:
+        return True
+    if fact is None:
+        return None
+    name = fact_tests[0][1]
+    candidates = _candidates(fact, [t for t in present if t[2] != "exists"])
+    if candidates is None:
+        return None
+    try:
+        return any(all(evaluate(t, {name: value}) for t in present) for value in candidates)
+    except TypeError:  # a value of the wrong type: the type check reports it
+        return None
+
+
+def _candidates(fact: FactDef, comparisons: list[Condition]) -> list[object] | None:
+    """Values that stand for every value the fact can take as far as these tests can tell: the
+    tested constants and the declared min/max, one value between each two neighbours and one beyond
+    each end (whole numbers for an integer fact), kept within min/max. None when unsure."""
+    constants = [v for t in comparisons for v in (t[3] if isinstance(t[3], tuple) else (t[3],))]
+    if fact.type == "boolean":
+        return [True, False]
+    if fact.type == "string":
+        if fact.values:
+            return list(fact.values)
+        return [*(v for v in constants if isinstance(v, str)), "\0a value no test names"]
+    if not all(_value_fits("number", v) for v in constants):
+        return None  # a comparison with a value of the wrong type: the type check reports it
+    points = sorted({float(v) for v in (*constants, fact.minimum, fact.maximum) if v is not None})
+    if not points:
+        return None
+    if fact.type == "integer":
+        between = [math.floor(low) + 1 for low, high in zip(points, points[1:], strict=False) if math.floor(low) + 1 < high]
+        found = [*(p for p in points if p.is_integer()), *between, math.floor(points[-1]) + 1, math.ceil(points[0]) - 1]
+    else:
+        between = [(low + high) / 2 for low, high in zip(points, points[1:], strict=False)]
+        found = [*points, *between, points[-1] + 1, points[0] - 1]
+    return [
+        int(v) if fact.type == "integer" else v for v in found
+        if (fact.minimum is None or v >= fact.minimum) and (fact.maximum is None or v <= fact.maximum)
+    ]
+
+
+def _describe_tests(conditions: list[Condition]) -> str:
+    words = {"eq": "=", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=", "in": "in", "not_in": "not in", "exists": "exists:"}
+    shown = []
+    for _, fact, op, value in conditions:
+        value = list(value) if isinstance(value, tuple) else value
+        shown.append(f"{fact} {words[op]} {str(value).lower() if isinstance(value, bool) else value}")
+    return " and ".join(dict.fromkeys(shown))

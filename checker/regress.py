@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from checker.case import Case, ExpectedCitation, KnownDivergence
-from checker.errors import InputError
+from checker.errors import EngineError, InputError
 from checker.fields import check_keys, require_list, require_mapping, require_text
 
 REGRESS_SCHEMA = "mtus-regress-report/1"
@@ -278,19 +278,24 @@ def _yaml_files_under(folder: Path) -> Iterator[str]:
 
 
 def check_file(checker: Any, path: str | Path, divergences: Divergences | None = None) -> tuple[str, Any]:
-    """("error", message) | ("skipped", None) | ("ran", [item results]) for one case file."""
+    """("error", message) | ("skipped", None) | ("ran", [item results]) for one case file. A case
+    the rule engine fails on is an error of that file: the other files still run."""
     try:
         case = checker.load(Path(path))
+        if not case.expected:
+            return "skipped", None
+        decided = checker.decide_case(case, details=False)
     except InputError as exc:
         return "error", exc.one_line()
-    if not case.expected:
-        return "skipped", None
+    except EngineError as exc:
+        problem = f"the rule engine failed on this case ({exc})"
+        return "error", InputError(str(path), "", problem, "run 'mtus check' on it and correct the rule named").one_line()
     listed = tuple(d for (case_id, _), d in (divergences or {}).items() if case_id == case.case_id and d.item in case.expected)
     case.known_divergences = case.known_divergences + listed
     from checker.report import group_citations
 
     results = []
-    for item in checker.decide_case(case, details=False):
+    for item in decided:
         if item.request.id not in case.expected:
             continue
         cited = group_citations(checker.ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation])

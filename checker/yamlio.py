@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,17 @@ from checker.errors import InputError
 from checker.fields import short
 
 MAX_YAML_BYTES = 5 * 1024 * 1024
+# No file of ours nests deeper than about 12 levels. libyaml's composer recurses in C once per level
+# and overflows the stack (a segfault, not an exception) somewhere past 20,000 levels.
+MAX_YAML_DEPTH = 100
+# Every YAML collection opens with one of these characters ('[', '{', '- ', 'key:', '? key'), so a
+# file holding fewer of them than this cannot nest deeply enough to matter, and is not scanned.
+_COLLECTION_MARKS = "[{-:?"
+_SCAN_ABOVE_MARKS = 1000
+# Control characters a YAML file may still hold as escapes ("\e", "\x1b", "\u009b") although the
+# reader refuses them raw: in a terminal they rewrite the screen, in XML they are not allowed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_UNSAFE_TAG = "could not determine a constructor for the tag"
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -95,8 +107,8 @@ def load_yaml(path: Path, what: str) -> Any:
     if not text.strip():
         raise InputError(str(path), "", f"{what} is empty", f"write the {what} (see README)")
     try:
-        _refuse_aliases(text, path)
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        _refuse_aliases_and_deep_nesting(text, path)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as dup:
         raise InputError(
             str(path), dup.key, f"key given twice (line {dup.line})", "keep one of the two entries"
@@ -111,25 +123,79 @@ def load_yaml(path: Path, what: str) -> Any:
             str(path), "", f"character #x{char:04x} at position {exc.position} is not allowed in YAML",
             "remove control characters from the file",
         ) from None
+    except yaml.constructor.ConstructorError as exc:
+        if _UNSAFE_TAG not in str(exc.problem):
+            raise _malformed(exc, path) from None
+        tag = str(exc.problem).split("tag", 1)[1].strip(" '").replace("tag:yaml.org,2002:", "!!")
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        fix = "remove the tag: only plain YAML values are read (text, numbers, dates, lists, mappings)"
+        raise InputError(str(path), f"line {line}", f"the YAML tag {short(tag, 70)} is not accepted", fix) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        problem = " ".join((exc.problem or exc.context or "syntax error").split())
-        raise InputError(str(path), "", f"malformed YAML at {line}: {problem}", "fix the YAML syntax there") from None
+        raise _malformed(exc, path) from None
     except yaml.YAMLError as exc:
         raise InputError(str(path), "", f"malformed YAML: {' '.join(str(exc).split())}", "fix the YAML syntax") from None
     except RecursionError:
         raise InputError(str(path), "", "YAML nested too deeply", "flatten the document") from None
+    if "\\" in text or "\x85" in text:  # the reader refuses control characters written raw: only escapes remain
+        _refuse_control_characters(data, path)
+    return data
 
 
-def _refuse_aliases(text: str, path: Path) -> None:
-    """Anchors and aliases are refused: they are not needed and enable 'billion laughs' files."""
-    if "*" not in text:
-        return  # an alias is written *name: without a '*' there is none, and the second parse is skipped
+def _malformed(exc: yaml.MarkedYAMLError, path: Path) -> InputError:
+    mark = exc.problem_mark or exc.context_mark
+    line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+    problem = " ".join((exc.problem or exc.context or "syntax error").split())
+    return InputError(str(path), "", f"malformed YAML at {line}: {problem}", "fix the YAML syntax there")
+
+
+def _refuse_control_characters(data: Any, path: Path) -> None:
+    """Every key and text value, walked without recursion; the first control character is the error."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            found = _CONTROL.search(value)
+            if found:
+                raise InputError(
+                    str(path), where or "", f"text holds the control character U+{ord(found.group()):04X}",
+                    "remove it (control characters are not accepted, also not as escapes such as \\e or \\x1b)",
+                )
+        elif isinstance(value, dict):
+            for key, item in reversed(list(value.items())):
+                name = str(key)
+                if _CONTROL.search(name):
+                    stack.append((where, name))
+                stack.append((f"{where}.{_printable(name)}" if where else _printable(name), item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in reversed(list(enumerate(value))))
+
+
+def _printable(name: str) -> str:
+    return name if name.isprintable() else repr(name)
+
+
+def _refuse_aliases_and_deep_nesting(text: str, path: Path) -> None:
+    """Anchors and aliases are refused: they are not needed and enable 'billion laughs' files. So is
+    nesting deeper than MAX_YAML_DEPTH, which would crash libyaml. Both are found in one pass over
+    the parser's events, which is skipped when the text can hold neither."""
+    if "*" not in text and sum(text.count(mark) for mark in _COLLECTION_MARKS) <= _SCAN_ABOVE_MARKS:
+        return
+    depth = 0
     for event in yaml.parse(text, Loader=_BaseLoader):
-        if isinstance(event, yaml.AliasEvent):
-            line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise InputError(
+                    str(path), f"line {_line(event)}", f"YAML nested more than {MAX_YAML_DEPTH} levels deep", "flatten the document"
+                )
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
             raise InputError(
-                str(path), f"line {line}", "YAML aliases (*name) are not accepted",
+                str(path), f"line {_line(event)}", "YAML aliases (*name) are not accepted",
                 "write the value out in full instead of using an anchor and alias",
             )
+
+
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark else 0

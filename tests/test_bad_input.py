@@ -3,15 +3,19 @@
 Case files: `mtus check FILE` on every file in tests/bad_inputs/ (and a few generated in tmp_path)
 exits 2 with exactly one line "mtus: error: <file>: <field>: <problem>; fix: <fix>".
 Rule directories: the repository's rules/ copied into tmp_path with one thing broken, then
-`mtus rules lint DIR` (exit 1 for a defect, 2 for a structural error) or `mtus check --rules DIR` (exit 2).
+`mtus rules lint DIR` (exit 1 for a defect, 2 for a structural error) or `mtus check --rules DIR` (exit 2);
+and the corpus of broken rule files in tests/bad_rules/, each in a rules directory of its own.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 import shutil
+import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,6 +70,19 @@ CASES = [
     ("two_documents.yaml", "", "but found another document"),
     ("unknown_schema.yaml", "schema", "unsupported schema 'mtus-case/9'"),
     ("duplicate_request_id.yaml", "requests[1].id", "id 'relaxant' is used twice"),
+    ("alias_bomb.yaml", "line 6", "YAML aliases (*name) are not accepted"),
+    ("generated:deep_nesting.yaml", "line 2", "YAML nested more than 100 levels deep; fix: flatten the document"),
+    ("generated:fifty_megabytes.yaml", "", f"case file is 52428800 bytes, over the {MAX_YAML_BYTES}-byte limit"),
+    ("python_object_tag.yaml", "line 6", "the YAML tag '!!python/object/apply:os.system' is not accepted"),
+    ("terminal_escape_in_title.yaml", "title", "text holds the control character U+001B; fix: remove it"),
+    ("carriage_return_in_request.yaml", "requests[0].text", "text holds the control character U+000D"),
+    ("request_in_the_future.yaml", "dates.request", "2999-11-20 is in the future (today is "),
+    ("injury_in_the_future.yaml", "dates.injury", "2999-03-01 is in the future"),
+    ("absurd_quantity.yaml", "requests[0].quantity", "up to 10000, found the number 100000"),
+    ("absurd_strength.yaml", "requests[0].text", "strength '5000 mg' per unit is above 2,000 mg"),
+    ("absurd_strength_field.yaml", "requests[0].strength", "strength '100000 mg' per unit is above 2,000 mg"),
+    ("huge_integer.yaml", "line 3", "is not a valid int"),
+    ("generated:pasted_page_as_request.yaml", "requests[0].text", "200005 characters, more than a request line (1000)"),
 ]
 
 
@@ -83,6 +100,15 @@ def case_path(name: str, tmp_path: Path) -> Path:
         assert path.stat().st_size > MAX_YAML_BYTES
     elif path.name == "a_directory.yaml":
         path.mkdir()
+    elif path.name == "deep_nesting.yaml":
+        # 100,000 nested lists: libyaml's composer recursed once per level and crashed (segfault).
+        path.write_text("schema: mtus-case/1\ncase: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    elif path.name == "pasted_page_as_request.yaml":
+        path.write_text(f'schema: mtus-case/1\ncase: x\ndates: {{request: 2013-11-20}}\nrequests:\n  - text: "Soma {"1" * 200_000}"\n', encoding="utf-8")
+    elif path.name == "fifty_megabytes.yaml":
+        with path.open("wb") as out:  # a sparse file: 50 MB long, written in no time
+            out.write(b"schema: mtus-case/1\n")
+            out.truncate(50 * 1024 * 1024)
     return path
 
 
@@ -239,3 +265,253 @@ def test_unbroken_rules_copy_lints_clean(tmp_path: Path):
     case = tmp_path / "case.yaml"
     case.write_text(VALID_CASE, encoding="utf-8")
     assert run("check", case, "--rules", rules).exit_code == 0
+
+
+# ---- the broken rule-file corpus: tests/bad_rules/ -------------------------------------------------
+# A rules directory made of the repository's vocabulary and lexicons (facts.yaml, facts/, drugs.yaml,
+# guidelines.yaml, services.yaml ...) and one topic, tests/bad_rules/clean_topic.yaml, which lints
+# clean and decides the probe case. Each file in bad_rules/topics/ replaces that topic; each file in
+# bad_rules/facts/ is added to facts/ beside it. The repository's own topics are left out, so the
+# corpus does not change as they do.
+
+BAD_RULES = Path(__file__).resolve().parent / "bad_rules"
+
+# file under bad_rules/, exit code of `mtus rules lint` (1 a lint defect, 2 a file that does not
+# load), the field the line names, fragments it must hold. `mtus check --rules` exits 2 on every one
+# of them with the same line (for lint defects: the first, with how many more there are).
+BAD_RULE_FILES = [
+    ("topics/malformed_yaml.yaml", 2, "", ["malformed YAML at line 11, column 13", "fix: fix the YAML syntax there"]),
+    ("topics/alias_bomb.yaml", 2, "line 5", ["YAML aliases (*name) are not accepted"]),
+    ("topics/duplicate_key.yaml", 2, "met_when", ["key given twice (line 22)", "fix: keep one of the two entries"]),
+    ("topics/unknown_field.yaml", 2, "editions[0].criteria[0].met_wen", ["unknown field; fix: did you mean 'met_when'?"]),
+    ("topics/criteria_not_a_list.yaml", 2, "editions[0].criteria", ["expected a list, found a text value"]),
+    ("topics/date_as_words.yaml", 2, "editions[0].effective_from", ["expected a date, found a text value 'mid 2009'"]),
+    ("topics/impossible_date.yaml", 2, "line 9", ["'2009-02-30' is not a valid date"]),
+    ("topics/python_object_tag.yaml", 2, "line 4", ["the YAML tag '!!python/object/apply:os.system' is not accepted"]),
+    ("topics/control_character.yaml", 2, "title", ["text holds the control character U+001B"]),
+    ("topics/empty.yaml", 2, "", ["rule file is empty"]),
+    ("topics/not_utf8.yaml", 2, "", ["rule file is not UTF-8 (byte 62)", "fix: save the file as UTF-8"]),
+    ("topics/unknown_comparison.yaml", 2, "criteria[hostile.short_course].met_when", ["a test needs exactly one comparison, found lte_x"]),
+    ("topics/unknown_group_operator.yaml", 2, "criteria[hostile.short_course].met_when.either", ["unknown operator; fix: use all, any, not or fact"]),
+    ("topics/unknown_fact.yaml", 1, "criteria[hostile.spasm].met_when", ["unknown fact 'acute_muscle_spasms'", "did you mean 'acute_muscle_spasm'?"]),
+    ("topics/value_of_the_wrong_type.yaml", 1, "criteria[hostile.short_course].met_when", ["days_supply is number but is compared with '21'"]),
+    ("topics/missing_citation.yaml", 1, "criteria[hostile.short_course].citation", ["criterion has no citation"]),
+    ("topics/decision_names_unknown_criterion.yaml", 1, "hostile_relaxant@cpmtg-2009.decision", ["refers to unknown criterion 'hostile.spasms'"]),
+    ("topics/contradictory_range.yaml", 1, "criteria[hostile.short_course].met_when",
+     ["can never hold: days_supply > 6 and days_supply < 3 exclude each other", "fix: correct the limits or values"]),
+    ("topics/contradictory_values.yaml", 1, "criteria[hostile.short_course].met_when", ["can never hold: route = oral and route = topical exclude each other"]),
+    ("topics/outside_declared_range.yaml", 1, "criteria[hostile.spasm].met_when", ["can never hold: age > 150 is outside the range of age (0..120)"]),
+    ("topics/never_applies.yaml", 1, "criteria[hostile.spasm].applies_when",
+     ["can never hold: acute_muscle_spasm exists: false and acute_muscle_spasm = true exclude each other"]),
+    ("topics/edition_when_never_holds.yaml", 1, "hostile_relaxant@cpmtg-2009.when", ["can never hold: months_since_injury < 0 is outside the range"]),
+    ("topics/met_and_not_met_overlap.yaml", 1, "criteria[hostile.short_course]",
+     ["met_when and not_met_when can both hold (when days_supply <= 21 and days_supply >= 14)"]),
+    ("topics/overlapping_editions.yaml", 1, "hostile_relaxant@cpmtg-2009-copy.effective_from",
+     ["editions cpmtg-2009 and cpmtg-2009-copy are both in force on 2012-01-01"]),
+    ("topics/edition_ends_before_it_starts.yaml", 1, "hostile_relaxant@cpmtg-2009.effective_to", ["ends before it starts"]),
+    ("facts/unknown_type.yaml", 2, "facts.hostile_score.type", ["unknown type 'float'", "fix: use one of: boolean, integer, number, string"]),
+    ("facts/declared_twice.yaml", 2, "facts.acute_muscle_spasm", ["already declared in"]),
+    ("facts/duplicate_key.yaml", 2, "type", ["key given twice (line 6)"]),
+    ("facts/python_object_tag.yaml", 2, "line 3", ["the YAML tag '!!python/object/apply:subprocess.check_output' is not accepted"]),
+    ("facts/min_above_max.yaml", 1, "facts.hostile_score.min", ["minimum 10 is above the maximum 5"]),
+]
+
+
+def rules_with(tmp_path: Path, bad: str | None) -> tuple[Path, Path]:
+    """(rules directory, the file in it that holds the defect)."""
+    rules = tmp_path / "rules"
+    (rules / "topics").mkdir(parents=True)
+    for path in (REPO / "rules").glob("*.yaml"):
+        shutil.copy(path, rules / path.name)
+    shutil.copytree(REPO / "rules" / "facts", rules / "facts")
+    topic = rules / "topics" / "hostile.yaml"
+    shutil.copy(BAD_RULES / "clean_topic.yaml", topic)
+    if bad is None:
+        return rules, topic
+    target = topic if bad.startswith("topics/") else rules / "facts" / "hostile.yaml"
+    shutil.copy(BAD_RULES / bad, target)
+    return rules, target
+
+
+def test_every_bad_rule_file_is_in_the_table():
+    listed = {name for name, *_ in BAD_RULE_FILES}
+    assert listed == {p.relative_to(BAD_RULES).as_posix() for p in BAD_RULES.glob("*/*.yaml")}
+
+
+def test_the_clean_topic_lints_clean_and_decides_the_probe_case(tmp_path: Path):
+    rules, _ = rules_with(tmp_path, None)
+    linted = run("rules", "lint", rules)
+    assert linted.exit_code == 0 and linted.output.startswith("ok: 1 topics, 2 criteria"), linted.output
+    case = tmp_path / "case.yaml"
+    case.write_text(VALID_CASE, encoding="utf-8")
+    checked = run("check", case, "--rules", rules, "--format", "json")
+    assert checked.exit_code == 0, checked.output
+    assert [i["decision"] for i in json.loads(checked.output)["items"]] == ["medically_necessary"]
+
+
+@pytest.mark.parametrize(("name", "lint_code", "field", "fragments"), BAD_RULE_FILES, ids=[b[0] for b in BAD_RULE_FILES])
+def test_bad_rule_file(name: str, lint_code: int, field: str, fragments: list[str], tmp_path: Path):
+    rules, broken = rules_with(tmp_path, name)
+    where = f"{broken}: {field}: " if field else f"{broken}: "
+    linted = run("rules", "lint", rules)
+    if lint_code == 2:
+        line = assert_one_line_error(linted, *fragments)
+        assert line.startswith(f"mtus: error: {where}"), line
+    else:
+        assert linted.exit_code == 1, (linted.exit_code, linted.output, linted.exception)
+        assert "Traceback" not in linted.output and "Traceback" not in linted.stderr
+        lines = [ln for ln in linted.stdout.splitlines() if ln.startswith(where)]
+        assert any(all(f in ln for f in fragments) for ln in lines), linted.stdout
+        assert linted.stderr == f"{len(linted.stdout.splitlines())} defect(s) in {rules}\n"
+    case = tmp_path / "case.yaml"
+    case.write_text(VALID_CASE, encoding="utf-8")
+    checked = run("check", case, "--rules", rules)
+    line = assert_one_line_error(checked)
+    assert line.startswith(f"mtus: error: {broken}: ") and checked.stdout == "", line
+    if lint_code == 2 or len(linted.stdout.splitlines()) == 1:  # check names the first defect lint lists
+        assert all(f in line for f in fragments), line
+
+
+def test_a_rule_file_nested_too_deeply_is_refused(tmp_path: Path):
+    rules, topic = rules_with(tmp_path, None)
+    text = topic.read_text(encoding="utf-8")
+    deep = "{not: " * 60_000 + "{fact: days_supply, lte: 21}" + "}" * 60_000
+    topic.write_text(text.replace("{fact: days_supply, lte: 21}", deep, 1), encoding="utf-8")
+    line = assert_one_line_error(run("rules", "lint", rules), "YAML nested more than 100 levels deep")
+    assert line.startswith(f"mtus: error: {topic}: line ")
+
+
+# ---- mtus regress: a broken case file among good ones ------------------------------------------------
+
+BROKEN_CASES = {  # file name -> what its one-line error must hold
+    "malformed.yaml": "malformed YAML at line 3",
+    "binary.yaml": "case file holds binary data",
+    "unknown_fact.yaml": "facts.acute_muscle_spasms: unknown fact",
+    "alias_bomb.yaml": "YAML aliases (*name) are not accepted",
+    "future.yaml": "dates.request: 2999-11-20 is in the future",
+}
+
+
+def _regress_folder(tmp_path: Path) -> tuple[Path, int]:
+    """Two example cases and the broken files; returns the folder and how many items the examples expect."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    expected_items = 0
+    for name in ("seed-000.yaml", "seed-003.yaml"):
+        shutil.copy(REPO / "examples" / name, folder / name)
+        expected_items += len(yaml.safe_load((folder / name).read_text(encoding="utf-8"))["expected"])
+    (folder / "malformed.yaml").write_text("case: x\ndates: {request: 2014-01-01\n", encoding="utf-8")
+    (folder / "binary.yaml").write_bytes(b"case: x\n\x00\x01\x02")
+    (folder / "unknown_fact.yaml").write_text((BAD_INPUTS / "unknown_fact_typo.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copy(BAD_INPUTS / "alias_bomb.yaml", folder / "alias_bomb.yaml")
+    shutil.copy(BAD_INPUTS / "request_in_the_future.yaml", folder / "future.yaml")
+    return folder, expected_items
+
+
+def test_regress_reports_every_broken_case_file_and_runs_the_rest_in_every_format(tmp_path: Path):
+    folder, expected_items = _regress_folder(tmp_path)
+    as_json = run("regress", folder, "--format", "json")
+    assert as_json.exit_code == 2, as_json.output
+    summary = json.loads(as_json.stdout)
+    assert summary["items"] == summary["agree"] == expected_items and summary["cases"] == 2 and not summary["passed"]
+    errors = {Path(e["case"]).name: e["error"] for e in summary["errors"]}
+    assert set(errors) == set(BROKEN_CASES)
+    for name, fragment in BROKEN_CASES.items():
+        assert errors[name].startswith(f"{folder / name}: ") and fragment in errors[name] and "; fix: " in errors[name], errors[name]
+        assert "\n" not in errors[name]
+
+    text = run("regress", folder)
+    assert text.exit_code == 2
+    error_lines = [ln for ln in text.stdout.splitlines() if ln.startswith("ERROR ")]
+    assert sorted(ln.split(None, 1)[1] for ln in error_lines) == sorted(errors.values())
+    item_lines = [ln for ln in text.stdout.splitlines() if re.match(r"(AGREE|KNOWN_DIVERGENCE) +\S+ / \S+: expected", ln)]
+    assert len(item_lines) == expected_items
+    assert f"FAILED: 0 item(s) disagree, {len(BROKEN_CASES)} unreadable case file(s)" in text.stdout
+
+    junit = run("regress", folder, "--format", "junit")
+    assert junit.exit_code == 2
+    suite = ET.fromstring(junit.stdout).find("testsuite")
+    assert suite.get("errors") == str(len(BROKEN_CASES)) and suite.get("failures") == "0"
+    unreadable = [case for case in suite.findall("testcase") if case.get("classname") == "unreadable"]
+    assert sorted(case.find("error").get("message") for case in unreadable) == sorted(errors.values())
+    assert len(suite.findall("testcase")) == expected_items + len(BROKEN_CASES)
+
+
+def test_a_case_the_engine_fails_on_is_that_file_s_error_and_the_rest_still_run(tmp_path: Path):
+    """met_when and not_met_when on different facts pass lint (derived facts are related in ways it
+    cannot see), so a rule author can still write a pair that both hold: the engine refuses that case."""
+    rules, topic = rules_with(tmp_path, None)
+    text = topic.read_text(encoding="utf-8")
+    topic.write_text(text.replace(
+        "        met_when: {fact: days_supply, lte: 21}\n",
+        "        met_when: {fact: days_supply, lte: 21}\n        not_met_when: {fact: acute_muscle_spasm, eq: true}\n", 1), encoding="utf-8")
+    assert run("rules", "lint", rules).exit_code == 0
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    expected = "expected:\n  - {item: relaxant, decision: not_medically_necessary}\n"
+    (folder / "both.yaml").write_text(VALID_CASE + expected, encoding="utf-8")  # spasm documented: met and not met
+    (folder / "fine.yaml").write_text(VALID_CASE.replace("facts: {acute_muscle_spasm: true}\n", "") + expected, encoding="utf-8")
+    result = run("regress", folder, "--rules", rules, "--format", "json")
+    assert result.exit_code == 2, result.output
+    summary = json.loads(result.stdout)
+    assert [r["case"] for r in summary["results"]] == ["rules-dir-probe"] and summary["results"][0]["file"].endswith("fine.yaml")
+    (error,) = summary["errors"]
+    assert error["case"].endswith("both.yaml")
+    assert "the rule engine failed on this case (criterion hostile.short_course is both met and not met" in error["error"]
+
+
+# ---- no edition in force: reported, never guessed -------------------------------------------------------
+
+LATER_TOPIC = """\
+schema: mtus-rules/1
+topic: hostile_opioid
+title: Opioid (a topic whose only edition starts in 2016)
+applies_to: {drugs: [hydrocodone/acetaminophen]}
+editions:
+  - edition: cpmtg-2016
+    effective_from: 2016-07-29
+    effective_to: 2017-11-30
+    criteria:
+      - id: hostile_opioid.relief
+        title: Relief
+        requirement: pain relief is documented
+        citation: {guideline: cpmtg, edition: "2016", section: "Opioids, criteria for use"}
+        met_when: {fact: pain_relief, eq: true}
+    decision: {medically_necessary_when: hostile_opioid.relief}
+"""
+
+
+@pytest.mark.parametrize(("request_date", "soma"), [("2008-05-01", "no_applicable_rule"), ("2014-01-06", "medically_necessary")],
+                         ids=["before_every_edition", "before_one_topic_s_first_edition"])
+def test_an_item_with_no_edition_in_force_is_reported_never_guessed(request_date: str, soma: str, tmp_path: Path):
+    rules, _ = rules_with(tmp_path, None)
+    (rules / "topics" / "hostile_opioid.yaml").write_text(LATER_TOPIC, encoding="utf-8")
+    assert run("rules", "lint", rules).exit_code == 0
+    case = tmp_path / "case.yaml"
+    case.write_text(VALID_CASE.replace("2010-03-01", "2007-03-01").replace("2013-11-20", request_date)
+                    + '  - id: opioid\n    text: "Norco 10/325 mg TID #90"\n    facts: {pain_relief: true}\n', encoding="utf-8")
+    report = json.loads(run("check", case, "--rules", rules, "--format", "json").stdout)
+    items = {i["id"]: i for i in report["items"]}
+    assert (items["relaxant"]["decision"], items["opioid"]["decision"]) == (soma, "no_applicable_rule")
+    assert items["opioid"]["no_rule_reason"] == "no_edition_in_force" and items["opioid"]["edition"] is None
+    assert items["opioid"]["criteria"] == []  # no criterion of any edition was applied
+    text = run("check", case, "--rules", rules)
+    assert text.exit_code == 0
+    assert f"    no edition of the topic is in force on {request_date}" in text.stdout
+    draft = run("draft", case, "--rules", rules)
+    assert draft.exit_code == 0
+    assert f"a topic for this item (Opioid (a topic whose only edition starts in 2016)) but no edition of it in force on {request_date}" in draft.stdout
+    assert "A reviewer must decide the request under the guideline in force on that date." in draft.stdout
+
+
+def test_a_long_run_of_digits_in_a_request_line_parses_in_linear_time():
+    """The strength pattern tried every start inside a run of digits: 20,000 digits took 30 s, 80,000
+    took 8 minutes. Now a match starts only where a run starts."""
+    from checker.derive import parse_request_line
+    from checker.rules import load_ruleset
+
+    ruleset = load_ruleset(REPO / "rules")
+    started = time.perf_counter()
+    parsed = parse_request_line("Soma " + "1" * 50_000 + " mg TID #90", ruleset.lexicon, ruleset.services)
+    assert time.perf_counter() - started < 10  # quadratic: about 3 minutes
+    assert parsed.strength == "1" * 50_000 + " mg" and parsed.quantity == 90
