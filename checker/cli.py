@@ -30,7 +30,7 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         except InputError as exc:
             _fail(exc.one_line())
         except EngineError as exc:
-            _fail(f"engine: {exc}")
+            _fail(f"{_input_named(kwargs) or 'engine'}: the rule engine failed ({exc}); fix: run 'mtus rules lint' and correct the rule named")
         except RecursionError:
             _fail("input nested too deeply; flatten the file")
         except MemoryError:
@@ -39,6 +39,11 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
     return wrapper
+
+
+def _input_named(kwargs: dict[str, Any]) -> str:
+    """The file a command was given (for an error line that must name it), or ''."""
+    return next((str(v) for k, v in sorted(kwargs.items()) if isinstance(v, Path) and k not in ("rules_dir", "templates_dir", "out")), "")
 
 
 def _as_of(value: str | None) -> dt.date | None:

@@ -459,6 +459,12 @@ def test_a_case_the_engine_fails_on_is_that_file_s_error_and_the_rest_still_run(
     assert error["case"].endswith("both.yaml")
     assert "the rule engine failed on this case (criterion hostile.short_course is both met and not met" in error["error"]
 
+    result = run("check", folder / "both.yaml", "--rules", rules)
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"mtus: error: {folder / 'both.yaml'}: the rule engine failed (criterion hostile.short_course is both met and not met")
+    assert "fix: run 'mtus rules lint' and correct the rule named" in line
+
 
 # ---- no edition in force: reported, never guessed -------------------------------------------------------
 
