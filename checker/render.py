@@ -40,7 +40,9 @@ def packaged_templates_dir() -> Path:
 
 
 def _autoescape(name: str | None) -> bool:
-    return bool(name) and (name.endswith(".html.j2") or name.endswith(".xml.j2"))
+    """HTML and XML output, and the Markdown draft: Markdown viewers render raw HTML, so case text
+    in it is escaped too (an entity shows as the character it stands for)."""
+    return bool(name) and (name.endswith((".html.j2", ".xml.j2")) or name.rsplit("/", 1)[-1] == "draft.md.j2")
 
 
 def environment(user_dir: Path | None = None) -> jinja2.Environment:

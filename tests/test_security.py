@@ -59,7 +59,8 @@ def test_template_code_in_case_text_stays_literal(command: str, fmt: str, tmp_pa
     result = run(command, hostile_case(tmp_path), "--format", fmt)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert (TEMPLATE_CODE.replace("'", "&#39;") if fmt == "html" else TEMPLATE_CODE) in out  # as written, where the title shows
+    escaped = command == "draft" and fmt in ("html", "markdown")
+    assert (TEMPLATE_CODE.replace("'", "&#39;") if escaped else TEMPLATE_CODE) in out  # as written, where the title shows
     assert "LOOPLOOP" not in out and "<class" not in out and "&lt;class" not in out  # what it would give if run
 
 
@@ -69,6 +70,15 @@ def test_html_draft_escapes_every_case_text(tmp_path: Path):
     for where in ("case", "title", "soma", "oxycodone"):
         assert f"&lt;script&gt;alert(&#39;{where}&#39;)&lt;/script&gt;" in html, where
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_markdown_draft_escapes_every_case_text(tmp_path: Path):
+    """Markdown viewers render raw HTML, so the Markdown draft escapes case text as well."""
+    markdown = run("draft", hostile_case(tmp_path), "--format", "markdown").stdout
+    assert "<script" not in markdown and "<img" not in markdown and "<b>" not in markdown
+    for where in ("case", "title", "soma", "oxycodone"):
+        assert f"&lt;script&gt;alert(&#39;{where}&#39;)&lt;/script&gt;" in markdown, where
+    assert "**Decision rationale:**" in markdown  # the template's own Markdown is untouched
 
 
 def test_no_template_is_ever_compiled_from_case_text(tmp_path: Path, monkeypatch):
