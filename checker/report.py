@@ -184,8 +184,10 @@ def format_pages(pages: set[int] | frozenset[int]) -> str:
 
 def _missing_groups(ruleset: RuleSet, undecided: list[CriterionResult]) -> list[list[dict[str, str]]]:
     """What to document, once each: a group holds alternatives, any one of which would do."""
-    groups = dict.fromkeys(group for r in undecided for group in r.unknown_groups)
-    return [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in groups]
+    groups = list(dict.fromkeys(group for r in undecided for group in r.unknown_groups))
+    # "no documentation of A or B" already says A is missing: a group inside a larger one is left out
+    kept = [g for g in groups if not any(set(g) < set(other) for other in groups)]
+    return [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in kept]
 
 
 def _unique(entries: Any, key: str) -> list[dict[str, Any]]:

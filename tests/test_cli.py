@@ -180,3 +180,12 @@ def test_rules_list_and_lint():
     assert listed.exit_code == 0 and "carisoprodol.cpmtg2009.no_long_term_use" in listed.output and "p. 29" in listed.output
     linted = run("rules", "lint", REPO / "rules")
     assert linted.exit_code == 0 and linted.output.startswith("ok:")
+
+
+def test_a_missing_fact_is_named_once_when_a_larger_alternative_already_names_it():
+    """One criterion needs functional improvement, another functional improvement or a better
+    quality of life: the draft says the second, which already says the first is missing."""
+    draft = run("draft", EXAMPLES / "seed-000.yaml").output
+    oxycodone = next(block for block in draft.split("\n\n") if block.startswith("Decision rationale") and "Oxycodone" in block)
+    assert oxycodone.count("objective functional improvement with this treatment") == 1
+    assert "objective functional improvement with this treatment or improved quality of life" in oxycodone
