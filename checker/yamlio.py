@@ -103,7 +103,12 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_YAML_BYTES) -> str:
 
 def load_yaml(path: Path, what: str) -> Any:
     """Load one YAML document safely; every failure is an InputError naming the file."""
-    text = read_text(path, what)
+    return parse_yaml(read_text(path, what), path, what)
+
+
+def parse_yaml(text: str, path: Path | str, what: str) -> Any:
+    """One YAML document from text already read (an upload, a form field), as safely as load_yaml;
+    `path` names the text in errors."""
     if not text.strip():
         raise InputError(str(path), "", f"{what} is empty", f"write the {what} (see README)")
     try:
