@@ -20,6 +20,7 @@ import docx
 import pytest
 import yaml
 
+from benchmarks.web import NOTES
 from checker.api import Checker
 from checker.case import case_from_mapping, case_mapping, load_case
 from checker.render import render
@@ -30,16 +31,8 @@ from checker.web.server import trusted_hosts
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 
-# Synthetic notes (written for these tests): every opioid criterion is documented except the lowest
-# effective dose, so the Norco request is not medically necessary until a reviewer adds it.
-NOTES = (
-    "Progress report of 08/20/2015. The patient is a 47-year-old male injured at work on 03/14/2012. "
-    "Diagnoses include lumbar disc herniation and chronic low back pain. He has taken Norco since at least 01/05/2015. "
-    "Naproxen and acetaminophen failed to control his pain. Pain is 8/10 without medication and 4/10 with medication. "
-    "With Norco he walks 30 minutes and is back to modified duty, which shows functional improvement. He denies side effects. "
-    "There is no aberrant drug behavior. The urine drug screen of 07/2015 was consistent. CURES shows a single prescriber. "
-    "He has no muscle spasm.\n"
-)
+# The benchmark's typical case (synthetic notes): every opioid criterion is documented except the
+# lowest effective dose, so the Norco request is not medically necessary until a reviewer adds it.
 REQUEST = "Norco 10/325 mg one tab PO TID #90"
 REQUEST_DATE = "2015-09-02"
 
@@ -487,7 +480,7 @@ def test_nothing_with_case_text_is_logged_and_nothing_is_written_to_disk(client,
     spool.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spool))
     sentinel = "Zyxwvut-sentinel-words"
-    notes = NOTES + f"He said {sentinel}. " + "Filler words for a long note. " * 30000  # about 900 kB: over Werkzeug's 500 kB spooling
+    notes = NOTES + f"He said {sentinel}. " + "Filler words for a long note. " * 18000  # about 540 kB: over Werkzeug's 500 kB spooling
     with caplog.at_level(logging.DEBUG):
         page = client.post("/check", data={"csrf_token": csrf(client), "requests": REQUEST, "request_date": REQUEST_DATE,
                                            "file": (io.BytesIO(notes.encode()), "notes.txt")}, content_type="multipart/form-data")
@@ -495,6 +488,10 @@ def test_nothing_with_case_text_is_logged_and_nothing_is_written_to_disk(client,
         step(client, page, **{**ADD_LOWEST_DOSE, "add_reason": sentinel})
         step(client, page, **{"action": "set.case.single_prescriber", "value.case.single_prescriber": sentinel, "reason.case.single_prescriber": sentinel})
         client.post("/work", data={"csrf_token": csrf(client), "case_yaml": f"case: {sentinel}"})  # no longer a case: refused
+        for kind in ("case.yaml", "draft.md", "draft.html", "draft.docx"):
+            assert download(client, page, kind, draft=f"# {sentinel}\n").status_code == 200
+        open_file(client, "letter.txt", LETTER.replace("lumbar disc herniation", sentinel).encode())
+        open_file(client, "case.yaml", f"case: {sentinel}\n".encode())  # refused: no dates, no requests
     assert sentinel not in caplog.text
     assert list(spool.iterdir()) == [], "no upload or case text was spooled to a temporary file"
 
