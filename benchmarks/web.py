@@ -35,6 +35,8 @@ from checker.web.server import make_server  # noqa: E402
 
 TARGET_MS = 300
 SEEDS = REPO.parent / "shared" / "seeds"
+# Synthetic progress notes (tests/test_web.py uses them too): every opioid criterion of the Norco
+# request is documented except the lowest effective dose.
 NOTES = (
     "Progress report of 08/20/2015. The patient is a 47-year-old male injured at work on 03/14/2012. "
     "Diagnoses include lumbar disc herniation and chronic low back pain. He has taken Norco since at least 01/05/2015. "

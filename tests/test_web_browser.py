@@ -41,7 +41,6 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not in
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
-
 from test_web import LETTER, NOTES, REQUEST, regress_folder  # noqa: E402
 
 

@@ -71,7 +71,7 @@ class Views:
             "items": [self.item(item, i, case, rows) for i, item in enumerate(report["items"])],
             "addable": self.addable(report),
             "where_choices": [CASE] + [f"item-{i}" for i in range(len(report["items"]))],
-            "left_out": (case.get("extraction") or {}).get("left_out") or [] if isinstance(case.get("extraction"), dict) else [],
+            "left_out": _extraction(case).get("left_out") or [],
         }
 
     def fact_rows(self, case: dict[str, Any]) -> list[FactRow]:
@@ -104,8 +104,7 @@ class Views:
 
     def evidence_rows(self, case: dict[str, Any]) -> list[EvidenceRow]:
         rows: list[EvidenceRow] = []
-        extraction = case.get("extraction") if isinstance(case.get("extraction"), dict) else {}
-        for what, evidence in (extraction.get("evidence") or {}).items():
+        for what, evidence in (_extraction(case).get("evidence") or {}).items():
             for one in evidence if isinstance(evidence, list) else [evidence]:
                 rows.append(EvidenceRow(f"e{len(rows) + 1}", str(what), _value_at(case, str(what)), one))
         for medication in case.get("medications") or []:
@@ -147,6 +146,11 @@ def basis_inputs(source: Any) -> dict[str, str]:
             return {}
         found[key] = value
     return found
+
+
+def _extraction(case: dict[str, Any]) -> dict[str, Any]:
+    extraction = case.get("extraction")
+    return extraction if isinstance(extraction, dict) else {}
 
 
 def _value_at(case: dict[str, Any], what: str) -> Any:

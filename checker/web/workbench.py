@@ -153,9 +153,9 @@ class Workbench:
 
         if not folder.strip():
             raise FormProblem("no_folder", "folder")
-        listed = load_divergences([Path(divergences.strip())]) if divergences.strip() else {}
+        listed = load_divergences([Path(divergences.strip()).expanduser()]) if divergences.strip() else {}
         with self._engine_lock:
-            run = regress(self.checker, [Path(folder.strip())], default_jobs(), divergences=listed)
+            run = regress(self.checker, [Path(folder.strip()).expanduser()], default_jobs(), divergences=listed)
         try:
             return run.summary()
         finally:
