@@ -201,6 +201,19 @@ def test_a_conflict_shows_both_statements_and_the_reviewer_settles_it(client):
     assert "conflict" not in fact and fact["evidence"]["sentence"] == "Norco gives her no functional improvement."
 
 
+def test_historical_and_hypothetical_mentions_are_shown_as_such(client):
+    notes = "Progress note of 05/01/2015. The patient is a 52-year-old woman. She has a history of lumbar radiculopathy. A lumbar fusion is recommended.\n"
+    text = read(start(client, notes, "MRI of the lumbar spine", "2015-05-20").data).text
+    assert "Cue “radiculopathy”: historical (cue “history of”)" in text
+    assert "Cue “fusion”: hypothetical (planned, recommended, conditional) (cue “is recommended”)" in text
+
+
+def test_a_drug_the_lexicon_does_not_know_is_listed_as_left_out(client):
+    notes = "Progress note of 05/01/2015. The patient is a 52-year-old woman. Current medications include Norco 10/325 mg and Zorbaflex 5 mg.\n"
+    text = read(start(client, notes, "Norco 10/325 mg #90", "2015-05-20").data).text
+    assert "Left out (not in the drug list, so not a medication of the case): Zorbaflex." in text
+
+
 def test_new_check_refuses_missing_input_and_keeps_what_was_typed(client):
     token = csrf(client)
     for data, words in (
@@ -519,6 +532,39 @@ def test_every_control_has_a_label(client, tmp_path):
         assert not unlabelled, unlabelled
         assert len(reader.ids) == len(set(reader.ids)), "ids are unique (labels and anchors find one element)"
         assert 'class="skip" href="#main"' in page.data.decode()
+
+
+# ---- mtus serve --------------------------------------------------------------------------------
+
+def test_serve_prints_its_loopback_address_and_serves_there():
+    import selectors
+    import urllib.request
+
+    process = subprocess.Popen([sys.executable, "-m", "checker.cli", "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            assert selector.select(60), "mtus serve printed nothing"
+        line = process.stdout.readline()
+        address = re.fullmatch(r"mtus serve: the reviewer's workbench is at (http://127\.0\.0\.1:\d+/)\n", line)
+        assert address, line
+        with urllib.request.urlopen(address.group(1), timeout=30) as response:
+            assert response.status == 200 and "Check a request against the MTUS" in response.read().decode("utf-8")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_serve_on_a_port_in_use_is_one_line():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "checker.cli", "serve", "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("mtus: error: command line: --port: cannot listen on 127.0.0.1:") and result.stderr.count("\n") == 1
 
 
 # ---- the library underneath ---------------------------------------------------------------------
