@@ -26,6 +26,7 @@ from checker.case import case_from_mapping, case_mapping, load_case
 from checker.render import render
 from checker.render_docx import html_to_docx
 from checker.web import create_app
+from checker.web.app import host_name
 from checker.web.server import trusted_hosts
 
 REPO = Path(__file__).resolve().parent.parent
@@ -383,6 +384,21 @@ def test_opening_a_letter_drafts_its_case_and_shows_the_letters_decision(client)
     assert "He has taken Norco since at least 01/05/2015." in reader.fields["text"]
 
 
+def test_pdf_notes_and_a_pdf_letter_are_read(client):
+    import textwrap
+
+    from test_import import _pdf  # a minimal PDF, AES-encrypted with an empty user password like the DWC's
+
+    notes = _pdf([textwrap.wrap(NOTES, 90)])
+    page = client.post("/check", data={"csrf_token": csrf(client), "requests": REQUEST, "request_date": REQUEST_DATE,
+                                       "file": (io.BytesIO(notes), "notes.pdf")}, content_type="multipart/form-data")
+    assert page.status_code == 200
+    reader = read(page.data)
+    assert reader.decisions == ["Not medically necessary"] and reader.marks >= 8
+    letter = open_file(client, "letter.pdf", _pdf([LETTER.splitlines()]))
+    assert letter.status_code == 200 and case_of(letter)["case"] == "CM99-0000042"
+
+
 def test_a_broken_case_file_or_letter_is_one_line_on_the_start_page(client):
     for name, data, words in (
         ("case.yaml", b"case: x\ndates: {request: 2015-01-01}\nrequests: []\n", "requests: no requested item"),
@@ -450,7 +466,10 @@ def test_only_the_host_names_served_are_answered(app, client):
     assert client.get("/", headers={"Host": "localhost"}).status_code == 200
     refused = client.get("/", headers={"Host": "attacker.example"})  # a page elsewhere, through DNS rebinding
     assert refused.status_code == 400 and "answers only to the address" in refused.data.decode()
+    assert client.get("/", headers={"Host": "[::1]:8080"}).status_code == 200
+    assert client.post("/check", headers={"Host": "attacker.example"}).status_code == 400, "refused before the CSRF check answers"
     assert trusted_hosts("0.0.0.0") is None and "192.168.1.5" in trusted_hosts("192.168.1.5")
+    assert [host_name(h) for h in ("127.0.0.1:80", "[::1]:8080", "[::1]", "LocalHost", "a:b:c")] == ["127.0.0.1", "::1", "::1", "localhost", "a:b:c"]
 
 
 def test_headers_forbid_scripts_framing_and_caching(client):

@@ -13,7 +13,7 @@ import hashlib
 import io
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from checker.case import case_mapping
 from checker.errors import EngineError, InputError
@@ -39,6 +39,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a PDF letter of the DWC is well under 1 M
 # The largest request: an upload, or the workbench form carrying a clinical text and its case file.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 2 * MAX_TEXT_BYTES + MAX_YAML_BYTES
 LETTER_SUFFIXES = (".pdf", ".txt")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 CASE_SUFFIXES = (".yaml", ".yml")
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -61,7 +62,7 @@ class InMemoryRequest(Request):
         return io.BytesIO()
 
 
-def create_app(rules_dir: Path | None = None, templates_dir: Path | None = None, trusted_hosts: Iterable[str] | None = ("127.0.0.1", "localhost")) -> Flask:
+def create_app(rules_dir: Path | None = None, templates_dir: Path | None = None, trusted_hosts: Iterable[str] | None = LOOPBACK_NAMES) -> Flask:
     """The web page's application. trusted_hosts: the Host names answered (None: any, for a server
     bound to every interface)."""
     app = Flask(__name__, static_folder="static")
@@ -71,13 +72,14 @@ def create_app(rules_dir: Path | None = None, templates_dir: Path | None = None,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         MAX_FORM_MEMORY_SIZE=2 * MAX_TEXT_BYTES + MAX_YAML_BYTES,
         MAX_FORM_PARTS=5000,
-        TRUSTED_HOSTS=list(trusted_hosts) if trusted_hosts is not None else None,
         WTF_CSRF_TIME_LIMIT=None,  # a review may take longer than an hour; the token dies with the server
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
     )
-    CSRFProtect(app)
     page = Pages(Workbench(rules_dir, templates_dir), templates_dir, app.config["SECRET_KEY"])
+    if trusted_hosts is not None:
+        app.before_request(page.host_check(trusted_hosts))  # before the CSRF check: an untrusted Host gets no page at all
+    CSRFProtect(app)
     app.add_url_rule("/", "home", page.home, methods=["GET"])
     app.add_url_rule("/check", "new_check", page.new_check, methods=["POST"])
     app.add_url_rule("/open", "open_file", page.open_file, methods=["POST"])
@@ -253,15 +255,33 @@ class Pages:
     def too_large(self, error: RequestEntityTooLarge) -> Response:
         return self.home({"kind": "too_large", "limit": MAX_UPLOAD_BYTES}, status=413)
 
-    def http_error(self, error: HTTPException) -> Response:
-        if isinstance(error, SecurityError):  # a Host not served: no page (its links would name that host)
+    def host_check(self, trusted: Iterable[str]) -> Callable[[], Response | None]:
+        """A request whose Host is not one the server was started for gets a plain refusal. (Flask's
+        TRUSTED_HOSTS would do, but Werkzeug 3.1 cannot match an IPv6 address such as [::1].)"""
+        names = {name.lower() for name in trusted}
+
+        def check() -> Response | None:
+            if host_name(request.headers.get("Host", "")) in names:
+                return None
             return Response(self.env.get_template("web/untrusted_host.txt.j2").render(), 400, mimetype="text/plain")
+
+        return check
+
+    def http_error(self, error: HTTPException) -> Response:
         return self.render("error", error.code or 500, notice={"kind": "http", "code": error.code})
 
     def server_error(self, error: Exception) -> Response:
         # The class and route only: an exception's message may quote the case.
         _log.error("internal error %s on %s", type(error).__name__, request.path)
         return self.render("error", 500, notice={"kind": "server_error"})
+
+
+def host_name(host: str) -> str:
+    """A Host header without its port: "127.0.0.1:8080" -> "127.0.0.1", "[::1]:8080" -> "::1"."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else ""
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def notice_of(exc: Exception) -> dict[str, Any]:

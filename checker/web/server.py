@@ -10,9 +10,8 @@ import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 
-from checker.web.app import MAX_REQUEST_BYTES, create_app
+from checker.web.app import LOOPBACK_NAMES, MAX_REQUEST_BYTES, create_app
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 # Above the largest request and response the page makes (a PDF upload; a draft as Word document).
 _IN_MEMORY_BYTES = 4 * MAX_REQUEST_BYTES
 
@@ -22,7 +21,7 @@ def trusted_hosts(host: str) -> tuple[str, ...] | None:
     (any) when it listens on every interface, where the names it is reached by are not known."""
     if host in ("0.0.0.0", "::", ""):
         return None
-    return tuple(dict.fromkeys((host, f"[{host}]" if ":" in host else host, *LOOPBACK_NAMES)))
+    return tuple(dict.fromkeys((host.lower(), *LOOPBACK_NAMES)))
 
 
 def is_loopback(host: str) -> bool:
