@@ -45,6 +45,8 @@ class EvidenceRow:
 
 
 class Views:
+    """The page data of a checked case: fact rows, evidence marks, checklists."""
+
     def __init__(self, ruleset: RuleSet, context: ContextRules | None = None) -> None:
         self.ruleset = ruleset
         self.context = context or load_context_rules()

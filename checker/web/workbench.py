@@ -27,7 +27,6 @@ from checker.vocabulary import FactDef
 from checker.yamlio import parse_yaml
 
 CASE = "case"  # the `where` of a case-level fact; an item's is "item-<index>"
-DRAFT_FORMATS = ("markdown", "html", "docx")
 
 
 class FormProblem(Exception):
@@ -168,28 +167,23 @@ def parse_value(fact: FactDef, written: str) -> Any:
     written = written.strip()
     if not written:
         raise FormProblem("no_value", fact.name, name=fact.name)
-    if fact.type == "string":
-        return written
-    value = parse_yaml(written, "value", "fact value")
-    return value
+    return written if fact.type == "string" else parse_yaml(written, "value", "fact value")
 
 
 def reviewer_entry(previous: Any, value: Any, reason: str) -> dict[str, Any]:
     """A fact set by the reviewer, keeping where the text stated it (the evidence of the value
     chosen, when a conflict is settled)."""
+    previous = previous if isinstance(previous, dict) else {}
+    evidence = previous.get("evidence")
+    for option in previous.get("conflict") or []:
+        if isinstance(option, dict) and option.get("value") == value and option.get("evidence") is not None:
+            evidence = option["evidence"]
     entry: dict[str, Any] = {"value": value, "origin": "reviewer"}
-    if isinstance(previous, dict):
-        if previous.get("source"):
-            entry["source"] = previous["source"]
-        evidence = previous.get("evidence")
-        for option in previous.get("conflict") or []:
-            if isinstance(option, dict) and option.get("value") == value and option.get("evidence") is not None:
-                evidence = option["evidence"]
-        entry["reason"] = reason.strip()
-        if evidence is not None:
-            entry["evidence"] = evidence
-        return entry
+    if previous.get("source"):
+        entry["source"] = previous["source"]
     entry["reason"] = reason.strip()
+    if evidence is not None:
+        entry["evidence"] = evidence
     return entry
 
 
