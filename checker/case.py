@@ -24,7 +24,7 @@ from checker.fields import (
 )
 from checker.lexicon import ROUTES
 from checker.rules import TIMINGS, RuleSet
-from checker.yamlio import load_yaml, read_text
+from checker.yamlio import parse_yaml, read_text
 
 CASE_SCHEMA = "mtus-case/1"
 # The longest request line in the IMR letters read so far is about 115 characters; parsing a line
@@ -169,9 +169,21 @@ class Case:
 
 
 def load_case(path: Path, ruleset: RuleSet) -> Case:
+    text = read_text(Path(path), "case file")
+    return case_from_mapping(case_mapping(text, str(path)), ruleset, str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def case_mapping(text: str, path: str) -> Any:
+    """A case file's text parsed as load_case parses it (safe YAML; no quantity lost to a ' #' comment)."""
+    raw = parse_yaml(text, path, "case file")
+    _refuse_hash_comments(text, path)
+    return raw
+
+
+def case_from_mapping(raw: Any, ruleset: RuleSet, path: str = "case", input_hash: str = "") -> Case:
+    """A case from the mapping a case file holds (a web form's, an importer's), checked as load_case
+    checks a file. `path` names it in errors; `input_hash` is the SHA-256 of the text it came from."""
     p = str(path)
-    raw = load_yaml(Path(path), "case file")
-    _refuse_hash_comments(read_text(Path(path), "case file"), p)
     data = require_mapping(raw, p, "", "a case file is a mapping with case:, dates:, requests: (see README)")
     check_keys(data, _CASE_KEYS, p, "", required=("case", "dates", "requests"))
     if data.get("schema", CASE_SCHEMA) != CASE_SCHEMA:
@@ -203,7 +215,7 @@ def load_case(path: Path, ruleset: RuleSet) -> Case:
         medications=_medications(data, ruleset, p, request_date),
         facts=_facts(data.get("facts", {}), ruleset, p, "facts"),
         requests=_requests(data["requests"], ruleset, p),
-        input_hash=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+        input_hash=input_hash,
         surgery_date=surgery,
         assigned_date=letter_dates.get("assigned"),
         decision_date=letter_dates.get("decision"),

@@ -4,6 +4,7 @@ defects, 2 bad input or usage."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -97,7 +98,10 @@ def check(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templ
 
 @main.command()
 @click.argument("case", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "html"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "html", "docx"]), default="text", show_default=True,
+    help="docx: a Word document made from the HTML draft (redirect it to a file).",
+)
 @rules_option
 @as_of_option
 @templates_option
@@ -108,7 +112,14 @@ def draft(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templ
     from checker.api import Checker
     from checker.render import render
 
+    if fmt == "docx" and sys.stdout.isatty():
+        raise InputError("command line", "--format docx", "a Word document is binary and would garble the terminal", "redirect it: > draft.docx")
     result = Checker(rules_dir, engine, scope="on_demand").check(case, _as_of(as_of))
+    if fmt == "docx":
+        from checker.render_docx import html_to_docx
+
+        click.get_binary_stream("stdout").write(html_to_docx(render("draft", "html", {"report": result.report}, templates_dir)))
+        return
     click.echo(render("draft", fmt, {"report": result.report}, templates_dir), nl=False)
 
 
@@ -186,6 +197,25 @@ def extract(text: Path, requests: tuple[str, ...], as_of: str | None, case_id: s
     name = case_id or (Path(text).stem if str(text) != "-" else "draft")
     case = draft_case(read_clinical_text(text), list(requests), ruleset, _as_of(as_of), name, "" if str(text) == "-" else str(text))
     click.echo(to_json(case) if fmt == "json" else dump_case(case), nl=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; anything but loopback lets other machines in.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port to listen on; 0 picks a free one.")
+@rules_option
+@templates_option
+@guarded
+def serve(host: str, port: int, rules_dir: Path | None, templates_dir: Path | None) -> None:
+    """The reviewer's workbench, a local web page: prints its address and serves until Ctrl+C."""
+    from checker.render import environment
+    from checker.web.server import serve as run_server
+
+    template = environment(templates_dir).get_template("web/serve.txt.j2")
+    try:
+        run_server(host, port, rules_dir, templates_dir, lambda address, loopback: click.echo(template.render(address=address, loopback=loopback), nl=False))
+    except OSError as exc:
+        raise InputError("command line", "--port" if exc.errno == errno.EADDRINUSE else "--host", f"cannot listen on {host}:{port} ({exc.strerror})",
+                         "give another --port (0 picks a free one) or --host") from None
 
 
 @main.group()

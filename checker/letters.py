@@ -90,6 +90,11 @@ def read_letter_text(path: Path) -> str:
     """The letter's text: a PDF (the DWC's are AES-encrypted with an empty user password) or a text file."""
     path = Path(path)
     data = read_bounded(path, "letter", MAX_LETTER_BYTES, "name the letter files (PDF or text) or a folder holding them", "give one IMR letter per file")
+    return letter_text(data, str(path))
+
+
+def letter_text(data: bytes, path: str) -> str:
+    """The text of a letter's bytes already read (an upload): a PDF or UTF-8 text; `path` names it in errors."""
     if not data.strip():
         raise InputError(str(path), "", "the letter is empty", "give the letter as published by the DWC (PDF) or the text extracted from it")
     if data.startswith(b"%PDF"):

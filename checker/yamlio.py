@@ -103,7 +103,12 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_YAML_BYTES) -> str:
 
 def load_yaml(path: Path, what: str) -> Any:
     """Load one YAML document safely; every failure is an InputError naming the file."""
-    text = read_text(path, what)
+    return parse_yaml(read_text(path, what), path, what)
+
+
+def parse_yaml(text: str, path: Path | str, what: str) -> Any:
+    """One YAML document from text already read (an upload, a form field), as safely as load_yaml;
+    `path` names the text in errors."""
     if not text.strip():
         raise InputError(str(path), "", f"{what} is empty", f"write the {what} (see README)")
     try:
@@ -181,20 +186,29 @@ def _refuse_aliases_and_deep_nesting(text: str, path: Path) -> None:
     if "*" not in text and sum(text.count(mark) for mark in _COLLECTION_MARKS) <= _SCAN_ABOVE_MARKS:
         return
     depth = 0
-    for event in yaml.parse(text, Loader=_BaseLoader):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise _too_deep(path, _line(event))
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
                 raise InputError(
-                    str(path), f"line {_line(event)}", f"YAML nested more than {MAX_YAML_DEPTH} levels deep", "flatten the document"
+                    str(path), f"line {_line(event)}", "YAML aliases (*name) are not accepted",
+                    "write the value out in full instead of using an anchor and alias",
                 )
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
-        elif isinstance(event, yaml.AliasEvent):
-            raise InputError(
-                str(path), f"line {_line(event)}", "YAML aliases (*name) are not accepted",
-                "write the value out in full instead of using an anchor and alias",
-            )
+    except yaml.MarkedYAMLError as exc:
+        # libyaml from PyYAML 6.0.4 on scans ahead and stops at its own depth limit (1,000) before
+        # the events reach ours
+        if "nesting depth" not in str(exc.problem):
+            raise
+        raise _too_deep(path, exc.problem_mark.line + 1 if exc.problem_mark else 0) from None
+
+
+def _too_deep(path: Path | str, line: int) -> InputError:
+    return InputError(str(path), f"line {line}", f"YAML nested more than {MAX_YAML_DEPTH} levels deep", "flatten the document")
 
 
 def _line(event: yaml.Event) -> int:
