@@ -210,7 +210,7 @@ def rules_lint(directory: Path | None) -> None:
         click.echo(f"{len(defects)} defect(s) in {ruleset.directory}", err=True)
         sys.exit(EXIT_FINDINGS)
     program = compile_program(ruleset)
-    criteria = len(ruleset.criteria())
+    criteria = sum(len(t.dated_criteria) for t in ruleset.topics)
     click.echo(f"ok: {len(ruleset.topics)} topics, {criteria} criteria, {len(program.probes)} engine rules, rules {ruleset.stamp}")
 
 

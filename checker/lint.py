@@ -39,13 +39,15 @@ def lint(ruleset: RuleSet) -> list[Defect]:
     for topic in ruleset.topics:
         defects += _topic_coverage(ruleset, topic)
         defects += _edition_overlaps(topic)
+        defects += _decision_references(topic)
+        defects += _dated_block_defects(ruleset, topic)
         for edition in topic.editions:
             defects += _when_defects(ruleset, edition)
-            defects += _decision_references(edition)
             if edition.when is not None:
                 defects += _never_holds(ruleset, edition.when, edition.path, f"{edition.key}.when")
             for criterion in edition.criteria:
                 defects += _citation_defects(ruleset, criterion)
+                defects += _citation_in_force(ruleset, edition, criterion)
                 defects += _condition_defects(ruleset, criterion)
                 defects += _contradictions(ruleset, criterion)
     defects += _topic_overlaps(ruleset)
@@ -72,12 +74,11 @@ def _duplicate_ids(ruleset: RuleSet) -> list[Defect]:
             problem = f"topic id '{topic.topic}' is also used by {seen_topics[topic.topic]}"
             found.append(Defect(topic.path, "topic", problem, "give each topic file its own id; put editions of one topic in one file"))
         seen_topics.setdefault(topic.topic, topic.path)
-        for edition in topic.editions:
-            for c in edition.criteria:
-                if c.id in seen_criteria:
-                    problem = f"criterion id reused (also in {seen_criteria[c.id]})"
-                    found.append(Defect(c.path, f"criteria[{c.id}]", problem, "give every criterion a unique id"))
-                seen_criteria.setdefault(c.id, c.path)
+        for c in topic.dated_criteria:
+            if c.id in seen_criteria:
+                problem = f"criterion id reused (also in {seen_criteria[c.id]})"
+                found.append(Defect(c.path, f"criteria[{c.id}]", problem, "give every criterion a unique id; write what changes at a date in a dated block of the same criterion"))
+            seen_criteria.setdefault(c.id, c.path)
     return found
 
 
@@ -184,18 +185,61 @@ def _value_fits(kind: str, value: object) -> bool:
     return isinstance(value, str)
 
 
-def _decision_references(edition: Edition) -> list[Defect]:
-    ids = {c.id for c in edition.criteria}
-    used = set(_leaves(edition.decision))
+def _decision_references(topic: Topic) -> list[Defect]:
+    """decision.indicated_when names the topic's indications, every one of them."""
+    if topic.indicated_when is None:
+        return []
+    roles = {c.id: c.role for c in topic.dated_criteria}
+    used = set(_leaves(topic.indicated_when))
     found = [
-        Defect(edition.path, f"{edition.key}.decision", f"refers to unknown criterion '{ref}'", "name a criterion of this edition")
-        for ref in sorted(used - ids)
+        Defect(topic.path, "decision.indicated_when", f"refers to unknown criterion '{ref}'", "name a criterion of this topic")
+        for ref in sorted(used - set(roles))
     ]
     found += [
-        Defect(edition.path, f"criteria[{cid}]", "criterion does not take part in the decision", "add it to decision.medically_necessary_when")
-        for cid in sorted(ids - used)
+        Defect(topic.path, "decision.indicated_when", f"names the {roles[ref]} '{ref}'", "only indications are combined there; limits and documentation act on their own")
+        for ref in sorted(used & set(roles)) if roles[ref] != "indication"
+    ]
+    found += [
+        Defect(topic.path, f"criteria[{cid}]", "indication left out of decision.indicated_when", "add it there, or give it another role")
+        for cid, role in sorted(roles.items()) if role == "indication" and cid not in used
     ]
     return found
+
+
+def _dated_block_defects(ruleset: RuleSet, topic: Topic) -> list[Defect]:
+    """A criterion is under guidelines the topic follows, and each dated block falls in a period the
+    topic follows (the periods are those of guidelines.yaml)."""
+    found = []
+    followed = {f.guideline for f in topic.follows}
+    for c in topic.dated_criteria:
+        for name in c.under:
+            if name not in followed:
+                found.append(Defect(c.path, f"criteria[{c.id}].under", f"the topic follows no guideline '{name}'", f"use one of: {', '.join(sorted(followed))}"))
+        periods = [f for f in topic.follows if not c.under or f.guideline in c.under]
+        for day, _ in c.blocks:
+            if not any(f.effective_from <= day <= (f.effective_to or _FAR) for f in periods):
+                spans = ", ".join(f"{f.label} {f.effective_from}..{f.effective_to or 'open'}" for f in periods)
+                found.append(Defect(c.path, f"criteria[{c.id}].{day}", "the date falls in no period the topic follows", f"date it within one of: {spans}"))
+        if c.provenance is not None and c.provenance.confidence == "unconfirmed":
+            for day, block in c.blocks:
+                cit = block.get("citation") or {}
+                if isinstance(cit, dict) and cit.get("pages") and cit.get("pages_confirmed", True) is not False:
+                    found.append(Defect(c.path, f"criteria[{c.id}].{day}.citation", "an unconfirmed source cites a page as if confirmed", "add pages_confirmed: false, or confirm the page and the confidence"))
+    return found
+
+
+def _citation_in_force(ruleset: RuleSet, edition: Edition, c: Criterion) -> list[Defect]:
+    """The guideline edition a criterion cites was in force over the whole period it decides."""
+    cit = c.citation
+    guideline = ruleset.guidelines.get((cit.guideline, cit.edition)) if cit else None
+    if guideline is None or guideline.effective_from is None:
+        return []
+    ends = edition.effective_to or _FAR
+    if guideline.effective_from <= edition.effective_from and ends <= (guideline.effective_to or _FAR):
+        return []
+    period = f"{edition.effective_from}..{edition.effective_to or 'open'}"
+    problem = f"cites {cit.guideline} {cit.edition} ({guideline.effective_from}..{guideline.effective_to or 'open'}) for {period}"
+    return [Defect(c.path, f"criteria[{c.id}].{c.since}.citation", problem, "cite the edition in force then, in a dated block from the date it took effect")]
 
 
 def _leaves(tree: object) -> list[str]:
@@ -209,13 +253,11 @@ def _edition_overlaps(topic: Topic) -> list[Defect]:
     found = []
     for e in topic.editions:
         if e.effective_to is not None and e.effective_to < e.effective_from:
-            found.append(Defect(topic.path, f"{e.key}.effective_to", "ends before it starts", "correct the dates"))
+            found.append(Defect(topic.path, "follows", f"{e.edition} ends before it starts", "correct the dates in guidelines.yaml"))
     for a, b in combinations(topic.editions, 2):
-        if a.when is None and a.effective_from <= (b.effective_to or _FAR) and b.effective_from <= (a.effective_to or _FAR):
+        if a.when is None and a.follows != b.follows and a.effective_from <= (b.effective_to or _FAR) and b.effective_from <= (a.effective_to or _FAR):
             problem = f"editions {a.edition} and {b.edition} are both in force on {max(a.effective_from, b.effective_from)}"
-            found.append(Defect(topic.path, f"{b.key}.effective_from", problem, f"end one before the other starts, or give {a.edition} a when: condition"))
-    if len({e.edition for e in topic.editions}) != len(topic.editions):
-        found.append(Defect(topic.path, "editions", "an edition name is used twice", "give each edition its own name"))
+            found.append(Defect(topic.path, "follows", problem, f"give {a.edition} a when: condition, or follow one of them only"))
     return found
 
 

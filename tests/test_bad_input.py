@@ -202,8 +202,8 @@ def _overlapping_edition(topic: dict) -> None:
 
 
 UNKNOWN_FACT = replace("topics/carisoprodol.yaml", "{fact: first_line_analgesic_failed, eq: true}", "{fact: first_line_analgesic_faild, eq: true}")
-SECOND_LINE = "criteria[carisoprodol.cpmtg2009.second_line]"
-SHORT_COURSE = "criteria[carisoprodol.cpmtg2009.short_course_request]"
+SECOND_LINE = "criteria[carisoprodol.second_line]"
+SHORT_COURSE = "criteria[carisoprodol.short_course_request]"
 
 # id, the edit, the command ("lint" or "check"), exit code, fragments one output line must hold
 RULE_DEFECTS = [
@@ -212,7 +212,7 @@ RULE_DEFECTS = [
     ("missing_citation", edit_topic("carisoprodol", _drop_citation), "lint", 1,
      ["carisoprodol.yaml", f"{SHORT_COURSE}.citation", "criterion has no citation"]),
     ("duplicate_criterion_id", edit_topic("carisoprodol", _reuse_criterion_id), "lint", 1,
-     ["carisoprodol.yaml", "criteria[carisoprodol.cpmtg2009.acute_exacerbation]", "criterion id reused"]),
+     ["carisoprodol.yaml", "criteria[carisoprodol.acute_exacerbation]", "criterion id reused"]),
     ("overlapping_editions", edit_topic("carisoprodol", _overlapping_edition), "lint", 1,
      ["carisoprodol.yaml", "carisoprodol@cpmtg-overlap.effective_from", "editions cpmtg-2009 and cpmtg-overlap are both in force on 2012-01-01"]),
     ("infinite_limit", replace("topics/carisoprodol.yaml", "{fact: days_supply, lte: 21}", "{fact: days_supply, lte: .inf}"), "lint", 1,

@@ -13,7 +13,7 @@ Each fixture file is shaped like this:
         expect:
           decision: medically_necessary                      # optional
           criteria:                                          # criterion id -> expected status
-            carisoprodol.cpmtg2009.no_long_term_use: met
+            carisoprodol.no_long_term_use: met
         xfail_reason: "..."           # optional: a known bug in checker/ or rules/ (strict xfail)
 
 Every fixture runs through both engines (durable_rules and the plain-Python reference evaluator),
