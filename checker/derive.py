@@ -24,6 +24,7 @@ _FREQUENCIES = [  # (pattern, doses per day); the first match wins, so specific 
     (r"\b(?:qd|daily|once (?:a|per) day|q\.?\s*day|qhs|hs|at bedtime|nightly)\b", 1),
 ]
 _LOOKS_LIKE_DRUG = re.compile(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
+_ACUTE_DAYS = 28
 _DAYS_PER_MONTH = 30.44  # average month: "3 or more months" is read as months_since_injury >= 3
 _INCLUDED = re.compile(r"\b(?:to include|labs?)\s*:\s*", re.I)
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%")
@@ -315,12 +316,24 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
 def _timeline(case: Case) -> dict[str, Derived]:
     found: dict[str, Derived] = {}
     if case.injury_date:
-        months = round((case.request_date - case.injury_date).days / _DAYS_PER_MONTH, 1)
-        found["months_since_injury"] = Derived(months, {"injury": case.injury_date.isoformat(), "request": case.request_date.isoformat()})
+        days = (case.request_date - case.injury_date).days
+        span = {"injury": case.injury_date.isoformat(), "request": case.request_date.isoformat()}
+        found["months_since_injury"] = Derived(round(days / _DAYS_PER_MONTH, 1), span)
+        found["weeks_since_injury"] = Derived(round(days / 7, 1), span)
+        found["phase_of_care"] = Derived(phase_of_care(days), {**span, "days": days})
     if case.surgery_date:
         weeks = round((case.request_date - case.surgery_date).days / 7, 1)
         found["weeks_since_surgery"] = Derived(weeks, {"surgery": case.surgery_date.isoformat(), "request": case.request_date.isoformat()})
     return found
+
+
+def phase_of_care(days_since_injury: int) -> str:
+    """The MTUS phases by time from the injury: acute up to 4 weeks, subacute to 3 months, chronic
+    from 3 months (8 CCR 9792.20: chronic pain lasts 3 months or more; the 2016 Opioids Treatment
+    Guidelines' acute section covers up to 4 weeks and its subacute section 1 to 3 months)."""
+    if days_since_injury <= _ACUTE_DAYS:
+        return "acute"
+    return "subacute" if days_since_injury / _DAYS_PER_MONTH < 3 else "chronic"
 
 
 def _procedure_decision(request: Request, decided: dict[str, str]) -> Derived | None:
