@@ -13,7 +13,6 @@ rounded percentage) and a run in which no fixture ran is an error, not a pass.
 from __future__ import annotations
 
 import copy
-
 import re
 import tempfile
 from collections.abc import Iterable, Sequence

@@ -12,7 +12,7 @@ from typing import Any
 
 from checker.conditions import Condition, negate, parse_condition
 from checker.errors import InputError
-from checker.fields import check_keys, require_date, require_list, require_mapping, require_text
+from checker.fields import check_keys, describe, did_you_mean, require_date, require_list, require_mapping, require_text
 from checker.lexicon import ROUTES, Lexicon, load_lexicon
 from checker.services import ServiceLexicon, load_services
 from checker.vocabulary import Vocabulary, load_vocabulary
@@ -303,7 +303,8 @@ def load_topic(path: Path, guidelines: dict[tuple[str, str], GuidelineEdition]) 
     data = require_mapping(load_yaml(path, "rule file"), p, "")
     schema = data.get("schema")
     if schema == "mtus-rules/1":
-        raise InputError(p, "schema", "the rule format mtus-rules/1 is no longer read", f"convert it with tools/migrate_rules_v2.py, or write schema: {TOPIC_SCHEMA} (see README, Rule files)")
+        fix = f"convert it with tools/migrate_rules_v2.py, or write schema: {TOPIC_SCHEMA} (see README, Rule files)"
+        raise InputError(p, "schema", "the rule format mtus-rules/1 is no longer read", fix)
     check_keys(data, _TOPIC_KEYS, p, "", required=("schema", "topic", "title", "applies_to", "follows", "criteria"))
     if schema != TOPIC_SCHEMA:
         raise InputError(p, "schema", f"unsupported schema {schema!r}", f"write schema: {TOPIC_SCHEMA}")
@@ -351,7 +352,8 @@ def _followed(raw: Any, guidelines: dict[tuple[str, str], GuidelineEdition], pat
         known = ", ".join(f"{g} {e}" for g, e in sorted(guidelines))
         raise InputError(path, where, f"unknown guideline edition '{key[0]} {key[1]}'", f"follow one listed in guidelines.yaml ({known})")
     if guideline.effective_from is None:
-        raise InputError(path, where, f"guideline edition '{key[0]} {key[1]}' has no effective_from in guidelines.yaml", "give it the dates it was in force there")
+        problem = f"guideline edition '{key[0]} {key[1]}' has no effective_from in guidelines.yaml"
+        raise InputError(path, where, problem, "give it the dates it was in force there")
     when = parse_condition(raw["when"], path, f"{where}.when") if raw.get("when") is not None else None
     return Followed(key[0], key[1], guideline.effective_from, guideline.effective_to, when)
 
@@ -361,6 +363,8 @@ def _dated_criterion(raw: Any, path: str, where: str) -> DatedCriterion:
     cid = require_text(raw.get("id"), path, f"{where}.id")
     where = f"criteria[{cid}]"
     dates = [k for k in raw if isinstance(k, dt.date)]
+    for key in raw:
+        _refuse_misplaced_key(key, dates, path, where)
     check_keys({k: v for k, v in raw.items() if not isinstance(k, dt.date)}, _CRITERION_KEYS, path, where, required=("id", "role", "title"))
     if raw["role"] not in ROLES:
         raise InputError(path, f"{where}.role", f"unknown role {raw['role']!r}", f"use one of: {', '.join(ROLES)}")
@@ -381,6 +385,18 @@ def _dated_criterion(raw: Any, path: str, where: str) -> DatedCriterion:
         blocks=tuple(blocks),
         path=path,
     )
+
+
+def _refuse_misplaced_key(key: Any, dates: list[dt.date], path: str, where: str) -> None:
+    """A key of a dated block written beside the blocks, or a block dated with something that is not
+    a date ("mid 2009", a quoted "2016-07-29"), would otherwise read as an unknown field."""
+    if isinstance(key, dt.date) or key in _CRITERION_KEYS:
+        return
+    if key in _BLOCK_KEYS:
+        first = min(dates).isoformat() if dates else "2016-07-29"
+        raise InputError(path, f"{where}.{key}", "belongs in a dated block", f"write it under the date it takes effect ({first}:)")
+    if not isinstance(key, str) or (any(ch.isdigit() for ch in key) and not did_you_mean(key, _CRITERION_KEYS, "")):
+        raise InputError(path, f"{where}.{key}", f"expected a date, found {describe(key)}", "date the block YYYY-MM-DD, unquoted (2016-07-29:)")
 
 
 def _criterion_on(dated: DatedCriterion, day: dt.date) -> Criterion | None:
@@ -429,7 +445,8 @@ def _materialise(topic: str, follows: tuple[Followed, ...], criteria: tuple[Date
     editions = []
     for position, followed in enumerate(follows):
         mine = [c for c in criteria if not c.under or followed.guideline in c.under]
-        changes = sorted({d for c in mine for d, _ in c.blocks if followed.effective_from < d and (followed.effective_to is None or d <= followed.effective_to)})
+        last = followed.effective_to or dt.date.max
+        changes = sorted({d for c in mine for d, _ in c.blocks if followed.effective_from < d <= last})
         starts = [followed.effective_from, *changes]
         ends = [d - dt.timedelta(days=1) for d in changes] + [followed.effective_to]
         base = f"{topic}@{followed.label}" + (f"#{position}" if any(f.label == followed.label for f in follows[:position]) else "")
@@ -535,7 +552,8 @@ def _citation(raw: Any, path: str, where: str) -> Citation | None:
     check_keys(raw, _CITATION_KEYS, path, where)
     confirmed = raw.get("pages_confirmed", True)
     if not isinstance(confirmed, bool):
-        raise InputError(path, f"{where}.pages_confirmed", f"expected true or false, found {confirmed!r}", "write pages_confirmed: false for a page no source confirms")
+        fix = "write pages_confirmed: false for a page no source confirms"
+        raise InputError(path, f"{where}.pages_confirmed", f"expected true or false, found {confirmed!r}", fix)
     return Citation(
         guideline=str(raw.get("guideline", "")),
         edition=str(raw.get("edition", "")),
