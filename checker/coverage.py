@@ -42,7 +42,7 @@ _FILE_KEYS = ("topic", "defaults", "cases")
 _FIXTURE_KEYS = ("description", "period", "request", "facts", "case", "expect", "item", "xfail_reason")
 _EXPECT_KEYS = ("decision", "criteria")
 _FORMAT_HINT = "see the fixture format in tests/test_rule_fixtures.py"
-_HASH_IN_PLAIN_TEXT = re.compile(r"^\s*(?:-\s+)?text:\s+[^\"'|>\s][^#]*\s#\s*\d")
+_HASH_IN_PLAIN_TEXT = re.compile(r"^\s*(?:-\s+)?(?:text|request):\s+[^\"'|>{\s][^#]*\s#\s*\d")
 
 
 # ---- the fixture files ----------------------------------------------------------------------
@@ -83,7 +83,8 @@ def load_fixture_file(path: Path) -> list[RuleFixture]:
 
 
 def _refuse_unquoted_hash(text: str, where: str) -> None:
-    """'text: Soma 350 mg BID #60' unquoted: YAML reads ' #60' as a comment and the quantity is lost."""
+    """'text: Soma 350 mg BID #60' (or 'request: ...') unquoted: YAML reads ' #60' as a comment and the
+    quantity is lost."""
     for number, line in enumerate(text.splitlines(), start=1):
         if _HASH_IN_PLAIN_TEXT.match(line):
             raise InputError(where, f"line {number}", "an unquoted request text holds ' #', which YAML reads as a comment", "quote the text")

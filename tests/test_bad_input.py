@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from rulesets import rules_dir
 
 from checker.cli import main
 from checker.yamlio import MAX_YAML_BYTES
@@ -342,11 +343,7 @@ BAD_RULE_FILES = [
 
 def rules_with(tmp_path: Path, bad: str | None) -> tuple[Path, Path]:
     """(rules directory, the file in it that holds the defect)."""
-    rules = tmp_path / "rules"
-    (rules / "topics").mkdir(parents=True)
-    for path in (REPO / "rules").glob("*.yaml"):
-        shutil.copy(path, rules / path.name)
-    shutil.copytree(REPO / "rules" / "facts", rules / "facts")
+    rules = rules_dir(tmp_path)
     topic = rules / "topics" / "hostile.yaml"
     shutil.copy(BAD_RULES / "clean_topic.yaml", topic)
     if bad is None:
