@@ -35,6 +35,11 @@ SPECIFICITY = {"drugs": 4, "drug_classes": 2, "services": 2, "body_parts": 1, "r
 _CRITERION_KEYS = ("id", "role", "title", "under", "provenance")
 _BLOCK_KEYS = ("title", "requirement", "citation", "basis", "applies_when", "not_applicable_when", "met_when", "not_met_when", "withdrawn")
 _CITATION_KEYS = ("guideline", "edition", "section", "pages", "pages_confirmed")
+_FOLLOWED_KEYS = ("guideline", "edition", "when")
+_PROVENANCE_KEYS = ("paraphrases", "confirmed_by", "confidence", "note")
+_TOPIC_PROVENANCE_KEYS = ("summary", "readings")
+_NOT_ENCODED_KEYS = ("what", "why")
+_DECISION_KEYS = ("indicated_when", "on_denial")
 
 
 @dataclass(frozen=True)
@@ -318,7 +323,7 @@ def load_topic(path: Path, guidelines: dict[tuple[str, str], GuidelineEdition]) 
         raise InputError(p, "follows", "empty list", "name the guideline editions the topic follows: - {guideline: cpmtg, edition: \"2016\"}")
     criteria = tuple(_dated_criterion(c, p, f"criteria[{i}]") for i, c in enumerate(require_list(data["criteria"], p, "criteria")))
     decision = require_mapping(data.get("decision") or {}, p, "decision")
-    check_keys(decision, ("indicated_when", "on_denial"), p, "decision")
+    check_keys(decision, _DECISION_KEYS, p, "decision")
     on_denial = decision.get("on_denial", "none")
     if on_denial not in ON_DENIAL:
         raise InputError(p, "decision.on_denial", f"unknown value {on_denial!r}", f"use one of: {', '.join(ON_DENIAL)}")
@@ -345,7 +350,7 @@ def load_topic(path: Path, guidelines: dict[tuple[str, str], GuidelineEdition]) 
 
 def _followed(raw: Any, guidelines: dict[tuple[str, str], GuidelineEdition], path: str, where: str) -> Followed:
     raw = require_mapping(raw, path, where)
-    check_keys(raw, ("guideline", "edition", "when"), path, where, required=("guideline", "edition"))
+    check_keys(raw, _FOLLOWED_KEYS, path, where, required=("guideline", "edition"))
     key = (str(raw["guideline"]), str(raw["edition"]))
     guideline = guidelines.get(key)
     if guideline is None:
@@ -490,7 +495,7 @@ def _provenance(raw: Any, path: str, where: str) -> Provenance | None:
     if raw is None:
         return None  # lint reports a criterion without provenance
     raw = require_mapping(raw, path, where)
-    check_keys(raw, ("paraphrases", "confirmed_by", "confidence", "note"), path, where, required=("confidence",))
+    check_keys(raw, _PROVENANCE_KEYS, path, where, required=("confidence",))
     if raw["confidence"] not in CONFIDENCE:
         raise InputError(path, f"{where}.confidence", f"unknown value {raw['confidence']!r}", f"use one of: {', '.join(CONFIDENCE)}")
     paraphrases = _citation(raw["paraphrases"], path, f"{where}.paraphrases") if raw.get("paraphrases") is not None else None
@@ -504,7 +509,7 @@ def _provenance(raw: Any, path: str, where: str) -> Provenance | None:
 
 def _topic_provenance(raw: Any, path: str) -> TopicProvenance:
     raw = require_mapping(raw or {}, path, "provenance")
-    check_keys(raw, ("summary", "readings"), path, "provenance")
+    check_keys(raw, _TOPIC_PROVENANCE_KEYS, path, "provenance")
     readings = require_list(raw.get("readings", []), path, "provenance.readings")
     return TopicProvenance(
         summary=" ".join(str(raw.get("summary") or "").split()),
@@ -516,7 +521,7 @@ def _not_encoded(raw: Any, path: str) -> tuple[NotEncoded, ...]:
     found = []
     for i, entry in enumerate(require_list(raw or [], path, "not_encoded")):
         entry = require_mapping(entry, path, f"not_encoded[{i}]")
-        check_keys(entry, ("what", "why"), path, f"not_encoded[{i}]", required=("what", "why"))
+        check_keys(entry, _NOT_ENCODED_KEYS, path, f"not_encoded[{i}]", required=_NOT_ENCODED_KEYS)
         found.append(NotEncoded(" ".join(str(entry["what"]).split()), " ".join(str(entry["why"]).split())))
     return tuple(found)
 
