@@ -111,18 +111,25 @@ def _follow_up(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> dic
     """Documentation to request that did not decide the item (decide.py sets item.follow_up): a limit
     the records leave undocumented, a documentation criterion not shown met, with the facts it needs
     (each group holds alternatives, any one of which would do)."""
+    needed = result.unknown_groups if result.status == "not_documented" else unknown_groups(result.criterion.met_when, {})
+    return {
+        **_criterion_summary(ruleset, result, page_era),
+        "needs": [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in needed],
+    }
+
+
+def _criterion_summary(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> dict[str, Any]:
+    """What a criterion is and how it came out, without the facts and tests it read."""
     c = result.criterion
-    needed = result.unknown_groups if result.status == "not_documented" else unknown_groups(c.met_when, {})
     return {
         "id": c.id,
         "title": c.title,
-        "requirement": c.requirement,
         "role": c.role,
+        "requirement": c.requirement,
         "subject": result.subject or None,
         "status": result.status,
         "citation": citation_data(ruleset, c.citation, page_era) if c.citation else None,
         "basis": c.basis or None,
-        "needs": [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in needed],
     }
 
 
@@ -130,16 +137,9 @@ def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True)
     c = result.criterion
     vocab = ruleset.vocabulary.facts
     return {
-        "id": c.id,
-        "title": c.title,
-        "role": c.role,
-        "requirement": c.requirement,
-        "subject": result.subject or None,
-        "status": result.status,
+        **_criterion_summary(ruleset, result, page_era),
         "unknown": list(result.unknown),
         "requires": sorted({name for _, name, _, _ in tests(c.met_when)}),
-        "citation": citation_data(ruleset, c.citation, page_era) if c.citation else None,
-        "basis": c.basis or None,
         "facts": [
             {
                 "name": f.name, "label": f.label, "unit": f.unit, "value": f.value, "origin": f.origin or None,
