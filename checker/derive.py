@@ -363,6 +363,9 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
         opioids = _alongside(case, request, lexicon, "opioid")
         if opioids is not None:
             found["opioids_alongside"] = opioids
+        nsaids = _alongside(case, request, lexicon, "nsaid", systemic_only=True)
+        if nsaids is not None:
+            found["nsaids_alongside"] = nsaids
     reduction = _pain_reduction(facts)
     if reduction is not None:
         found["pain_reduction_percent"] = reduction
@@ -441,10 +444,14 @@ def _other_in_class(case: Case, request: Request, lexicon: Lexicon, drug_class: 
     return Derived(len(others), {"others": ", ".join(others) or "none"})
 
 
-def _alongside(case: Case, request: Request, lexicon: Lexicon, drug_class: str) -> Derived | None:
+def _alongside(case: Case, request: Request, lexicon: Lexicon, drug_class: str, systemic_only: bool = False) -> Derived | None:
     """Drugs of a class requested in the same case or taken now, other than this item (a laxative
-    requested with a post-operative opioid)."""
-    requested = {r.drug for r in case.requests if r.drug and r.id != request.id}
+    requested with a post-operative opioid). systemic_only leaves out requests for a topical or
+    compounded product (a cream's NSAID is not the systemic NSAID a gastric protector guards against)."""
+    requested = {
+        r.drug for r in case.requests
+        if r.drug and r.id != request.id and not (systemic_only and (r.route == "topical" or r.ingredients))
+    }
     current = {m.drug for m in (case.medications or ()) if m.status == "current"}
     found = sorted(d for d in (requested | current) - {request.drug} if drug_class in lexicon.drugs[d].classes)
     if case.medications is None and not found:
