@@ -29,6 +29,8 @@ _DAYS_PER_MONTH = 30.44  # average month: "3 or more months" is read as months_s
 _INCLUDED = re.compile(r"\b(?:to include|labs?)\s*:\s*", re.I)
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%")
 _COMPOUND = re.compile(r"\bcompound(?:ed)?\b", re.I)
+# a period of coverage in place of an amount: "three months coverage of", "one month supply of"
+_COVERAGE_PERIOD = re.compile(r"\b(?:\d+|an?|one|two|three|four|five|six|several)[\s-]*(?:days?|weeks?|months?)'?\s+(?:of\s+)?(?:coverage|supply)\b", re.I)
 _ORAL = re.compile(r"\b(?:oral|orally|by mouth|p\.?o\.?|tablets?|capsules?|suspension)\b", re.I)
 _TOPICAL = re.compile(r"\b(?:topical|cream|gel|patch|patches|ointment|lotion|pad|pads|spray|liniment|balm|roll-on)\b", re.I)
 _PREOP = re.compile(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical clearance\b", re.I)
@@ -292,6 +294,10 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
             for name, value in services.services[request.service].implies.items():
                 if name not in facts:  # what the records say wins over what the service name implies
                     found[name] = Derived(value, {"service": request.service})
+    if request.drug and not request.ingredients and "medication_quantity_specified" not in facts:
+        # the request line shows an amount, or a period of coverage in its place; what the records say wins
+        if request.quantity is not None or _COVERAGE_PERIOD.search(request.text):
+            found["medication_quantity_specified"] = Derived(request.quantity is not None, text)
     if request.body_parts:
         found["body_part"] = Derived(request.body_parts[0], text)
         found["body_part_count"] = Derived(len(request.body_parts), text)
