@@ -366,12 +366,12 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
         nsaids = _other_in_class(case, request, lexicon, "nsaid")
         if nsaids is not None:
             found["other_nsaids"] = nsaids
-        opioids = _alongside(case, request, lexicon, "opioid")
-        if opioids is not None:
-            found["opioids_alongside"] = opioids
         nsaids = _alongside(case, request, lexicon, "nsaid", systemic_only=True)
         if nsaids is not None:
             found["nsaids_alongside"] = nsaids
+    opioids = _alongside(case, request, lexicon, "opioid")  # a service too: a drug test serves the opioids taken
+    if opioids is not None:
+        found["opioids_alongside"] = opioids
     reduction = _pain_reduction(facts)
     if reduction is not None:
         found["pain_reduction_percent"] = reduction
