@@ -31,6 +31,10 @@ def decide(item: ItemResult) -> ItemResult:
     else:
         item.decision = MEDICALLY_NECESSARY
     item.decisive = [r for r in item.criteria if _decides(r, item.decision)]
+    if item.decision == MEDICALLY_NECESSARY and not item.decisive:
+        # No indication to show (a post-operative opioid: the request's timing is its indication), so
+        # the approval rests on the limits shown to be kept.
+        item.decisive = [r for r in item.criteria if r.criterion.role == "limit" and r.status == "met"]
     item.follow_up = [r for r in item.criteria if _left_open(r) and not _decides(r, item.decision)]
     return item
 
