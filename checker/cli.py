@@ -240,7 +240,7 @@ def rules_lint(directory: Path | None) -> None:
         click.echo(f"{len(defects)} defect(s) in {ruleset.directory}", err=True)
         sys.exit(EXIT_FINDINGS)
     program = compile_program(ruleset)
-    criteria = len(ruleset.criteria())
+    criteria = sum(len(t.dated_criteria) for t in ruleset.topics)
     click.echo(f"ok: {len(ruleset.topics)} topics, {criteria} criteria, {len(program.probes)} engine rules, rules {ruleset.stamp}")
 
 
@@ -249,13 +249,13 @@ def rules_lint(directory: Path | None) -> None:
 @templates_option
 @guarded
 def rules_list(rules_dir: Path | None, templates_dir: Path | None) -> None:
-    """Topics, their editions and what each criterion cites."""
+    """Topics, the guideline editions they follow, and each criterion's role and dated changes."""
+    from checker.docs import docs_data
     from checker.render import render
     from checker.rules import default_rules_dir, load_ruleset
-    from checker.rules_catalogue import catalogue
 
     ruleset = load_ruleset(rules_dir or default_rules_dir())
-    click.echo(render("rules-list", "text", {"catalogue": catalogue(ruleset)}, templates_dir), nl=False)
+    click.echo(render("rules-list", "text", {"docs": docs_data(ruleset)}, templates_dir), nl=False)
 
 
 @main.command()

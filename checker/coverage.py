@@ -12,6 +12,7 @@ rounded percentage) and a run in which no fixture ran is an error, not a pass.
 
 from __future__ import annotations
 
+import copy
 import re
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -23,7 +24,7 @@ from typing import Any
 import yaml
 
 from checker.api import ENGINES, Checker, make_evaluator
-from checker.case import load_case
+from checker.case import CASE_SCHEMA, load_case
 from checker.compiler import Program
 from checker.decide import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY, decide
 from checker.errors import EngineError, InputError
@@ -37,11 +38,11 @@ DECISIONS = (MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY, NO_APPLICABLE_RULE)
 TOPIC_DECISIONS = (MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY)
 BASE_STATUSES = ("met", "not_met", "not_documented")
 OUTCOMES = ("passed", "failed", "xfailed", "xpassed", "error")
-_FILE_KEYS = ("topic", "cases")
-_FIXTURE_KEYS = ("description", "case", "expect", "item", "xfail_reason")
+_FILE_KEYS = ("topic", "defaults", "cases")
+_FIXTURE_KEYS = ("description", "period", "request", "facts", "case", "expect", "item", "xfail_reason")
 _EXPECT_KEYS = ("decision", "criteria")
 _FORMAT_HINT = "see the fixture format in tests/test_rule_fixtures.py"
-_HASH_IN_PLAIN_TEXT = re.compile(r"^\s*(?:-\s+)?text:\s+[^\"'|>\s][^#]*\s#\s*\d")
+_HASH_IN_PLAIN_TEXT = re.compile(r"^\s*(?:-\s+)?(?:text|request):\s+[^\"'|>{\s][^#]*\s#\s*\d")
 
 
 # ---- the fixture files ----------------------------------------------------------------------
@@ -70,28 +71,30 @@ def load_fixture_file(path: Path) -> list[RuleFixture]:
     where = str(path)
     _refuse_unquoted_hash(read_text(path, "rule fixture file"), where)
     data = require_mapping(load_yaml(path, "rule fixture file"), where, "", f"write topic: and cases: ({_FORMAT_HINT})")
-    check_keys(data, _FILE_KEYS, where, "", required=_FILE_KEYS)
+    check_keys(data, _FILE_KEYS, where, "", required=("topic", "cases"))
     topic = require_text(data["topic"], where, "topic")
     if topic != path.stem:
         raise InputError(where, "topic", f"topic {topic!r} does not match the file name", f"name the file {topic}.yaml")
     cases = require_mapping(data["cases"], where, "cases", f"name each case under cases: ({_FORMAT_HINT})")
     if not cases:
         raise InputError(where, "cases", "no fixture case", f"add cases ({_FORMAT_HINT}) or remove the file")
-    return [_fixture(path, topic, str(name), body) for name, body in cases.items()]
+    defaults = require_mapping(data.get("defaults") or {}, where, "defaults")
+    return [_fixture(path, topic, str(name), body, defaults) for name, body in cases.items()]
 
 
 def _refuse_unquoted_hash(text: str, where: str) -> None:
-    """'text: Soma 350 mg BID #60' unquoted: YAML reads ' #60' as a comment and the quantity is lost."""
+    """'text: Soma 350 mg BID #60' (or 'request: ...') unquoted: YAML reads ' #60' as a comment and the
+    quantity is lost."""
     for number, line in enumerate(text.splitlines(), start=1):
         if _HASH_IN_PLAIN_TEXT.match(line):
             raise InputError(where, f"line {number}", "an unquoted request text holds ' #', which YAML reads as a comment", "quote the text")
 
 
-def _fixture(path: Path, topic: str, name: str, body: Any) -> RuleFixture:
+def _fixture(path: Path, topic: str, name: str, body: Any, defaults: dict) -> RuleFixture:
     where = str(path)
     prefix = f"cases.{name}"
     body = require_mapping(body, where, prefix)
-    check_keys(body, _FIXTURE_KEYS, where, prefix, required=("description", "case", "expect"))
+    check_keys(body, _FIXTURE_KEYS, where, prefix, required=("description", "expect"))
     expect = require_mapping(body["expect"], where, f"{prefix}.expect")
     check_keys(expect, _EXPECT_KEYS, where, f"{prefix}.expect")
     decision = expect.get("decision")
@@ -111,12 +114,39 @@ def _fixture(path: Path, topic: str, name: str, body: Any) -> RuleFixture:
         topic=topic,
         name=name,
         description=str(body["description"]),
-        case=require_mapping(body["case"], where, f"{prefix}.case"),
+        case=fixture_case(topic, name, defaults, body, where),
         decision=decision,
         criteria=criteria,
         xfail_reason=str(body.get("xfail_reason") or ""),
         item=item or "",
     )
+
+
+def fixture_case(topic: str, name: str, defaults: dict, body: dict, where: str) -> dict:
+    """The case a fixture describes: the file's defaults, then what the fixture states differently
+    (`case:` merged key by key, `period:` the request date, `request:` the one requested item,
+    `facts:` added to the case's facts)."""
+    prefix = f"cases.{name}"
+    case: dict[str, Any] = {"schema": CASE_SCHEMA, "case": f"fixture-{topic}-{name}", "source": "synthetic rule fixture"}
+    _merge(case, copy.deepcopy(defaults))
+    _merge(case, copy.deepcopy(require_mapping(body.get("case") or {}, where, f"{prefix}.case")))
+    if body.get("period") is not None:
+        case.setdefault("dates", {})["request"] = body["period"]
+    if body.get("request") is not None:
+        request = body["request"]
+        request = {"text": request} if isinstance(request, str) else dict(require_mapping(request, where, f"{prefix}.request"))
+        case["requests"] = [{"id": "item", **request}]
+    if body.get("facts") is not None:
+        case.setdefault("facts", {}).update(require_mapping(body["facts"], where, f"{prefix}.facts"))
+    return case
+
+
+def _merge(into: dict, more: dict) -> None:
+    for key, value in more.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def fixture_files(tests_dir: Path) -> list[Path]:

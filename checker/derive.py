@@ -24,10 +24,13 @@ _FREQUENCIES = [  # (pattern, doses per day); the first match wins, so specific 
     (r"\b(?:qd|daily|once (?:a|per) day|q\.?\s*day|qhs|hs|at bedtime|nightly)\b", 1),
 ]
 _LOOKS_LIKE_DRUG = re.compile(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
+_ACUTE_DAYS = 28
 _DAYS_PER_MONTH = 30.44  # average month: "3 or more months" is read as months_since_injury >= 3
 _INCLUDED = re.compile(r"\b(?:to include|labs?)\s*:\s*", re.I)
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s*%")
 _COMPOUND = re.compile(r"\bcompound(?:ed)?\b", re.I)
+# a period of coverage in place of an amount: "three months coverage of", "one month supply of"
+_COVERAGE_PERIOD = re.compile(r"\b(?:\d+|an?|one|two|three|four|five|six|several)[\s-]*(?:days?|weeks?|months?)'?\s+(?:of\s+)?(?:coverage|supply)\b", re.I)
 _ORAL = re.compile(r"\b(?:oral|orally|by mouth|p\.?o\.?|tablets?|capsules?|suspension)\b", re.I)
 _TOPICAL = re.compile(r"\b(?:topical|cream|gel|patch|patches|ointment|lotion|pad|pads|spray|liniment|balm|roll-on)\b", re.I)
 _PREOP = re.compile(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical clearance\b", re.I)
@@ -291,6 +294,10 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
             for name, value in services.services[request.service].implies.items():
                 if name not in facts:  # what the records say wins over what the service name implies
                     found[name] = Derived(value, {"service": request.service})
+    if request.drug and not request.ingredients and "medication_quantity_specified" not in facts:
+        # the request line shows an amount, or a period of coverage in its place; what the records say wins
+        if request.quantity is not None or _COVERAGE_PERIOD.search(request.text):
+            found["medication_quantity_specified"] = Derived(request.quantity is not None, text)
     if request.body_parts:
         found["body_part"] = Derived(request.body_parts[0], text)
         found["body_part_count"] = Derived(len(request.body_parts), text)
@@ -315,12 +322,24 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
 def _timeline(case: Case) -> dict[str, Derived]:
     found: dict[str, Derived] = {}
     if case.injury_date:
-        months = round((case.request_date - case.injury_date).days / _DAYS_PER_MONTH, 1)
-        found["months_since_injury"] = Derived(months, {"injury": case.injury_date.isoformat(), "request": case.request_date.isoformat()})
+        days = (case.request_date - case.injury_date).days
+        span = {"injury": case.injury_date.isoformat(), "request": case.request_date.isoformat()}
+        found["months_since_injury"] = Derived(round(days / _DAYS_PER_MONTH, 1), span)
+        found["weeks_since_injury"] = Derived(round(days / 7, 1), span)
+        found["phase_of_care"] = Derived(phase_of_care(days), {**span, "days": days})
     if case.surgery_date:
         weeks = round((case.request_date - case.surgery_date).days / 7, 1)
         found["weeks_since_surgery"] = Derived(weeks, {"surgery": case.surgery_date.isoformat(), "request": case.request_date.isoformat()})
     return found
+
+
+def phase_of_care(days_since_injury: int) -> str:
+    """The MTUS phases by time from the injury: acute up to 4 weeks, subacute to 3 months, chronic
+    from 3 months (8 CCR 9792.20: chronic pain lasts 3 months or more; the 2016 Opioids Treatment
+    Guidelines' acute section covers up to 4 weeks and its subacute section 1 to 3 months)."""
+    if days_since_injury <= _ACUTE_DAYS:
+        return "acute"
+    return "subacute" if days_since_injury / _DAYS_PER_MONTH < 3 else "chronic"
 
 
 def _procedure_decision(request: Request, decided: dict[str, str]) -> Derived | None:
@@ -347,9 +366,12 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
         nsaids = _other_in_class(case, request, lexicon, "nsaid")
         if nsaids is not None:
             found["other_nsaids"] = nsaids
-        opioids = _alongside(case, request, lexicon, "opioid")
-        if opioids is not None:
-            found["opioids_alongside"] = opioids
+        nsaids = _alongside(case, request, lexicon, "nsaid", systemic_only=True)
+        if nsaids is not None:
+            found["nsaids_alongside"] = nsaids
+    opioids = _alongside(case, request, lexicon, "opioid")  # a service too: a drug test serves the opioids taken
+    if opioids is not None:
+        found["opioids_alongside"] = opioids
     reduction = _pain_reduction(facts)
     if reduction is not None:
         found["pain_reduction_percent"] = reduction
@@ -428,10 +450,14 @@ def _other_in_class(case: Case, request: Request, lexicon: Lexicon, drug_class: 
     return Derived(len(others), {"others": ", ".join(others) or "none"})
 
 
-def _alongside(case: Case, request: Request, lexicon: Lexicon, drug_class: str) -> Derived | None:
+def _alongside(case: Case, request: Request, lexicon: Lexicon, drug_class: str, systemic_only: bool = False) -> Derived | None:
     """Drugs of a class requested in the same case or taken now, other than this item (a laxative
-    requested with a post-operative opioid)."""
-    requested = {r.drug for r in case.requests if r.drug and r.id != request.id}
+    requested with a post-operative opioid). systemic_only leaves out requests for a topical or
+    compounded product (a cream's NSAID is not the systemic NSAID a gastric protector guards against)."""
+    requested = {
+        r.drug for r in case.requests
+        if r.drug and r.id != request.id and not (systemic_only and (r.route == "topical" or r.ingredients))
+    }
     current = {m.drug for m in (case.medications or ()) if m.status == "current"}
     found = sorted(d for d in (requested | current) - {request.drug} if drug_class in lexicon.drugs[d].classes)
     if case.medications is None and not found:

@@ -1,5 +1,8 @@
-"""The rule set as a readable reference (`mtus rules docs`): the guideline catalogue and every topic,
-edition, criterion, condition, limit and citation, as plain data for the Markdown and HTML templates.
+"""The rule set as a readable reference (`mtus rules docs`, and `mtus rules list` in short): the
+guideline catalogue and, per topic, what it encodes and leaves out, the guideline editions it follows,
+the editions materialised from them, and every criterion with its role, provenance and dated changes
+(what changed on which date), conditions, limits and citations; then every unconfirmed item. Plain
+data for the Markdown, HTML and text templates.
 
 Conditions reach the templates through condition_data(), one converter for the tuple IR of
 checker/conditions.py; the words for them are in templates/_rules_docs.j2 (condition_words).
@@ -13,12 +16,14 @@ from typing import Any
 from checker.conditions import Condition, negate, tests
 from checker.errors import InputError
 from checker.report import citation_data
-from checker.rules import Criterion, Edition, RuleSet, Topic
+from checker.rules import Citation, Criterion, DatedCriterion, Edition, Followed, Provenance, RuleSet, Topic
 from checker.vocabulary import Vocabulary
 
-DOCS_SCHEMA = "mtus-rules-docs/1"
-# What a topic may apply to, in the order the reference lists them (body_parts once topics carry it).
+DOCS_SCHEMA = "mtus-rules-docs/2"
+# What a topic may apply to, in the order the reference lists them.
 APPLIES_TO_FIELDS = ("drugs", "drug_classes", "except_drugs", "services", "body_parts", "routes", "timing")
+# The keys a dated block may change, in the order the reference shows them.
+BLOCK_FIELDS = ("title", "requirement", "met_when", "not_met_when", "applies_when", "not_applicable_when", "citation", "basis", "withdrawn")
 
 
 def docs_data(ruleset: RuleSet) -> dict[str, Any]:
@@ -27,6 +32,7 @@ def docs_data(ruleset: RuleSet) -> dict[str, Any]:
         "ruleset": {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest, "stamp": ruleset.stamp},
         "guidelines": guideline_catalogue(ruleset),
         "topics": [topic_data(ruleset, topic) for topic in ruleset.topics],
+        "unconfirmed": unconfirmed_items(ruleset),
         "facts": facts_used(ruleset),
     }
 
@@ -56,6 +62,7 @@ def guideline_catalogue(ruleset: RuleSet) -> list[dict[str, Any]]:
 
 
 def topic_data(ruleset: RuleSet, topic: Topic) -> dict[str, Any]:
+    titles = {c.id: c.title for c in topic.dated_criteria}
     return {
         "id": topic.topic,
         "title": topic.title,
@@ -63,12 +70,34 @@ def topic_data(ruleset: RuleSet, topic: Topic) -> dict[str, Any]:
         "applies_to": [
             {"field": name, "values": list(getattr(topic, name))} for name in APPLIES_TO_FIELDS if getattr(topic, name, ())
         ],
-        "sources": " ".join(topic.sources.split()),
+        "summary": topic.provenance.summary,
+        "readings": list(topic.provenance.readings),
+        "not_encoded": [{"what": n.what, "why": n.why} for n in topic.not_encoded],
+        "follows": [followed_data(ruleset, f) for f in topic.follows],
+        "indicated_when": decision_data(topic.indicated_when, titles) if topic.indicated_when is not None else None,
+        "on_denial": topic.editions[0].on_denial if topic.editions else "none",
         "editions": [edition_data(ruleset, edition) for edition in topic.editions],
+        "criteria": [dated_criterion_data(ruleset, topic, c) for c in topic.dated_criteria],
+    }
+
+
+def followed_data(ruleset: RuleSet, followed: Followed) -> dict[str, Any]:
+    guideline = ruleset.guidelines[(followed.guideline, followed.edition)]
+    return {
+        "label": followed.label,
+        "guideline": followed.guideline,
+        "edition": followed.edition,
+        "title": guideline.title,
+        "letter_name": guideline.letter_name,
+        "effective_from": _date(followed.effective_from),
+        "effective_to": _date(followed.effective_to),
+        "when": condition_data(followed.when, ruleset.vocabulary) if followed.when is not None else None,
     }
 
 
 def edition_data(ruleset: RuleSet, edition: Edition) -> dict[str, Any]:
+    """An edition as materialised: one followed guideline edition over a stretch of days in which no
+    criterion changes."""
     titles = {c.id: c.title for c in edition.criteria}
     return {
         "edition": edition.edition,
@@ -76,9 +105,34 @@ def edition_data(ruleset: RuleSet, edition: Edition) -> dict[str, Any]:
         "effective_from": _date(edition.effective_from),
         "effective_to": _date(edition.effective_to),
         "when": condition_data(edition.when, ruleset.vocabulary) if edition.when is not None else None,
-        "criteria": [criterion_data(ruleset, c) for c in edition.criteria],
-        "decision": decision_data(edition.decision, titles),
+        "criteria": [{"id": c.id, "title": c.title, "role": c.role, "since": _date(c.since)} for c in edition.criteria],
+        "decision": decision_data(edition.decision, titles) if edition.decision is not None else None,
         "on_denial": edition.on_denial,
+    }
+
+
+def dated_criterion_data(ruleset: RuleSet, topic: Topic, dated: DatedCriterion) -> dict[str, Any]:
+    """A criterion as written: its role and provenance, and per dated block what changed then, shown
+    through the criterion as in force from that date (so a condition derived by negation is shown)."""
+    in_force = {c.since: c for e in topic.editions for c in e.criteria if c.id == dated.id}
+    changes = []
+    for position, (day, block) in enumerate(dated.blocks):
+        version = in_force.get(day)
+        after_withdrawal = position > 0 and bool(dated.blocks[position - 1][1].get("withdrawn"))
+        changes.append({
+            "date": day.isoformat(),
+            "withdrawn": bool(block.get("withdrawn")),
+            "whole": position == 0 or after_withdrawal,  # shown in full, not as changes
+            "changed": [key for key in BLOCK_FIELDS if key in block],
+            "criterion": criterion_data(ruleset, version) if version is not None else None,
+        })
+    return {
+        "id": dated.id,
+        "role": dated.role,
+        "title": dated.title,
+        "under": list(dated.under),
+        "provenance": provenance_data(ruleset, dated.provenance),
+        "changes": changes,
     }
 
 
@@ -86,13 +140,11 @@ def criterion_data(ruleset: RuleSet, criterion: Criterion) -> dict[str, Any]:
     """A criterion with every condition it has, marking those derived by negation rather than written."""
     vocabulary = ruleset.vocabulary
     derived_not_applicable = criterion.applies_when is not None and criterion.not_applicable_when == negate(criterion.applies_when)
-    citation = None
-    if criterion.citation is not None:
-        guideline = ruleset.guidelines.get((criterion.citation.guideline, criterion.citation.edition))
-        citation = {**citation_data(ruleset, criterion.citation), "mtus": guideline.mtus if guideline else None}
     return {
         "id": criterion.id,
         "title": criterion.title,
+        "role": criterion.role,
+        "since": _date(criterion.since),
         "requirement": " ".join(criterion.requirement.split()),
         "met_when": condition_data(criterion.met_when, vocabulary),
         "not_met_when": condition_data(criterion.not_met_when, vocabulary),
@@ -100,9 +152,54 @@ def criterion_data(ruleset: RuleSet, criterion: Criterion) -> dict[str, Any]:
         "applies_when": condition_data(criterion.applies_when, vocabulary) if criterion.applies_when is not None else None,
         "not_applicable_when": condition_data(criterion.not_applicable_when, vocabulary) if criterion.not_applicable_when is not None else None,
         "not_applicable_derived": derived_not_applicable,
-        "citation": citation,
+        "citation": reference_citation(ruleset, criterion.citation),
         "basis": criterion.basis or None,
     }
+
+
+def reference_citation(ruleset: RuleSet, citation: Citation | None) -> dict[str, Any] | None:
+    """A citation as the reference shows it: with its pages (and whether a source confirms them) and
+    whether the guideline is MTUS (None: not in the catalogue)."""
+    if citation is None:
+        return None
+    guideline = ruleset.guidelines.get((citation.guideline, citation.edition))
+    return {**citation_data(ruleset, citation), "mtus": guideline.mtus if guideline else None}
+
+
+def provenance_data(ruleset: RuleSet, provenance: Provenance | None) -> dict[str, Any] | None:
+    if provenance is None:
+        return None
+    return {
+        "paraphrases": reference_citation(ruleset, provenance.paraphrases),
+        "confirmed_by": list(provenance.confirmed_by),
+        "confidence": provenance.confidence,
+        "note": provenance.note or None,
+    }
+
+
+def unconfirmed_items(ruleset: RuleSet) -> list[dict[str, Any]]:
+    """Every criterion whose provenance is unconfirmed and every citation of a page no source
+    confirms (pages_confirmed: false), topic by topic in file order."""
+    found = []
+    for topic in ruleset.topics:
+        for dated in topic.dated_criteria:
+            where = {"topic": topic.topic, "topic_title": topic.title, "criterion": dated.id, "title": dated.title}
+            provenance = dated.provenance
+            if provenance is not None and provenance.confidence == "unconfirmed":
+                found.append({**where, "kind": "criterion", "date": None, "citation": None, "note": provenance.note or None})
+            for day, block in dated.blocks:
+                cited = block.get("citation")
+                if isinstance(cited, dict) and cited.get("pages_confirmed") is False:
+                    citation = _block_citation(topic, dated.id, day)
+                    found.append({**where, "kind": "citation", "date": day.isoformat(), "citation": reference_citation(ruleset, citation), "note": None})
+            if provenance is not None and provenance.paraphrases is not None and not provenance.paraphrases.pages_confirmed:
+                found.append({**where, "kind": "paraphrase", "date": None, "citation": reference_citation(ruleset, provenance.paraphrases), "note": None})
+    return found
+
+
+def _block_citation(topic: Topic, criterion_id: str, day: Any) -> Citation | None:
+    """The citation a block gives, as the loader read it (from the criterion in force from that day)."""
+    return next((c.citation for e in topic.editions for c in e.criteria if c.id == criterion_id and c.since == day), None)
 
 
 def condition_data(cond: Condition, vocabulary: Vocabulary) -> dict[str, Any]:
@@ -158,4 +255,3 @@ def facts_used(ruleset: RuleSet) -> list[dict[str, Any]]:
 
 def _date(day: Any) -> str | None:
     return day.isoformat() if day else None
-

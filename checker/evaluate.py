@@ -74,6 +74,7 @@ class ItemResult:
     units: list[Unit]
     decision: str = ""
     decisive: list[CriterionResult] = field(default_factory=list)
+    follow_up: list[CriterionResult] = field(default_factory=list)  # documentation to request that did not decide
 
     @property
     def main(self) -> Unit:

@@ -11,13 +11,15 @@ from pathlib import Path
 from checker.conditions import Condition, evaluate, negate, push_not, tests
 from checker.errors import InputError
 from checker.fields import did_you_mean
-from checker.rules import GATE_TOPIC, Criterion, Edition, RuleSet, Topic
+from checker.rules import GATE_TOPIC, Criterion, DatedCriterion, Edition, RuleSet, Topic
 from checker.vocabulary import FactDef
 from checker.yamlio import load_yaml
 
 _ORDERING = ("lt", "lte", "gt", "gte")
 _PROVES_ONLY_LOWER = ("gt", "gte")
 _FAR = dt.date(9999, 12, 31)
+# A condition the loader derives by negating another, when a block does not write it.
+_DERIVED_FROM = {"not_met_when": "met_when", "not_applicable_when": "applies_when"}
 
 
 @dataclass(frozen=True, order=True)
@@ -36,18 +38,22 @@ def lint(ruleset: RuleSet) -> list[Defect]:
     defects += _duplicate_ids(ruleset)
     defects += _implied_fact_defects(ruleset)
     defects += _fact_range_defects(ruleset)
+    defects += _guideline_date_defects(ruleset)
     for topic in ruleset.topics:
         defects += _topic_coverage(ruleset, topic)
         defects += _edition_overlaps(topic)
+        defects += _empty_editions(topic)
+        defects += _decision_references(topic)
+        defects += _dated_block_defects(ruleset, topic)
         for edition in topic.editions:
             defects += _when_defects(ruleset, edition)
-            defects += _decision_references(edition)
             if edition.when is not None:
-                defects += _never_holds(ruleset, edition.when, edition.path, f"{edition.key}.when")
+                defects += _never_holds(ruleset, edition.when, edition.path, f"follows[{edition.follows}].when")
             for criterion in edition.criteria:
-                defects += _citation_defects(ruleset, criterion)
-                defects += _condition_defects(ruleset, criterion)
-                defects += _contradictions(ruleset, criterion)
+                defects += _citation_defects(ruleset, topic, criterion)
+                defects += _citation_in_force(ruleset, topic, edition, criterion)
+                defects += _condition_defects(ruleset, topic, criterion)
+                defects += _contradictions(ruleset, topic, criterion)
     defects += _topic_overlaps(ruleset)
     if not ruleset.topics:
         defects.append(Defect(ruleset.directory, "topics", "no rule topics found", "add topic files under topics/"))
@@ -72,17 +78,33 @@ def _duplicate_ids(ruleset: RuleSet) -> list[Defect]:
             problem = f"topic id '{topic.topic}' is also used by {seen_topics[topic.topic]}"
             found.append(Defect(topic.path, "topic", problem, "give each topic file its own id; put editions of one topic in one file"))
         seen_topics.setdefault(topic.topic, topic.path)
-        for edition in topic.editions:
-            for c in edition.criteria:
-                if c.id in seen_criteria:
-                    problem = f"criterion id reused (also in {seen_criteria[c.id]})"
-                    found.append(Defect(c.path, f"criteria[{c.id}]", problem, "give every criterion a unique id"))
-                seen_criteria.setdefault(c.id, c.path)
+        for c in topic.dated_criteria:
+            if c.id in seen_criteria:
+                problem = f"criterion id reused (also in {seen_criteria[c.id]})"
+                fix = "give every criterion a unique id; write what changes at a date in a dated block of the same criterion"
+                found.append(Defect(c.path, f"criteria[{c.id}]", problem, fix))
+            seen_criteria.setdefault(c.id, c.path)
     return found
 
 
-def _citation_defects(ruleset: RuleSet, c: Criterion) -> list[Defect]:
-    where = f"criteria[{c.id}].citation"
+def _written_in(topic: Topic, c: Criterion, key: str) -> str:
+    """criteria[ID].DATE.KEY, naming the dated block that wrote the key in force on the criterion's
+    edition (for a condition derived by negation, the block of the condition it negates; for a key
+    no block writes, the criterion's first block), so a defect points at the line to edit."""
+    dated = next((d for d in topic.dated_criteria if d.id == c.id), None)
+    day = c.since
+    if dated is not None:
+        day = dated.blocks[0][0]
+        for wanted in (key, _DERIVED_FROM.get(key)):
+            written = [d for d, block in dated.blocks if c.since is not None and d <= c.since and wanted in block]
+            if written:
+                day = written[-1]
+                break
+    return f"criteria[{c.id}].{day}.{key}"
+
+
+def _citation_defects(ruleset: RuleSet, topic: Topic, c: Criterion) -> list[Defect]:
+    where = _written_in(topic, c, "citation")
     cit = c.citation
     if cit is None:
         if c.basis:
@@ -100,11 +122,20 @@ def _citation_defects(ruleset: RuleSet, c: Criterion) -> list[Defect]:
     return []
 
 
-def _condition_defects(ruleset: RuleSet, c: Criterion) -> list[Defect]:
+def _condition_defects(ruleset: RuleSet, topic: Topic, c: Criterion) -> list[Defect]:
     found = []
     for name, cond in c.conditions():
-        found += _fact_test_defects(ruleset, cond, c.path, f"criteria[{c.id}].{name}")
+        if not _derived(c, name):  # a negation reads the same facts as what it negates
+            found += _fact_test_defects(ruleset, cond, c.path, _written_in(topic, c, name))
     return found
+
+
+def _derived(c: Criterion, name: str) -> bool:
+    if name == "not_met_when":
+        return c.not_met_when == negate(c.met_when)
+    if name == "not_applicable_when":
+        return c.applies_when is not None and c.not_applicable_when == negate(c.applies_when)
+    return False
 
 
 def _implied_fact_defects(ruleset: RuleSet) -> list[Defect]:
@@ -142,7 +173,7 @@ def _declared_in(ruleset: RuleSet, fact: str) -> str:
 
 
 def _when_defects(ruleset: RuleSet, edition: Edition) -> list[Defect]:
-    return _fact_test_defects(ruleset, edition.when, edition.path, f"{edition.key}.when") if edition.when is not None else []
+    return _fact_test_defects(ruleset, edition.when, edition.path, f"follows[{edition.follows}].when") if edition.when is not None else []
 
 
 def _fact_test_defects(ruleset: RuleSet, cond: object, path: str, where: str) -> list[Defect]:
@@ -184,18 +215,77 @@ def _value_fits(kind: str, value: object) -> bool:
     return isinstance(value, str)
 
 
-def _decision_references(edition: Edition) -> list[Defect]:
-    ids = {c.id for c in edition.criteria}
-    used = set(_leaves(edition.decision))
+def _decision_references(topic: Topic) -> list[Defect]:
+    """decision.indicated_when names the topic's indications, every one of them."""
+    if topic.indicated_when is None:
+        return []
+    roles = {c.id: c.role for c in topic.dated_criteria}
+    used = set(_leaves(topic.indicated_when))
     found = [
-        Defect(edition.path, f"{edition.key}.decision", f"refers to unknown criterion '{ref}'", "name a criterion of this edition")
-        for ref in sorted(used - ids)
+        Defect(topic.path, "decision.indicated_when", f"refers to unknown criterion '{ref}'", "name a criterion of this topic")
+        for ref in sorted(used - set(roles))
+    ]
+    alone = "only indications are combined there; limits and documentation act on their own"
+    found += [
+        Defect(topic.path, "decision.indicated_when", f"names the {roles[ref]} '{ref}'", alone)
+        for ref in sorted(used & set(roles)) if roles[ref] != "indication"
     ]
     found += [
-        Defect(edition.path, f"criteria[{cid}]", "criterion does not take part in the decision", "add it to decision.medically_necessary_when")
-        for cid in sorted(ids - used)
+        Defect(topic.path, f"criteria[{cid}]", "indication left out of decision.indicated_when", "add it there, or give it another role")
+        for cid, role in sorted(roles.items()) if role == "indication" and cid not in used
     ]
     return found
+
+
+def _dated_block_defects(ruleset: RuleSet, topic: Topic) -> list[Defect]:
+    """A criterion is under guidelines the topic follows, and each dated block falls in a period the
+    topic follows (the periods are those of guidelines.yaml)."""
+    found = []
+    followed = {f.guideline for f in topic.follows}
+    for c in topic.dated_criteria:
+        for name in c.under:
+            if name not in followed:
+                problem = f"the topic follows no guideline '{name}'"
+                found.append(Defect(c.path, f"criteria[{c.id}].under", problem, f"use one of: {', '.join(sorted(followed))}"))
+        periods = [f for f in topic.follows if not c.under or f.guideline in c.under]
+        for day, _ in c.blocks if periods else ():  # no period: the under: defect above says why
+            if not any(f.effective_from <= day <= (f.effective_to or _FAR) for f in periods):
+                spans = ", ".join(f"{f.label} {f.effective_from}..{f.effective_to or 'open'}" for f in periods)
+                found.append(Defect(c.path, f"criteria[{c.id}].{day}", "the date falls in no period the topic follows", f"date it within one of: {spans}"))
+        found += _unconfirmed_pages(c)
+    return found
+
+
+def _unconfirmed_pages(c: DatedCriterion) -> list[Defect]:
+    """A criterion whose provenance is unconfirmed may not cite a page as confirmed, in its blocks'
+    citations nor in the passage its provenance paraphrases."""
+    if c.provenance is None or c.provenance.confidence != "unconfirmed":
+        return []
+    fix = "add pages_confirmed: false, or confirm the page and the confidence"
+    problem = "an unconfirmed source cites a page as if confirmed"
+    found = []
+    for day, block in c.blocks:
+        cit = block.get("citation") or {}
+        if isinstance(cit, dict) and cit.get("pages") and cit.get("pages_confirmed", True) is not False:
+            found.append(Defect(c.path, f"criteria[{c.id}].{day}.citation", problem, fix))
+    paraphrases = c.provenance.paraphrases
+    if paraphrases is not None and paraphrases.pages and paraphrases.pages_confirmed:
+        found.append(Defect(c.path, f"criteria[{c.id}].provenance.paraphrases", problem, fix))
+    return found
+
+
+def _citation_in_force(ruleset: RuleSet, topic: Topic, edition: Edition, c: Criterion) -> list[Defect]:
+    """The guideline edition a criterion cites was in force over the whole period it decides."""
+    cit = c.citation
+    guideline = ruleset.guidelines.get((cit.guideline, cit.edition)) if cit else None
+    if guideline is None or guideline.effective_from is None:
+        return []
+    ends = edition.effective_to or _FAR
+    if guideline.effective_from <= edition.effective_from and ends <= (guideline.effective_to or _FAR):
+        return []
+    period = f"{edition.effective_from}..{edition.effective_to or 'open'}"
+    problem = f"cites {cit.guideline} {cit.edition} ({guideline.effective_from}..{guideline.effective_to or 'open'}) for {period}"
+    return [Defect(c.path, _written_in(topic, c, "citation"), problem, "cite the edition in force then, in a dated block from the date it took effect")]
 
 
 def _leaves(tree: object) -> list[str]:
@@ -207,16 +297,35 @@ def _leaves(tree: object) -> list[str]:
 def _edition_overlaps(topic: Topic) -> list[Defect]:
     """Editions are tried in order, so one in force together with a later one must say `when`."""
     found = []
-    for e in topic.editions:
-        if e.effective_to is not None and e.effective_to < e.effective_from:
-            found.append(Defect(topic.path, f"{e.key}.effective_to", "ends before it starts", "correct the dates"))
     for a, b in combinations(topic.editions, 2):
-        if a.when is None and a.effective_from <= (b.effective_to or _FAR) and b.effective_from <= (a.effective_to or _FAR):
+        if a.when is None and a.follows != b.follows and a.effective_from <= (b.effective_to or _FAR) and b.effective_from <= (a.effective_to or _FAR):
             problem = f"editions {a.edition} and {b.edition} are both in force on {max(a.effective_from, b.effective_from)}"
-            found.append(Defect(topic.path, f"{b.key}.effective_from", problem, f"end one before the other starts, or give {a.edition} a when: condition"))
-    if len({e.edition for e in topic.editions}) != len(topic.editions):
-        found.append(Defect(topic.path, "editions", "an edition name is used twice", "give each edition its own name"))
+            found.append(Defect(topic.path, f"follows[{a.follows}]", problem, f"give {a.edition} a when: condition, or follow one of them only"))
     return found
+
+
+def _empty_editions(topic: Topic) -> list[Defect]:
+    """A stretch of a followed edition in which no criterion is in force would approve every request."""
+    fix = "date the criteria's first blocks from the edition's start, give the criteria under:, or stop following it"
+    return [
+        Defect(topic.path, f"follows[{e.follows}]", f"no criterion is in force under {e.edition} from {_period(e)}, so every request would be approved", fix)
+        for e in topic.editions if not e.criteria
+    ]
+
+
+def _period(edition: Edition) -> str:
+    return f"{edition.effective_from} to {edition.effective_to or 'open'}"
+
+
+def _guideline_date_defects(ruleset: RuleSet) -> list[Defect]:
+    """A guideline edition in guidelines.yaml that ends before it starts."""
+    path = str(Path(ruleset.directory) / "guidelines.yaml")
+    return [
+        Defect(path, f"guidelines.{g.guideline}.editions.{g.edition}.effective_to",
+               f"{g.guideline} {g.edition} ends ({g.effective_to}) before it starts ({g.effective_from})", "correct the dates")
+        for g in ruleset.guidelines.values()
+        if g.effective_from is not None and g.effective_to is not None and g.effective_to < g.effective_from
+    ]
 
 
 def _topic_coverage(ruleset: RuleSet, topic: Topic) -> list[Defect]:
@@ -272,21 +381,15 @@ def _claims(topic: Topic, drug: object) -> bool:
 _MAX_ALTERNATIVES = 512
 
 
-def _contradictions(ruleset: RuleSet, c: Criterion) -> list[Defect]:
+def _contradictions(ruleset: RuleSet, topic: Topic, c: Criterion) -> list[Defect]:
     """A written condition that can never hold, and a written not_met_when that can hold together
     with met_when (the engine would then find the criterion both met and not met)."""
-    written = [("met_when", c.met_when)]
-    own_not_met = c.not_met_when != negate(c.met_when)  # the negation of met_when never overlaps it
-    if own_not_met:
-        written.append(("not_met_when", c.not_met_when))
-    if c.applies_when is not None:
-        written.append(("applies_when", c.applies_when))
-    if c.not_applicable_when is not None and (c.applies_when is None or c.not_applicable_when != negate(c.applies_when)):
-        written.append(("not_applicable_when", c.not_applicable_when))
+    written = [(name, condition) for name, condition in c.conditions() if not _derived(c, name)]
     found = []
     for name, condition in written:
-        found += _never_holds(ruleset, condition, c.path, f"criteria[{c.id}].{name}")
-    together = _overlap(ruleset, c.met_when, c.not_met_when) if own_not_met else []
+        found += _never_holds(ruleset, condition, c.path, _written_in(topic, c, name))
+    # the negation of met_when never overlaps it
+    together = _overlap(ruleset, c.met_when, c.not_met_when) if not _derived(c, "not_met_when") else []
     if together:
         problem = f"met_when and not_met_when can both hold (when {_describe_tests(together)})"
         found.append(Defect(c.path, f"criteria[{c.id}]", problem, "make not_met_when exclude every case met_when accepts"))

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from checker.case import Case, FactEvidence
-from checker.conditions import tests
+from checker.conditions import tests, unknown_groups
 from checker.evaluate import CriterionResult, ItemResult
 from checker.rules import Citation, RuleSet, parse_pages
 
@@ -78,6 +78,7 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool) -> dic
         "missing": _unique((f for c in decisive if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
         "missing_groups": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"]),
         "contrary": _unique((t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"]), "fact"),
+        "follow_up": [_follow_up(ruleset, r, page_era) for r in item.follow_up],
         "facts": [
             {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None, "reason": v.reason or None, "evidence": _evidence(v.evidence)}
             for k, v in sorted(item.facts.items())
@@ -106,19 +107,39 @@ def _conflicts(item: ItemResult, case: Case) -> list[dict[str, Any]]:
     ]
 
 
+def _follow_up(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> dict[str, Any]:
+    """Documentation to request that did not decide the item (decide.py sets item.follow_up): a limit
+    the records leave undocumented, a documentation criterion not shown met, with the facts it needs
+    (each group holds alternatives, any one of which would do)."""
+    needed = result.unknown_groups if result.status == "not_documented" else unknown_groups(result.criterion.met_when, {})
+    return {
+        **_criterion_summary(ruleset, result, page_era),
+        "needs": [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in needed],
+    }
+
+
+def _criterion_summary(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> dict[str, Any]:
+    """What a criterion is and how it came out, without the facts and tests it read."""
+    c = result.criterion
+    return {
+        "id": c.id,
+        "title": c.title,
+        "role": c.role,
+        "requirement": c.requirement,
+        "subject": result.subject or None,
+        "status": result.status,
+        "citation": citation_data(ruleset, c.citation, page_era) if c.citation else None,
+        "basis": c.basis or None,
+    }
+
+
 def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True) -> dict[str, Any]:
     c = result.criterion
     vocab = ruleset.vocabulary.facts
     return {
-        "id": c.id,
-        "title": c.title,
-        "requirement": c.requirement,
-        "subject": result.subject or None,
-        "status": result.status,
+        **_criterion_summary(ruleset, result, page_era),
         "unknown": list(result.unknown),
         "requires": sorted({name for _, name, _, _ in tests(c.met_when)}),
-        "citation": citation_data(ruleset, c.citation, page_era) if c.citation else None,
-        "basis": c.basis or None,
         "facts": [
             {
                 "name": f.name, "label": f.label, "unit": f.unit, "value": f.value, "origin": f.origin or None,
@@ -139,14 +160,16 @@ def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True)
 
 def citation_data(ruleset: RuleSet, citation: Citation, page_era: bool = True) -> dict[str, Any]:
     """A citation as letters of the request's era write it: by page up to 2016-07-28 when pages are
-    known, by section title after."""
+    known, by section title after. A page no source confirms (pages_confirmed: false) is kept for the
+    reviewer but never cited by page."""
     guideline = ruleset.guidelines.get((citation.guideline, citation.edition))
-    by_pages = guideline is not None and guideline.cite_by == "pages" or (page_era and bool(citation.pages))
+    by_pages = guideline is not None and guideline.cite_by == "pages" or (page_era and bool(citation.pages) and citation.pages_confirmed)
     return {
         "guideline": citation.guideline,
         "edition": citation.edition,
         "section": citation.section,
         "pages": citation.pages,
+        "pages_confirmed": citation.pages_confirmed,
         "title": guideline.title if guideline else citation.guideline,
         "letter_name": guideline.letter_name if guideline else citation.guideline,
         "cite_by": "pages" if by_pages else "sections",
@@ -160,7 +183,7 @@ def group_citations(ruleset: RuleSet, citations: list[Citation], page_era: bool 
     for cit in citations:
         data = citation_data(ruleset, cit, page_era)
         group = groups.setdefault((cit.guideline, cit.edition), {**data, "sections": {}})
-        group["sections"].setdefault(cit.section, set()).update(cit.page_numbers())
+        group["sections"].setdefault(cit.section, set()).update(cit.page_numbers() if cit.pages_confirmed else ())
     merged = []
     for group in groups.values():
         sections = sorted(group.pop("sections").items(), key=lambda s: (min(s[1]) if s[1] else 0, s[0]))

@@ -12,24 +12,34 @@ from typing import Any
 
 from checker.conditions import Condition, negate, parse_condition
 from checker.errors import InputError
-from checker.fields import check_keys, require_date, require_list, require_mapping, require_text
+from checker.fields import check_keys, describe, did_you_mean, require_date, require_list, require_mapping, require_text
 from checker.lexicon import ROUTES, Lexicon, load_lexicon
 from checker.services import ServiceLexicon, load_services
 from checker.vocabulary import Vocabulary, load_vocabulary
 from checker.yamlio import load_yaml
 
-TOPIC_SCHEMA = "mtus-rules/1"
+TOPIC_SCHEMA = "mtus-rules/2"
 ON_DENIAL = ("wean", "taper", "none")
-_TOPIC_KEYS = ("schema", "topic", "title", "applies_to", "sources", "editions")
-_EDITION_KEYS = ("edition", "effective_from", "effective_to", "when", "criteria", "decision")
+# What a criterion does to the decision: an indication must be documented for the request to be
+# supported; a limit (or contraindication) defeats it when documented; documentation is what the
+# reviewer would ask for, listed in the draft, never decisive.
+ROLES = ("indication", "limit", "documentation")
+CONFIDENCE = ("confirmed", "partial", "unconfirmed")
+_TOPIC_KEYS = ("schema", "topic", "title", "applies_to", "follows", "provenance", "not_encoded", "decision", "criteria")
 _APPLIES_KEYS = ("drugs", "drug_classes", "except_drugs", "services", "body_parts", "routes", "timing")
 TIMINGS = ("preoperative", "postoperative")
 # The topic that gates items serving a procedure (pre-op clearance, post-op equipment) on its decision.
 GATE_TOPIC = "associated_services"
 # How much each kind of applies_to constraint narrows a topic: the most specific matching topic wins.
 SPECIFICITY = {"drugs": 4, "drug_classes": 2, "services": 2, "body_parts": 1, "routes": 1, "timing": 1}
-_CRITERION_KEYS = ("id", "title", "requirement", "citation", "basis", "applies_when", "not_applicable_when", "met_when", "not_met_when")
-_CITATION_KEYS = ("guideline", "edition", "section", "pages")
+_CRITERION_KEYS = ("id", "role", "title", "under", "provenance")
+_BLOCK_KEYS = ("title", "requirement", "citation", "basis", "applies_when", "not_applicable_when", "met_when", "not_met_when", "withdrawn")
+_CITATION_KEYS = ("guideline", "edition", "section", "pages", "pages_confirmed")
+_FOLLOWED_KEYS = ("guideline", "edition", "when")
+_PROVENANCE_KEYS = ("paraphrases", "confirmed_by", "confidence", "note")
+_TOPIC_PROVENANCE_KEYS = ("summary", "readings")
+_NOT_ENCODED_KEYS = ("what", "why")
+_DECISION_KEYS = ("indicated_when", "on_denial")
 
 
 @dataclass(frozen=True)
@@ -38,9 +48,59 @@ class Citation:
     edition: str
     section: str
     pages: str = ""
+    pages_confirmed: bool = True  # false: the page is from domain knowledge, not a source (drafts cite the section)
 
     def page_numbers(self) -> frozenset[int]:
         return parse_pages(self.pages)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a criterion comes from: the guideline text it paraphrases (default: its citation), the
+    sources that confirm it, and how sure that is."""
+    paraphrases: Citation | None
+    confirmed_by: tuple[str, ...]
+    confidence: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TopicProvenance:
+    summary: str = ""
+    readings: tuple[str, ...] = ()  # where several readings are defensible: the one taken and why
+
+
+@dataclass(frozen=True)
+class NotEncoded:
+    what: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Followed:
+    """A guideline edition a topic follows; its dates come from guidelines.yaml."""
+    guideline: str
+    edition: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    when: Condition | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.guideline}-{self.edition}"
+
+
+
+@dataclass(frozen=True)
+class DatedCriterion:
+    """A criterion as written: a stable id and role, and dated blocks of what changed when."""
+    id: str
+    role: str
+    title: str
+    under: tuple[str, ...]
+    provenance: Provenance | None
+    blocks: tuple[tuple[dt.date, dict], ...]
+    path: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +115,9 @@ class Criterion:
     applies_when: Condition | None
     path: str
     basis: str = ""  # why no guideline is cited (e.g. an associated service follows its procedure)
+    role: str = "indication"
+    provenance: Provenance | None = None
+    since: dt.date | None = None  # the date of the dated block in force
 
     def conditions(self) -> list[tuple[str, Condition]]:
         named = [("met_when", self.met_when), ("not_met_when", self.not_met_when)]
@@ -72,10 +135,11 @@ class Edition:
     effective_from: dt.date
     effective_to: dt.date | None
     criteria: tuple[Criterion, ...]
-    decision: Any  # tree of criterion ids: str | ("all"|"any", (...))
+    decision: Any  # the indication tree: str | ("all"|"any", (...)), or None when no indication is in force
     on_denial: str
     path: str
     when: Condition | None = None  # selects among the editions in force (acute vs chronic, after surgery)
+    follows: int = 0  # the position of the followed guideline edition in the topic's `follows:`
 
     def in_force(self, day: dt.date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
@@ -89,12 +153,16 @@ class Topic:
     drug_classes: tuple[str, ...]
     except_drugs: tuple[str, ...]
     services: tuple[str, ...]
-    sources: str
+    provenance: TopicProvenance
+    not_encoded: tuple[NotEncoded, ...]
     editions: tuple[Edition, ...]
     path: str
     body_parts: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
     timing: tuple[str, ...] = ()
+    follows: tuple[Followed, ...] = ()
+    dated_criteria: tuple[DatedCriterion, ...] = ()
+    indicated_when: Any = None
 
     def editions_in_force(self, day: dt.date) -> list[Edition]:
         return [e for e in self.editions if e.in_force(day)]
@@ -187,7 +255,7 @@ def load_ruleset(directory: Path) -> RuleSet:
         guidelines=load_guidelines(directory / "guidelines.yaml"),
         services=load_services(directory / "services.yaml"),
     )
-    ruleset.topics = [load_topic(p) for p in topic_paths]
+    ruleset.topics = [load_topic(p, ruleset.guidelines) for p in topic_paths]
     return ruleset
 
 
@@ -232,20 +300,34 @@ def load_guidelines(path: Path) -> dict[tuple[str, str], GuidelineEdition]:
     return found
 
 
-def load_topic(path: Path) -> Topic:
+def load_topic(path: Path, guidelines: dict[tuple[str, str], GuidelineEdition]) -> Topic:
+    """A topic file: what it applies to, the guideline editions it follows and its criteria, whose
+    dated blocks say what changes on which date (OpenFisca style). Each followed guideline edition is
+    materialised into editions, one per stretch of days over which no criterion changes."""
     p = str(path)
     data = require_mapping(load_yaml(path, "rule file"), p, "")
-    check_keys(data, _TOPIC_KEYS, p, "", required=("schema", "topic", "title", "applies_to", "editions"))
-    if data["schema"] != TOPIC_SCHEMA:
-        raise InputError(p, "schema", f"unsupported schema {data['schema']!r}", f"write schema: {TOPIC_SCHEMA}")
+    schema = data.get("schema")
+    if schema == "mtus-rules/1":
+        fix = f"convert it with tools/migrate_rules_v2.py, or write schema: {TOPIC_SCHEMA} (see README, Rule files)"
+        raise InputError(p, "schema", "the rule format mtus-rules/1 is no longer read", fix)
+    check_keys(data, _TOPIC_KEYS, p, "", required=("schema", "topic", "title", "applies_to", "follows", "criteria"))
+    if schema != TOPIC_SCHEMA:
+        raise InputError(p, "schema", f"unsupported schema {schema!r}", f"write schema: {TOPIC_SCHEMA}")
     topic = require_text(data["topic"], p, "topic")
     applies = require_mapping(data["applies_to"], p, "applies_to")
     check_keys(applies, _APPLIES_KEYS, p, "applies_to")
     if not any(applies.get(k) for k in ("drugs", "drug_classes", "services")) and topic != GATE_TOPIC:
         raise InputError(p, "applies_to", "names no drug, drug class or service", "add drugs:, drug_classes: or services:")
-    editions = tuple(
-        _edition(topic, raw, p, f"editions[{i}]") for i, raw in enumerate(require_list(data["editions"], p, "editions"))
-    )
+    follows = tuple(_followed(raw, guidelines, p, f"follows[{i}]") for i, raw in enumerate(require_list(data["follows"], p, "follows")))
+    if not follows:
+        raise InputError(p, "follows", "empty list", "name the guideline editions the topic follows: - {guideline: cpmtg, edition: \"2016\"}")
+    criteria = tuple(_dated_criterion(c, p, f"criteria[{i}]") for i, c in enumerate(require_list(data["criteria"], p, "criteria")))
+    decision = require_mapping(data.get("decision") or {}, p, "decision")
+    check_keys(decision, _DECISION_KEYS, p, "decision")
+    on_denial = decision.get("on_denial", "none")
+    if on_denial not in ON_DENIAL:
+        raise InputError(p, "decision.on_denial", f"unknown value {on_denial!r}", f"use one of: {', '.join(ON_DENIAL)}")
+    tree = _decision_tree(decision["indicated_when"], p, "decision.indicated_when") if decision.get("indicated_when") is not None else None
     return Topic(
         topic=topic,
         title=require_text(data["title"], p, "title"),
@@ -253,13 +335,195 @@ def load_topic(path: Path) -> Topic:
         drug_classes=_names(applies, "drug_classes", p),
         except_drugs=_names(applies, "except_drugs", p),
         services=_names(applies, "services", p),
-        sources=str(data.get("sources", "")),
-        editions=editions,
+        provenance=_topic_provenance(data.get("provenance"), p),
+        not_encoded=_not_encoded(data.get("not_encoded"), p),
+        editions=_materialise(topic, follows, criteria, tree, on_denial, p),
         path=p,
         body_parts=_names(applies, "body_parts", p),
         routes=_choices(applies, "routes", ROUTES, p),
         timing=_choices(applies, "timing", TIMINGS, p),
+        follows=follows,
+        dated_criteria=criteria,
+        indicated_when=tree,
     )
+
+
+def _followed(raw: Any, guidelines: dict[tuple[str, str], GuidelineEdition], path: str, where: str) -> Followed:
+    raw = require_mapping(raw, path, where)
+    check_keys(raw, _FOLLOWED_KEYS, path, where, required=("guideline", "edition"))
+    key = (str(raw["guideline"]), str(raw["edition"]))
+    guideline = guidelines.get(key)
+    if guideline is None:
+        known = ", ".join(f"{g} {e}" for g, e in sorted(guidelines))
+        raise InputError(path, where, f"unknown guideline edition '{key[0]} {key[1]}'", f"follow one listed in guidelines.yaml ({known})")
+    if guideline.effective_from is None:
+        problem = f"guideline edition '{key[0]} {key[1]}' has no effective_from in guidelines.yaml"
+        raise InputError(path, where, problem, "give it the dates it was in force there")
+    when = parse_condition(raw["when"], path, f"{where}.when") if raw.get("when") is not None else None
+    return Followed(key[0], key[1], guideline.effective_from, guideline.effective_to, when)
+
+
+def _dated_criterion(raw: Any, path: str, where: str) -> DatedCriterion:
+    raw = require_mapping(raw, path, where)
+    cid = require_text(raw.get("id"), path, f"{where}.id")
+    where = f"criteria[{cid}]"
+    dates = [k for k in raw if isinstance(k, dt.date)]
+    for key in raw:
+        _refuse_misplaced_key(key, dates, path, where)
+    check_keys({k: v for k, v in raw.items() if not isinstance(k, dt.date)}, _CRITERION_KEYS, path, where, required=("id", "role", "title"))
+    if raw["role"] not in ROLES:
+        raise InputError(path, f"{where}.role", f"unknown role {raw['role']!r}", f"use one of: {', '.join(ROLES)}")
+    if not dates:
+        raise InputError(path, where, "no dated block", "write the criterion's text and logic under the date it took effect (2016-07-29:)")
+    blocks = []
+    for day in sorted(dates):
+        block = require_mapping(raw[day], path, f"{where}.{day}")
+        check_keys(block, _BLOCK_KEYS, path, f"{where}.{day}")
+        blocks.append((day, block))
+    under = tuple(str(g) for g in require_list(raw.get("under", []), path, f"{where}.under"))
+    return DatedCriterion(
+        id=cid,
+        role=raw["role"],
+        title=require_text(raw["title"], path, f"{where}.title"),
+        under=under,
+        provenance=_provenance(raw.get("provenance"), path, f"{where}.provenance"),
+        blocks=tuple(blocks),
+        path=path,
+    )
+
+
+def _refuse_misplaced_key(key: Any, dates: list[dt.date], path: str, where: str) -> None:
+    """A key of a dated block written beside the blocks, or a block dated with something that is not
+    a date ("mid 2009", a quoted "2016-07-29"), would otherwise read as an unknown field."""
+    if isinstance(key, dt.date) or key in _CRITERION_KEYS:
+        return
+    if key in _BLOCK_KEYS:
+        first = min(dates).isoformat() if dates else "2016-07-29"
+        raise InputError(path, f"{where}.{key}", "belongs in a dated block", f"write it under the date it takes effect ({first}:)")
+    if not isinstance(key, str) or (any(ch.isdigit() for ch in key) and not did_you_mean(key, _CRITERION_KEYS, "")):
+        raise InputError(path, f"{where}.{key}", f"expected a date, found {describe(key)}", "date the block YYYY-MM-DD, unquoted (2016-07-29:)")
+
+
+def _criterion_on(dated: DatedCriterion, day: dt.date) -> Criterion | None:
+    """The criterion as in force on `day`: its blocks up to that day, each overriding the one before;
+    None before its first block or once a block withdraws it."""
+    merged: dict[str, Any] = {}
+    since = None
+    for block_day, block in dated.blocks:
+        if block_day > day:
+            break
+        merged.update(block)
+        since = block_day
+    if since is None or merged.get("withdrawn"):
+        return None
+    where = f"criteria[{dated.id}].{since}"
+    path = dated.path
+    if "met_when" not in merged:
+        raise InputError(path, where, "no met_when in force", "give met_when: in the criterion's first dated block")
+    if "requirement" not in merged:
+        raise InputError(path, where, "no requirement in force", "give requirement: in the criterion's first dated block")
+    met = parse_condition(merged["met_when"], path, f"{where}.met_when")
+    not_met = parse_condition(merged["not_met_when"], path, f"{where}.not_met_when") if "not_met_when" in merged else negate(met)
+    applies = parse_condition(merged["applies_when"], path, f"{where}.applies_when") if "applies_when" in merged else None
+    not_applicable = negate(applies) if applies is not None else None
+    if "not_applicable_when" in merged:
+        not_applicable = parse_condition(merged["not_applicable_when"], path, f"{where}.not_applicable_when")
+    return Criterion(
+        id=dated.id,
+        title=require_text(merged.get("title", dated.title), path, f"{where}.title"),
+        requirement=require_text(merged["requirement"], path, f"{where}.requirement").strip(),
+        citation=_citation(merged.get("citation"), path, f"{where}.citation"),
+        met_when=met,
+        not_met_when=not_met,
+        not_applicable_when=not_applicable,
+        applies_when=applies,
+        path=path,
+        basis=str(merged.get("basis") or "").strip(),
+        role=dated.role,
+        provenance=dated.provenance,
+        since=since,
+    )
+
+
+def _materialise(topic: str, follows: tuple[Followed, ...], criteria: tuple[DatedCriterion, ...], tree: Any, on_denial: str, path: str) -> tuple[Edition, ...]:
+    """One edition per followed guideline edition and stretch of days without a change."""
+    editions = []
+    for position, followed in enumerate(follows):
+        mine = [c for c in criteria if not c.under or followed.guideline in c.under]
+        last = followed.effective_to or dt.date.max
+        changes = sorted({d for c in mine for d, _ in c.blocks if followed.effective_from < d <= last})
+        starts = [followed.effective_from, *changes]
+        ends = [d - dt.timedelta(days=1) for d in changes] + [followed.effective_to]
+        base = f"{topic}@{followed.label}" + (f"#{position}" if any(f.label == followed.label for f in follows[:position]) else "")
+        for start, end in zip(starts, ends, strict=True):
+            in_force = tuple(c for c in (_criterion_on(d, start) for d in mine) if c is not None)
+            editions.append(Edition(
+                key=base if start == followed.effective_from else f"{base}+{start.isoformat()}",
+                edition=followed.label,
+                effective_from=start,
+                effective_to=end,
+                criteria=in_force,
+                decision=_indications(tree, in_force),
+                on_denial=on_denial,
+                path=path,
+                when=followed.when,
+                follows=position,
+            ))
+    return tuple(editions)
+
+
+def _indications(tree: Any, criteria: tuple[Criterion, ...]) -> Any:
+    """The indication tree of one edition: the topic's indicated_when without the criteria not in
+    force (or all of its indications when the topic states no tree); None when nothing is to be
+    shown, so that the item is indicated unless a limit defeats it."""
+    ids = {c.id for c in criteria if c.role == "indication"}
+    if tree is None:
+        found = tuple(c.id for c in criteria if c.role == "indication")
+        return ("all", found) if found else None
+    return _pruned(tree, ids)
+
+
+def _pruned(tree: Any, ids: set[str]) -> Any:
+    if isinstance(tree, str):
+        return tree if tree in ids else None
+    kind, parts = tree
+    kept = tuple(p for p in (_pruned(part, ids) for part in parts) if p is not None)
+    return (kind, kept) if kept else None
+
+
+def _provenance(raw: Any, path: str, where: str) -> Provenance | None:
+    if raw is None:
+        return None  # lint reports a criterion without provenance
+    raw = require_mapping(raw, path, where)
+    check_keys(raw, _PROVENANCE_KEYS, path, where, required=("confidence",))
+    if raw["confidence"] not in CONFIDENCE:
+        raise InputError(path, f"{where}.confidence", f"unknown value {raw['confidence']!r}", f"use one of: {', '.join(CONFIDENCE)}")
+    paraphrases = _citation(raw["paraphrases"], path, f"{where}.paraphrases") if raw.get("paraphrases") is not None else None
+    return Provenance(
+        paraphrases=paraphrases,
+        confirmed_by=tuple(str(s) for s in require_list(raw.get("confirmed_by", []), path, f"{where}.confirmed_by")),
+        confidence=raw["confidence"],
+        note=" ".join(str(raw.get("note") or "").split()),
+    )
+
+
+def _topic_provenance(raw: Any, path: str) -> TopicProvenance:
+    raw = require_mapping(raw or {}, path, "provenance")
+    check_keys(raw, _TOPIC_PROVENANCE_KEYS, path, "provenance")
+    readings = require_list(raw.get("readings", []), path, "provenance.readings")
+    return TopicProvenance(
+        summary=" ".join(str(raw.get("summary") or "").split()),
+        readings=tuple(" ".join(str(r).split()) for r in readings),
+    )
+
+
+def _not_encoded(raw: Any, path: str) -> tuple[NotEncoded, ...]:
+    found = []
+    for i, entry in enumerate(require_list(raw or [], path, "not_encoded")):
+        entry = require_mapping(entry, path, f"not_encoded[{i}]")
+        check_keys(entry, _NOT_ENCODED_KEYS, path, f"not_encoded[{i}]", required=_NOT_ENCODED_KEYS)
+        found.append(NotEncoded(" ".join(str(entry["what"]).split()), " ".join(str(entry["why"]).split())))
+    return tuple(found)
 
 
 def _names(applies: dict, key: str, path: str) -> tuple[str, ...]:
@@ -274,30 +538,6 @@ def _choices(applies: dict, key: str, allowed: tuple[str, ...], path: str) -> tu
     return found
 
 
-def _edition(topic: str, raw: Any, path: str, where: str) -> Edition:
-    raw = require_mapping(raw, path, where)
-    check_keys(raw, _EDITION_KEYS, path, where, required=("edition", "effective_from", "criteria", "decision"))
-    decision = require_mapping(raw["decision"], path, f"{where}.decision")
-    check_keys(decision, ("medically_necessary_when", "on_denial"), path, f"{where}.decision", required=("medically_necessary_when",))
-    on_denial = decision.get("on_denial", "none")
-    if on_denial not in ON_DENIAL:
-        raise InputError(path, f"{where}.decision.on_denial", f"unknown value {on_denial!r}", f"use one of: {', '.join(ON_DENIAL)}")
-    criteria = tuple(
-        _criterion(c, path, f"{where}.criteria[{i}]") for i, c in enumerate(require_list(raw["criteria"], path, f"{where}.criteria"))
-    )
-    return Edition(
-        key=f"{topic}@{raw['edition']}",
-        edition=str(raw["edition"]),
-        effective_from=require_date(raw["effective_from"], path, f"{where}.effective_from"),
-        effective_to=require_date(raw["effective_to"], path, f"{where}.effective_to") if raw.get("effective_to") else None,
-        criteria=criteria,
-        decision=_decision_tree(decision["medically_necessary_when"], path, f"{where}.decision.medically_necessary_when"),
-        on_denial=on_denial,
-        path=path,
-        when=parse_condition(raw["when"], path, f"{where}.when") if raw.get("when") is not None else None,
-    )
-
-
 def _decision_tree(raw: Any, path: str, where: str) -> Any:
     if isinstance(raw, str):
         return raw
@@ -310,39 +550,19 @@ def _decision_tree(raw: Any, path: str, where: str) -> Any:
     raise InputError(path, where, "expected a criterion id or all:/any: of criterion ids", "write all: [criterion.id, ...]")
 
 
-def _criterion(raw: Any, path: str, where: str) -> Criterion:
-    raw = require_mapping(raw, path, where)
-    check_keys(raw, _CRITERION_KEYS, path, where, required=("id", "title", "requirement", "met_when"))
-    cid = require_text(raw["id"], path, f"{where}.id")
-    where = f"criteria[{cid}]"
-    met = parse_condition(raw["met_when"], path, f"{where}.met_when")
-    not_met = parse_condition(raw["not_met_when"], path, f"{where}.not_met_when") if "not_met_when" in raw else negate(met)
-    applies = parse_condition(raw["applies_when"], path, f"{where}.applies_when") if "applies_when" in raw else None
-    not_applicable = negate(applies) if applies is not None else None
-    if "not_applicable_when" in raw:
-        not_applicable = parse_condition(raw["not_applicable_when"], path, f"{where}.not_applicable_when")
-    return Criterion(
-        id=cid,
-        title=require_text(raw["title"], path, f"{where}.title"),
-        requirement=require_text(raw["requirement"], path, f"{where}.requirement").strip(),
-        citation=_citation(raw.get("citation"), path, f"{where}.citation"),
-        met_when=met,
-        not_met_when=not_met,
-        not_applicable_when=not_applicable,
-        applies_when=applies,
-        path=path,
-        basis=str(raw.get("basis") or "").strip(),
-    )
-
-
 def _citation(raw: Any, path: str, where: str) -> Citation | None:
     if raw is None:
         return None  # reported by lint, so the whole rule set's defects are listed at once
     raw = require_mapping(raw, path, where)
     check_keys(raw, _CITATION_KEYS, path, where)
+    confirmed = raw.get("pages_confirmed", True)
+    if not isinstance(confirmed, bool):
+        fix = "write pages_confirmed: false for a page no source confirms"
+        raise InputError(path, f"{where}.pages_confirmed", f"expected true or false, found {confirmed!r}", fix)
     return Citation(
         guideline=str(raw.get("guideline", "")),
         edition=str(raw.get("edition", "")),
         section=str(raw.get("section", "")),
         pages=str(raw.get("pages", "")),
+        pages_confirmed=confirmed,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ _SCAN_ABOVE_MARKS = 1000
 # reader refuses them raw: in a terminal they rewrite the screen, in XML they are not allowed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _UNSAFE_TAG = "could not determine a constructor for the tag"
+# Keys checked for duplicates: a rule file's dated blocks are keyed by date.
+_PLAIN_KEYS = (str, int, float, bool, dt.date)
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -60,9 +63,9 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         seen: set = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
+            if isinstance(key, _PLAIN_KEYS) and key in seen:
                 raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
-            seen.add(key) if isinstance(key, (str, int, float, bool)) else None
+            seen.add(key) if isinstance(key, _PLAIN_KEYS) else None
         return super().construct_mapping(node, deep=deep)
 
 

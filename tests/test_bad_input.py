@@ -9,7 +9,6 @@ and the corpus of broken rule files in tests/bad_rules/, each in a rules directo
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from rulesets import rules_dir
 
 from checker.cli import main
 from checker.yamlio import MAX_YAML_BYTES
@@ -181,45 +181,42 @@ def _drop_age_fact(rules: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+FIRST_BLOCK = dt.date(2009, 7, 18)
+
+
 def _drop_citation(topic: dict) -> None:
-    del topic["editions"][0]["criteria"][1]["citation"]
+    del topic["criteria"][1][FIRST_BLOCK]["citation"]
 
 
 def _reuse_criterion_id(topic: dict) -> None:
-    criteria = topic["editions"][0]["criteria"]
+    criteria = topic["criteria"]
     criteria[3]["id"] = criteria[2]["id"]
 
 
 def _overlapping_edition(topic: dict) -> None:
-    first = topic["editions"][0]
-    criterion = dict(copy.deepcopy(first["criteria"][1]), id="carisoprodol.overlap.short_course")
-    topic["editions"].append({
-        "edition": "cpmtg-overlap",
-        "effective_from": dt.date(2012, 1, 1),
-        "criteria": [criterion],
-        "decision": {"medically_necessary_when": criterion["id"]},
-    })
+    """A second guideline followed over the same years, the first without a when: condition."""
+    topic["follows"].append({"guideline": "acoem2004_general", "edition": "2004"})
 
 
 UNKNOWN_FACT = replace("topics/carisoprodol.yaml", "{fact: first_line_analgesic_failed, eq: true}", "{fact: first_line_analgesic_faild, eq: true}")
-SECOND_LINE = "criteria[carisoprodol.cpmtg2009.second_line]"
-SHORT_COURSE = "criteria[carisoprodol.cpmtg2009.short_course_request]"
+SECOND_LINE = "criteria[carisoprodol.second_line]"
+SHORT_COURSE = "criteria[carisoprodol.short_course_request]"
 
 # id, the edit, the command ("lint" or "check"), exit code, fragments one output line must hold
 RULE_DEFECTS = [
     ("unknown_fact", UNKNOWN_FACT, "lint", 1,
      ["carisoprodol.yaml", SECOND_LINE, "unknown fact 'first_line_analgesic_faild'", "did you mean 'first_line_analgesic_failed'?"]),
     ("missing_citation", edit_topic("carisoprodol", _drop_citation), "lint", 1,
-     ["carisoprodol.yaml", f"{SHORT_COURSE}.citation", "criterion has no citation"]),
+     ["carisoprodol.yaml", f"{SHORT_COURSE}.2009-07-18.citation", "criterion has no citation"]),
     ("duplicate_criterion_id", edit_topic("carisoprodol", _reuse_criterion_id), "lint", 1,
-     ["carisoprodol.yaml", "criteria[carisoprodol.cpmtg2009.acute_exacerbation]", "criterion id reused"]),
+     ["carisoprodol.yaml", "criteria[carisoprodol.acute_exacerbation]", "criterion id reused"]),
     ("overlapping_editions", edit_topic("carisoprodol", _overlapping_edition), "lint", 1,
-     ["carisoprodol.yaml", "carisoprodol@cpmtg-overlap.effective_from", "editions cpmtg-2009 and cpmtg-overlap are both in force on 2012-01-01"]),
+     ["carisoprodol.yaml", "follows[0]", "editions cpmtg-2009 and acoem2004_general-2004 are both in force on 2009-07-18"]),
     ("infinite_limit", replace("topics/carisoprodol.yaml", "{fact: days_supply, lte: 21}", "{fact: days_supply, lte: .inf}"), "lint", 1,
-     ["carisoprodol.yaml", f"{SHORT_COURSE}.met_when", "days_supply is number but is compared with inf"]),
+     ["carisoprodol.yaml", f"{SHORT_COURSE}.2009-07-18.met_when", "days_supply is number but is compared with inf"]),
     ("unknown_operator", replace("topics/carisoprodol.yaml", "{fact: days_supply, lte: 21}", "{fact: days_supply, lte_x: 21}"), "lint", 2,
-     ["carisoprodol.yaml", f"{SHORT_COURSE}.met_when", "a test needs exactly one comparison, found lte_x"]),
-    ("impossible_effective_date", replace("topics/carisoprodol.yaml", "effective_from: 2009-07-18", "effective_from: 2009-02-30"), "lint", 2,
+     ["carisoprodol.yaml", f"{SHORT_COURSE}.2009-07-18.met_when", "a test needs exactly one comparison, found lte_x"]),
+    ("impossible_block_date", replace("topics/carisoprodol.yaml", "    2009-07-18:\n", "    2009-02-30:\n"), "lint", 2,
      ["carisoprodol.yaml", "'2009-02-30' is not a valid date"]),
     ("fact_limit_as_text", replace("facts.yaml", "    min: 0\n    max: 120\n", "    min: 0\n    max: \"120\"\n"), "lint", 2,
      ["facts.yaml", "facts.age.max", "expected a number, found a text value '120'"]),
@@ -271,8 +268,9 @@ def test_unbroken_rules_copy_lints_clean(tmp_path: Path):
 # A rules directory made of the repository's vocabulary and lexicons (facts.yaml, facts/, drugs.yaml,
 # guidelines.yaml, services.yaml ...) and one topic, tests/bad_rules/clean_topic.yaml, which lints
 # clean and decides the probe case. Each file in bad_rules/topics/ replaces that topic; each file in
-# bad_rules/facts/ is added to facts/ beside it. The repository's own topics are left out, so the
-# corpus does not change as they do.
+# bad_rules/facts/ is added to facts/ beside it; each file in bad_rules/guidelines/ replaces the
+# guideline catalogue. The repository's own topics are left out, so the corpus does not change as
+# they do.
 
 BAD_RULES = Path(__file__).resolve().parent / "bad_rules"
 
@@ -280,35 +278,61 @@ BAD_RULES = Path(__file__).resolve().parent / "bad_rules"
 # load), the field the line names, fragments it must hold. `mtus check --rules` exits 2 on every one
 # of them with the same line (for lint defects: the first, with how many more there are).
 BAD_RULE_FILES = [
-    ("topics/malformed_yaml.yaml", 2, "", ["malformed YAML at line 11, column 13", "fix: fix the YAML syntax there"]),
+    ("topics/malformed_yaml.yaml", 2, "", ["malformed YAML at line 8, column 1", "fix: fix the YAML syntax there"]),
     ("topics/alias_bomb.yaml", 2, "line 5", ["YAML aliases (*name) are not accepted"]),
-    ("topics/duplicate_key.yaml", 2, "met_when", ["key given twice (line 22)", "fix: keep one of the two entries"]),
-    ("topics/unknown_field.yaml", 2, "editions[0].criteria[0].met_wen", ["unknown field; fix: did you mean 'met_when'?"]),
-    ("topics/criteria_not_a_list.yaml", 2, "editions[0].criteria", ["expected a list, found a text value"]),
-    ("topics/date_as_words.yaml", 2, "editions[0].effective_from", ["expected a date, found a text value 'mid 2009'"]),
-    ("topics/impossible_date.yaml", 2, "line 9", ["'2009-02-30' is not a valid date"]),
+    ("topics/duplicate_key.yaml", 2, "met_when", ["key given twice (line 29)", "fix: keep one of the two entries"]),
+    ("topics/duplicate_dated_block.yaml", 2, "2009-07-18", ["key given twice (line 21)", "fix: keep one of the two entries"]),
+    ("topics/unknown_field.yaml", 2, "criteria[hostile.short_course].2009-07-18.met_wen", ["unknown field; fix: did you mean 'met_when'?"]),
+    ("topics/criteria_not_a_list.yaml", 2, "criteria", ["expected a list, found a text value"]),
+    ("topics/date_as_words.yaml", 2, "criteria[hostile.short_course].mid 2009", ["expected a date, found a text value 'mid 2009'"]),
+    ("topics/quoted_date.yaml", 2, "criteria[hostile.short_course].2009-07-18", ["expected a date, found a text value '2009-07-18'", "unquoted"]),
+    ("topics/impossible_date.yaml", 2, "line 17", ["'2009-02-30' is not a valid date"]),
     ("topics/python_object_tag.yaml", 2, "line 4", ["the YAML tag '!!python/object/apply:os.system' is not accepted"]),
     ("topics/control_character.yaml", 2, "title", ["text holds the control character U+001B"]),
     ("topics/empty.yaml", 2, "", ["rule file is empty"]),
     ("topics/not_utf8.yaml", 2, "", ["rule file is not UTF-8 (byte 62)", "fix: save the file as UTF-8"]),
-    ("topics/unknown_comparison.yaml", 2, "criteria[hostile.short_course].met_when", ["a test needs exactly one comparison, found lte_x"]),
-    ("topics/unknown_group_operator.yaml", 2, "criteria[hostile.short_course].met_when.either", ["unknown operator; fix: use all, any, not or fact"]),
-    ("topics/unknown_fact.yaml", 1, "criteria[hostile.spasm].met_when", ["unknown fact 'acute_muscle_spasms'", "did you mean 'acute_muscle_spasm'?"]),
-    ("topics/value_of_the_wrong_type.yaml", 1, "criteria[hostile.short_course].met_when", ["days_supply is number but is compared with '21'"]),
-    ("topics/missing_citation.yaml", 1, "criteria[hostile.short_course].citation", ["criterion has no citation"]),
-    ("topics/decision_names_unknown_criterion.yaml", 1, "hostile_relaxant@cpmtg-2009.decision", ["refers to unknown criterion 'hostile.spasms'"]),
-    ("topics/contradictory_range.yaml", 1, "criteria[hostile.short_course].met_when",
+    ("topics/v1_schema.yaml", 2, "schema", ["the rule format mtus-rules/1 is no longer read", "fix: convert it with tools/migrate_rules_v2.py"]),
+    ("topics/unknown_role.yaml", 2, "criteria[hostile.spasm].role", ["unknown role 'prerequisite'", "fix: use one of: indication, limit, documentation"]),
+    ("topics/no_dated_block.yaml", 2, "criteria[hostile.spasm]", ["no dated block"]),
+    ("topics/key_outside_a_block.yaml", 2, "criteria[hostile.spasm].met_when",
+     ["belongs in a dated block", "fix: write it under the date it takes effect (2009-07-18:)"]),
+    ("topics/unknown_comparison.yaml", 2, "criteria[hostile.short_course].2009-07-18.met_when", ["a test needs exactly one comparison, found lte_x"]),
+    ("topics/unknown_group_operator.yaml", 2, "criteria[hostile.short_course].2009-07-18.met_when.either",
+     ["unknown operator; fix: use all, any, not or fact"]),
+    ("topics/unknown_fact.yaml", 1, "criteria[hostile.spasm].2009-07-18.met_when",
+     ["unknown fact 'acute_muscle_spasms'", "did you mean 'acute_muscle_spasm'?"]),
+    ("topics/value_of_the_wrong_type.yaml", 1, "criteria[hostile.short_course].2009-07-18.met_when", ["days_supply is number but is compared with '21'"]),
+    ("topics/missing_citation.yaml", 1, "criteria[hostile.short_course].2009-07-18.citation", ["criterion has no citation"]),
+    ("topics/decision_names_unknown_criterion.yaml", 1, "decision.indicated_when", ["refers to unknown criterion 'hostile.spasms'"]),
+    ("topics/indicated_when_names_a_limit.yaml", 1, "decision.indicated_when",
+     ["names the limit 'hostile.spasm'", "fix: only indications are combined there"]),
+    ("topics/indication_left_out.yaml", 1, "criteria[hostile.spasm]", ["indication left out of decision.indicated_when"]),
+    ("topics/contradictory_range.yaml", 1, "criteria[hostile.short_course].2009-07-18.met_when",
      ["can never hold: days_supply > 6 and days_supply < 3 exclude each other", "fix: correct the limits or values"]),
-    ("topics/contradictory_values.yaml", 1, "criteria[hostile.short_course].met_when", ["can never hold: route = oral and route = topical exclude each other"]),
-    ("topics/outside_declared_range.yaml", 1, "criteria[hostile.spasm].met_when", ["can never hold: age > 150 is outside the range of age (0..120)"]),
-    ("topics/never_applies.yaml", 1, "criteria[hostile.spasm].applies_when",
+    ("topics/contradictory_values.yaml", 1, "criteria[hostile.short_course].2009-07-18.met_when",
+     ["can never hold: route = oral and route = topical exclude each other"]),
+    ("topics/outside_declared_range.yaml", 1, "criteria[hostile.spasm].2009-07-18.met_when",
+     ["can never hold: age > 150 is outside the range of age (0..120)"]),
+    ("topics/never_applies.yaml", 1, "criteria[hostile.spasm].2009-07-18.applies_when",
      ["can never hold: acute_muscle_spasm exists: false and acute_muscle_spasm = true exclude each other"]),
-    ("topics/edition_when_never_holds.yaml", 1, "hostile_relaxant@cpmtg-2009.when", ["can never hold: months_since_injury < 0 is outside the range"]),
+    ("topics/edition_when_never_holds.yaml", 1, "follows[0].when", ["can never hold: months_since_injury < 0 is outside the range"]),
     ("topics/met_and_not_met_overlap.yaml", 1, "criteria[hostile.short_course]",
      ["met_when and not_met_when can both hold (when days_supply <= 21 and days_supply >= 14)"]),
-    ("topics/overlapping_editions.yaml", 1, "hostile_relaxant@cpmtg-2009-copy.effective_from",
-     ["editions cpmtg-2009 and cpmtg-2009-copy are both in force on 2012-01-01"]),
-    ("topics/edition_ends_before_it_starts.yaml", 1, "hostile_relaxant@cpmtg-2009.effective_to", ["ends before it starts"]),
+    ("topics/overlapping_editions.yaml", 1, "follows[0]",
+     ["editions cpmtg-2009 and acoem2004_general-2004 are both in force on 2009-07-18", "fix: give cpmtg-2009 a when: condition"]),
+    ("topics/under_unfollowed_guideline.yaml", 1, "criteria[hostile.spasm].under", ["the topic follows no guideline 'opioids_tg'", "fix: use one of: cpmtg"]),
+    ("topics/block_outside_followed_period.yaml", 1, "criteria[hostile.short_course].2017-01-01",
+     ["the date falls in no period the topic follows", "cpmtg-2009 2009-07-18..2016-07-28"]),
+    ("topics/citation_not_in_force.yaml", 1, "criteria[hostile.short_course].2009-07-18.citation",
+     ["cites cpmtg 2016 (2016-07-29..2017-11-30) for 2009-07-18..2016-07-28"]),
+    ("topics/unconfirmed_page.yaml", 1, "criteria[hostile.spasm].2009-07-18.citation",
+     ["an unconfirmed source cites a page as if confirmed", "fix: add pages_confirmed: false"]),
+    ("topics/unconfirmed_paraphrase_page.yaml", 1, "criteria[hostile.spasm].provenance.paraphrases",
+     ["an unconfirmed source cites a page as if confirmed"]),
+    ("topics/no_criterion_in_force.yaml", 1, "follows[0]",
+     ["no criterion is in force under cpmtg-2009 from 2009-07-18 to 2011-12-31, so every request would be approved"]),
+    ("guidelines/edition_ends_before_it_starts.yaml", 1, "guidelines.cpmtg.editions.2009.effective_to",
+     ["cpmtg 2009 ends (2008-07-28) before it starts (2009-07-18)"]),
     ("facts/unknown_type.yaml", 2, "facts.hostile_score.type", ["unknown type 'float'", "fix: use one of: boolean, integer, number, string"]),
     ("facts/declared_twice.yaml", 2, "facts.acute_muscle_spasm", ["already declared in"]),
     ("facts/duplicate_key.yaml", 2, "type", ["key given twice (line 6)"]),
@@ -319,16 +343,13 @@ BAD_RULE_FILES = [
 
 def rules_with(tmp_path: Path, bad: str | None) -> tuple[Path, Path]:
     """(rules directory, the file in it that holds the defect)."""
-    rules = tmp_path / "rules"
-    (rules / "topics").mkdir(parents=True)
-    for path in (REPO / "rules").glob("*.yaml"):
-        shutil.copy(path, rules / path.name)
-    shutil.copytree(REPO / "rules" / "facts", rules / "facts")
+    rules = rules_dir(tmp_path)
     topic = rules / "topics" / "hostile.yaml"
     shutil.copy(BAD_RULES / "clean_topic.yaml", topic)
     if bad is None:
         return rules, topic
-    target = topic if bad.startswith("topics/") else rules / "facts" / "hostile.yaml"
+    targets = {"topics": topic, "facts": rules / "facts" / "hostile.yaml", "guidelines": rules / "guidelines.yaml"}
+    target = targets[bad.split("/", 1)[0]]
     shutil.copy(BAD_RULES / bad, target)
     return rules, target
 
@@ -443,8 +464,8 @@ def test_a_case_the_engine_fails_on_is_that_file_s_error_and_the_rest_still_run(
     rules, topic = rules_with(tmp_path, None)
     text = topic.read_text(encoding="utf-8")
     topic.write_text(text.replace(
-        "        met_when: {fact: days_supply, lte: 21}\n",
-        "        met_when: {fact: days_supply, lte: 21}\n        not_met_when: {fact: acute_muscle_spasm, eq: true}\n", 1), encoding="utf-8")
+        "      met_when: {fact: days_supply, lte: 21}\n",
+        "      met_when: {fact: days_supply, lte: 21}\n      not_met_when: {fact: acute_muscle_spasm, eq: true}\n", 1), encoding="utf-8")
     assert run("rules", "lint", rules).exit_code == 0
     folder = tmp_path / "cases"
     folder.mkdir()
@@ -469,21 +490,20 @@ def test_a_case_the_engine_fails_on_is_that_file_s_error_and_the_rest_still_run(
 # ---- no edition in force: reported, never guessed -------------------------------------------------------
 
 LATER_TOPIC = """\
-schema: mtus-rules/1
+schema: mtus-rules/2
 topic: hostile_opioid
 title: Opioid (a topic whose only edition starts in 2016)
 applies_to: {drugs: [hydrocodone/acetaminophen]}
-editions:
-  - edition: cpmtg-2016
-    effective_from: 2016-07-29
-    effective_to: 2017-11-30
-    criteria:
-      - id: hostile_opioid.relief
-        title: Relief
-        requirement: pain relief is documented
-        citation: {guideline: cpmtg, edition: "2016", section: "Opioids, criteria for use"}
-        met_when: {fact: pain_relief, eq: true}
-    decision: {medically_necessary_when: hostile_opioid.relief}
+follows:
+  - {guideline: cpmtg, edition: "2016"}
+criteria:
+  - id: hostile_opioid.relief
+    role: indication
+    title: Relief
+    2016-07-29:
+      requirement: pain relief is documented
+      citation: {guideline: cpmtg, edition: "2016", section: "Opioids, criteria for use"}
+      met_when: {fact: pain_relief, eq: true}
 """
 
 

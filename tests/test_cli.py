@@ -82,8 +82,8 @@ def test_check_reports_every_criterion_with_status_citation_and_stamp():
     soma = report["items"][0]
     assert soma["decision"] == "not_medically_necessary"
     statuses = {c["id"]: c["status"] for c in soma["criteria"]}
-    assert statuses["carisoprodol.cpmtg2009.no_long_term_use"] == "not_met"
-    assert statuses["carisoprodol.cpmtg2009.acute_exacerbation"] == "not_documented"
+    assert statuses["carisoprodol.no_long_term_use"] == "not_met"
+    assert statuses["carisoprodol.acute_exacerbation"] == "not_documented"
     assert all(c["citation"]["pages"] for c in soma["criteria"])
     text = run("check", EXAMPLES / "seed-000.yaml").output
     assert "not_documented" in text and "(not documented)" in text and "days_supply = 30" in text
@@ -177,7 +177,7 @@ def test_regress_junit_is_valid_xml():
 
 def test_rules_list_and_lint():
     listed = run("rules", "list")
-    assert listed.exit_code == 0 and "carisoprodol.cpmtg2009.no_long_term_use" in listed.output and "p. 29" in listed.output
+    assert listed.exit_code == 0 and "carisoprodol.no_long_term_use" in listed.output and "p. 29" in listed.output
     linted = run("rules", "lint", REPO / "rules")
     assert linted.exit_code == 0 and linted.output.startswith("ok:")
 

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from rulesets import cite, criterion, rules_dir, topic
 
 from checker.cli import main
 from checker.coverage import (
     TOPIC_DECISIONS,
+    fixture_case,
     floor_percent,
     load_fixtures,
     parse_minimum,
@@ -34,73 +36,52 @@ from checker.rules import load_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
 
-TOPIC = {
-    "schema": "mtus-rules/1",
-    "topic": "demo",
-    "title": "Demo relaxant",
-    "applies_to": {"drugs": ["carisoprodol"]},
-    "sources": "synthetic topic for tests/test_coverage.py",
-    "editions": [{
-        "edition": "cpmtg-2009",
-        "effective_from": "2009-07-18",
-        "effective_to": "2016-07-28",
-        "criteria": [
-            {
-                "id": "demo.short_use",
-                "title": "Short use",
-                "requirement": "use stays within 3 weeks",
-                "citation": {"guideline": "cpmtg", "edition": "2009", "section": "Carisoprodol (Soma)", "pages": "29"},
-                "met_when": {"fact": "weeks_of_use", "lte": 3},
-                "not_met_when": {"fact": "weeks_of_use_at_least", "gt": 3},
-            },
-            {
-                "id": "demo.spasm",
-                "title": "Spasm unless a flare-up",
-                "requirement": "spasm is documented, unless the request is for a flare-up",
-                "citation": {"guideline": "cpmtg", "edition": "2009", "section": "Muscle relaxants (for pain)", "pages": "63"},
-                "applies_when": {"fact": "acute_exacerbation", "ne": True},
-                "met_when": {"fact": "acute_muscle_spasm", "eq": True},
-            },
-        ],
-        "decision": {"medically_necessary_when": {"all": ["demo.short_use", "demo.spasm"]}, "on_denial": "wean"},
-    }],
-}
+TOPIC = topic("demo", "Demo relaxant", {"drugs": ["carisoprodol"]}, [
+    criterion(
+        "demo.short_use", "Short use",
+        requirement="use stays within 3 weeks",
+        citation=cite("cpmtg", "2009", "Carisoprodol (Soma)", "29"),
+        met_when={"fact": "weeks_of_use", "lte": 3},
+        not_met_when={"fact": "weeks_of_use_at_least", "gt": 3},
+    ),
+    criterion(
+        "demo.spasm", "Spasm unless a flare-up",
+        requirement="spasm is documented, unless the request is for a flare-up",
+        citation=cite("cpmtg", "2009", "Muscle relaxants (for pain)", "63"),
+        applies_when={"fact": "acute_exacerbation", "ne": True},
+        met_when={"fact": "acute_muscle_spasm", "eq": True},
+    ),
+], indicated_when={"all": ["demo.short_use", "demo.spasm"]}, on_denial="wean", provenance={"summary": "synthetic topic for tests/test_coverage.py"})
 
-
-def _case(number: int, facts: dict, medications: list | None = None, **request) -> dict:
-    case = {
-        "schema": "mtus-case/1",
-        "case": f"demo-{number}",
-        "dates": {"injury": "2013-01-07", "request": "2014-02-11"},
-        "facts": facts,
-        "requests": [{"id": "soma", "text": "Soma 350 mg TID #21", **request}],
-    }
-    if medications is not None:
-        case["medications"] = medications
-    return case
-
-
+# The fixture file states only what differs from its defaults: the request date (period), the
+# request line, the facts, and case fields merged over the defaults.
 FIXTURES = {
     "topic": "demo",
+    "defaults": {"dates": {"injury": "2013-01-07", "request": "2014-02-11"}},
     "cases": {
         "all_met": {
             "description": "new short course with spasm",
-            "case": _case(1, {"acute_muscle_spasm": True, "acute_exacerbation": False}, new_start=True),
+            "request": {"text": "Soma 350 mg TID #21", "new_start": True},
+            "facts": {"acute_muscle_spasm": True, "acute_exacerbation": False},
             "expect": {"decision": "medically_necessary", "criteria": {"demo.short_use": "met", "demo.spasm": "met"}},
         },
         "all_not_met": {
             "description": "months of use, no spasm",
-            "case": _case(2, {"acute_muscle_spasm": False, "acute_exacerbation": False}, [{"drug": "Soma", "documented_since": "2013-06-03"}]),
+            "period": "2014-02-12",
+            "request": "Soma 350 mg TID #21",
+            "facts": {"acute_muscle_spasm": False, "acute_exacerbation": False},
+            "case": {"medications": [{"drug": "Soma", "documented_since": "2013-06-03"}]},
             "expect": {"decision": "not_medically_necessary", "criteria": {"demo.short_use": "not_met", "demo.spasm": "not_met"}},
         },
         "silent": {
             "description": "nothing documented",
-            "case": _case(3, {}),
+            "request": "Soma 350 mg TID #21",
             "expect": {"criteria": {"demo.short_use": "not_documented", "demo.spasm": "not_documented"}},
         },
         "flare_up": {
             "description": "a flare-up: the spasm criterion does not apply",
-            "case": _case(4, {"acute_exacerbation": True}, new_start=True),
+            "request": {"text": "Soma 350 mg TID #21", "new_start": True},
+            "facts": {"acute_exacerbation": True},
             "expect": {"criteria": {"demo.spasm": "not_applicable"}},
         },
     },
@@ -109,13 +90,7 @@ FIXTURES = {
 
 def make_checkout(root: Path, fixtures: dict | None = None, topic: dict | None = None) -> Path:
     """root/rules (repository vocabulary, lexicon and guidelines + the demo topic) and root/tests/rules/demo.yaml."""
-    rules = root / "rules"
-    (rules / "topics").mkdir(parents=True)
-    for name in ("ruleset.yaml", "facts.yaml", "drugs.yaml", "guidelines.yaml", "services.yaml"):
-        shutil.copy(REPO / "rules" / name, rules / name)
-    if (REPO / "rules" / "facts").is_dir():
-        shutil.copytree(REPO / "rules" / "facts", rules / "facts")
-    (rules / "topics" / "demo.yaml").write_text(yaml.safe_dump(topic or TOPIC, sort_keys=False))
+    rules = rules_dir(root, topic or TOPIC)
     tests = root / "tests" / "rules"
     tests.mkdir(parents=True)
     if fixtures is not None:
@@ -232,8 +207,8 @@ def test_known_failures_do_not_count_and_a_fixed_one_must_drop_its_mark(tmp_path
 
 def test_an_item_names_the_request_in_a_case_with_several(tmp_path):
     fixtures = copy.deepcopy(FIXTURES)
-    case = fixtures["cases"]["all_met"]["case"]
-    case["requests"].append({"id": "naproxen", "text": "Naproxen 550 mg BID #60"})
+    soma = {"id": "soma", **fixtures["cases"]["all_met"].pop("request")}
+    fixtures["cases"]["all_met"]["case"] = {"requests": [soma, {"id": "naproxen", "text": "Naproxen 550 mg BID #60"}]}
     rules = make_checkout(tmp_path / "unnamed", fixtures)
     code, summary = coverage_json("--rules", rules)
     assert code == 1
@@ -290,16 +265,16 @@ def test_a_fixture_file_named_for_another_topic_and_an_unquoted_hash(tmp_path):
 
     (tests / "other.yaml").unlink()
     text = yaml.safe_dump(FIXTURES, sort_keys=False)
-    assert "text: 'Soma 350 mg TID #21'" in text
-    text = text.replace("text: 'Soma 350 mg TID #21'", "text: Soma 350 mg TID #21", 1)
-    (tests / "demo.yaml").write_text(text)
-    result = run("rules", "coverage", "--rules", rules)
-    assert result.exit_code == 2 and "quote the text" in result.stderr
+    for key in ("text", "request"):  # a request line, written as a mapping or as the text alone
+        assert f"{key}: 'Soma 350 mg TID #21'" in text
+        (tests / "demo.yaml").write_text(text.replace(f"{key}: 'Soma 350 mg TID #21'", f"{key}: Soma 350 mg TID #21", 1))
+        result = run("rules", "coverage", "--rules", rules)
+        assert result.exit_code == 2 and "quote the text" in result.stderr
 
 
 def test_a_fixture_case_that_does_not_load_is_reported_and_exits_2(tmp_path):
     fixtures = copy.deepcopy(FIXTURES)
-    fixtures["cases"]["silent"]["case"]["requests"][0]["text"] = "Frobnicol 10 mg BID #60"
+    fixtures["cases"]["silent"]["request"] = "Frobnicol 10 mg BID #60"
     rules = make_checkout(tmp_path, fixtures)
     code, summary = coverage_json("--rules", rules)
     assert code == 2 and summary["fixtures"]["error"] == 1 and summary["fixtures"]["passed"] == 3
@@ -340,6 +315,23 @@ def test_same_input_same_bytes(tmp_path):
         assert first.stdout == second.stdout and first.stdout
 
 
+def test_a_fixture_states_only_what_differs_from_its_file_defaults():
+    defaults = {"claimant": {"age": 40, "sex": "female"}, "dates": {"injury": "2013-01-07", "request": "2014-02-11"}, "facts": {"pain_relief": True}}
+    kept = copy.deepcopy(defaults)
+    body = {"period": "2015-03-03", "request": {"text": "Soma 350 mg TID #21", "new_start": True},
+            "facts": {"acute_muscle_spasm": True}, "case": {"claimant": {"age": 52}}}
+    case = fixture_case("demo", "later", defaults, body, "demo.yaml")
+    assert (case["schema"], case["case"]) == ("mtus-case/1", "fixture-demo-later")
+    assert case["dates"] == {"injury": "2013-01-07", "request": "2015-03-03"}  # period: the request date
+    assert case["claimant"] == {"age": 52, "sex": "female"}  # case: merged key by key over the defaults
+    assert case["facts"] == {"pain_relief": True, "acute_muscle_spasm": True}  # facts: added to the defaults'
+    assert case["requests"] == [{"id": "item", "text": "Soma 350 mg TID #21", "new_start": True}]
+    assert defaults == kept  # each fixture starts from the defaults as written
+    plain = fixture_case("demo", "plain", defaults, {"request": "Soma 350 mg TID #21"}, "demo.yaml")
+    assert plain["requests"] == [{"id": "item", "text": "Soma 350 mg TID #21"}] and plain["dates"]["request"] == "2014-02-11"
+    assert plain["facts"] == {"pain_relief": True}
+
+
 def test_repository_runs_confirm_every_claimed_status(repo_ruleset, repo_program, durable_evaluator, reference_evaluator):
     """On the repository's fixtures, what the runs confirm equals what the passing fixtures claim."""
     fixtures = load_fixtures(REPO / "tests" / "rules")
@@ -353,54 +345,37 @@ def test_repository_runs_confirm_every_claimed_status(repo_ruleset, repo_program
 
 def service_topic(number: int) -> dict:
     name = f"svc{number}"
-    return {
-        "schema": "mtus-rules/1",
-        "topic": name,
-        "title": f"Demo service {number}",
-        "applies_to": {"services": [f"demo_service_{number}"]},
-        "sources": "synthetic topic for tests/test_coverage.py",
-        "editions": [{
-            "edition": "2009",
-            "effective_from": "2009-07-18",
-            "criteria": [
-                {
-                    "id": f"{name}.spasm",
-                    "title": "Spasm unless a flare-up",
-                    "requirement": "spasm is documented, unless the request is for a flare-up",
-                    "citation": {"guideline": "cpmtg", "edition": "2009", "section": "Muscle relaxants (for pain)", "pages": "63"},
-                    "applies_when": {"fact": "acute_exacerbation", "ne": True},
-                    "met_when": {"fact": "acute_muscle_spasm", "eq": True},
-                },
-                {
-                    "id": f"{name}.first_line",
-                    "title": "First-line care tried",
-                    "requirement": "first-line analgesics were tried",
-                    "citation": {"guideline": "cpmtg", "edition": "2009", "section": "Muscle relaxants (for pain)", "pages": "63"},
-                    "met_when": {"fact": "first_line_analgesic_failed", "eq": True},
-                },
-            ],
-            "decision": {"medically_necessary_when": {"all": [f"{name}.spasm", f"{name}.first_line"]}},
-        }],
-    }
+    return topic(name, f"Demo service {number}", {"services": [f"demo_service_{number}"]}, [
+        criterion(
+            f"{name}.spasm", "Spasm unless a flare-up",
+            requirement="spasm is documented, unless the request is for a flare-up",
+            citation=cite("cpmtg", "2009", "Muscle relaxants (for pain)", "63"),
+            applies_when={"fact": "acute_exacerbation", "ne": True},
+            met_when={"fact": "acute_muscle_spasm", "eq": True},
+        ),
+        criterion(
+            f"{name}.first_line", "First-line care tried",
+            requirement="first-line analgesics were tried",
+            citation=cite("cpmtg", "2009", "Muscle relaxants (for pain)", "63"),
+            met_when={"fact": "first_line_analgesic_failed", "eq": True},
+        ),
+    ])
 
 
 def service_fixtures(number: int) -> dict:
     name = f"svc{number}"
-
-    def case(facts: dict) -> dict:
-        request = {"id": "svc", "text": f"Demo service {number}", "service": f"demo_service_{number}"}
-        return {"schema": "mtus-case/1", "case": name, "dates": {"request": "2015-03-03"}, "facts": facts, "requests": [request]}
-
     met, not_met, unknown = (
         {f"{name}.spasm": s, f"{name}.first_line": s} for s in ("met", "not_met", "not_documented")
     )
-    return {"topic": name, "cases": {
-        "met": {"description": "all met", "case": case({"acute_muscle_spasm": True, "acute_exacerbation": False, "first_line_analgesic_failed": True}),
+    return {"topic": name, "defaults": {"dates": {"request": "2015-03-03"}}, "cases": {
+        "met": {"description": "all met", "request": {"text": f"Demo service {number}", "service": f"demo_service_{number}"},
+                "facts": {"acute_muscle_spasm": True, "acute_exacerbation": False, "first_line_analgesic_failed": True},
                 "expect": {"decision": "medically_necessary", "criteria": met}},
-        "not_met": {"description": "all denied", "case": case({"acute_muscle_spasm": False, "acute_exacerbation": False, "first_line_analgesic_failed": False}),
+        "not_met": {"description": "all denied", "request": f"Demo service {number}",
+                    "facts": {"acute_muscle_spasm": False, "acute_exacerbation": False, "first_line_analgesic_failed": False},
                     "expect": {"decision": "not_medically_necessary", "criteria": not_met}},
-        "silent": {"description": "nothing documented", "case": case({}), "expect": {"criteria": unknown}},
-        "flare": {"description": "a flare-up", "case": case({"acute_exacerbation": True, "first_line_analgesic_failed": True}),
+        "silent": {"description": "nothing documented", "request": f"Demo service {number}", "expect": {"criteria": unknown}},
+        "flare": {"description": "a flare-up", "request": f"Demo service {number}", "facts": {"acute_exacerbation": True, "first_line_analgesic_failed": True},
                   "expect": {"decision": "medically_necessary", "criteria": {f"{name}.spasm": "not_applicable"}}},
     }}
 

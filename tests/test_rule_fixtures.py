@@ -1,19 +1,27 @@
 """Rule fixtures: small YAML cases per topic (tests/rules/<topic>.yaml) with the statuses they must get.
 
-Each fixture file is shaped like this:
+Each fixture states only what differs from its file's defaults (checker/coverage.py, fixture_case;
+the JSON Schema is checker/schemas/rule-fixtures.schema.json):
 
     topic: carisoprodol
+    defaults:                         # optional: case fields every fixture starts from
+      claimant: {age: 45}
+      dates: {injury: 2012-03-01}
     cases:
       met_all_new_start:              # unique within the file; the test id is <topic>::<name>
         description: why the case ends as it does, in plain English
-        case: {...}                   # a complete case file body (mtus-case/1) with exactly one request,
-                                      # or several when `item` names the one the expectations are about
-        item: surgery_clearance       # optional: the request id to check (e.g. an associated service
-                                      # whose decision follows the surgery requested beside it)
+        period: 2014-02-11            # the request date (the edition in force then decides)
+        request: "Soma 350 mg TID #21"        # the one requested item (id 'item'): its text, or a
+                                              # mapping {text: ..., new_start: true, ...}
+        facts: {acute_muscle_spasm: true}     # added to the case's facts
+        case: {medications: [{drug: Naproxen, status: current}]}  # optional: merged key by key over
+                                      # the defaults; `case: {requests: [...]}` for several requests
+        item: surgery_clearance       # optional: the request id to check when the case holds several
+                                      # (e.g. an associated service whose decision follows the surgery)
         expect:
           decision: medically_necessary                      # optional
           criteria:                                          # criterion id -> expected status
-            carisoprodol.cpmtg2009.no_long_term_use: met
+            carisoprodol.no_long_term_use: met
         xfail_reason: "..."           # optional: a known bug in checker/ or rules/ (strict xfail)
 
 Every fixture runs through both engines (durable_rules and the plain-Python reference evaluator),

@@ -117,7 +117,7 @@ def _tagged(tmp_path: Path, name: str, document: str) -> tuple[Path, Path]:
 LOADERS = [
     ("case file", "schema: mtus-case/1\ncase: TAG\ndates: {request: 2013-11-20}\nrequests: [{text: x}]\n",
      lambda path: run("check", path)),
-    ("rule file", "schema: mtus-rules/1\ntopic: TAG\n", lambda path: load_topic(path)),
+    ("rule file", "schema: mtus-rules/2\ntopic: TAG\n", lambda path: load_topic(path, {})),
     ("extraction cue file", "schema: mtus-extract-cues/1\ncues: TAG\n", lambda path: load_extraction_cues(path)),
     ("context cue file", "schema: mtus-context-cues/1\nrules: TAG\n", lambda path: load_context_rules(path)),
     ("any YAML", "a: [1, TAG]\n", lambda path: load_yaml(path, "file")),

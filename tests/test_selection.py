@@ -7,11 +7,13 @@ so the test does not depend on the clinical content of rules/topics/."""
 
 from __future__ import annotations
 
-import shutil
+import copy
+import datetime as dt
 from pathlib import Path
 
 import pytest
 import yaml
+from rulesets import cite, criterion, rules_dir, topic
 
 from checker.api import Checker
 from checker.case import load_case
@@ -23,91 +25,38 @@ from checker.rules import load_ruleset
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
 
 
-def _citation(section: str, pages: str = "") -> dict:
-    cit = {"guideline": "acoem2004_knee", "edition": "2004", "section": section}
-    return {**cit, "pages": pages} if pages else cit
+def _knee(section: str, pages: str = "") -> dict:
+    return cite("acoem2004_knee", "2004", section, pages)
 
 
-KNEE_MRI = {
-    "schema": "mtus-rules/1",
-    "topic": "test_knee_imaging",
-    "title": "Knee imaging (test)",
-    "applies_to": {"services": ["mri"], "body_parts": ["knee"]},
-    "editions": [
-        {
-            "edition": "acoem-2004-chronic",
-            "effective_from": "2007-06-15",
-            "effective_to": "2017-11-30",
-            "when": {"fact": "months_since_injury", "gte": 3},
-            "criteria": [{
-                "id": "test.knee.red_flags", "title": "Red flags", "requirement": "imaging needs red flags",
-                "citation": _citation("Special Studies", "335-336"),
-                "met_when": {"fact": "red_flags", "eq": True},
-            }],
-            "decision": {"medically_necessary_when": "test.knee.red_flags"},
-        },
-        {
-            "edition": "acoem-2004-acute",
-            "effective_from": "2007-06-15",
-            "effective_to": "2017-11-30",
-            "criteria": [{
-                "id": "test.knee.acute_conservative", "title": "Conservative care first", "requirement": "conservative care first",
-                "citation": _citation("Initial Care"),
-                "met_when": {"fact": "conservative_care_failed", "eq": True},
-            }],
-            "decision": {"medically_necessary_when": "test.knee.acute_conservative"},
-        },
-    ],
-}
+# Chronic knee complaints follow the knee chapter, acute ones (under 3 months) the general approaches:
+# `when:` picks the followed edition, `under:` keeps each criterion to its own.
+KNEE_MRI = topic("test_knee_imaging", "Knee imaging (test)", {"services": ["mri"], "body_parts": ["knee"]}, [
+    criterion("test.knee.red_flags", "Red flags", since="2007-06-15", under=["acoem2004_knee"],
+              requirement="imaging needs red flags", citation=_knee("Special Studies", "335-336"),
+              met_when={"fact": "red_flags", "eq": True}),
+    criterion("test.knee.acute_conservative", "Conservative care first", since="2007-06-15", under=["acoem2004_general"],
+              requirement="conservative care first", citation=_knee("Initial Care"),
+              met_when={"fact": "conservative_care_failed", "eq": True}),
+], follows=[
+    {"guideline": "acoem2004_knee", "edition": "2004", "when": {"fact": "months_since_injury", "gte": 3}},
+    ("acoem2004_general", "2004"),
+])
 
-ANY_MRI = {
-    "schema": "mtus-rules/1",
-    "topic": "test_any_imaging",
-    "title": "Imaging (test)",
-    "applies_to": {"services": ["mri"]},
-    "editions": [{
-        "edition": "acoem-2004",
-        "effective_from": "2007-06-15",
-        "criteria": [{
-            "id": "test.any.prior_imaging", "title": "No earlier study", "requirement": "no earlier study",
-            "citation": {"guideline": "acoem2004_general", "edition": "2004", "section": "Special Studies"},
-            "met_when": {"fact": "prior_imaging", "eq": False},
-        }],
-        "decision": {"medically_necessary_when": "test.any.prior_imaging"},
-    }],
-}
+ANY_MRI = topic("test_any_imaging", "Imaging (test)", {"services": ["mri"]}, [
+    criterion("test.any.prior_imaging", "No earlier study", since="2007-06-15",
+              requirement="no earlier study", citation=cite("acoem2004_general", "2004", "Special Studies"),
+              met_when={"fact": "prior_imaging", "eq": False}),
+], follows=[("acoem2004_general", "2004")])
 
-TOPICAL = {
-    "schema": "mtus-rules/1",
-    "topic": "test_topical",
-    "title": "Topical analgesics (test)",
-    "applies_to": {"drug_classes": ["nsaid", "muscle_relaxant", "anti_epilepsy_drug"], "routes": ["topical"]},
-    "editions": [{
-        "edition": "cpmtg-2016",
-        "effective_from": "2016-07-29",
-        "effective_to": "2017-11-30",
-        "criteria": [{
-            "id": "test.topical.agent", "title": "Agent recommended topically", "requirement": "the agent is one the guideline recommends topically",
-            "citation": {"guideline": "cpmtg", "edition": "2016", "section": "Topical analgesics"},
-            "met_when": {"fact": "drug", "in": ["diclofenac"]},
-            "not_met_when": {"fact": "drug", "in": ["cyclobenzaprine", "gabapentin"]},
-        }],
-        "decision": {"medically_necessary_when": "test.topical.agent"},
-    }],
-}
-
-
-def _rules(tmp_path: Path, *topics: dict) -> Path:
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    for name in ("ruleset.yaml", "facts.yaml", "drugs.yaml", "guidelines.yaml", "services.yaml"):
-        shutil.copy(REPO_RULES / name, rules / name)
-    if (REPO_RULES / "facts").is_dir():
-        shutil.copytree(REPO_RULES / "facts", rules / "facts")
-    (rules / "topics").mkdir()
-    for topic in topics:
-        (rules / "topics" / f"{topic['topic']}.yaml").write_text(yaml.safe_dump(topic, sort_keys=False), encoding="utf-8")
-    return rules
+TOPICAL = topic("test_topical", "Topical analgesics (test)",
+                {"drug_classes": ["nsaid", "muscle_relaxant", "anti_epilepsy_drug"], "routes": ["topical"]}, [
+    criterion("test.topical.agent", "Agent recommended topically", since="2016-07-29",
+              requirement="the agent is one the guideline recommends topically",
+              citation=cite("cpmtg", "2016", "Topical analgesics"),
+              met_when={"fact": "drug", "in": ["diclofenac"]},
+              not_met_when={"fact": "drug", "in": ["cyclobenzaprine", "gabapentin"]}),
+], follows=[("cpmtg", "2016")])
 
 
 def _case(tmp_path: Path, requests: list[dict], request_date: str = "2016-09-01", injury: str | None = "2016-01-10", facts: dict | None = None) -> Path:
@@ -179,7 +128,7 @@ def _check(tmp_path: Path, rules: Path, case: Path) -> dict:
 
 
 def test_body_part_topic_wins_over_the_general_one(tmp_path):
-    rules = _rules(tmp_path, KNEE_MRI, ANY_MRI)
+    rules = rules_dir(tmp_path, KNEE_MRI, ANY_MRI)
     assert lint(load_ruleset(rules)) == []
     knee = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "MRI of the right knee"}]))
     shoulder = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "MRI of the right shoulder"}]))
@@ -188,12 +137,12 @@ def test_body_part_topic_wins_over_the_general_one(tmp_path):
 
 
 @pytest.mark.parametrize(("injury", "edition", "reason"), [
-    ("2016-08-01", "acoem-2004-acute", None),        # one month: acute
-    ("2016-01-10", "acoem-2004-chronic", None),      # almost eight months: chronic
+    ("2016-08-01", "acoem2004_general-2004", None),  # one month: acute
+    ("2016-01-10", "acoem2004_knee-2004", None),     # almost eight months: chronic
     (None, None, "edition_undetermined"),            # no injury date: the guideline cannot be chosen
 ])
 def test_when_chooses_the_edition_and_unknown_does_not_guess(tmp_path, injury, edition, reason):
-    rules = _rules(tmp_path, KNEE_MRI)
+    rules = rules_dir(tmp_path, KNEE_MRI)
     item = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "MRI of the right knee"}], injury=injury))
     assert (item["edition"], item["no_rule_reason"]) == (edition, reason)
     if reason:
@@ -202,14 +151,14 @@ def test_when_chooses_the_edition_and_unknown_does_not_guess(tmp_path, injury, e
 
 
 def test_undetermined_edition_is_explained_in_the_draft(tmp_path):
-    rules = _rules(tmp_path, KNEE_MRI)
+    rules = rules_dir(tmp_path, KNEE_MRI)
     result = Checker(rules).check(_case(tmp_path, [{"id": "a", "text": "MRI of the right knee"}], injury=None))
     draft = render("draft", "text", {"report": result.report})
     assert "depends on time from the injury to the request" in draft
 
 
 def test_compound_is_denied_by_one_unrecommended_ingredient(tmp_path):
-    rules = _rules(tmp_path, TOPICAL)
+    rules = rules_dir(tmp_path, TOPICAL)
     item = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "Diclofenac 5%, Cyclobenzaprine 2% cream"}]))
     statuses = {(c["subject"], c["status"]) for c in item["criteria"]}
     assert statuses == {("diclofenac", "met"), ("cyclobenzaprine", "not_met")}
@@ -219,7 +168,7 @@ def test_compound_is_denied_by_one_unrecommended_ingredient(tmp_path):
 
 
 def test_compound_of_recommended_ingredients_and_single_topical(tmp_path):
-    rules = _rules(tmp_path, TOPICAL)
+    rules = rules_dir(tmp_path, TOPICAL)
     single = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "Voltaren gel 1% 100 grams"}]))
     assert (single["topic"]["id"], single["route"], single["decision"]) == ("test_topical", "topical", "medically_necessary")
     oral = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "Voltaren 75 mg BID #60"}]))
@@ -227,7 +176,7 @@ def test_compound_of_recommended_ingredients_and_single_topical(tmp_path):
 
 
 def test_compound_with_an_ingredient_no_topic_covers(tmp_path):
-    rules = _rules(tmp_path, TOPICAL)
+    rules = rules_dir(tmp_path, TOPICAL)
     item = _check(tmp_path, rules, _case(tmp_path, [{"id": "a", "text": "Diclofenac 5%, Tramadol 5% cream"}]))
     assert item["decision"] == "no_applicable_rule"
 
@@ -237,18 +186,16 @@ def test_compound_with_an_ingredient_no_topic_covers(tmp_path):
     ("2016-09-01", "MTUS Knee Complaints 2004, Section(s): Special Studies"),
 ])
 def test_draft_cites_the_way_letters_of_the_era_do(tmp_path, request_date, expected):
-    rules = _rules(tmp_path, KNEE_MRI)
+    rules = rules_dir(tmp_path, KNEE_MRI)
     case = _case(tmp_path, [{"id": "a", "text": "MRI of the right knee"}], request_date=request_date, injury="2014-01-01")
     draft = render("draft", "text", {"report": Checker(rules).check(case).report})
     assert f"Decision based on {expected}." in draft
 
 
 def test_non_mtus_citation_is_marked(tmp_path):
-    odg = {**ANY_MRI, "editions": [{**ANY_MRI["editions"][0], "criteria": [{
-        **ANY_MRI["editions"][0]["criteria"][0],
-        "citation": {"guideline": "odg", "edition": "current", "section": "Knee & Leg, MRI's"},
-    }]}]}
-    rules = _rules(tmp_path, odg)
+    odg = copy.deepcopy(ANY_MRI)
+    odg["criteria"][0][dt.date(2007, 6, 15)]["citation"] = cite("odg", "current", "Knee & Leg, MRI's")
+    rules = rules_dir(tmp_path, odg)
     result = Checker(rules).check(_case(tmp_path, [{"id": "a", "text": "MRI of the right knee"}], facts={"prior_imaging": True}))
     assert result.report["items"][0]["non_mtus"] is True
     expected = "Decision based on Non-MTUS Citation Official Disability Guidelines (ODG), Section(s): Knee & Leg, MRI's."
@@ -256,22 +203,23 @@ def test_non_mtus_citation_is_marked(tmp_path):
 
 
 def test_lint_refuses_equally_specific_topics(tmp_path):
-    twin = {**ANY_MRI, "topic": "test_any_imaging_twin"}
-    twin["editions"] = [{**ANY_MRI["editions"][0], "criteria": [{**ANY_MRI["editions"][0]["criteria"][0], "id": "test.twin.prior"}]}]
-    twin["editions"][0]["decision"] = {"medically_necessary_when": "test.twin.prior"}
-    defects = lint(load_ruleset(_rules(tmp_path, ANY_MRI, twin)))
+    twin = copy.deepcopy(ANY_MRI)
+    twin["topic"] = "test_any_imaging_twin"
+    twin["criteria"][0]["id"] = "test.twin.prior"
+    defects = lint(load_ruleset(rules_dir(tmp_path, ANY_MRI, twin)))
     assert any("could match topics test_any_imaging and test_any_imaging_twin equally" in d.problem for d in defects)
 
 
 def test_lint_refuses_overlapping_editions_without_when(tmp_path):
-    broken = {**KNEE_MRI, "editions": [{k: v for k, v in KNEE_MRI["editions"][0].items() if k != "when"}, KNEE_MRI["editions"][1]]}
-    defects = lint(load_ruleset(_rules(tmp_path, broken)))
-    assert any("are both in force" in d.problem for d in defects)
+    broken = copy.deepcopy(KNEE_MRI)
+    del broken["follows"][0]["when"]
+    defects = lint(load_ruleset(rules_dir(tmp_path, broken)))
+    assert any(d.field == "follows[0]" and "editions acoem2004_knee-2004 and acoem2004_general-2004 are both in force" in d.problem for d in defects)
 
 
 def test_lint_refuses_unknown_service_and_body_part(tmp_path):
     broken = {**KNEE_MRI, "applies_to": {"services": ["mir"], "body_parts": ["kne"]}}
-    problems = {d.problem for d in lint(load_ruleset(_rules(tmp_path, broken)))}
+    problems = {d.problem for d in lint(load_ruleset(rules_dir(tmp_path, broken)))}
     assert {"unknown service 'mir'", "unknown body part 'kne'"} <= problems
 
 
@@ -307,7 +255,7 @@ def test_a_service_name_implies_facts_the_records_can_override(tmp_path, repo_ru
 
 
 def test_lint_checks_the_facts_a_service_implies(tmp_path):
-    rules = _rules(tmp_path, ANY_MRI)
+    rules = rules_dir(tmp_path, ANY_MRI)
     services = yaml.safe_load((rules / "services.yaml").read_text())
     services["services"]["mri"]["implies"] = {"lab_test": "x-ray", "no_such_fact": True}
     (rules / "services.yaml").write_text(yaml.safe_dump(services, sort_keys=False))
