@@ -35,13 +35,13 @@ from checker.web.server import make_server  # noqa: E402
 
 TARGET_MS = 300
 SEEDS = REPO.parent / "shared" / "seeds"
-# Synthetic progress notes (tests/test_web.py uses them too): every opioid criterion of the Norco
-# request is documented except the lowest effective dose.
+# Synthetic progress notes (tests/test_web.py uses them too): the Norco request documents pain relief,
+# side effects, behaviour and monitoring but no functional improvement, the indication for continuing.
 NOTES = (
     "Progress report of 08/20/2015. The patient is a 47-year-old male injured at work on 03/14/2012. "
     "Diagnoses include lumbar disc herniation and chronic low back pain. He has taken Norco since at least 01/05/2015. "
     "Naproxen and acetaminophen failed to control his pain. Pain is 8/10 without medication and 4/10 with medication. "
-    "With Norco he walks 30 minutes and is back to modified duty, which shows functional improvement. He denies side effects. "
+    "He denies side effects. "
     "There is no aberrant drug behavior. The urine drug screen of 07/2015 was consistent. CURES shows a single prescriber. "
     "He has no muscle spasm.\n"
 )
@@ -107,8 +107,8 @@ def one_round(client: Client, times: dict[str, list[float]]) -> None:
     csrf = state_token(page)
     page = timed("new check (notes, one request)", client.post("/check", {
         "csrf_token": csrf, "text": NOTES, "requests": "Norco 10/325 mg one tab PO TID #90", "request_date": "2015-09-02", "case_id": "bench"}))
-    page = timed("add a fact", client.post("/work", {**state(page), "action": "add", "add_fact": "lowest_effective_dose", "add_where": "item-0",
-                                                     "add_value": "true", "add_reason": "dose lowered"}))
+    page = timed("add a fact", client.post("/work", {**state(page), "action": "add", "add_fact": "functional_improvement", "add_where": "item-0",
+                                                     "add_value": "true", "add_reason": "walks 30 minutes with Norco"}))
     page = timed("correct a fact", client.post("/work", {
         **state(page), "action": "set.case.aberrant_drug_behavior", "value.case.aberrant_drug_behavior": "true",
         "reason.case.aberrant_drug_behavior": "early refills"}))

@@ -29,8 +29,8 @@ from checker.web.server import trusted_hosts
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 
-# The benchmark's typical case (synthetic notes): every opioid criterion is documented except the
-# lowest effective dose, so the Norco request is not medically necessary until a reviewer adds it.
+# The benchmark's typical case (synthetic notes): the Norco request documents everything but functional
+# improvement, the indication for continuing, so it is not medically necessary until a reviewer adds it.
 REQUEST = "Norco 10/325 mg one tab PO TID #90"
 REQUEST_DATE = "2015-09-02"
 
@@ -149,9 +149,9 @@ def case_of(page) -> dict:
     return yaml.safe_load(read(page.data).fields["case_yaml"])
 
 
-ADD_LOWEST_DOSE = {
-    "action": "add", "add_fact": "lowest_effective_dose", "add_where": "item-0", "add_value": "true",
-    "add_reason": "dose lowered in July, noted by the prescriber",
+ADD_FUNCTION = {
+    "action": "add", "add_fact": "functional_improvement", "add_where": "item-0", "add_value": "true",
+    "add_reason": "walks 30 minutes with Norco, noted by the prescriber",
 }
 
 
@@ -165,7 +165,7 @@ def test_new_check_shows_the_text_with_its_evidence_and_each_items_checklist(cli
     assert reader.marks >= 8, "each drafted fact's sentence is marked in the text"
     text = reader.text
     assert "negated (cue “no”)" in text, "the spasm's negation is shown as such"
-    assert "Lowest effective dose" in text and "no documentation of a statement that the dose is the lowest" in text
+    assert "4 A's: activities of daily living" in text and "no documentation of objective functional improvement with this treatment" in text
     # the derived facts with their arithmetic
     assert "90 units ÷ (3.0 doses a day × 1.0 a dose) = 30 days" in text
     assert "2015-09-02 (request) − 2015-01-05 (documented since) = 34.3 weeks, at least" in text
@@ -242,15 +242,15 @@ def test_new_check_refuses_missing_input_and_keeps_what_was_typed(client):
 
 def test_adding_a_fact_with_a_reason_changes_the_decision_at_once(client):
     page = start(client)
-    added = step(client, page, **ADD_LOWEST_DOSE)
+    added = step(client, page, **ADD_FUNCTION)
     assert read(added.data).decisions == ["Medically necessary"]
-    fact = case_of(added)["requests"][0]["facts"]["lowest_effective_dose"]
-    assert fact == {"value": True, "origin": "reviewer", "reason": "dose lowered in July, noted by the prescriber"}
+    fact = case_of(added)["requests"][0]["facts"]["functional_improvement"]
+    assert fact == {"value": True, "origin": "reviewer", "reason": "walks 30 minutes with Norco, noted by the prescriber"}
     assert "Saved. The checklist and the draft follow the facts" in read(added.data).text
 
 
 def test_correcting_a_fact_keeps_its_evidence_and_changes_the_decision(client):
-    page = step(client, start(client), **ADD_LOWEST_DOSE)
+    page = step(client, start(client), **ADD_FUNCTION)
     corrected = step(client, page, **{"action": "set.case.aberrant_drug_behavior", "value.case.aberrant_drug_behavior": "true",
                                      "reason.case.aberrant_drug_behavior": "CURES shows early refills from two pharmacies"})
     assert read(corrected.data).decisions == ["Not medically necessary"]
@@ -295,9 +295,9 @@ def test_removing_a_fact_reads_it_as_not_documented(client):
 
 def test_adding_a_fact_already_listed_or_unknown_is_refused(client):
     page = start(client)
-    twice = step(client, page, **{**ADD_LOWEST_DOSE, "add_fact": "single_prescriber", "add_where": "case"})
+    twice = step(client, page, **{**ADD_FUNCTION, "add_fact": "single_prescriber", "add_where": "case"})
     assert "is already listed there" in read(twice.data).text
-    unknown = step(client, page, **{**ADD_LOWEST_DOSE, "add_fact": "weeks_of_use"})  # derived: never set by hand
+    unknown = step(client, page, **{**ADD_FUNCTION, "add_fact": "weeks_of_use"})  # derived: never set by hand
     assert "Choose a fact from the list." in read(unknown.data).text
     assert case_of(twice) == case_of(unknown) == case_of(page)
 
@@ -305,12 +305,12 @@ def test_adding_a_fact_already_listed_or_unknown_is_refused(client):
 # ---- the draft and the case file ----------------------------------------------------------------
 
 def test_downloads_are_what_the_command_line_makes_of_the_downloaded_case_file(client, tmp_path):
-    page = step(client, start(client), **ADD_LOWEST_DOSE)
+    page = step(client, start(client), **ADD_FUNCTION)
     case_file = tmp_path / "web-test.yaml"
     got = download(client, page, "case.yaml")
     assert got.headers["Content-Disposition"] == 'attachment; filename="web-test.yaml"'
     case_file.write_bytes(got.data)
-    assert load_case(case_file, Checker().ruleset).requests[0].facts["lowest_effective_dose"].origin == "reviewer"
+    assert load_case(case_file, Checker().ruleset).requests[0].facts["functional_improvement"].origin == "reviewer"
     for kind, fmt in (("draft.md", "markdown"), ("draft.html", "html"), ("draft.docx", "docx")):
         cli = subprocess.run([sys.executable, "-m", "checker.cli", "draft", str(case_file), "--format", fmt], capture_output=True, check=True)
         assert download(client, page, kind).data == cli.stdout, kind
@@ -335,7 +335,7 @@ def test_an_edited_draft_is_downloaded_with_the_edits_in_every_format(client):
 def test_edits_are_kept_when_the_facts_change_and_a_new_draft_replaces_them_on_request(client):
     page = start(client)
     edited = read(page.data).fields["draft"].replace("Draft determination rationale", "Draft determination rationale (edited)")
-    changed = step(client, page, draft=edited, **ADD_LOWEST_DOSE)
+    changed = step(client, page, draft=edited, **ADD_FUNCTION)
     reader = read(changed.data)
     assert reader.fields["draft"] == edited
     assert "the facts have changed since" in reader.text
@@ -524,7 +524,7 @@ def test_nothing_with_case_text_is_logged_and_nothing_is_written_to_disk(client,
         page = client.post("/check", data={"csrf_token": csrf(client), "requests": REQUEST, "request_date": REQUEST_DATE,
                                            "file": (io.BytesIO(notes.encode()), "notes.txt")}, content_type="multipart/form-data")
         assert page.status_code == 200
-        step(client, page, **{**ADD_LOWEST_DOSE, "add_reason": sentinel})
+        step(client, page, **{**ADD_FUNCTION, "add_reason": sentinel})
         step(client, page, **{"action": "set.case.single_prescriber", "value.case.single_prescriber": sentinel, "reason.case.single_prescriber": sentinel})
         client.post("/work", data={"csrf_token": csrf(client), "case_yaml": f"case: {sentinel}"})  # no longer a case: refused
         for kind in ("case.yaml", "draft.md", "draft.html", "draft.docx"):

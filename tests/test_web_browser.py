@@ -144,10 +144,10 @@ def test_paste_notes_correct_facts_and_download_the_draft_and_the_case_file(brow
     shot(browser, "workbench")
 
     # the reviewer adds the missing fact: the item becomes medically necessary
-    Select(browser.find_element(By.ID, "add_fact")).select_by_value("lowest_effective_dose")
+    Select(browser.find_element(By.ID, "add_fact")).select_by_value("functional_improvement")
     Select(browser.find_element(By.ID, "add_where")).select_by_value("item-0")
     browser.find_element(By.ID, "add_value").send_keys("true")
-    browser.find_element(By.ID, "add_reason").send_keys("dose lowered in July, noted by the prescriber")
+    browser.find_element(By.ID, "add_reason").send_keys("walks 30 minutes with Norco, noted by the prescriber")
     press(browser, browser.find_element(By.CSS_SELECTOR, "button[value=add]"))
     assert decisions(browser) == ["Medically necessary"]
     shot(browser, "workbench-fact-added")
@@ -168,7 +168,7 @@ def test_paste_notes_correct_facts_and_download_the_draft_and_the_case_file(brow
     case_file.write_bytes(case_bytes)
     case = load_case(case_file, Checker().ruleset)
     assert case.facts["aberrant_drug_behavior"].value is True and case.facts["aberrant_drug_behavior"].reason == "CURES shows early refills"
-    assert case.requests[0].facts["lowest_effective_dose"].origin == "reviewer"
+    assert case.requests[0].facts["functional_improvement"].origin == "reviewer"
 
     # the draft in three formats, each what the command line makes of that case file
     for label, name, fmt in (("Markdown", "browser-test-draft.md", "markdown"), ("HTML", "browser-test-draft.html", "html"),
