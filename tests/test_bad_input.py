@@ -83,7 +83,19 @@ CASES = [
     ("absurd_strength_field.yaml", "requests[0].strength", "strength '100000 mg' per unit is above 2,000 mg"),
     ("huge_integer.yaml", "line 3", "is not a valid int"),
     ("generated:pasted_page_as_request.yaml", "requests[0].text", "200005 characters, more than a request line (1000)"),
+    # a letter or notes given where a case file belongs: the command that makes a case file of them
+    ("generated:letter.txt", "", "is plain text, not a case file; fix: for an IMR letter run 'mtus import "),
+    ("generated:letter.pdf", "", "is a PDF, not a case file; fix: for an IMR letter run 'mtus import "),
+    ("generated:notes.yaml", "", "is plain text, not a case file; fix: for an IMR letter run 'mtus import "),
 ]
+
+
+# The opening of an IMR letter, in its shape (made up): YAML reads "Dear ...:" as a key and then fails.
+LETTER_TEXT = """Independent Medical Review Final Determination Letter
+Dear Claimant:
+MAXIMUS Federal Services has completed the Independent Medical Review of the disputed items.
+CLINICAL CASE SUMMARY: The patient is a 50 year old female who reported an injury on 04/10/2002.
+"""
 
 
 def run(*args: object):
@@ -105,6 +117,12 @@ def case_path(name: str, tmp_path: Path) -> Path:
         path.write_text("schema: mtus-case/1\ncase: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
     elif path.name == "pasted_page_as_request.yaml":
         path.write_text(f'schema: mtus-case/1\ncase: x\ndates: {{request: 2013-11-20}}\nrequests:\n  - text: "Soma {"1" * 200_000}"\n', encoding="utf-8")
+    elif path.name == "letter.txt":
+        path.write_text(LETTER_TEXT, encoding="utf-8")
+    elif path.name == "notes.yaml":  # notes saved under a case file's name, reading as one run of text
+        path.write_text("Progress note 05/06/2015. Low back pain 6/10, Norco helps. No muscle spasm today.\n", encoding="utf-8")
+    elif path.name == "letter.pdf":
+        path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n")
     elif path.name == "fifty_megabytes.yaml":
         with path.open("wb") as out:  # a sparse file: 50 MB long, written in no time
             out.write(b"schema: mtus-case/1\n")
