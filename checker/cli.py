@@ -67,7 +67,7 @@ rules_option = click.option(
 )
 EXTRA_RULES_ENV = "MTUS_RULES_EXTRA"
 rules_extra_option = click.option(
-    "--rules-extra", "rules_extra", multiple=True, envvar=EXTRA_RULES_ENV, type=click.Path(path_type=Path),
+    "--rules-extra", "rules_extra", multiple=True, envvar=EXTRA_RULES_ENV, type=click.Path(path_type=Path), metavar="DIR",
     help=f"A site's own rule folder (drugs, services, facts, topics) added to the rules; repeatable. Default: ${EXTRA_RULES_ENV}, folders separated by ':'.",
 )
 as_of_option = click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="Date whose guideline editions apply (default: the request date).")
@@ -188,8 +188,8 @@ def import_letters(letters: tuple[Path, ...], out_dir: Path, rules_dir: Path | N
 
 @main.command()
 @click.argument("text", type=click.Path(path_type=Path))
-@click.option("--request", "requests", multiple=True, metavar="TEXT", help='A requested item as written ("Soma 350 mg BID #60"); repeat for each.')
-@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="The request date: reads two-digit years and is written as dates.request.")
+@click.option("--request", "requests", multiple=True, metavar="TEXT", help='A requested item as written ("Soma 350 mg BID #60"); one or more.')
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="The request date (needed): reads two-digit years and is written as dates.request.")
 @click.option("--case", "case_id", default=None, help="Case id for the draft (default: the text file's name).")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 @rules_option
