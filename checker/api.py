@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,15 +29,17 @@ class CheckResult:
 class Checker:
     """A rule set compiled once, with one evaluator, used for any number of cases.
 
+    extra_dirs: site rule folders added to the rules (--rules-extra; see checker.rules.add_rule_folder).
     scope: "all" registers every engine rule when the first case is evaluated (many cases);
     "on_demand" registers only the rule editions the case needs (one case: start-up does not grow
     with the size of the rule set). The results are the same.
     """
 
-    def __init__(self, rules_dir: Path | None = None, engine: str = "durable", scope: str = "all") -> None:
+    def __init__(self, rules_dir: Path | None = None, engine: str = "durable", scope: str = "all", extra_dirs: Sequence[Path] = ()) -> None:
         self.ruleset: RuleSet
         self.program: Program
-        self.ruleset, self.program = load_compiled_rules(Path(rules_dir) if rules_dir else default_rules_dir())
+        directory = Path(rules_dir) if rules_dir else default_rules_dir()
+        self.ruleset, self.program = load_compiled_rules(directory, tuple(Path(d) for d in extra_dirs))
         self.engine = engine
         self.scope = scope
         self._evaluator: Evaluator | None = None

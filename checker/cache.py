@@ -1,9 +1,10 @@
 """A cache of the loaded, linted and compiled rule set (and of compiled templates), so a single
 `mtus check` does not parse and lint every rule file on every run.
 
-The key is a SHA-256 over the relative path and bytes of every file under the rules directory, the
-bytes of this package's own code, the directory's path (as given and resolved) and the Python version: any change to a rule
-file, a new file, or a new version of mtus-checker makes a new entry. A cached rule set is exactly
+The key is a SHA-256 over the relative path and bytes of every file under the rules directory and
+the site rule folders (--rules-extra), the bytes of this package's own code, the folders' paths (as
+given and resolved) and the Python version: any change to a rule file, a new file, or a new version
+of mtus-checker makes a new entry. A cached rule set is exactly
 the one a fresh load would build (tests/test_speed.py compares the outputs byte for byte).
 
 Where: $MTUS_CACHE_DIR, else $XDG_CACHE_HOME/mtus-checker, else ~/.cache/mtus-checker.
@@ -34,37 +35,40 @@ def cache_dir() -> Path | None:
     return Path(base) / "mtus-checker"
 
 
-def rules_key(directory: Path) -> str:
+def rules_key(directory: Path, extra_dirs: tuple[Path, ...] = ()) -> str:
     sha = hashlib.sha256()
-    sha.update(f"{sys.version_info[:2]}\0{directory}\0{directory.resolve()}\0".encode())
+    sha.update(f"{sys.version_info[:2]}\0".encode())
     for path in sorted(_PACKAGE.glob("*.py")):
         sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        sha.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for folder in (directory, *extra_dirs):
+        sha.update(f"{folder}\0{folder.resolve()}\0".encode())
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            sha.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
     return sha.hexdigest()
 
 
-def load_compiled_rules(directory: Path) -> tuple[Any, Any]:
-    """(RuleSet, Program) for a rules directory: from the cache, else loaded, linted, compiled and stored.
-    A rule set with lint defects raises InputError and is never stored."""
+def load_compiled_rules(directory: Path, extra_dirs: tuple[Path, ...] = ()) -> tuple[Any, Any]:
+    """(RuleSet, Program) for a rules directory and site rule folders: from the cache, else loaded,
+    linted, compiled and stored. A rule set with lint defects raises InputError and is never stored."""
     root = cache_dir()
-    entry = root / "rules" / f"{rules_key(directory)}.pickle" if root is not None and directory.is_dir() else None
+    readable = all(folder.is_dir() for folder in (directory, *extra_dirs))
+    entry = root / "rules" / f"{rules_key(directory, extra_dirs)}.pickle" if root is not None and readable else None
     if entry is not None:
         cached = _read(entry)
         if cached is not None:
             return cached
-    ruleset, program = _build(directory)
+    ruleset, program = _build(directory, extra_dirs)
     if entry is not None:
         _write(entry, (ruleset, program))
     return ruleset, program
 
 
-def _build(directory: Path) -> tuple[Any, Any]:
+def _build(directory: Path, extra_dirs: tuple[Path, ...]) -> tuple[Any, Any]:
     from checker.compiler import compile_program
     from checker.lint import require_clean
     from checker.rules import load_ruleset
 
-    ruleset = load_ruleset(directory)
+    ruleset = load_ruleset(directory, extra_dirs)
     require_clean(ruleset)
     return ruleset, compile_program(ruleset)
 

@@ -6,11 +6,12 @@ import datetime as dt
 import hashlib
 import math
 import re
+import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from checker.errors import InputError
+from checker.errors import SITE_RULES, InputError
 from checker.fields import (
     check_keys,
     describe,
@@ -169,8 +170,10 @@ class Case:
 
 
 def load_case(path: Path, ruleset: RuleSet) -> Case:
-    text = read_text(Path(path), "case file")
-    return case_from_mapping(case_mapping(text, str(path)), ruleset, str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    path = Path(path)
+    text, raw = _read_case_yaml(path)
+    _refuse_hash_comments(text, str(path))
+    return case_from_mapping(raw, ruleset, str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def case_mapping(text: str, path: str) -> Any:
@@ -226,6 +229,37 @@ def case_from_mapping(raw: Any, ruleset: RuleSet, path: str = "case", input_hash
     case.expected = _expected(data.get("expected", []), case, p)
     case.known_divergences = _divergences(data.get("known_divergences", []), case, p)
     return case
+
+
+_CASE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _read_case_yaml(path: Path) -> tuple[str, Any]:
+    """The text and YAML of a case file. A letter or notes given instead (a PDF, a text file that does
+    not read as a case file, or any file reading as one run of text) get the command that makes a case
+    file of them, rather than a YAML parser's complaint."""
+    try:
+        text = read_text(path, "case file")
+        raw = parse_yaml(text, path, "case file")
+    except InputError:
+        if path.suffix.lower() in _CASE_SUFFIXES or not path.is_file() or not path.stat().st_size:
+            raise
+        raise _not_a_case_file(path) from None
+    named_as_case = path.suffix.lower() in _CASE_SUFFIXES
+    if isinstance(raw, str) or (not named_as_case and not (isinstance(raw, dict) and "requests" in raw)):
+        raise _not_a_case_file(path)
+    return text, raw
+
+
+def _not_a_case_file(path: Path) -> InputError:
+    with path.open("rb") as handle:
+        kind = "a PDF" if handle.read(5) == b"%PDF-" else "plain text"
+    name = shlex.quote(str(path))
+    fix = (
+        f"for an IMR letter run 'mtus import {name} --out DIR'; for clinical notes run "
+        f"'mtus extract {name} --request TEXT --as-of YYYY-MM-DD > case.yaml'; then check or draft the case file"
+    )
+    return InputError(str(path), "", f"is {kind}, not a case file", fix)
 
 
 def _quoted(value: Any) -> str:
@@ -419,7 +453,7 @@ def resolve_drug(ruleset: RuleSet, named: str, path: str, where: str) -> str:
     if found is None:
         closest = ruleset.lexicon.closest(named)
         hint = f"did you mean '{closest}'? If not, " if closest else ""
-        raise InputError(path, where, f"unknown drug {_quoted(named)}", f"{hint}add it to rules/drugs.yaml or write its generic name")
+        raise InputError(path, where, f"unknown drug {_quoted(named)}", f"{hint}write its generic name, or add the drug to drugs.yaml in {SITE_RULES}")
     return found.drug.generic
 
 
@@ -471,7 +505,8 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
     if drug_named:
         generic = resolve_drug(ruleset, drug_named, path, f"{where}.drug" if raw.get("drug") else f"{where}.text")
     elif not service and not ingredients and parsed.looks_like_drug:
-        raise InputError(path, f"{where}.text", f"no known drug in {_quoted(text)}", "add drug: with the generic or brand name, or add it to rules/drugs.yaml")
+        fix = f"add drug: with the generic or brand name, or add the drug to drugs.yaml in {SITE_RULES}"
+        raise InputError(path, f"{where}.text", f"no known drug in {_quoted(text)}", fix)
     quantity = raw.get("quantity", parsed.quantity)
     if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not 0 < quantity <= 10000):
         problem = f"expected a number of units above 0 and up to 10000, found {describe(quantity)}"
@@ -534,7 +569,8 @@ def _service(raw: dict, parsed: Any, ruleset: RuleSet, path: str, where: str) ->
         return parsed.service
     service = str(raw["service"])
     if ruleset.services.services and service not in ruleset.services.services:
-        fix = did_you_mean(service, ruleset.services.services, "use a service key from rules/services.yaml")
+        known = f"use a service key the rules know ('mtus rules docs' lists them), or add one to services.yaml in {SITE_RULES}"
+        fix = did_you_mean(service, ruleset.services.services, known)
         raise InputError(path, f"{where}.service", f"unknown service {_quoted(service)}", fix)
     return service
 
@@ -545,7 +581,7 @@ def _body_parts(raw: dict, parsed: Any, ruleset: RuleSet, path: str, where: str)
     parts = tuple(str(b) for b in require_list(raw["body_parts"], path, f"{where}.body_parts"))
     for part in parts:
         if part not in ruleset.services.body_parts:
-            fix = did_you_mean(part, ruleset.services.body_parts, "use a body part key from rules/services.yaml")
+            fix = did_you_mean(part, ruleset.services.body_parts, f"use a body part key the rules know, or add one to services.yaml in {SITE_RULES}")
             raise InputError(path, f"{where}.body_parts", f"unknown body part {_quoted(part)}", fix)
     return parts
 

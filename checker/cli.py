@@ -47,6 +47,13 @@ def _input_named(kwargs: dict[str, Any]) -> str:
     return next((str(v) for k, v in sorted(kwargs.items()) if isinstance(v, Path) and k not in ("rules_dir", "templates_dir", "out")), "")
 
 
+def _ruleset(rules_dir: Path | None, rules_extra: tuple[Path, ...]) -> Any:
+    """The rule set a command runs with: --rules (default: the packaged rules) and the site folders of --rules-extra."""
+    from checker.rules import default_rules_dir, load_ruleset
+
+    return load_ruleset(rules_dir or default_rules_dir(), rules_extra)
+
+
 def _as_of(value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -58,6 +65,11 @@ def _as_of(value: str | None) -> dt.date | None:
 
 rules_option = click.option(
     "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="Rules directory (default: the packaged rules)."
+)
+EXTRA_RULES_ENV = "MTUS_RULES_EXTRA"
+rules_extra_option = click.option(
+    "--rules-extra", "rules_extra", multiple=True, envvar=EXTRA_RULES_ENV, type=click.Path(path_type=Path), metavar="DIR",
+    help=f"A site's own rule folder (drugs, services, facts, topics) added to the rules; repeatable. Default: ${EXTRA_RULES_ENV}, folders separated by ':'.",
 )
 as_of_option = click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="Date whose guideline editions apply (default: the request date).")
 templates_option = click.option(
@@ -80,16 +92,19 @@ def main() -> None:
 @click.argument("case", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @rules_option
+@rules_extra_option
 @as_of_option
 @templates_option
 @engine_option
 @guarded
-def check(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templates_dir: Path | None, engine: str) -> None:
+def check(
+    case: Path, fmt: str, rules_dir: Path | None, rules_extra: tuple[Path, ...], as_of: str | None, templates_dir: Path | None, engine: str,
+) -> None:
     """Per requested item: the decision and every criterion with its status and citation."""
     from checker.api import Checker
     from checker.render import render, to_json
 
-    result = Checker(rules_dir, engine, scope="on_demand").check(case, _as_of(as_of))
+    result = Checker(rules_dir, engine, scope="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
     if fmt == "json":
         click.echo(to_json(result.report), nl=False)
     else:
@@ -103,18 +118,21 @@ def check(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templ
     help="docx: a Word document made from the HTML draft (redirect it to a file).",
 )
 @rules_option
+@rules_extra_option
 @as_of_option
 @templates_option
 @engine_option
 @guarded
-def draft(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templates_dir: Path | None, engine: str) -> None:
+def draft(
+    case: Path, fmt: str, rules_dir: Path | None, rules_extra: tuple[Path, ...], as_of: str | None, templates_dir: Path | None, engine: str,
+) -> None:
     """A draft determination in the IMR letter's shape, citing the guideline pages that decided."""
     from checker.api import Checker
     from checker.render import render
 
     if fmt == "docx" and sys.stdout.isatty():
         raise InputError("command line", "--format docx", "a Word document is binary and would garble the terminal", "redirect it: > draft.docx")
-    result = Checker(rules_dir, engine, scope="on_demand").check(case, _as_of(as_of))
+    result = Checker(rules_dir, engine, scope="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
     if fmt == "docx":
         from checker.render_docx import html_to_docx
 
@@ -132,11 +150,13 @@ def draft(case: Path, fmt: str, rules_dir: Path | None, as_of: str | None, templ
     help="A list of known divergences (file or folder), for case files that are regenerated, such as imported letters.",
 )
 @rules_option
+@rules_extra_option
 @templates_option
 @engine_option
 @guarded
 def regress(
-    paths: tuple[Path, ...], fmt: str, jobs: int | None, divergence_paths: tuple[Path, ...], rules_dir: Path | None, templates_dir: Path | None, engine: str,
+    paths: tuple[Path, ...], fmt: str, jobs: int | None, divergence_paths: tuple[Path, ...], rules_dir: Path | None, rules_extra: tuple[Path, ...],
+    templates_dir: Path | None, engine: str,
 ) -> None:
     """Run every case file with an expected: block; exit 1 on any disagreement or when none ran."""
     from checker.api import Checker
@@ -146,7 +166,8 @@ def regress(
 
     divergences = load_divergences(list(divergence_paths))
     progress = ProgressLine(sys.stderr, lambda values: render("regress-progress", "text", values, templates_dir))
-    run = regress(Checker(rules_dir, engine), list(paths), jobs or default_jobs(), progress, json_report=fmt == "json", divergences=divergences)
+    checker = Checker(rules_dir, engine, extra_dirs=rules_extra)
+    run = regress(checker, list(paths), jobs or default_jobs(), progress, json_report=fmt == "json", divergences=divergences)
     progress.finish()
     try:
         write_report(run, fmt, lambda text: click.echo(text, nl=False), templates_dir)
@@ -160,16 +181,16 @@ def regress(
 @click.argument("letters", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Folder for the case files (created if missing).")
 @rules_option
+@rules_extra_option
 @templates_option
 @guarded
-def import_letters(letters: tuple[Path, ...], out_dir: Path, rules_dir: Path | None, templates_dir: Path | None) -> None:
+def import_letters(letters: tuple[Path, ...], out_dir: Path, rules_dir: Path | None, rules_extra: tuple[Path, ...], templates_dir: Path | None) -> None:
     """IMR letters (PDF or text) to case files, the letter's decisions and citations as expected:.
     Exit 2 when a letter cannot be read (the others are still written)."""
     from checker.importer import Importer
     from checker.render import render
-    from checker.rules import default_rules_dir, load_ruleset
 
-    run = Importer(load_ruleset(rules_dir or default_rules_dir())).run(list(letters), out_dir)
+    run = Importer(_ruleset(rules_dir, rules_extra)).run(list(letters), out_dir)
     click.echo(render("import", "text", {"run": run, "out": str(out_dir)}, templates_dir), nl=False)
     for error in run.errors:
         click.echo(f"mtus: error: {error}", err=True)
@@ -178,25 +199,49 @@ def import_letters(letters: tuple[Path, ...], out_dir: Path, rules_dir: Path | N
 
 @main.command()
 @click.argument("text", type=click.Path(path_type=Path))
-@click.option("--request", "requests", multiple=True, metavar="TEXT", help='A requested item as written ("Soma 350 mg BID #60"); repeat for each.')
-@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="The request date: reads two-digit years and is written as dates.request.")
+@click.option("--request", "requests", multiple=True, metavar="TEXT", help='A requested item as written ("Soma 350 mg BID #60"); one or more.')
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", help="The request date (needed): reads two-digit years and is written as dates.request.")
 @click.option("--case", "case_id", default=None, help="Case id for the draft (default: the text file's name).")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 @rules_option
+@rules_extra_option
 @guarded
-def extract(text: Path, requests: tuple[str, ...], as_of: str | None, case_id: str | None, fmt: str, rules_dir: Path | None) -> None:
-    """Draft a case file from clinical text: each fact with its origin, sentence, span and cue."""
-    from checker.extract import draft_case, dump_case, read_clinical_text
+def extract(
+    text: Path, requests: tuple[str, ...], as_of: str | None, case_id: str | None, fmt: str, rules_dir: Path | None, rules_extra: tuple[Path, ...],
+) -> None:
+    """Draft a case file from clinical text: each fact with its origin, sentence, span and cue. Exit 2,
+    writing nothing, when the draft would not load in `mtus check` / `mtus draft`."""
+    from checker.extract import draft_case, dump_case, read_clinical_text, require_loadable
     from checker.render import to_json
-    from checker.rules import default_rules_dir, load_ruleset
 
+    day = _as_of(as_of)
+    _refuse_empty_requests(requests)
+    clinical_text = read_clinical_text(text)
+    _require_extract_arguments(requests, day)
+    ruleset = _ruleset(rules_dir, rules_extra)
+    name = case_id or (Path(text).stem if str(text) != "-" else "draft")
+    source = "" if str(text) == "-" else str(text)
+    case = draft_case(clinical_text, list(requests), ruleset, day, name, source)
+    require_loadable(case, ruleset, source)
+    click.echo(to_json(case) if fmt == "json" else dump_case(case), nl=False)
+
+
+_REQUEST_EXAMPLE = '--request "Soma 350 mg BID #60"'
+
+
+def _refuse_empty_requests(requests: tuple[str, ...]) -> None:
     for i, request in enumerate(requests):
         if not request.strip():
-            raise InputError("command line", f"--request #{i + 1}", "empty request", 'give the requested item as written, e.g. --request "Soma 350 mg BID #60"')
-    ruleset = load_ruleset(rules_dir or default_rules_dir())
-    name = case_id or (Path(text).stem if str(text) != "-" else "draft")
-    case = draft_case(read_clinical_text(text), list(requests), ruleset, _as_of(as_of), name, "" if str(text) == "-" else str(text))
-    click.echo(to_json(case) if fmt == "json" else dump_case(case), nl=False)
+            raise InputError("command line", f"--request #{i + 1}", "empty request", f"give the requested item as written, e.g. {_REQUEST_EXAMPLE}")
+
+
+def _require_extract_arguments(requests: tuple[str, ...], day: dt.date | None) -> None:
+    """What a case file needs and only the command line gives: the requested items and the request date."""
+    if not requests:
+        raise InputError("command line", "--request", "no requested item: a case file needs at least one", f"give each item as written: {_REQUEST_EXAMPLE}")
+    if day is None:
+        problem = "no request date: a case file needs it to pick the guideline edition"
+        raise InputError("command line", "--as-of", problem, "give the date of the request: --as-of YYYY-MM-DD")
 
 
 @main.command()
@@ -225,14 +270,15 @@ def rules() -> None:
 
 @rules.command("lint")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
+@rules_extra_option
 @guarded
-def rules_lint(directory: Path | None) -> None:
-    """Fail on unknown facts, missing citations, reused ids and overlapping editions."""
+def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...]) -> None:
+    """Fail on unknown facts, missing citations, reused ids and overlapping editions (with --rules-extra:
+    of the rules and the site's folder together)."""
     from checker.compiler import compile_program
     from checker.lint import lint
-    from checker.rules import default_rules_dir, load_ruleset
 
-    ruleset = load_ruleset(directory or default_rules_dir())
+    ruleset = _ruleset(directory, rules_extra)
     defects = lint(ruleset)
     for defect in defects:
         click.echo(defect.one_line())
@@ -246,15 +292,15 @@ def rules_lint(directory: Path | None) -> None:
 
 @rules.command("list")
 @rules_option
+@rules_extra_option
 @templates_option
 @guarded
-def rules_list(rules_dir: Path | None, templates_dir: Path | None) -> None:
+def rules_list(rules_dir: Path | None, rules_extra: tuple[Path, ...], templates_dir: Path | None) -> None:
     """Topics, the guideline editions they follow, and each criterion's role and dated changes."""
     from checker.docs import docs_data
     from checker.render import render
-    from checker.rules import default_rules_dir, load_ruleset
 
-    ruleset = load_ruleset(rules_dir or default_rules_dir())
+    ruleset = _ruleset(rules_dir, rules_extra)
     click.echo(render("rules-list", "text", {"docs": docs_data(ruleset)}, templates_dir), nl=False)
 
 
@@ -263,15 +309,17 @@ def rules_list(rules_dir: Path | None, templates_dir: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--min", "minimum", type=click.FloatRange(0, 100), default=None, help="Exit 1 when fewer than this percent of items have a rule.")
 @rules_option
+@rules_extra_option
 @templates_option
 @guarded
-def scope(paths: tuple[Path, ...], fmt: str, minimum: float | None, rules_dir: Path | None, templates_dir: Path | None) -> None:
+def scope(
+    paths: tuple[Path, ...], fmt: str, minimum: float | None, rules_dir: Path | None, rules_extra: tuple[Path, ...], templates_dir: Path | None,
+) -> None:
     """How many requested items in these case files have an applicable rule, and which do not."""
     from checker.render import render, to_json
-    from checker.rules import default_rules_dir, load_ruleset
     from checker.scope import scope_report
 
-    summary = scope_report(load_ruleset(rules_dir or default_rules_dir()), list(paths))
+    summary = scope_report(_ruleset(rules_dir, rules_extra), list(paths))
     if fmt == "json":
         click.echo(to_json(summary), nl=False)
     else:
@@ -304,17 +352,17 @@ def rules_coverage(rules_dir: Path | None, tests_dir: Path | None, minimum: str,
 
 @rules.command("docs")
 @rules_option
+@rules_extra_option
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html"]), default="markdown", show_default=True)
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Write the reference to this file (default: standard output).")
 @templates_option
 @guarded
-def rules_docs(rules_dir: Path | None, fmt: str, out: Path | None, templates_dir: Path | None) -> None:
+def rules_docs(rules_dir: Path | None, rules_extra: tuple[Path, ...], fmt: str, out: Path | None, templates_dir: Path | None) -> None:
     """A readable reference of every topic, edition, criterion, limit and citation."""
     from checker.docs import docs_data, write_docs
     from checker.render import render
-    from checker.rules import default_rules_dir, load_ruleset
 
-    text = render("rules-docs", fmt, {"docs": docs_data(load_ruleset(rules_dir or default_rules_dir()))}, templates_dir)
+    text = render("rules-docs", fmt, {"docs": docs_data(_ruleset(rules_dir, rules_extra))}, templates_dir)
     if out is None:
         click.echo(text, nl=False)
     else:

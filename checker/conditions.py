@@ -47,7 +47,7 @@ def _parse_test(raw: dict, path: str, where: str) -> Condition:
     op = ops[0]
     value = raw[op]
     if not isinstance(raw["fact"], str):
-        raise InputError(path, f"{where}.fact", f"expected a fact name, found {describe(raw['fact'])}", "name a fact from rules/facts.yaml")
+        raise InputError(path, f"{where}.fact", f"expected a fact name, found {describe(raw['fact'])}", "name a fact declared in facts.yaml or facts/*.yaml")
     if op == "exists" and not isinstance(value, bool):
         raise InputError(path, f"{where}.exists", f"expected true or false, found {describe(value)}", "write exists: false for 'the records are silent'")
     if op in ("in", "not_in"):

@@ -10,6 +10,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # carries more of a claimant's record than a short excerpt.
 MAX_PART_CHARS = 300
 MAX_NAME_CHARS = 80  # one name in a field's path (a key of the file)
+# Where a fix sends a user who needs a drug, service or fact the packaged rules lack: an installed
+# copy's own rule files cannot be edited, a site folder beside them can.
+SITE_RULES = "a site rule folder passed with --rules-extra DIR (see README, Site rules)"
 
 
 class InputError(Exception):

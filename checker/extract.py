@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import re
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 import yaml
 
 from checker.context import ContextRules, Document, Modifier, Sentence, distance, load_context_rules
-from checker.errors import InputError
+from checker.errors import SITE_RULES, InputError
 from checker.extract_cues import DROPPING, ExtractionCues, FactRule, compile_regex, load_extraction_cues
 from checker.lexicon import normalise
 from checker.rules import RuleSet
@@ -177,6 +178,33 @@ _CaseDumper.add_representer(list, _represent_list)
 def dump_case(case: dict) -> str:
     """The draft as YAML, keys in case-file order, the same bytes for the same draft."""
     return yaml.dump(case, Dumper=_CaseDumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
+
+
+def require_loadable(case: dict, ruleset: RuleSet, source: str) -> None:
+    """Load the draft exactly as `mtus draft` would load the file `mtus extract` writes; what stops
+    it is raised as what the command line must give (--request, --as-of) or, failing that, the text."""
+    from checker.case import load_case  # case imports derive, which imports this module's neighbours
+
+    with tempfile.TemporaryDirectory(prefix="mtus-extract-") as folder:
+        path = Path(folder) / "draft.yaml"
+        path.write_text(dump_case(case), encoding="utf-8")
+        try:
+            load_case(path, ruleset)
+        except InputError as exc:
+            raise _as_command_line(exc, source) from None
+
+
+_UNKNOWN_DRUG_FIX = f"name the drug in the request by a generic or brand name the rules know, or add it to drugs.yaml in {SITE_RULES}"
+
+
+def _as_command_line(exc: InputError, source: str) -> InputError:
+    item = re.match(r"requests\[(\d+)\]", exc.field)
+    if item:
+        fix = _UNKNOWN_DRUG_FIX if "drug" in exc.problem else exc.fix
+        return InputError("command line", f"--request #{int(item.group(1)) + 1}", exc.problem, fix)
+    if exc.field == "dates.request":
+        return InputError("command line", "--as-of", exc.problem, exc.fix)
+    return InputError(source or SOURCE, exc.field, f"the drafted case file would not load: {exc.problem}", exc.fix)
 
 
 def read_clinical_text(path: Path) -> str:

@@ -162,10 +162,12 @@ def _fact_range_defects(ruleset: RuleSet) -> list[Defect]:
 
 
 def _declared_in(ruleset: RuleSet, fact: str) -> str:
-    """The vocabulary file declaring a fact (facts.yaml or one of facts/*.yaml); read again, since
-    this is needed only for a defect."""
+    """The vocabulary file declaring a fact (facts.yaml or one of facts/*.yaml, of the rules or a site
+    rule folder); read again, since this is needed only for a defect."""
     main = Path(ruleset.vocabulary.path)
-    for path in [main, *sorted((main.parent / "facts").glob("*.yaml"))]:
+    site = [Path(folder) for folder in ruleset.extra_dirs]
+    own = [path for folder in site for path in [folder / "facts.yaml", *sorted((folder / "facts").glob("*.yaml"))] if path.is_file()]
+    for path in [main, *sorted((main.parent / "facts").glob("*.yaml")), *own]:
         data = load_yaml(path, "fact vocabulary")
         if fact in (data.get("facts") or {}):
             return str(path)

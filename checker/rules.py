@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from checker.conditions import Condition, negate, parse_condition
 from checker.errors import InputError
 from checker.fields import check_keys, describe, did_you_mean, require_date, require_list, require_mapping, require_text
-from checker.lexicon import ROUTES, Lexicon, load_lexicon
+from checker.lexicon import ROUTES, Lexicon, load_lexicon, normalise
 from checker.services import ServiceLexicon, load_services
 from checker.vocabulary import Vocabulary, load_vocabulary
 from checker.yamlio import load_yaml
@@ -205,10 +206,12 @@ class RuleSet:
     guidelines: dict[tuple[str, str], GuidelineEdition]
     services: ServiceLexicon
     topics: list[Topic] = field(default_factory=list)
+    extra_dirs: tuple[str, ...] = ()  # site rule folders added to the packaged rules (--rules-extra)
 
     @property
     def stamp(self) -> str:
-        return f"{self.version}+{self.digest[:12]}"
+        """The version and digest; '+site' when a site's rule folder is in (the digest covers its files)."""
+        return f"{self.version}+{self.digest[:12]}" + ("+site" if self.extra_dirs else "")
 
     def criteria(self) -> list[tuple[Topic, Edition, Criterion]]:
         return [(t, e, c) for t in self.topics for e in t.editions for c in e.criteria]
@@ -235,8 +238,9 @@ def default_rules_dir() -> Path:
     raise InputError(str(here), "rules", "the packaged rules are missing", "reinstall mtus-checker or pass --rules DIR")
 
 
-def load_ruleset(directory: Path) -> RuleSet:
-    """Read a rules directory. Structural problems raise InputError; semantic ones are for lint."""
+def load_ruleset(directory: Path, extra_dirs: Sequence[Path] = ()) -> RuleSet:
+    """Read a rules directory, then each site rule folder in extra_dirs (see add_rule_folder).
+    Structural problems raise InputError; semantic ones are for lint."""
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError(str(directory), "", "rules directory not found", "pass a directory holding facts.yaml, drugs.yaml and topics/")
@@ -256,7 +260,78 @@ def load_ruleset(directory: Path) -> RuleSet:
         services=load_services(directory / "services.yaml"),
     )
     ruleset.topics = [load_topic(p, ruleset.guidelines) for p in topic_paths]
+    for folder in extra_dirs:
+        add_rule_folder(ruleset, Path(folder))
     return ruleset
+
+
+EXTRA_FILES = ("facts.yaml", "drugs.yaml", "services.yaml", "guidelines.yaml")
+_ONLY_ADDS = "give it a name of its own: a site rule folder adds to the packaged rules and cannot change them (see README, Site rules)"
+
+
+def add_rule_folder(ruleset: RuleSet, folder: Path) -> None:
+    """Add a site's own rule folder to a loaded rule set: facts.yaml and facts/*.yaml, drugs.yaml,
+    services.yaml, guidelines.yaml and topics/*.yaml, each optional, in the packaged files' format.
+    It can only add: a fact, drug or drug name, service or service name, body part or guideline
+    edition the rule set already has is refused, so a site file never silently changes a packaged
+    rule. Its topics are linted with the others (a reused topic id, or two topics one request matches
+    equally, is a defect; a topic naming a drug is more specific than one naming its class)."""
+    if not folder.is_dir():
+        raise InputError(str(folder), "", "site rule folder not found", "pass a folder holding any of drugs.yaml, facts.yaml, services.yaml, topics/")
+    files = [folder / name for name in EXTRA_FILES if (folder / name).is_file()]
+    fact_paths = [p for p in files if p.name == "facts.yaml"] + sorted((folder / "facts").glob("*.yaml"))
+    topic_paths = sorted((folder / "topics").glob("*.yaml"))
+    if not files and not fact_paths and not topic_paths:
+        raise InputError(str(folder), "", "holds no rule file", f"add any of {', '.join(EXTRA_FILES)}, facts/*.yaml or topics/*.yaml (see README, Site rules)")
+    for path in fact_paths:
+        facts = _only_new(ruleset.vocabulary.facts, load_vocabulary(path).facts, path, "facts", "fact")
+        ruleset.vocabulary = Vocabulary(facts, ruleset.vocabulary.path)
+    if (folder / "drugs.yaml").is_file():
+        ruleset.lexicon = _with_drugs(ruleset.lexicon, folder / "drugs.yaml")
+    if (folder / "services.yaml").is_file():
+        ruleset.services = _with_services(ruleset.services, folder / "services.yaml")
+    if (folder / "guidelines.yaml").is_file():
+        path = folder / "guidelines.yaml"
+        ruleset.guidelines = _only_new(ruleset.guidelines, load_guidelines(path), path, "guidelines", "guideline edition")
+    ruleset.topics = [*ruleset.topics, *(load_topic(p, ruleset.guidelines) for p in topic_paths)]
+    ruleset.extra_dirs = (*ruleset.extra_dirs, str(folder))
+    ruleset.digest = _extended_digest(ruleset.digest, folder, sorted({*files, *fact_paths}) + topic_paths)
+
+
+def _only_new(known: dict, added: dict, path: Path, where: str, kind: str) -> dict:
+    """known and added together; a key of added that known already has is an error."""
+    for key in added:
+        if key in known:
+            name = " ".join(key) if isinstance(key, tuple) else key
+            raise InputError(str(path), f"{where}.{name}", f"{kind} is already defined by the rules in use", _ONLY_ADDS)
+    return {**known, **added}
+
+
+def _refuse_known_names(known: set[str], added: dict[str, tuple[str, ...]], path: Path, where: str) -> None:
+    """A name a request line is read by (a drug's brand, a service's name) must not already mean something else."""
+    for key, names in added.items():
+        for name in names:
+            if normalise(name) in known:
+                raise InputError(str(path), f"{where}.{key}", f"the name {name!r} already has a meaning in the rules in use", _ONLY_ADDS)
+
+
+def _with_drugs(lexicon: Lexicon, path: Path) -> Lexicon:
+    added = load_lexicon(path)
+    known = {normalise(n) for d in lexicon.drugs.values() for n in (d.generic, *d.names)}
+    _refuse_known_names(known, {d.generic: (d.generic, *d.names) for d in added.drugs.values()}, path, "drugs")
+    return Lexicon(drugs=_only_new(lexicon.drugs, added.drugs, path, "drugs", "drug"), path=lexicon.path)
+
+
+def _with_services(services: ServiceLexicon, path: Path) -> ServiceLexicon:
+    added = load_services(path)
+    known = {normalise(n) for s in services.services.values() for n in s.names} | {normalise(n) for ns in services.body_parts.values() for n in ns}
+    _refuse_known_names(known, {k: s.names for k, s in added.services.items()}, path, "services")
+    _refuse_known_names(known, added.body_parts, path, "body_parts")
+    return ServiceLexicon(
+        _only_new(services.services, added.services, path, "services", "service"),
+        _only_new(services.body_parts, added.body_parts, path, "body_parts", "body part"),
+        services.path,
+    )
 
 
 def _digest(directory: Path, more_paths: list[Path]) -> str:
@@ -265,6 +340,13 @@ def _digest(directory: Path, more_paths: list[Path]) -> str:
     for path in [directory / n for n in names] + more_paths:
         if path.is_file():
             sha.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
+def _extended_digest(digest: str, folder: Path, paths: list[Path]) -> str:
+    sha = hashlib.sha256(digest.encode() + b"\0")
+    for path in paths:
+        sha.update(b"site/" + path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return sha.hexdigest()
 
 

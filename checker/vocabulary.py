@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.errors import InputError
+from checker.errors import SITE_RULES, InputError
 from checker.fields import check_keys, describe, did_you_mean, require_list, require_mapping, require_text
 from checker.yamlio import load_yaml
 
@@ -40,7 +40,7 @@ class Vocabulary:
         return self.facts.get(name)
 
     def suggestion(self, name: str) -> str:
-        return did_you_mean(name, self.facts, "declare it in rules/facts.yaml or correct the name")
+        return did_you_mean(name, self.facts, f"correct the name, or declare the fact in facts.yaml in {SITE_RULES}")
 
     def check_value(self, name: str, value: Any, path: str, where: str) -> Any:
         """Return the value if it fits the fact's declared type and range, else raise InputError."""

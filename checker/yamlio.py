@@ -11,19 +11,19 @@ import yaml
 
 from checker.errors import InputError
 from checker.fields import short
+from checker.yamldepth import first_line_deeper_than
 
 MAX_YAML_BYTES = 5 * 1024 * 1024
-# No file of ours nests deeper than about 12 levels. libyaml's composer recurses in C once per level
-# and overflows the stack (a segfault, not an exception) somewhere past 20,000 levels.
+# No file of ours nests deeper than about 12 levels. libyaml's composer recursed in C once per level
+# and overflowed the stack (a segfault) past 20,000 levels; libyaml 0.2.5 as PyYAML 6.0.4 ships it
+# refuses 1,000 levels in words of its own. Our limit is checked first, without the parser.
 MAX_YAML_DEPTH = 100
-# Every YAML collection opens with one of these characters ('[', '{', '- ', 'key:', '? key'), so a
-# file holding fewer of them than this cannot nest deeply enough to matter, and is not scanned.
-_COLLECTION_MARKS = "[{-:?"
-_SCAN_ABOVE_MARKS = 1000
+# What YAML's reader refuses written raw: control characters (tab, line feed and carriage return
+# aside), surrogates and non-characters. Found before the parser, so the message is ours.
+_RAW_FORBIDDEN = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Control characters a YAML file may still hold as escapes ("\e", "\x1b", "\u009b") although the
 # reader refuses them raw: in a terminal they rewrite the screen, in XML they are not allowed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_UNSAFE_TAG = "could not determine a constructor for the tag"
 # Keys checked for duplicates: a rule file's dated blocks are keyed by date.
 _PLAIN_KEYS = (str, int, float, bool, dt.date)
 
@@ -44,6 +44,15 @@ class _BadScalar(Exception):
         kind = str(node.tag).rsplit(":", 1)[-1]
         self.kind = "date" if kind == "timestamp" else kind
         self.reason = " ".join(reason.split())
+        self.line = node.start_mark.line + 1 if node.start_mark else 0
+
+
+class _UnknownTag(Exception):
+    """A tag no safe constructor builds ('!!python/object/apply:os.system')."""
+
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__(node.tag)
+        self.tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
         self.line = node.start_mark.line + 1 if node.start_mark else 0
 
 
@@ -69,9 +78,14 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
+def _refuse_unknown_tag(loader: _StrictLoader, node: yaml.Node) -> Any:
+    raise _UnknownTag(node)
+
+
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
 )
+_StrictLoader.add_constructor(None, _refuse_unknown_tag)
 
 
 def read_bounded(path: Path, what: str, max_bytes: int, directory_fix: str, size_fix: str) -> bytes:
@@ -114,9 +128,10 @@ def parse_yaml(text: str, path: Path | str, what: str) -> Any:
     `path` names the text in errors."""
     if not text.strip():
         raise InputError(str(path), "", f"{what} is empty", f"write the {what} (see README)")
+    _refuse_before_parsing(text, path)
     try:
-        _refuse_aliases_and_deep_nesting(text, path)
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        _refuse_aliases(text, path)
+        data = _single_document(text, path)
     except _DuplicateKey as dup:
         raise InputError(
             str(path), dup.key, f"key given twice (line {dup.line})", "keep one of the two entries"
@@ -125,19 +140,9 @@ def parse_yaml(text: str, path: Path | str, what: str) -> Any:
         fix = "write a real calendar date as YYYY-MM-DD" if bad.kind == "date" else f"correct the value or remove the !!{bad.kind} tag"
         reason = f" ({bad.reason})" if bad.reason else ""
         raise InputError(str(path), f"line {bad.line}", f"{bad.value} is not a valid {bad.kind}{reason}", fix) from None
-    except yaml.reader.ReaderError as exc:
-        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
-        raise InputError(
-            str(path), "", f"character #x{char:04x} at position {exc.position} is not allowed in YAML",
-            "remove control characters from the file",
-        ) from None
-    except yaml.constructor.ConstructorError as exc:
-        if _UNSAFE_TAG not in str(exc.problem):
-            raise _malformed(exc, path) from None
-        tag = str(exc.problem).split("tag", 1)[1].strip(" '").replace("tag:yaml.org,2002:", "!!")
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+    except _UnknownTag as unknown:
         fix = "remove the tag: only plain YAML values are read (text, numbers, dates, lists, mappings)"
-        raise InputError(str(path), f"line {line}", f"the YAML tag {short(tag, 70)} is not accepted", fix) from None
+        raise InputError(str(path), f"line {unknown.line}", f"the YAML tag {short(unknown.tag, 70)} is not accepted", fix) from None
     except yaml.MarkedYAMLError as exc:
         raise _malformed(exc, path) from None
     except yaml.YAMLError as exc:
@@ -182,36 +187,42 @@ def _printable(name: str) -> str:
     return name if name.isprintable() else repr(name)
 
 
-def _refuse_aliases_and_deep_nesting(text: str, path: Path) -> None:
-    """Anchors and aliases are refused: they are not needed and enable 'billion laughs' files. So is
-    nesting deeper than MAX_YAML_DEPTH, which would crash libyaml. Both are found in one pass over
-    the parser's events, which is skipped when the text can hold neither."""
-    if "*" not in text and sum(text.count(mark) for mark in _COLLECTION_MARKS) <= _SCAN_ABOVE_MARKS:
+def _refuse_before_parsing(text: str, path: Path) -> None:
+    """The checks that need no parser, so their messages never depend on PyYAML: characters YAML
+    does not allow written raw, and nesting deeper than MAX_YAML_DEPTH."""
+    bad = _RAW_FORBIDDEN.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        problem = f"holds the character U+{ord(bad.group()):04X}, which YAML does not allow"
+        raise InputError(str(path), f"line {line}", problem, "remove control characters from the file")
+    line = first_line_deeper_than(text, MAX_YAML_DEPTH)
+    if line is not None:
+        raise InputError(str(path), f"line {line}", f"YAML nested more than {MAX_YAML_DEPTH} levels deep", "flatten the document")
+
+
+def _refuse_aliases(text: str, path: Path) -> None:
+    """Anchors and aliases are refused: they are not needed and enable 'billion laughs' files. Found
+    in the parser's events (which build nothing), skipped when the text holds no '*'."""
+    if "*" not in text:
         return
-    depth = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise InputError(
+                str(path), f"line {_line(event)}", "YAML aliases (*name) are not accepted",
+                "write the value out in full instead of using an anchor and alias",
+            )
+
+
+def _single_document(text: str, path: Path) -> Any:
+    """The one document of the text; a second one is refused (which of them would be meant?)."""
+    loader = _StrictLoader(text)
     try:
-        for event in yaml.parse(text, Loader=_BaseLoader):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_YAML_DEPTH:
-                    raise _too_deep(path, _line(event))
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-            elif isinstance(event, yaml.AliasEvent):
-                raise InputError(
-                    str(path), f"line {_line(event)}", "YAML aliases (*name) are not accepted",
-                    "write the value out in full instead of using an anchor and alias",
-                )
-    except yaml.MarkedYAMLError as exc:
-        # libyaml from PyYAML 6.0.4 on scans ahead and stops at its own depth limit (1,000) before
-        # the events reach ours
-        if "nesting depth" not in str(exc.problem):
-            raise
-        raise _too_deep(path, exc.problem_mark.line + 1 if exc.problem_mark else 0) from None
-
-
-def _too_deep(path: Path | str, line: int) -> InputError:
-    return InputError(str(path), f"line {line}", f"YAML nested more than {MAX_YAML_DEPTH} levels deep", "flatten the document")
+        data = loader.get_data() if loader.check_data() else None
+        if loader.check_data():
+            raise InputError(str(path), "", "holds more than one YAML document", "keep one document: remove the '---' line and what follows")
+        return data
+    finally:
+        loader.dispose()
 
 
 def _line(event: yaml.Event) -> int:

@@ -50,7 +50,7 @@ CASES = [
     ("yaml_alias.yaml", "line 4", "YAML aliases (*name) are not accepted"),
     ("binary_junk.yaml", "", "case file holds binary data"),
     ("not_utf8.yaml", "", "case file is not UTF-8"),
-    ("control_character.yaml", "", "character #x0007"),
+    ("control_character.yaml", "line 9", "holds the character U+0007, which YAML does not allow"),
     ("generated:oversized.yaml", "", f"over the {MAX_YAML_BYTES}-byte limit"),
     ("generated:missing.yaml", "", "case file not found"),
     ("generated:a_directory.yaml", "", "is a directory"),
@@ -67,7 +67,7 @@ CASES = [
     ("drug_name_with_line_break.yaml", "requests[0].drug", r"unknown drug 'Xyzzo\nprodol'"),
     ("divergence_item_list.yaml", "known_divergences[0].item", "no expected: entry for item"),
     ("bad_int_tag.yaml", "line 5", "'fifty' is not a valid int"),
-    ("two_documents.yaml", "", "but found another document"),
+    ("two_documents.yaml", "", "holds more than one YAML document"),
     ("unknown_schema.yaml", "schema", "unsupported schema 'mtus-case/9'"),
     ("duplicate_request_id.yaml", "requests[1].id", "id 'relaxant' is used twice"),
     ("alias_bomb.yaml", "line 6", "YAML aliases (*name) are not accepted"),
@@ -83,7 +83,19 @@ CASES = [
     ("absurd_strength_field.yaml", "requests[0].strength", "strength '100000 mg' per unit is above 2,000 mg"),
     ("huge_integer.yaml", "line 3", "is not a valid int"),
     ("generated:pasted_page_as_request.yaml", "requests[0].text", "200005 characters, more than a request line (1000)"),
+    # a letter or notes given where a case file belongs: the command that makes a case file of them
+    ("generated:letter.txt", "", "is plain text, not a case file; fix: for an IMR letter run 'mtus import "),
+    ("generated:letter.pdf", "", "is a PDF, not a case file; fix: for an IMR letter run 'mtus import "),
+    ("generated:notes.yaml", "", "is plain text, not a case file; fix: for an IMR letter run 'mtus import "),
 ]
+
+
+# The opening of an IMR letter, in its shape (made up): YAML reads "Dear ...:" as a key and then fails.
+LETTER_TEXT = """Independent Medical Review Final Determination Letter
+Dear Claimant:
+MAXIMUS Federal Services has completed the Independent Medical Review of the disputed items.
+CLINICAL CASE SUMMARY: The patient is a 50 year old female who reported an injury on 04/10/2002.
+"""
 
 
 def run(*args: object):
@@ -105,6 +117,12 @@ def case_path(name: str, tmp_path: Path) -> Path:
         path.write_text("schema: mtus-case/1\ncase: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
     elif path.name == "pasted_page_as_request.yaml":
         path.write_text(f'schema: mtus-case/1\ncase: x\ndates: {{request: 2013-11-20}}\nrequests:\n  - text: "Soma {"1" * 200_000}"\n', encoding="utf-8")
+    elif path.name == "letter.txt":
+        path.write_text(LETTER_TEXT, encoding="utf-8")
+    elif path.name == "notes.yaml":  # notes saved under a case file's name, reading as one run of text
+        path.write_text("Progress note 05/06/2015. Low back pain 6/10, Norco helps. No muscle spasm today.\n", encoding="utf-8")
+    elif path.name == "letter.pdf":
+        path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n")
     elif path.name == "fifty_megabytes.yaml":
         with path.open("wb") as out:  # a sparse file: 50 MB long, written in no time
             out.write(b"schema: mtus-case/1\n")

@@ -290,7 +290,8 @@ def test_mtus_extract_writes_a_case_file_that_checks(tmp_path: Path) -> None:
     assert checked.exit_code == 0, checked.output
     assert 'acute_muscle_spasm = False [extracted: "no documentation of" at ' in checked.output
     assert "conflicting statements" in checked.output and "functional_improvement: True" in checked.output
-    assert run_cli("extract", note, "--request", "Soma 350 mg BID #60").output == run_cli("extract", note, "--request", "Soma 350 mg BID #60").output
+    again = ("extract", note, "--request", "Soma 350 mg BID #60", "--as-of", "2015-05-20")
+    assert run_cli(*again).exit_code == 0 and run_cli(*again).output == run_cli(*again).output
 
 
 def test_a_reviewer_edit_shows_as_the_reviewer_s(tmp_path: Path) -> None:
@@ -312,14 +313,30 @@ def test_a_reviewer_edit_shows_as_the_reviewer_s(tmp_path: Path) -> None:
         (["extract", "EMPTY", "--request", "Soma"], "clinical text is empty"),
         (["extract", "NOTE", "--request", " "], "empty request"),
         (["extract", "NOTE", "--as-of", "May 2015"], "not a date"),
+        # what the case file needs and only the command line can give, named before anything is written
+        (["extract", "NOTE", "--as-of", "2015-05-20"], "command line: --request: no requested item"),
+        (["extract", "NOTE", "--request", "Soma 350 mg BID #60"], "command line: --as-of: no request date"),
+        (["extract", "NOTE", "--request", "Soma 350 mg BID #60", "--as-of", "2999-05-20"], "command line: --as-of: 2999-05-20 is in the future"),
+        (["extract", "NOTE", "--request", "Soma 350 mg BID #60", "--request", "Zorbitol 50 mg #60", "--as-of", "2015-05-20"],
+         "command line: --request #2: no known drug in 'Zorbitol 50 mg #60'; fix: name the drug in the request by a generic or brand name"),
     ],
 )
 def test_mtus_extract_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     (tmp_path / "EMPTY").write_text("  \n")
     (tmp_path / "NOTE").write_text(NOTE)
     result = run_cli(*[str(tmp_path / a) if a in ("EMPTY", "NOTE") else a for a in args])
-    assert result.exit_code == 2
-    assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert result.exit_code == 2 and result.stdout == ""
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1 and "; fix: " in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_what_extract_writes_loads_in_draft(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "note.txt").write_text(NOTE)
+    written = run_cli("extract", tmp_path / "note.txt", "--request", "Norco 10/325 mg #90", "--as-of", "2015-05-20", "--format", fmt)
+    assert written.exit_code == 0, written.output
+    (tmp_path / f"case.{fmt}").write_text(written.stdout)
+    drafted = run_cli("draft", tmp_path / f"case.{fmt}")
+    assert drafted.exit_code == 0 and "DRAFT DETERMINATION" in drafted.output, drafted.output
 
 
 def test_a_conflict_with_a_value_is_refused(tmp_path: Path) -> None:

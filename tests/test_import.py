@@ -376,7 +376,8 @@ def test_unknown_drug_is_written_so_that_the_case_loads(tmp_path: Path):
     (tmp_path / "letter.txt").write_text(letter, encoding="utf-8")
     result = run("import", tmp_path / "letter.txt", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
-    assert "neither a drug of rules/drugs.yaml nor a recognised service" in result.output
+    assert "neither a drug of the drug lexicon (drugs.yaml) nor a recognised service" in result.output
+    assert "drugs.yaml in a site rule folder, then imported again with --rules-extra DIR" in result.output
     case_file = tmp_path / "out" / "CM99-0000001.yaml"
     first = yaml.safe_load(case_file.read_text(encoding="utf-8"))["requests"][0]
     assert first["text"] == "Zyxolarin 40mg daily #30 for spasm of the low back" and first["service"] == "unclassified"
