@@ -76,8 +76,8 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool) -> dic
         "non_mtus": any(not c["citation"]["mtus"] for c in decisive if c["citation"]),
         "documented": _unique((f for c in met for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"]), "name"),
         "missing": _unique((f for c in decisive if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
-        "missing_groups": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"]),
-        "contrary": _unique((t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"]), "fact"),
+        "missing_groups": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"], tuple(_absent(decisive))),
+        "contrary": _unique((t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"] and t["op"] != "exists"), "fact"),
         "follow_up": [_follow_up(ruleset, r, page_era) for r in item.follow_up],
         "facts": [
             {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None, "reason": v.reason or None, "evidence": _evidence(v.evidence)}
@@ -205,12 +205,19 @@ def format_pages(pages: set[int] | frozenset[int]) -> str:
     return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-def _missing_groups(ruleset: RuleSet, undecided: list[CriterionResult]) -> list[list[dict[str, str]]]:
+def _missing_groups(ruleset: RuleSet, undecided: list[CriterionResult], absent: tuple[str, ...] = ()) -> list[list[dict[str, str]]]:
     """What to document, once each: a group holds alternatives, any one of which would do."""
-    groups = list(dict.fromkeys(group for r in undecided for group in r.unknown_groups))
+    groups = list(dict.fromkeys([*(group for r in undecided for group in r.unknown_groups), *((name,) for name in absent)]))
     # "no documentation of A or B" already says A is missing: a group inside a larger one is left out
     kept = [g for g in groups if not any(set(g) < set(other) for other in groups)]
     return [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in kept]
+
+
+def _absent(decisive: list[dict[str, Any]]) -> list[str]:
+    """Facts that not-met criteria hold against because the records are silent on them (an `exists:
+    false` test): the draft asks for them rather than saying the records show them."""
+    tests = (t for c in decisive if c["status"] == "not_met" for t in c["tests"])
+    return list(dict.fromkeys(t["fact"] for t in tests if t["op"] == "exists" and t["holds"] and not t["expected"]))
 
 
 def _unique(entries: Any, key: str) -> list[dict[str, Any]]:

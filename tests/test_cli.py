@@ -189,3 +189,21 @@ def test_a_missing_fact_is_named_once_when_a_larger_alternative_already_names_it
     oxycodone = next(block for block in draft.split("\n\n") if block.startswith("Decision rationale") and "Oxycodone" in block)
     assert oxycodone.count("objective functional improvement with this treatment") == 1
     assert "objective functional improvement with this treatment or improved quality of life" in oxycodone
+
+
+def test_a_fact_the_records_are_silent_on_is_asked_for_not_shown(tmp_path):
+    """A repeat MRI is defeated when the records show an earlier study and say nothing of a change
+    (an `exists: false` test): the draft shows the earlier study and asks for the change, never
+    printing an empty value as something the records show."""
+    case = tmp_path / "repeat.yaml"
+    case.write_text(
+        "schema: mtus-case/1\ncase: repeat\nsource: synthetic\n"
+        "dates: {request: 2016-12-13, injury: 2016-11-07}\n"
+        "facts: {conservative_care_failed: true, neurologic_deficit: true, prior_imaging: true}\n"
+        "requests:\n  - {id: mri, text: MRI of the cervical spine}\n"
+    )
+    draft = run("draft", case).output
+    assert "records show earlier imaging of the same body part" in draft
+    missing = draft.split("is no documentation of", 1)[1].split(". Therefore", 1)[0]
+    assert "a significant change in symptoms or findings since the last study" in missing
+    assert "None" not in draft
