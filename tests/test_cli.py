@@ -189,3 +189,20 @@ def test_a_missing_fact_is_named_once_when_a_larger_alternative_already_names_it
     oxycodone = next(block for block in draft.split("\n\n") if block.startswith("Decision rationale") and "Oxycodone" in block)
     assert oxycodone.count("objective functional improvement with this treatment") == 1
     assert "objective functional improvement with this treatment or improved quality of life" in oxycodone
+
+
+def test_draft_names_the_visit_count_it_used_and_no_silence_as_a_finding(tmp_path):
+    """Completed visits unknown: the draft says the count was certified plus requested, and a fact
+    the records are silent on (the exception to the limit) is not reported as what they show."""
+    case = {
+        "schema": "mtus-case/1", "case": "visits", "dates": {"injury": "2016-11-02", "request": "2016-12-08"},
+        "facts": {"objective_functional_deficits": True, "functional_improvement": True, "active_rehabilitation": True},
+        "requests": [{"id": "pt", "text": "2 sessions of physical therapy", "original_text": "Physical therapy 12 sessions",
+                      "certified": "Physical therapy for 10 sessions"}],
+    }
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case))
+    draft = run("draft", path).output
+    assert "not medically necessary" in draft
+    assert "visits UR certified plus those requested (completed visits unknown) of 12 visits, beyond the limit of 10 visits" in draft
+    assert "None" not in draft
