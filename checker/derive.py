@@ -309,14 +309,38 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
     if request.timing:
         found["timing"] = Derived(request.timing, text)
     if request.visits is not None:
-        found["visits_requested"] = Derived(request.visits, text)
-        completed = facts.get("therapy_visits_completed")
-        certified = parse_visits(request.certified) if request.certified else None  # UR certified part of the request
-        if completed is not None:
-            total = completed.value + (certified or 0) + request.visits
-            basis = {"completed": completed.value, **({"certified": certified} if certified else {}), "requested": request.visits}
-            found["visits_total"] = Derived(total, basis)
+        found.update(_visit_counts(request, facts.get("therapy_visits_completed")))
     return found
+
+
+def _visit_counts(request: Request, completed: FactValue | None) -> dict[str, Derived]:
+    """Visits requested, those UR already certified of the same request, and the total they make with
+    the visits completed; when the completed visits are unknown, certified plus requested is a lower
+    bound on the total (visits_total_at_least), and its basis says so."""
+    certified = _certified_visits(request)
+    found = {
+        "visits_requested": Derived(request.visits, {"text": request.text}),
+        "visits_certified": Derived(certified, {"certified": request.certified or "none"}),
+    }
+    counted = {**({"certified": certified} if certified else {}), "requested": request.visits}
+    if completed is not None:
+        found["visits_total"] = Derived(completed.value + certified + request.visits, {"completed": completed.value, **counted})
+    else:
+        found["visits_total_at_least"] = Derived(certified + request.visits, {**counted, "completed": "not documented"})
+    return found
+
+
+def _certified_visits(request: Request) -> int:
+    """Visits UR certified outside the IMR-eligible item: the certified part of a request whose
+    remaining part is the item. When the item is the whole original request (UR modified it), the
+    certified visits are a part of it, not more."""
+    if not request.certified or _same_request(request.text, request.original_text):
+        return 0
+    return parse_visits(request.certified) or 0
+
+
+def _same_request(text: str, original: str) -> bool:
+    return " ".join(text.lower().split()) == " ".join(original.lower().split())
 
 
 def _timeline(case: Case) -> dict[str, Derived]:

@@ -77,6 +77,7 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool) -> dic
         "documented": _unique((f for c in met for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"]), "name"),
         "missing": _unique((f for c in decisive if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
         "missing_groups": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"], tuple(_absent(decisive))),
+        # what the records show against the request; an `exists: false` test holds on a silence, which is no finding
         "contrary": _unique((t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"] and t["op"] != "exists"), "fact"),
         "follow_up": [_follow_up(ruleset, r, page_era) for r in item.follow_up],
         "facts": [

@@ -207,3 +207,20 @@ def test_a_fact_the_records_are_silent_on_is_asked_for_not_shown(tmp_path):
     missing = draft.split("is no documentation of", 1)[1].split(". Therefore", 1)[0]
     assert "a significant change in symptoms or findings since the last study" in missing
     assert "None" not in draft
+
+
+def test_draft_names_the_visit_count_it_used_and_no_silence_as_a_finding(tmp_path):
+    """Completed visits unknown: the draft says the count was certified plus requested, and a fact
+    the records are silent on (the exception to the limit) is not reported as what they show."""
+    case = {
+        "schema": "mtus-case/1", "case": "visits", "dates": {"injury": "2016-11-02", "request": "2016-12-08"},
+        "facts": {"objective_functional_deficits": True, "functional_improvement": True, "active_rehabilitation": True},
+        "requests": [{"id": "pt", "text": "2 sessions of physical therapy", "original_text": "Physical therapy 12 sessions",
+                      "certified": "Physical therapy for 10 sessions"}],
+    }
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case))
+    draft = run("draft", path).output
+    assert "not medically necessary" in draft
+    assert "visits UR certified plus those requested (completed visits unknown) of 12 visits, beyond the limit of 10 visits" in draft
+    assert "None" not in draft

@@ -83,3 +83,43 @@ def test_other_nsaids_counted_from_the_medication_list(tmp_path, repo_ruleset):
     assert listed["other_nsaids"] == 0
     both = _facts(tmp_path, repo_ruleset, {"medications": [{"drug": "Motrin"}], "requests": [{"text": "Naproxen 500 mg #60"}]})
     assert both["other_nsaids"] == 1
+
+
+def _visit_facts(tmp_path: Path, ruleset, request: dict, facts: dict | None = None) -> dict:
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump({"case": "t", "dates": {"injury": "2016-10-01", "request": "2016-12-01"}, "facts": facts or {}, "requests": [request]}))
+    case = load_case(path, ruleset)
+    return {k: v.value for k, v in derive_item_facts(case, case.requests[0], ruleset.lexicon, ruleset.services).items()}
+
+
+def test_visits_total_counts_completed_certified_and_requested(tmp_path, repo_ruleset):
+    remainder = {"text": "Physical therapy 4 visits", "original_text": "Physical therapy 6 visits", "certified": "Physical therapy 2 visits"}
+    facts = _visit_facts(tmp_path, repo_ruleset, remainder, {"therapy_visits_completed": 6})
+    assert (facts["visits_requested"], facts["visits_certified"], facts["visits_total"]) == (4, 2, 12)
+    assert "visits_total_at_least" not in facts
+
+
+def test_completed_visits_unknown_gives_a_lower_bound_from_certified_plus_requested(tmp_path, repo_ruleset):
+    remainder = {"text": "2 sessions of physical therapy", "original_text": "Physical therapy 12 sessions", "certified": "Physical therapy for 10 sessions"}
+    facts = _visit_facts(tmp_path, repo_ruleset, remainder)
+    assert facts["visits_total_at_least"] == 12 and "visits_total" not in facts
+    lone = _visit_facts(tmp_path, repo_ruleset, {"text": "Physical therapy 2 times a week for 4 weeks"})
+    assert (lone["visits_certified"], lone["visits_total_at_least"]) == (0, 8)  # nothing certified: the request alone
+
+
+def test_certified_part_of_a_modified_whole_request_is_not_counted_twice(tmp_path, repo_ruleset):
+    """UR modified the request and IMR reviews the whole original: the certified visits are among
+    the requested ones."""
+    whole = {"text": "Physical therapy 12 sessions to the right elbow", "original_text": "physical therapy 12 sessions to the right elbow",
+             "certified": "2 sessions of occupational therapy"}
+    facts = _visit_facts(tmp_path, repo_ruleset, whole, {"therapy_visits_completed": 6})
+    assert (facts["visits_certified"], facts["visits_total"]) == (0, 18)
+
+
+def test_the_lower_bound_says_what_it_counted(tmp_path, repo_ruleset):
+    path = tmp_path / "case.yaml"
+    remainder = {"text": "Chiropractic 6 visits", "original_text": "Chiropractic 12 visits", "certified": "Chiropractic 6 visits"}
+    path.write_text(yaml.safe_dump({"case": "t", "dates": {"request": "2016-12-01"}, "requests": [remainder]}))
+    case = load_case(path, repo_ruleset)
+    basis = derive_item_facts(case, case.requests[0], repo_ruleset.lexicon, repo_ruleset.services)["visits_total_at_least"].source
+    assert basis == "certified=6; requested=6; completed=not documented"
