@@ -8,7 +8,7 @@ from typing import Any
 
 from checker.case import Case, FactValue, Medication, Request
 from checker.lexicon import Lexicon
-from checker.prescription import Dose, Prescription, read_prescription, read_quantity
+from checker.prescription import NUMBER_WORDS, Dose, Prescription, read_prescription, read_quantity
 from checker.prescription import doses_per_day as doses_per_day  # importer reads frequencies with it
 from checker.services import ServiceLexicon
 
@@ -23,11 +23,6 @@ _PREOP = re.compile(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical cle
 _POSTOP = re.compile(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I)
 _ASSOCIATED = re.compile(r"\bassociated surgical service\b", re.I)
 _VISIT_CATEGORIES = ("therapy", "modality", "program")
-_SMALL_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15, "sixteen": 16, "eighteen": 18,
-    "twenty": 20, "twenty-four": 24, "thirty": 30, "thirty-six": 36, "once": 1, "twice": 2,
-}
 _PER_WEEK = r"(?:x|times|sessions?|visits?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
 _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
 _VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come first
@@ -181,7 +176,7 @@ def parse_visits(text: str) -> int | None:
 
 
 def _number_words_to_digits(text: str) -> str:
-    for word, number in sorted(_SMALL_NUMBERS.items(), key=lambda kv: -len(kv[0])):
+    for word, number in sorted(NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
         text = re.sub(rf"\b{word}\b", str(number), text)
     return text
 

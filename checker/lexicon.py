@@ -285,9 +285,15 @@ def normalise(name: str) -> str:
     return re.sub(r"\s+", " ", name.strip().lower())
 
 
+_RELEASE_TOKENS = frozenset(("xr", "cr", "sr", "xl", "er", "release", "acting"))
+
+
 def _key(name: str) -> str:
     """A name as the lexicon indexes it: normalised, with every release word read as 'er'."""
-    return _RELEASE_WORDS.sub("er", normalise(name))
+    key = " ".join(name.lower().split())
+    if _RELEASE_TOKENS.isdisjoint(key.replace("-", " ").split()):
+        return key  # most names hold no release word: the substitution is the costly part
+    return _RELEASE_WORDS.sub("er", key)
 
 
 def load_lexicon(path: Path) -> Lexicon:

@@ -17,16 +17,17 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checker.lexicon import Drug, Lexicon, MmeFactor, MmeTable, Resolution, normalise
+from checker.lexicon import Drug, Lexicon, MmeFactor, MmeTable, Resolution
 
 # ---- the words of a prescription ------------------------------------------------------------------
 
-_NUMBER_WORDS = {
+NUMBER_WORDS = {  # numbers written as words, in request lines of drugs and of visits alike
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "one hundred": 100, "one hundred twenty": 120,
-    "one hundred eighty": 180, "no": 0, "zero": 0, "a": 1, "an": 1,
+    "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20, "twenty-four": 24,
+    "thirty": 30, "thirty-six": 36, "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90, "one hundred": 100, "one hundred twenty": 120, "one hundred eighty": 180, "once": 1, "twice": 2,
 }
+_NUMBER_WORDS = {**NUMBER_WORDS, "no": 0, "zero": 0, "a": 1, "an": 1}  # "no refills", "a month's supply"
 _WORD = (
     r"(?:one hundred (?:twenty|eighty)|one hundred|forty-five|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy"
     r"|eighty|ninety|one|two|three|four|five|six|seven|eight|nine|ten)"
@@ -66,7 +67,7 @@ _FORM_WORDS = [  # (form, pattern): the first that matches names the form; produ
 DOSE_UNITS = {
     "tablet": "tablet", "capsule": "capsule", "liquid": "mL", "patch": "patch", "film": "film", "buccal tablet": "tablet",
     "sublingual tablet": "tablet", "lozenge": "lozenge", "spray": "spray", "injection": "mL", "topical": "g",
-    "suppository": "suppository", "": "tablet or capsule",
+    "suppository": "suppository", "": "unit",  # no form named: a tablet, capsule ... whatever the product is
 }
 _COUNT_UNIT = (
     r"(?:tab|tabs|tablet|tablets|cap|caps|capsule|capsules|patch|patches|films?|lozenges?|troches?|sprays?|puffs?|actuations?"
@@ -108,7 +109,7 @@ _ONCE_A_DAY = (
     r"qd|daily|once\s+(?:a|per|each)\s+day|once\s+daily|q\s*day|qhs|hs|qam|qpm|q\s*am|q\s*pm|at\s+bedtime|nightly"
     r"|every\s+(?:morning|night|evening|day)|in\s+the\s+(?:morning|evening)|at\s+night"
 )
-_FIXED = [  # (pattern, doses per day); the first match wins, so specific forms come first
+_FIXED = [  # (pattern, doses per day); the first match wins, so specific forms come first (compiled below)
     (r"\b\d+\s*(?:hours?|hrs?|h)\s*on\b[\s,]*\d+\s*(?:hours?|hrs?|h)\s*off\b", 1.0),
     (r"\b(?:every\s+other\s+day|qod)\b", 0.5),
     (r"\b(?:weekly|once\s+(?:a|per|every)\s+week|every\s+week|q\s*(?:1\s*)?(?:wk|week))\b", 1 / 7),
@@ -117,6 +118,7 @@ _FIXED = [  # (pattern, doses per day); the first match wins, so specific forms 
     (rf"\b(?:bid|twice\s+(?:a|per|each)?\s*day|twice\s+daily|{_times_a_day('two', 2)})\b", 2.0),
     (rf"\b(?:{_ONCE_A_DAY})\b", 1.0),
 ]
+_FIXED_RE = [(re.compile(pattern, re.I), per_day) for pattern, per_day in _FIXED]
 _TIMES_A_DAY = re.compile(
     rf"\b({_NUM}|\b{_WORD}\b)(?:\s*(?:-|to|or)\s*({_NUM}|\b{_WORD}\b))?\s*(?:x|times)\s*(?:/\s*|a\s+|per\s+|each\s+)?(?:day|daily)\b", re.I
 )
@@ -226,11 +228,6 @@ class Prescription:
     def dose_unit(self) -> str:
         return dose_unit(self.form, self.strength)
 
-    @property
-    def read_as(self) -> bool:
-        """Whether the written name differs from the lexicon's generic name (the report says how it was read)."""
-        return bool(self.drug) and normalise(self.written_name) != normalise(self.drug)
-
 
 @dataclass(frozen=True)
 class Dose:
@@ -269,48 +266,48 @@ def read_prescription(text: str, found: Resolution | None, lexicon: Lexicon) -> 
     """The written prescription: `found` is the drug name read from the line (None: no drug named)."""
     text = _plain(text)
     rest = without_name(text, found.matched) if found else text  # "Tylenol #3 ... #60": 60 is the quantity
-    notes: list[Note] = []
-    drug = found.drug if found else None
-    rx = Prescription(text=text)
-    if found is not None:
-        rx = replace(rx, drug=drug.generic, written_name=found.matched, lexicon_name=found.name, how=found.how,
-                     release=(found.product.release if found.product else "") or drug.release)
-    strength_match = _STRENGTH.search(rest)
-    strength_text = strength_match.group(0) if strength_match else ""
-    rest_after = rest[: strength_match.start()] + " " + rest[strength_match.end():] if strength_match else rest
+    named = found.drug if found else None
     product = found.product if found else None
-    if not strength_text and product and product.strength:
-        strength_text = product.strength
-        notes.append(Note("implied_strength", f"{found.name}: {product.strength}"))
-    if not strength_text and drug is not None and (bare := _BARE_COMBINATION.search(rest)) and _takes_parts(drug, bare.group(0), lexicon):
-        strength_text = f"{bare.group(0)} mg"
-        rest_after = rest[: bare.start()] + " " + rest[bare.end():]
-        notes.append(Note("combination_unit_mg", bare.group(0)))
-    if not strength_text and (gram := _GRAM_STRENGTH.search(rest)) and float(gram.group(1)) <= MAX_STRENGTH["g"] and not _is_topical(rest):
-        strength_text = gram.group(0)
-        rest_after = rest[: gram.start()] + " " + rest[gram.end():]
+    strength_text, rest_after, notes = _written_strength(rest, found, lexicon)
     form = (product.form if product else "") or form_in_text(rest)
-    strength, drug, strength_notes = _strength_for(strength_text, drug, found, lexicon)
-    notes += strength_notes
-    if drug is not None and drug.generic != rx.drug:
-        rx = replace(rx, drug=drug.generic, lexicon_name=drug.generic)
+    strength, drug, strength_notes = _strength_for(strength_text, named, found, lexicon)
     form = form or _form_from_strength(strength)
     strength, patch_notes = _patch_rate(strength, form)
-    notes += patch_notes
     units, units_range, unit_notes = _units_per_dose(rest_after, form, strength)
-    notes += unit_notes
-    return replace(
-        rx,
+    return Prescription(
+        text=text,
+        drug=drug.generic if drug else "",
+        written_name=found.matched if found else "",
+        lexicon_name=(found.name if drug is named else drug.generic) if found and drug else "",
+        how=found.how if found else "",
+        release=((product.release if product else "") or named.release) if named else "",
         form=form,
         strength=strength,
         units_per_dose=units,
         units_range=units_range,
-        frequency=read_frequency(rest_after),
-        quantity=read_quantity(rest_after, form),
+        frequency=_frequency(rest_after),
+        quantity=_quantity(rest_after, form),
         refills=_refills(rest_after),
         days_written=_days_written(rest_after),
-        notes=tuple(notes),
+        notes=tuple(notes + strength_notes + patch_notes + unit_notes),
     )
+
+
+def _written_strength(rest: str, found: Resolution | None, lexicon: Lexicon) -> tuple[str, str, list[Note]]:
+    """The strength as written (or as the product implies it), and the line without it."""
+    match = _STRENGTH.search(rest)
+    if match:
+        return match.group(0), rest[: match.start()] + " " + rest[match.end():], []
+    product = found.product if found else None
+    if product and product.strength:
+        return product.strength, rest, [Note("implied_strength", product.strength)]
+    bare = _BARE_COMBINATION.search(rest) if found else None
+    if bare and _takes_parts(found.drug, bare.group(0), lexicon):
+        return f"{bare.group(0)} mg", rest[: bare.start()] + " " + rest[bare.end():], [Note("combination_unit_mg", bare.group(0))]
+    gram = _GRAM_STRENGTH.search(rest)
+    if gram and float(gram.group(1)) <= MAX_STRENGTH["g"] and not _is_topical(rest):
+        return gram.group(0), rest[: gram.start()] + " " + rest[gram.end():], []
+    return "", rest, []
 
 
 def with_fields(rx: Prescription, lexicon: Lexicon, strength: str | None = None, frequency: str | None = None,
@@ -353,11 +350,14 @@ def without_name(text: str, name: str) -> str:
     return re.sub(pattern, " ", text, count=1, flags=re.I)
 
 
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_WORD_THEN_DIGITS = re.compile(rf"\b{_WORD}\s*\((\d+)\)", re.I)
+_DOTS = re.compile(r"(?<=[A-Za-z])\.(?=[A-Za-z0-9]|\s|$)")
+
+
 def _plain(text: str) -> str:
     """'1,000 mg' -> '1000 mg'; 'two (2) tablets' -> '2 tablets'; 't.i.d.' -> 'tid', 'q.8h' -> 'q8h'."""
-    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
-    text = re.sub(rf"\b{_WORD}\s*\((\d+)\)", r"\1", text, flags=re.I)
-    return re.sub(r"(?<=[A-Za-z])\.(?=[A-Za-z0-9]|\s|$)", "", text)
+    return _DOTS.sub("", _WORD_THEN_DIGITS.sub(r"\1", _THOUSANDS.sub("", text)))
 
 
 def form_in_text(text: str) -> str:
@@ -415,7 +415,7 @@ def _strength_for(written: str, drug: Drug | None, found: Resolution | None, lex
     if not drug.ingredients:
         combination = _combination_of(drug, len(amounts), lexicon)
         if combination is None:
-            notes.append(Note("strength_parts_mismatch", f"{digits} for {drug.generic}", problem=True))
+            notes.append(Note("strength_parts_mismatch", digits, problem=True))
             return None, drug, notes
         notes.append(Note("combination_from_strength", combination.generic))
         order = (drug.generic, *(i for i in combination.ingredients if i != drug.generic))
@@ -423,7 +423,7 @@ def _strength_for(written: str, drug: Drug | None, found: Resolution | None, lex
     else:
         order = _written_order(found, drug)
     if len(order) != len(amounts):
-        notes.append(Note("strength_parts_mismatch", f"{digits} for {', '.join(order)}", problem=True))
+        notes.append(Note("strength_parts_mismatch", digits, problem=True))
         return None, drug, notes
     parts = tuple(zip(order, amounts, strict=True))
     amount = dict(parts)[drug.dose_of]
@@ -540,7 +540,10 @@ def _units_from_dose_amount(text: str, strength: Strength | None) -> tuple[float
 def read_frequency(text: str) -> Frequency | None:
     """Doses a day from a frequency ('TID', 'q6h', 'every 72 hours'), whether as needed, and a daily
     maximum ('max 4 tablets a day'); None when the text gives none of them."""
-    text = _plain(text)
+    return _frequency(_plain(text))
+
+
+def _frequency(text: str) -> Frequency | None:
     as_needed = bool(_AS_NEEDED.search(text))
     maximum = _MAXIMUM.search(text) or _DAILY_MAXIMUM.search(text)
     if maximum:
@@ -576,8 +579,8 @@ def _doses_per_day(text: str) -> tuple[str, float | None, float | None, bool, bo
         high = _count(times.group(2)) if times.group(2) else _count(times.group(1))
         if 0 < high <= 24:
             return times.group(0), high, None, times.group(2) is not None, False
-    for pattern, per_day in _FIXED:
-        match = re.search(pattern, text, re.I)
+    for pattern, per_day in _FIXED_RE:
+        match = pattern.search(text)
         if match:
             return match.group(0), round(per_day, 4), None, False, False
     single = _SINGLE.search(text)
@@ -594,7 +597,10 @@ def doses_per_day(frequency: str) -> float | None:
 
 def read_quantity(text: str, form: str = "") -> Quantity | None:
     """The quantity dispensed: '#60', 'qty 60', '90 tablets', 'ninety count', '480 mL', '240 grams', '#1 box'."""
-    text = _plain(text)
+    return _quantity(_plain(text), form)
+
+
+def _quantity(text: str, form: str) -> Quantity | None:
     for pattern, kind in _QUANTITY_PATTERNS:
         for match in reversed(list(pattern.finditer(text))):  # the count closes the line: "Tylenol with Codeine #3 ... #60"
             quantity = _quantity_from(match, kind, form)
@@ -640,11 +646,6 @@ def _days_written(text: str) -> float | None:
             if 0 < value * days <= 366:
                 return value * days
     return None
-
-
-def strength_limit(strength: Strength) -> float | None:
-    """The largest amount per unit a product can have in this unit (None: no limit known)."""
-    return MAX_STRENGTH.get(strength.unit)
 
 
 # ---- working out the dose ---------------------------------------------------------------------------
@@ -795,7 +796,7 @@ def _days_supply(rx: Prescription, units_per_day: float | None) -> tuple[float |
             return _written_days(rx, [Note("quantity_in_packages", quantity.written)])
         if _quantity_matches(quantity, rx):
             return round(quantity.value / units_per_day, 1), "quantity", []
-        return _written_days(rx, [Note("quantity_unit_mismatch", f"{quantity.written}; {rx.dose_unit}")])
+        return _written_days(rx, [Note("quantity_unit_mismatch", quantity.written)])
     return _written_days(rx, [])
 
 
