@@ -317,6 +317,8 @@ def with_fields(rx: Prescription, lexicon: Lexicon, strength: str | None = None,
         drug = lexicon.drugs.get(rx.drug)
         found = Resolution(drug, rx.written_name, rx.how, name=rx.lexicon_name) if drug else None
         read, _, notes = _strength_for(str(strength), drug, found, lexicon)
+        if read is None and not notes:
+            notes = [Note("strength_unreadable", str(strength), problem=True)]  # "10": mg? mcg? not said
         kept = tuple(n for n in rx.notes if n.code not in _STRENGTH_NOTES)
         form = rx.form or _form_from_strength(read)
         read, patch_notes = _patch_rate(read, form)
@@ -340,7 +342,7 @@ def with_drug(rx: Prescription, found: Resolution) -> Prescription:
 
 _STRENGTH_NOTES = (
     "implied_strength", "one_strength_for_combination", "combination_from_strength", "strength_parts_mismatch", "dose_range_upper_bound",
-    "combination_unit_mg", "patch_mcg_per_hour",
+    "combination_unit_mg", "patch_mcg_per_hour", "strength_unreadable",
 )
 _UNIT_NOTES = ("assumed_one_unit", "range_upper_bound", "units_from_dose_amount", "liquid_without_volume", "dose_range_units_unknown")
 

@@ -107,6 +107,13 @@ def test_what_cannot_be_read_is_said_and_left_unknown():
     assert form.mme is None and form.mme_missing.code == "form_needed"
 
 
+def test_a_strength_field_without_a_unit_is_said_and_left_unknown(tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump({"case": "t", "dates": {"request": "2017-01-10"}, "requests": [{"text": "Oxycodone q6h #120", "strength": 10}]}))
+    out = run("check", path).stdout
+    assert "    cannot read: the strength '10' gives no unit (mg, mcg, mcg/h, mg/mL, %)\n" in out and "MME: not worked out" in out
+
+
 def test_the_conventions_taken_are_noted():
     norco = dose_of("Norco 10/325 mg 1-2 tabs PO q4-6h PRN #60")
     assert {"range_upper_bound", "interval_range_shortest", "as_needed_most_frequent"} <= {n.code for n in norco.notes}
