@@ -4,6 +4,7 @@ classes, the ingredients a strength names, and the morphine milligram equivalent
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -103,10 +104,6 @@ class Drug:
     mme_none: str = ""  # why the conversion table gives this opioid no factor
     products: tuple[Product, ...] = ()
 
-    def product(self, name: str) -> Product | None:
-        key = _key(name)
-        return next((p for p in self.products if key in {_key(n) for n in p.names}), None)
-
     def mme_factors(self, form: str) -> tuple[MmeFactor, ...]:
         """The factors that may apply to a form: the one naming it, else those naming no form; with
         no form known, every factor (the caller must then choose by the strength's unit)."""
@@ -135,6 +132,7 @@ class Lexicon:
     _spelled: dict[str, str] = field(default_factory=dict, repr=False)  # key -> the name as the lexicon spells it
     _fuzzy: dict[str, str | None] = field(default_factory=dict, repr=False)  # key -> lexicon key, memoised
     _words: frozenset[str] = field(default_factory=frozenset, repr=False)  # one-word names, for the affix rule
+    _products: dict[str, Product] = field(default_factory=dict, repr=False)  # key -> the product it names
 
     def __post_init__(self) -> None:
         for drug in self.drugs.values():
@@ -142,6 +140,8 @@ class Lexicon:
                 key = _key(name)
                 self._index.setdefault(key, drug.generic)
                 self._spelled.setdefault(key, name)
+            for product in drug.products:
+                self._products.update((_key(n), product) for n in product.names)
         self._words = frozenset(k for k in self._index if re.fullmatch(r"[a-z]{4,}", k))
 
     def resolve(self, name: str) -> Resolution | None:
@@ -155,9 +155,7 @@ class Lexicon:
         return self._resolution(known, name, "fuzzy") if known else None
 
     def _resolution(self, key: str, written: str, how: str, start: int = 0) -> Resolution:
-        drug = self.drugs[self._index[key]]
-        spelled = self._spelled[key]
-        return Resolution(drug, written, how, start, spelled, drug.product(spelled))
+        return Resolution(self.drugs[self._index[key]], written, how, start, self._spelled[key], self._products.get(key))
 
     def _closest_unambiguous(self, key: str, prefilter: bool = True) -> str | None:
         """The one lexicon name the written key is a misspelling of, or None when none is close, two
@@ -288,6 +286,7 @@ def normalise(name: str) -> str:
 _RELEASE_TOKENS = frozenset(("xr", "cr", "sr", "xl", "er", "release", "acting"))
 
 
+@functools.lru_cache(maxsize=8192)  # the same words and phrases recur in every request line
 def _key(name: str) -> str:
     """A name as the lexicon indexes it: normalised, with every release word read as 'er'."""
     key = " ".join(name.lower().split())
