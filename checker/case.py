@@ -24,6 +24,7 @@ from checker.fields import (
     short,
 )
 from checker.lexicon import ROUTES
+from checker.prescription import MAX_STRENGTH, Dose, Prescription, Strength, read_prescription, with_drug, with_fields, work_out
 from checker.rules import TIMINGS, RuleSet
 from checker.yamlio import parse_yaml, read_text
 
@@ -111,6 +112,7 @@ class Request:
     original_text: str = ""  # the full original request when UR certified part of it; text is then the IMR-eligible rest
     certified: str = ""  # what UR certified
     conflicts: dict[str, FactConflict] = field(default_factory=dict)
+    dose: Dose | None = None  # the written prescription worked out (checker/prescription.py)
 
 
 @dataclass(frozen=True)
@@ -487,7 +489,7 @@ def _with_procedure(requests: list[Request], ruleset: RuleSet) -> list[Request]:
 
 
 def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
-    from checker.derive import parse_request_line  # derive imports case types
+    from checker.derive import parse_request  # derive imports case types
 
     where = f"requests[{index}]"
     raw = require_mapping(raw, path, where)
@@ -497,13 +499,16 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
         if isinstance(raw.get(key), str) and len(raw[key]) > MAX_REQUEST_CHARS:
             problem = f"{len(raw[key])} characters, more than a request line ({MAX_REQUEST_CHARS})"
             raise InputError(path, f"{where}.{key}", problem, "give the requested item as the request states it; put notes elsewhere")
-    parsed = parse_request_line(text, ruleset.lexicon, ruleset.services)
+    parsed, rx = parse_request(text, ruleset.lexicon, ruleset.services)
     ingredients = _ingredients(raw, parsed, ruleset, path, where)
     drug_named = str(raw["drug"]) if raw.get("drug") is not None else ("" if ingredients else parsed.drug_named)
     service = _service(raw, parsed, ruleset, path, where)
     generic = ""
-    if drug_named:
-        generic = resolve_drug(ruleset, drug_named, path, f"{where}.drug" if raw.get("drug") else f"{where}.text")
+    if raw.get("drug") is not None:
+        generic = resolve_drug(ruleset, drug_named, path, f"{where}.drug")
+        rx = _named_drug(rx, text, ruleset.lexicon.resolve(drug_named), ruleset) if rx is not None else None
+    elif drug_named:
+        generic = rx.drug if rx is not None and rx.drug else resolve_drug(ruleset, drug_named, path, f"{where}.text")
     elif not service and not ingredients and parsed.looks_like_drug:
         fix = f"add drug: with the generic or brand name, or add the drug to drugs.yaml in {SITE_RULES}"
         raise InputError(path, f"{where}.text", f"no known drug in {_quoted(text)}", fix)
@@ -511,11 +516,13 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
     if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not 0 < quantity <= 10000):
         problem = f"expected a number of units above 0 and up to 10000, found {describe(quantity)}"
         raise InputError(path, f"{where}.quantity", problem, "write the count dispensed, e.g. 60")
-    strength = str(raw.get("strength") or parsed.strength or "")
-    _refuse_absurd_strength(strength, path, f"{where}.strength" if raw.get("strength") else f"{where}.text")
     units = raw.get("units_per_dose", parsed.units_per_dose)
     if units is not None and (isinstance(units, bool) or not isinstance(units, (int, float)) or not 0 < units <= 20):
         raise InputError(path, f"{where}.units_per_dose", f"expected 1-20 units per dose, found {describe(units)}", "write how many tablets make one dose")
+    if rx is not None and generic:
+        rx = _stated_fields(rx, raw, parsed, ruleset)
+        _refuse_absurd_strength(rx.strength, path, f"{where}.strength" if raw.get("strength") else f"{where}.text")
+    strength = str(raw.get("strength") or parsed.strength or "")
     return Request(
         id=str(raw.get("id") or f"item{index + 1}"),
         text=text,
@@ -538,24 +545,38 @@ def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
         original_text=_optional_text(raw, "original_text", path, where),
         certified=_optional_text(raw, "certified", path, where),
         conflicts=_conflicts(raw.get("facts", {}), ruleset, path, f"{where}.facts"),
+        dose=work_out(rx, ruleset.lexicon) if rx is not None and generic else None,
     )
 
 
-# The largest strength one tablet, capsule, patch or dose can have, by unit: far above any real
-# product (gabapentin 800 mg, acetaminophen 1,000 mg, fentanyl 100 mcg/h), far below a typo's 5000 mg.
-_MAX_STRENGTH = {"mg": 2000, "mcg": 2000 * 1000, "mcg/h": 1000, "mcg/hr": 1000}
-_STRENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:\s*/\s*\d+(?:\.\d+)?)?\s*(mg|mcg/hr?|mcg)\b", re.I)
+def _named_drug(rx: Prescription, text: str, found: Any, ruleset: RuleSet) -> Prescription:
+    """The prescription of the drug the request's drug: field names: the line read again for it when
+    the line itself names another drug or none."""
+    if rx.drug == found.drug.generic:
+        return with_drug(rx, found)
+    return read_prescription(text, found, ruleset.lexicon)
 
 
-def _refuse_absurd_strength(strength: str, path: str, where: str) -> None:
-    match = _STRENGTH.match(strength)
-    if not match:
+def _stated_fields(rx: Prescription, raw: dict, parsed: Any, ruleset: RuleSet) -> Prescription:
+    """The prescription with the request's own fields (strength:, frequency:, quantity:, units_per_dose:)
+    where they say something other than the line does."""
+    stated = {
+        key: raw[key] for key in ("strength", "frequency", "quantity", "units_per_dose")
+        if raw.get(key) is not None and str(raw[key]).strip() != str(getattr(parsed, key) or "").strip()
+    }
+    return with_fields(rx, ruleset.lexicon, **stated) if stated else rx
+
+
+def _refuse_absurd_strength(strength: Strength | None, path: str, where: str) -> None:
+    """The largest strength one tablet, capsule, patch or mL can have, by unit: far above any real
+    product (gabapentin 800 mg, acetaminophen 1,000 mg, fentanyl 100 mcg/h), far below a typo's 5000 mg."""
+    if strength is None or strength.unit not in MAX_STRENGTH:
         return
-    amount, unit = float(match.group(1)), match.group(2).lower()
-    if amount <= 0 or amount > _MAX_STRENGTH[unit]:
-        limit = f"{_MAX_STRENGTH[unit]:,} {unit}"
+    amount, limit = strength.amount / (strength.per_ml or 1.0), MAX_STRENGTH[strength.unit]
+    if amount <= 0 or amount > limit:
+        shown = f"{limit:,.0f} {strength.unit}" if strength.unit != "%" else f"{limit:,.0f}%"
         raise InputError(
-            path, where, f"strength {short(strength)} per unit is {'zero' if amount <= 0 else 'above ' + limit}, which no product has",
+            path, where, f"strength {short(strength.written)} per unit is {'zero' if amount <= 0 else 'above ' + shown}, which no product has",
             "correct the strength of one tablet, capsule or patch (the daily dose is derived from it)",
         )
 

@@ -8,21 +8,10 @@ from typing import Any
 
 from checker.case import Case, FactValue, Medication, Request
 from checker.lexicon import Lexicon
+from checker.prescription import NUMBER_WORDS, Dose, Prescription, read_prescription, read_quantity
+from checker.prescription import doses_per_day as doses_per_day  # importer reads frequencies with it
 from checker.services import ServiceLexicon
 
-_WORD_NUMBERS = {
-    "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "one hundred": 100, "one hundred twenty": 120,
-    "one hundred eighty": 180,
-}
-_FREQUENCIES = [  # (pattern, doses per day); the first match wins, so specific forms come first
-    (r"\bq\s*(\d+)(?:\s*-\s*\d+)?\s*(?:h|hr|hrs|hours?)\b", None),  # "Q4-6H": the shortest interval
-    (r"\bevery\s+(\d+)(?:\s*-\s*\d+)?\s*(?:h|hr|hrs|hours?)\b", None),
-    (r"\b(?:qid|four times (?:a|per) day|4 times (?:a|per) day)\b", 4),
-    (r"\b(?:tid|three times (?:a|per) day|3 times (?:a|per) day)\b", 3),
-    (r"\b(?:bid|twice (?:a|per) day|two times (?:a|per) day|2 times (?:a|per) day)\b", 2),
-    (r"\b(?:qd|daily|once (?:a|per) day|q\.?\s*day|qhs|hs|at bedtime|nightly)\b", 1),
-]
 _LOOKS_LIKE_DRUG = re.compile(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
 _ACUTE_DAYS = 28
 _DAYS_PER_MONTH = 30.44  # average month: "3 or more months" is read as months_since_injury >= 3
@@ -37,11 +26,6 @@ _PREOP = re.compile(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical cle
 _POSTOP = re.compile(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I)
 _ASSOCIATED = re.compile(r"\bassociated surgical service\b", re.I)
 _VISIT_CATEGORIES = ("therapy", "modality", "program")
-_SMALL_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15, "sixteen": 16, "eighteen": 18,
-    "twenty": 20, "twenty-four": 24, "thirty": 30, "thirty-six": 36, "once": 1, "twice": 2,
-}
 _PER_WEEK = r"(?:x|times|sessions?|visits?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
 _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
 _VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come first
@@ -78,28 +62,41 @@ class ParsedRequest:
 def parse_request_line(text: str, lexicon: Lexicon, services: ServiceLexicon | None = None) -> ParsedRequest:
     """'Soma 350 mg BID #60' -> drug Soma, strength 350 mg, frequency BID, quantity 60;
     'Physical therapy 2 times a week for 6 weeks, lumbar spine' -> service, body part, 12 visits."""
+    return parse_request(text, lexicon, services)[0]
+
+
+def parse_request(text: str, lexicon: Lexicon, services: ServiceLexicon | None = None) -> tuple[ParsedRequest, Prescription | None]:
+    """The request line's fields, and for a drug its written prescription (checker/prescription.py)."""
     drugs = lexicon.find_all_in_text(text)
     found = lexicon.find_in_text(text)
     service = _requested_service(text, services)
     first_drug = min((d.start for d in drugs), default=None)
     if service and (first_drug is None or service.start < first_drug) and not _is_compound(text, drugs):
-        return _service_request(text, service.key, services)
+        return _service_request(text, service.key, services), None
     if found is None and drugs:
         found = drugs[0]
-    rest = _without_name(text, found.matched) if found else text  # "Tylenol #3 ... #60": 60 is the quantity
     ingredients = _ingredients(text, drugs)
-    return ParsedRequest(
+    rx = read_prescription(text, None if ingredients else found, lexicon)
+    parsed = ParsedRequest(
         drug_named="" if ingredients else (found.matched if found else ""),
-        strength=_strength(rest),
-        quantity=_quantity(rest),
-        frequency=_frequency_text(rest),
-        units_per_dose=_units_per_dose(rest),
+        strength=rx.strength.written if rx.strength and not ingredients else "",
+        quantity=_whole(rx.quantity.value) if rx.quantity else None,
+        frequency=rx.frequency.written if rx.frequency else "",
+        units_per_dose=_written_units(rx),
         looks_like_drug=bool(_LOOKS_LIKE_DRUG.search(text)),
         body_parts=services.find_body_parts(text) if services else (),
         route=_route(text, found.drug if found else None, bool(ingredients)),
         timing=_timing(text, ""),
         ingredients=ingredients,
     )
+    return parsed, (None if ingredients else rx)
+
+
+def _written_units(rx: Prescription) -> float | None:
+    """Units per dose as a case file states them: tablets, capsules, patches ... when the line says how many."""
+    if rx.units_per_dose is None or rx.dose_unit in ("mL", "g") or any(n.code == "assumed_one_unit" for n in rx.notes):
+        return None
+    return rx.units_per_dose
 
 
 def _requested_service(text: str, services: ServiceLexicon | None) -> Any:
@@ -116,10 +113,11 @@ def _requested_service(text: str, services: ServiceLexicon | None) -> Any:
 
 def _service_request(text: str, service: str, services: ServiceLexicon) -> ParsedRequest:
     category = services.category(service)
+    quantity = read_quantity(text) if category not in _VISIT_CATEGORIES else None
     return ParsedRequest(
         drug_named="",
         strength="",
-        quantity=_quantity(text) if category not in _VISIT_CATEGORIES else None,
+        quantity=_whole(quantity.value) if quantity else None,
         frequency="",
         units_per_dose=None,
         looks_like_drug=False,
@@ -128,6 +126,10 @@ def _service_request(text: str, service: str, services: ServiceLexicon) -> Parse
         visits=parse_visits(text) if category in _VISIT_CATEGORIES else None,
         timing=_timing(text, category),
     )
+
+
+def _whole(value: float) -> float | int:
+    return int(value) if value.is_integer() else value
 
 
 def _is_compound(text: str, drugs: list) -> bool:
@@ -177,78 +179,9 @@ def parse_visits(text: str) -> int | None:
 
 
 def _number_words_to_digits(text: str) -> str:
-    for word, number in sorted(_SMALL_NUMBERS.items(), key=lambda kv: -len(kv[0])):
+    for word, number in sorted(NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
         text = re.sub(rf"\b{word}\b", str(number), text)
     return text
-
-
-def _without_name(text: str, name: str) -> str:
-    pattern = r"\s+".join(re.escape(part) for part in name.split())
-    return re.sub(pattern, " ", text, count=1, flags=re.I)
-
-
-def _strength(text: str) -> str:
-    # (?<!\d): a match must take a whole run of digits anyway; starting only where a run starts keeps
-    # a long run of digits linear (it was quadratic: 20,000 digits took 30 s).
-    match = re.search(r"(?<!\d)(\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?)\s*(mg|mcg/h|mcg/hr|mcg)\b", text, re.I)
-    if not match:
-        return ""
-    amount = re.sub(r"\s+", "", match.group(1))
-    return f"{amount} {match.group(2).lower()}"
-
-
-def _quantity(text: str) -> int | None:
-    for pattern in (r"#\s*(\d+)", r"\b(?:qty|quantity)[.:]?\s*(\d+)", r"\b(\d+)\s*(?:count|tablets|tabs|capsules|caps|patches)\b"):
-        found = re.findall(pattern, text, re.I)
-        if found:
-            return int(found[-1])  # the count closes the line: "Tylenol with Codeine #3 ... #60"
-    lowered = text.lower()
-    for words in sorted(_WORD_NUMBERS, key=len, reverse=True):
-        if re.search(rf"\b{words}\s+(?:count|tablets|tabs|capsules)\b", lowered):
-            return _WORD_NUMBERS[words]
-    return None
-
-
-def _undotted(text: str) -> str:
-    """'t.i.d.' -> 'tid', 'q.8h' -> 'q8h' (dots between letters and digits only)."""
-    return re.sub(r"(?<=[A-Za-z])\.(?=[A-Za-z0-9]|\s|$)", "", text)
-
-
-def _frequency_text(text: str) -> str:
-    text = _undotted(text)
-    for pattern, _ in _FREQUENCIES:
-        match = re.search(pattern, text, re.I)
-        if match:
-            return match.group(0)
-    return ""
-
-
-def doses_per_day(frequency: str) -> float | None:
-    frequency = _undotted(frequency)
-    for pattern, per_day in _FREQUENCIES:
-        match = re.search(pattern, frequency, re.I)
-        if match:
-            if per_day is not None:
-                return float(per_day)
-            hours = int(match.group(1))
-            return round(24 / hours, 3) if 0 < hours <= 168 else None
-    return None
-
-
-def _units_per_dose(text: str) -> float | None:
-    match = re.search(r"\b(\d+|one|two|three)\s*(?:tab|tabs|tablet|tablets|cap|caps|capsule|capsules|patch)\b(?!\s*#)", text, re.I)
-    if not match:
-        return None
-    word = match.group(1).lower()
-    value = {"one": 1, "two": 2, "three": 3}.get(word) or int(word)
-    # "90 tablets" is a quantity, not a dose
-    return float(value) if value <= 4 else None
-
-
-def strength_amount(strength: str) -> float | None:
-    """The first number of a strength ('10/325 mg' -> 10): the ingredient the lexicon names."""
-    match = re.match(r"\s*(\d+(?:\.\d+)?)", strength)
-    return float(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -273,7 +206,7 @@ def derive_item_facts(
     if case.age is not None:
         facts["age"] = FactValue(case.age, "structured", "claimant.age")
     if ingredient:
-        request = replace(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None)
+        request = replace(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None, dose=None)
     derived = _derived(case, request, lexicon, facts)
     derived.update(_request_shape(request, services, facts))
     derived.update(_timeline(case))
@@ -380,10 +313,9 @@ def _basis_text(basis: dict) -> str:
 def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, FactValue]) -> dict[str, Derived]:
     found: dict[str, Derived] = {}
     if request.drug:
-        drug = lexicon.drugs[request.drug]
         found["drug"] = Derived(request.drug, {"named": request.drug_named})
         found.update(_duration(case, request))
-        found.update(_dose(request, drug))
+        found.update(_dose(request.dose))
         relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant")
         if relaxants is not None:
             found["other_muscle_relaxants"] = relaxants
@@ -438,29 +370,27 @@ def _history_basis(history: list[Medication], case: Case) -> dict:
     return basis
 
 
-def _dose(request: Request, drug: Any) -> dict[str, Derived]:
+def _dose(dose: Dose | None) -> dict[str, Derived]:
+    """The dose facts the worked-out prescription supports; what it could not work out stays unknown."""
+    if dose is None:
+        return {}
+    rx = dose.prescription
     found: dict[str, Derived] = {}
-    per_day = doses_per_day(request.frequency) if request.frequency else None
-    units = request.units_per_dose or 1.0
-    if per_day and request.quantity:
-        basis = {"quantity": request.quantity, "doses_per_day": per_day, "units_per_dose": units}
-        found["days_supply"] = Derived(round(request.quantity / (per_day * units), 1), basis)
-    amount = strength_amount(request.strength) if request.strength else None
-    if amount is None:
-        return found
-    if drug.med_basis == "per_mcg_per_hour":
-        med = drug.med_per_day(amount)
-        if med is not None:
-            found["med_per_day"] = Derived(med, {"strength": request.strength, "factor": drug.med_factor})
-        return found
-    if per_day:
-        daily = round(amount * per_day * units, 1)
-        found["daily_dose_mg"] = Derived(daily, {"strength": request.strength, "doses_per_day": per_day, "units_per_dose": units})
-        if "opioid" in drug.classes:
-            med = drug.med_per_day(daily)
-            if med is not None:
-                found["med_per_day"] = Derived(med, {"daily_dose_mg": daily, "drug": drug.generic})
+    per_day = {"units_per_day": _round(dose.units_per_day)}
+    if dose.days_supply is not None:
+        basis = {"quantity": rx.quantity.written, **per_day} if dose.days_from == "quantity" else {"written": rx.text}
+        found["days_supply"] = Derived(dose.days_supply, basis)
+    strength = {"strength": rx.strength.written} if rx.strength else {}
+    if dose.daily_mg is not None:
+        found["daily_dose_mg"] = Derived(_round(dose.daily_mg), {**strength, **per_day})
+    if dose.mme is not None:
+        basis = {"daily": f"{_round(dose.mme_basis)} {dose.factor.per}", "factor": dose.factor_value, "table": dose.table.name}
+        found["med_per_day"] = Derived(dose.mme, basis)
     return found
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
 
 
 def _other_in_class(case: Case, request: Request, lexicon: Lexicon, drug_class: str) -> Derived | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from checker.case import Case, FactEvidence
+from checker.case import Case, FactEvidence, Request
 from checker.conditions import tests, unknown_groups
 from checker.evaluate import CriterionResult, ItemResult
+from checker.lexicon import normalise
+from checker.prescription import Dose, Note
 from checker.rules import Citation, RuleSet, parse_pages
 
 REPORT_SCHEMA = "mtus-check-report/1"
@@ -60,6 +62,8 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool) -> dic
         "route": req.route or None,
         "timing": req.timing or None,
         "ingredients": [{"drug": i.drug, "named": i.named, "strength": i.strength or None} for i in req.ingredients],
+        "read_as": _read_as(ruleset, req),
+        "prescription": _prescription(req.dose),
         "associated_with": req.associated_with or None,
         "original_text": req.original_text or None,
         "certified": req.certified or None,
@@ -86,6 +90,62 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool) -> dic
         ],
         "conflicts": _conflicts(item, case),
     }
+
+
+def _read_as(ruleset: RuleSet, req: Request) -> list[dict[str, Any]]:
+    """Each drug name as written that is not the lexicon's generic name, and how it was read."""
+    rx = req.dose.prescription if req.dose else None
+    named = [(i.named, i.drug) for i in req.ingredients] if req.ingredients else [(req.drug_named, req.drug)] if req.drug else []
+    found = []
+    for written, generic in named:
+        if normalise(written) == normalise(generic):
+            continue
+        resolved = ruleset.lexicon.resolve(written)
+        how, name = (rx.how, rx.lexicon_name) if rx and rx.written_name == written else (resolved.how, resolved.name) if resolved else ("exact", generic)
+        release = rx.release if rx and rx.written_name == written else ""
+        found.append({"written": written, "drug": generic, "how": how, "name": name, "release": release or None})
+    return found
+
+
+def _prescription(dose: Dose | None) -> dict[str, Any] | None:
+    """The written prescription and its arithmetic: strength x units a dose x doses a day = daily dose,
+    x factor = MME a day; quantity / units a day = days' supply; with every note on how it was read."""
+    if dose is None:
+        return None
+    rx = dose.prescription
+    strength, frequency, quantity = rx.strength, rx.frequency, rx.quantity
+    return {
+        "form": rx.form or None,
+        "dose_unit": rx.dose_unit,
+        "strength": {
+            "written": strength.written, "amount": strength.amount, "unit": strength.unit, "per_ml": strength.per_ml,
+            "ingredient": strength.ingredient or None, "parts": [{"ingredient": i, "amount": a} for i, a in strength.parts],
+            "mg_per_unit": strength.mass_per_unit_mg(),
+        } if strength else None,
+        "units_per_dose": rx.units_per_dose,
+        "frequency": {
+            "written": frequency.written or None, "doses_per_day": frequency.doses_per_day, "as_needed": frequency.as_needed,
+            "maximum": frequency.maximum, "maximum_unit": frequency.maximum_unit or None, "single": frequency.single,
+            "every_hours": round(24 / frequency.doses_per_day) if frequency.doses_per_day and frequency.doses_per_day < 1 else None,
+        } if frequency else None,
+        "units_per_day": dose.units_per_day,
+        "daily": {"amount": dose.daily_amount, "unit": dose.daily_unit, "mg": dose.daily_mg} if dose.daily_amount is not None else None,
+        "mme": {
+            "value": dose.mme, "factor": dose.factor_value, "per": dose.factor.per, "basis": dose.mme_basis,
+            "tier": {"above": dose.tier[0], "up_to": dose.tier[1]} if dose.tier else None,
+            "table": {"name": dose.table.name, "dated": dose.table.dated},
+        } if dose.mme is not None else None,
+        "mme_missing": _note(dose.mme_missing, dose) if dose.mme_missing else None,
+        "quantity": {"value": quantity.value, "unit": quantity.unit, "written": quantity.written} if quantity else None,
+        "refills": rx.refills,
+        "days_supply": {"value": dose.days_supply, "from": dose.days_from} if dose.days_supply is not None else None,
+        "notes": [_note(n, dose) for n in dose.notes if not n.problem],
+        "problems": [_note(n, dose) for n in dose.notes if n.problem],
+    }
+
+
+def _note(note: Note, dose: Dose) -> dict[str, Any]:
+    return {"code": note.code, "detail": note.detail or None, "table": dose.table.name if dose.table else None}
 
 
 def _label(ruleset: RuleSet, name: str) -> str:
