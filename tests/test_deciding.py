@@ -24,8 +24,10 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 LETTER_DIRS = [SHARED / "imr-corpus" / "dev", SHARED / "seeds"]
 # Measured 2026-11-23 at 43/52 (82.7%) with `python tools/deciding_rate.py` (README); the floor is
 # that figure rounded down, so a rule change that loses a deciding criterion shows. The roles pass
-# (issue 14) decides two overturned key items the other way (known divergences): 41/52 (78.8%).
-RATE_FLOOR = 0.78
+# (issue 14) decides two overturned key items the other way (known divergences): 41/52 (78.8%); with
+# visit limits as limits, a therapy item whose prior visits the extractor misses is decided on its
+# indication (objective deficits) instead of its visit count: 40/52 (76.9%).
+RATE_FLOOR = 0.76
 
 
 def _tool():

@@ -153,7 +153,8 @@ def _missing_criterion_parts(ruleset: RuleSet, criterion, found: dict) -> list[s
                 wanted.append(f"{fact.label} is ")
                 wanted += [with_unit(v, fact.unit) for v in (value if isinstance(value, tuple) else (value,))]
             elif fact.type == "boolean":
-                wanted.append(fact.when_true or fact.label)
+                shows_true = (op == "eq") == (value is True)
+                wanted.append((fact.when_true or fact.label) if shows_true else (fact.when_false or f"no {fact.label}"))
             else:
                 wanted.append(fact.label)
     return [w for w in wanted if w and w not in chunk]

@@ -242,5 +242,5 @@ def test_a_liquid_is_decided_as_the_same_dose_in_tablets(tmp_path):
     for text in ("Morphine sulfate oral solution 20 mg/mL, 5 mL PO QID #600 mL", "Morphine 100 mg QID #120"):
         report = json.loads(run("check", _case(tmp_path, [text], facts), "--format", "json").stdout)
         item = report["items"][0]
-        decided[text] = (item["decision"], {c["id"]: c["status"] for c in item["criteria"]}["opioids.otg2016.wean_above_80_med"])
+        decided[text] = (item["decision"], {c["id"]: c["status"] for c in item["criteria"]}["opioids.wean_above_80_med"])
     assert set(decided.values()) == {("not_medically_necessary", "not_met")}, decided

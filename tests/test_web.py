@@ -167,7 +167,7 @@ def test_new_check_shows_the_text_with_its_evidence_and_each_items_checklist(cli
     assert "negated (cue “no”)" in text, "the spasm's negation is shown as such"
     assert "4 A's: activities of daily living" in text and "no documentation of objective functional improvement with this treatment" in text
     # the derived facts with their arithmetic
-    assert "90 units ÷ (3.0 doses a day × 1.0 a dose) = 30 days" in text
+    assert "90 tablets / 3 tablets a day = 30 days" in text
     assert "2015-09-02 (request) − 2015-01-05 (documented since) = 34.3 weeks, at least" in text
     # every mark's anchor and every fact's row exist, and each label links a row
     assert {"ev-f1", "f1", "item-0", "draft"} <= set(reader.ids)
