@@ -123,8 +123,22 @@ def request_attributes(ruleset: RuleSet, request: Request, drug: str = "", route
         "categories": {ruleset.services.category(request.service)} - {""} if request.service and not drug else set(),
         "body_parts": set(request.body_parts),
         "routes": {route or request.route or ("oral" if drug else "")} - {""},
-        "timing": {request.timing} if request.timing else set(),
+        "timing": _timing(ruleset, request),
     }
+
+
+# A test requested to serve a procedure ("Labs to include: EKG" with a surgery) without a stated timing
+# is a pre-operative test: it is chosen by the pre-operative topics, not by those for the same test
+# ordered for its own sake.
+_PREOPERATIVE_TESTS = ("laboratory", "imaging")
+
+
+def _timing(ruleset: RuleSet, request: Request) -> set[str]:
+    if request.timing:
+        return {request.timing}
+    if request.associated_with and ruleset.services.category(request.service) in _PREOPERATIVE_TESTS:
+        return {"preoperative"}
+    return set()
 
 
 def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str = "") -> Topic | None:
