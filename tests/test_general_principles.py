@@ -95,6 +95,8 @@ def test_requests_after_the_last_encoded_edition_name_the_guideline_that_governs
     assert "no edition encoded for 2018-02-05; governed by: ACOEM Knee Disorders (October 28, 2015) (in force from 2017-12-01)" in check.output
     draft = CliRunner().invoke(main, ["draft", str(path)])
     assert "No edition is encoded for 2018-02-05" in draft.output and "ACOEM Knee Disorders (October 28, 2015)" in draft.output
+    assert "Guideline: No edition encoded for the request date; governed by ACOEM Knee Disorders (October 28, 2015)." in draft.output
+    assert "no criterion decided this item" not in draft.output
 
 
 def test_scope_counts_the_items_judged_by_general_principles(tmp_path):
