@@ -113,20 +113,37 @@ class ItemResult:
 
 
 def request_attributes(ruleset: RuleSet, request: Request, drug: str = "", route: str = "") -> dict[str, set[str]]:
-    """The request as topic selection sees it: its drug, the drug's classes, service, body parts, route, timing."""
+    """The request as topic selection sees it: its drug, the drug's classes, service, the service's
+    category, body parts, route, timing."""
     drug = drug or request.drug
     return {
         "drugs": {drug} if drug else set(),
         "drug_classes": set(ruleset.lexicon.drugs[drug].classes) if drug else set(),
         "services": {request.service} if request.service else set(),
+        "categories": {ruleset.services.category(request.service)} - {""} if request.service and not drug else set(),
         "body_parts": set(request.body_parts),
         "routes": {route or request.route or ("oral" if drug else "")} - {""},
-        "timing": {request.timing} if request.timing else set(),
+        "timing": _timing(ruleset, request),
     }
 
 
+# A test requested to serve a procedure ("Labs to include: EKG" with a surgery) without a stated timing
+# is a pre-operative test: it is chosen by the pre-operative topics, not by those for the same test
+# ordered for its own sake.
+_PREOPERATIVE_TESTS = ("laboratory", "imaging")
+
+
+def _timing(ruleset: RuleSet, request: Request) -> set[str]:
+    if request.timing:
+        return {request.timing}
+    if request.associated_with and ruleset.services.category(request.service) in _PREOPERATIVE_TESTS:
+        return {"preoperative"}
+    return set()
+
+
 def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str = "") -> Topic | None:
-    """The most specific topic whose every constraint the request meets (lint refuses ties)."""
+    """The most specific topic whose every constraint the request meets (lint refuses ties). A topic
+    naming only service categories (general principles) is chosen only when no other topic matches."""
     attributes = request_attributes(ruleset, request, drug, route)
     scored = []
     for position, topic in enumerate(ruleset.topics):

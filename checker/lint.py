@@ -337,6 +337,11 @@ def _topic_coverage(ruleset: RuleSet, topic: Topic) -> list[Defect]:
             if name not in known:
                 fix = did_you_mean(name, known, f"use a {kind} key from services.yaml")
                 found.append(Defect(topic.path, f"applies_to.{key}", f"unknown {kind} '{name}'", fix))
+    known_categories = {s.category for s in ruleset.services.services.values()}
+    for name in topic.categories:
+        if name not in known_categories:
+            fix = did_you_mean(name, known_categories, "use a category of a service in services.yaml")
+            found.append(Defect(topic.path, "applies_to.categories", f"unknown service category '{name}'", fix))
     for name in (*topic.drugs, *topic.except_drugs):
         if name not in ruleset.lexicon.drugs:
             found.append(Defect(topic.path, "applies_to", f"unknown drug '{name}'", "use a generic name from drugs.yaml"))
@@ -365,7 +370,9 @@ def _can_share_request(ruleset: RuleSet, a: Topic, b: Topic) -> bool:
         return False
     if a_drug and not any(_claims(a, d) and _claims(b, d) for d in ruleset.lexicon.drugs.values()):
         return False
-    return all(set(ca[k]) & set(cb[k]) for k in ("services", "body_parts", "routes", "timing") if k in ca and k in cb)
+    if ("categories" in ca) != ("categories" in cb):
+        return False
+    return all(set(ca[k]) & set(cb[k]) for k in ("services", "categories", "body_parts", "routes", "timing") if k in ca and k in cb)
 
 
 def _claims(topic: Topic, drug: object) -> bool:

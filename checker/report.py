@@ -10,7 +10,7 @@ from checker.conditions import tests, unknown_groups
 from checker.evaluate import CriterionResult, ItemResult
 from checker.lexicon import normalise
 from checker.prescription import Dose, Note
-from checker.rules import Citation, RuleSet, parse_pages
+from checker.rules import Citation, RuleSet, governing_after, parse_pages
 
 REPORT_SCHEMA = "mtus-check-report/1"
 # IMR letters about requests up to this date cite guidelines by page; later ones cite section titles
@@ -35,7 +35,7 @@ def case_report(ruleset: RuleSet, case: Case, items: list[ItemResult], as_of: dt
             "request_date": case.request_date.isoformat(),
             "diagnoses": list(case.diagnoses),
         },
-        "items": [_item(ruleset, item, case, _page_era(case)) for item in items],
+        "items": [_item(ruleset, item, case, _page_era(case), as_of) for item in items],
     }
 
 
@@ -43,7 +43,7 @@ def _page_era(case: Case) -> bool:
     return case.request_date <= PAGE_CITATION_ERA_ENDS
 
 
-def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool) -> dict[str, Any]:
+def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of: dt.date) -> dict[str, Any]:
     req = item.request
     criteria = [
         {**_criterion(ruleset, r, page_era), "decisive": any(r is d for d in item.decisive)}
@@ -71,6 +71,10 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool) -> dic
         "no_rule_reason": item.no_rule_reason or None,
         "undetermined_by": [_label(ruleset, name) for name in item.main.undetermined_by],
         "topic": {"id": item.topic.topic, "title": item.topic.title} if item.topic else None,
+        # no topic names the item's service or body part: a topic of general principles judges it
+        "general_principles": _general_principles(ruleset, item),
+        "category": ruleset.services.category(req.service) or None,
+        "governed_by": _governed_by(ruleset, item, as_of),
         "edition": item.edition.edition if item.edition else None,
         "on_denial": item.edition.on_denial if item.edition else None,
         "criteria": criteria,
@@ -146,6 +150,28 @@ def _prescription(dose: Dose | None) -> dict[str, Any] | None:
 
 def _note(note: Note, dose: Dose) -> dict[str, Any]:
     return {"code": note.code, "detail": note.detail or None, "table": dose.table.name if dose.table else None}
+
+
+def _general_principles(ruleset: RuleSet, item: ItemResult) -> str | None:
+    """The guideline whose general principles judge an item no topic names (the letter name of the
+    first guideline edition its general-principles topic follows); None for an item with its own topic."""
+    topic = item.topic
+    if topic is None or not topic.general_principles:
+        return None
+    first = topic.follows[0]
+    guideline = ruleset.guidelines.get((first.guideline, first.edition))
+    return guideline.letter_name if guideline else first.label
+
+
+def _governed_by(ruleset: RuleSet, item: ItemResult, day: dt.date) -> list[dict[str, Any]]:
+    """For a request dated after the last edition its topic encodes: the guidelines that govern it."""
+    if item.no_rule_reason != "no_edition_in_force" or item.topic is None:
+        return []
+    drug = bool(item.request.drug or item.request.ingredients)
+    return [
+        {"guideline": g.guideline, "title": g.title, "letter_name": g.letter_name, "effective_from": g.effective_from.isoformat()}
+        for g in governing_after(ruleset, item.topic, day, drug)
+    ]
 
 
 def _label(ruleset: RuleSet, name: str) -> str:

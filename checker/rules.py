@@ -27,12 +27,14 @@ ON_DENIAL = ("wean", "taper", "none")
 ROLES = ("indication", "limit", "documentation")
 CONFIDENCE = ("confirmed", "partial", "unconfirmed")
 _TOPIC_KEYS = ("schema", "topic", "title", "applies_to", "follows", "provenance", "not_encoded", "decision", "criteria")
-_APPLIES_KEYS = ("drugs", "drug_classes", "except_drugs", "services", "body_parts", "routes", "timing")
+_APPLIES_KEYS = ("drugs", "drug_classes", "except_drugs", "services", "categories", "body_parts", "routes", "timing")
 TIMINGS = ("preoperative", "postoperative")
 # The topic that gates items serving a procedure (pre-op clearance, post-op equipment) on its decision.
 GATE_TOPIC = "associated_services"
 # How much each kind of applies_to constraint narrows a topic: the most specific matching topic wins.
-SPECIFICITY = {"drugs": 4, "drug_classes": 2, "services": 2, "body_parts": 1, "routes": 1, "timing": 1}
+# A service category (imaging, injection, surgery ...) narrows least: a topic that names only categories
+# holds the general principles of a chapter, used when no topic names the item's service or body part.
+SPECIFICITY = {"drugs": 4, "drug_classes": 2, "services": 2, "categories": 0, "body_parts": 1, "routes": 1, "timing": 1}
 _CRITERION_KEYS = ("id", "role", "title", "under", "provenance")
 _BLOCK_KEYS = ("title", "requirement", "citation", "basis", "applies_when", "not_applicable_when", "met_when", "not_met_when", "withdrawn")
 _CITATION_KEYS = ("guideline", "edition", "section", "pages", "pages_confirmed")
@@ -164,6 +166,13 @@ class Topic:
     follows: tuple[Followed, ...] = ()
     dated_criteria: tuple[DatedCriterion, ...] = ()
     indicated_when: Any = None
+    categories: tuple[str, ...] = ()
+
+    @property
+    def general_principles(self) -> bool:
+        """A fallback topic: it names service categories only, so it judges an item of a known category
+        whose service or body part no topic names, by the general principles of its chapter."""
+        return bool(self.categories) and not (self.drugs or self.drug_classes or self.services)
 
     def editions_in_force(self, day: dt.date) -> list[Edition]:
         return [e for e in self.editions if e.in_force(day)]
@@ -171,7 +180,7 @@ class Topic:
     @functools.cached_property
     def _constraints(self) -> dict[str, tuple[str, ...]]:
         named = {"drugs": self.drugs, "drug_classes": self.drug_classes, "services": self.services,
-                 "body_parts": self.body_parts, "routes": self.routes, "timing": self.timing}
+                 "categories": self.categories, "body_parts": self.body_parts, "routes": self.routes, "timing": self.timing}
         return {k: v for k, v in named.items() if v}
 
     def constraints(self) -> dict[str, tuple[str, ...]]:
@@ -193,6 +202,14 @@ class GuidelineEdition:
     aliases: tuple[str, ...] = ()
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
+    # A guideline the rule set lists but does not encode: it governs requests once the guidelines it
+    # replaces have ended (the updated ACOEM guidelines from 2017-12-01, the Drug Formulary from
+    # 2018-01-01), so a request dated after the last encoded edition names it instead of staying silent.
+    replaces: tuple[str, ...] = ()
+    covers: str = "all"  # "drugs": it governs drug requests only
+
+
+GUIDELINE_COVERS = ("all", "drugs")
 
 
 @dataclass
@@ -357,11 +374,15 @@ def load_guidelines(path: Path) -> dict[tuple[str, str], GuidelineEdition]:
     for key, spec in require_mapping(data["guidelines"], str(path), "guidelines").items():
         where = f"guidelines.{key}"
         spec = require_mapping(spec, str(path), where)
-        check_keys(spec, ("title", "regulation", "mtus", "aliases", "editions"), str(path), where, required=("title", "editions"))
+        check_keys(spec, ("title", "regulation", "mtus", "aliases", "replaces", "covers", "editions"), str(path), where, required=("title", "editions"))
         mtus = spec.get("mtus", True)
         if not isinstance(mtus, bool):
             raise InputError(str(path), f"{where}.mtus", f"expected true or false, found {mtus!r}", "write mtus: false for a non-MTUS source")
         aliases = tuple(str(a) for a in require_list(spec.get("aliases", []), str(path), f"{where}.aliases"))
+        replaces = tuple(str(g) for g in require_list(spec.get("replaces", []), str(path), f"{where}.replaces"))
+        covers = spec.get("covers", "all")
+        if covers not in GUIDELINE_COVERS:
+            raise InputError(str(path), f"{where}.covers", f"unknown value {covers!r}", f"use one of: {', '.join(GUIDELINE_COVERS)}")
         for edition, ed in require_mapping(spec["editions"], str(path), f"{where}.editions").items():
             ew = f"{where}.editions.{edition}"
             ed = require_mapping(ed, str(path), ew)
@@ -378,8 +399,26 @@ def load_guidelines(path: Path) -> dict[tuple[str, str], GuidelineEdition]:
                 aliases=aliases,
                 effective_from=require_date(ed["effective_from"], str(path), f"{ew}.effective_from") if ed.get("effective_from") else None,
                 effective_to=require_date(ed["effective_to"], str(path), f"{ew}.effective_to") if ed.get("effective_to") else None,
+                replaces=replaces,
+                covers=covers,
             )
     return found
+
+
+def governing_after(ruleset: RuleSet, topic: Topic, day: dt.date, drug: bool) -> list[GuidelineEdition]:
+    """The guidelines, listed but not encoded, that govern a request of this topic dated after its last
+    encoded edition: those in force on `day` that replace a guideline the topic follows (for a drug
+    request, also those that cover drugs only)."""
+    followed = {f.guideline for f in topic.follows}
+    last = max((e.effective_to or dt.date.max for e in topic.editions), default=dt.date.max)
+    if day <= last:
+        return []
+    found = [
+        g for g in ruleset.guidelines.values()
+        if set(g.replaces) & followed and g.effective_from is not None and g.effective_from <= day
+        and (g.effective_to is None or day <= g.effective_to) and (g.covers == "all" or drug)
+    ]
+    return sorted(found, key=lambda g: (g.effective_from, g.guideline))
 
 
 def load_topic(path: Path, guidelines: dict[tuple[str, str], GuidelineEdition]) -> Topic:
@@ -398,8 +437,8 @@ def load_topic(path: Path, guidelines: dict[tuple[str, str], GuidelineEdition]) 
     topic = require_text(data["topic"], p, "topic")
     applies = require_mapping(data["applies_to"], p, "applies_to")
     check_keys(applies, _APPLIES_KEYS, p, "applies_to")
-    if not any(applies.get(k) for k in ("drugs", "drug_classes", "services")) and topic != GATE_TOPIC:
-        raise InputError(p, "applies_to", "names no drug, drug class or service", "add drugs:, drug_classes: or services:")
+    if not any(applies.get(k) for k in ("drugs", "drug_classes", "services", "categories")) and topic != GATE_TOPIC:
+        raise InputError(p, "applies_to", "names no drug, drug class, service or service category", "add drugs:, drug_classes:, services: or categories:")
     follows = tuple(_followed(raw, guidelines, p, f"follows[{i}]") for i, raw in enumerate(require_list(data["follows"], p, "follows")))
     if not follows:
         raise InputError(p, "follows", "empty list", "name the guideline editions the topic follows: - {guideline: cpmtg, edition: \"2016\"}")
@@ -427,6 +466,7 @@ def load_topic(path: Path, guidelines: dict[tuple[str, str], GuidelineEdition]) 
         follows=follows,
         dated_criteria=criteria,
         indicated_when=tree,
+        categories=_names(applies, "categories", p),
     )
 
 

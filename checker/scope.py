@@ -48,6 +48,8 @@ def _item(path: str, case_id: str, planned: ItemResult) -> dict[str, Any]:
         "topic": own.topic.topic if own.topic else None,
         "edition": own.edition.edition if own.edition else None,
         "coverage": coverage,
+        # judged by a topic of general principles: no topic names the item's service or body part
+        "general_principles": bool(own.edition is not None and own.topic.general_principles),
     }
 
 
@@ -55,7 +57,6 @@ def _summary(ruleset: RuleSet, items: list[dict[str, Any]], errors: list[dict[st
     counts = Counter(i["coverage"] for i in items)
     covered = counts["rule"] + counts["gate_only"]
     uncovered = [i for i in items if i["coverage"] not in ("rule", "gate_only")]
-    by_kind = Counter(i["kind"] or "(not recognised)" for i in uncovered)
     return {
         "schema": SCOPE_SCHEMA,
         "ruleset": ruleset.stamp,
@@ -63,11 +64,18 @@ def _summary(ruleset: RuleSet, items: list[dict[str, Any]], errors: list[dict[st
         "requested": len(items),
         "with_rule": counts["rule"],
         "gate_only": counts["gate_only"],
+        "general_principles": sum(1 for i in items if i["general_principles"]),
+        "general_principles_kinds": _kinds(i for i in items if i["general_principles"]),
         "covered": covered,
         "percent": round(100 * covered / len(items), 1) if items else 0.0,
         "without_rule": {reason: counts[reason] for reason in ("no_topic", "no_edition_in_force", "edition_undetermined") if counts[reason]},
-        "uncovered_kinds": [{"kind": kind, "count": n} for kind, n in sorted(by_kind.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "uncovered_kinds": _kinds(uncovered),
         "uncovered": uncovered,
         "errors": errors,
         "by_topic": [{"topic": t, "count": n} for t, n in sorted(Counter(i["topic"] for i in items if i["topic"]).items())],
     }
+
+
+def _kinds(items: Any) -> list[dict[str, Any]]:
+    by_kind = Counter(i["kind"] or "(not recognised)" for i in items)
+    return [{"kind": kind, "count": n} for kind, n in sorted(by_kind.items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -1,0 +1,108 @@
+"""Topics of general principles (applies_to: {categories: [...]}) and requests dated after the last
+encoded edition ("no edition encoded for DATE", naming the guideline that governs them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from checker.case import load_case
+from checker.cli import main
+from checker.evaluate import select_topic
+from checker.lint import lint
+from checker.rules import default_rules_dir, governing_after, load_ruleset
+from tests.rulesets import cite, criterion, rules_dir, topic
+
+RULES = load_ruleset(default_rules_dir())
+
+
+def _request(tmp_path: Path, text: str):
+    return load_case(_write_case(tmp_path, text, "2015-03-02"), RULES).requests[0]
+
+
+def _write_case(tmp_path: Path, text: str, day: str, facts: dict | None = None) -> Path:
+    path = tmp_path / "case.yaml"
+    body = {"schema": "mtus-case/1", "case": "demo", "dates": {"injury": "2015-01-12", "request": day},
+            "facts": facts or {}, "requests": [{"id": "a", "text": text}]}
+    path.write_text(yaml.safe_dump(body), encoding="utf-8")
+    return path
+
+
+def test_a_topic_naming_the_service_and_body_part_wins_over_general_principles(tmp_path):
+    assert select_topic(RULES, _request(tmp_path, "MRI of the right knee")).topic == "imaging_knee"
+    assert select_topic(RULES, _request(tmp_path, "Cortisone injection right knee")).topic == "joint_injection_knee"
+
+
+def test_an_item_of_a_known_category_without_a_topic_is_judged_by_general_principles(tmp_path):
+    chosen = {text: select_topic(RULES, _request(tmp_path, text)) for text in (
+        "MRI of the left lower extremity", "Cortisone injection right wrist", "Right trigger finger release",
+        "Transfer of care to pain management", "Visual evoked potentials")}
+    assert {t: c.topic for t, c in chosen.items()} == {
+        "MRI of the left lower extremity": "general_imaging",
+        "Cortisone injection right wrist": "general_injections",
+        "Right trigger finger release": "general_surgery",
+        "Transfer of care to pain management": "general_consultation",
+        "Visual evoked potentials": "general_electrodiagnostics",
+    }
+    assert all(c.general_principles for c in chosen.values())
+    assert not select_topic(RULES, _request(tmp_path, "MRI of the right knee")).general_principles
+
+
+def test_a_drug_never_reaches_a_topic_of_general_principles(tmp_path):
+    assert select_topic(RULES, _request(tmp_path, "Gabapentin 300 mg #90")).topic == "anti_epilepsy_drugs"
+
+
+def test_the_draft_says_the_item_is_judged_by_general_principles(tmp_path):
+    path = _write_case(tmp_path, "MRI of the left lower extremity", "2015-03-02", {"red_flags": True})
+    draft = CliRunner().invoke(main, ["draft", str(path)])
+    assert draft.exit_code == 0, draft.output
+    assert ("There is no topic for MRI of the left lower extremity in this rule set; it is judged by the general "
+            "principles of the MTUS General Approaches 2004.") in draft.output
+    check = CliRunner().invoke(main, ["check", str(path), "--format", "json"])
+    item = json.loads(check.stdout)["items"][0]
+    assert item["general_principles"] == "MTUS General Approaches 2004" and item["category"] == "imaging"
+    knee = _write_case(tmp_path, "MRI of the right knee", "2015-03-02", {"red_flags": True})
+    assert json.loads(CliRunner().invoke(main, ["check", str(knee), "--format", "json"]).stdout)["items"][0]["general_principles"] is None
+
+
+def test_lint_refuses_an_unknown_category_and_two_general_topics_of_one_category(tmp_path):
+    red = criterion("gen.red", "Red flag", since="2007-06-15", requirement="a red flag",
+                    citation=cite("acoem2004_general", "2004", "General Approach to Initial Assessment and Documentation"),
+                    met_when={"fact": "red_flags", "eq": True}, provenance={"confidence": "unconfirmed"})
+    follows = [("acoem2004_general", "2004")]
+    other = {**red, "id": "gen2.red"}
+    rules = rules_dir(tmp_path, topic("gen", "General", {"categories": ["imaging"]}, [red], follows=follows),
+                      topic("gen2", "General too", {"categories": ["imaging", "imagery"]}, [other], follows=follows))
+    problems = [d.one_line() for d in lint(load_ruleset(rules))]
+    assert any("applies_to.categories: unknown service category 'imagery'" in p for p in problems)
+    assert any("could match topics gen and gen2 equally" in p for p in problems)
+
+
+def test_requests_after_the_last_encoded_edition_name_the_guideline_that_governs_them(tmp_path):
+    knee = next(t for t in RULES.topics if t.topic == "imaging_knee")
+    assert governing_after(RULES, knee, dt.date(2017, 11, 30), drug=False) == []
+    assert [g.guideline for g in governing_after(RULES, knee, dt.date(2017, 12, 1), drug=False)] == ["acoem2015_knee"]
+    opioids = next(t for t in RULES.topics if t.topic == "opioids")
+    december = [g.guideline for g in governing_after(RULES, opioids, dt.date(2017, 12, 15), drug=True)]
+    january = [g.guideline for g in governing_after(RULES, opioids, dt.date(2018, 1, 2), drug=True)]
+    assert "mtus_drug_formulary" not in december and "mtus_drug_formulary" in january
+    path = _write_case(tmp_path, "MRI of the right knee", "2018-02-05")
+    check = CliRunner().invoke(main, ["check", str(path)])
+    assert "no edition encoded for 2018-02-05; governed by: ACOEM Knee Disorders (October 28, 2015) (in force from 2017-12-01)" in check.output
+    draft = CliRunner().invoke(main, ["draft", str(path)])
+    assert "No edition is encoded for 2018-02-05" in draft.output and "ACOEM Knee Disorders (October 28, 2015)" in draft.output
+    assert "Guideline: No edition encoded for the request date; governed by ACOEM Knee Disorders (October 28, 2015)." in draft.output
+    assert "no criterion decided this item" not in draft.output
+
+
+def test_scope_counts_the_items_judged_by_general_principles(tmp_path):
+    _write_case(tmp_path, "MRI of the left lower extremity", "2015-03-02")
+    result = CliRunner().invoke(main, ["scope", str(tmp_path), "--format", "json"])
+    summary = json.loads(result.stdout)
+    assert summary["general_principles"] == 1 and summary["general_principles_kinds"] == [{"kind": "mri", "count": 1}]
+    text = CliRunner().invoke(main, ["scope", str(tmp_path)]).output
+    assert "judged by general principles (no topic names the service or body part): 1 (mri 1)" in text
