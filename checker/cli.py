@@ -199,7 +199,10 @@ def rules() -> None:
 def rules_lint(directory: Path | None) -> None:
     """Fail on unknown facts, missing citations, reused ids and overlapping editions."""
     from checker.compiler import compile_program
-    from checker.lint import lint
+    from dataclasses import asdict
+
+    from checker.lint import lint, unextractable
+    from checker.render import render
     from checker.rules import default_rules_dir, load_ruleset
 
     ruleset = load_ruleset(directory or default_rules_dir())
@@ -212,6 +215,7 @@ def rules_lint(directory: Path | None) -> None:
     program = compile_program(ruleset)
     criteria = sum(len(t.dated_criteria) for t in ruleset.topics)
     click.echo(f"ok: {len(ruleset.topics)} topics, {criteria} criteria, {len(program.probes)} engine rules, rules {ruleset.stamp}")
+    click.echo(render("rules-lint-reach", "text", {"topics": [asdict(t) for t in unextractable(ruleset)]}), nl=False)
 
 
 @rules.command("list")

@@ -215,6 +215,8 @@ class Extractor:
                 raise InputError(self.cues.path, f"facts.{name}", "unknown fact", vocab.suggestion(name))
             if fact.derived:
                 raise InputError(self.cues.path, f"facts.{name}", "is derived by mtus-checker", "remove it from the extraction cues")
+            if fact.obtained != "extracted":
+                raise InputError(self.cues.path, f"facts.{name}", f"is obtained: {fact.obtained} in the rules", "remove it from the extraction cues, or mark it obtained: extracted")
 
     def _compile(self) -> None:
         raw, path = self.cues.raw, self.cues.path

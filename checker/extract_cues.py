@@ -60,6 +60,11 @@ class ExtractionCues:
     facts: dict[str, FactRule]
     raw: dict[str, Any]  # the special sections, compiled by the extractor (some need the lexicon)
 
+    @property
+    def drafted(self) -> frozenset[str]:
+        """Every fact these cues can draft: those under facts:, and age from the claimant section."""
+        return frozenset(self.facts) | ({"age"} if "age" in self.raw.get("claimant", {}) else set())
+
 
 def fill(template: str, **parts: str) -> str:
     """Put the shared fragments into a cue regex: {date}, {month_year}, {year} and any given part."""
