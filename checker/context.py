@@ -22,7 +22,10 @@ from checker.fields import check_keys, require_list, require_mapping
 from checker.yamlio import load_yaml
 
 CONTEXT_SCHEMA = "mtus-context-cues/1"
-CATEGORIES = ("negated", "not_documented", "historical", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing", "stopped")
+CATEGORIES = (
+    "negated", "not_documented", "historical", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing", "stopped",
+    "other_person",
+)
 DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "terminate")
 
 # Words after which a period does not end a sentence.

@@ -29,13 +29,24 @@ import yaml
 
 from checker.context import ContextRules, Document, Modifier, Sentence, distance, load_context_rules
 from checker.errors import InputError
-from checker.extract_cues import DROPPING, ExtractionCues, FactRule, compile_regex, load_extraction_cues
+from checker.extract_cues import (
+    DROPPING,
+    Computed,
+    ExtractionCues,
+    FactRule,
+    Target,
+    compile_regex,
+    drug_placeholders,
+    fill_fragments,
+    load_extraction_cues,
+)
 from checker.lexicon import normalise
 from checker.rules import RuleSet
 from checker.textdates import FULL_DATE, parse_date, pivot_year
 from checker.yamlio import read_bounded
 
 SOURCE = "clinical text"
+REQUEST_LINE = "request line"  # evidence offsets then index the request line
 _DROP = object()
 _EARLIEST_YEAR = 1950
 MAX_TEXT_BYTES = 1024 * 1024
@@ -68,6 +79,7 @@ class Assertion:
     order: int  # offset in the normalised text, for a stable order
     date: dt.date | None
     scope: tuple[int, ...] | None  # indexes of the requests it is about; None: the whole case
+    source: str = SOURCE
 
 
 @dataclass(frozen=True)
@@ -216,7 +228,8 @@ class Extractor:
             if fact.derived:
                 raise InputError(self.cues.path, f"facts.{name}", "is derived by mtus-checker", "remove it from the extraction cues")
             if fact.obtained != "extracted":
-                raise InputError(self.cues.path, f"facts.{name}", f"is obtained: {fact.obtained} in the rules", "remove it from the extraction cues, or mark it obtained: extracted")
+                fix = "remove it from the extraction cues, or mark it obtained: extracted"
+                raise InputError(self.cues.path, f"facts.{name}", f"is obtained: {fact.obtained} in the rules", fix)
 
     def _compile(self) -> None:
         raw, path = self.cues.raw, self.cues.path
@@ -234,7 +247,8 @@ class Extractor:
         self._compile_pain(raw["pain_scores"], path)
         self._compile_therapy(raw["therapy"], path)
         self._compile_imaging(raw["imaging"], path)
-        self._compile_first_line(raw["first_line"], path)
+        self._compile_first_line(raw["first_line"])
+        self._compile_targets()
         claimant = raw["claimant"]
         self.age_pattern = compile_regex(claimant["age"], path, "claimant.age")
         self.sex_pattern = compile_regex(claimant["sex"], path, "claimant.sex")
@@ -279,13 +293,39 @@ class Extractor:
         self.image_abnormal = compile_regex(raw["abnormal"], path, "imaging.abnormal")
         self.image_normal = compile_regex(raw["normal"], path, "imaging.normal")
 
-    def _compile_first_line(self, raw: dict, path: str) -> None:
+    def _compile_first_line(self, raw: dict) -> None:
+        """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
         classes = set(raw.get("drug_classes", []))
         generics = {d.generic for d in self.ruleset.lexicon.drugs.values() if classes & set(d.classes)} | set(raw.get("drugs", []))
         names = sorted((n for n, g in self.drug_names.items() if g in generics), key=len, reverse=True)
         alternatives = [r"\s+".join(re.escape(w) for w in n.split()) for n in names] + list(raw.get("words", []))
-        first_line = "|".join(f"(?:{a})" for a in alternatives)
-        self.first_line_failed = [compile_regex(rx, path, f"first_line.failed[{i}]", first_line=first_line) for i, rx in enumerate(raw["failed"])]
+        self.first_line = "|".join(f"(?:{a})" for a in alternatives)
+
+    def _drug_alternatives(self, drug_class: str | None) -> str:
+        """The names of every drug of a class (all drugs for None) and the class's own words."""
+        generics = {d.generic for d in self.ruleset.lexicon.drugs.values() if drug_class is None or drug_class in d.classes}
+        names = sorted((n for n, g in self.drug_names.items() if g in generics), key=lambda n: (-len(n), n))
+        words = [self.cues.raw.get("drug_class_words", {})[drug_class]] if drug_class in self.cues.raw.get("drug_class_words", {}) else []
+        return "|".join([r"(?<![A-Za-z0-9])(?:" + "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in names) + r")(?![A-Za-z0-9])", *words])
+
+    def _cue_regex(self, source: str, where: str, case_sensitive: bool = False) -> re.Pattern[str]:
+        """A fact cue with its fragments filled in: {number}, {drug}, {drug:CLASS}, {date}."""
+        filled = drug_placeholders(fill_fragments(source, self.cues.fragments), self._drug_alternatives)
+        return compile_regex(filled, self.cues.path, where, case_sensitive, number=self.number, first_line=self.first_line)
+
+    def _compile_targets(self) -> None:
+        self.fact_patterns: dict[str, list[tuple[re.Pattern[str], Target]]] = {}
+        self.request_match: dict[str, re.Pattern[str] | None] = {}
+        self.sentence_match: dict[str, re.Pattern[str]] = {}
+        for name, rule in self.cues.facts.items():
+            if rule.sentence_must_match is not None:
+                self.sentence_match[name] = self._cue_regex(rule.sentence_must_match.pattern, f"facts.{name}.sentence_must_match")
+            self.fact_patterns[name] = [
+                (self._cue_regex(t.source, f"facts.{name}.targets[{i}].regex", t.case_sensitive), t) for i, t in enumerate(rule.targets)
+            ]
+            if rule.in_request is not None:
+                match = rule.in_request.match
+                self.request_match[name] = self._cue_regex(match, f"facts.{name}.in_request.match") if match else None
 
     # ---- the run -------------------------------------------------------------------------------
 
@@ -298,10 +338,10 @@ class Extractor:
         run.sentences = self._sentences(run)
         assertions = [
             *self._targets(run),
+            *self._request_lines(run),
             *self._pain_scores(run),
             *self._therapy(run),
             *self._imaging(run),
-            *self._first_line(run),
         ]
         left_out: list[dict[str, Any]] = []
         medications = self._medications(run, left_out)
@@ -367,17 +407,24 @@ class Extractor:
 
     # ---- deciding one mention ------------------------------------------------------------------
 
-    def _decide(self, rule: FactRule, value: Any, cats: dict[str, Modifier], text: str, span: tuple[int, int], negated: str) -> tuple[Any, Modifier | None]:
+    def _decide(
+        self, rule: FactRule, value: Any, cats: dict[str, Modifier], text: str, span: tuple[int, int], target: Target | None
+    ) -> tuple[Any, Modifier | None]:
         """The value a mention gives the fact in its context, or _DROP; and the cue that decided.
         A mention that states an absence itself ("intact sensation") is negated only by a cue right
         before it ("not neurologically intact"), not by a list's leading "no"."""
+        keep = rule.keep if target is None or target.keep is None else target.keep
+        require = rule.require if target is None or target.require is None else target.require
+        negated = target.negated if target is not None and target.negated else rule.negated
         if rule.ongoing_overrides and "ongoing" in cats:
             cats = {k: v for k, v in cats.items() if k != "hypothetical"}
         for category in DROPPING:
-            if category in cats and category not in rule.keep:
+            if category in cats and category not in keep:
                 return _DROP, None
-        if rule.require and not rule.require & set(cats):
+        if require and not require & set(cats):
             return _DROP, None
+        if rule.stopped and "stopped" in cats:  # a treatment stopped is a current state, however long ago
+            return _apply(rule.stopped, value), cats["stopped"]
         if rule.current_only and ("historical" in cats or "prior_treatment" in cats):
             return _DROP, None
         for category, how in (("not_documented", rule.not_documented), ("negated", negated)):
@@ -387,14 +434,15 @@ class Extractor:
 
     def _assert(
         self, run: _Run, info: SentenceInfo, rule: FactRule, value: Any, span: tuple[int, int],
-        extra_scope: Any = None, decided_by: Modifier | None = None, negated: str = "",
+        extra_scope: Any = None, decided_by: Modifier | None = None, target: Target | None = None,
     ) -> Assertion | None:
         """An assertion of `value` from the mention at `span`, in its context; `decided_by`: the
-        caller already read the negation (its cue becomes the evidence's cue)."""
+        caller already read the negation (its cue becomes the evidence's cue); `target`: the cue
+        that matched, when it reads its context its own way."""
         cats = self.context.assess(info.modifiers, *span)
         if decided_by is not None:
             cats = {k: v for k, v in cats.items() if k not in ("negated", "not_documented")}
-        decided, modifier = self._decide(rule, value, cats, info.sentence.text, span, negated or rule.negated)
+        decided, modifier = self._decide(rule, value, cats, info.sentence.text, span, target)
         modifier = modifier or decided_by
         if decided is _DROP:
             return None
@@ -418,7 +466,23 @@ class Extractor:
             return same or (_DROP if therapy_requests else None)
         if rule.attribute == "imaging":
             return extra
+        if rule.attribute == "region":
+            return self._same_region(run, info.sentence.text)
+        if rule.attribute == "other_drug":  # another drug than the one requested: the requested one itself says nothing
+            named = self.drug_names.get(normalise(str(extra or "")))
+            return _DROP if named and any(r.drug == named for r in run.requests) else None
         return None
+
+    def _same_region(self, run: _Run, text: str) -> Any:
+        """A statement about a body region goes to the requests for that region (and side); one about
+        another region than every request's is dropped; one that names no region is case-level."""
+        parts = {p for p, rx in self.body_parts.items() if rx.search(text)}
+        placed = [r for r in run.requests if r.parts]
+        if not parts or not placed:
+            return None
+        sides = _sides(text)
+        same = tuple(r.index for r in placed if r.parts & parts and _sides_agree(r.sides, sides))
+        return same or _DROP
 
     # ---- facts found by their target mentions --------------------------------------------------
 
@@ -427,14 +491,74 @@ class Extractor:
         for info in run.sentences:
             text = info.sentence.text
             for rule in self.cues.facts.values():
-                if not rule.targets or (rule.sentence_must_match and not rule.sentence_must_match.search(text)):
+                must = self.sentence_match.get(rule.name)
+                if not rule.targets or (must is not None and not must.search(text)) or (rule.in_request and rule.in_request.only):
                     continue
-                hits = _longest([(m.start(), m.end(), t) for t in rule.targets for m in t.pattern.finditer(text)])
-                for start, end, target in hits:
-                    assertion = self._assert(run, info, rule, target.value, (start, end), negated=target.negated)
+                hits = _longest([(m.start(), m.end(), (t, m)) for pattern, t in self.fact_patterns[rule.name] for m in pattern.finditer(text)])
+                for start, end, (target, match) in hits:
+                    value = self._target_value(target, match, run)
+                    if value is None:
+                        continue
+                    assertion = self._assert(run, info, rule, value, (start, end), match.group(0), target=target)
                     if assertion:
                         found.append(assertion)
         return found
+
+    def _target_value(self, target: Target, match: re.Match[str], run: _Run) -> Any:
+        """The target's value, or the one computed from the match (None when it cannot be)."""
+        how = target.value
+        if not isinstance(how, Computed):
+            return how
+        if how.kind == "dates_within_days":
+            if run.as_of is None:
+                return None
+            days = {parse_date(m.group(0), run.pivot) for m in self.full_date.finditer(match.group(0))}
+            return sum(1 for d in days if d and 0 <= (run.as_of - d[0]).days <= how.days)
+        numbers = [_number(match.group(g), self.numbers) for g in how.groups]
+        if any(n is None for n in numbers):
+            return None
+        if how.kind == "percent_drop":
+            before, after = numbers
+            return _tidy(100 * (before - after) / before) if before and 0 <= after <= before else None
+        if how.kind == "below":  # a measure short of its normal (abduction 90/180)
+            return numbers[0] < numbers[1]
+        if how.kind == "unequal":  # two sides differing by more than the fraction `times` of the larger
+            return abs(numbers[0] - numbers[1]) > how.factor * max(numbers)
+        value = numbers[0] * (numbers[1] if how.kind == "product" else 1) * how.factor
+        return _tidy(value)
+
+    # ---- facts read from the request lines -----------------------------------------------------
+
+    def _request_lines(self, run: _Run) -> list[Assertion]:
+        """Facts a request line states (a quantity, a rental): under that request, or the whole case."""
+        found = []
+        for rule in self.cues.facts.values():
+            if rule.in_request is None:
+                continue
+            match = self.request_match[rule.name]
+            for request in run.requests:
+                if match is not None and not match.search(request.text):
+                    continue
+                assertion = self._request_assertion(rule, request)
+                if assertion:
+                    found.append(assertion)
+        return found
+
+    def _request_assertion(self, rule: FactRule, request: RequestInfo) -> Assertion | None:
+        cue = rule.in_request
+        assert cue is not None
+        text = request.text
+        hits = _longest([(m.start(), m.end(), (t, m)) for pattern, t in self.fact_patterns[rule.name] for m in pattern.finditer(text)])
+        values = [(s, e, t.value) for s, e, (t, _m) in hits if not isinstance(t.value, Computed)]
+        if values:
+            start, end, value = values[0]
+        elif cue.otherwise is not None:
+            start, end, value = 0, len(text), cue.otherwise
+        else:
+            return None
+        evidence = Evidence(text, 0, len(text), text[start:end], start, end)
+        scope = None if cue.scope == "case" else (request.index,)
+        return Assertion(rule.name, value, evidence, -1, None, scope, REQUEST_LINE)
 
     # ---- pain scores ---------------------------------------------------------------------------
 
@@ -520,10 +644,8 @@ class Extractor:
         return found
 
     def _count(self, written: str) -> int | None:
-        digits = re.search(r"\d+", written)
-        if digits:
-            return int(digits.group(0))
-        return self.numbers.get(written.strip().lower())
+        number = _number(written, self.numbers)
+        return None if number is None else int(number)
 
     def _therapy_kind(self, text: str) -> str:
         """The kind of therapy named first ("chiropractic physiotherapy" is chiropractic)."""
@@ -584,23 +706,7 @@ class Extractor:
     def _matching_imaging_requests(self, run: _Run, text: str, modality: str) -> tuple[int, ...]:
         parts = {p for p, rx in self.body_parts.items() if rx.search(text)}
         sides = _sides(text)
-        return tuple(
-            r.index for r in run.requests
-            if r.modality == modality and r.parts & parts and not (r.sides and sides and not r.sides & sides and "bilateral" not in r.sides | sides)
-        )
-
-    # ---- first-line analgesics -----------------------------------------------------------------
-
-    def _first_line(self, run: _Run) -> list[Assertion]:
-        rule = self.cues.facts["first_line_analgesic_failed"]
-        found = []
-        for info in run.sentences:
-            for pattern in self.first_line_failed:
-                for m in pattern.finditer(info.sentence.text):
-                    assertion = self._assert(run, info, rule, True, (m.start(), m.end()))
-                    if assertion:
-                        found.append(assertion)
-        return found
+        return tuple(r.index for r in run.requests if r.modality == modality and r.parts & parts and _sides_agree(r.sides, sides))
 
     # ---- requests ------------------------------------------------------------------------------
 
@@ -683,7 +789,7 @@ class Extractor:
             if cue is None:
                 continue
             cats = self.context.assess(info.modifiers, cue.start(), cue.end())
-            if set(cats) & {"hypothetical", "uncertain", "requested", "negated", "not_documented"}:
+            if set(cats) & {"hypothetical", "uncertain", "requested", "negated", "not_documented", "other_person"}:
                 continue
             added = False
             for item in _split_list(text[cue.end() :].rstrip(" .")):
@@ -743,7 +849,7 @@ class Extractor:
             cats.pop(farther)
         if "ongoing" in cats:
             cats.pop("hypothetical", None)
-        if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented"}:
+        if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person"}:
             return None
         past = "historical" in cats or "stopped" in cats
         return {
@@ -899,6 +1005,30 @@ def _longest_with_extra(hits: list[tuple[int, int, Any, Any]]) -> list[tuple[int
     return [(s, e, v, x) for s, e, (v, x) in kept]
 
 
+def _number(written: str | None, words: dict[str, int]) -> float | None:
+    """A number written in digits (12, 1.2) or words (six, twenty-four, thirty nine)."""
+    if written is None:
+        return None
+    text = written.strip().lower()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    parts = re.split(r"[\s-]+", text)
+    if parts and all(p in words for p in parts):
+        return float(sum(words[p] for p in parts))
+    digits = re.search(r"\d+(?:\.\d+)?", text)
+    return float(digits.group(0)) if digits else None
+
+
+def _tidy(value: float) -> int | float:
+    """A whole number as an int, else one decimal."""
+    rounded = round(value, 1)
+    return int(rounded) if float(rounded).is_integer() else rounded
+
+
+def _sides_agree(requested: frozenset[str], stated: set[str]) -> bool:
+    return not (requested and stated and not requested & stated and "bilateral" not in requested | stated)
+
+
 def _sides(text: str) -> set[str]:
     return {side for side in ("left", "right", "bilateral") if re.search(rf"\b{side}\b", text, re.IGNORECASE)}
 
@@ -966,7 +1096,7 @@ def _fact_entry(rule: FactRule, found: list[Assertion]) -> dict[str, Any]:
             values.append(a.value)
     chosen = _choose(rule, found, values)
     if chosen is not None:
-        return {"value": chosen.value, "origin": "extracted", "source": SOURCE, "evidence": chosen.evidence.as_dict()}
+        return {"value": chosen.value, "origin": "extracted", "source": chosen.source, "evidence": chosen.evidence.as_dict()}
     return {
         "value": None,
         "origin": "extracted",
