@@ -24,7 +24,7 @@ from checker.yamlio import load_yaml
 CONTEXT_SCHEMA = "mtus-context-cues/1"
 CATEGORIES = (
     "negated", "not_documented", "historical", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing", "stopped",
-    "other_person",
+    "other_person", "conditional",
 )
 DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "terminate")
 

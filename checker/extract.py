@@ -127,7 +127,20 @@ def draft_facts(summary: str, request_texts: list[str], ruleset: RuleSet, as_of:
     medications, facts, requests (one entry per request text, in order, with the facts about that
     item) and extraction (evidence for the values that cannot carry their own, and what was left
     out). Merge it into a case file with merge_draft()."""
-    return Extractor(ruleset).draft(summary, request_texts, as_of)
+    return extractor_for(ruleset).draft(summary, request_texts, as_of)
+
+
+_EXTRACTORS: list[tuple[RuleSet, Extractor]] = []  # the last few compiled, by rule set (compiling takes about a second)
+
+
+def extractor_for(ruleset: RuleSet) -> Extractor:
+    """The compiled extractor of a rule set, built once per rule set object."""
+    for known, extractor in _EXTRACTORS:
+        if known is ruleset:
+            return extractor
+    extractor = Extractor(ruleset)
+    _EXTRACTORS[:] = [*_EXTRACTORS[-3:], (ruleset, extractor)]
+    return extractor
 
 
 def merge_draft(case: dict, draft: dict) -> dict:
@@ -303,6 +316,11 @@ class Extractor:
 
     def _drug_alternatives(self, drug_class: str | None) -> str:
         """The names of every drug of a class (all drugs for None) and the class's own words."""
+        if drug_class not in self._alternatives:
+            self._alternatives[drug_class] = self._alternatives_of(drug_class)
+        return self._alternatives[drug_class]
+
+    def _alternatives_of(self, drug_class: str | None) -> str:
         generics = {d.generic for d in self.ruleset.lexicon.drugs.values() if drug_class is None or drug_class in d.classes}
         names = sorted((n for n, g in self.drug_names.items() if g in generics), key=lambda n: (-len(n), n))
         words = [self.cues.raw.get("drug_class_words", {})[drug_class]] if drug_class in self.cues.raw.get("drug_class_words", {}) else []
@@ -314,6 +332,7 @@ class Extractor:
         return compile_regex(filled, self.cues.path, where, case_sensitive, number=self.number, first_line=self.first_line)
 
     def _compile_targets(self) -> None:
+        self._alternatives: dict[str | None, str] = {}
         self.fact_patterns: dict[str, list[tuple[re.Pattern[str], Target]]] = {}
         self.request_match: dict[str, re.Pattern[str] | None] = {}
         self.sentence_match: dict[str, re.Pattern[str]] = {}
@@ -425,7 +444,7 @@ class Extractor:
             return _DROP, None
         if rule.stopped and "stopped" in cats:  # a treatment stopped is a current state, however long ago
             return _apply(rule.stopped, value), cats["stopped"]
-        if rule.current_only and ("historical" in cats or "prior_treatment" in cats):
+        if rule.current_only and ("historical" in cats or ("prior_treatment" in cats and "prior_treatment" not in keep)):
             return _DROP, None
         for category, how in (("not_documented", rule.not_documented), ("negated", negated)):
             if category in cats and not (value is False and not _adjacent(text, cats[category], span)):
@@ -459,7 +478,7 @@ class Extractor:
             named = tuple(r.index for r in run.requests if r.drug and (r.drug in generics or r.classes & info.classes))
             if named:
                 return named
-            return _DROP if rule.attribute == "drug" and generics else None
+            return _DROP if rule.attribute == "drug" and generics and run.requests else None
         if rule.attribute == "therapy":
             therapy_requests = [r for r in run.requests if r.therapy]
             same = tuple(r.index for r in therapy_requests if r.therapy == extra)
@@ -499,7 +518,8 @@ class Extractor:
                     value = self._target_value(target, match, run)
                     if value is None:
                         continue
-                    assertion = self._assert(run, info, rule, value, (start, end), match.group(0), target=target)
+                    mention = match.group(0) if rule.attribute == "other_drug" else None
+                    assertion = self._assert(run, info, rule, value, (start, end), mention, target=target)
                     if assertion:
                         found.append(assertion)
         return found
@@ -693,7 +713,7 @@ class Extractor:
         normal: tuple[bool, tuple[int, int], Modifier | None] | None = None
         for m in self.image_abnormal.finditer(text):
             cats = self.context.assess(info.modifiers, m.start(), m.end())
-            if set(cats) & {"hypothetical", "uncertain", "requested", "review"}:
+            if set(cats) & {"hypothetical", "uncertain", "requested", "review", "conditional"}:
                 continue
             if "negated" in cats:
                 normal = normal or (False, m.span(), cats["negated"])
@@ -789,7 +809,7 @@ class Extractor:
             if cue is None:
                 continue
             cats = self.context.assess(info.modifiers, cue.start(), cue.end())
-            if set(cats) & {"hypothetical", "uncertain", "requested", "negated", "not_documented", "other_person"}:
+            if set(cats) & {"hypothetical", "uncertain", "requested", "negated", "not_documented", "other_person", "conditional"}:
                 continue
             added = False
             for item in _split_list(text[cue.end() :].rstrip(" .")):
@@ -849,7 +869,7 @@ class Extractor:
             cats.pop(farther)
         if "ongoing" in cats:
             cats.pop("hypothetical", None)
-        if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person"}:
+        if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
         past = "historical" in cats or "stopped" in cats
         return {

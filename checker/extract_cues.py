@@ -19,7 +19,7 @@ from checker.yamlio import load_yaml
 
 EXTRACT_SCHEMA = "mtus-extract-cues/1"
 VALUE_RULES = ("invert", "true", "false", "drop")
-DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person")
+DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional")
 COMPUTED = ("number", "product", "percent_drop", "below", "unequal", "dates_within_days")  # a value read from the match
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
 ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "other_drug", "none")
@@ -111,9 +111,17 @@ def fill(template: str, **parts: str) -> str:
     return template
 
 
+_COMPILED: dict[tuple[str, int], re.Pattern[str]] = {}  # the cues are compiled once per process, not per extractor
+
+
 def compile_regex(text: str, path: str, where: str, case_sensitive: bool = False, **parts: str) -> re.Pattern[str]:
+    key = (fill(str(text), **parts), 0 if case_sensitive else re.IGNORECASE)
     try:
-        return re.compile(fill(str(text), **parts), 0 if case_sensitive else re.IGNORECASE)
+        if key not in _COMPILED:
+            if len(_COMPILED) > 8192:
+                _COMPILED.clear()
+            _COMPILED[key] = re.compile(*key)
+        return _COMPILED[key]
     except re.error as exc:
         raise InputError(path, where, f"invalid regular expression ({exc})", "fix the pattern") from None
 
@@ -180,7 +188,7 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
     negated = _value_rule(spec.get("negated", "invert" if boolean else "drop"), path, f"{where}.negated")
     not_documented = _value_rule(spec.get("not_documented", "false" if boolean else "drop"), path, f"{where}.not_documented")
     stopped = _value_rule(spec["stopped"], path, f"{where}.stopped") if "stopped" in spec else ""
-    keep = _categories(spec, "keep", DROPPING, path, where)
+    keep = _categories(spec, "keep", DROPPING + REQUIRABLE, path, where)  # keep: [prior_treatment] lets a current_only fact read a list of treatment so far
     require = _categories(spec, "require", DROPPING + REQUIRABLE, path, where)
     attribute = spec.get("attribute", "none")
     if attribute not in ATTRIBUTIONS:
@@ -214,7 +222,7 @@ def _target(raw: Any, path: str, where: str, fragments: dict[str, str]) -> Targe
     source = fill_fragments(str(raw["regex"]), fragments)
     pattern = checked_regex(source, path, f"{where}.regex", sensitive)
     value = _computed(raw["value"], pattern, path, f"{where}.value") if isinstance(raw["value"], dict) else raw["value"]
-    keep = _categories(raw, "keep", DROPPING, path, where) if "keep" in raw else None
+    keep = _categories(raw, "keep", DROPPING + REQUIRABLE, path, where) if "keep" in raw else None
     require = _categories(raw, "require", DROPPING + REQUIRABLE, path, where) if "require" in raw else None
     return Target(pattern, value, negated, source, sensitive, keep, require)
 
