@@ -257,13 +257,15 @@ class Extractor:
             re.IGNORECASE,
         )
         self.class_words = {cls: compile_regex(rx, path, f"drug_class_words.{cls}") for cls, rx in raw.get("drug_class_words", {}).items()}
-        self._compile_pain(raw["pain_scores"], path)
+        self._alternatives: dict[str | None, str] = {}
         self._compile_therapy(raw["therapy"], path)
         self._compile_imaging(raw["imaging"], path)
         self._compile_first_line(raw["first_line"])
+        self._compile_pain(raw["pain_scores"])
         self._compile_targets()
         claimant = raw["claimant"]
-        self.age_pattern = compile_regex(claimant["age"], path, "claimant.age")
+        self.age_patterns = [self._cue_regex(rx, f"claimant.age[{i}]") for i, rx in enumerate(claimant["age"])]
+        self.birth_date = self._cue_regex(claimant["date_of_birth"], "claimant.date_of_birth")
         self.sex_pattern = compile_regex(claimant["sex"], path, "claimant.sex")
         self.sex_word = compile_regex(claimant["sex_word"], path, "claimant.sex_word")
         self.pronouns = {
@@ -283,17 +285,20 @@ class Extractor:
         self.new_start_patterns = [compile_regex(rx, path, f"medications.new_start[{i}]") for i, rx in enumerate(meds.get("new_start", ()))]
         self.full_date = re.compile(FULL_DATE, re.IGNORECASE)
 
-    def _compile_pain(self, raw: dict, path: str) -> None:
-        self.pain_score = compile_regex(raw["score"], path, "pain_scores.score")
-        self.pain_word = compile_regex(raw["pain_word"], path, "pain_scores.pain_word")
-        self.with_med = compile_regex(raw["with_medication"], path, "pain_scores.with_medication")
-        self.without_med = compile_regex(raw["without_medication"], path, "pain_scores.without_medication")
-        self.reduction = compile_regex(raw["reduction"], path, "pain_scores.reduction")
+    def _compile_pain(self, raw: dict) -> None:
+        self.pain_score = self._cue_regex(raw["score"], "pain_scores.score")
+        self.pain_word = self._cue_regex(raw["pain_word"], "pain_scores.pain_word")
+        self.with_med = self._cue_regex(raw["with_medication"], "pain_scores.with_medication")
+        self.without_med = self._cue_regex(raw["without_medication"], "pain_scores.without_medication")
+        self.reduction = self._cue_regex(raw["reduction"], "pain_scores.reduction")
+        self.score_before = self._cue_regex(raw["score_before"], "pain_scores.score_before")
+        self.transitions = [self._cue_regex(rx, f"pain_scores.transitions[{i}]") for i, rx in enumerate(raw.get("transitions", ()))]
 
     def _compile_therapy(self, raw: dict, path: str) -> None:
         self.numbers = {str(k).lower(): int(v) for k, v in raw["numbers"].items()}
         words = "|".join(sorted((re.escape(w) for w in self.numbers), key=len, reverse=True))
-        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:\s*\(\d{{1,3}}\))?)"
+        # digits, a number word, or a compound of two ("thirty-nine"), with the digits repeated in brackets or not
+        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:[\s-](?:{words})(?![\w-]))?(?:\s*\(\d{{1,3}}\))?)"
         self.therapy_kinds = {kind: compile_regex(rx, path, f"therapy.kinds.{kind}") for kind, rx in raw["kinds"].items()}
         kind = "|".join(f"(?:{rx})" for rx in raw["kinds"].values())
         self.therapy_counts = [compile_regex(rx, path, f"therapy.counts[{i}]", number=self.number, kind=kind) for i, rx in enumerate(raw["counts"])]
@@ -352,7 +357,7 @@ class Extractor:
         doc = Document(text)
         run = _Run(doc, [], [self._request_info(i, t) for i, t in enumerate(request_texts)], as_of, pivot_year(doc.norm, as_of))
         evidence: dict[str, Any] = {}
-        claimant = self._claimant(doc, evidence)
+        claimant = self._claimant(doc, evidence, run)
         run.injury = self._injury(doc, run, evidence)
         run.sentences = self._sentences(run)
         assertions = [
@@ -487,10 +492,22 @@ class Extractor:
             return extra
         if rule.attribute == "region":
             return self._same_region(run, info.sentence.text)
-        if rule.attribute == "other_drug":  # another drug than the one requested: the requested one itself says nothing
-            named = self.drug_names.get(normalise(str(extra or "")))
-            return _DROP if named and any(r.drug == named for r in run.requests) else None
+        if rule.attribute == "other_drug":
+            return self._other_drug(run, str(extra or ""))
         return None
+
+    def _other_drug(self, run: _Run, mention: str) -> Any:
+        """A drug taken beside a requested drug of its class: under those requests. The requested
+        drug itself, or a drug no request shares a class with, says nothing ("another NSAID" needs
+        a requested NSAID); a class word ("no other NSAIDs") goes to every drug request."""
+        named = self.drug_names.get(normalise(mention))
+        if named is None:
+            return tuple(r.index for r in run.requests if r.drug) or None
+        classes = set(self.ruleset.lexicon.drugs[named].classes)
+        same_class = [r for r in run.requests if r.drug and r.classes & classes]
+        if not same_class or any(r.drug == named for r in same_class):
+            return _DROP
+        return tuple(r.index for r in same_class)
 
     def _same_region(self, run: _Run, text: str) -> Any:
         """A statement about a body region goes to the requests for that region (and side); one about
@@ -590,8 +607,10 @@ class Extractor:
             if not self.pain_word.search(text):
                 continue
             for qualifier, score_span, span in self._scores(text):
-                value = float(text[score_span[0] : score_span[1]])
-                assertion = self._assert(run, info, facts[qualifier], int(value) if value.is_integer() else value, span)
+                value = _number(text[score_span[0] : score_span[1]], self.numbers)
+                if value is None or not 0 <= value <= 10:
+                    continue
+                assertion = self._assert(run, info, facts[qualifier], _tidy(value), span)
                 if assertion:
                     found.append(assertion)
         return found
@@ -606,7 +625,7 @@ class Extractor:
             after = re.match(r"\s*,?\s*", text[m.end() :])
             rest = m.end() + (after.end() if after else 0)
             qualifier = self._qualifier_at(text, rest)
-            rated = re.search(r"(?:rated|rates|rating|of|was|is|at\s+a|VAS)\s*$", text[max(0, m.start() - 12) : m.start()], re.IGNORECASE)
+            rated = self.score_before.search(text, max(0, m.start() - 16), m.start())
             if qualifier is None and not m.group("scale") and not rated:
                 continue  # a bare number that is no score
             scores.append([m, qualifier])
@@ -622,6 +641,12 @@ class Extractor:
             if qualifier:
                 kind, (q_start, q_end) = qualifier
                 found.append((kind, (m.start("score"), m.end("score")), (min(m.start(), q_start), max(m.end(), q_end))))
+        taken = {span for _, span, _ in found}
+        for pattern in self.transitions:  # "pain goes from a nine to a six after she takes tramadol"
+            for m in pattern.finditer(text):
+                for kind in ("without", "with"):
+                    if m.span(kind) not in taken:
+                        found.append((kind, m.span(kind), m.span()))
         return found
 
     def _qualifier_at(self, text: str, at: int) -> tuple[str, tuple[int, int]] | None:
@@ -652,7 +677,7 @@ class Extractor:
             text = info.sentence.text
             hits = []
             for pattern in self.therapy_counts:
-                hits += [(m.start(), m.end(), self._count(m.group("n")), m.group("kind")) for m in pattern.finditer(text)]
+                hits += [(m.start(), m.end(), self._visits(m), m.group("kind")) for m in pattern.finditer(text)]
             for pattern in self.therapy_none:
                 hits += [(m.start(), m.end(), 0, m.group("kind")) for m in pattern.finditer(text)]
             for start, end, count, kind in _longest_with_extra(hits):
@@ -662,6 +687,12 @@ class Extractor:
                 if assertion:
                     found.append(assertion)
         return found
+
+    def _visits(self, m: re.Match[str]) -> int | None:
+        """The visits a count states: n, or m courses of n ("two courses of six PT visits")."""
+        visits = self._count(m.group("n"))
+        courses = self._count(m.group("m")) if "m" in m.re.groupindex and m.group("m") else 1
+        return None if visits is None or courses is None else visits * courses
 
     def _count(self, written: str) -> int | None:
         number = _number(written, self.numbers)
@@ -751,12 +782,12 @@ class Extractor:
 
     # ---- claimant, injury date, diagnoses ------------------------------------------------------
 
-    def _claimant(self, doc: Document, evidence: dict[str, Any]) -> dict[str, Any]:
+    def _claimant(self, doc: Document, evidence: dict[str, Any], run: _Run) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        age = self._first(doc, self.age_pattern)
-        if age and 0 <= int(age[1].group("age")) <= 120:
-            found["age"] = int(age[1].group("age"))
-            evidence["claimant.age"] = self._doc_evidence(doc, age[0], age[1].span()).as_dict()
+        age = self._age(doc, run)
+        if age is not None:
+            found["age"], sentence, span = age
+            evidence["claimant.age"] = self._doc_evidence(doc, sentence, span).as_dict()
         sex = self._first(doc, self.sex_pattern) or self._first(doc, self.sex_word)
         if sex:
             found["sex"] = self.sex_values[sex[1].group("sex").lower()]
@@ -770,6 +801,25 @@ class Extractor:
                     found["sex"] = winner
                     evidence["claimant.sex"] = self._doc_evidence(doc, first[0], first[1].span()).as_dict()
         return found
+
+    def _age(self, doc: Document, run: _Run) -> tuple[int, Sentence, tuple[int, int]] | None:
+        """The stated age (digits or words, "58 y/o", "age 62"), else the age on the request date
+        from a single stated date of birth."""
+        for pattern in self.age_patterns:
+            stated = self._first(doc, pattern)
+            if stated:
+                age = _number(stated[1].group("age"), self.numbers)
+                if age is not None and 0 <= age <= 120:
+                    return int(age), stated[0], stated[1].span()
+        born = self._first(doc, self.birth_date)
+        if born is None or run.as_of is None:
+            return None
+        parsed = parse_date(born[1].group("date"), run.pivot)
+        if not parsed or parsed[1] != "day" or not _plausible(parsed[0], run.as_of):
+            return None
+        day, as_of = parsed[0], run.as_of
+        age = as_of.year - day.year - ((as_of.month, as_of.day) < (day.month, day.day))
+        return (age, born[0], born[1].span()) if 0 <= age <= 120 else None
 
     def _injury(self, doc: Document, run: _Run, evidence: dict[str, Any]) -> dt.date | None:
         best = None
