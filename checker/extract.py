@@ -341,7 +341,10 @@ class Extractor:
         self.fact_patterns: dict[str, list[tuple[re.Pattern[str], Target]]] = {}
         self.request_match: dict[str, re.Pattern[str] | None] = {}
         self.sentence_match: dict[str, re.Pattern[str]] = {}
+        self.with_request: dict[str, re.Pattern[str]] = {}
         for name, rule in self.cues.facts.items():
+            if rule.with_request:
+                self.with_request[name] = self._cue_regex(rule.with_request, f"facts.{name}.with_request")
             if rule.sentence_must_match is not None:
                 self.sentence_match[name] = self._cue_regex(rule.sentence_must_match.pattern, f"facts.{name}.sentence_must_match")
             self.fact_patterns[name] = [
@@ -524,9 +527,10 @@ class Extractor:
 
     def _targets(self, run: _Run) -> list[Assertion]:
         found = []
+        rules = [r for r in self.cues.facts.values() if self._about_a_request(r, run)]
         for info in run.sentences:
             text = info.sentence.text
-            for rule in self.cues.facts.values():
+            for rule in rules:
                 must = self.sentence_match.get(rule.name)
                 if not rule.targets or (must is not None and not must.search(text)) or (rule.in_request and rule.in_request.only):
                     continue
@@ -536,10 +540,17 @@ class Extractor:
                     if value is None:
                         continue
                     mention = match.group(0) if rule.attribute == "other_drug" else None
+                    if mention is not None and value is True and normalise(mention) not in self.drug_names:
+                        continue  # "NSAIDs" names no other drug; only its denial ("no other NSAID") says something
                     assertion = self._assert(run, info, rule, value, (start, end), mention, target=target)
                     if assertion:
                         found.append(assertion)
         return found
+
+    def _about_a_request(self, rule: FactRule, run: _Run) -> bool:
+        """A fact about one kind of request (the surgery a post-operative opioid follows) only with one."""
+        gate = self.with_request.get(rule.name)
+        return gate is None or any(gate.search(r.text) for r in run.requests)
 
     def _target_value(self, target: Target, match: re.Match[str], run: _Run) -> Any:
         """The target's value, or the one computed from the match (None when it cannot be)."""

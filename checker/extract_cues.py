@@ -25,7 +25,7 @@ REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list 
 ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "other_drug", "none")
 _FACT_KEYS = (
     "targets", "negated", "not_documented", "stopped", "current_only", "keep", "require", "resolve",
-    "sentence_must_match", "attribute", "ongoing_overrides", "in_request",
+    "sentence_must_match", "attribute", "ongoing_overrides", "in_request", "with_request",
 )
 _DRUG_PLACEHOLDER = re.compile(r"\{drug(?::([a-z_]+))?\}")
 # stand-ins for the fragments the extractor fills from the lexicon and the number words, to check a
@@ -87,6 +87,7 @@ class FactRule:
     attribute: str
     ongoing_overrides: bool
     in_request: RequestCue | None = None
+    with_request: str = ""  # drafted only when a request line matches this regex (the item the fact is about)
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
         attribute=attribute,
         ongoing_overrides=bool(spec.get("ongoing_overrides", False)),
         in_request=_request_cue(spec["in_request"], path, f"{where}.in_request", fragments) if "in_request" in spec else None,
+        with_request=_checked_source(spec.get("with_request", ""), path, f"{where}.with_request", fragments),
     )
 
 
@@ -265,10 +267,15 @@ def _request_cue(raw: Any, path: str, where: str, fragments: dict[str, str]) -> 
     scope = raw.get("scope", "request")
     if scope not in ("request", "case"):
         raise InputError(path, f"{where}.scope", f"unknown value {scope!r}", "use request or case")
-    match = fill_fragments(str(raw.get("match", "")), fragments)
-    if match:
-        checked_regex(match, path, f"{where}.match")
+    match = _checked_source(raw.get("match", ""), path, f"{where}.match", fragments)
     return RequestCue(match, raw.get("otherwise"), scope, bool(raw.get("only", False)))
+
+
+def _checked_source(raw: Any, path: str, where: str, fragments: dict[str, str]) -> str:
+    source = fill_fragments(str(raw or ""), fragments)
+    if source:
+        checked_regex(source, path, where)
+    return source
 
 
 def checked_regex(source: str, path: str, where: str, case_sensitive: bool = False) -> re.Pattern[str]:
