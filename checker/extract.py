@@ -17,11 +17,12 @@ request for the same study and body part.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from checker.extract_cues import (
     load_extraction_cues,
 )
 from checker.lexicon import normalise
+from checker.literals import required_literals
 from checker.rules import RuleSet
 from checker.textdates import FULL_DATE, parse_date, pivot_year
 from checker.yamlio import read_bounded
@@ -120,6 +122,7 @@ class _Run:
     as_of: dt.date | None
     pivot: int
     injury: dt.date | None = None
+    regions: dict[int, tuple[set[str], set[str]]] = field(default_factory=dict)  # sentence index -> body parts, sides
 
 
 def draft_facts(summary: str, request_texts: list[str], ruleset: RuleSet, as_of: dt.date | None = None) -> dict:
@@ -252,10 +255,7 @@ class Extractor:
             for name in (drug.generic, *drug.names):
                 self.drug_names.setdefault(normalise(name), drug.generic)
         names = sorted(self.drug_names, key=lambda n: (-len(n), n))
-        self.drug_pattern = re.compile(
-            r"(?<![A-Za-z0-9])(?:" + "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in names) + r")(?![A-Za-z0-9])",
-            re.IGNORECASE,
-        )
+        self.drug_pattern = re.compile(r"(?<![A-Za-z0-9])(?:" + _trie_regex(names) + r")(?![A-Za-z0-9])", re.IGNORECASE)
         self.class_words = {cls: compile_regex(rx, path, f"drug_class_words.{cls}") for cls, rx in raw.get("drug_class_words", {}).items()}
         self._alternatives: dict[str | None, str] = {}
         self._compile_therapy(raw["therapy"], path)
@@ -329,7 +329,7 @@ class Extractor:
         generics = {d.generic for d in self.ruleset.lexicon.drugs.values() if drug_class is None or drug_class in d.classes}
         names = sorted((n for n, g in self.drug_names.items() if g in generics), key=lambda n: (-len(n), n))
         words = [self.cues.raw.get("drug_class_words", {})[drug_class]] if drug_class in self.cues.raw.get("drug_class_words", {}) else []
-        return "|".join([r"(?<![A-Za-z0-9])(?:" + "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in names) + r")(?![A-Za-z0-9])", *words])
+        return "|".join([r"(?<![A-Za-z0-9])(?:" + _trie_regex(names) + r")(?![A-Za-z0-9])", *words])
 
     def _cue_regex(self, source: str, where: str, case_sensitive: bool = False) -> re.Pattern[str]:
         """A fact cue with its fragments filled in: {number}, {drug}, {drug:CLASS}, {date}."""
@@ -339,6 +339,7 @@ class Extractor:
     def _compile_targets(self) -> None:
         self._alternatives: dict[str | None, str] = {}
         self.fact_patterns: dict[str, list[tuple[re.Pattern[str], Target]]] = {}
+        self.fact_literals: dict[str, list[tuple[str, ...] | None]] = {}
         self.request_match: dict[str, re.Pattern[str] | None] = {}
         self.sentence_match: dict[str, re.Pattern[str]] = {}
         self.with_request: dict[str, re.Pattern[str]] = {}
@@ -350,9 +351,16 @@ class Extractor:
             self.fact_patterns[name] = [
                 (self._cue_regex(t.source, f"facts.{name}.targets[{i}].regex", t.case_sensitive), t) for i, t in enumerate(rule.targets)
             ]
+            self.fact_literals[name] = [required_literals(pattern) for pattern, _ in self.fact_patterns[name]]
             if rule.in_request is not None:
                 match = rule.in_request.match
                 self.request_match[name] = self._cue_regex(match, f"facts.{name}.in_request.match") if match else None
+        self.always_scanned = {name: {i for i, literals in enumerate(found) if literals is None} for name, found in self.fact_literals.items()}
+        self.literal_keys: dict[str, list[tuple[str, int]]] = {}  # literal -> the (fact, target) scans it lets through
+        for name, found in self.fact_literals.items():
+            for i, literals in enumerate(found):
+                for literal in literals or ():
+                    self.literal_keys.setdefault(literal, []).append((name, i))
 
     # ---- the run -------------------------------------------------------------------------------
 
@@ -494,7 +502,7 @@ class Extractor:
         if rule.attribute == "imaging":
             return extra
         if rule.attribute == "region":
-            return self._same_region(run, info.sentence.text)
+            return self._same_region(run, info.sentence)
         if rule.attribute == "other_drug":
             return self._other_drug(run, str(extra or ""))
         return None
@@ -512,14 +520,17 @@ class Extractor:
             return _DROP
         return tuple(r.index for r in same_class)
 
-    def _same_region(self, run: _Run, text: str) -> Any:
+    def _same_region(self, run: _Run, sentence: Sentence) -> Any:
         """A statement about a body region goes to the requests for that region (and side); one about
         another region than every request's is dropped; one that names no region is case-level."""
-        parts = {p for p, rx in self.body_parts.items() if rx.search(text)}
         placed = [r for r in run.requests if r.parts]
-        if not parts or not placed:
+        if not placed:
             return None
-        sides = _sides(text)
+        if sentence.index not in run.regions:  # read once per sentence, however many mentions it holds
+            run.regions[sentence.index] = ({p for p, rx in self.body_parts.items() if rx.search(sentence.text)}, _sides(sentence.text))
+        parts, sides = run.regions[sentence.index]
+        if not parts:
+            return None
         same = tuple(r.index for r in placed if r.parts & parts and _sides_agree(r.sides, sides))
         return same or _DROP
 
@@ -530,11 +541,21 @@ class Extractor:
         rules = [r for r in self.cues.facts.values() if self._about_a_request(r, run)]
         for info in run.sentences:
             text = info.sentence.text
+            lowered = text.lower()
+            possible: dict[str, set[int]] = {}
+            for literal, keys in self.literal_keys.items():
+                if literal in lowered:
+                    for name, i in keys:
+                        possible.setdefault(name, set()).add(i)
             for rule in rules:
-                must = self.sentence_match.get(rule.name)
-                if not rule.targets or (must is not None and not must.search(text)) or (rule.in_request and rule.in_request.only):
+                scans = self.always_scanned[rule.name] | possible.get(rule.name, set())
+                if not scans:
                     continue
-                hits = _longest([(m.start(), m.end(), (t, m)) for pattern, t in self.fact_patterns[rule.name] for m in pattern.finditer(text)])
+                patterns = [self.fact_patterns[rule.name][i] for i in sorted(scans)]
+                must = self.sentence_match.get(rule.name)
+                if not patterns or (must is not None and not must.search(text)) or (rule.in_request and rule.in_request.only):
+                    continue
+                hits = _longest([(m.start(), m.end(), (t, m)) for pattern, t in patterns for m in pattern.finditer(text)])
                 for start, end, (target, match) in hits:
                     value = self._target_value(target, match, run)
                     if value is None:
@@ -1073,17 +1094,42 @@ def _plausible(day: dt.date, as_of: dt.date | None) -> bool:
 
 
 def _longest(hits: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
-    """Of overlapping matches keep the longest (the earliest on a tie)."""
+    """Of overlapping matches keep the longest (the earliest on a tie). The kept spans never overlap,
+    so a new one is checked against its two neighbours only (n log n, not n squared)."""
+    starts: list[int] = []  # the kept spans, ordered by start
     kept: list[tuple[int, int, Any]] = []
     for hit in sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0])):
-        if not any(hit[0] < k[1] and k[0] < hit[1] for k in kept):
-            kept.append(hit)
-    return sorted(kept, key=lambda h: h[0])
+        at = bisect.bisect_left(starts, hit[0])
+        if (at > 0 and kept[at - 1][1] > hit[0]) or (at < len(kept) and kept[at][0] < hit[1]):
+            continue
+        starts.insert(at, hit[0])
+        kept.insert(at, hit)
+    return kept
 
 
 def _longest_with_extra(hits: list[tuple[int, int, Any, Any]]) -> list[tuple[int, int, Any, Any]]:
     kept = _longest([(s, e, (v, x)) for s, e, v, x in hits])
     return [(s, e, v, x) for s, e, (v, x) in kept]
+
+
+def _trie_regex(names: list[str]) -> str:
+    """An alternation of names written as a prefix tree ("hydro(?:codone|morphone)"): the same matches,
+    longest first, without trying every name at every position of the text. Spaces match any whitespace."""
+    trie: dict[str, dict] = {}
+    for name in names:
+        node = trie
+        for token in (r"\s+" if ch == " " else re.escape(ch) for ch in " ".join(name.lower().split())):
+            node = node.setdefault(token, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        branches = [token + build(child) for token, child in sorted(node.items()) if token]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
 
 
 def _number(written: str | None, words: dict[str, int]) -> float | None:
