@@ -262,6 +262,7 @@ class Extractor:
         self._compile_imaging(raw["imaging"], path)
         self._compile_first_line(raw["first_line"])
         self._compile_pain(raw["pain_scores"])
+        self._compile_motion(raw.get("motion_norms") or {})
         self._compile_targets()
         claimant = raw["claimant"]
         self.age_patterns = [self._cue_regex(rx, f"claimant.age[{i}]") for i, rx in enumerate(claimant["age"])]
@@ -318,6 +319,13 @@ class Extractor:
         names = sorted((n for n, g in self.drug_names.items() if g in generics), key=len, reverse=True)
         alternatives = [r"\s+".join(re.escape(w) for w in n.split()) for n in names] + list(raw.get("words", []))
         self.first_line = "|".join(f"(?:{a})" for a in alternatives)
+
+    def _compile_motion(self, raw: dict) -> None:
+        """motion_norms: normal degrees by joint and movement, the words naming each, the fraction."""
+        self.motion_fraction = float(raw.get("fraction", 0.9))
+        self.motion_norms = {str(j): {str(m): float(d) for m, d in spec["normal"].items()} for j, spec in (raw.get("joints") or {}).items()}
+        self.joint_words = {str(j): self._cue_regex(spec["words"], f"motion_norms.joints.{j}.words") for j, spec in (raw.get("joints") or {}).items()}
+        self.movement_words = {str(m): self._cue_regex(rx, f"motion_norms.movements.{m}") for m, rx in (raw.get("movements") or {}).items()}
 
     def _drug_alternatives(self, drug_class: str | None) -> str:
         """The names of every drug of a class (all drugs for None) and the class's own words."""
@@ -463,6 +471,8 @@ class Extractor:
         if rule.current_only and ("historical" in cats or ("prior_treatment" in cats and "prior_treatment" not in keep)):
             return _DROP, None
         for category, how in (("not_documented", rule.not_documented), ("negated", negated)):
+            if how == "keep":
+                continue
             if category in cats and not (value is False and not _adjacent(text, cats[category], span)):
                 return _apply(how, value), cats[category]
         return value, None
@@ -578,6 +588,8 @@ class Extractor:
         how = target.value
         if not isinstance(how, Computed):
             return how
+        if how.kind == "below_norm":
+            return self._below_norm(match, *how.groups)
         if how.kind == "dates_within_days":
             if run.as_of is None:
                 return None
@@ -595,6 +607,27 @@ class Extractor:
             return abs(numbers[0] - numbers[1]) > how.factor * max(numbers)
         value = numbers[0] * (numbers[1] if how.kind == "product" else 1) * how.factor
         return _tidy(value)
+
+    def _below_norm(self, match: re.Match[str], movement_group: str, degrees_group: str) -> bool | None:
+        """A joint's motion in degrees against its normal range (cue file, motion_norms): below the
+        stated fraction of normal is a deficit, at or above it is none; an unknown joint or movement
+        says nothing. The joint is the one the match names, else the first the sentence names."""
+        named = match.groupdict().get("joint") or ""
+        joint = self._joint(named) or self._joint(match.string)
+        norms = self.motion_norms.get(joint or "", {})
+        movement = self._movement(match.group(movement_group))
+        degrees = _number(match.group(degrees_group), self.numbers)
+        if movement not in norms or not degrees:  # 0 degrees is where a range is measured from, not a range
+            return None
+        return degrees < self.motion_fraction * norms[movement]
+
+    def _joint(self, text: str) -> str | None:
+        found = [(m.start(), joint) for joint, rx in self.joint_words.items() if (m := rx.search(text))]
+        return min(found)[1] if found else None
+
+    def _movement(self, written: str) -> str:
+        words = " ".join(written.lower().replace("-", " ").split())
+        return next((name for name, rx in self.movement_words.items() if rx.fullmatch(words)), words)
 
     # ---- facts read from the request lines -----------------------------------------------------
 

@@ -18,9 +18,9 @@ from checker.textdates import FULL_DATE, MONTH_YEAR, YEAR
 from checker.yamlio import load_yaml
 
 EXTRACT_SCHEMA = "mtus-extract-cues/1"
-VALUE_RULES = ("invert", "true", "false", "drop")
+VALUE_RULES = ("invert", "true", "false", "drop", "keep")  # keep: the category says nothing about the value
 DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional")
-COMPUTED = ("number", "product", "percent_drop", "below", "unequal", "dates_within_days")  # a value read from the match
+COMPUTED = ("number", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
 ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "other_drug", "none")
 _FACT_KEYS = (
@@ -32,7 +32,7 @@ _DRUG_PLACEHOLDER = re.compile(r"\{drug(?::([a-z_]+))?\}")
 # regex when the file is read
 _STAND_INS = {"number": r"\d+", "kind": "therapy", "first_line": "naproxen"}
 _SECTIONS = (
-    "schema", "fragments", "facts", "pain_scores", "therapy", "imaging", "first_line", "drug_class_words",
+    "schema", "fragments", "facts", "motion_norms", "pain_scores", "therapy", "imaging", "first_line", "drug_class_words",
     "claimant", "injury_date", "diagnoses", "medications",
 )
 
@@ -249,7 +249,10 @@ def _computed(raw: dict, pattern: re.Pattern[str], path: str, where: str) -> Com
             raise InputError(path, f"{where}.{kind}", "expected a number of days", "write dates_within_days: 365")
         return Computed(kind, (), days=days)
     groups = tuple(str(g) for g in (raw[kind] if isinstance(raw[kind], list) else [raw[kind]]))
-    if len(groups) != (1 if kind == "number" else 2):
+    if kind == "below_norm":  # [movement, degrees]: the joint is a group named joint, or the sentence's
+        if len(groups) != 2:
+            raise InputError(path, f"{where}.{kind}", "below_norm names two groups, the movement and the degrees", "write below_norm: [movement, degrees]")
+    elif len(groups) != (1 if kind == "number" else 2):
         count = "one group" if kind == "number" else "two groups"
         raise InputError(path, f"{where}.{kind}", f"{kind} names {count}", "name the regex groups that hold the numbers")
     missing = [g for g in groups if g not in pattern.groupindex]
