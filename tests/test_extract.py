@@ -353,7 +353,7 @@ def test_every_fact_named_in_the_cues_is_in_the_vocabulary() -> None:
         assert fact is not None and fact.obtained == "extracted", name
         for target in rule.targets:
             if isinstance(target.value, Computed):  # a number read from the match, or a comparison of two
-                assert fact.type == ("boolean" if target.value.kind in ("below", "unequal") else "number") or fact.type == "integer", name
+                assert fact.type == ("boolean" if target.value.kind in ("below", "unequal", "below_norm") else "number") or fact.type == "integer", name
             else:
                 vocab.check_value(name, target.value, "checker/cues/facts.yaml", f"facts.{name}")
         if rule.in_request is not None and rule.in_request.otherwise is not None:
