@@ -198,9 +198,9 @@ def rules() -> None:
 @guarded
 def rules_lint(directory: Path | None) -> None:
     """Fail on unknown facts, missing citations, reused ids and overlapping editions."""
-    from checker.compiler import compile_program
     from dataclasses import asdict
 
+    from checker.compiler import compile_program
     from checker.lint import lint, unextractable
     from checker.render import render
     from checker.rules import default_rules_dir, load_ruleset
