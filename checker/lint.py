@@ -140,12 +140,11 @@ def _obtained_defects(ruleset: RuleSet) -> list[Defect]:
     cued = load_extraction_cues().drafted
     found = []
     for f in ruleset.vocabulary.facts.values():
+        where = (_declared_in(ruleset, f.name), f"facts.{f.name}.obtained")
         if f.obtained == "extracted" and f.name not in cued:
-            found.append(Defect(_declared_in(ruleset, f.name), f"facts.{f.name}.obtained", "marked extracted, but checker/cues/facts.yaml has no cues for it",
-                                "add cues for it there, or write obtained: reviewer"))
+            found.append(Defect(*where, "marked extracted, but checker/cues/ has no cues for it", "add cues for it there, or write obtained: reviewer"))
         elif f.obtained != "extracted" and f.name in cued:
-            found.append(Defect(_declared_in(ruleset, f.name), f"facts.{f.name}.obtained", f"obtained: {f.obtained}, but checker/cues/facts.yaml has cues for it",
-                                "write obtained: extracted, or remove its cues"))
+            found.append(Defect(*where, f"obtained: {f.obtained}, but checker/cues/ has cues for it", "write obtained: extracted, or remove its cues"))
     return found
 
 
