@@ -274,9 +274,13 @@ def rules() -> None:
 @guarded
 def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...]) -> None:
     """Fail on unknown facts, missing citations, reused ids and overlapping editions (with --rules-extra:
-    of the rules and the site's folder together)."""
+    of the rules and the site's folder together); then report, per topic, the decisive criteria that
+    read facts only a reviewer can give."""
+    from dataclasses import asdict
+
     from checker.compiler import compile_program
-    from checker.lint import lint
+    from checker.lint import lint, unextractable
+    from checker.render import render
 
     ruleset = _ruleset(directory, rules_extra)
     defects = lint(ruleset)
@@ -288,6 +292,7 @@ def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...]) -> None:
     program = compile_program(ruleset)
     criteria = sum(len(t.dated_criteria) for t in ruleset.topics)
     click.echo(f"ok: {len(ruleset.topics)} topics, {criteria} criteria, {len(program.probes)} engine rules, rules {ruleset.stamp}")
+    click.echo(render("rules-lint-reach", "text", {"topics": [asdict(t) for t in unextractable(ruleset)]}), nl=False)
 
 
 @rules.command("list")

@@ -246,6 +246,7 @@ def facts_used(ruleset: RuleSet) -> list[dict[str, Any]]:
             "unit": f.unit,
             "meaning": " ".join(f.meaning.split()),
             "derived": f.derived,
+            "obtained": f.obtained,
             "lower_bound": f.lower_bound,
         }
         for f in ruleset.vocabulary.facts.values()

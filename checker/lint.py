@@ -10,6 +10,7 @@ from pathlib import Path
 
 from checker.conditions import Condition, evaluate, negate, push_not, tests
 from checker.errors import InputError
+from checker.extract_cues import load_extraction_cues
 from checker.fields import did_you_mean
 from checker.rules import GATE_TOPIC, Criterion, DatedCriterion, Edition, RuleSet, Topic
 from checker.vocabulary import FactDef
@@ -39,6 +40,7 @@ def lint(ruleset: RuleSet) -> list[Defect]:
     defects += _implied_fact_defects(ruleset)
     defects += _fact_range_defects(ruleset)
     defects += _guideline_date_defects(ruleset)
+    defects += _obtained_defects(ruleset)
     for topic in ruleset.topics:
         defects += _topic_coverage(ruleset, topic)
         defects += _edition_overlaps(topic)
@@ -159,6 +161,58 @@ def _fact_range_defects(ruleset: RuleSet) -> list[Defect]:
         for f in ruleset.vocabulary.facts.values()
         if f.minimum is not None and f.maximum is not None and f.minimum > f.maximum
     ]
+
+
+def _obtained_defects(ruleset: RuleSet) -> list[Defect]:
+    """A fact marked extracted needs cues in checker/cues/facts.yaml, and only extracted facts may
+    have them: otherwise `mtus extract` and `mtus import` could never draft it, or would draft a fact
+    that is computed or left to a reviewer."""
+    cued = load_extraction_cues().drafted
+    found = []
+    for f in ruleset.vocabulary.facts.values():
+        where = (_declared_in(ruleset, f.name), f"facts.{f.name}.obtained")
+        if f.obtained == "extracted" and f.name not in cued:
+            found.append(Defect(*where, "marked extracted, but checker/cues/ has no cues for it", "add cues for it there, or write obtained: reviewer"))
+        elif f.obtained != "extracted" and f.name in cued:
+            found.append(Defect(*where, f"obtained: {f.obtained}, but checker/cues/ has cues for it", "write obtained: extracted, or remove its cues"))
+    return found
+
+
+@dataclass(frozen=True)
+class Unextractable:
+    """A topic's decisive criteria (indications and limits) that read a fact no cue can draft."""
+
+    topic: str
+    criteria: int  # decisive criteria of the topic (distinct ids over its editions)
+    reading: tuple[str, ...]  # ids of those that read a reviewer-obtained fact
+    facts: tuple[str, ...]
+
+
+DECISIVE_ROLES = ("indication", "limit")
+
+
+def unextractable(ruleset: RuleSet) -> list[Unextractable]:
+    """Per topic, the decisive criteria that read facts only a reviewer can give: on a case drafted
+    from text they stay "needs the reviewer's confirmation" until someone does. Topics without any are
+    left out."""
+    found = []
+    for topic in ruleset.topics:
+        decisive: dict[str, set[str]] = {}
+        for edition in topic.editions:
+            for c in edition.criteria:
+                if c.role in DECISIVE_ROLES:
+                    names = {name for _, cond in c.conditions() for _, name, _, _ in tests(cond)}
+                    decisive.setdefault(c.id, set()).update(n for n in names if _obtained(ruleset, n) == "reviewer")
+        reading = sorted(cid for cid, facts in decisive.items() if facts)
+        if reading:
+            facts = sorted(set().union(*(decisive[cid] for cid in reading)))
+            found.append(Unextractable(topic.topic, len(decisive), tuple(reading), tuple(facts)))
+    return found
+
+
+def _obtained(ruleset: RuleSet, name: str) -> str:
+    fact = ruleset.vocabulary.get(name)
+    return fact.obtained if fact else ""
 
 
 def _declared_in(ruleset: RuleSet, fact: str) -> str:

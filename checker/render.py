@@ -25,6 +25,7 @@ FORMAT_TEMPLATES = {
     ("rules-list", "text"): "rules_list.txt.j2",
     ("scope", "text"): "scope.txt.j2",
     ("rules-coverage", "text"): "rules_coverage.txt.j2",
+    ("rules-lint-reach", "text"): "rules_lint_reach.txt.j2",
     ("rules-docs", "markdown"): "rules_docs.md.j2",
     ("rules-docs", "html"): "rules_docs.html.j2",
     ("import", "text"): "import.txt.j2",
@@ -68,6 +69,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     env.filters["num"] = format_number
     env.filters["tojson_sorted"] = lambda v: json.dumps(v, sort_keys=True, default=str)
     env.filters["as_text"] = as_text
+    env.filters["capfirst"] = lambda s: str(s)[:1].upper() + str(s)[1:]
     return env
 
 

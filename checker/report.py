@@ -230,7 +230,7 @@ def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True)
         "facts": [
             {
                 "name": f.name, "label": f.label, "unit": f.unit, "value": f.value, "origin": f.origin or None,
-                "when_true": vocab[f.name].when_true, "when_false": vocab[f.name].when_false,
+                "obtained": vocab[f.name].obtained, "when_true": vocab[f.name].when_true, "when_false": vocab[f.name].when_false,
             }
             for f in result.facts
         ],
@@ -297,7 +297,13 @@ def _missing_groups(ruleset: RuleSet, undecided: list[CriterionResult], absent: 
     groups = list(dict.fromkeys([*(group for r in undecided for group in r.unknown_groups), *((name,) for name in absent)]))
     # "no documentation of A or B" already says A is missing: a group inside a larger one is left out
     kept = [g for g in groups if not any(set(g) < set(other) for other in groups)]
-    return [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in kept]
+    return [[{"name": name, "label": _label(ruleset, name), "obtained": _obtained(ruleset, name)} for name in group] for group in kept]
+
+
+def _obtained(ruleset: RuleSet, name: str) -> str:
+    """derived, extracted or reviewer (rules/facts.yaml): a missing reviewer fact needs confirming, not documenting."""
+    fact = ruleset.vocabulary.facts.get(name)
+    return fact.obtained if fact else "extracted"
 
 
 def _absent(decisive: list[dict[str, Any]]) -> list[str]:

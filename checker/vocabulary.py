@@ -12,7 +12,10 @@ from checker.fields import check_keys, describe, did_you_mean, require_list, req
 from checker.yamlio import load_yaml
 
 FACT_TYPES = ("boolean", "integer", "number", "string")
-_FACT_KEYS = ("type", "unit", "min", "max", "derived", "bound", "label", "meaning", "when_true", "when_false", "values")
+# How a fact is obtained: computed by mtus-checker (derived), drafted from clinical text by the cues of
+# checker/cues/facts.yaml (extracted), or given only by a reviewer who reads the records (reviewer).
+OBTAINED = ("derived", "extracted", "reviewer")
+_FACT_KEYS = ("type", "unit", "min", "max", "obtained", "derived", "bound", "label", "meaning", "when_true", "when_false", "values")
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,16 @@ class FactDef:
     unit: str = ""
     minimum: float | None = None
     maximum: float | None = None
-    derived: bool = False
+    obtained: str = "extracted"
     lower_bound: bool = False
     when_true: str = ""
     when_false: str = ""
     values: tuple = field(default_factory=tuple)
+
+    @property
+    def derived(self) -> bool:
+        """Computed by mtus-checker; a case file may not set it."""
+        return self.obtained == "derived"
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,19 @@ class Vocabulary:
         if fact.values and value not in fact.values:
             raise InputError(path, where, f"{name} has no value {value!r}", f"use one of: {', '.join(fact.values)}")
         return value
+
+
+def _obtained(spec: dict, path: str, where: str) -> str:
+    """`obtained:`, or what the older `derived: true` says (a fact without either is extracted)."""
+    derived = spec.get("derived", False)
+    if not isinstance(derived, bool):
+        raise InputError(path, f"{where}.derived", f"expected true or false, found {describe(derived)}", "write obtained: derived instead")
+    obtained = spec.get("obtained", "derived" if derived else "extracted")
+    if obtained not in OBTAINED:
+        raise InputError(path, f"{where}.obtained", f"unknown value {obtained!r}", f"use one of: {', '.join(OBTAINED)}")
+    if derived and obtained != "derived":
+        raise InputError(path, f"{where}.derived", f"derived: true contradicts obtained: {obtained}", "keep obtained: and remove derived:")
+    return str(obtained)
 
 
 def _fits_type(kind: str, value: Any) -> bool:
@@ -113,7 +134,7 @@ def _fact_def(name: str, spec: Any, path: str) -> FactDef:
         unit=str(spec.get("unit", "")),
         minimum=spec.get("min"),
         maximum=spec.get("max"),
-        derived=bool(spec.get("derived", False)),
+        obtained=_obtained(spec, path, where),
         lower_bound=spec.get("bound") == "lower",
         when_true=str(spec.get("when_true", "")),
         when_false=str(spec.get("when_false", "")),
