@@ -54,9 +54,10 @@ def test_every_entry_is_well_formed_and_its_value_fits_the_fact(tool, repo_rules
             repo_ruleset.vocabulary.check_value(e.fact, e.expect, e.file, f"facts.{e.fact}[{e.index}]")
 
 
-def test_every_documented_fact_has_at_least_five_phrasings(tool, repo_ruleset: RuleSet) -> None:
+def test_every_extracted_fact_has_at_least_five_phrasings(tool, repo_ruleset: RuleSet) -> None:
+    """Issue 14: at least 5 phrasings per extracted fact (a fact a reviewer enters has no cues to measure)."""
     per_fact = Counter(e.fact for e in tool.load_entries())
-    documented = [name for name, f in repo_ruleset.vocabulary.facts.items() if not f.derived]
+    documented = [name for name, f in repo_ruleset.vocabulary.facts.items() if f.obtained == "extracted"]
     assert {name: per_fact[name] for name in documented if per_fact[name] < 5} == {}
 
 
@@ -80,3 +81,36 @@ def test_the_value_read_is_the_request_s_own_then_the_case_s(tool) -> None:
 def test_precision_and_recall_on_the_paraphrase_set(tool, scored, repo_ruleset: RuleSet) -> None:
     total = tool.overall(scored)
     assert tool.precision(total) >= MIN_PRECISION and tool.recall(total) >= MIN_RECALL, tool.report(scored, repo_ruleset)
+
+
+# The held-out set (tests/paraphrase_heldout/), written after the cues by someone who read neither them
+# nor the first set, is the honest estimate on new wording. Measured with
+# `python tools/paraphrase_score.py --set heldout` on the cues of issue 14's first round: snippets
+# precision 0.884, recall 0.655 (757 entries); whole notes recall 0.621 (443 listed facts). The floors
+# are those figures rounded down, so that a cue change that loses ground there shows; issue 14's targets
+# (0.95 / 0.85) are not reached on it.
+HELDOUT_FLOORS = {"precision": 0.88, "recall": 0.65, "notes_recall": 0.62}
+
+
+def test_the_held_out_set_is_well_formed_and_covers_every_extracted_fact(tool, repo_ruleset: RuleSet) -> None:
+    entries = tool.load_entries(tool.SETS["heldout"])
+    for e in entries:
+        assert e.kind in tool.KINDS, e
+        if e.expect is not None:
+            repo_ruleset.vocabulary.check_value(e.fact, e.expect, e.file, f"facts.{e.fact}[{e.index}]")
+    per_fact = Counter(e.fact for e in entries)
+    extracted = [name for name, f in repo_ruleset.vocabulary.facts.items() if f.obtained == "extracted"]
+    assert {name: per_fact[name] for name in extracted if per_fact[name] < 6} == {}
+    notes = tool.load_notes(tool.SETS["heldout"])
+    assert len(notes) >= 40
+    for note in notes:
+        for fact, value in note.expect.items():
+            repo_ruleset.vocabulary.check_value(fact, value, "notes.yaml", f"{note.id}.{fact}")
+
+
+def test_precision_and_recall_on_the_held_out_set(tool, repo_ruleset: RuleSet) -> None:
+    folder = tool.SETS["heldout"]
+    total = tool.overall(tool.score(repo_ruleset, tool.load_entries(folder)))
+    notes, _ = tool.score_notes(repo_ruleset, tool.load_notes(folder))
+    measured = {"precision": tool.precision(total), "recall": tool.recall(total), "notes_recall": tool.recall(notes)}
+    assert {k: round(v, 3) for k, v in measured.items() if v < HELDOUT_FLOORS[k]} == {}

@@ -1,7 +1,14 @@
-"""Extraction precision and recall on the paraphrase set (tests/paraphrase/, issue 14).
+"""Extraction precision and recall on the paraphrase sets (issue 14).
 
-    python tools/paraphrase_score.py            # per fact, per kind, per way of obtaining, overall
-    python tools/paraphrase_score.py --misses   # and every entry scored wrong, with what was drafted
+    python tools/paraphrase_score.py                 # tests/paraphrase/: per fact, per kind, per way of obtaining, overall
+    python tools/paraphrase_score.py --misses        # and every entry scored wrong, with what was drafted
+    python tools/paraphrase_score.py --set heldout   # tests/paraphrase_heldout/: the same aggregates, and its whole notes
+
+The held-out set (tests/paraphrase_heldout/) was written after the cues, by someone who read neither
+them nor the first set; cue writers never read it, so only its aggregate figures are printed
+(--misses is refused for it). Its notes (notes.yaml, whole progress notes with every fact they
+document) are scored on the facts each lists: recall and accuracy of those values, and how many other
+facts were drafted besides (not scored: the snippets' null entries measure false positives).
 
 Each entry's text goes through the extractor (checker.extract.draft_facts) with its `requests:` as
 the request lines and its `as_of:` as the request date; only the entry's own fact is scored. The
@@ -37,7 +44,9 @@ from checker.rules import RuleSet, load_ruleset  # noqa: E402
 from checker.yamlio import load_yaml  # noqa: E402
 
 PARAPHRASES = REPO / "tests" / "paraphrase"
+SETS = {"paraphrase": PARAPHRASES, "heldout": REPO / "tests" / "paraphrase_heldout"}
 SCHEMA = "mtus-paraphrase/1"
+NOTES_SCHEMA = "mtus-paraphrase-notes/1"
 KINDS = ("positive", "negated", "historical", "hedged", "hypothetical", "other_subject", "numeric")
 ABSENT = object()
 CONFLICT = "(conflict)"
@@ -66,6 +75,8 @@ def load_entries(folder: Path = PARAPHRASES) -> list[Entry]:
     entries = []
     for path in sorted(folder.glob("*.yaml")):
         data = load_yaml(path, "paraphrase set")
+        if data.get("schema") == NOTES_SCHEMA:
+            continue
         if data.get("schema") != SCHEMA:
             raise ValueError(f"{path}: schema is not {SCHEMA}")
         for fact, items in data["facts"].items():
@@ -188,10 +199,59 @@ def report(scored: list[Scored], ruleset: RuleSet, misses: bool = False) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Note:
+    id: str
+    text: str
+    requests: tuple[str, ...]
+    as_of: dt.date | None
+    expect: dict[str, Any]
+
+
+def load_notes(folder: Path) -> list[Note]:
+    notes = []
+    for path in sorted(folder.glob("*.yaml")):
+        data = load_yaml(path, "paraphrase notes")
+        if data.get("schema") != NOTES_SCHEMA:
+            continue
+        for item in data["notes"]:
+            requests = tuple(str(r) for r in item.get("requests") or ())
+            notes.append(Note(str(item["id"]), str(item["text"]), requests, item.get("as_of"), dict(item["expect_facts"])))
+    return notes
+
+
+def score_notes(ruleset: RuleSet, notes: list[Note]) -> tuple[Counter, int]:
+    """tp / fn / wrong over every fact each note lists, and the number of other facts drafted."""
+    extractor = Extractor(ruleset)
+    total: Counter = Counter()
+    others = 0
+    for note in notes:
+        draft = extractor.draft(note.text, list(note.requests), note.as_of)
+        for fact, expect in note.expect.items():
+            total[outcome(expect, drafted_value(draft, fact))] += 1
+        drafted = set(draft.get("facts", {})) | {f for r in draft.get("requests", []) for f in r.get("facts", {})}
+        others += len(drafted - set(note.expect))
+    return total, others
+
+
 def main(argv: list[str]) -> int:
+    which = argv[argv.index("--set") + 1] if "--set" in argv else "paraphrase"
+    if which not in SETS:
+        print(f"paraphrase_score: unknown set {which!r}; use one of: {', '.join(SETS)}", file=sys.stderr)
+        return 2
+    if which == "heldout" and "--misses" in argv:
+        print("paraphrase_score: the held-out set prints aggregate figures only (cue writers never read its entries)", file=sys.stderr)
+        return 2
     ruleset = load_ruleset(REPO / "rules")
-    scored = score(ruleset)
+    scored = score(ruleset, load_entries(SETS[which]))
     print(report(scored, ruleset, misses="--misses" in argv))
+    notes = load_notes(SETS[which])
+    if notes:
+        total, others = score_notes(ruleset, notes)
+        listed = sum(total.values())
+        print(f"\nwhole notes: {len(notes)} notes, {listed} listed facts: recall {recall(total):.3f}, "
+              f"accuracy of drafted values {ratio(total['tp'], total['tp'] + total['wrong']):.3f}; "
+              f"{others} other facts drafted besides the listed ones")
     return 0
 
 
