@@ -91,6 +91,8 @@ def followed_data(ruleset: RuleSet, followed: Followed) -> dict[str, Any]:
         "letter_name": guideline.letter_name,
         "effective_from": _date(followed.effective_from),
         "effective_to": _date(followed.effective_to),
+        "until": _date(followed.until),
+        "guideline_effective_to": _date(guideline.effective_to),
         "when": condition_data(followed.when, ruleset.vocabulary) if followed.when is not None else None,
     }
 

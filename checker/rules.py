@@ -38,7 +38,7 @@ SPECIFICITY = {"drugs": 4, "drug_classes": 2, "services": 2, "categories": 0, "b
 _CRITERION_KEYS = ("id", "role", "title", "under", "provenance")
 _BLOCK_KEYS = ("title", "requirement", "citation", "basis", "applies_when", "not_applicable_when", "met_when", "not_met_when", "withdrawn")
 _CITATION_KEYS = ("guideline", "edition", "section", "pages", "pages_confirmed")
-_FOLLOWED_KEYS = ("guideline", "edition", "when")
+_FOLLOWED_KEYS = ("guideline", "edition", "when", "until")
 _PROVENANCE_KEYS = ("paraphrases", "confirmed_by", "confidence", "note")
 _TOPIC_PROVENANCE_KEYS = ("summary", "readings")
 _NOT_ENCODED_KEYS = ("what", "why")
@@ -81,12 +81,16 @@ class NotEncoded:
 
 @dataclass(frozen=True)
 class Followed:
-    """A guideline edition a topic follows; its dates come from guidelines.yaml."""
+    """A guideline edition a topic follows; its dates come from guidelines.yaml. `until` ends the
+    following early: the topic follows the edition up to that day because another guideline decides
+    it from the next (ACOEM 2004 until the 2016 Chronic Pain update took the topic over); effective_to
+    is then that day."""
     guideline: str
     edition: str
     effective_from: dt.date
     effective_to: dt.date | None
     when: Condition | None = None
+    until: dt.date | None = None
 
     @property
     def label(self) -> str:
@@ -482,7 +486,21 @@ def _followed(raw: Any, guidelines: dict[tuple[str, str], GuidelineEdition], pat
         problem = f"guideline edition '{key[0]} {key[1]}' has no effective_from in guidelines.yaml"
         raise InputError(path, where, problem, "give it the dates it was in force there")
     when = parse_condition(raw["when"], path, f"{where}.when") if raw.get("when") is not None else None
-    return Followed(key[0], key[1], guideline.effective_from, guideline.effective_to, when)
+    until = _until(raw.get("until"), guideline, path, f"{where}.until")
+    return Followed(key[0], key[1], guideline.effective_from, until or guideline.effective_to, when, until)
+
+
+def _until(raw: Any, guideline: GuidelineEdition, path: str, where: str) -> dt.date | None:
+    """The last day a topic follows a guideline edition, inside the days the edition is in force."""
+    if raw is None:
+        return None
+    day = require_date(raw, path, where)
+    start, end = guideline.effective_from, guideline.effective_to
+    if (start is not None and day < start) or (end is not None and day > end):
+        span = f"{start}..{end or 'open'}"
+        problem = f"{day} is outside the days {guideline.guideline} {guideline.edition} is in force ({span})"
+        raise InputError(path, where, problem, "give a date inside that period, or leave until: out")
+    return day
 
 
 def _dated_criterion(raw: Any, path: str, where: str) -> DatedCriterion:
