@@ -26,6 +26,7 @@ PREFIX_RIVAL_MIN = 4
 # name ("des" + "venlafaxine"), not a misspelling of it.
 AFFIX_MIN = 2
 _STRENGTH_TOKEN = re.compile(r"\d+(?:\.\d+)?%")
+_AFTER_PERCENT = re.compile(r"(?<=%)[/\-]")  # "20%/Lidocaine", "20%-lidocaine": the mark after a percentage
 # Release words all read as "er", so "Ambien CR", "Effexor XR" and "hydrocodone extended-release"
 # meet the names the lexicon spells "ER".
 _RELEASE_WORDS = re.compile(
@@ -230,7 +231,9 @@ class Lexicon:
         return None
 
     def find_all_in_text(self, text: str) -> list[Resolution]:
-        """Every lexicon name in the text (exact names only), left to right, longest first at each place."""
+        """Every lexicon name in the text (exact names only), left to right, longest first at each place.
+        A strength closes a name: "Flurbiprofen 20%/Lidocaine 5%" names two drugs."""
+        text = _AFTER_PERCENT.sub(" ", text)  # the same length: positions found stay those of the text
         words = [w for w in re.finditer(r"[A-Za-z0-9#][A-Za-z0-9#/\-%]*", text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
         found: list[Resolution] = []
         position = 0
