@@ -143,8 +143,9 @@ def _ingredients(text: str, drugs: list) -> tuple[ParsedIngredient, ...]:
     parts = []
     for i, drug in enumerate(drugs):
         end = drugs[i + 1].start if i + 1 < len(drugs) else len(text)
-        percent = _PERCENT.search(text, drug.start + len(drug.matched), end)
-        parts.append(ParsedIngredient(drug.matched, percent.group(0).replace(" ", "") if percent else ""))
+        percent = _PERCENT.search(text, drug.start, end)  # "Lidocaine 5% gel": the strength may sit inside the name
+        name = " ".join(_PERCENT.sub(" ", drug.matched).split())
+        parts.append(ParsedIngredient(name, percent.group(0).replace(" ", "") if percent else ""))
     return tuple(parts)
 
 

@@ -148,9 +148,12 @@ def _timing(ruleset: RuleSet, request: Request) -> set[str]:
     return set()
 
 
-def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str = "") -> Topic | None:
+def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str = "", day: dt.date | None = None) -> Topic | None:
     """The most specific topic whose every constraint the request meets (lint refuses ties). A topic
-    naming only service categories (general principles) is chosen only when no other topic matches."""
+    naming only categories (general principles) is chosen only when no other topic matches. Given the
+    request date, a topic with an edition in force then goes before one without (the 2016 opioid
+    guideline's post-operative section does not hide the 2009 CPMTG opioid criteria from a request of
+    2013); when none has, the most specific is chosen, so the draft names what governs that date."""
     attributes = request_attributes(ruleset, request, drug, route)
     scored = []
     for position, topic in enumerate(ruleset.topics):
@@ -159,8 +162,12 @@ def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str 
         constraints = topic.constraints()
         if not constraints or not all(attributes[k] & set(v) for k, v in constraints.items()):
             continue
-        scored.append((-topic.specificity(), position, topic))
-    return min(scored, key=lambda s: s[:2])[2] if scored else None
+        idle = day is not None and not topic.editions_in_force(day)
+        scored.append((idle, -topic.specificity(), position, topic))
+    if not scored:
+        return None
+    chosen = min(scored, key=lambda s: s[:3])
+    return chosen[3] if not chosen[0] else min(scored, key=lambda s: s[1:3])[3]
 
 
 def choose_edition(topic: Topic, day: dt.date, facts: dict[str, FactValue]) -> tuple[Edition | None, str, tuple[str, ...]]:
@@ -199,10 +206,10 @@ def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided
     if parts:
         for ingredient in parts:
             part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient)
-            topic = select_topic(ruleset, request, ingredient, route)
+            topic = select_topic(ruleset, request, ingredient, route, day)
             units.append(_unit(ruleset, "ingredient", ingredient, topic, part, day))
         return units
-    units.append(_unit(ruleset, "item", "", select_topic(ruleset, request), facts, day))
+    units.append(_unit(ruleset, "item", "", select_topic(ruleset, request, day=day), facts, day))
     return units
 
 

@@ -63,7 +63,9 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "timing": req.timing or None,
         "ingredients": [{"drug": i.drug, "named": i.named, "strength": i.strength or None} for i in req.ingredients],
         # a product judged as the drugs it holds, each under its own topic (an NSAID with a gastric protector)
-        "judged_as": list(ruleset.lexicon.drugs[req.drug].judged_as) if req.drug else [],
+        "judged_as": [
+            {"drug": u.subject, "topic": u.topic.topic if u.topic else None} for u in item.units if u.role == "ingredient"
+        ] if req.drug else [],
         "read_as": _read_as(ruleset, req),
         "prescription": _prescription(req.dose),
         "associated_with": req.associated_with or None,
