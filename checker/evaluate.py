@@ -151,9 +151,11 @@ def _timing(ruleset: RuleSet, request: Request) -> set[str]:
 def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str = "", day: dt.date | None = None) -> Topic | None:
     """The most specific topic whose every constraint the request meets (lint refuses ties). A topic
     naming only categories (general principles) is chosen only when no other topic matches. Given the
-    request date, a topic with an edition in force then goes before one without (the 2016 opioid
-    guideline's post-operative section does not hide the 2009 CPMTG opioid criteria from a request of
-    2013); when none has, the most specific is chosen, so the draft names what governs that date."""
+    request date, a topic with no edition in force then yields to a less specific one that has one (the
+    2016 opioid guideline's post-operative section does not hide the 2009 CPMTG opioid criteria from a
+    request of 2013), but not to general principles, which could approve what the specific topic's
+    guideline of that date may not recommend; otherwise the most specific topic is kept, and the item
+    says that no edition is encoded for its date."""
     attributes = request_attributes(ruleset, request, drug, route)
     scored = []
     for position, topic in enumerate(ruleset.topics):
@@ -162,12 +164,11 @@ def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str 
         constraints = topic.constraints()
         if not constraints or not all(attributes[k] & set(v) for k, v in constraints.items()):
             continue
-        idle = day is not None and not topic.editions_in_force(day)
-        scored.append((idle, -topic.specificity(), position, topic))
-    if not scored:
-        return None
-    chosen = min(scored, key=lambda s: s[:3])
-    return chosen[3] if not chosen[0] else min(scored, key=lambda s: s[1:3])[3]
+        scored.append((-topic.specificity(), position, topic))
+    ranked = [topic for *_, topic in sorted(scored, key=lambda s: s[:2])]
+    if not ranked or day is None or ranked[0].editions_in_force(day):
+        return ranked[0] if ranked else None
+    return next((t for t in ranked[1:] if t.editions_in_force(day) and not t.general_principles), ranked[0])
 
 
 def choose_edition(topic: Topic, day: dt.date, facts: dict[str, FactValue]) -> tuple[Edition | None, str, tuple[str, ...]]:
