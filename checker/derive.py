@@ -143,8 +143,9 @@ def _ingredients(text: str, drugs: list) -> tuple[ParsedIngredient, ...]:
     parts = []
     for i, drug in enumerate(drugs):
         end = drugs[i + 1].start if i + 1 < len(drugs) else len(text)
-        percent = _PERCENT.search(text, drug.start + len(drug.matched), end)
-        parts.append(ParsedIngredient(drug.matched, percent.group(0).replace(" ", "") if percent else ""))
+        percent = _PERCENT.search(text, drug.start, end)  # "Lidocaine 5% gel": the strength may sit inside the name
+        name = " ".join(_PERCENT.sub(" ", drug.matched).split())
+        parts.append(ParsedIngredient(name, percent.group(0).replace(" ", "") if percent else ""))
     return tuple(parts)
 
 
@@ -205,9 +206,11 @@ def derive_item_facts(
     facts.update(request.facts)
     if case.age is not None:
         facts["age"] = FactValue(case.age, "structured", "claimant.age")
+    product = ""
     if ingredient:
-        request = replace(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None, dose=None)
-    derived = _derived(case, request, lexicon, facts)
+        product = request.drug  # "" for a compound written out by its ingredients
+        request = _as_ingredient(request, ingredient, lexicon)
+    derived = _derived(case, request, lexicon, facts, product)
     derived.update(_request_shape(request, services, facts))
     derived.update(_timeline(case))
     procedure = _procedure_decision(request, decided or {})
@@ -216,6 +219,17 @@ def derive_item_facts(
     for name, found in derived.items():
         facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
     return facts
+
+
+def _as_ingredient(request: Request, ingredient: str, lexicon: Lexicon) -> Request:
+    """The request as one of its drugs: of a compound, the ingredient alone; of a product judged as the
+    drugs it holds, the same prescription (quantity, frequency), with the worked-out dose only for the
+    drug the dose counts ("ibuprofen" in ibuprofen/famotidine)."""
+    if not request.drug:
+        return replace(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None, dose=None)
+    counted = lexicon.drugs[request.drug].dose_of == ingredient
+    return replace(request, drug=ingredient, drug_named=ingredient, strength=request.strength if counted else "",
+                   dose=request.dose if counted else None)
 
 
 def _request_shape(request: Request, services: ServiceLexicon | None, facts: dict[str, FactValue]) -> dict[str, Derived]:
@@ -310,22 +324,23 @@ def _basis_text(basis: dict) -> str:
     return "; ".join(f"{k}={v}" for k, v in basis.items())
 
 
-def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, FactValue]) -> dict[str, Derived]:
+def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, FactValue], product: str = "") -> dict[str, Derived]:
+    """`product`: the product an ingredient request belongs to (its drugs are not 'other' drugs)."""
     found: dict[str, Derived] = {}
     if request.drug:
         found["drug"] = Derived(request.drug, {"named": request.drug_named})
-        found.update(_duration(case, request))
+        found.update(_duration(case, request, product))
         found.update(_dose(request.dose))
-        relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant")
+        relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant", product)
         if relaxants is not None:
             found["other_muscle_relaxants"] = relaxants
-        nsaids = _other_in_class(case, request, lexicon, "nsaid")
+        nsaids = _other_in_class(case, request, lexicon, "nsaid", product)
         if nsaids is not None:
             found["other_nsaids"] = nsaids
-        nsaids = _alongside(case, request, lexicon, "nsaid", systemic_only=True)
+        nsaids = _alongside(case, request, lexicon, "nsaid", systemic_only=True, product=product)
         if nsaids is not None:
             found["nsaids_alongside"] = nsaids
-    opioids = _alongside(case, request, lexicon, "opioid")  # a service too: a drug test serves the opioids taken
+    opioids = _alongside(case, request, lexicon, "opioid", product=product)  # a service too: a drug test serves the opioids taken
     if opioids is not None:
         found["opioids_alongside"] = opioids
     reduction = _pain_reduction(facts)
@@ -334,10 +349,12 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
     return found
 
 
-def _duration(case: Case, request: Request) -> dict[str, Derived]:
+def _duration(case: Case, request: Request, product: str = "") -> dict[str, Derived]:
     """Weeks of the current course: exact from a start date, else a lower bound from 'since' dates.
-    Past courses are left out: a drug stopped and restarted counts from the restart."""
-    history = [m for m in (case.medications or ()) if m.drug == request.drug and m.status == "current"]
+    Past courses are left out: a drug stopped and restarted counts from the restart. A drug of a
+    product counts the product's course too."""
+    taken = {request.drug, product} - {""}
+    history = [m for m in (case.medications or ()) if m.drug in taken and m.status == "current"]
     if request.new_start or any(m.new_start for m in history):
         basis = {"new_start": True}
         return {"weeks_of_use": Derived(0.0, basis), "weeks_of_use_at_least": Derived(0.0, basis)}
@@ -393,27 +410,32 @@ def _round(value: float | None) -> float | None:
     return round(value, 3) if value is not None else None
 
 
-def _other_in_class(case: Case, request: Request, lexicon: Lexicon, drug_class: str) -> Derived | None:
+def _other_in_class(case: Case, request: Request, lexicon: Lexicon, drug_class: str, product: str = "") -> Derived | None:
     if drug_class not in lexicon.drugs[request.drug].classes:
         return None
-    requested = {r.drug for r in case.requests if r.drug and r.drug != request.drug}
-    current = {m.drug for m in (case.medications or ()) if m.status == "current" and m.drug != request.drug}
+    same = {request.drug, product}  # the drug itself, or the product it is part of
+    requested = {r.drug for r in case.requests if r.drug and r.drug not in same and r.id != request.id}
+    current = {m.drug for m in (case.medications or ()) if m.status == "current" and m.drug not in same}
     others = sorted(d for d in requested | current if drug_class in lexicon.drugs[d].classes)
     if case.medications is None and not others:
         return None  # no medication list: the count is not documented
     return Derived(len(others), {"others": ", ".join(others) or "none"})
 
 
-def _alongside(case: Case, request: Request, lexicon: Lexicon, drug_class: str, systemic_only: bool = False) -> Derived | None:
+def _alongside(
+    case: Case, request: Request, lexicon: Lexicon, drug_class: str, systemic_only: bool = False, product: str = ""
+) -> Derived | None:
     """Drugs of a class requested in the same case or taken now, other than this item (a laxative
-    requested with a post-operative opioid). systemic_only leaves out requests for a topical or
+    requested with a post-operative opioid), and the other drugs of the product this drug is part of
+    (the NSAID of an NSAID with a gastric protector). systemic_only leaves out requests for a topical or
     compounded product (a cream's NSAID is not the systemic NSAID a gastric protector guards against)."""
     requested = {
         r.drug for r in case.requests
         if r.drug and r.id != request.id and not (systemic_only and (r.route == "topical" or r.ingredients))
     }
     current = {m.drug for m in (case.medications or ()) if m.status == "current"}
-    found = sorted(d for d in (requested | current) - {request.drug} if drug_class in lexicon.drugs[d].classes)
+    in_product = set(lexicon.drugs[product].judged_as) if product and not (systemic_only and request.route == "topical") else set()
+    found = sorted(d for d in (requested | current | in_product) - {request.drug, product} if drug_class in lexicon.drugs[d].classes)
     if case.medications is None and not found:
         return None  # no medication list and nothing requested alongside: not documented
     return Derived(len(found), {drug_class: ", ".join(found) or "none"})

@@ -62,6 +62,10 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "route": req.route or None,
         "timing": req.timing or None,
         "ingredients": [{"drug": i.drug, "named": i.named, "strength": i.strength or None} for i in req.ingredients],
+        # a product judged as the drugs it holds, each under its own topic (an NSAID with a gastric protector)
+        "judged_as": [
+            {"drug": u.subject, "topic": u.topic.topic if u.topic else None} for u in item.units if u.role == "ingredient"
+        ] if req.drug else [],
         "read_as": _read_as(ruleset, req),
         "prescription": _prescription(req.dose),
         "associated_with": req.associated_with or None,
@@ -73,7 +77,7 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "topic": {"id": item.topic.topic, "title": item.topic.title} if item.topic else None,
         # no topic names the item's service or body part: a topic of general principles judges it
         "general_principles": _general_principles(ruleset, item),
-        "category": ruleset.services.category(req.service) or None,
+        "category": _category(ruleset, item),
         "governed_by": _governed_by(ruleset, item, as_of),
         "edition": item.edition.edition if item.edition else None,
         "on_denial": item.edition.on_denial if item.edition else None,
@@ -154,13 +158,25 @@ def _note(note: Note, dose: Dose) -> dict[str, Any]:
 
 def _general_principles(ruleset: RuleSet, item: ItemResult) -> str | None:
     """The guideline whose general principles judge an item no topic names (the letter name of the
-    first guideline edition its general-principles topic follows); None for an item with its own topic."""
+    guideline edition its general-principles topic follows on the request date, or of the first it
+    follows when none is in force); None for an item with its own topic."""
     topic = item.topic
     if topic is None or not topic.general_principles:
         return None
-    first = topic.follows[0]
-    guideline = ruleset.guidelines.get((first.guideline, first.edition))
-    return guideline.letter_name if guideline else first.label
+    followed = topic.follows[item.edition.follows if item.edition else 0]
+    guideline = ruleset.guidelines.get((followed.guideline, followed.edition))
+    return guideline.letter_name if guideline else followed.label
+
+
+def _category(ruleset: RuleSet, item: ItemResult) -> str | None:
+    """The service's category; for a drug judged by general principles, the drug class its topic names."""
+    req = item.request
+    if req.service:
+        return ruleset.services.category(req.service) or None
+    topic = item.topic
+    if req.drug and topic is not None and topic.general_principles:
+        return next((c for c in ruleset.lexicon.drugs[req.drug].classes if c in topic.categories), None)
+    return None
 
 
 def _governed_by(ruleset: RuleSet, item: ItemResult, day: dt.date) -> list[dict[str, Any]]:

@@ -32,8 +32,9 @@ TIMINGS = ("preoperative", "postoperative")
 # The topic that gates items serving a procedure (pre-op clearance, post-op equipment) on its decision.
 GATE_TOPIC = "associated_services"
 # How much each kind of applies_to constraint narrows a topic: the most specific matching topic wins.
-# A service category (imaging, injection, surgery ...) narrows least: a topic that names only categories
-# holds the general principles of a chapter, used when no topic names the item's service or body part.
+# A category narrows least: a topic that names only categories (service categories such as imaging or
+# surgery, or drug classes) holds the general principles of a chapter, used when no topic names the
+# item's service and body part, or its drug and class.
 SPECIFICITY = {"drugs": 4, "drug_classes": 2, "services": 2, "categories": 0, "body_parts": 1, "routes": 1, "timing": 1}
 _CRITERION_KEYS = ("id", "role", "title", "under", "provenance")
 _BLOCK_KEYS = ("title", "requirement", "citation", "basis", "applies_when", "not_applicable_when", "met_when", "not_met_when", "withdrawn")
@@ -174,8 +175,9 @@ class Topic:
 
     @property
     def general_principles(self) -> bool:
-        """A fallback topic: it names service categories only, so it judges an item of a known category
-        whose service or body part no topic names, by the general principles of its chapter."""
+        """A fallback topic: it names categories only (service categories, or drug classes), so it judges
+        an item of a known category whose service, body part or drug no topic names, by the general
+        principles of its chapter."""
         return bool(self.categories) and not (self.drugs or self.drug_classes or self.services)
 
     def editions_in_force(self, day: dt.date) -> list[Edition]:
@@ -337,10 +339,10 @@ def _refuse_known_names(known: set[str], added: dict[str, tuple[str, ...]], path
 
 
 def _with_drugs(lexicon: Lexicon, path: Path) -> Lexicon:
-    added = load_lexicon(path)
+    added = load_lexicon(path, base=lexicon)
     known = {normalise(n) for d in lexicon.drugs.values() for n in (d.generic, *d.names)}
     _refuse_known_names(known, {d.generic: (d.generic, *d.names) for d in added.drugs.values()}, path, "drugs")
-    return Lexicon(drugs=_only_new(lexicon.drugs, added.drugs, path, "drugs", "drug"), path=lexicon.path)
+    return Lexicon(drugs=_only_new(lexicon.drugs, added.drugs, path, "drugs", "drug"), path=lexicon.path, tables=added.tables)
 
 
 def _with_services(services: ServiceLexicon, path: Path) -> ServiceLexicon:

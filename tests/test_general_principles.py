@@ -78,7 +78,7 @@ def test_lint_refuses_an_unknown_category_and_two_general_topics_of_one_category
     rules = rules_dir(tmp_path, topic("gen", "General", {"categories": ["imaging"]}, [red], follows=follows),
                       topic("gen2", "General too", {"categories": ["imaging", "imagery"]}, [other], follows=follows))
     problems = [d.one_line() for d in lint(load_ruleset(rules))]
-    assert any("applies_to.categories: unknown service category 'imagery'" in p for p in problems)
+    assert any("applies_to.categories: unknown service category or drug class 'imagery'" in p for p in problems)
     assert any("could match topics gen and gen2 equally" in p for p in problems)
 
 
