@@ -49,7 +49,10 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         {**_criterion(ruleset, r, page_era), "decisive": any(r is d for d in item.decisive)}
         for r in item.criteria
     ]
-    decisive = [c for c in criteria if c["decisive"]]
+    by_result = {id(r): c for r, c in zip(item.criteria, criteria, strict=True)}
+    decisive = [by_result[id(r)] for r in item.decisive]  # in the order a rationale names them (decide.reason_order)
+    named, deferred = _named_reasons(item.decisive)
+    named_criteria = [by_result[id(r)] for group in named for r in group]
     met = [c for c in criteria if c["status"] == "met"]
     return {
         "id": req.id,
@@ -77,23 +80,71 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "governed_by": _governed_by(ruleset, item, as_of),
         "edition": item.edition.edition if item.edition else None,
         "on_denial": item.edition.on_denial if item.edition else None,
+        "phase_of_care": _fact_value(item, "phase_of_care"),
         "criteria": criteria,
         "decisive": [c["id"] + (f"[{c['subject']}]" if c["subject"] else "") for c in decisive],
+        # the one or two criteria the rationale names, strongest first; the others that decided are listed to document
+        "reasons": [_reason(ruleset, group, page_era) for group in named],
+        # every criterion that decided, as the letter's "Decision based on" line cites what the reviewer relied on
         "cited": group_citations(ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation], page_era),
         "uncited": list(dict.fromkeys(r.criterion.basis for r in item.decisive if r.criterion.citation is None and r.criterion.basis)),
         "non_mtus": any(not c["citation"]["mtus"] for c in decisive if c["citation"]),
-        "documented": _unique((f for c in met for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"]), "name"),
-        "missing": _unique((f for c in decisive if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
-        "missing_groups": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"], tuple(_absent(decisive))),
+        "documented": _documented(named_criteria, met, item.decision),
+        "missing": _unique((f for c in named_criteria if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
+        # the rationale's "no documentation of ...": what the named reasons lack
+        "missing_groups": _missing_groups(ruleset, [r for g in named for r in g if r.status == "not_documented"], tuple(_absent(named_criteria))),
+        # every documentation gap among the criteria that decided (the workbench's checklist)
+        "missing_all": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"], tuple(_absent(decisive))),
         # what the records show against the request; an `exists: false` test holds on a silence, which is no finding
-        "contrary": _unique((t for c in decisive if c["status"] == "not_met" for t in c["tests"] if t["holds"] and t["op"] != "exists"), "fact"),
-        "follow_up": [_follow_up(ruleset, r, page_era) for r in item.follow_up],
+        "contrary": _contrary(named_criteria),
+        "follow_up": _merged_over_subjects([_follow_up(ruleset, r, page_era) for r in [*deferred, *item.follow_up]]),
         "facts": [
             {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None, "reason": v.reason or None, "evidence": _evidence(v.evidence)}
             for k, v in sorted(item.facts.items())
         ],
         "conflicts": _conflicts(item, case),
     }
+
+
+# A rationale names at most this many of the criteria that decided (each with every ingredient it
+# decided for); the rest are listed as documentation to request. Letters name one or two reasons.
+REASONS_NAMED = 2
+
+
+def _named_reasons(decisive: list[CriterionResult]) -> tuple[list[list[CriterionResult]], list[CriterionResult]]:
+    """(the first REASONS_NAMED criteria that decided, grouped by criterion id over ingredients;
+    the results of the others, which the draft lists apart)."""
+    groups: dict[str, list[CriterionResult]] = {}
+    for result in decisive:
+        groups.setdefault(result.criterion.id, []).append(result)
+    ordered = list(groups.values())
+    return ordered[:REASONS_NAMED], [r for group in ordered[REASONS_NAMED:] for r in group]
+
+
+def _reason(ruleset: RuleSet, group: list[CriterionResult], page_era: bool) -> dict[str, Any]:
+    """One reason the rationale names: the criterion, and the ingredients it decided for."""
+    return {**_criterion_summary(ruleset, group[0], page_era), "subjects": [r.subject for r in group if r.subject]}
+
+
+def _documented(named: list[dict[str, Any]], met: list[dict[str, Any]], decision: str) -> list[dict[str, Any]]:
+    """What the records document that bears on the reasons named: the facts those criteria read that
+    the records give (and do not hold against the request). A denial that rests only on limits also
+    says which indication the records do document, as letters do ("... however, the request exceeds")."""
+    shown_against = {t["fact"] for t in _contrary(named)}
+    bearing = [c for c in named if c["status"] != "not_met" or c["role"] == "indication"]
+    if decision == "not_medically_necessary" and named and all(c["role"] == "limit" for c in named):
+        bearing += [c for c in met if c["role"] == "indication"]
+    facts = (f for c in bearing for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"] and f["name"] not in shown_against)
+    return _unique(facts, "name")
+
+
+def _contrary(named: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return _unique((t for c in named if c["status"] == "not_met" for t in c["tests"] if t["holds"] and t["op"] != "exists"), "fact")
+
+
+def _fact_value(item: ItemResult, name: str) -> Any:
+    fact = item.facts.get(name)
+    return fact.value if fact is not None else None
 
 
 def _read_as(ruleset: RuleSet, req: Request) -> list[dict[str, Any]]:
@@ -195,14 +246,28 @@ def _conflicts(item: ItemResult, case: Case) -> list[dict[str, Any]]:
 
 
 def _follow_up(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> dict[str, Any]:
-    """Documentation to request that did not decide the item (decide.py sets item.follow_up): a limit
-    the records leave undocumented, a documentation criterion not shown met, with the facts it needs
-    (each group holds alternatives, any one of which would do)."""
+    """Documentation to request apart from the reasons the rationale names: a criterion that decided
+    but is not named (REASONS_NAMED), a limit the records leave undocumented (decide.py sets
+    item.follow_up), a documentation criterion not shown met; with the facts it needs (each group
+    holds alternatives, any one of which would do)."""
     needed = result.unknown_groups if result.status == "not_documented" else unknown_groups(result.criterion.met_when, {})
     return {
         **_criterion_summary(ruleset, result, page_era),
         "needs": [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in needed],
     }
+
+
+def _merged_over_subjects(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One follow-up entry for a criterion that needs the same documentation for several ingredients
+    of a compounded product, naming them all (`subjects`), in order of first appearance."""
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for entry in entries:
+        key = (entry["id"], entry["status"], repr(entry["needs"]))
+        if key in merged:
+            merged[key]["subjects"] += [entry["subject"]] if entry["subject"] else []
+        else:
+            merged[key] = {**entry, "subjects": [entry["subject"]] if entry["subject"] else []}
+    return list(merged.values())
 
 
 def _criterion_summary(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> dict[str, Any]:
