@@ -182,7 +182,7 @@ def _unit(ruleset: RuleSet, role: str, subject: str, topic: Topic | None, facts:
 
 
 def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided: dict[str, str]) -> list[Unit]:
-    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided)
+    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, vocabulary=ruleset.vocabulary)
     units = []
     if request.associated_with:
         gate = next((t for t in ruleset.topics if t.topic == GATE_TOPIC), None)
@@ -190,7 +190,7 @@ def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided
             units.append(_unit(ruleset, "gate", "", gate, facts, day))
     if request.ingredients:
         for ingredient in request.ingredients:
-            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient.drug)
+            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient.drug, ruleset.vocabulary)
             topic = select_topic(ruleset, request, ingredient.drug, request.route or "topical")
             units.append(_unit(ruleset, "ingredient", ingredient.drug, topic, part, day))
         return units

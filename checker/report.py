@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from checker.case import Case, FactEvidence, Request
-from checker.conditions import tests, unknown_groups
+from checker.conditions import evaluate, tests, unknown_groups
 from checker.evaluate import CriterionResult, ItemResult
 from checker.lexicon import normalise
 from checker.prescription import Dose, Note
@@ -52,6 +52,7 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
     by_result = {id(r): c for r, c in zip(item.criteria, criteria, strict=True)}
     decisive = [by_result[id(r)] for r in item.decisive]  # in the order a rationale names them (decide.reason_order)
     named, deferred = _named_reasons(item.decisive)
+    conflicting = set(case.conflicts) | set(req.conflicts)
     named_criteria = [by_result[id(r)] for group in named for r in group]
     met = [c for c in criteria if c["status"] == "met"]
     return {
@@ -89,14 +90,17 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "cited": group_citations(ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation], page_era),
         "uncited": list(dict.fromkeys(r.criterion.basis for r in item.decisive if r.criterion.citation is None and r.criterion.basis)),
         "non_mtus": any(not c["citation"]["mtus"] for c in decisive if c["citation"]),
-        "documented": _documented(named_criteria, met, item.decision),
+        "documented": _documented(ruleset, named_criteria, met, item.decision),
         "missing": _unique((f for c in named_criteria if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
-        # the rationale's "no documentation of ...": what the named reasons lack
-        "missing_groups": _missing_groups(ruleset, [r for g in named for r in g if r.status == "not_documented"], tuple(_absent(named_criteria))),
+        # the rationale's "no documentation of ...": what the named reasons lack (a fact the records
+        # state both ways is not missing: it is listed apart, as conflicting)
+        "missing_groups": _without(_missing_groups(ruleset, [r for g in named for r in g if r.status == "not_documented"], _absent(named_criteria)),
+                                   conflicting),
+        "conflicting": [_label(ruleset, name) for name in _conflicting(named_criteria, conflicting)],
         # every documentation gap among the criteria that decided (the workbench's checklist)
-        "missing_all": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"], tuple(_absent(decisive))),
+        "missing_all": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"], _absent(decisive)),
         # what the records show against the request; an `exists: false` test holds on a silence, which is no finding
-        "contrary": _contrary(named_criteria),
+        "contrary": _contrary(ruleset, named_criteria),
         "follow_up": _merged_over_subjects([_follow_up(ruleset, r, page_era) for r in [*deferred, *item.follow_up]]),
         "facts": [
             {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None, "reason": v.reason or None, "evidence": _evidence(v.evidence)}
@@ -126,11 +130,11 @@ def _reason(ruleset: RuleSet, group: list[CriterionResult], page_era: bool) -> d
     return {**_criterion_summary(ruleset, group[0], page_era), "subjects": [r.subject for r in group if r.subject]}
 
 
-def _documented(named: list[dict[str, Any]], met: list[dict[str, Any]], decision: str) -> list[dict[str, Any]]:
+def _documented(ruleset: RuleSet, named: list[dict[str, Any]], met: list[dict[str, Any]], decision: str) -> list[dict[str, Any]]:
     """What the records document that bears on the reasons named: the facts those criteria read that
     the records give (and do not hold against the request). A denial that rests only on limits also
     says which indication the records do document, as letters do ("... however, the request exceeds")."""
-    shown_against = {t["fact"] for t in _contrary(named)}
+    shown_against = {t["fact"] for t in _contrary(ruleset, named)}
     bearing = [c for c in named if c["status"] != "not_met" or c["role"] == "indication"]
     if decision == "not_medically_necessary" and named and all(c["role"] == "limit" for c in named):
         bearing += [c for c in met if c["role"] == "indication"]
@@ -138,8 +142,28 @@ def _documented(named: list[dict[str, Any]], met: list[dict[str, Any]], decision
     return _unique(facts, "name")
 
 
-def _contrary(named: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return _unique((t for c in named if c["status"] == "not_met" for t in c["tests"] if t["holds"] and t["op"] != "exists"), "fact")
+def _contrary(ruleset: RuleSet, named: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tests of the named reasons that hold against the request, once per fact; a fact shown only
+    because it documents another shown fact (facts.yaml documented_by: the count of other NSAIDs
+    documents another NSAID taken at the same time) is left out, so one finding is said once."""
+    found = _unique((t for c in named if c["status"] == "not_met" for t in c["tests"] if t["holds"] and t["op"] != "exists"), "fact")
+    shown = {t["fact"] for t in found}
+    sources = {
+        source for name in shown
+        for source in (ruleset.vocabulary.facts[name].documented_by.facts if ruleset.vocabulary.facts[name].documented_by else ())
+    }
+    return [t for t in found if t["fact"] not in sources]
+
+
+def _conflicting(named: list[dict[str, Any]], conflicting: set[str]) -> list[str]:
+    """Facts a named reason needs that the records state both ways (a conflict for the reviewer to
+    settle): the rationale says so rather than that they are not documented."""
+    return list(dict.fromkeys(name for c in named if c["status"] == "not_documented" for name in c["unknown"] if name in conflicting))
+
+
+def _without(groups: list[list[dict[str, str]]], names: set[str]) -> list[list[dict[str, str]]]:
+    kept = ([f for f in group if f["name"] not in names] for group in groups)
+    return [group for group in kept if group]
 
 
 def _fact_value(item: ItemResult, name: str) -> Any:
@@ -250,7 +274,7 @@ def _follow_up(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> dic
     but is not named (REASONS_NAMED), a limit the records leave undocumented (decide.py sets
     item.follow_up), a documentation criterion not shown met; with the facts it needs (each group
     holds alternatives, any one of which would do)."""
-    needed = result.unknown_groups if result.status == "not_documented" else unknown_groups(result.criterion.met_when, {})
+    needed = result.unknown_groups if result.status == "not_documented" else unknown_groups(result.criterion.met_when, _holding(result))
     return {
         **_criterion_summary(ruleset, result, page_era),
         "needs": [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in needed],
@@ -268,6 +292,14 @@ def _merged_over_subjects(entries: list[dict[str, Any]]) -> list[dict[str, Any]]
         else:
             merged[key] = {**entry, "subjects": [entry["subject"]] if entry["subject"] else []}
     return list(merged.values())
+
+
+def _holding(result: CriterionResult) -> dict[str, Any]:
+    """The facts a criterion read whose tests hold: what is already documented as it requires. A
+    not-met criterion then needs only the rest (the records show pain relief; they should also show
+    functional improvement)."""
+    values = {f.name: f.value for f in result.facts if f.value is not None}
+    return {name: values[name] for test in tests(result.criterion.met_when) for _, name, _, _ in [test] if name in values and evaluate(test, values)}
 
 
 def _criterion_summary(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> dict[str, Any]:
@@ -365,11 +397,11 @@ def _missing_groups(ruleset: RuleSet, undecided: list[CriterionResult], absent: 
     return [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in kept]
 
 
-def _absent(decisive: list[dict[str, Any]]) -> list[str]:
+def _absent(decisive: list[dict[str, Any]]) -> tuple[str, ...]:
     """Facts that not-met criteria hold against because the records are silent on them (an `exists:
     false` test): the draft asks for them rather than saying the records show them."""
     tests = (t for c in decisive if c["status"] == "not_met" for t in c["tests"])
-    return list(dict.fromkeys(t["fact"] for t in tests if t["op"] == "exists" and t["holds"] and not t["expected"]))
+    return tuple(dict.fromkeys(t["fact"] for t in tests if t["op"] == "exists" and t["holds"] and not t["expected"]))
 
 
 def _unique(entries: Any, key: str) -> list[dict[str, Any]]:
