@@ -36,8 +36,12 @@ class Claim:
 
 def claims(item: dict[str, Any]) -> list[tuple[str, str]]:
     """(fact, where) for every fact the item's draft says is not documented."""
-    found = [(f["name"], "rationale") for group in item["missing_groups"] for f in group]
-    found += [(f["name"], "follow-up") for entry in item["follow_up"] if entry["status"] == "not_documented" for group in entry["needs"] for f in group]
+    found = [(name, "rationale") for group in item["missing_groups"] for alternative in group for name in alternative["names"]]
+    found += [
+        (name, "follow-up")
+        for entry in item["follow_up"] if entry["status"] == "not_documented"
+        for group in entry["needs"] for alternative in group for name in alternative["names"]
+    ]
     return list(dict.fromkeys(found))
 
 

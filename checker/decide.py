@@ -96,31 +96,45 @@ def _asks_for_benefit(result: CriterionResult) -> bool:
     return criterion.role == "indication" and any((name, op, value) == BENEFIT_TEST for _, name, op, value in tests(criterion.met_when))
 
 
+Route = tuple[tuple[int, int], tuple[str, ...]]  # (score, the criteria on it, in tree order)
+
+
 def route_scores(tree: object, statuses: dict[str, str]) -> dict[str, tuple[int, int]]:
-    """For each criterion of an indication tree: the best route through the tree that includes it,
-    as (indications on it not shown met, minus those shown met). A route takes every part of an
-    `all` and one part of an `any`; a not-applicable indication costs nothing. The route with the
-    lowest score is the one the records come closest to meeting."""
+    """For each criterion of an indication tree: the score of the best route through the tree that
+    includes it, as (indications on it not shown met, minus those shown met). A route takes every
+    part of an `all` and one part of an `any`; a not-applicable indication costs nothing. The route
+    with the lowest score is the one the records come closest to meeting."""
+    return {cid: route[0] for cid, route in best_routes(tree, statuses).items()}
+
+
+def best_routes(tree: object, statuses: dict[str, str]) -> dict[str, Route]:
+    """For each criterion of an indication tree, the best route through it (route_scores); of equal
+    routes, the first in the tree."""
     return _routes(tree, statuses)[1] if tree is not None else {}
 
 
-def _routes(tree: object, statuses: dict[str, str]) -> tuple[tuple[int, int], dict[str, tuple[int, int]]]:
-    """(the best score of the subtree, the best score of a route through each of its criteria)."""
+def _routes(tree: object, statuses: dict[str, str]) -> tuple[Route, dict[str, Route]]:
+    """(the best route of the subtree, the best route through each of its criteria)."""
     if isinstance(tree, str):
         status = statuses.get(tree, "not_applicable")
         score = (0, 0) if status == "not_applicable" else (0, -1) if status == "met" else (1, 0)
-        return score, {tree: score}
+        return (score, (tree,)), {tree: (score, (tree,))}
     kind, parts = tree
     solved = [_routes(part, statuses) for part in parts]
     if kind == "any":
-        best = min(score for score, _ in solved)
-        return best, {cid: s for _, through in solved for cid, s in through.items()}
-    total = (sum(score[0] for score, _ in solved), sum(score[1] for score, _ in solved))
-    through_all: dict[str, tuple[int, int]] = {}
-    for score, through in solved:
-        for cid, s in through.items():
-            through_all[cid] = (total[0] - score[0] + s[0], total[1] - score[1] + s[1])
-    return total, through_all
+        best = min((route for route, _ in solved), key=lambda route: route[0])
+        return best, {cid: r for _, through in solved for cid, r in through.items()}
+    best = _joined([route for route, _ in solved])
+    through_all: dict[str, Route] = {}
+    for n, (_, through) in enumerate(solved):
+        others = [route for m, (route, _) in enumerate(solved) if m != n]
+        for cid, route in through.items():
+            through_all[cid] = _joined([*others[:n], route, *others[n:]])
+    return best, through_all
+
+
+def _joined(routes: list[Route]) -> Route:
+    return (sum(r[0][0] for r in routes), sum(r[0][1] for r in routes)), tuple(cid for r in routes for cid in r[1])
 
 
 def _tree_ids(tree: object) -> list[str]:

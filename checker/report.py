@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from checker.case import Case, FactEvidence, Request
-from checker.conditions import evaluate, tests, unknown_groups
+from checker.conditions import evaluate, tests, unknown_alternatives
+from checker.decide import best_routes
 from checker.evaluate import CriterionResult, ItemResult
 from checker.lexicon import normalise
 from checker.prescription import Dose, Note
@@ -53,6 +54,10 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
     decisive = [by_result[id(r)] for r in item.decisive]  # in the order a rationale names them (decide.reason_order)
     named, deferred = _named_reasons(item.decisive)
     conflicting = set(case.conflicts) | set(req.conflicts)
+    missing_by_reason = _said_once([
+        _without(_missing_groups(ruleset, [r for r in group if r.status == "not_documented"], _absent([by_result[id(r)] for r in group])), conflicting)
+        for group in named
+    ])
     named_criteria = [by_result[id(r)] for group in named for r in group]
     met = [c for c in criteria if c["status"] == "met"]
     return {
@@ -90,12 +95,15 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "cited": group_citations(ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation], page_era),
         "uncited": list(dict.fromkeys(r.criterion.basis for r in item.decisive if r.criterion.citation is None and r.criterion.basis)),
         "non_mtus": any(not c["citation"]["mtus"] for c in decisive if c["citation"]),
-        "documented": _documented(ruleset, named_criteria, met, item.decision),
+        "documented": _documented(ruleset, named_criteria, _on_route(item, named, by_result), met, item.decision),
         "missing": _unique((f for c in named_criteria if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
         # the rationale's "no documentation of ...": what the named reasons lack (a fact the records
         # state both ways is not missing: it is listed apart, as conflicting)
-        "missing_groups": _without(_missing_groups(ruleset, [r for g in named for r in g if r.status == "not_documented"], _absent(named_criteria)),
-                                   conflicting),
+        "missing_groups": [g for groups in missing_by_reason for g in groups],
+        # the same, per reason named; two reasons that are alternatives (neither on the other's route
+        # through the indication tree) are joined with "or", others with "and"
+        "missing_by_reason": missing_by_reason,
+        "reasons_together": _together(item, named),
         "conflicting": [_label(ruleset, name) for name in _conflicting(named_criteria, conflicting)],
         # every documentation gap among the criteria that decided (the workbench's checklist)
         "missing_all": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"], _absent(decisive)),
@@ -130,16 +138,43 @@ def _reason(ruleset: RuleSet, group: list[CriterionResult], page_era: bool) -> d
     return {**_criterion_summary(ruleset, group[0], page_era), "subjects": [r.subject for r in group if r.subject]}
 
 
-def _documented(ruleset: RuleSet, named: list[dict[str, Any]], met: list[dict[str, Any]], decision: str) -> list[dict[str, Any]]:
+def _documented(
+    ruleset: RuleSet, named: list[dict[str, Any]], on_route: list[dict[str, Any]], met: list[dict[str, Any]], decision: str
+) -> list[dict[str, Any]]:
     """What the records document that bears on the reasons named: the facts those criteria read that
-    the records give (and do not hold against the request). A denial that rests only on limits also
-    says which indication the records do document, as letters do ("... however, the request exceeds")."""
+    the records give (and do not hold against the request), and those of the indications met on the
+    first reason's route through the indication tree (the records show neurological findings; what
+    is missing is failed care). A denial that rests only on limits also says which indications the
+    records do document, as letters do ("... however, the request exceeds")."""
     shown_against = {t["fact"] for t in _contrary(ruleset, named)}
-    bearing = [c for c in named if c["status"] != "not_met" or c["role"] == "indication"]
+    bearing = [c for c in named if c["status"] != "not_met" or c["role"] == "indication"] + on_route
     if decision == "not_medically_necessary" and named and all(c["role"] == "limit" for c in named):
         bearing += [c for c in met if c["role"] == "indication"]
     facts = (f for c in bearing for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"] and f["name"] not in shown_against)
     return _unique(facts, "name")
+
+
+def _on_route(item: ItemResult, named: list[list[CriterionResult]], by_result: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The indications met on the best route through the first named reason (decide.best_routes)."""
+    route = _route(item, named[0][0]) if named else ()
+    return [by_result[id(r)] for r in item.criteria if r.criterion.id in route and r.status == "met" and r.criterion.role == "indication"]
+
+
+def _route(item: ItemResult, result: CriterionResult) -> tuple[str, ...]:
+    unit = next((u for u in item.units if any(r is result for r in u.criteria)), None)
+    if unit is None or unit.edition is None:
+        return ()
+    statuses = {r.criterion.id: r.status for r in unit.criteria}
+    return best_routes(unit.edition.decision, statuses).get(result.criterion.id, ((0, 0), ()))[1]
+
+
+def _together(item: ItemResult, named: list[list[CriterionResult]]) -> bool:
+    """Whether the reasons named are needed together: false only for two indications that are
+    alternatives, neither on the best route through the other."""
+    if len(named) < 2 or any(g[0].criterion.role != "indication" for g in named):
+        return True
+    first, second = named[0][0], named[1][0]
+    return second.criterion.id in _route(item, first) or first.criterion.id in _route(item, second)
 
 
 def _contrary(ruleset: RuleSet, named: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -161,8 +196,8 @@ def _conflicting(named: list[dict[str, Any]], conflicting: set[str]) -> list[str
     return list(dict.fromkeys(name for c in named if c["status"] == "not_documented" for name in c["unknown"] if name in conflicting))
 
 
-def _without(groups: list[list[dict[str, str]]], names: set[str]) -> list[list[dict[str, str]]]:
-    kept = ([f for f in group if f["name"] not in names] for group in groups)
+def _without(groups: list[list[dict[str, Any]]], names: set[str]) -> list[list[dict[str, Any]]]:
+    kept = ([a for a in group if not set(a["names"]) & names] for group in groups)
     return [group for group in kept if group]
 
 
@@ -274,10 +309,9 @@ def _follow_up(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> dic
     but is not named (REASONS_NAMED), a limit the records leave undocumented (decide.py sets
     item.follow_up), a documentation criterion not shown met; with the facts it needs (each group
     holds alternatives, any one of which would do)."""
-    needed = result.unknown_groups if result.status == "not_documented" else unknown_groups(result.criterion.met_when, _holding(result))
     return {
         **_criterion_summary(ruleset, result, page_era),
-        "needs": [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in needed],
+        "needs": _needed(ruleset, result, None if result.status == "not_documented" else _holding(result)),
     }
 
 
@@ -389,12 +423,61 @@ def format_pages(pages: set[int] | frozenset[int]) -> str:
     return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-def _missing_groups(ruleset: RuleSet, undecided: list[CriterionResult], absent: tuple[str, ...] = ()) -> list[list[dict[str, str]]]:
+def _missing_groups(ruleset: RuleSet, undecided: list[CriterionResult], absent: tuple[str, ...] = ()) -> list[list[dict[str, Any]]]:
     """What to document, once each: a group holds alternatives, any one of which would do."""
-    groups = list(dict.fromkeys([*(group for r in undecided for group in r.unknown_groups), *((name,) for name in absent)]))
+    groups = [group for r in undecided for group in _needed(ruleset, r)]
+    groups += [[_alternative(ruleset, (("test", name, "exists", True),))] for name in absent]
+    unique = list({_names(g): g for g in reversed(groups)}.values())[::-1]
     # "no documentation of A or B" already says A is missing: a group inside a larger one is left out
-    kept = [g for g in groups if not any(set(g) < set(other) for other in groups)]
-    return [[{"name": name, "label": _label(ruleset, name)} for name in group] for group in kept]
+    return [g for g in unique if not any(_names(g) < _names(other) for other in unique)]
+
+
+def _said_once(by_reason: list[list[list[dict[str, Any]]]]) -> list[list[list[dict[str, Any]]]]:
+    """Each reason's groups less those another reason's larger group (or an earlier equal one) already says."""
+    said: list[frozenset[str]] = []
+    every = [_names(g) for groups in by_reason for g in groups]
+    kept = []
+    for groups in by_reason:
+        mine = []
+        for group in groups:
+            names = _names(group)
+            if names not in said and not any(names < other for other in every):
+                mine.append(group)
+                said.append(names)
+        kept.append(mine)
+    return kept
+
+
+def _needed(ruleset: RuleSet, result: CriterionResult, known: dict[str, Any] | None = None) -> list[list[dict[str, Any]]]:
+    """The groups of alternatives a criterion still needs documented, given what it read (or `known`)."""
+    values = known if known is not None else {f.name: f.value for f in result.facts if f.value is not None}
+    return [_worded(ruleset, group) for group in unknown_alternatives(result.criterion.met_when, values)]
+
+
+def _worded(ruleset: RuleSet, group: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """A group's alternatives for the draft. An alternative that needs the records to show something
+    is absent (no functional improvement from the care given) is a way to prove what a positive
+    alternative names (a failed course of care): when there is one, it alone is said."""
+    positive = [a for a in group if not any(_wants_false(part) for part in a)]
+    return [_alternative(ruleset, a) for a in (positive or group)]
+
+
+def _wants_false(test: tuple[Any, ...]) -> bool:
+    _, _, op, value = test
+    return (op == "eq" and value is False) or (op == "ne" and value is True)
+
+
+def _alternative(ruleset: RuleSet, parts: tuple[tuple[Any, ...], ...]) -> dict[str, Any]:
+    """One alternative: the facts it needs, each with the wording for the value it needs."""
+    worded = []
+    for test in parts:
+        fact = ruleset.vocabulary.facts[test[1]]
+        worded.append({"name": fact.name, "label": fact.label, "wanted_false": _wants_false(test), "when_false": fact.when_false or f"no {fact.label}"})
+    return {"name": worded[0]["name"], "label": worded[0]["label"], "names": [w["name"] for w in worded], "parts": worded}
+
+
+def _names(group: list[dict[str, Any]]) -> frozenset[str]:
+    return frozenset(name for alternative in group for name in alternative["names"])
 
 
 def _absent(decisive: list[dict[str, Any]]) -> tuple[str, ...]:

@@ -127,7 +127,7 @@ def test_the_check_finds_a_claim_the_case_contradicts(checker: Checker, tmp_path
     result = checker.check(_case(tmp_path, KNEE_MRI))
     report = result.report
     (item,) = report["items"]
-    item["missing_groups"] = [[{"name": "internal_derangement_suspected", "label": "x"}], [{"name": "surgery_planned", "label": "y"}]]
+    item["missing_groups"] = [[{"name": n, "label": "x", "names": [n], "parts": []}] for n in ("internal_derangement_suspected", "surgery_planned")]
     found = {(c.fact, c.where) for c in unfounded_claims(report, result.case, checker.ruleset)}
     assert found == {("internal_derangement_suspected", "rationale"), ("surgery_planned", "rationale")}
     item["facts"] = [f for f in item["facts"] if f["name"] != "internal_derangement_suspected"]
