@@ -133,6 +133,26 @@ def _routes(tree: object, statuses: dict[str, str]) -> tuple[Route, dict[str, Ro
     return best, through_all
 
 
+_MOST_ROUTES = 64  # indication trees are small; a larger one is cut, keeping its first routes
+
+
+def routes(tree: object) -> list[tuple[str, ...]]:
+    """Every route through an indication tree (each a way to meet it: every part of an `all`, one
+    part of an `any`), in tree order, at most _MOST_ROUTES."""
+    if tree is None:
+        return []
+    if isinstance(tree, str):
+        return [(tree,)]
+    kind, parts = tree
+    solved = [routes(part) for part in parts]
+    if kind == "any":
+        return [route for each in solved for route in each][:_MOST_ROUTES]
+    combined: list[tuple[str, ...]] = [()]
+    for each in solved:
+        combined = [done + route for done in combined for route in each][:_MOST_ROUTES]
+    return combined
+
+
 def _joined(routes: list[Route]) -> Route:
     return (sum(r[0][0] for r in routes), sum(r[0][1] for r in routes)), tuple(cid for r in routes for cid in r[1])
 

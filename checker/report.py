@@ -7,7 +7,7 @@ from typing import Any
 
 from checker.case import Case, FactEvidence, Request
 from checker.conditions import evaluate, tests, unknown_alternatives
-from checker.decide import best_routes
+from checker.decide import best_routes, routes
 from checker.evaluate import CriterionResult, ItemResult
 from checker.lexicon import normalise
 from checker.prescription import Dose, Note
@@ -115,6 +115,8 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
             for k, v in sorted(item.facts.items())
         ],
         "conflicts": _conflicts(item, case),
+        # what a request for information (8 CCR 9792.9.1) would ask the requesting physician for
+        "information": _information(ruleset, item, page_era),
     }
 
 
@@ -432,6 +434,105 @@ def _missing_groups(ruleset: RuleSet, undecided: list[CriterionResult], absent: 
     return [g for g in unique if not any(_names(g) < _names(other) for other in unique)]
 
 
+# At most this many ways to meet an indication tree are offered in a request for information.
+ROUTES_OFFERED = 3
+
+
+def _information(ruleset: RuleSet, item: ItemResult, page_era: bool) -> dict[str, Any]:
+    """The documentation that would decide the item under the guideline in force, for a request for
+    information to the requesting physician:
+    - `options`, per evaluated unit with indications to show: the ways of meeting its indication
+      tree that need the fewest indications the records are silent on (and none they contradict),
+      each a list of what to document (any one way would do; all of one way is needed);
+    - `limits`: limits the records leave undocumented (documented, they could deny);
+    - `exceptions`: limits the records show exceeded that an undocumented fact would lift;
+    - `outside`: what no documentation would change as the records stand (an exceeded limit with no
+      exception; indications contradicted on every way of meeting the tree), with what the records show;
+    - `undetermined_by`: the facts that decide which guideline applies, when they are missing."""
+    info: dict[str, Any] = {"options": [], "limits": [], "exceptions": [], "outside": [], "undetermined_by": []}
+    if item.main.no_rule_reason == "edition_undetermined":
+        info["undetermined_by"] = [_label(ruleset, name) for name in item.main.undetermined_by]
+    for unit in item.units:
+        if unit.edition is None:
+            continue
+        by_id = {r.criterion.id: r for r in unit.criteria}
+        for result in unit.criteria:
+            if result.criterion.role == "limit" and result.status == "not_met":
+                lifting = _lifting(ruleset, result, page_era)
+                info["exceptions" if lifting else "outside"].append(_info_entry(ruleset, result, page_era, lifting))
+            elif result.criterion.role == "limit" and result.status == "not_documented":
+                info["limits"].append(_info_entry(ruleset, result, page_era, _needed(ruleset, result)))
+        options, contradicted = _ways(unit.edition.decision, by_id)
+        if options:
+            info["options"].append({"subject": unit.subject or None, "ways": [_way(ruleset, [by_id[cid] for cid in way], page_era) for way in options]})
+        info["outside"] += [_info_entry(ruleset, by_id[cid], page_era, []) for cid in contradicted]
+    for key in ("limits", "exceptions", "outside"):
+        info[key] = _merged_over_subjects(info[key])
+    return _asked_once(info)
+
+
+def _asked_once(info: dict[str, Any]) -> dict[str, Any]:
+    """Each fact asked for once: an exception or a limit's alternative whose facts an earlier part of
+    the request already asks for (the red flag that meets the indication also lifts the first-month
+    limit) is left out, and so is an entry left with nothing to ask."""
+    asked = {name for o in info["options"] for way in o["ways"] for e in way for g in e["needs"] for a in g for name in a["names"]}
+    for key in ("exceptions", "limits"):
+        kept = []
+        for entry in info[key]:
+            needs = [[a for a in g if not set(a["names"]) <= asked] for g in entry["needs"]]
+            needs = [g for g in needs if g]
+            if needs:
+                kept.append({**entry, "needs": needs})
+            asked |= {name for g in entry["needs"] for a in g for name in a["names"]}
+        info[key] = kept
+    return info
+
+
+def _lifting(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> list[list[dict[str, Any]]]:
+    """What would lift an exceeded limit if the records showed it: a fact its not-met test needs the
+    records to be silent on (variance evidence), or a fact that makes it not apply (a red flag)."""
+    alternatives = [_alternative(ruleset, (("test", n, "exists", True),)) for n in _absent([_criterion(ruleset, result, page_era)])]
+    exemption = result.criterion.not_applicable_when
+    if exemption is not None:
+        values = {f.name: f.value for f in result.facts if f.value is not None}
+        alternatives += [a for group in unknown_alternatives(exemption, values) for a in _worded(ruleset, group, _proofs(exemption))]
+    return [alternatives] if alternatives else []  # any one of them would lift the limit
+
+
+def _way(ruleset: RuleSet, results: list[CriterionResult], page_era: bool) -> list[dict[str, Any]]:
+    """One way of meeting the indications: an entry per indication it lacks, each fact said once."""
+    needs = _said_once([_needed(ruleset, r) for r in results])
+    return [_info_entry(ruleset, r, page_era, groups) for r, groups in zip(results, needs, strict=True) if groups]
+
+
+def _ways(tree: object, by_id: dict[str, CriterionResult]) -> tuple[list[tuple[str, ...]], list[str]]:
+    """(the ways of meeting the tree that need the fewest undocumented indications, none contradicted,
+    as the undocumented indications each needs; [] when it is met or cannot be met by documenting;
+    the contradicted indications of the closest way when every way has one)."""
+    status = {cid: r.status for cid, r in by_id.items()}
+    # as decide.py reads the tree: a way whose indications all do not apply is no way at all
+    every = [way for way in routes(tree) if any(status.get(cid, "not_applicable") != "not_applicable" for cid in way)]
+    if not every or any(all(status.get(cid) in ("met", "not_applicable") for cid in way) for way in every):
+        return [], []
+    open_ways = [way for way in every if not any(status.get(cid) == "not_met" for cid in way)]
+    if not open_ways:
+        closest = min(every, key=lambda way: sum(status.get(cid) != "met" for cid in way))
+        return [], [cid for cid in closest if status.get(cid) == "not_met"]
+    needs = [tuple(dict.fromkeys(cid for cid in way if status.get(cid) == "not_documented")) for way in open_ways]
+    fewest = min(len(n) for n in needs)
+    return list(dict.fromkeys(n for n in needs if len(n) == fewest))[:ROUTES_OFFERED], []
+
+
+def _info_entry(ruleset: RuleSet, result: CriterionResult, page_era: bool, needs: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    criterion = _criterion(ruleset, result, page_era)
+    return {
+        **_criterion_summary(ruleset, result, page_era),
+        "subjects": [result.subject] if result.subject else [],
+        "needs": needs,
+        "shows": _contrary(ruleset, [criterion]) if result.status == "not_met" else [],
+    }
+
+
 def _said_once(by_reason: list[list[list[dict[str, Any]]]]) -> list[list[list[dict[str, Any]]]]:
     """Each reason's groups less those another reason's larger group (or an earlier equal one) already says."""
     said: list[frozenset[str]] = []
@@ -451,15 +552,30 @@ def _said_once(by_reason: list[list[list[dict[str, Any]]]]) -> list[list[list[di
 def _needed(ruleset: RuleSet, result: CriterionResult, known: dict[str, Any] | None = None) -> list[list[dict[str, Any]]]:
     """The groups of alternatives a criterion still needs documented, given what it read (or `known`)."""
     values = known if known is not None else {f.name: f.value for f in result.facts if f.value is not None}
-    return [_worded(ruleset, group) for group in unknown_alternatives(result.criterion.met_when, values)]
+    condition = result.criterion.met_when
+    return [_worded(ruleset, group, _proofs(condition)) for group in unknown_alternatives(condition, values)]
 
 
-def _worded(ruleset: RuleSet, group: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """A group's alternatives for the draft. An alternative that needs the records to show something
-    is absent (no functional improvement from the care given) is a way to prove what a positive
-    alternative names (a failed course of care): when there is one, it alone is said."""
-    positive = [a for a in group if not any(_wants_false(part) for part in a)]
-    return [_alternative(ruleset, a) for a in (positive or group)]
+def _worded(ruleset: RuleSet, group: list[tuple[Any, ...]], proofs: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """A group's alternatives for the draft. An alternative that only needs the records to show a
+    proof fact absent (no functional improvement from the care given: see _proofs) proves what a
+    positive alternative names (a failed course of care): when there is one, it alone is said."""
+    positive = [a for a in group if not any(_wants_false(part) and part[1] in proofs for part in a)]
+    said: dict[tuple[tuple[str, bool], ...], dict[str, Any]] = {}
+    for alternative in positive or group:  # alternatives that differ only in the values compared are said once
+        said.setdefault(tuple((part[1], _wants_false(part)) for part in alternative), _alternative(ruleset, alternative))
+    return list(said.values())
+
+
+def _proofs(condition: Any) -> frozenset[str]:
+    """Facts a condition needs absent only together with something present (care given, and no
+    improvement from it): a way of proving another of its alternatives, not one of its own."""
+    found = set()
+    for group in unknown_alternatives(condition, {}):
+        for alternative in group:
+            if any(not _wants_false(part) for part in alternative):
+                found |= {part[1] for part in alternative if _wants_false(part)}
+    return frozenset(found)
 
 
 def _wants_false(test: tuple[Any, ...]) -> bool:
