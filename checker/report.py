@@ -127,12 +127,13 @@ REASONS_NAMED = 2
 
 def _named_reasons(decisive: list[CriterionResult]) -> tuple[list[list[CriterionResult]], list[CriterionResult]]:
     """(the first REASONS_NAMED criteria that decided, grouped by criterion id over ingredients;
-    the results of the others, which the draft lists apart)."""
+    the results of the others the records are silent on, which the draft lists to document)."""
     groups: dict[str, list[CriterionResult]] = {}
     for result in decisive:
         groups.setdefault(result.criterion.id, []).append(result)
     ordered = list(groups.values())
-    return ordered[:REASONS_NAMED], [r for group in ordered[REASONS_NAMED:] for r in group]
+    # one the records contradict is no documentation to ask for: it is left out
+    return ordered[:REASONS_NAMED], [r for group in ordered[REASONS_NAMED:] for r in group if r.status == "not_documented"]
 
 
 def _reason(ruleset: RuleSet, group: list[CriterionResult], page_era: bool) -> dict[str, Any]:
