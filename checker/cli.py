@@ -117,6 +117,10 @@ def check(
     "--format", "fmt", type=click.Choice(["text", "markdown", "html", "docx"]), default="text", show_default=True,
     help="docx: a Word document made from the HTML draft (redirect it to a file).",
 )
+@click.option(
+    "--kind", type=click.Choice(["determination", "information-request"]), default="determination", show_default=True,
+    help="information-request: what utilization review asks the requesting physician for before deciding (8 CCR 9792.9.1).",
+)
 @rules_option
 @rules_extra_option
 @as_of_option
@@ -124,21 +128,23 @@ def check(
 @engine_option
 @guarded
 def draft(
-    case: Path, fmt: str, rules_dir: Path | None, rules_extra: tuple[Path, ...], as_of: str | None, templates_dir: Path | None, engine: str,
+    case: Path, fmt: str, kind: str, rules_dir: Path | None, rules_extra: tuple[Path, ...], as_of: str | None, templates_dir: Path | None, engine: str,
 ) -> None:
-    """A draft determination in the IMR letter's shape, citing the guideline pages that decided."""
+    """A draft determination in the IMR letter's shape, citing the guideline pages that decided; or
+    (--kind information-request) the request for the documentation that would decide each item."""
     from checker.api import Checker
     from checker.render import render
 
     if fmt == "docx" and sys.stdout.isatty():
         raise InputError("command line", "--format docx", "a Word document is binary and would garble the terminal", "redirect it: > draft.docx")
     result = Checker(rules_dir, engine, scope="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
+    template = "draft" if kind == "determination" else kind
     if fmt == "docx":
         from checker.render_docx import html_to_docx
 
-        click.get_binary_stream("stdout").write(html_to_docx(render("draft", "html", {"report": result.report}, templates_dir)))
+        click.get_binary_stream("stdout").write(html_to_docx(render(template, "html", {"report": result.report}, templates_dir)))
         return
-    click.echo(render("draft", fmt, {"report": result.report}, templates_dir), nl=False)
+    click.echo(render(template, fmt, {"report": result.report}, templates_dir), nl=False)
 
 
 @main.command()

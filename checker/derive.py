@@ -7,10 +7,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from checker.case import Case, FactValue, Medication, Request
+from checker.conditions import evaluate as kleene
+from checker.conditions import tests
 from checker.lexicon import Lexicon
 from checker.prescription import NUMBER_WORDS, Dose, Prescription, read_prescription, read_quantity
 from checker.prescription import doses_per_day as doses_per_day  # importer reads frequencies with it
 from checker.services import ServiceLexicon
+from checker.vocabulary import Equivalents, Vocabulary
 
 _LOOKS_LIKE_DRUG = re.compile(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
 _ACUTE_DAYS = 28
@@ -198,10 +201,13 @@ def derive_item_facts(
     services: ServiceLexicon | None = None,
     decided: dict[str, str] | None = None,
     ingredient: str = "",
+    vocabulary: Vocabulary | None = None,
 ) -> dict[str, FactValue]:
-    """Case facts, then the item's own facts, then every derived fact that the records support.
-    `ingredient` evaluates one ingredient of a compounded product as if it were the requested drug;
-    `decided` holds the decisions already reached on the case's other items."""
+    """Case facts, then the item's own facts, then every derived fact that the records support, then
+    the facts the records document by an equivalent (`vocabulary`'s documented_by: a diagnosis of a
+    medial meniscus tear documents a suspected meniscus tear). `ingredient` evaluates one ingredient
+    of a compounded product as if it were the requested drug; `decided` holds the decisions already
+    reached on the case's other items."""
     facts: dict[str, FactValue] = dict(case.facts)
     facts.update(request.facts)
     if case.age is not None:
@@ -218,6 +224,9 @@ def derive_item_facts(
         derived["procedure_medically_necessary"] = procedure
     for name, found in derived.items():
         facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
+    if vocabulary is not None:
+        for name, found in documented_by_equivalent(case, lexicon, vocabulary, facts).items():
+            facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
     return facts
 
 
@@ -230,6 +239,40 @@ def _as_ingredient(request: Request, ingredient: str, lexicon: Lexicon) -> Reque
     counted = lexicon.drugs[request.drug].dose_of == ingredient
     return replace(request, drug=ingredient, drug_named=ingredient, strength=request.strength if counted else "",
                    dose=request.dose if counted else None)
+
+
+def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabulary, facts: dict[str, FactValue]) -> dict[str, Derived]:
+    """Facts the records leave unstated but document by an equivalent (facts.yaml `documented_by`):
+    a diagnosis holding the words of one of its phrases, a current medication of one of its drug
+    classes, or another fact documented as true or as a count above 0. What the records state, even
+    a conflict, is never overridden."""
+    found: dict[str, Derived] = {}
+    for name, fact in vocabulary.facts.items():
+        if fact.documented_by is None or name in facts:
+            continue
+        basis = equivalent_in_records(case, lexicon, fact.documented_by, {k: v.value for k, v in facts.items()})
+        if basis:
+            found[name] = Derived(True, basis)
+    return found
+
+
+def equivalent_in_records(case: Case, lexicon: Lexicon, equivalents: Equivalents, values: dict[str, Any]) -> dict[str, str]:
+    """What in the records documents a fact through one of its equivalents (the first found), as a
+    basis ({"diagnosis": ..., "equivalent": ...}); {} when nothing does."""
+    for diagnosis in case.diagnoses:
+        phrase = equivalents.diagnosis_match(diagnosis)
+        if phrase:
+            return {"diagnosis": diagnosis, "equivalent": phrase}
+    for medication in case.medications or ():
+        known = lexicon.drugs.get(medication.drug)
+        classes = set(known.classes) & set(equivalents.medication_classes) if known else set()
+        if medication.status == "current" and classes:
+            return {"medication": medication.drug, "class": sorted(classes)[0]}
+    for test in equivalents.tests:
+        if kleene(test, values):
+            name = next(name for _, name, _, _ in tests(test))
+            return {"fact": name, "value": str(values.get(name))}
+    return {}
 
 
 def _request_shape(request: Request, services: ServiceLexicon | None, facts: dict[str, FactValue]) -> dict[str, Derived]:

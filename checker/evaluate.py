@@ -197,7 +197,7 @@ def _unit(ruleset: RuleSet, role: str, subject: str, topic: Topic | None, facts:
 
 
 def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided: dict[str, str]) -> list[Unit]:
-    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided)
+    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, vocabulary=ruleset.vocabulary)
     units = []
     if request.associated_with:
         gate = next((t for t in ruleset.topics if t.topic == GATE_TOPIC), None)
@@ -206,7 +206,7 @@ def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided
     parts, route = judged_parts(ruleset, request)
     if parts:
         for ingredient in parts:
-            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient)
+            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient, ruleset.vocabulary)
             topic = select_topic(ruleset, request, ingredient, route, day)
             units.append(_unit(ruleset, "ingredient", ingredient, topic, part, day))
         return units
