@@ -154,13 +154,14 @@ def _note(note: Note, dose: Dose) -> dict[str, Any]:
 
 def _general_principles(ruleset: RuleSet, item: ItemResult) -> str | None:
     """The guideline whose general principles judge an item no topic names (the letter name of the
-    first guideline edition its general-principles topic follows); None for an item with its own topic."""
+    guideline edition that decided it, or of the first its general-principles topic follows when none
+    did); None for an item with its own topic."""
     topic = item.topic
     if topic is None or not topic.general_principles:
         return None
-    first = topic.follows[0]
-    guideline = ruleset.guidelines.get((first.guideline, first.edition))
-    return guideline.letter_name if guideline else first.label
+    followed = topic.follows[item.edition.follows] if item.edition is not None else topic.follows[0]
+    guideline = ruleset.guidelines.get((followed.guideline, followed.edition))
+    return guideline.letter_name if guideline else followed.label
 
 
 def _governed_by(ruleset: RuleSet, item: ItemResult, day: dt.date) -> list[dict[str, Any]]:
