@@ -24,7 +24,10 @@ DIVERGENCES = REPO / "tests" / "imr" / "divergences"
 # overturns (a neck MRI, an EMG) and two blind upheld items: measured 155/164 (94.5%) agreement and
 # 11/21 (52.4%) overturns on the dev letters, both now known divergences with their reasons.
 TARGETS = {"scope": 0.90, "decision agreement": 0.95, "overturns caught": 0.80, "citation match": 0.90}
-FLOORS_ALL_ITEMS = {"decision agreement": 0.94, "overturns caught": 0.52, "citation match": 0.84}
+# Floors at the measured figures. Citation match with every item counted is 128/153 since the three
+# items that had no rule (inpatient rehabilitation, traction and shockwave naming no region) gained one:
+# two of their letters cite what the tool does not (web pages; ODG's back entry for an unnamed region).
+FLOORS_ALL_ITEMS = {"decision agreement": 0.94, "overturns caught": 0.52, "citation match": 0.83}
 
 
 def run(*args: object):
