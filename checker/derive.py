@@ -29,6 +29,23 @@ _PREOP = re.compile(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical cle
 _POSTOP = re.compile(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I)
 _ASSOCIATED = re.compile(r"\bassociated surgical service\b", re.I)
 _VISIT_CATEGORIES = ("therapy", "modality", "program")
+# What an equipment, modality or home care request line says of how long, how it is acquired and how
+# many hours ("Cold therapy unit 30 day rental", "H-wave unit purchase", "Home health aide 8 hours a
+# day, 5 days a week"): limits the guidelines set on them (7 days of post-operative cryotherapy, a
+# one-month trial before a purchase, 35 hours of home health a week) are documented by the request.
+_USE_CATEGORIES = ("equipment", "modality")
+_UNIT_WORDS = re.compile(r"\b(?:units?|devices?|machines?|rental|rent|rented|purchase|purchased|trial|home use|use)\b", re.I)
+_NUMBER = r"(\d+|" + "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + r")"
+_DURATION = re.compile(rf"\b{_NUMBER}[\s-]*(days?|weeks?|months?)\b", re.I)
+_DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30}
+_PURCHASE = re.compile(r"\b(?:purchase|purchased|buy)\b", re.I)
+_RENTAL = re.compile(r"\b(?:rental|rent|rented|renting|trial|loan)\b", re.I)
+_HOURS_A_DAY = re.compile(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*day\b", re.I)
+_HOURS_A_WEEK = re.compile(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b", re.I)
+_DAYS_A_WEEK = re.compile(rf"\b{_NUMBER}\s*(?:days?|x|times)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b", re.I)
+_ROUND_THE_CLOCK = re.compile(
+    r"\b24\s*/\s*7\b|\b24[\s-]*(?:hours?|hrs?)\s*(?:a\s+day|care|nursing|per\s+day|/\s*day)|(?:a?round)[\s-]the[\s-]clock", re.I
+)
 _PER_WEEK = r"(?:x|times|sessions?|visits?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
 _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
 _VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come first
@@ -300,7 +317,56 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
         found["timing"] = Derived(request.timing, text)
     if request.visits is not None:
         found.update(_visit_counts(request, facts.get("therapy_visits_completed")))
+    category = services.category(request.service) if services is not None and request.service else ""
+    found.update(_use_requested(request.text, category))
+    if category == "home_health":
+        hours = hours_per_week(request.text)
+        if hours is not None:
+            found["hours_per_week_requested"] = Derived(hours, text)
     return found
+
+
+def _use_requested(text: str, category: str) -> dict[str, Derived]:
+    """Days of use and purchase or rental, for equipment and for a modality given as a unit."""
+    if category not in _USE_CATEGORIES or (category == "modality" and not _UNIT_WORDS.search(text)):
+        return {}
+    found: dict[str, Derived] = {}
+    days = days_of_use(text)
+    if days is not None:
+        found["days_of_use_requested"] = Derived(days, {"text": text})
+    if _PURCHASE.search(text) or _RENTAL.search(text):
+        found["purchase_requested"] = Derived(bool(_PURCHASE.search(text)), {"text": text})
+    return found
+
+
+def _number(word: str) -> float:
+    return float(word) if word[0].isdigit() else float(NUMBER_WORDS[word.lower()])
+
+
+def days_of_use(text: str) -> int | None:
+    """'30 day rental' -> 30, 'seven day use' -> 7, 'x 2 weeks' -> 14, '1 month trial' -> 30."""
+    match = _DURATION.search(text)
+    if match is None:
+        return None
+    days = int(_number(match.group(1)) * _DAYS_PER_UNIT[match.group(2).lower().rstrip("s")])
+    return days if 0 < days <= 3650 else None
+
+
+def hours_per_week(text: str) -> float | None:
+    """Hours of home care a week: '4 hours per week' -> 4, '8 hours a day, 5 days a week' -> 40,
+    '6 hours per day' -> 42 (every day), '24/7' or '24 hour care' -> 168."""
+    if _ROUND_THE_CLOCK.search(text):
+        return 168.0
+    weekly = _HOURS_A_WEEK.search(text)
+    if weekly:
+        return _number(weekly.group(1))
+    daily = _HOURS_A_DAY.search(text)
+    if daily is None:
+        return None
+    days = _DAYS_A_WEEK.search(text)
+    per_week = _number(days.group(1)) if days else 7.0
+    hours = _number(daily.group(1)) * min(per_week, 7.0)
+    return hours if 0 < hours <= 168 else None
 
 
 def _visit_counts(request: Request, completed: FactValue | None) -> dict[str, Derived]:

@@ -27,6 +27,9 @@ DIVERGENCES = REPO / "tests" / "imr" / "divergences"
 # NSAID itself was not indicated is now approved on its own criteria, and two PPI citations move from the
 # NSAID section to the PPI section: 154/164 (93.9%, issue 14's dev floor is 93%) and 125/150 citations.
 TARGETS = {"scope": 0.90, "decision agreement": 0.95, "overturns caught": 0.80, "citation match": 0.90}
+# Citation match with every item counted: the three dev items that had no rule (inpatient
+# rehabilitation, traction and shockwave naming no region) gained one, and two of their letters cite
+# what the tool does not (web pages; ODG's back entry for an unnamed region).
 FLOORS_ALL_ITEMS = {"decision agreement": 0.93, "overturns caught": 0.52, "citation match": 0.83}
 
 
