@@ -1,0 +1,190 @@
+"""`mtus regress` when things go wrong: a worker process dies (kill -9, as the out-of-memory killer
+does), the run is interrupted (Ctrl-C), the report cannot be written (a full disk)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from checker import regress
+from checker.api import Checker
+from checker.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+# The CLI with workers started for a handful of files, so a small corpus runs in parallel.
+MTUS = [sys.executable, "-c", "import sys; from checker import regress; regress.MIN_FILES_PER_WORKER = 4; from checker.cli import main; sys.exit(main())"]
+needs_proc = pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(), reason="needs Linux /proc children lists")
+
+
+def run(*args: object):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def copies_of_the_examples(folder: Path, times: int) -> int:
+    """A corpus of case files: the examples copied `times` times (the files regress runs and skips)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    examples = sorted(EXAMPLES.glob("*.yaml"))
+    for n in range(times):
+        for example in examples:
+            shutil.copy(example, folder / f"{n:04d}-{example.name}")
+    return times * len(examples)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    copies_of_the_examples(folder, 12)
+    return folder
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    monkeypatch.setattr(regress, "MIN_FILES_PER_WORKER", 8)
+
+
+def _files(run_: regress.Regression) -> int:
+    return run_.tally.cases + run_.tally.skipped + len(run_.tally.errors)
+
+
+def test_a_killed_worker_costs_only_the_file_it_held(corpus, small_batches):
+    checker = Checker()
+    serial = regress.regress(checker, [corpus], jobs=1)
+    killed: list[int] = []
+
+    def kill_a_worker(done: int, total: int, items: int) -> None:
+        if not killed:
+            worker = multiprocessing.active_children()[0]
+            os.kill(worker.pid, signal.SIGKILL)
+            killed.append(worker.pid)
+
+    parallel = regress.regress(checker, [corpus], jobs=2, progress=kill_a_worker)
+    try:
+        assert killed
+        assert _files(parallel) == _files(serial) == len(regress.collect_case_files([corpus]))
+        [error] = parallel.tally.errors
+        assert "the worker process checking this file was killed by SIGKILL" in error["error"] and error["error"].startswith(error["case"])
+        lost = error["case"]
+        assert [r for r in serial.results if r["file"] != lost] == list(parallel.results)
+        assert multiprocessing.active_children() == []  # the replacement worker was stopped too
+    finally:
+        serial.close()
+        parallel.close()
+
+
+def test_an_interrupt_stops_the_workers_and_reports_how_far_it_got(corpus, small_batches):
+    def interrupt(done: int, total: int, items: int) -> None:
+        if done == 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(regress.Interrupted) as raised:
+        regress.regress(Checker(), [corpus], jobs=2, progress=interrupt)
+    assert (raised.value.done, raised.value.total) == (20, len(regress.collect_case_files([corpus])))
+    assert raised.value.tally.items > 0
+    assert multiprocessing.active_children() == []
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _busy_workers(pid: int, cpu_seconds: float) -> list[int]:
+    """The parent's worker processes that have used this much CPU (so they are checking files)."""
+    found = []
+    for child in _children(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if b"spawn_main" in command and (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") >= cpu_seconds:
+            found.append(child)
+    return found
+
+
+def _start(args: list[str], cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MTUS_CACHE_DIR": "off"}
+    return subprocess.Popen([*MTUS, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _wait_for_busy_workers(process: subprocess.Popen) -> list[int]:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        busy = _busy_workers(process.pid, 1.0)
+        if busy:
+            return busy
+        time.sleep(0.05)
+    pytest.fail("the workers never got busy: the corpus is too small for this machine")
+
+
+@needs_proc
+def test_kill_9_of_a_worker_from_outside_completes_the_run_with_exit_2(tmp_path):
+    files = copies_of_the_examples(tmp_path / "corpus", 400)
+    process = _start(["regress", str(tmp_path / "corpus"), "--jobs", "2", "--format", "json"], tmp_path)
+    os.kill(_wait_for_busy_workers(process)[0], signal.SIGKILL)
+    try:
+        stdout, stderr = process.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("regress hangs after one of its workers was killed")
+    assert process.returncode == 2, stderr
+    report = json.loads(stdout)
+    [error] = report["errors"]
+    assert "killed by SIGKILL" in error["error"]
+    assert report["cases"] + report["cases_without_expected"] + 1 == files
+    assert "Traceback" not in stderr
+
+
+@needs_proc
+def test_ctrl_c_exits_130_with_one_line_and_no_worker_traceback(tmp_path):
+    copies_of_the_examples(tmp_path / "corpus", 400)
+    process = _start(["regress", str(tmp_path / "corpus"), "--jobs", "2"], tmp_path)
+    _wait_for_busy_workers(process)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+    try:
+        stdout, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("regress did not stop on SIGINT")
+    assert process.returncode == 130, stderr
+    assert stdout == ""
+    assert stderr.count("\n") == 1 and stderr.startswith("mtus: interrupted after "), stderr
+    assert " of 2400 case files (" in stderr and "no report written" in stderr
+
+
+def test_the_report_file_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    out = tmp_path / "report.json"
+    written = run("regress", EXAMPLES, "--jobs", "1", "--format", "json", "--out", out)
+    assert written.exit_code == 0 and written.stdout == ""
+    assert out.read_text(encoding="utf-8") == run("regress", EXAMPLES, "--jobs", "1", "--format", "json").stdout
+    earlier = out.read_bytes()
+
+    def full_disk_halfway(run_, fmt, write, templates_dir=None):
+        write("{\n  \"schema\": ")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(regress, "write_report", full_disk_halfway)
+    failed = run("regress", EXAMPLES, "--jobs", "1", "--format", "json", "--out", out)
+    assert failed.exit_code == 2
+    assert failed.stderr.count("\n") == 1 and failed.stderr.startswith("mtus: error: ") and "No space left" in failed.stderr, failed.stderr
+    assert out.read_bytes() == earlier  # the earlier report, not a truncated one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temporary file left
+
+
+def test_a_report_into_a_missing_folder_is_one_line(tmp_path):
+    result = run("regress", EXAMPLES, "--jobs", "1", "--out", tmp_path / "missing" / "report.txt")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--out" in result.stderr, result.output
