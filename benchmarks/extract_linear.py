@@ -55,6 +55,13 @@ def no_punctuation(size: int, rng: random.Random) -> str:
     return " ".join(rng.choice(_words()) for _ in range(size // 5 + 1))[:size]
 
 
+def cues_without_punctuation(size: int, rng: random.Random) -> str:
+    """Context cues every few words ("no", "denies", "history of", "plan"), no punctuation: every cue's
+    scope runs to the end of its sentence, the whole text."""
+    phrases = ["no spasm", "denies pain", "history of therapy", "plan MRI", "without relief", "not improved", "possible radiculopathy"]
+    return " ".join(rng.choice(phrases) for _ in range(size // 12 + 1))[:size]
+
+
 def short_lines(size: int, rng: random.Random) -> str:
     """Three words a line, no punctuation (a hard-wrapped list; about 50,000 lines in 1 MB)."""
     return "\n".join(" ".join(rng.choice(_words()) for _ in range(3)) for _ in range(size // 15 + 1))[:size]
@@ -88,7 +95,7 @@ def _wrapped(text: str, width: int) -> str:
 
 
 SHAPES: dict[str, Callable[[int, random.Random], str]] = {
-    "prose": prose, "no punctuation": no_punctuation, "three words a line": short_lines,
+    "prose": prose, "no punctuation": no_punctuation, "cues, no punctuation": cues_without_punctuation, "three words a line": short_lines,
     "a full stop a word": tiny_sentences, "no spaces": no_spaces, "numbers and dates": numbers_and_dates,
 }
 

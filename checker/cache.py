@@ -80,13 +80,9 @@ class _Store:
     def read(self, name: str) -> bytes | None:
         """The entry's payload, or None when it is missing or not provably written by this user."""
         try:
-            handle = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _OPEN_FLAGS, dir_fd=self.folder)
+            data = _read_private(self.folder, name, MAX_ENTRY_BYTES + 1)
         except OSError:
             return None
-        with os.fdopen(handle, "rb") as entry:
-            if not _owned_private(os.fstat(entry.fileno()), stat.S_ISREG):
-                return None
-            data = entry.read(MAX_ENTRY_BYTES + 1)
         head = len(_MAGIC) + hashlib.sha256().digest_size
         if len(data) > MAX_ENTRY_BYTES or not data.startswith(_MAGIC):
             return None
@@ -188,12 +184,21 @@ def _user_key(folder: int) -> bytes | None:
 def _read_key(folder: int) -> bytes | None:
     """The key; b"" when it is not one; None when there is none."""
     try:
-        handle = os.open(_KEY_FILE, os.O_RDONLY | os.O_NONBLOCK | _OPEN_FLAGS, dir_fd=folder)
+        key = _read_private(folder, _KEY_FILE, _KEY_BYTES + 1)
     except FileNotFoundError:
         return None
-    with os.fdopen(handle, "rb") as file:
-        key = file.read(_KEY_BYTES + 1) if _owned_private(os.fstat(file.fileno()), stat.S_ISREG) else b""
     return key if len(key) == _KEY_BYTES else b""
+
+
+def _read_private(folder: int, name: str, limit: int) -> bytes:
+    """A file of the folder, never through a link; b"" unless it is a regular file of this user's only."""
+    from checker.yamlio import read_at_most
+
+    handle = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _OPEN_FLAGS, dir_fd=folder)
+    try:
+        return read_at_most(handle, limit) if _owned_private(os.fstat(handle), stat.S_ISREG) else b""
+    finally:
+        os.close(handle)
 
 
 def _new_key(folder: int) -> bytes:
@@ -244,12 +249,12 @@ def _distributions() -> set[str]:
     return found
 
 
-def snapshot(directory: Path) -> dict[str, bytes] | None:
-    """Every regular file under the directory (symbolic links followed, each folder once), read once:
-    absolute path as the loader names it -> bytes. None when the folder is too large to cache."""
+def snapshot(folders: tuple[Path, ...]) -> dict[str, bytes] | None:
+    """Every regular file under the folders (symbolic links followed, each folder once), read once:
+    absolute path as the loader names it -> bytes. None when they are too large to cache."""
     files: dict[str, bytes] = {}
     seen: set[tuple[int, int]] = set()
-    pending = [os.path.abspath(directory)]
+    pending = [os.path.abspath(folder) for folder in reversed(folders)]
     total = 0
     while pending:
         folder = pending.pop()
@@ -269,44 +274,46 @@ def snapshot(directory: Path) -> dict[str, bytes] | None:
 
 
 def _read_regular(path: str) -> bytes:
-    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(handle, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise OSError(f"{path}: not a regular file")
-        return file.read(MAX_SNAPSHOT_BYTES + 1)
+    from checker.yamlio import read_bounded
+
+    return read_bounded(Path(path), "rule file", MAX_SNAPSHOT_BYTES, "", "")
 
 
-def rules_entry_name(directory: Path, files: dict[str, bytes]) -> str:
+def rules_entry_name(folders: tuple[Path, ...], files: dict[str, bytes]) -> str:
     sha = hashlib.sha256(environment_fingerprint())
-    sha.update(f"{directory}\0{directory.resolve()}\0".encode())
+    for folder in folders:
+        sha.update(f"{folder}\0{folder.resolve()}\0".encode())
     for path in sorted(files):
-        sha.update(os.path.relpath(path, os.path.abspath(directory)).encode() + b"\0" + hashlib.sha256(files[path]).digest())
+        sha.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
     return f"rules-{sha.hexdigest()}"
 
 
 # ---- the rule set ---------------------------------------------------------------------------------
 
-def load_compiled_rules(directory: Path) -> tuple[Any, Any]:
-    """(RuleSet, Program) for a rules directory: from the cache, else loaded, linted, compiled and stored.
-    A rule set with lint defects raises InputError and is never stored."""
+def load_compiled_rules(directory: Path, extra_dirs: tuple[Path, ...] = ()) -> tuple[Any, Any]:
+    """(RuleSet, Program) for a rules directory (and site rule folders): from the cache, else loaded,
+    linted, compiled and stored. A rule set with lint defects raises InputError and is never stored."""
+    folders = (Path(directory), *map(Path, extra_dirs))
     with _opened_store() as store:
-        files = _snapshot_or_none(directory) if store is not None else None
+        files = _snapshot_or_none(folders) if store is not None else None
         if store is None or files is None:
-            return _build(directory)
-        name = rules_entry_name(directory, files)
+            return _build(directory, extra_dirs)
+        name = rules_entry_name(folders, files)
         cached = _unpickled(store.read(name))
         if cached is not None:
             return cached
-        built, pure = _build_from(directory, files)
-        if pure and _snapshot_or_none(directory) == files:  # nothing changed while building
+        built, pure = _build_from(directory, extra_dirs, files)
+        if pure and _snapshot_or_none(folders) == files:  # nothing changed while building
             store.write(name, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL))
         return built
 
 
-def _snapshot_or_none(directory: Path) -> dict[str, bytes] | None:
+def _snapshot_or_none(folders: tuple[Path, ...]) -> dict[str, bytes] | None:
+    from checker.errors import InputError
+
     try:
-        return snapshot(directory) if directory.is_dir() else None
-    except (OSError, RecursionError):
+        return snapshot(folders) if all(folder.is_dir() for folder in folders) else None
+    except (OSError, InputError):  # a file that cannot be read, or is not a regular file: no cache for it
         return None
 
 
@@ -319,21 +326,23 @@ def _unpickled(payload: bytes | None) -> Any:
         return None
 
 
-def _build_from(directory: Path, files: dict[str, bytes]) -> tuple[tuple[Any, Any], bool]:
+def _build_from(directory: Path, extra_dirs: tuple[Path, ...], files: dict[str, bytes]) -> tuple[tuple[Any, Any], bool]:
     """The rule set built from the snapshot's bytes; False when the build read a file the snapshot lacks."""
     from checker.yamlio import served_from
 
     with served_from(files) as served:
-        built = _build(directory)
+        built = _build(directory, extra_dirs)
     return built, not served.missed
 
 
-def _build(directory: Path) -> tuple[Any, Any]:
+def _build(directory: Path, extra_dirs: tuple[Path, ...] = ()) -> tuple[Any, Any]:
     from checker.compiler import compile_program
     from checker.lint import require_clean
     from checker.rules import load_ruleset
 
-    ruleset = load_ruleset(directory)
+    # Site rule folders (extra_dirs, --rules-extra) come with main's load_ruleset(directory, extra_dirs);
+    # on this branch nothing passes any.
+    ruleset = load_ruleset(directory, extra_dirs) if extra_dirs else load_ruleset(directory)
     require_clean(ruleset)
     return ruleset, compile_program(ruleset)
 

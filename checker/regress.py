@@ -279,6 +279,7 @@ class _Worker:
     process: Any  # multiprocessing.Process
     connection: Any  # multiprocessing.connection.Connection
     held: deque[int] = field(default_factory=deque)  # the files sent and not yet answered (indexes), in order
+    current: int | None = None  # the file it said it started and has not answered
 
 
 class WorkerPool:
@@ -295,6 +296,7 @@ class WorkerPool:
         self.arguments = (state, json_report, divergences)
         self.size = size
         self.workers: list[_Worker] = []
+        self.deaths_in_a_row = 0  # workers that died since a file was last answered
 
     def outcomes(self, files: list[str], batch: int) -> Iterator[tuple[str, Any]]:
         """Every file's outcome, in file order."""
@@ -304,21 +306,20 @@ class WorkerPool:
         answered: dict[int, tuple[str, Any]] = {}
         ahead = self.size * batch * 4  # how far past the next file in order workers may run (memory)
         next_out = 0
-        while True:
+        while next_out < len(files):
+            while pending and len(self.workers) < self.size:
+                self.workers.append(self._start())
+            for worker in self.workers:  # a second batch waits in line, so a worker never idles between batches
+                if len(worker.held) <= batch and pending and pending[0] - next_out < ahead:
+                    self._send(worker, [pending.popleft() for _ in range(min(batch, len(pending)))], files)
             while next_out in answered:
                 yield answered.pop(next_out)
                 next_out += 1
-            if next_out >= len(files):
-                return
-            while pending and len(self.workers) < self.size:
-                self.workers.append(self._start())
-            for worker in self.workers:
-                if not worker.held and pending and pending[0] - next_out < ahead:
-                    self._send(worker, [pending.popleft() for _ in range(min(batch, len(pending)))], files)
-            ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers])
-            for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
-                if not self._receive(worker, answered):
-                    self._bury(worker, answered, pending, files)
+            if next_out < len(files) and next_out not in answered:
+                ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers])
+                for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
+                    if not self._receive(worker, answered):
+                        self._bury(worker, answered, pending, files)
 
     def _start(self) -> _Worker:
         import signal
@@ -344,27 +345,38 @@ class WorkerPool:
             pass
 
     def _receive(self, worker: _Worker, answered: dict[int, tuple[str, Any]]) -> bool:
-        """Take every answer waiting; False when the worker is gone."""
-        try:
-            while worker.connection.poll():
-                index, outcome = worker.connection.recv()
-                if outcome[0] == "raised":  # a defect of mtus-checker: raised as in a serial run
-                    raise outcome[1]
-                worker.held.remove(index)
-                answered[index] = outcome
-        except (EOFError, OSError):
-            return False
-        return worker.process.is_alive()
+        """Take every message waiting; False when the worker is gone."""
+        while True:
+            try:
+                if not worker.connection.poll():
+                    return worker.process.is_alive()
+                kind, index, *payload = worker.connection.recv()
+            except (EOFError, OSError):
+                return False
+            if kind == "raised":  # a defect of mtus-checker: raised as in a serial run
+                raise payload[0]
+            if kind == "started":
+                worker.current = index
+                continue
+            worker.held.remove(index)
+            worker.current = None
+            answered[index] = payload[0]
+            self.deaths_in_a_row = 0
 
     def _bury(self, worker: _Worker, answered: dict[int, tuple[str, Any]], pending: deque[int], files: list[str]) -> None:
-        """A dead worker: the file it was checking is that file's error; the rest of its batch goes back first in line."""
+        """A dead worker: the file it was checking is that file's error; the rest of its batch goes
+        back first in line. Workers that keep dying without starting a file stop the run."""
         worker.process.join(5)
         worker.connection.close()
         self.workers.remove(worker)
-        if worker.held:
-            lost = worker.held.popleft()
-            answered[lost] = ("error", _died(files[lost], worker.process.exitcode))
-            pending.extendleft(reversed(worker.held))
+        if worker.current is not None:
+            worker.held.remove(worker.current)
+            answered[worker.current] = ("error", _died(files[worker.current], worker.process.exitcode))
+        self.deaths_in_a_row += 1
+        if self.deaths_in_a_row > self.size + 2:
+            problem = f"the worker processes keep ending ({_how_it_ended(worker.process.exitcode)})"
+            raise InputError("command line", "--jobs", problem, "run with --jobs 1 to see why")
+        pending.extendleft(reversed(worker.held))
 
     def stop(self) -> None:
         for worker in self.workers:
@@ -376,14 +388,16 @@ class WorkerPool:
 
 
 def _died(path: str, exitcode: int | None) -> str:
+    fix = "check the file alone with 'mtus check FILE'; if the machine ran out of memory, run with fewer --jobs"
+    return InputError(path, "", f"the worker process checking this file {_how_it_ended(exitcode)}", fix).one_line()
+
+
+def _how_it_ended(exitcode: int | None) -> str:
     import signal
 
     if exitcode is not None and exitcode < 0:
-        how = f"was killed by {signal.Signals(-exitcode).name}" + (" (as the out-of-memory killer does)" if -exitcode == signal.SIGKILL else "")
-    else:
-        how = f"ended with exit code {exitcode}"
-    fix = "check the file alone with 'mtus check FILE'; if the machine ran out of memory, run with fewer --jobs"
-    return InputError(path, "", f"the worker process checking this file {how}", fix).one_line()
+        return f"was killed by {signal.Signals(-exitcode).name}" + (" (as the out-of-memory killer does)" if -exitcode == signal.SIGKILL else "")
+    return f"ended with exit code {exitcode}"
 
 
 def _worker_main(connection: Any, state: bytes, json_report: bool, divergences: Divergences) -> None:
@@ -400,11 +414,11 @@ def _worker_main(connection: Any, state: bytes, json_report: bool, divergences: 
         except (EOFError, OSError):  # the parent is done or gone
             return
         for index, path in batch:
+            connection.send(("started", index))
             try:
-                outcome = _with_json(check_file(checker, path, divergences), json_report)
+                connection.send(("done", index, _with_json(check_file(checker, path, divergences), json_report)))
             except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
-                outcome = ("raised", exc)
-            connection.send((index, outcome))
+                connection.send(("raised", index, exc))
 
 
 def _with_json(outcome: tuple[str, Any], json_report: bool) -> tuple[str, Any]:

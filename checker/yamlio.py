@@ -120,21 +120,35 @@ def read_bounded(path: Path, what: str, max_bytes: int, directory_fix: str, size
         raise InputError(str(path), "", f"is a directory, not a {what}", directory_fix) from None
     except OSError as exc:
         raise InputError(str(path), "", f"cannot read {what} ({exc.strerror})", "check the path and its permissions") from None
-    with os.fdopen(handle, "rb") as file:
-        info = os.fstat(file.fileno())
+    try:
+        info = os.fstat(handle)
         if stat.S_ISDIR(info.st_mode):
             raise InputError(str(path), "", f"is a directory, not a {what}", directory_fix)
         if not stat.S_ISREG(info.st_mode):
             raise InputError(str(path), "", f"is {_file_kind(info.st_mode)}, not a regular file", f"give the {what} as a regular file")
         if info.st_size > max_bytes:
             raise InputError(str(path), "", f"{what} is {info.st_size} bytes, over the {max_bytes}-byte limit", size_fix)
-        try:
-            data = file.read(max_bytes + 1)
-        except OSError as exc:
-            raise InputError(str(path), "", f"cannot read {what} ({exc.strerror})", "check the path and its permissions") from None
+        data = read_at_most(handle, max_bytes + 1)
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot read {what} ({exc.strerror})", "check the path and its permissions") from None
+    finally:
+        os.close(handle)
     if len(data) > max_bytes:
         raise InputError(str(path), "", f"{what} grew past the {max_bytes}-byte limit while being read", size_fix)
     return data
+
+
+def read_at_most(handle: int, limit: int) -> bytes:
+    """Up to `limit` bytes from an open file, however large the file says it is (or grows)."""
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(handle, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _file_kind(mode: int) -> str:

@@ -101,7 +101,7 @@ def _plant(root: Path, marker: Path) -> None:
     if hasattr(cache, "rules_entry_name"):
         key = b"k" * 32
         (root / "key").write_bytes(key)
-        name = cache.rules_entry_name(RULES, cache.snapshot(RULES))
+        name = cache.rules_entry_name((RULES,), cache.snapshot((RULES,)))
         mac = hmac.new(key, name.encode() + b"\0" + evil, hashlib.sha256).digest()
         (root / name).write_bytes(b"mtus-cache/2\n" + mac + evil)
 
@@ -147,9 +147,10 @@ def test_a_folder_another_user_can_write_is_never_read(tmp_path, monkeypatch, pl
     _plant(root, marker)
     for folder in (shared, root, *[p for p in root.rglob("*") if p.is_dir()]):
         folder.chmod(0o777)  # a shared cache home, as the issue found it
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     assert outputs() == plain
     assert not marker.exists(), "a planted entry ran"
-    assert not [p for p in root.iterdir() if p.name.startswith("rules-") and p.stat().st_uid == os.geteuid()] or root.stat().st_mode & 0o022
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before  # nothing written there either
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="making a folder another user's needs root")
@@ -214,15 +215,27 @@ def test_a_file_changed_while_building_never_poisons_the_entry(tmp_path, monkeyp
     original = topic.read_text(encoding="utf-8")
     build = cache._build
 
-    def edited_meanwhile(directory):
+    def edited_meanwhile(*args):
         topic.write_text(original.replace("title: Carisoprodol (Soma)", "title: Carisoprodol, mid-build"), encoding="utf-8")
-        return build(directory)
+        return build(*args)
 
     monkeypatch.setattr(cache, "_build", edited_meanwhile)
     Checker(rules)
     monkeypatch.setattr(cache, "_build", build)
     topic.write_text(original, encoding="utf-8")
     assert _title_of(Checker(rules), "carisoprodol") == "Carisoprodol (Soma)"
+
+
+def test_an_entry_covers_every_rule_folder_given(tmp_path):
+    """Site rule folders read beside the rules directory are part of the entry's name too."""
+    site = tmp_path / "site"
+    (site / "topics").mkdir(parents=True)
+    (site / "topics" / "local.yaml").write_text("topic: local\n", encoding="utf-8")
+    folders = (RULES, site)
+    before = cache.rules_entry_name(folders, cache.snapshot(folders))
+    (site / "topics" / "local.yaml").write_text("topic: local, edited\n", encoding="utf-8")
+    assert cache.rules_entry_name(folders, cache.snapshot(folders)) != before
+    assert cache.rules_entry_name((RULES,), cache.snapshot((RULES,))) != before
 
 
 def test_an_entry_covers_the_versions_of_python_and_the_installed_packages():

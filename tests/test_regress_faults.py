@@ -58,29 +58,46 @@ def _files(run_: regress.Regression) -> int:
     return run_.tally.cases + run_.tally.skipped + len(run_.tally.errors)
 
 
-def test_a_killed_worker_costs_only_the_file_it_held(corpus, small_batches):
+def test_a_killed_worker_costs_only_the_file_it_held(corpus, small_batches, monkeypatch):
     checker = Checker()
     serial = regress.regress(checker, [corpus], jobs=1)
+    files = regress.collect_case_files([corpus])
     killed: list[int] = []
 
-    def kill_a_worker(done: int, total: int, items: int) -> None:
-        if not killed:
-            worker = multiprocessing.active_children()[0]
-            os.kill(worker.pid, signal.SIGKILL)
-            killed.append(worker.pid)
+    class KillingPool(regress.WorkerPool):
+        """Kills (SIGKILL, as the out-of-memory killer does) the worker that says it started the 11th file."""
 
-    parallel = regress.regress(checker, [corpus], jobs=2, progress=kill_a_worker)
+        def _receive(self, worker, answered):
+            alive = super()._receive(worker, answered)
+            if not killed and worker.current is not None and worker.current >= 10:
+                os.kill(worker.process.pid, signal.SIGKILL)
+                killed.append(worker.current)
+            return alive
+
+    monkeypatch.setattr(regress, "WorkerPool", KillingPool)
+    parallel = regress.regress(checker, [corpus], jobs=2)
     try:
         assert killed
-        assert _files(parallel) == _files(serial) == len(regress.collect_case_files([corpus]))
+        assert _files(parallel) == _files(serial) == len(files)
         [error] = parallel.tally.errors
         assert "the worker process checking this file was killed by SIGKILL" in error["error"] and error["error"].startswith(error["case"])
-        lost = error["case"]
-        assert [r for r in serial.results if r["file"] != lost] == list(parallel.results)
+        assert files.index(error["case"]) >= killed[0]  # the file it was on when the signal came
+        assert [r for r in serial.results if r["file"] != error["case"]] == list(parallel.results)
         assert multiprocessing.active_children() == []  # the replacement worker was stopped too
     finally:
         serial.close()
         parallel.close()
+
+
+def test_workers_that_keep_dying_before_any_file_stop_the_run(corpus, small_batches, monkeypatch):
+    monkeypatch.setattr(regress, "_worker_main", _exit_at_once)
+    result = run("regress", corpus, "--jobs", "2")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert "--jobs: the worker processes keep ending (ended with exit code 3)" in result.stderr
+
+
+def _exit_at_once(*args) -> None:
+    os._exit(3)
 
 
 def test_an_interrupt_stops_the_workers_and_reports_how_far_it_got(corpus, small_batches):
@@ -131,16 +148,21 @@ def _wait_for_busy_workers(process: subprocess.Popen) -> list[int]:
     pytest.fail("the workers never got busy: the corpus is too small for this machine")
 
 
+def _finished(process: subprocess.Popen, timeout: float, hang: str) -> tuple[str, str]:
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(hang)
+
+
 @needs_proc
 def test_kill_9_of_a_worker_from_outside_completes_the_run_with_exit_2(tmp_path):
     files = copies_of_the_examples(tmp_path / "corpus", 400)
     process = _start(["regress", str(tmp_path / "corpus"), "--jobs", "2", "--format", "json"], tmp_path)
     os.kill(_wait_for_busy_workers(process)[0], signal.SIGKILL)
-    try:
-        stdout, stderr = process.communicate(timeout=600)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("regress hangs after one of its workers was killed")
+    stdout, stderr = _finished(process, 600, "regress hangs after one of its workers was killed")
     assert process.returncode == 2, stderr
     report = json.loads(stdout)
     [error] = report["errors"]
@@ -155,11 +177,7 @@ def test_ctrl_c_exits_130_with_one_line_and_no_worker_traceback(tmp_path):
     process = _start(["regress", str(tmp_path / "corpus"), "--jobs", "2"], tmp_path)
     _wait_for_busy_workers(process)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
-    try:
-        stdout, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("regress did not stop on SIGINT")
+    stdout, stderr = _finished(process, 120, "regress did not stop on SIGINT")
     assert process.returncode == 130, stderr
     assert stdout == ""
     assert stderr.count("\n") == 1 and stderr.startswith("mtus: interrupted after "), stderr
