@@ -279,7 +279,7 @@ class _Worker:
     process: Any  # multiprocessing.Process
     connection: Any  # multiprocessing.connection.Connection
     held: deque[int] = field(default_factory=deque)  # the files sent and not yet answered (indexes), in order
-    current: int | None = None  # the file it said it started and has not answered
+    current: int | None = None  # the file it is on: said when it starts a batch, and named with each answer
 
 
 class WorkerPool:
@@ -306,20 +306,23 @@ class WorkerPool:
         answered: dict[int, tuple[str, Any]] = {}
         ahead = self.size * batch * 4  # how far past the next file in order workers may run (memory)
         next_out = 0
-        while next_out < len(files):
+        while True:
+            while next_out in answered:
+                yield answered.pop(next_out)
+                next_out += 1
+            if next_out >= len(files):
+                return
             while pending and len(self.workers) < self.size:
                 self.workers.append(self._start())
             for worker in self.workers:  # a second batch waits in line, so a worker never idles between batches
                 if len(worker.held) <= batch and pending and pending[0] - next_out < ahead:
                     self._send(worker, [pending.popleft() for _ in range(min(batch, len(pending)))], files)
-            while next_out in answered:
-                yield answered.pop(next_out)
-                next_out += 1
-            if next_out < len(files) and next_out not in answered:
-                ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers])
-                for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
-                    if not self._receive(worker, answered):
-                        self._bury(worker, answered, pending, files)
+            if not any(worker.held for worker in self.workers):  # the file next in order is neither answered, pending nor held
+                raise RuntimeError(f"regress lost track of {files[next_out]}")
+            ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers])
+            for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
+                if not self._receive(worker, answered):
+                    self._bury(worker, answered, pending, files)
 
     def _start(self) -> _Worker:
         import signal
@@ -359,7 +362,7 @@ class WorkerPool:
                 worker.current = index
                 continue
             worker.held.remove(index)
-            worker.current = None
+            worker.current = payload[1]  # the file it takes up next, if its batch holds one
             answered[index] = payload[0]
             self.deaths_in_a_row = 0
 
@@ -413,12 +416,17 @@ def _worker_main(connection: Any, state: bytes, json_report: bool, divergences: 
             batch = connection.recv()
         except (EOFError, OSError):  # the parent is done or gone
             return
-        for index, path in batch:
-            connection.send(("started", index))
+        connection.send(("started", batch[0][0]))
+        for k, (index, path) in enumerate(batch):
             try:
-                connection.send(("done", index, _with_json(check_file(checker, path, divergences), json_report)))
+                outcome = _with_json(check_file(checker, path, divergences), json_report)
             except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
                 connection.send(("raised", index, exc))
+                return
+            # The answer names the file taken up next, in the same message: no moment when the
+            # parent thinks this worker holds no file while it is already on the next.
+            following = batch[k + 1][0] if k + 1 < len(batch) else None
+            connection.send(("done", index, outcome, following))
 
 
 def _with_json(outcome: tuple[str, Any], json_report: bool) -> tuple[str, Any]:
