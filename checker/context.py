@@ -99,6 +99,13 @@ def _normalise(raw: str) -> tuple[str, list[int]]:
 _SENTENCE_END = re.compile(r"[.!?](?=[\"'”)]?\s+[\"'“(]?[A-Z0-9])|[.!?](?=[A-Z][a-z])")
 
 
+# A cue's scope never leaves its sentence, and the work on a sentence grows with the square of its
+# length (every cue against every mention), so text without sentence punctuation is cut into pieces
+# of at most this many characters, at a space: extraction stays linear in the length of the text.
+# The longest sentence of the letters read so far has about 640 characters.
+MAX_SENTENCE_CHARS = 2000
+
+
 def _split_sentences(text: str) -> list[Sentence]:
     found: list[Sentence] = []
     start = 0
@@ -114,6 +121,15 @@ def _split_sentences(text: str) -> list[Sentence]:
     return found
 
 
+def _add_sentence(found: list[Sentence], text: str, start: int, end: int) -> None:
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+        cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+        _add_piece(found, text, start, cut)
+        start = cut
+    _add_piece(found, text, start, end)
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return False
@@ -124,7 +140,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha() and text[dot - 1].isupper())
 
 
-def _add_sentence(found: list[Sentence], text: str, start: int, end: int) -> None:
+def _add_piece(found: list[Sentence], text: str, start: int, end: int) -> None:
     while start < end and text[start] == " ":
         start += 1
     while end > start and text[end - 1] == " ":

@@ -77,14 +77,11 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between runs (keyed by each template's source): compiling them is
-    most of a single check's rendering time."""
-    import jinja2
+    """Compiled templates kept between runs (compiling them is most of a single check's rendering
+    time), under the rules of checker/cache.py: never read from a place another user could write."""
+    from checker.cache import template_bytecode_cache
 
-    from checker.cache import template_cache_dir
-
-    folder = template_cache_dir()
-    return jinja2.FileSystemBytecodeCache(str(folder)) if folder is not None else None
+    return template_bytecode_cache()
 
 
 def as_text(value: Any) -> str:
