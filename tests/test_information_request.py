@@ -97,7 +97,7 @@ def test_an_exception_that_would_lift_an_exceeded_limit_is_asked_for(tmp_path: P
 
 def test_an_approved_item_needs_nothing_and_an_undetermined_one_asks_for_what_picks_the_guideline(tmp_path: Path):
     approved = {"dates": {"injury": "2016-09-01", "request": "2016-11-20"}, "facts": {"red_flags": True, "prior_imaging": False},
-                "requests": [{"id": "mri", "text": "MRI of the right shoulder"}, {"id": "eswt", "text": "Shockwave therapy"}]}
+                "requests": [{"id": "mri", "text": "MRI of the right shoulder"}, {"id": "esi", "text": "Epidural steroid injection"}]}
     report = Checker(scope="on_demand").check(_case(tmp_path, approved)).report
     assert report["items"][0]["decision"] == "medically_necessary"
     text = render("information-request", "text", {"report": report})
