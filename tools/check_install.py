@@ -125,8 +125,13 @@ def check_imports_the_installed_copy(installed: Installed, repo: Path) -> str:
     return f"mtus-checker is imported from {where}"
 
 
+def lint_verdict(installed: Installed, *args: str | Path) -> str:
+    """The line that says whether the rules are clean; the report lint prints below it is not a verdict."""
+    return installed.run("mtus", "rules", "lint", *args).stdout.splitlines()[0]
+
+
 def check_lint(installed: Installed) -> str:
-    return f"mtus rules lint: {installed.run('mtus', 'rules', 'lint').stdout.strip()}"
+    return f"mtus rules lint: {lint_verdict(installed)}"
 
 
 def check_draft(installed: Installed, repo: Path) -> str:
@@ -159,7 +164,7 @@ def check_import(installed: Installed, letters: Path) -> str:
 
 def check_site_rules(installed: Installed, repo: Path) -> str:
     site = shutil.copytree(repo / "tests" / "site_rules", installed.work / "site_rules")
-    return f"mtus rules lint --rules-extra site_rules: {installed.run('mtus', 'rules', 'lint', '--rules-extra', site).stdout.splitlines()[0]}"
+    return f"mtus rules lint --rules-extra site_rules: {lint_verdict(installed, '--rules-extra', site)}"
 
 
 def main(argv: list[str] | None = None) -> int:
