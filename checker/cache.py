@@ -38,8 +38,8 @@ def cache_dir() -> Path | None:
 def rules_key(directory: Path, extra_dirs: tuple[Path, ...] = ()) -> str:
     sha = hashlib.sha256()
     sha.update(f"{sys.version_info[:2]}\0".encode())
-    for path in sorted(_PACKAGE.glob("*.py")):
-        sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(_PACKAGE.rglob("*.py")):  # every module, also of subpackages (checker/lint/checks/)
+        sha.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for folder in (directory, *extra_dirs):
         sha.update(f"{folder}\0{folder.resolve()}\0".encode())
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
