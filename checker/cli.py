@@ -271,13 +271,19 @@ def rules() -> None:
 @rules.command("lint")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @rules_extra_option
+@click.option("--explain", "explain", is_flag=False, flag_value="", default=None, metavar="[CHECK]",
+              help="Tell what CHECK refuses, with a passing and a failing example; without CHECK, list the checks. Lints nothing.")
+@templates_option
 @guarded
-def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...]) -> None:
-    """Fail on unknown facts, missing citations, reused ids and overlapping editions (with --rules-extra:
-    of the rules and the site's folder together)."""
+def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...], explain: str | None, templates_dir: Path | None) -> None:
+    """Fail on unknown facts, missing citations, reused ids, overlapping editions and the other checks
+    --explain lists (with --rules-extra: of the rules and the site's folder together)."""
     from checker.compiler import compile_program
     from checker.lint import lint
 
+    if explain is not None:
+        _explain_lint(explain, templates_dir)
+        return
     ruleset = _ruleset(directory, rules_extra)
     defects = lint(ruleset)
     for defect in defects:
@@ -288,6 +294,22 @@ def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...]) -> None:
     program = compile_program(ruleset)
     criteria = sum(len(t.dated_criteria) for t in ruleset.topics)
     click.echo(f"ok: {len(ruleset.topics)} topics, {criteria} criteria, {len(program.probes)} engine rules, rules {ruleset.stamp}")
+
+
+def _explain_lint(check_id: str, templates_dir: Path | None) -> None:
+    """The list of lint checks (no check_id), or one check's documentation."""
+    from checker.fields import did_you_mean
+    from checker.lint import CHECKS
+    from checker.render import environment
+
+    env = environment(templates_dir)
+    if not check_id:
+        click.echo(env.get_template("rules_lint_checks.txt.j2").render(checks=list(CHECKS.values())), nl=False)
+        return
+    if check_id not in CHECKS:
+        fix = did_you_mean(check_id, CHECKS, "run 'mtus rules lint --explain' for the list")
+        raise InputError("command line", "--explain", f"no lint check '{check_id}'", fix)
+    click.echo(env.get_template("rules_lint_explain.txt.j2").render(check=CHECKS[check_id]), nl=False)
 
 
 @rules.command("list")

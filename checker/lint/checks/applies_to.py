@@ -1,7 +1,7 @@
-"""What a topic `applies_to` is named as the lexicons name it: services and body parts of
-services.yaml, categories of its services, drugs (and `except_drugs`) by the generic names of
-drugs.yaml, drug classes listed there. A name they do not know matches no request, so the topic
-would silently never apply.
+"""What a topic `applies_to` is named as the lexicons name it: services and body parts by their keys
+in services.yaml, categories by those its services have, drugs (and `except_drugs`) by their generic
+names in drugs.yaml, drug classes by those listed there. A name the lexicons do not know matches no
+request, so the topic would silently never apply.
 
 Passes:
 

@@ -31,7 +31,7 @@ from checker.lint.periods import last_day, span
 from checker.rules import RuleSet, Topic
 
 ID = "dated-blocks"
-TITLE = "a criterion under a guideline the topic does not follow, or a block dated outside the periods it follows"
+TITLE = "a criterion under a guideline not followed, or a block dated outside the periods followed"
 
 
 def check(ruleset: RuleSet) -> list[Defect]:

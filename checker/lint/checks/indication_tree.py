@@ -29,7 +29,7 @@ from checker.lint.defect import Defect
 from checker.rules import RuleSet, Topic
 
 ID = "indication-tree"
-TITLE = "a decision.indicated_when naming an unknown criterion or one not an indication, or leaving an indication out"
+TITLE = "a decision.indicated_when naming what is not an indication of the topic, or leaving one out"
 
 
 def check(ruleset: RuleSet) -> list[Defect]:

@@ -24,7 +24,7 @@ from checker.lint.periods import overlap
 from checker.rules import RuleSet, Topic
 
 ID = "overlapping-editions"
-TITLE = "editions in force together where the earlier one has no when:"
+TITLE = "two editions in force together, the earlier one without a when condition"
 
 
 def check(ruleset: RuleSet) -> list[Defect]:

@@ -1,6 +1,6 @@
 """Every topic has its own id, and every criterion an id used once in the whole rule set (site rule
-folders included): reports, fixtures and letters' keys name criteria by id. The editions of one
-topic are written in one file, and what changes at a date in a dated block of the same criterion.
+folders included): reports, fixtures and the rule reference name criteria by id. The editions of
+one topic are written in one file, and what changes at a date in a dated block of the same criterion.
 
 Passes:
 
