@@ -8,13 +8,11 @@ Passes:
     2009-07-18:
       requirement: the request covers at most three weeks
       citation: {guideline: cpmtg, edition: "2009", section: Carisoprodol (Soma), pages: "29"}
-      met_when: {fact: days_supply, lte: 21}
 
-Fails (no citation, and no basis):
+Fails (neither a citation nor a basis):
 
     2009-07-18:
       requirement: the request covers at most three weeks
-      met_when: {fact: days_supply, lte: 21}
 """
 
 from __future__ import annotations

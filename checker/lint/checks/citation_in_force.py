@@ -2,23 +2,17 @@
 (the dates of guidelines.yaml). When the guideline was updated, the criterion gets a dated block from
 the date the update took effect, citing the new edition.
 
-Passes:
+Passes (the topic follows the CPMTG 2009, to 2016-07-28, and its 2016 update):
 
-    follows:
-      - {guideline: cpmtg, edition: "2009"}
-    criteria:
-      - id: relaxant.short_course
-        2009-07-18:
-          citation: {guideline: cpmtg, edition: "2009", section: Carisoprodol (Soma), pages: "29"}
+    2009-07-18:
+      citation: {guideline: cpmtg, edition: "2009", section: Carisoprodol (Soma), pages: "29"}
+    2016-07-29:
+      citation: {guideline: cpmtg, edition: "2016", section: Carisoprodol (Soma)}
 
 Fails (the 2016 update cited for requests from 2009-07-18 to 2016-07-28):
 
-    follows:
-      - {guideline: cpmtg, edition: "2009"}
-    criteria:
-      - id: relaxant.short_course
-        2009-07-18:
-          citation: {guideline: cpmtg, edition: "2016", section: Carisoprodol (Soma)}
+    2009-07-18:
+      citation: {guideline: cpmtg, edition: "2016", section: Carisoprodol (Soma)}
 """
 
 from __future__ import annotations

@@ -2,23 +2,17 @@
 those dates would be approved. Date the criteria's first blocks from the edition's start, or stop
 following it.
 
-Passes:
+Passes (the topic follows the CPMTG 2009, in force from 2009-07-18):
 
-    follows:
-      - {guideline: cpmtg, edition: "2009"}
-    criteria:
-      - id: relaxant.short_course
-        2009-07-18:
-          met_when: {fact: days_supply, lte: 21}
+    - id: relaxant.short_course
+      2009-07-18:
+        requirement: the request covers at most three weeks
 
 Fails (nothing decides requests from 2009-07-18 to 2011-12-31):
 
-    follows:
-      - {guideline: cpmtg, edition: "2009"}
-    criteria:
-      - id: relaxant.short_course
-        2012-01-01:
-          met_when: {fact: days_supply, lte: 21}
+    - id: relaxant.short_course
+      2012-01-01:
+        requirement: the request covers at most three weeks
 """
 
 from __future__ import annotations

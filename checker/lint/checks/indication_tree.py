@@ -2,25 +2,15 @@
 criterion, no limit or documentation criterion (they act on their own: a documented limit defeats
 the request, documentation is listed for follow-up), and leaves no indication out.
 
-Passes:
+Passes (relaxant.short_course and relaxant.spasm are the topic's indications):
 
     decision:
       indicated_when: {all: [relaxant.short_course, relaxant.spasm]}
-    criteria:
-      - id: relaxant.short_course
-        role: indication
-      - id: relaxant.spasm
-        role: indication
 
-Fails (relaxant.spasm is left out):
+Fails (the indication relaxant.spasm is left out):
 
     decision:
-      indicated_when: {all: [relaxant.short_course]}
-    criteria:
-      - id: relaxant.short_course
-        role: indication
-      - id: relaxant.spasm
-        role: indication
+      indicated_when: relaxant.short_course
 """
 
 from __future__ import annotations

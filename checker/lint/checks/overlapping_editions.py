@@ -21,20 +21,17 @@ from itertools import combinations
 
 from checker.lint.defect import Defect
 from checker.lint.periods import overlap
-from checker.rules import RuleSet, Topic
+from checker.rules import RuleSet
 
 ID = "overlapping-editions"
 TITLE = "two editions in force together, the earlier one without a when condition"
 
 
 def check(ruleset: RuleSet) -> list[Defect]:
-    return [defect for topic in ruleset.topics for defect in _edition_overlaps(topic)]
-
-
-def _edition_overlaps(topic: Topic) -> list[Defect]:
-    found = []
-    for a, b in combinations(topic.editions, 2):
-        if a.when is None and a.follows != b.follows and overlap(a.effective_from, a.effective_to, b.effective_from, b.effective_to):
-            problem = f"editions {a.edition} and {b.edition} are both in force on {max(a.effective_from, b.effective_from)}"
-            found.append(Defect(topic.path, f"follows[{a.follows}]", problem, f"give {a.edition} a when: condition, or follow one of them only"))
-    return found
+    pairs = [(topic, a, b) for topic in ruleset.topics for a, b in combinations(topic.editions, 2)]
+    return [
+        Defect(topic.path, f"follows[{a.follows}]", f"editions {a.edition} and {b.edition} are both in force on {max(a.effective_from, b.effective_from)}",
+               f"give {a.edition} a when: condition, or follow one of them only")
+        for topic, a, b in pairs
+        if a.when is None and a.follows != b.follows and overlap(a.effective_from, a.effective_to, b.effective_from, b.effective_to)
+    ]

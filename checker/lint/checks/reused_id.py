@@ -1,25 +1,19 @@
 """Every topic has its own id, and every criterion an id used once in the whole rule set (site rule
-folders included): reports, fixtures and the rule reference name criteria by id. The editions of
-one topic are written in one file, and what changes at a date in a dated block of the same criterion.
+folders included): reports, fixtures and the rule reference name criteria by id. The editions of one
+topic are written in one file, and what changes at a date in a dated block of the same criterion.
 
 Passes:
 
-    criteria:
-      - id: relaxant.short_course
-        2009-07-18:
-          met_when: {fact: days_supply, lte: 21}
-        2016-07-29:
-          met_when: {fact: days_supply, lte: 14}
+    - id: relaxant.short_course
+      2009-07-18: {met_when: {fact: days_supply, lte: 21}}
+      2016-07-29: {met_when: {fact: days_supply, lte: 14}}
 
 Fails (the change written as a second criterion of the same id):
 
-    criteria:
-      - id: relaxant.short_course
-        2009-07-18:
-          met_when: {fact: days_supply, lte: 21}
-      - id: relaxant.short_course
-        2016-07-29:
-          met_when: {fact: days_supply, lte: 14}
+    - id: relaxant.short_course
+      2009-07-18: {met_when: {fact: days_supply, lte: 21}}
+    - id: relaxant.short_course
+      2016-07-29: {met_when: {fact: days_supply, lte: 14}}
 """
 
 from __future__ import annotations
