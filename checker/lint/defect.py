@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from checker.conditions import Condition, negate
 from checker.errors import InputError
 from checker.rules import Criterion, RuleSet, Topic
+from checker.yamlio import load_yaml
 
 # A condition the loader derives by negating another, when a block does not write it.
 _DERIVED_FROM = {"not_met_when": "met_when", "not_applicable_when": "applies_when"}
@@ -39,6 +41,19 @@ def written_in(topic: Topic, c: Criterion, key: str) -> str:
                 day = written[-1]
                 break
     return f"criteria[{c.id}].{day}.{key}"
+
+
+def declared_in(ruleset: RuleSet, fact: str) -> str:
+    """The vocabulary file declaring a fact (facts.yaml or one of facts/*.yaml, of the rules or a site
+    rule folder); read again, since this is needed only for a defect."""
+    main = Path(ruleset.vocabulary.path)
+    site = [Path(folder) for folder in ruleset.extra_dirs]
+    own = [path for folder in site for path in [folder / "facts.yaml", *sorted((folder / "facts").glob("*.yaml"))] if path.is_file()]
+    for path in [main, *sorted((main.parent / "facts").glob("*.yaml")), *own]:
+        data = load_yaml(path, "fact vocabulary")
+        if fact in (data.get("facts") or {}):
+            return str(path)
+    return str(main)
 
 
 def derived(c: Criterion, name: str) -> bool:
