@@ -2,7 +2,8 @@
 rule folder) and on every broken rule set of tests/bad_rules/: one line per defect, or the error
 that stops the rule set loading. Paths are written from ROOT, so two runs compare byte for byte.
 With --mutate, also on the repository's rules with one rule file changed by one edit of MUTATIONS
-(each edit at one place of each file it applies to, chosen by a seeded random draw).
+(each edit at one place of each file it applies to, chosen by a seeded random draw); --every N keeps
+one of every N of those rule sets, for a lint that is slow.
 
 Run it on two versions of checker/ and compare, e.g. before and after a change to lint:
 
@@ -70,14 +71,18 @@ MUTATIONS = [
 ]
 
 
-def mutated_rule_sets(root: Path) -> Iterator[tuple[str, Path, tuple[Path, ...]]]:
+def mutated_rule_sets(root: Path, every: int = 1) -> Iterator[tuple[str, Path, tuple[Path, ...]]]:
     rules = root / "mutated" / "rules"
     shutil.copytree(REPO / "rules", rules)
+    variants = 0
     for path in sorted(rules.rglob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         for number, (pattern, replacement) in enumerate(MUTATIONS):
             matches = list(re.finditer(pattern, text))
             if not matches:
+                continue
+            variants += 1
+            if variants % every:
                 continue
             name = path.relative_to(rules).as_posix()
             match = random.Random(f"{name}:{number}").choice(matches)
@@ -114,11 +119,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("root", type=Path, help="an empty (or disposable) folder to build the rule sets in")
     parser.add_argument("--mutate", action="store_true", help="also the repository's rules with each edit of MUTATIONS")
+    parser.add_argument("--every", type=int, default=1, metavar="N", help="with --mutate: one mutated rule set of every N")
     args = parser.parse_args()
     root = args.root.resolve()
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    for name, directory, extra in chain(rule_sets(root), mutated_rule_sets(root) if args.mutate else ()):  # lazily: a mutated file is restored after its run
+    mutated = mutated_rule_sets(root, args.every) if args.mutate else ()
+    for name, directory, extra in chain(rule_sets(root), mutated):  # lazily: a mutated file is restored after its run
         for line in snapshot(name, directory, extra):
             print(line.replace(str(root), "ROOT").replace(str(REPO), "REPO"))
 
