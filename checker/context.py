@@ -11,6 +11,7 @@ spans always point into the text the user gave.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,10 +20,14 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.fields import check_keys, require_list, require_mapping
+from checker.literals import required_literals
 from checker.yamlio import load_yaml
 
 CONTEXT_SCHEMA = "mtus-context-cues/1"
-CATEGORIES = ("negated", "not_documented", "historical", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing", "stopped")
+CATEGORIES = (
+    "negated", "not_documented", "historical", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing", "stopped",
+    "other_person", "conditional",
+)
 DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "terminate")
 
 # Words after which a period does not end a sentence.
@@ -94,6 +99,13 @@ def _normalise(raw: str) -> tuple[str, list[int]]:
 _SENTENCE_END = re.compile(r"[.!?](?=[\"'”)]?\s+[\"'“(]?[A-Z0-9])|[.!?](?=[A-Z][a-z])")
 
 
+# A cue's scope never leaves its sentence, and the work on a sentence grows with the square of its
+# length (every cue against every mention), so text without sentence punctuation is cut into pieces
+# of at most this many characters, at a space: extraction stays linear in the length of the text.
+# The longest sentence of the letters read so far has about 640 characters.
+MAX_SENTENCE_CHARS = 2000
+
+
 def _split_sentences(text: str) -> list[Sentence]:
     found: list[Sentence] = []
     start = 0
@@ -109,6 +121,15 @@ def _split_sentences(text: str) -> list[Sentence]:
     return found
 
 
+def _add_sentence(found: list[Sentence], text: str, start: int, end: int) -> None:
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+        cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+        _add_piece(found, text, start, cut)
+        start = cut
+    _add_piece(found, text, start, end)
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return False
@@ -119,7 +140,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha() and text[dot - 1].isupper())
 
 
-def _add_sentence(found: list[Sentence], text: str, start: int, end: int) -> None:
+def _add_piece(found: list[Sentence], text: str, start: int, end: int) -> None:
     while start < end and text[start] == " ":
         start += 1
     while end > start and text[end - 1] == " ":
@@ -138,6 +159,7 @@ class CueRule:
     direction: str
     pattern: re.Pattern[str]
     max_scope: int | None  # words
+    needs: tuple[str, ...] | None = None  # lower-case strings one of which every match holds (None: always scan)
 
 
 @dataclass(frozen=True)
@@ -151,6 +173,24 @@ class Modifier:
     @property
     def category(self) -> str:
         return self.rule.category
+
+
+class Modifiers(list):
+    """A sentence's modifiers, in order; a mention looks only at those whose scope can reach it (the
+    scopes of a few hundred characters by where they start, the wider ones always), so a long
+    sentence costs in proportion to its length."""
+
+    _NARROW = 300  # characters
+
+    def near(self, start: int, end: int) -> list[Modifier]:
+        if not hasattr(self, "_starts"):
+            narrow = sorted((m.scope_start, i) for i, m in enumerate(self) if m.scope_end - m.scope_start <= self._NARROW)
+            self._starts = [s for s, _ in narrow]
+            self._narrow = [i for _, i in narrow]
+            self._wide = [i for i, m in enumerate(self) if m.scope_end - m.scope_start > self._NARROW]
+        lo = bisect.bisect_left(self._starts, start - self._NARROW)
+        hi = bisect.bisect_left(self._starts, end)
+        return [self[i] for i in sorted(self._narrow[lo:hi] + self._wide)]
 
 
 def phrase_pattern(phrase: str, case_sensitive: bool = False) -> re.Pattern[str]:
@@ -168,20 +208,26 @@ class ContextRules:
     path: str
     across_semicolons: frozenset[str] = frozenset()  # categories whose scope a ';' does not end (a list of requested items)
 
-    def modifiers(self, sentence: str) -> list[Modifier]:
+    def modifiers(self, sentence: str) -> Modifiers:
         """The cues in one sentence with their scopes (sentence-relative offsets)."""
-        hits = [(m.start(), m.end(), rule) for rule in self.rules for m in rule.pattern.finditer(sentence)]
-        hits = _drop_overlapped(hits)
-        pseudo = [h for h in hits if h[2].direction == "pseudo"]
-        hits = [h for h in hits if h[2].direction != "pseudo" and not any(_overlaps(h[0], h[1], p[0], p[1]) for p in pseudo)]
-        words = sorted((h[0], h[1]) for h in hits if h[2].direction == "terminate")
+        lowered = sentence.lower()
+        hits = [
+            (m.start(), m.end(), rule)
+            for rule in self.rules if rule.needs is None or any(n in lowered for n in rule.needs)
+            for m in rule.pattern.finditer(sentence)
+        ]
+        # the kept matches never overlap, so a pseudo-cue has blocked every cue it overlaps already
+        hits = [h for h in _drop_overlapped(hits) if h[2].direction != "pseudo"]
+        terminators = sorted((h[0], h[1]) for h in hits if h[2].direction == "terminate")
         semicolons = [(m.start(), m.end()) for m in re.finditer(";", sentence)]
-        found = []
+        stop_lists = {False: _Stops(terminators), True: _Stops(sorted(terminators + semicolons))}
+        words = _Words(sentence)
+        found = Modifiers()
         for start, end, rule in hits:
             if rule.direction == "terminate":
                 continue
-            stops = words if rule.category in self.across_semicolons else sorted(words + semicolons)
-            scope_start, scope_end = _scope(sentence, start, end, rule, stops)
+            stops = stop_lists[rule.category not in self.across_semicolons]
+            scope_start, scope_end = _scope(sentence, start, end, rule, stops, words)
             found.append(Modifier(rule, start, end, scope_start, scope_end))
         return found
 
@@ -189,7 +235,8 @@ class ContextRules:
         """The categories whose scope covers the mention [start, end), each with its nearest cue.
         A cue that overlaps the mention itself is part of the mention ("no improvement")."""
         found: dict[str, Modifier] = {}
-        for mod in modifiers:
+        near = modifiers.near(start, end) if isinstance(modifiers, Modifiers) else modifiers
+        for mod in near:
             if _overlaps(mod.start, mod.end, start, end):
                 continue
             if not _overlaps(mod.scope_start, mod.scope_end, start, end):
@@ -210,41 +257,74 @@ def distance(mod: Modifier, start: int, end: int) -> int:
 
 
 def _drop_overlapped(hits: list[tuple[int, int, CueRule]]) -> list[tuple[int, int, CueRule]]:
-    """Keep the longest of overlapping cue matches (the earliest on a tie)."""
-    ordered = sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0], h[2].literal))
+    """Keep the longest of overlapping cue matches (the earliest on a tie). The kept ones never
+    overlap, so a new match is checked against its two neighbours only."""
+    starts: list[int] = []
     kept: list[tuple[int, int, CueRule]] = []
-    for hit in ordered:
-        if not any(_overlaps(hit[0], hit[1], k[0], k[1]) for k in kept):
-            kept.append(hit)
-    return sorted(kept, key=lambda h: (h[0], h[1], h[2].literal))
+    for hit in sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0], h[2].literal)):
+        at = bisect.bisect_left(starts, hit[0])
+        if (at > 0 and kept[at - 1][1] > hit[0]) or (at < len(kept) and kept[at][0] < hit[1]):
+            continue
+        starts.insert(at, hit[0])
+        kept.insert(at, hit)
+    return kept
 
 
-def _scope(sentence: str, start: int, end: int, rule: CueRule, stops: list[tuple[int, int]]) -> tuple[int, int]:
+class _Stops:
+    """Where scopes end (terminating cues, semicolons), ordered, for the nearest one either side."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.starts = [s for s, _ in spans]
+        self.ends = sorted(e for _, e in spans)
+
+    def after(self, at: int, default: int) -> int:
+        i = bisect.bisect_left(self.starts, at)
+        return self.starts[i] if i < len(self.starts) else default
+
+    def before(self, at: int) -> int:
+        i = bisect.bisect_right(self.ends, at)
+        return self.ends[i - 1] if i else 0
+
+
+class _Words:
+    """The sentence's words (runs of non-space), to count a scope's words without re-reading it."""
+
+    def __init__(self, sentence: str) -> None:
+        spans = [m.span() for m in re.finditer(r"\S+", sentence)]
+        self.starts = [s for s, _ in spans]
+        self.ends = [e for _, e in spans]
+
+    def forward(self, start: int, end: int, words: int | None) -> int:
+        """The end of the words-th word after start (within [start, end)), else end."""
+        if words is None:
+            return end
+        first = bisect.bisect_right(self.ends, start)  # the first word ending after start
+        if first + words < len(self.starts) and self.starts[first + words] < end:
+            return min(self.ends[first + words - 1], end)
+        return end
+
+    def backward(self, start: int, end: int, words: int | None) -> int:
+        """The start of the words-th word before end (within [start, end)), else start."""
+        if words is None:
+            return start
+        last = bisect.bisect_left(self.starts, end) - 1  # the last word starting before end
+        if last - words >= 0 and self.ends[last - words] > start:
+            return max(self.starts[last - words + 1], start)
+        return start
+
+
+def _scope(sentence: str, start: int, end: int, rule: CueRule, stops: _Stops, words: _Words) -> tuple[int, int]:
     if rule.direction == "sentence":
         return 0, len(sentence)
-    after = min((s for s, _ in stops if s >= end), default=len(sentence))
-    before = max((e for _, e in stops if e <= start), default=0)
-    forward = (end, _limit_forward(sentence, end, after, rule.max_scope))
-    backward = (_limit_backward(sentence, before, start, rule.max_scope), start)
+    after = stops.after(end, len(sentence))
+    before = stops.before(start)
+    forward = (end, words.forward(end, after, rule.max_scope))
+    backward = (words.backward(before, start, rule.max_scope), start)
     if rule.direction == "forward":
         return forward
     if rule.direction == "backward":
         return backward
     return backward[0], forward[1]
-
-
-def _limit_forward(sentence: str, start: int, end: int, words: int | None) -> int:
-    if words is None:
-        return end
-    spans = list(re.finditer(r"\S+", sentence[start:end]))
-    return start + spans[words - 1].end() if len(spans) > words else end
-
-
-def _limit_backward(sentence: str, start: int, end: int, words: int | None) -> int:
-    if words is None:
-        return start
-    spans = list(re.finditer(r"\S+", sentence[start:end]))
-    return start + spans[-words].start() if len(spans) > words else start
 
 
 def load_context_rules(path: Path | None = None) -> ContextRules:
@@ -279,7 +359,7 @@ def _cue_rule(raw: Any, path: str, where: str) -> CueRule:
     max_scope = raw.get("max_scope")
     if max_scope is not None and (isinstance(max_scope, bool) or not isinstance(max_scope, int) or max_scope < 1):
         raise InputError(path, f"{where}.max_scope", "expected a positive number of words", "write max_scope: 8, or leave it out")
-    return CueRule(literal, str(category), direction, pattern, max_scope)
+    return CueRule(literal, str(category), direction, pattern, max_scope, required_literals(pattern))
 
 
 def compile_cue(raw: dict, path: str, where: str) -> tuple[str, re.Pattern[str]]:

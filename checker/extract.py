@@ -17,12 +17,13 @@ request for the same study and body part.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import re
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +31,33 @@ import yaml
 
 from checker.context import ContextRules, Document, Modifier, Sentence, distance, load_context_rules
 from checker.errors import SITE_RULES, InputError
-from checker.extract_cues import DROPPING, ExtractionCues, FactRule, compile_regex, load_extraction_cues
+from checker.extract_cues import (
+    DROPPING,
+    Computed,
+    ExtractionCues,
+    FactRule,
+    Target,
+    compile_regex,
+    drug_placeholders,
+    fill_fragments,
+    load_extraction_cues,
+)
 from checker.lexicon import normalise
+from checker.literals import required_literals
 from checker.rules import RuleSet
 from checker.textdates import FULL_DATE, parse_date, pivot_year
 from checker.yamlio import read_bounded
 
 SOURCE = "clinical text"
+REQUEST_LINE = "request line"  # evidence offsets then index the request line
 _DROP = object()
 _EARLIEST_YEAR = 1950
+# Limits on a clinical text (a UR summary or an IMR letter's is a few thousand characters; a bundle
+# of progress notes may run to tens of thousands): work grows with the text, linearly
+# (benchmarks/extract_linear.py), so these bound the time and memory of one draft.
 MAX_TEXT_BYTES = 1024 * 1024
+MAX_TEXT_CHARS = 1_000_000
+MAX_TEXT_LINES = 100_000
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,7 @@ class Assertion:
     order: int  # offset in the normalised text, for a stable order
     date: dt.date | None
     scope: tuple[int, ...] | None  # indexes of the requests it is about; None: the whole case
+    source: str = SOURCE
 
 
 @dataclass(frozen=True)
@@ -109,6 +128,7 @@ class _Run:
     as_of: dt.date | None
     pivot: int
     injury: dt.date | None = None
+    regions: dict[int, tuple[set[str], set[str]]] = field(default_factory=dict)  # sentence index -> body parts, sides
 
 
 def draft_facts(summary: str, request_texts: list[str], ruleset: RuleSet, as_of: dt.date | None = None) -> dict:
@@ -116,7 +136,20 @@ def draft_facts(summary: str, request_texts: list[str], ruleset: RuleSet, as_of:
     medications, facts, requests (one entry per request text, in order, with the facts about that
     item) and extraction (evidence for the values that cannot carry their own, and what was left
     out). Merge it into a case file with merge_draft()."""
-    return Extractor(ruleset).draft(summary, request_texts, as_of)
+    return extractor_for(ruleset).draft(summary, request_texts, as_of)
+
+
+_EXTRACTORS: list[tuple[RuleSet, Extractor]] = []  # the last few compiled, by rule set (compiling takes about a second)
+
+
+def extractor_for(ruleset: RuleSet) -> Extractor:
+    """The compiled extractor of a rule set, built once per rule set object."""
+    for known, extractor in _EXTRACTORS:
+        if known is ruleset:
+            return extractor
+    extractor = Extractor(ruleset)
+    _EXTRACTORS[:] = [*_EXTRACTORS[-3:], (ruleset, extractor)]
+    return extractor
 
 
 def merge_draft(case: dict, draft: dict) -> dict:
@@ -208,19 +241,35 @@ def _as_command_line(exc: InputError, source: str) -> InputError:
 
 
 def read_clinical_text(path: Path) -> str:
-    """A UTF-8 text file of clinical notes; '-' reads standard input."""
+    """A UTF-8 text file of clinical notes; '-' reads standard input (as bounded as a file)."""
+    name = "standard input" if str(path) == "-" else str(path)
+    size_fix = "give the summary or note, not a whole file set"
     if str(path) == "-":
-        return sys.stdin.read()
-    data = read_bounded(Path(path), "clinical text", MAX_TEXT_BYTES, "name the text file of the notes", "give the summary or note, not a whole file set")
+        data = sys.stdin.buffer.read(MAX_TEXT_BYTES + 1)
+        if len(data) > MAX_TEXT_BYTES:
+            raise InputError(name, "", f"clinical text is over the {MAX_TEXT_BYTES}-byte limit", size_fix)
+    else:
+        data = read_bounded(Path(path), "clinical text", MAX_TEXT_BYTES, "name the text file of the notes", size_fix)
     if b"\x00" in data:
-        raise InputError(str(path), "", "holds binary data", "extract the text first (e.g. pdftotext) and give the .txt")
+        raise InputError(name, "", "holds binary data", "extract the text first (e.g. pdftotext) and give the .txt")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(str(path), "", f"clinical text is not UTF-8 (byte {exc.start})", "save the file as UTF-8") from None
+        raise InputError(name, "", f"clinical text is not UTF-8 (byte {exc.start})", "save the file as UTF-8") from None
     if not text.strip():
-        raise InputError(str(path), "", "clinical text is empty", "give a file with the clinical notes")
+        raise InputError(name, "", "clinical text is empty", "give a file with the clinical notes")
+    require_text_within_limits(text, name)
     return text
+
+
+def require_text_within_limits(text: str, name: str = SOURCE) -> None:
+    """Refuse a clinical text over MAX_TEXT_CHARS characters or MAX_TEXT_LINES lines."""
+    fix = "give the summary or the notes that bear on the request, not a whole file set"
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(name, "", f"clinical text of {len(text):,} characters, over the limit of {MAX_TEXT_CHARS:,}", fix)
+    lines = text.count("\n") + 1
+    if lines > MAX_TEXT_LINES:
+        raise InputError(name, "", f"clinical text of {lines:,} lines, over the limit of {MAX_TEXT_LINES:,}", fix)
 
 
 class Extractor:
@@ -243,6 +292,9 @@ class Extractor:
                 raise InputError(self.cues.path, f"facts.{name}", "unknown fact", vocab.suggestion(name))
             if fact.derived:
                 raise InputError(self.cues.path, f"facts.{name}", "is derived by mtus-checker", "remove it from the extraction cues")
+            if fact.obtained != "extracted":
+                fix = "remove it from the extraction cues, or mark it obtained: extracted"
+                raise InputError(self.cues.path, f"facts.{name}", f"is obtained: {fact.obtained} in the rules", fix)
 
     def _compile(self) -> None:
         raw, path = self.cues.raw, self.cues.path
@@ -252,17 +304,18 @@ class Extractor:
             for name in (drug.generic, *drug.names):
                 self.drug_names.setdefault(normalise(name), drug.generic)
         names = sorted(self.drug_names, key=lambda n: (-len(n), n))
-        self.drug_pattern = re.compile(
-            r"(?<![A-Za-z0-9])(?:" + "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in names) + r")(?![A-Za-z0-9])",
-            re.IGNORECASE,
-        )
+        self.drug_pattern = re.compile(r"(?<![A-Za-z0-9])(?:" + _trie_regex(names) + r")(?![A-Za-z0-9])", re.IGNORECASE)
         self.class_words = {cls: compile_regex(rx, path, f"drug_class_words.{cls}") for cls, rx in raw.get("drug_class_words", {}).items()}
-        self._compile_pain(raw["pain_scores"], path)
+        self._alternatives: dict[str | None, str] = {}
         self._compile_therapy(raw["therapy"], path)
         self._compile_imaging(raw["imaging"], path)
-        self._compile_first_line(raw["first_line"], path)
+        self._compile_first_line(raw["first_line"])
+        self._compile_pain(raw["pain_scores"])
+        self._compile_motion(raw.get("motion_norms") or {})
+        self._compile_targets()
         claimant = raw["claimant"]
-        self.age_pattern = compile_regex(claimant["age"], path, "claimant.age")
+        self.age_patterns = [self._cue_regex(rx, f"claimant.age[{i}]") for i, rx in enumerate(claimant["age"])]
+        self.birth_date = self._cue_regex(claimant["date_of_birth"], "claimant.date_of_birth")
         self.sex_pattern = compile_regex(claimant["sex"], path, "claimant.sex")
         self.sex_word = compile_regex(claimant["sex_word"], path, "claimant.sex_word")
         self.pronouns = {
@@ -282,17 +335,20 @@ class Extractor:
         self.new_start_patterns = [compile_regex(rx, path, f"medications.new_start[{i}]") for i, rx in enumerate(meds.get("new_start", ()))]
         self.full_date = re.compile(FULL_DATE, re.IGNORECASE)
 
-    def _compile_pain(self, raw: dict, path: str) -> None:
-        self.pain_score = compile_regex(raw["score"], path, "pain_scores.score")
-        self.pain_word = compile_regex(raw["pain_word"], path, "pain_scores.pain_word")
-        self.with_med = compile_regex(raw["with_medication"], path, "pain_scores.with_medication")
-        self.without_med = compile_regex(raw["without_medication"], path, "pain_scores.without_medication")
-        self.reduction = compile_regex(raw["reduction"], path, "pain_scores.reduction")
+    def _compile_pain(self, raw: dict) -> None:
+        self.pain_score = self._cue_regex(raw["score"], "pain_scores.score")
+        self.pain_word = self._cue_regex(raw["pain_word"], "pain_scores.pain_word")
+        self.with_med = self._cue_regex(raw["with_medication"], "pain_scores.with_medication")
+        self.without_med = self._cue_regex(raw["without_medication"], "pain_scores.without_medication")
+        self.reduction = self._cue_regex(raw["reduction"], "pain_scores.reduction")
+        self.score_before = self._cue_regex(raw["score_before"], "pain_scores.score_before")
+        self.transitions = [self._cue_regex(rx, f"pain_scores.transitions[{i}]") for i, rx in enumerate(raw.get("transitions", ()))]
 
     def _compile_therapy(self, raw: dict, path: str) -> None:
         self.numbers = {str(k).lower(): int(v) for k, v in raw["numbers"].items()}
         words = "|".join(sorted((re.escape(w) for w in self.numbers), key=len, reverse=True))
-        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:\s*\(\d{{1,3}}\))?)"
+        # digits, a number word, or a compound of two ("thirty-nine"), with the digits repeated in brackets or not
+        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:[\s-](?:{words})(?![\w-]))?(?:\s*\(\d{{1,3}}\))?)"
         self.therapy_kinds = {kind: compile_regex(rx, path, f"therapy.kinds.{kind}") for kind, rx in raw["kinds"].items()}
         kind = "|".join(f"(?:{rx})" for rx in raw["kinds"].values())
         self.therapy_counts = [compile_regex(rx, path, f"therapy.counts[{i}]", number=self.number, kind=kind) for i, rx in enumerate(raw["counts"])]
@@ -305,29 +361,80 @@ class Extractor:
         self.image_abnormal = compile_regex(raw["abnormal"], path, "imaging.abnormal")
         self.image_normal = compile_regex(raw["normal"], path, "imaging.normal")
 
-    def _compile_first_line(self, raw: dict, path: str) -> None:
+    def _compile_first_line(self, raw: dict) -> None:
+        """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
         classes = set(raw.get("drug_classes", []))
         generics = {d.generic for d in self.ruleset.lexicon.drugs.values() if classes & set(d.classes)} | set(raw.get("drugs", []))
         names = sorted((n for n, g in self.drug_names.items() if g in generics), key=len, reverse=True)
         alternatives = [r"\s+".join(re.escape(w) for w in n.split()) for n in names] + list(raw.get("words", []))
-        first_line = "|".join(f"(?:{a})" for a in alternatives)
-        self.first_line_failed = [compile_regex(rx, path, f"first_line.failed[{i}]", first_line=first_line) for i, rx in enumerate(raw["failed"])]
+        self.first_line = "|".join(f"(?:{a})" for a in alternatives)
+
+    def _compile_motion(self, raw: dict) -> None:
+        """motion_norms: normal degrees by joint and movement, the words naming each, the fraction."""
+        self.motion_fraction = float(raw.get("fraction", 0.9))
+        self.motion_norms = {str(j): {str(m): float(d) for m, d in spec["normal"].items()} for j, spec in (raw.get("joints") or {}).items()}
+        self.joint_words = {str(j): self._cue_regex(spec["words"], f"motion_norms.joints.{j}.words") for j, spec in (raw.get("joints") or {}).items()}
+        self.movement_words = {str(m): self._cue_regex(rx, f"motion_norms.movements.{m}") for m, rx in (raw.get("movements") or {}).items()}
+
+    def _drug_alternatives(self, drug_class: str | None) -> str:
+        """The names of every drug of a class (all drugs for None) and the class's own words."""
+        if drug_class not in self._alternatives:
+            self._alternatives[drug_class] = self._alternatives_of(drug_class)
+        return self._alternatives[drug_class]
+
+    def _alternatives_of(self, drug_class: str | None) -> str:
+        generics = {d.generic for d in self.ruleset.lexicon.drugs.values() if drug_class is None or drug_class in d.classes}
+        names = sorted((n for n, g in self.drug_names.items() if g in generics), key=lambda n: (-len(n), n))
+        words = [self.cues.raw.get("drug_class_words", {})[drug_class]] if drug_class in self.cues.raw.get("drug_class_words", {}) else []
+        return "|".join([r"(?<![A-Za-z0-9])(?:" + _trie_regex(names) + r")(?![A-Za-z0-9])", *words])
+
+    def _cue_regex(self, source: str, where: str, case_sensitive: bool = False) -> re.Pattern[str]:
+        """A fact cue with its fragments filled in: {number}, {drug}, {drug:CLASS}, {date}."""
+        filled = drug_placeholders(fill_fragments(source, self.cues.fragments), self._drug_alternatives)
+        return compile_regex(filled, self.cues.path, where, case_sensitive, number=self.number, first_line=self.first_line)
+
+    def _compile_targets(self) -> None:
+        self._alternatives: dict[str | None, str] = {}
+        self.fact_patterns: dict[str, list[tuple[re.Pattern[str], Target]]] = {}
+        self.fact_literals: dict[str, list[tuple[str, ...] | None]] = {}
+        self.request_match: dict[str, re.Pattern[str] | None] = {}
+        self.sentence_match: dict[str, re.Pattern[str]] = {}
+        self.with_request: dict[str, re.Pattern[str]] = {}
+        for name, rule in self.cues.facts.items():
+            if rule.with_request:
+                self.with_request[name] = self._cue_regex(rule.with_request, f"facts.{name}.with_request")
+            if rule.sentence_must_match is not None:
+                self.sentence_match[name] = self._cue_regex(rule.sentence_must_match.pattern, f"facts.{name}.sentence_must_match")
+            self.fact_patterns[name] = [
+                (self._cue_regex(t.source, f"facts.{name}.targets[{i}].regex", t.case_sensitive), t) for i, t in enumerate(rule.targets)
+            ]
+            self.fact_literals[name] = [required_literals(pattern) for pattern, _ in self.fact_patterns[name]]
+            if rule.in_request is not None:
+                match = rule.in_request.match
+                self.request_match[name] = self._cue_regex(match, f"facts.{name}.in_request.match") if match else None
+        self.always_scanned = {name: {i for i, literals in enumerate(found) if literals is None} for name, found in self.fact_literals.items()}
+        self.literal_keys: dict[str, list[tuple[str, int]]] = {}  # literal -> the (fact, target) scans it lets through
+        for name, found in self.fact_literals.items():
+            for i, literals in enumerate(found):
+                for literal in literals or ():
+                    self.literal_keys.setdefault(literal, []).append((name, i))
 
     # ---- the run -------------------------------------------------------------------------------
 
     def draft(self, text: str, request_texts: list[str], as_of: dt.date | None = None) -> dict:
+        require_text_within_limits(text)
         doc = Document(text)
         run = _Run(doc, [], [self._request_info(i, t) for i, t in enumerate(request_texts)], as_of, pivot_year(doc.norm, as_of))
         evidence: dict[str, Any] = {}
-        claimant = self._claimant(doc, evidence)
+        claimant = self._claimant(doc, evidence, run)
         run.injury = self._injury(doc, run, evidence)
         run.sentences = self._sentences(run)
         assertions = [
             *self._targets(run),
+            *self._request_lines(run),
             *self._pain_scores(run),
             *self._therapy(run),
             *self._imaging(run),
-            *self._first_line(run),
         ]
         left_out: list[dict[str, Any]] = []
         medications = self._medications(run, left_out)
@@ -393,34 +500,44 @@ class Extractor:
 
     # ---- deciding one mention ------------------------------------------------------------------
 
-    def _decide(self, rule: FactRule, value: Any, cats: dict[str, Modifier], text: str, span: tuple[int, int], negated: str) -> tuple[Any, Modifier | None]:
+    def _decide(
+        self, rule: FactRule, value: Any, cats: dict[str, Modifier], text: str, span: tuple[int, int], target: Target | None
+    ) -> tuple[Any, Modifier | None]:
         """The value a mention gives the fact in its context, or _DROP; and the cue that decided.
         A mention that states an absence itself ("intact sensation") is negated only by a cue right
         before it ("not neurologically intact"), not by a list's leading "no"."""
+        keep = rule.keep if target is None or target.keep is None else target.keep
+        require = rule.require if target is None or target.require is None else target.require
+        negated = target.negated if target is not None and target.negated else rule.negated
         if rule.ongoing_overrides and "ongoing" in cats:
             cats = {k: v for k, v in cats.items() if k != "hypothetical"}
         for category in DROPPING:
-            if category in cats and category not in rule.keep:
+            if category in cats and category not in keep:
                 return _DROP, None
-        if rule.require and not rule.require & set(cats):
+        if require and not require & set(cats):
             return _DROP, None
-        if rule.current_only and ("historical" in cats or "prior_treatment" in cats):
+        if rule.stopped and "stopped" in cats:  # a treatment stopped is a current state, however long ago
+            return _apply(rule.stopped, value), cats["stopped"]
+        if rule.current_only and ("historical" in cats or ("prior_treatment" in cats and "prior_treatment" not in keep)):
             return _DROP, None
         for category, how in (("not_documented", rule.not_documented), ("negated", negated)):
+            if how == "keep":
+                continue
             if category in cats and not (value is False and not _adjacent(text, cats[category], span)):
                 return _apply(how, value), cats[category]
         return value, None
 
     def _assert(
         self, run: _Run, info: SentenceInfo, rule: FactRule, value: Any, span: tuple[int, int],
-        extra_scope: Any = None, decided_by: Modifier | None = None, negated: str = "",
+        extra_scope: Any = None, decided_by: Modifier | None = None, target: Target | None = None,
     ) -> Assertion | None:
         """An assertion of `value` from the mention at `span`, in its context; `decided_by`: the
-        caller already read the negation (its cue becomes the evidence's cue)."""
+        caller already read the negation (its cue becomes the evidence's cue); `target`: the cue
+        that matched, when it reads its context its own way."""
         cats = self.context.assess(info.modifiers, *span)
         if decided_by is not None:
             cats = {k: v for k, v in cats.items() if k not in ("negated", "not_documented")}
-        decided, modifier = self._decide(rule, value, cats, info.sentence.text, span, negated or rule.negated)
+        decided, modifier = self._decide(rule, value, cats, info.sentence.text, span, target)
         modifier = modifier or decided_by
         if decided is _DROP:
             return None
@@ -437,30 +554,163 @@ class Extractor:
             named = tuple(r.index for r in run.requests if r.drug and (r.drug in generics or r.classes & info.classes))
             if named:
                 return named
-            return _DROP if rule.attribute == "drug" and generics else None
+            return _DROP if rule.attribute == "drug" and generics and run.requests else None
         if rule.attribute == "therapy":
             therapy_requests = [r for r in run.requests if r.therapy]
             same = tuple(r.index for r in therapy_requests if r.therapy == extra)
             return same or (_DROP if therapy_requests else None)
         if rule.attribute == "imaging":
             return extra
+        if rule.attribute == "region":
+            return self._same_region(run, info.sentence)
+        if rule.attribute == "other_drug":
+            return self._other_drug(run, str(extra or ""))
         return None
+
+    def _other_drug(self, run: _Run, mention: str) -> Any:
+        """A drug taken beside a requested drug of its class: under those requests. The requested
+        drug itself, or a drug no request shares a class with, says nothing ("another NSAID" needs
+        a requested NSAID); a class word ("no other NSAIDs") goes to every drug request."""
+        named = self.drug_names.get(normalise(mention))
+        if named is None:
+            return tuple(r.index for r in run.requests if r.drug) or None
+        classes = set(self.ruleset.lexicon.drugs[named].classes)
+        same_class = [r for r in run.requests if r.drug and r.classes & classes]
+        if not same_class or any(r.drug == named for r in same_class):
+            return _DROP
+        return tuple(r.index for r in same_class)
+
+    def _same_region(self, run: _Run, sentence: Sentence) -> Any:
+        """A statement about a body region goes to the requests for that region (and side); one about
+        another region than every request's is dropped; one that names no region is case-level."""
+        placed = [r for r in run.requests if r.parts]
+        if not placed:
+            return None
+        if sentence.index not in run.regions:  # read once per sentence, however many mentions it holds
+            run.regions[sentence.index] = ({p for p, rx in self.body_parts.items() if rx.search(sentence.text)}, _sides(sentence.text))
+        parts, sides = run.regions[sentence.index]
+        if not parts:
+            return None
+        same = tuple(r.index for r in placed if r.parts & parts and _sides_agree(r.sides, sides))
+        return same or _DROP
 
     # ---- facts found by their target mentions --------------------------------------------------
 
     def _targets(self, run: _Run) -> list[Assertion]:
         found = []
+        rules = [r for r in self.cues.facts.values() if self._about_a_request(r, run)]
         for info in run.sentences:
             text = info.sentence.text
-            for rule in self.cues.facts.values():
-                if not rule.targets or (rule.sentence_must_match and not rule.sentence_must_match.search(text)):
+            lowered = text.lower()
+            possible: dict[str, set[int]] = {}
+            for literal, keys in self.literal_keys.items():
+                if literal in lowered:
+                    for name, i in keys:
+                        possible.setdefault(name, set()).add(i)
+            for rule in rules:
+                scans = self.always_scanned[rule.name] | possible.get(rule.name, set())
+                if not scans:
                     continue
-                hits = _longest([(m.start(), m.end(), t) for t in rule.targets for m in t.pattern.finditer(text)])
-                for start, end, target in hits:
-                    assertion = self._assert(run, info, rule, target.value, (start, end), negated=target.negated)
+                patterns = [self.fact_patterns[rule.name][i] for i in sorted(scans)]
+                must = self.sentence_match.get(rule.name)
+                if not patterns or (must is not None and not must.search(text)) or (rule.in_request and rule.in_request.only):
+                    continue
+                hits = _longest([(m.start(), m.end(), (t, m)) for pattern, t in patterns for m in pattern.finditer(text)])
+                for start, end, (target, match) in hits:
+                    value = self._target_value(target, match, run)
+                    if value is None:
+                        continue
+                    mention = match.group(0) if rule.attribute == "other_drug" else None
+                    if mention is not None and value is True and normalise(mention) not in self.drug_names:
+                        continue  # "NSAIDs" names no other drug; only its denial ("no other NSAID") says something
+                    assertion = self._assert(run, info, rule, value, (start, end), mention, target=target)
                     if assertion:
                         found.append(assertion)
         return found
+
+    def _about_a_request(self, rule: FactRule, run: _Run) -> bool:
+        """A fact about one kind of request (the surgery a post-operative opioid follows) only with one."""
+        gate = self.with_request.get(rule.name)
+        return gate is None or any(gate.search(r.text) for r in run.requests)
+
+    def _target_value(self, target: Target, match: re.Match[str], run: _Run) -> Any:
+        """The target's value, or the one computed from the match (None when it cannot be)."""
+        how = target.value
+        if not isinstance(how, Computed):
+            return how
+        if how.kind == "below_norm":
+            return self._below_norm(match, *how.groups)
+        if how.kind == "dates_within_days":
+            if run.as_of is None:
+                return None
+            days = {parse_date(m.group(0), run.pivot) for m in self.full_date.finditer(match.group(0))}
+            return sum(1 for d in days if d and 0 <= (run.as_of - d[0]).days <= how.days)
+        numbers = [_number(match.group(g), self.numbers) for g in how.groups]
+        if any(n is None for n in numbers):
+            return None
+        if how.kind == "percent_drop":
+            before, after = numbers
+            return _tidy(100 * (before - after) / before) if before and 0 <= after <= before else None
+        if how.kind == "below":  # a measure short of its normal (abduction 90/180)
+            return numbers[0] < numbers[1]
+        if how.kind == "unequal":  # two sides differing by more than the fraction `times` of the larger
+            return abs(numbers[0] - numbers[1]) > how.factor * max(numbers)
+        value = numbers[0] * (numbers[1] if how.kind == "product" else 1) * how.factor
+        return _tidy(value)
+
+    def _below_norm(self, match: re.Match[str], movement_group: str, degrees_group: str) -> bool | None:
+        """A joint's motion in degrees against its normal range (cue file, motion_norms): below the
+        stated fraction of normal is a deficit, at or above it is none; an unknown joint or movement
+        says nothing. The joint is the one the match names, else the first the sentence names."""
+        named = match.groupdict().get("joint") or ""
+        joint = self._joint(named) or self._joint(match.string)
+        norms = self.motion_norms.get(joint or "", {})
+        movement = self._movement(match.group(movement_group))
+        degrees = _number(match.group(degrees_group), self.numbers)
+        if movement not in norms or not degrees:  # 0 degrees is where a range is measured from, not a range
+            return None
+        return degrees < self.motion_fraction * norms[movement]
+
+    def _joint(self, text: str) -> str | None:
+        found = [(m.start(), joint) for joint, rx in self.joint_words.items() if (m := rx.search(text))]
+        return min(found)[1] if found else None
+
+    def _movement(self, written: str) -> str:
+        words = " ".join(written.lower().replace("-", " ").split())
+        return next((name for name, rx in self.movement_words.items() if rx.fullmatch(words)), words)
+
+    # ---- facts read from the request lines -----------------------------------------------------
+
+    def _request_lines(self, run: _Run) -> list[Assertion]:
+        """Facts a request line states (a quantity, a rental): under that request, or the whole case."""
+        found = []
+        for rule in self.cues.facts.values():
+            if rule.in_request is None:
+                continue
+            match = self.request_match[rule.name]
+            for request in run.requests:
+                if match is not None and not match.search(request.text):
+                    continue
+                assertion = self._request_assertion(rule, request)
+                if assertion:
+                    found.append(assertion)
+        return found
+
+    def _request_assertion(self, rule: FactRule, request: RequestInfo) -> Assertion | None:
+        cue = rule.in_request
+        assert cue is not None
+        text = request.text
+        hits = _longest([(m.start(), m.end(), (t, m)) for pattern, t in self.fact_patterns[rule.name] for m in pattern.finditer(text)])
+        values = [(s, e, t.value) for s, e, (t, _m) in hits if not isinstance(t.value, Computed)]
+        if values:
+            start, end, value = values[0]
+        elif cue.otherwise is not None:
+            start, end, value = 0, len(text), cue.otherwise
+        else:
+            return None
+        evidence = Evidence(text, 0, len(text), text[start:end], start, end)
+        scope = None if cue.scope == "case" else (request.index,)
+        return Assertion(rule.name, value, evidence, -1, None, scope, REQUEST_LINE)
 
     # ---- pain scores ---------------------------------------------------------------------------
 
@@ -472,8 +722,10 @@ class Extractor:
             if not self.pain_word.search(text):
                 continue
             for qualifier, score_span, span in self._scores(text):
-                value = float(text[score_span[0] : score_span[1]])
-                assertion = self._assert(run, info, facts[qualifier], int(value) if value.is_integer() else value, span)
+                value = _number(text[score_span[0] : score_span[1]], self.numbers)
+                if value is None or not 0 <= value <= 10:
+                    continue
+                assertion = self._assert(run, info, facts[qualifier], _tidy(value), span)
                 if assertion:
                     found.append(assertion)
         return found
@@ -488,7 +740,7 @@ class Extractor:
             after = re.match(r"\s*,?\s*", text[m.end() :])
             rest = m.end() + (after.end() if after else 0)
             qualifier = self._qualifier_at(text, rest)
-            rated = re.search(r"(?:rated|rates|rating|of|was|is|at\s+a|VAS)\s*$", text[max(0, m.start() - 12) : m.start()], re.IGNORECASE)
+            rated = self.score_before.search(text, max(0, m.start() - 16), m.start())
             if qualifier is None and not m.group("scale") and not rated:
                 continue  # a bare number that is no score
             scores.append([m, qualifier])
@@ -504,6 +756,12 @@ class Extractor:
             if qualifier:
                 kind, (q_start, q_end) = qualifier
                 found.append((kind, (m.start("score"), m.end("score")), (min(m.start(), q_start), max(m.end(), q_end))))
+        taken = {span for _, span, _ in found}
+        for pattern in self.transitions:  # "pain goes from a nine to a six after she takes tramadol"
+            for m in pattern.finditer(text):
+                for kind in ("without", "with"):
+                    if m.span(kind) not in taken:
+                        found.append((kind, m.span(kind), m.span()))
         return found
 
     def _qualifier_at(self, text: str, at: int) -> tuple[str, tuple[int, int]] | None:
@@ -534,7 +792,7 @@ class Extractor:
             text = info.sentence.text
             hits = []
             for pattern in self.therapy_counts:
-                hits += [(m.start(), m.end(), self._count(m.group("n")), m.group("kind")) for m in pattern.finditer(text)]
+                hits += [(m.start(), m.end(), self._visits(m), m.group("kind")) for m in pattern.finditer(text)]
             for pattern in self.therapy_none:
                 hits += [(m.start(), m.end(), 0, m.group("kind")) for m in pattern.finditer(text)]
             for start, end, count, kind in _longest_with_extra(hits):
@@ -545,11 +803,15 @@ class Extractor:
                     found.append(assertion)
         return found
 
+    def _visits(self, m: re.Match[str]) -> int | None:
+        """The visits a count states: n, or m courses of n ("two courses of six PT visits")."""
+        visits = self._count(m.group("n"))
+        courses = self._count(m.group("m")) if "m" in m.re.groupindex and m.group("m") else 1
+        return None if visits is None or courses is None else visits * courses
+
     def _count(self, written: str) -> int | None:
-        digits = re.search(r"\d+", written)
-        if digits:
-            return int(digits.group(0))
-        return self.numbers.get(written.strip().lower())
+        number = _number(written, self.numbers)
+        return None if number is None else int(number)
 
     def _therapy_kind(self, text: str) -> str:
         """The kind of therapy named first ("chiropractic physiotherapy" is chiropractic)."""
@@ -597,7 +859,7 @@ class Extractor:
         normal: tuple[bool, tuple[int, int], Modifier | None] | None = None
         for m in self.image_abnormal.finditer(text):
             cats = self.context.assess(info.modifiers, m.start(), m.end())
-            if set(cats) & {"hypothetical", "uncertain", "requested", "review"}:
+            if set(cats) & {"hypothetical", "uncertain", "requested", "review", "conditional"}:
                 continue
             if "negated" in cats:
                 normal = normal or (False, m.span(), cats["negated"])
@@ -610,23 +872,7 @@ class Extractor:
     def _matching_imaging_requests(self, run: _Run, text: str, modality: str) -> tuple[int, ...]:
         parts = {p for p, rx in self.body_parts.items() if rx.search(text)}
         sides = _sides(text)
-        return tuple(
-            r.index for r in run.requests
-            if r.modality == modality and r.parts & parts and not (r.sides and sides and not r.sides & sides and "bilateral" not in r.sides | sides)
-        )
-
-    # ---- first-line analgesics -----------------------------------------------------------------
-
-    def _first_line(self, run: _Run) -> list[Assertion]:
-        rule = self.cues.facts["first_line_analgesic_failed"]
-        found = []
-        for info in run.sentences:
-            for pattern in self.first_line_failed:
-                for m in pattern.finditer(info.sentence.text):
-                    assertion = self._assert(run, info, rule, True, (m.start(), m.end()))
-                    if assertion:
-                        found.append(assertion)
-        return found
+        return tuple(r.index for r in run.requests if r.modality == modality and r.parts & parts and _sides_agree(r.sides, sides))
 
     # ---- requests ------------------------------------------------------------------------------
 
@@ -651,12 +897,12 @@ class Extractor:
 
     # ---- claimant, injury date, diagnoses ------------------------------------------------------
 
-    def _claimant(self, doc: Document, evidence: dict[str, Any]) -> dict[str, Any]:
+    def _claimant(self, doc: Document, evidence: dict[str, Any], run: _Run) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        age = self._first(doc, self.age_pattern)
-        if age and 0 <= int(age[1].group("age")) <= 120:
-            found["age"] = int(age[1].group("age"))
-            evidence["claimant.age"] = self._doc_evidence(doc, age[0], age[1].span()).as_dict()
+        age = self._age(doc, run)
+        if age is not None:
+            found["age"], sentence, span = age
+            evidence["claimant.age"] = self._doc_evidence(doc, sentence, span).as_dict()
         sex = self._first(doc, self.sex_pattern) or self._first(doc, self.sex_word)
         if sex:
             found["sex"] = self.sex_values[sex[1].group("sex").lower()]
@@ -670,6 +916,25 @@ class Extractor:
                     found["sex"] = winner
                     evidence["claimant.sex"] = self._doc_evidence(doc, first[0], first[1].span()).as_dict()
         return found
+
+    def _age(self, doc: Document, run: _Run) -> tuple[int, Sentence, tuple[int, int]] | None:
+        """The stated age (digits or words, "58 y/o", "age 62"), else the age on the request date
+        from a single stated date of birth."""
+        for pattern in self.age_patterns:
+            stated = self._first(doc, pattern)
+            if stated:
+                age = _number(stated[1].group("age"), self.numbers)
+                if age is not None and 0 <= age <= 120:
+                    return int(age), stated[0], stated[1].span()
+        born = self._first(doc, self.birth_date)
+        if born is None or run.as_of is None:
+            return None
+        parsed = parse_date(born[1].group("date"), run.pivot)
+        if not parsed or parsed[1] != "day" or not _plausible(parsed[0], run.as_of):
+            return None
+        day, as_of = parsed[0], run.as_of
+        age = as_of.year - day.year - ((as_of.month, as_of.day) < (day.month, day.day))
+        return (age, born[0], born[1].span()) if 0 <= age <= 120 else None
 
     def _injury(self, doc: Document, run: _Run, evidence: dict[str, Any]) -> dt.date | None:
         best = None
@@ -709,7 +974,7 @@ class Extractor:
             if cue is None:
                 continue
             cats = self.context.assess(info.modifiers, cue.start(), cue.end())
-            if set(cats) & {"hypothetical", "uncertain", "requested", "negated", "not_documented"}:
+            if set(cats) & {"hypothetical", "uncertain", "requested", "negated", "not_documented", "other_person", "conditional"}:
                 continue
             added = False
             for item in _split_list(text[cue.end() :].rstrip(" .")):
@@ -769,7 +1034,7 @@ class Extractor:
             cats.pop(farther)
         if "ongoing" in cats:
             cats.pop("hypothetical", None)
-        if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented"}:
+        if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
         past = "historical" in cats or "stopped" in cats
         return {
@@ -912,17 +1177,66 @@ def _plausible(day: dt.date, as_of: dt.date | None) -> bool:
 
 
 def _longest(hits: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
-    """Of overlapping matches keep the longest (the earliest on a tie)."""
+    """Of overlapping matches keep the longest (the earliest on a tie). The kept spans never overlap,
+    so a new one is checked against its two neighbours only (n log n, not n squared)."""
+    starts: list[int] = []  # the kept spans, ordered by start
     kept: list[tuple[int, int, Any]] = []
     for hit in sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0])):
-        if not any(hit[0] < k[1] and k[0] < hit[1] for k in kept):
-            kept.append(hit)
-    return sorted(kept, key=lambda h: h[0])
+        at = bisect.bisect_left(starts, hit[0])
+        if (at > 0 and kept[at - 1][1] > hit[0]) or (at < len(kept) and kept[at][0] < hit[1]):
+            continue
+        starts.insert(at, hit[0])
+        kept.insert(at, hit)
+    return kept
 
 
 def _longest_with_extra(hits: list[tuple[int, int, Any, Any]]) -> list[tuple[int, int, Any, Any]]:
     kept = _longest([(s, e, (v, x)) for s, e, v, x in hits])
     return [(s, e, v, x) for s, e, (v, x) in kept]
+
+
+def _trie_regex(names: list[str]) -> str:
+    """An alternation of names written as a prefix tree ("hydro(?:codone|morphone)"): the same matches,
+    longest first, without trying every name at every position of the text. Spaces match any whitespace."""
+    trie: dict[str, dict] = {}
+    for name in names:
+        node = trie
+        for token in (r"\s+" if ch == " " else re.escape(ch) for ch in " ".join(name.lower().split())):
+            node = node.setdefault(token, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        branches = [token + build(child) for token, child in sorted(node.items()) if token]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
+def _number(written: str | None, words: dict[str, int]) -> float | None:
+    """A number written in digits (12, 1.2) or words (six, twenty-four, thirty nine)."""
+    if written is None:
+        return None
+    text = written.strip().lower()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    parts = re.split(r"[\s-]+", text)
+    if parts and all(p in words for p in parts):
+        return float(sum(words[p] for p in parts))
+    digits = re.search(r"\d+(?:\.\d+)?", text)
+    return float(digits.group(0)) if digits else None
+
+
+def _tidy(value: float) -> int | float:
+    """A whole number as an int, else one decimal."""
+    rounded = round(value, 1)
+    return int(rounded) if float(rounded).is_integer() else rounded
+
+
+def _sides_agree(requested: frozenset[str], stated: set[str]) -> bool:
+    return not (requested and stated and not requested & stated and "bilateral" not in requested | stated)
 
 
 def _sides(text: str) -> set[str]:
@@ -992,7 +1306,7 @@ def _fact_entry(rule: FactRule, found: list[Assertion]) -> dict[str, Any]:
             values.append(a.value)
     chosen = _choose(rule, found, values)
     if chosen is not None:
-        return {"value": chosen.value, "origin": "extracted", "source": SOURCE, "evidence": chosen.evidence.as_dict()}
+        return {"value": chosen.value, "origin": "extracted", "source": chosen.source, "evidence": chosen.evidence.as_dict()}
     return {
         "value": None,
         "origin": "extracted",

@@ -64,6 +64,17 @@ def _implies(lab_test: str) -> Callable[[Path], Path]:
     return build
 
 
+def _fact(obtained: str) -> Callable[[Path], Path]:
+    """The clean rule set with a fact no cue drafts, obtained as given."""
+    def build(root: Path) -> Path:
+        rules = _clean(root)
+        spec = {"type": "boolean", "obtained": obtained, "label": "a flag", "meaning": "a fact no cue drafts"}
+        (rules / "facts" / "hostile.yaml").write_text(yaml.safe_dump({"schema": "mtus-facts/1", "facts": {"hostile_flag": spec}}), encoding="utf-8")
+        return rules
+
+    return build
+
+
 LATER = {"2016-07-29": {"met_when": {"fact": "days_supply", "lte": 14}}}
 
 # check id: (a rule set it passes, one it fails, a fragment of the failing line); written as the
@@ -81,6 +92,7 @@ EXAMPLES: dict[str, tuple[Callable[[Path], Path], Callable[[Path], Path], str]] 
     "met-and-not-met": (_clean, _bad("topics/met_and_not_met_overlap.yaml"), "met_when and not_met_when can both hold"),
     "never-holds": (_clean, _bad("topics/contradictory_range.yaml"), "can never hold: days_supply > 6 and days_supply < 3 exclude each other"),
     "no-topics": (_clean, _topics(), "topics: no rule topics found"),
+    "obtained": (_fact("reviewer"), _fact("extracted"), "facts.hostile_flag.obtained: marked extracted, but checker/cues/ has no cues for it"),
     "overlapping-editions": (_clean, _bad("topics/overlapping_editions.yaml"), "editions cpmtg-2009 and acoem2004_general-2004 are both in force"),
     "overlapping-topics": (
         _relaxants({"drug_classes": ["muscle_relaxant"], "except_drugs": ["carisoprodol"]}, {"drugs": ["carisoprodol"]}),

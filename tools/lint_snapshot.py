@@ -1,6 +1,7 @@
 """What `lint` and `require_clean` give on the repository's rules (alone and with the example site
 rule folder) and on every broken rule set of tests/bad_rules/: one line per defect, or the error
-that stops the rule set loading. Paths are written from ROOT, so two runs compare byte for byte.
+that stops the rule set loading; and, for a rule set without defects, what `unextractable` reports
+(the lines `mtus rules lint` prints after "ok:"). Paths are written from ROOT, so two runs compare byte for byte.
 With --mutate, also on the repository's rules with one rule file changed by one edit of MUTATIONS
 (each edit at one place of each file it applies to, chosen by a seeded random draw); --every N keeps
 one of every N of those rule sets, for a lint that is slow.
@@ -32,7 +33,7 @@ sys.path.append(str(REPO / "tests"))  # after PYTHONPATH, so the checker/ compar
 from rulesets import BAD_RULES, rules_with  # noqa: E402
 
 from checker.errors import InputError  # noqa: E402
-from checker.lint import lint, require_clean  # noqa: E402
+from checker.lint import lint, require_clean, unextractable  # noqa: E402
 from checker.rules import load_ruleset  # noqa: E402
 
 # (pattern, replacement): edits that break what the checks look at, one at a time.
@@ -111,8 +112,8 @@ def snapshot(name: str, directory: Path, extra: tuple[Path, ...]) -> list[str]:
         require_clean(ruleset)
         lines.append("require_clean: clean")
     except InputError as exc:
-        lines.append(f"require_clean: {exc.one_line()}")
-    return lines
+        return [*lines, f"require_clean: {exc.one_line()}"]
+    return lines + [f"reviewer-only: {t.topic}: {', '.join(t.reading)} of {t.criteria} ({', '.join(t.facts)})" for t in unextractable(ruleset)]
 
 
 def main() -> None:

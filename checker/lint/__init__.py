@@ -3,7 +3,8 @@
 Each check is a module of checker/lint/checks/, found there by name: its ID, TITLE, check(ruleset)
 and its docstring, the documentation `mtus rules lint --explain ID` prints. The modules beside this
 one are what several checks share: the defect and where it points (defect), the periods in force
-(periods), how a test may compare a fact (comparisons), and whether conditions can hold (logic).
+(periods), how a test may compare a fact (comparisons), and whether conditions can hold (logic);
+and what lint reports after "ok:", not a defect (reach: decisive criteria only a reviewer can decide).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from checker.errors import InputError
 from checker.lint import checks as _checks
 from checker.lint.defect import Defect
+from checker.lint.reach import Unextractable, unextractable
 from checker.rules import RuleSet
 
-__all__ = ["CHECKS", "Check", "Defect", "lint", "require_clean"]
+__all__ = ["CHECKS", "Check", "Defect", "Unextractable", "lint", "require_clean", "unextractable"]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """What a topic `applies_to` is named as the lexicons name it: services and body parts by their keys
-in services.yaml, categories by those its services have, drugs (and `except_drugs`) by their generic
-names in drugs.yaml, drug classes by those listed there. A name the lexicons do not know matches no
-request, so the topic would silently never apply.
+in services.yaml, categories by those its services have or by a drug class of drugs.yaml (a topic of
+general principles), drugs (and `except_drugs`) by their generic names in drugs.yaml, drug classes by
+those listed there. A name the lexicons do not know matches no request, so the topic would silently
+never apply.
 
 Passes:
 
@@ -30,12 +31,13 @@ def check(ruleset: RuleSet) -> list[Defect]:
 
 def _unknown_names(ruleset: RuleSet, topic: Topic) -> list[Defect]:
     lexicon = ruleset.services
-    categories = {s.category for s in lexicon.services.values()}
+    categories = {s.category for s in lexicon.services.values()} | ruleset.lexicon.classes()
     drugs = (*topic.drugs, *topic.except_drugs)
     return [
         *_unknown(topic, "applies_to.services", "service", topic.services, lexicon.services, "use a service key from services.yaml"),
         *_unknown(topic, "applies_to.body_parts", "body part", topic.body_parts, lexicon.body_parts, "use a body part key from services.yaml"),
-        *_unknown(topic, "applies_to.categories", "service category", topic.categories, categories, "use a category of a service in services.yaml"),
+        *_unknown(topic, "applies_to.categories", "service category or drug class", topic.categories, categories,
+                  "use a category of a service in services.yaml or a drug class in drugs.yaml"),
         *_unknown(topic, "applies_to", "drug", drugs, ruleset.lexicon.drugs, "use a generic name from drugs.yaml", suggest=False),
         *_unknown(topic, "applies_to.drug_classes", "drug class", topic.drug_classes, ruleset.lexicon.classes(), "use a class listed in drugs.yaml",
                   suggest=False),

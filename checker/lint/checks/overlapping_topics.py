@@ -54,7 +54,7 @@ def _can_share_request(ruleset: RuleSet, a: Topic, b: Topic) -> bool:
 
 
 def _claims(topic: Topic, drug: Drug) -> bool:
-    if drug.generic in topic.except_drugs:
+    if drug.generic in topic.except_drugs or drug.judged_as:  # a product judged as its drugs is never judged itself
         return False
     by_name = not topic.drugs or drug.generic in topic.drugs
     by_class = not topic.drug_classes or bool(set(drug.classes) & set(topic.drug_classes))

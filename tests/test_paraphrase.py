@@ -1,0 +1,116 @@
+"""Extraction on wording nobody tuned to: the paraphrase set (tests/paraphrase/, issue 14).
+
+The set is a measure and is never edited to fit the cues (tests/paraphrase/README.md). These tests
+check that it is well formed and covers every documented fact, and that the extractor's precision
+and recall on it stay at or above the floors below. Print the tables:
+`python tools/paraphrase_score.py` (add --misses for the entries scored wrong).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from checker.rules import RuleSet
+
+REPO = Path(__file__).resolve().parents[1]
+# Issue 14's targets. Measured with `python tools/paraphrase_score.py`: 0.704 / 0.130 on the cues before
+# issue 14's cue families (737 entries), 0.990 / 0.983 after them (README, "Drafting facts from
+# clinical text", says how far the second figure can be trusted).
+MIN_PRECISION, MIN_RECALL = 0.95, 0.85
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("paraphrase_score", REPO / "tools" / "paraphrase_score.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tool():
+    return _tool()
+
+
+@pytest.fixture(scope="module")
+def scored(tool, repo_ruleset: RuleSet):
+    return tool.score(repo_ruleset)
+
+
+def test_every_entry_is_well_formed_and_its_value_fits_the_fact(tool, repo_ruleset: RuleSet) -> None:
+    entries = tool.load_entries()
+    assert len(entries) >= 700
+    for e in entries:
+        assert e.kind in tool.KINDS, e
+        assert e.text.strip(), e
+        fact = repo_ruleset.vocabulary.get(e.fact)
+        assert fact is not None and not fact.derived, e
+        if e.expect is not None:
+            repo_ruleset.vocabulary.check_value(e.fact, e.expect, e.file, f"facts.{e.fact}[{e.index}]")
+
+
+def test_every_extracted_fact_has_at_least_five_phrasings(tool, repo_ruleset: RuleSet) -> None:
+    """Issue 14: at least 5 phrasings per extracted fact (a fact a reviewer enters has no cues to measure)."""
+    per_fact = Counter(e.fact for e in tool.load_entries())
+    documented = [name for name, f in repo_ruleset.vocabulary.facts.items() if f.obtained == "extracted"]
+    assert {name: per_fact[name] for name in documented if per_fact[name] < 5} == {}
+
+
+def test_scoring_counts_a_wrong_value_against_precision_and_recall(tool) -> None:
+    c = Counter({tool.outcome(True, False): 1, tool.outcome(True, True): 1, tool.outcome(None, tool.ABSENT): 1})
+    assert c == Counter(wrong=1, tp=1, tn=1)
+    assert tool.precision(c) == 0.5 and tool.recall(c) == 0.5
+    assert tool.outcome(None, "off_work") == "fp" and tool.outcome(50, 50.0) == "tp" and tool.outcome(1, True) == "wrong"
+    assert tool.outcome(3, tool.ABSENT) == "fn"
+
+
+def test_the_value_read_is_the_request_s_own_then_the_case_s(tool) -> None:
+    fact = {"value": True}
+    draft = {"facts": {"x": fact}, "requests": [{"text": "a"}, {"text": "b", "facts": {"x": {"value": False}}}]}
+    assert tool.drafted_value(draft, "x") == tool.CONFLICT
+    assert tool.drafted_value({"facts": {"x": fact}, "requests": []}, "x") is True
+    assert tool.drafted_value({"facts": {}, "requests": [{"text": "a"}]}, "x") is tool.ABSENT
+    assert tool.drafted_value({"claimant": {"age": 40}, "facts": {}}, "age") == 40
+
+
+def test_precision_and_recall_on_the_paraphrase_set(tool, scored, repo_ruleset: RuleSet) -> None:
+    total = tool.overall(scored)
+    assert tool.precision(total) >= MIN_PRECISION and tool.recall(total) >= MIN_RECALL, tool.report(scored, repo_ruleset)
+
+
+# The held-out set (tests/paraphrase_heldout/), written after the cues by someone who read neither them
+# nor the first set, is the honest estimate on new wording. Measured with
+# `python tools/paraphrase_score.py --set heldout` on the cues of issue 14's first round: snippets
+# precision 0.884, recall 0.655 (757 entries); whole notes recall 0.621 (443 listed facts). The floors
+# are those figures rounded down, so that a cue change that loses ground there shows; issue 14's targets
+# (0.95 / 0.85) are not reached on it.
+HELDOUT_FLOORS = {"precision": 0.88, "recall": 0.65, "notes_recall": 0.62}
+
+
+def test_the_held_out_set_is_well_formed_and_covers_every_extracted_fact(tool, repo_ruleset: RuleSet) -> None:
+    entries = tool.load_entries(tool.SETS["heldout"])
+    for e in entries:
+        assert e.kind in tool.KINDS, e
+        if e.expect is not None:
+            repo_ruleset.vocabulary.check_value(e.fact, e.expect, e.file, f"facts.{e.fact}[{e.index}]")
+    per_fact = Counter(e.fact for e in entries)
+    extracted = [name for name, f in repo_ruleset.vocabulary.facts.items() if f.obtained == "extracted"]
+    assert {name: per_fact[name] for name in extracted if per_fact[name] < 6} == {}
+    notes = tool.load_notes(tool.SETS["heldout"])
+    assert len(notes) >= 40
+    for note in notes:
+        for fact, value in note.expect.items():
+            repo_ruleset.vocabulary.check_value(fact, value, "notes.yaml", f"{note.id}.{fact}")
+
+
+def test_precision_and_recall_on_the_held_out_set(tool, repo_ruleset: RuleSet) -> None:
+    folder = tool.SETS["heldout"]
+    total = tool.overall(tool.score(repo_ruleset, tool.load_entries(folder)))
+    notes, _ = tool.score_notes(repo_ruleset, tool.load_notes(folder))
+    measured = {"precision": tool.precision(total), "recall": tool.recall(total), "notes_recall": tool.recall(notes)}
+    assert {k: round(v, 3) for k, v in measured.items() if v < HELDOUT_FLOORS[k]} == {}
