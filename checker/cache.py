@@ -231,8 +231,8 @@ def _write_new(folder: int, name: str, data: bytes, replace: bool = True) -> Non
 def environment_fingerprint() -> bytes:
     """The Python version, mtus-checker's code and every installed distribution (name and version)."""
     sha = hashlib.sha256(f"{sys.version}\0{sys.implementation.cache_tag}\0".encode())
-    for path in sorted(_PACKAGE.glob("*.py")):
-        sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(_PACKAGE.rglob("*.py")):  # every module, also of subpackages (checker/lint/checks/)
+        sha.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for name in sorted(_distributions()):
         sha.update(name.encode() + b"\0")
     return sha.digest()

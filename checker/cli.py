@@ -336,17 +336,23 @@ def rules() -> None:
 @rules.command("lint")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @rules_extra_option
+@click.option("--explain", "explain", is_flag=False, flag_value="", default=None, metavar="[CHECK]",
+              help="Tell what CHECK refuses, with a passing and a failing example; without CHECK, list the checks. Lints nothing.")
+@templates_option
 @guarded
-def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...]) -> None:
-    """Fail on unknown facts, missing citations, reused ids and overlapping editions (with --rules-extra:
-    of the rules and the site's folder together); then report, per topic, the decisive criteria that
-    read facts only a reviewer can give."""
+def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...], explain: str | None, templates_dir: Path | None) -> None:
+    """Fail on unknown facts, missing citations, reused ids, overlapping editions and the other checks
+    --explain lists (with --rules-extra: of the rules and the site's folder together); then report, per
+    topic, the decisive criteria that read facts only a reviewer can give."""
     from dataclasses import asdict
 
     from checker.compiler import compile_program
     from checker.lint import lint, unextractable
     from checker.render import render
 
+    if explain is not None:
+        _explain_lint(explain, templates_dir)
+        return
     ruleset = _ruleset(directory, rules_extra)
     defects = lint(ruleset)
     for defect in defects:
@@ -357,7 +363,23 @@ def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...]) -> None:
     program = compile_program(ruleset)
     criteria = sum(len(t.dated_criteria) for t in ruleset.topics)
     click.echo(f"ok: {len(ruleset.topics)} topics, {criteria} criteria, {len(program.probes)} engine rules, rules {ruleset.stamp}")
-    click.echo(render("rules-lint-reach", "text", {"topics": [asdict(t) for t in unextractable(ruleset)]}), nl=False)
+    click.echo(render("rules-lint-reach", "text", {"topics": [asdict(t) for t in unextractable(ruleset)]}, templates_dir), nl=False)
+
+
+def _explain_lint(check_id: str, templates_dir: Path | None) -> None:
+    """The list of lint checks (no check_id), or one check's documentation."""
+    from checker.fields import did_you_mean
+    from checker.lint import CHECKS
+    from checker.render import environment
+
+    env = environment(templates_dir)
+    if not check_id:
+        click.echo(env.get_template("rules_lint_checks.txt.j2").render(checks=list(CHECKS.values())), nl=False)
+        return
+    if check_id not in CHECKS:
+        fix = did_you_mean(check_id, CHECKS, "run 'mtus rules lint --explain' for the list")
+        raise InputError("command line", "--explain", f"no lint check '{check_id}'", fix)
+    click.echo(env.get_template("rules_lint_explain.txt.j2").render(check=CHECKS[check_id]), nl=False)
 
 
 @rules.command("list")

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
+BAD_RULES = Path(__file__).resolve().parent / "bad_rules"
 CPMTG_2009 = ("cpmtg", "2009")
 
 
@@ -34,6 +35,21 @@ def rules_dir(root: Path, *topics: dict) -> Path:
     for body in topics:
         write_topic(rules, body)
     return rules
+
+
+def rules_with(root: Path, bad: str | None) -> tuple[Path, Path]:
+    """A rules directory of the bad-rules corpus (tests/bad_rules/, described in tests/test_bad_input.py):
+    the repository's vocabulary and lexicons, the clean topic, and the file `bad` (a path under
+    bad_rules/, or None) in its place. Returns (rules directory, the file in it that holds the defect)."""
+    rules = rules_dir(root)
+    topic = rules / "topics" / "hostile.yaml"
+    shutil.copy(BAD_RULES / "clean_topic.yaml", topic)
+    if bad is None:
+        return rules, topic
+    targets = {"topics": topic, "facts": rules / "facts" / "hostile.yaml", "guidelines": rules / "guidelines.yaml"}
+    target = targets[bad.split("/", 1)[0]]
+    shutil.copy(BAD_RULES / bad, target)
+    return rules, target
 
 
 def write_topic(rules: Path, body: dict) -> Path:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from rulesets import rules_dir
+from rulesets import BAD_RULES, rules_with
 
 from checker.cli import main
 from checker.yamlio import MAX_YAML_BYTES
@@ -296,8 +296,6 @@ def test_unbroken_rules_copy_lints_clean(tmp_path: Path):
 # guideline catalogue. The repository's own topics are left out, so the corpus does not change as
 # they do.
 
-BAD_RULES = Path(__file__).resolve().parent / "bad_rules"
-
 # file under bad_rules/, exit code of `mtus rules lint` (1 a lint defect, 2 a file that does not
 # load), the field the line names, fragments it must hold. `mtus check --rules` exits 2 on every one
 # of them with the same line (for lint defects: the first, with how many more there are).
@@ -365,19 +363,6 @@ BAD_RULE_FILES = [
     ("facts/python_object_tag.yaml", 2, "line 3", ["the YAML tag '!!python/object/apply:subprocess.check_output' is not accepted"]),
     ("facts/min_above_max.yaml", 1, "facts.hostile_score.min", ["minimum 10 is above the maximum 5"]),
 ]
-
-
-def rules_with(tmp_path: Path, bad: str | None) -> tuple[Path, Path]:
-    """(rules directory, the file in it that holds the defect)."""
-    rules = rules_dir(tmp_path)
-    topic = rules / "topics" / "hostile.yaml"
-    shutil.copy(BAD_RULES / "clean_topic.yaml", topic)
-    if bad is None:
-        return rules, topic
-    targets = {"topics": topic, "facts": rules / "facts" / "hostile.yaml", "guidelines": rules / "guidelines.yaml"}
-    target = targets[bad.split("/", 1)[0]]
-    shutil.copy(BAD_RULES / bad, target)
-    return rules, target
 
 
 def test_every_bad_rule_file_is_in_the_table():

@@ -257,6 +257,23 @@ def test_an_entry_covers_the_versions_of_python_and_the_installed_packages():
     assert any(name.lower().startswith("jinja2-") for name in cache._distributions())
 
 
+def test_an_entry_covers_the_code_of_every_module_also_in_subpackages(tmp_path, monkeypatch):
+    """A lint check is a module of checker/lint/checks/: changing one must not reuse an entry linted
+    with the old code."""
+    package = tmp_path / "checker"
+    shutil.copytree(cache._PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "_PACKAGE", package)
+    cache.environment_fingerprint.cache_clear()
+    try:
+        before = cache.environment_fingerprint()
+        check = package / "lint" / "checks" / "no_topics.py"
+        check.write_text(check.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+        cache.environment_fingerprint.cache_clear()
+        assert cache.environment_fingerprint() != before
+    finally:
+        cache.environment_fingerprint.cache_clear()
+
+
 def _mtus(args: list[str], env: dict[str, str], cwd: Path, stdout=subprocess.PIPE, max_file_bytes: int | None = None) -> subprocess.CompletedProcess:
     def limit() -> None:
         if max_file_bytes is not None:  # a nearly full disk: any write past this size fails (EFBIG)

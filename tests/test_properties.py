@@ -42,7 +42,7 @@ from checker.conditions import tests as condition_tests
 from checker.decide import MEDICALLY_NECESSARY, decide
 from checker.errors import InputError
 from checker.evaluate import ItemResult, Unit, _run
-from checker.lint import _alternatives, _can_all_hold, _candidates
+from checker.lint import logic as lint_logic
 from checker.render import render, to_json
 from checker.rules import Edition, RuleSet, Topic, load_ruleset
 from tests.conftest import REPO_RULES_DIR
@@ -81,7 +81,7 @@ def limits(ruleset: RuleSet) -> dict[str, list[Any]]:
                     by_fact.setdefault(test[1], []).append(test)
     for name, fact_tests in by_fact.items():
         fact = ruleset.vocabulary.get(name)
-        values = _candidates(fact, fact_tests) if fact is not None else None
+        values = lint_logic.candidates(fact, fact_tests) if fact is not None else None
         found[name] = sorted(values or [], key=repr)
     return found
 
@@ -312,11 +312,11 @@ def all_met_facts(ruleset: RuleSet, edition: Edition, rng: random.Random) -> dic
     an order rng gives), their tests together satisfiable, a passing value for each fact."""
     options = []
     for criterion in edition.criteria:
-        alternatives = _alternatives(push_not(criterion.met_when)) or []
+        alternatives = lint_logic.alternatives(push_not(criterion.met_when)) or []
         options.append(rng.sample(alternatives, len(alternatives)))
     for combination in itertools.islice(itertools.product(*options), 2000):
         terms = [t for alternative in combination for t in alternative]
-        if _can_all_hold(ruleset, terms)[0] is not True:
+        if lint_logic.can_all_hold(ruleset, terms)[0] is not True:
             continue
         facts: dict[str, Any] = {}
         for name in dict.fromkeys(t[1] for t in terms):
@@ -324,7 +324,7 @@ def all_met_facts(ruleset: RuleSet, edition: Edition, rng: random.Random) -> dic
             if any(t[2] == "exists" and t[3] is False for t in fact_tests):
                 continue  # documented as absent: left out
             comparisons = [t for t in fact_tests if t[2] != "exists"]
-            candidates = _candidates(ruleset.vocabulary.facts[name], comparisons) or []
+            candidates = lint_logic.candidates(ruleset.vocabulary.facts[name], comparisons) or []
             passing = [v for v in candidates if all(evaluate(t, {name: v}) for t in fact_tests)]
             if not passing:
                 break
