@@ -401,7 +401,7 @@ class Extractor:
     # ---- the run -------------------------------------------------------------------------------
 
     def draft(self, text: str, request_texts: list[str], as_of: dt.date | None = None) -> dict:
-        doc = Document(text)
+        doc = Document(text, self.context.sections)
         run = _Run(doc, [], [self._request_info(i, t) for i, t in enumerate(request_texts)], as_of, pivot_year(doc.norm, as_of))
         evidence: dict[str, Any] = {}
         claimant = self._claimant(doc, evidence, run)
@@ -444,7 +444,7 @@ class Extractor:
         found: list[SentenceInfo] = []
         carried: dt.date | None = None
         for sentence in run.doc.sentences:
-            modifiers = self.context.modifiers(sentence.text)
+            modifiers = self.context.sentence_modifiers(sentence)
             review = any(m.category == "review" for m in modifiers)
             date = None if review else self._sentence_date(sentence.text, modifiers, run)
             if date is not None and (carried is None or date > carried):
@@ -595,7 +595,7 @@ class Extractor:
                     continue
                 hits = _longest([(m.start(), m.end(), (t, m)) for pattern, t in patterns for m in pattern.finditer(text)])
                 for start, end, (target, match) in hits:
-                    value = self._target_value(target, match, run)
+                    value = self._target_value(target, match, run, info)
                     if value is None:
                         continue
                     mention = match.group(0) if rule.attribute == "other_drug" else None
@@ -611,13 +611,13 @@ class Extractor:
         gate = self.with_request.get(rule.name)
         return gate is None or any(gate.search(r.text) for r in run.requests)
 
-    def _target_value(self, target: Target, match: re.Match[str], run: _Run) -> Any:
+    def _target_value(self, target: Target, match: re.Match[str], run: _Run, info: SentenceInfo | None = None) -> Any:
         """The target's value, or the one computed from the match (None when it cannot be)."""
         how = target.value
         if not isinstance(how, Computed):
             return how
         if how.kind == "below_norm":
-            return self._below_norm(match, *how.groups)
+            return self._below_norm(match, *how.groups, before=self._joint_before(run, info))
         if how.kind == "dates_within_days":
             if run.as_of is None:
                 return None
@@ -636,18 +636,31 @@ class Extractor:
         value = numbers[0] * (numbers[1] if how.kind == "product" else 1) * how.factor
         return _tidy(value)
 
-    def _below_norm(self, match: re.Match[str], movement_group: str, degrees_group: str) -> bool | None:
+    def _below_norm(self, match: re.Match[str], movement_group: str, degrees_group: str, before: str | None = None) -> bool | None:
         """A joint's motion in degrees against its normal range (cue file, motion_norms): below the
         stated fraction of normal is a deficit, at or above it is none; an unknown joint or movement
-        says nothing. The joint is the one the match names, else the first the sentence names."""
+        says nothing. The joint is the one the match names, else the first the sentence names, else
+        the one an examination's earlier lines named (`before`: "Lumbar spine:" above "ROM: flexion 40")."""
         named = match.groupdict().get("joint") or ""
-        joint = self._joint(named) or self._joint(match.string)
+        joint = self._joint(named) or self._joint(match.string) or before
         norms = self.motion_norms.get(joint or "", {})
         movement = self._movement(match.group(movement_group))
         degrees = _number(match.group(degrees_group), self.numbers)
         if movement not in norms or not degrees:  # 0 degrees is where a range is measured from, not a range
             return None
         return degrees < self.motion_fraction * norms[movement]
+
+    def _joint_before(self, run: _Run, info: SentenceInfo | None, lines: int = 3) -> str | None:
+        """The joint named last in the few sentences before this one (an examination lists a joint's
+        movements on the lines under its name)."""
+        if info is None:
+            return None
+        at = info.sentence.index
+        for earlier in reversed(run.sentences[max(0, at - lines) : at]):
+            found = [(m.start(), joint) for joint, rx in self.joint_words.items() for m in rx.finditer(earlier.sentence.text)]
+            if found:
+                return max(found)[1]
+        return None
 
     def _joint(self, text: str) -> str | None:
         found = [(m.start(), joint) for joint, rx in self.joint_words.items() if (m := rx.search(text))]

@@ -262,3 +262,36 @@ OWN_PHRASINGS = [
 def test_own_phrasings_of_the_fact_families(text: str, fact: str, requests: list[str], expected: Any) -> None:
     got = value(text, fact, requests, dt.date(2016, 12, 1), item=0 if requests else None)
     assert (got if got != "absent" else None) == expected and type(got if got != "absent" else None) is type(expected)
+
+
+def test_a_note_s_layout_ends_sentences_but_hard_wrapped_prose_does_not() -> None:
+    from checker.context import Document
+
+    note = "Objective:\nLumbar spine: spasm L>R\nNo numbness\nDecreased sensation L5 on the left\n1. Lumbar strain\n2. Radiculopathy\n"
+    assert [s.text for s in Document(note).sentences] == [
+        "Objective:", "Lumbar spine: spasm L>R", "No numbness", "Decreased sensation L5 on the left", "1. Lumbar strain", "2. Radiculopathy",
+    ]
+    wrapped = (
+        "The injured worker is a 50 year old man who reports low back pain with radiation into the\n"
+        "Left leg and numbness of the foot, treated so far with physical therapy and medications\n"
+        "including Norco and naproxen.\n"
+    )
+    assert len(Document(wrapped).sentences) == 1
+    # a line that stops short of the text's width ended with its content
+    assert value("No numbness\nDecreased sensation L5 on the left", "neurologic_deficit") is True
+
+
+def test_a_section_heading_gives_its_lines_its_category() -> None:
+    plan = "Exam: no spasm.\nPlan:\n- Physical therapy 2x6\n- UDS today\nWork status: modified duty\n"
+    assert value(plan, "therapy_program_given") == "absent"  # planned, not given
+    assert value(plan, "urine_drug_screen_done") is True  # done at this visit
+    assert value(plan, "work_status") == "modified_duty"  # its own section, not the plan's
+    assert value("PMH:\nLumbar radiculopathy\n", "radiculopathy") == "absent"
+    assert value("Family history:\nFibromyalgia (mother)\n", "fibromyalgia") == "absent"
+    # prose that goes on after the heading's line keeps its own context
+    assert value("Plan: refill Norco. Norco decreases her pain.", "pain_relief", ["Norco 10/325 #90"], item=0) is True
+
+
+def test_an_examination_s_movements_belong_to_the_joint_named_above_them() -> None:
+    assert value("Lumbar spine:\nTender paraspinals\nROM: flexion 40 degrees, extension 10 degrees", "objective_functional_deficits") is True
+    assert value("Shoulder:\nflexion 175 degrees, abduction 170 degrees", "objective_functional_deficits") is False
