@@ -25,8 +25,8 @@ from checker.yamlio import load_yaml
 
 CONTEXT_SCHEMA = "mtus-context-cues/1"
 CATEGORIES = (
-    "negated", "not_documented", "historical", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing", "stopped",
-    "other_person", "conditional",
+    "negated", "not_documented", "historical", "remote", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing",
+    "stopped", "other_person", "conditional",
 )
 DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "terminate")
 

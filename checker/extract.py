@@ -496,7 +496,9 @@ class Extractor:
             return _DROP, None
         if rule.stopped and "stopped" in cats:  # a treatment stopped is a current state, however long ago
             return _apply(rule.stopped, value), cats["stopped"]
-        if rule.current_only and ("historical" in cats or ("prior_treatment" in cats and "prior_treatment" not in keep)):
+        if rule.current_only and ("historical" in cats or "remote" in cats or ("prior_treatment" in cats and "prior_treatment" not in keep)):
+            return _DROP, None
+        if rule.recent_only and "remote" in cats:
             return _DROP, None
         for category, how in (("not_documented", rule.not_documented), ("negated", negated)):
             if how == "keep":
@@ -513,6 +515,8 @@ class Extractor:
         caller already read the negation (its cue becomes the evidence's cue); `target`: the cue
         that matched, when it reads its context its own way."""
         cats = self.context.assess(info.modifiers, *span)
+        if rule.recent_only and "remote" in cats and _recent_year(info.sentence.text, cats["remote"], run.as_of):
+            cats = {k: v for k, v in cats.items() if k != "remote"}
         if decided_by is not None:
             cats = {k: v for k, v in cats.items() if k not in ("negated", "not_documented")}
         decided, modifier = self._decide(rule, value, cats, info.sentence.text, span, target)
@@ -1027,7 +1031,7 @@ class Extractor:
             cats.pop("hypothetical", None)
         if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
-        past = "historical" in cats or "stopped" in cats
+        past = "historical" in cats or "remote" in cats or "stopped" in cats
         return {
             "stopped": "stopped" in cats,
             "past": past,
@@ -1147,6 +1151,13 @@ def _fresh(value: Any) -> Any:
     if isinstance(value, dt.date):
         return dt.date(value.year, value.month, value.day)
     return value
+
+
+def _recent_year(text: str, modifier: Modifier, as_of: dt.date | None) -> bool:
+    """A remote cue that is a year no earlier than the year before the request ("in 2016" for a request
+    of 2016): recent for a fact that only sets remote mentions aside."""
+    year = re.search(r"(?:19|20)\d\d", text[modifier.start : modifier.end])
+    return bool(year and as_of and int(year.group(0)) >= as_of.year - 1)
 
 
 def _adjacent(text: str, modifier: Modifier, span: tuple[int, int]) -> bool:

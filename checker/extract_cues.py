@@ -24,7 +24,7 @@ COMPUTED = ("number", "product", "percent_drop", "below", "unequal", "below_norm
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
 ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "other_drug", "none")
 _FACT_KEYS = (
-    "targets", "negated", "not_documented", "stopped", "current_only", "keep", "require", "resolve",
+    "targets", "negated", "not_documented", "stopped", "current_only", "recent_only", "keep", "require", "resolve",
     "sentence_must_match", "attribute", "ongoing_overrides", "in_request", "with_request",
 )
 _DRUG_PLACEHOLDER = re.compile(r"\{drug(?::([a-z_]+))?\}")
@@ -88,6 +88,7 @@ class FactRule:
     ongoing_overrides: bool
     in_request: RequestCue | None = None
     with_request: str = ""  # drafted only when a request line matches this regex (the item the fact is about)
+    recent_only: bool = False  # a remote mention (years before the request, resolved) does not count; a recent earlier one does
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
         ongoing_overrides=bool(spec.get("ongoing_overrides", False)),
         in_request=_request_cue(spec["in_request"], path, f"{where}.in_request", fragments) if "in_request" in spec else None,
         with_request=_checked_source(spec.get("with_request", ""), path, f"{where}.with_request", fragments),
+        recent_only=bool(spec.get("recent_only", False)),
     )
 
 

@@ -295,3 +295,15 @@ def test_a_section_heading_gives_its_lines_its_category() -> None:
 def test_an_examination_s_movements_belong_to_the_joint_named_above_them() -> None:
     assert value("Lumbar spine:\nTender paraspinals\nROM: flexion 40 degrees, extension 10 degrees", "objective_functional_deficits") is True
     assert value("Shoulder:\nflexion 175 degrees, abduction 170 degrees", "objective_functional_deficits") is False
+
+
+def test_a_benefit_long_past_says_nothing_of_now_but_a_recent_one_does() -> None:
+    norco = ["Norco 10/325 #90"]
+    assert value("Norco decreased her pain in 2012.", "pain_relief", norco, dt.date(2016, 12, 1), item=0) == "absent"
+    assert value("Norco decreased her pain in 2016.", "pain_relief", norco, dt.date(2016, 12, 1), item=0) is True
+    assert value("Norco used to decrease her pain.", "pain_relief", norco, dt.date(2016, 12, 1), item=0) == "absent"
+    # care given or a study done long ago is still given or done: history is what those facts ask about
+    assert value("Right knee MRI in 2014 showed a meniscal tear.", "prior_imaging", ["MRI right knee"], dt.date(2016, 12, 1), item=0) is True
+    # a chronic diagnosis stated as history persists; resolved, it does not
+    assert value("History of lumbar radiculopathy.", "neuropathic_pain") is True
+    assert value("Lumbar radiculopathy in 2009 that resolved.", "neuropathic_pain") == "absent"
