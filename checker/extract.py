@@ -339,6 +339,7 @@ class Extractor:
         self.image_result = compile_regex(raw["result"], path, "imaging.result")
         self.image_abnormal = compile_regex(raw["abnormal"], path, "imaging.abnormal")
         self.image_normal = compile_regex(raw["normal"], path, "imaging.normal")
+        self.limb_groups = [frozenset(parts) for parts in (raw.get("limb_groups") or {}).values()]
 
     def _compile_first_line(self, raw: dict) -> None:
         """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
@@ -543,8 +544,8 @@ class Extractor:
             return same or (_DROP if therapy_requests else None)
         if rule.attribute == "imaging":
             return extra
-        if rule.attribute == "region":
-            return self._same_region(run, info.sentence)
+        if rule.attribute in ("region", "region_or_limb"):
+            return self._same_region(run, info.sentence, limbs=rule.attribute == "region_or_limb")
         if rule.attribute == "other_drug":
             return self._other_drug(run, str(extra or ""))
         return None
@@ -562,9 +563,10 @@ class Extractor:
             return _DROP
         return tuple(r.index for r in same_class)
 
-    def _same_region(self, run: _Run, sentence: Sentence) -> Any:
+    def _same_region(self, run: _Run, sentence: Sentence, limbs: bool = False) -> Any:
         """A statement about a body region goes to the requests for that region (and side); one about
-        another region than every request's is dropped; one that names no region is case-level."""
+        another region than every request's is dropped; one that names no region is case-level. With
+        `limbs`, a limb counts as the spinal region that supplies it (a foot's numbness is lumbar)."""
         placed = [r for r in run.requests if r.parts]
         if not placed:
             return None
@@ -573,8 +575,14 @@ class Extractor:
         parts, sides = run.regions[sentence.index]
         if not parts:
             return None
-        same = tuple(r.index for r in placed if r.parts & parts and _sides_agree(r.sides, sides))
+        same = tuple(r.index for r in placed if self._reach(r.parts, limbs) & parts and _sides_agree(r.sides, sides))
         return same or _DROP
+
+    def _reach(self, parts: frozenset[str], limbs: bool) -> frozenset[str]:
+        """The body parts a request's findings may name: its own, and with `limbs` the rest of its limb group."""
+        if not limbs:
+            return parts
+        return parts.union(*(group for group in self.limb_groups if group & parts))
 
     # ---- facts found by their target mentions --------------------------------------------------
 

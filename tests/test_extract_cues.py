@@ -307,3 +307,11 @@ def test_a_benefit_long_past_says_nothing_of_now_but_a_recent_one_does() -> None
     # a chronic diagnosis stated as history persists; resolved, it does not
     assert value("History of lumbar radiculopathy.", "neuropathic_pain") is True
     assert value("Lumbar radiculopathy in 2009 that resolved.", "neuropathic_pain") == "absent"
+
+
+def test_a_finding_belongs_to_its_region_and_a_limb_s_sign_to_the_spine_that_supplies_it() -> None:
+    assert value("Decreased sensation over the dorsum of the left foot.", "neurologic_deficit", ["MRI lumbar spine"], item=0) is True
+    assert value("Decreased sensation over the dorsum of the left foot.", "neurologic_deficit", ["MRI cervical spine"], item=0) == "absent"
+    assert value("Tenderness over the lumbar facets.", "facet_pain_suspected", ["Cervical facet injection C5-6"], item=0) == "absent"
+    assert value("Scheduled for right knee arthroscopy.", "surgery_planned", ["MRI lumbar spine"], item=0) == "absent"
+    assert value("EMG of the legs showed an L5 radiculopathy.", "imaging_corroborates", ["Lumbar ESI L4-5"], item=0) is True
