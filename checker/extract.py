@@ -380,6 +380,7 @@ class Extractor:
         self.request_match: dict[str, re.Pattern[str] | None] = {}
         self.sentence_match: dict[str, re.Pattern[str]] = {}
         self.with_request: dict[str, re.Pattern[str]] = {}
+        self.target_sentence: dict[tuple[str, int], re.Pattern[str]] = {}  # a target's own sentence condition
         for name, rule in self.cues.facts.items():
             if rule.with_request:
                 self.with_request[name] = self._cue_regex(rule.with_request, f"facts.{name}.with_request")
@@ -388,6 +389,9 @@ class Extractor:
             self.fact_patterns[name] = [
                 (self._cue_regex(t.source, f"facts.{name}.targets[{i}].regex", t.case_sensitive), t) for i, t in enumerate(rule.targets)
             ]
+            for i, t in enumerate(rule.targets):
+                if t.sentence:
+                    self.target_sentence[(name, i)] = self._cue_regex(t.sentence, f"facts.{name}.targets[{i}].sentence")
             self.fact_literals[name] = [required_literals(pattern) for pattern, _ in self.fact_patterns[name]]
             if rule.in_request is not None:
                 match = rule.in_request.match
@@ -601,7 +605,10 @@ class Extractor:
                 scans = self.always_scanned[rule.name] | possible.get(rule.name, set())
                 if not scans:
                     continue
-                patterns = [self.fact_patterns[rule.name][i] for i in sorted(scans)]
+                patterns = [
+                    self.fact_patterns[rule.name][i] for i in sorted(scans)
+                    if (rule.name, i) not in self.target_sentence or self.target_sentence[(rule.name, i)].search(text)
+                ]
                 must = self.sentence_match.get(rule.name)
                 if not patterns or (must is not None and not must.search(text)) or (rule.in_request and rule.in_request.only):
                     continue

@@ -58,6 +58,7 @@ class Target:
     case_sensitive: bool = False
     keep: frozenset[str] | None = None  # override the fact's keep: and require: for this target
     require: frozenset[str] | None = None
+    sentence: str = ""  # the target counts only in a sentence that also matches this regex (as written)
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
 
 def _target(raw: Any, path: str, where: str, fragments: dict[str, str]) -> Target:
     raw = require_mapping(raw, path, where)
-    check_keys(raw, ("regex", "value", "case_sensitive", "negated", "keep", "require"), path, where, required=("regex", "value"))
+    check_keys(raw, ("regex", "value", "case_sensitive", "negated", "keep", "require", "sentence"), path, where, required=("regex", "value"))
     negated = _value_rule(raw["negated"], path, f"{where}.negated") if "negated" in raw else ""
     sensitive = bool(raw.get("case_sensitive"))
     source = fill_fragments(str(raw["regex"]), fragments)
@@ -228,7 +229,8 @@ def _target(raw: Any, path: str, where: str, fragments: dict[str, str]) -> Targe
     value = _computed(raw["value"], pattern, path, f"{where}.value") if isinstance(raw["value"], dict) else raw["value"]
     keep = _categories(raw, "keep", DROPPING + REQUIRABLE, path, where) if "keep" in raw else None
     require = _categories(raw, "require", DROPPING + REQUIRABLE, path, where) if "require" in raw else None
-    return Target(pattern, value, negated, source, sensitive, keep, require)
+    sentence = _checked_source(raw.get("sentence", ""), path, f"{where}.sentence", fragments)
+    return Target(pattern, value, negated, source, sensitive, keep, require, sentence)
 
 
 def _categories(raw: dict, field: str, allowed: tuple[str, ...], path: str, where: str) -> frozenset[str]:
