@@ -515,11 +515,15 @@ class Extractor:
     def _assert(
         self, run: _Run, info: SentenceInfo, rule: FactRule, value: Any, span: tuple[int, int],
         extra_scope: Any = None, decided_by: Modifier | None = None, target: Target | None = None,
+        negation_is_result: bool = False,
     ) -> Assertion | None:
         """An assertion of `value` from the mention at `span`, in its context; `decided_by`: the
         caller already read the negation (its cue becomes the evidence's cue); `target`: the cue
-        that matched, when it reads its context its own way."""
+        that matched, when it reads its context its own way; `negation_is_result`: a study reported
+        negative or normal was still done ("x-rays were negative")."""
         cats = self.context.assess(info.modifiers, *span)
+        if negation_is_result and "negated" in cats and self.image_normal.search(info.sentence.text, cats["negated"].start, cats["negated"].end):
+            cats = {k: v for k, v in cats.items() if k != "negated"}
         if rule.recent_only and "remote" in cats and _recent_year(info.sentence.text, cats["remote"], run.as_of):
             cats = {k: v for k, v in cats.items() if k != "remote"}
         if decided_by is not None:
@@ -847,7 +851,7 @@ class Extractor:
             for modality, span in studies:
                 matching = self._matching_imaging_requests(run, text, modality)
                 if matching:
-                    assertion = self._assert(run, info, prior, True, span, matching)
+                    assertion = self._assert(run, info, prior, True, span, matching, negation_is_result=True)
                     if assertion:
                         found.append(assertion)
         return found
