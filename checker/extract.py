@@ -327,7 +327,7 @@ class Extractor:
         self.numbers = {str(k).lower(): int(v) for k, v in raw["numbers"].items()}
         words = "|".join(sorted((re.escape(w) for w in self.numbers), key=len, reverse=True))
         # digits, a number word, or a compound of two ("thirty-nine"), with the digits repeated in brackets or not
-        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:[\s-](?:{words})(?![\w-]))?(?:\s*\(\d{{1,3}}\))?)"
+        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:[\s-](?:{words})(?!\w)(?!-(?:{words})\b))?(?:\s*\(\d{{1,3}}\))?)"
         self.therapy_kinds = {kind: compile_regex(rx, path, f"therapy.kinds.{kind}") for kind, rx in raw["kinds"].items()}
         kind = "|".join(f"(?:{rx})" for rx in raw["kinds"].values())
         self.therapy_counts = [compile_regex(rx, path, f"therapy.counts[{i}]", number=self.number, kind=kind) for i, rx in enumerate(raw["counts"])]
@@ -774,7 +774,7 @@ class Extractor:
         for pattern in self.transitions:  # "pain goes from a nine to a six after she takes tramadol"
             for m in pattern.finditer(text):
                 for kind in ("without", "with"):
-                    if m.span(kind) not in taken:
+                    if kind in m.re.groupindex and m.group(kind) is not None and m.span(kind) not in taken:
                         found.append((kind, m.span(kind), m.span()))
         return found
 
