@@ -295,6 +295,7 @@ class Extractor:
         claimant = raw["claimant"]
         self.age_patterns = [self._cue_regex(rx, f"claimant.age[{i}]") for i, rx in enumerate(claimant["age"])]
         self.birth_date = self._cue_regex(claimant["date_of_birth"], "claimant.date_of_birth")
+        self.someone_else = self._cue_regex(claimant["someone_else"], "claimant.someone_else") if claimant.get("someone_else") else None
         self.sex_pattern = compile_regex(claimant["sex"], path, "claimant.sex")
         self.sex_word = compile_regex(claimant["sex_word"], path, "claimant.sex_word")
         self.pronouns = {
@@ -340,6 +341,7 @@ class Extractor:
         self.image_abnormal = compile_regex(raw["abnormal"], path, "imaging.abnormal")
         self.image_normal = compile_regex(raw["normal"], path, "imaging.normal")
         self.limb_groups = [frozenset(parts) for parts in (raw.get("limb_groups") or {}).values()]
+        self.same_region = [frozenset(parts) for parts in raw.get("same_region") or ()]
 
     def _compile_first_line(self, raw: dict) -> None:
         """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
@@ -587,10 +589,10 @@ class Extractor:
         return same or _DROP
 
     def _reach(self, parts: frozenset[str], limbs: bool) -> frozenset[str]:
-        """The body parts a request's findings may name: its own, and with `limbs` the rest of its limb group."""
-        if not limbs:
-            return parts
-        return parts.union(*(group for group in self.limb_groups if group & parts))
+        """The body parts a request's findings may name: its own and those of the same region (a limb
+        and its joints, hand and wrist), and with `limbs` the rest of its limb group."""
+        groups = self.same_region + (self.limb_groups if limbs else [])
+        return parts.union(*(group for group in groups if group & parts))
 
     # ---- facts found by their target mentions --------------------------------------------------
 
@@ -935,11 +937,11 @@ class Extractor:
         """The stated age (digits or words, "58 y/o", "age 62"), else the age on the request date
         from a single stated date of birth."""
         for pattern in self.age_patterns:
-            stated = self._first(doc, pattern)
-            if stated:
-                age = _number(stated[1].group("age"), self.numbers)
-                if age is not None and 0 <= age <= 120:
-                    return int(age), stated[0], stated[1].span()
+            for sentence in doc.sentences:
+                for m in pattern.finditer(sentence.text):
+                    age = _number(m.group("age"), self.numbers)
+                    if age is not None and 0 <= age <= 120 and not self._someone_elses(sentence.text, m.span()):
+                        return int(age), sentence, m.span()
         born = self._first(doc, self.birth_date)
         if born is None or run.as_of is None:
             return None
@@ -949,6 +951,12 @@ class Extractor:
         day, as_of = parsed[0], run.as_of
         age = as_of.year - day.year - ((as_of.month, as_of.day) < (day.month, day.day))
         return (age, born[0], born[1].span()) if 0 <= age <= 120 else None
+
+    def _someone_elses(self, text: str, span: tuple[int, int]) -> bool:
+        """An age written beside a relative or another person ("her 70 y/o father", "son, age 12")."""
+        if self.someone_else is None:
+            return False
+        return bool(self.someone_else.search(text[max(0, span[0] - 25) : span[0]]) or self.someone_else.match(text, span[1], min(len(text), span[1] + 25)))
 
     def _injury(self, doc: Document, run: _Run, evidence: dict[str, Any]) -> dt.date | None:
         best = None

@@ -187,7 +187,7 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
     spec = require_mapping(spec, path, where)
     check_keys(spec, _FACT_KEYS, path, where, required=("targets",))  # targets: [] for facts a special section finds
     targets = [_target(raw, path, f"{where}.targets[{i}]", fragments) for i, raw in enumerate(require_list(spec["targets"], path, f"{where}.targets"))]
-    boolean = bool(targets) and all(isinstance(t.value, bool) for t in targets)
+    boolean = bool(targets) and all(isinstance(t.value, bool) for t in targets if t.value is not None)
     negated = _value_rule(spec.get("negated", "invert" if boolean else "drop"), path, f"{where}.negated")
     not_documented = _value_rule(spec.get("not_documented", "false" if boolean else "drop"), path, f"{where}.not_documented")
     stopped = _value_rule(spec["stopped"], path, f"{where}.stopped") if "stopped" in spec else ""
@@ -221,7 +221,9 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
 
 def _target(raw: Any, path: str, where: str, fragments: dict[str, str]) -> Target:
     raw = require_mapping(raw, path, where)
-    check_keys(raw, ("regex", "value", "case_sensitive", "negated", "keep", "require", "sentence"), path, where, required=("regex", "value"))
+    check_keys(raw, ("regex", "value", "case_sensitive", "negated", "keep", "require", "sentence"), path, where, required=("regex",))
+    if "value" not in raw:  # null is a value here: a look-alike that gives nothing
+        raise InputError(path, f"{where}.value", "required field is missing", "add 'value:' (see README)")
     negated = _value_rule(raw["negated"], path, f"{where}.negated") if "negated" in raw else ""
     sensitive = bool(raw.get("case_sensitive"))
     source = fill_fragments(str(raw["regex"]), fragments)

@@ -384,6 +384,8 @@ def test_every_fact_named_in_the_cues_is_in_the_vocabulary() -> None:
         fact = vocab.get(name)
         assert fact is not None and fact.obtained == "extracted", name
         for target in rule.targets:
+            if target.value is None:  # a look-alike that is not the fact: it outranks shorter matches and gives nothing
+                continue
             if isinstance(target.value, Computed):  # a number read from the match, or a comparison of two
                 assert fact.type == ("boolean" if target.value.kind in ("below", "unequal", "below_norm") else "number") or fact.type == "integer", name
             else:

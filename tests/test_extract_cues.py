@@ -315,3 +315,19 @@ def test_a_finding_belongs_to_its_region_and_a_limb_s_sign_to_the_spine_that_sup
     assert value("Tenderness over the lumbar facets.", "facet_pain_suspected", ["Cervical facet injection C5-6"], item=0) == "absent"
     assert value("Scheduled for right knee arthroscopy.", "surgery_planned", ["MRI lumbar spine"], item=0) == "absent"
     assert value("EMG of the legs showed an L5 radiculopathy.", "imaging_corroborates", ["Lumbar ESI L4-5"], item=0) is True
+
+
+def test_a_condition_names_its_body_part_and_a_limb_holds_its_joints() -> None:
+    # "epicondylitis" is the elbow's: not the knee the topical NSAID is for
+    assert value("Lateral epicondylitis.", "osteoarthritis_or_tendinitis", ["Voltaren gel 1% right knee"], item=0) == "absent"
+    # carpal tunnel findings belong to an EMG of the arms; the knee is not the ankle
+    assert value("Positive Tinel's at the carpal tunnel.", "nerve_entrapment_signs", ["EMG bilateral upper extremities"], item=0) is True
+    assert value("Knee x-rays show a 10 mm effusion.", "ankle_xray_effusion_mm", ["MRI left ankle"], item=0) == "absent"
+
+
+def test_a_look_alike_gives_nothing_and_an_age_beside_a_relative_is_theirs() -> None:
+    assert value("He had a drug screen for a pre-employment physical.", "urine_drug_screen_done") == "absent"
+    assert value("No urine drug screens have been done.", "urine_drug_screen_done") is False
+    assert value("Her 70 y/o father drives her to visits. She is a 44 yo cashier.", "age") == 44
+    assert value("Cyclobenzaprine 10 mg prn spasm.", "acute_muscle_spasm") == "absent"
+    assert value("She is off opioids since the taper.", "current_opioid_therapy") is False
