@@ -113,6 +113,7 @@ class RequestInfo:
     modality: str
     parts: frozenset[str]
     sides: frozenset[str]
+    injection: str = ""  # the kind of injection requested (injection_kinds), if any
 
 
 @dataclass
@@ -342,6 +343,7 @@ class Extractor:
         self.image_normal = compile_regex(raw["normal"], path, "imaging.normal")
         self.limb_groups = [frozenset(parts) for parts in (raw.get("limb_groups") or {}).values()]
         self.same_region = [frozenset(parts) for parts in raw.get("same_region") or ()]
+        self.injection_kinds = {k: compile_regex(rx, path, f"imaging.injection_kinds.{k}") for k, rx in (raw.get("injection_kinds") or {}).items()}
 
     def _compile_first_line(self, raw: dict) -> None:
         """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
@@ -556,6 +558,8 @@ class Extractor:
             return extra
         if rule.attribute in ("region", "region_or_limb"):
             return self._same_region(run, info.sentence, limbs=rule.attribute == "region_or_limb")
+        if rule.attribute == "injection":
+            return self._same_injection(run, info.sentence)
         if rule.attribute == "other_drug":
             return self._other_drug(run, str(extra or ""))
         return None
@@ -586,6 +590,20 @@ class Extractor:
         if not parts:
             return None
         same = tuple(r.index for r in placed if self._reach(r.parts, limbs) & parts and _sides_agree(r.sides, sides))
+        return same or _DROP
+
+    def _same_injection(self, run: _Run, sentence: Sentence) -> Any:
+        """A statement about earlier injections goes to the requests for the same kind of injection
+        (and region); one naming only another kind is set aside ("trigger point injections" say nothing
+        of a knee's hyaluronic series); one naming no kind goes by region."""
+        kinds = {kind for kind, rx in self.injection_kinds.items() if rx.search(sentence.text)}
+        typed = [r for r in run.requests if r.injection]
+        if not kinds or not typed:
+            return self._same_region(run, sentence)
+        by_region = self._same_region(run, sentence)
+        if by_region is _DROP:
+            return _DROP
+        same = tuple(r.index for r in typed if r.injection in kinds and (by_region is None or r.index in by_region))
         return same or _DROP
 
     def _reach(self, parts: frozenset[str], limbs: bool) -> frozenset[str]:
@@ -909,7 +927,13 @@ class Extractor:
             modality="" if drug else modality,
             parts=frozenset(p for p, rx in self.body_parts.items() if rx.search(text)),
             sides=frozenset(_sides(text)),
+            injection="" if drug else self._injection_kind(text),
         )
+
+    def _injection_kind(self, text: str) -> str:
+        """The kind of injection named first (injection_kinds), or ""."""
+        found = [(m.start(), kind) for kind, rx in self.injection_kinds.items() if (m := rx.search(text))]
+        return min(found)[1] if found else ""
 
     # ---- claimant, injury date, diagnoses ------------------------------------------------------
 

@@ -22,7 +22,7 @@ VALUE_RULES = ("invert", "true", "false", "drop", "keep")  # keep: the category 
 DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional")
 COMPUTED = ("number", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
-ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "region_or_limb", "other_drug", "none")
+ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "region_or_limb", "injection", "other_drug", "none")
 _FACT_KEYS = (
     "targets", "negated", "not_documented", "stopped", "current_only", "recent_only", "keep", "require", "resolve",
     "sentence_must_match", "attribute", "ongoing_overrides", "in_request", "with_request",

@@ -331,3 +331,32 @@ def test_a_look_alike_gives_nothing_and_an_age_beside_a_relative_is_theirs() -> 
     assert value("Her 70 y/o father drives her to visits. She is a 44 yo cashier.", "age") == 44
     assert value("Cyclobenzaprine 10 mg prn spasm.", "acute_muscle_spasm") == "absent"
     assert value("She is off opioids since the taper.", "current_opioid_therapy") is False
+
+
+def test_earlier_injections_are_the_requested_kind_s() -> None:
+    knee = ["Right knee steroid injection"]
+    assert value("She has had three prior cortisone injections in the right knee.", "prior_injections_same_site", knee, item=0) == 3
+    # another kind of injection says nothing of the one requested
+    assert value("The trigger point injections helped for 3 months.", "prior_injection_benefit", knee, item=0) == "absent"
+    assert value("This would be her first injection.", "prior_injections_same_site", knee, item=0) == 0
+    assert value("Relief from the prior Synvisc series lasted about 6 months.", "prior_injection_relief_weeks", ["Synvisc-One right knee"], item=0) == 25.8
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "requests", "expected"),
+    [
+        ("Positive Hoffmann's sign with hyperreflexia in both legs.", "myelopathy_suspected", [], True),
+        ("Downgoing toes, Hoffmann negative.", "myelopathy_suspected", [], False),
+        ("Brief loss of consciousness after striking his head.", "intracranial_findings", ["CT head"], True),
+        ("GCS 15 and no LOC.", "intracranial_findings", ["CT head"], False),
+        ("Diagnostic medial branch blocks at L4-5 gave 85% relief.", "medial_branch_block_positive", ["Radiofrequency ablation L4-5"], True),
+        ("Flexion-extension views show 4 mm of motion at L4-5 with spondylolisthesis.", "spinal_instability", [], True),
+        ("BMI 34.1", "bmi", [], 34.1),
+        ("Psychological evaluation cleared her for the stimulator trial.", "psychological_clearance", [], True),
+        ("Mild osteoarthritis with joint spaces preserved.", "advanced_osteoarthritis_imaging", [], False),
+        ("Taken to the ER after an overdose of oxycodone.", "severe_side_effects", ["Oxycodone 10mg #60"], True),
+    ],
+)
+def test_facts_once_left_to_the_reviewer_are_drafted_when_stated(text: str, fact: str, requests: list[str], expected: Any) -> None:
+    got = value(text, fact, requests, dt.date(2016, 12, 1), item=0 if requests else None)
+    assert got == expected and type(got) is type(expected)
