@@ -17,6 +17,7 @@ from checker.fields import (
     describe,
     did_you_mean,
     join,
+    require_at_most,
     require_date,
     require_list,
     require_mapping,
@@ -32,6 +33,7 @@ CASE_SCHEMA = "mtus-case/1"
 # The longest request line in the IMR letters read so far is about 115 characters; parsing a line
 # costs time in proportion to its length, so a pasted page is refused rather than parsed.
 MAX_REQUEST_CHARS = 1000
+MAX_REQUESTS = 100  # requested items in one case (an IMR letter decides at most about ten)
 ORIGINS = ("structured", "extracted", "reviewer")
 DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
 _CASE_KEYS = (
@@ -461,6 +463,7 @@ def resolve_drug(ruleset: RuleSet, named: str, path: str, where: str) -> str:
 
 def _requests(raw: Any, ruleset: RuleSet, path: str) -> tuple[Request, ...]:
     items = require_list(raw, path, "requests")
+    require_at_most(items, MAX_REQUESTS, path, "requests", "requested items", "split the requests over several case files")
     if not items:
         raise InputError(path, "requests", "no requested item", "list at least one requested item")
     found = [_request(r, i, ruleset, path) for i, r in enumerate(items)]

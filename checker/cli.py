@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 from checker.errors import EngineError, InputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def _fail(message: str) -> None:
@@ -27,7 +29,10 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                sys.stdout.flush()  # a full disk under the output shows here, not as a traceback at exit
         except InputError as exc:
             _fail(exc.one_line())
         except EngineError as exc:
@@ -36,10 +41,45 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             _fail("input nested too deeply; flatten the file")
         except MemoryError:
             _fail("input too large to process; split it")
+        except KeyboardInterrupt:
+            _interrupted("")
+        except OSError as exc:  # a full disk, a vanished folder: the output or a temporary file could not be written
+            _discard_pending_output()
+            _fail(_os_error_line(exc, _input_named(kwargs)))
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
     return wrapper
+
+
+def _interrupted(how_far: str) -> None:
+    click.echo(f"mtus: interrupted{' ' + how_far if how_far else ''}", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def _os_error_line(exc: OSError, named: str) -> str:
+    import errno
+    import tempfile
+
+    where = exc.filename or named or "output"
+    problem = exc.strerror or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        fix = f"free disk space (temporary files go to {tempfile.gettempdir()}, or set TMPDIR) and run again"
+        return f"{where}: no room to write the output or a temporary file ({problem}); fix: {fix}"
+    return f"{where}: cannot read or write a file ({problem}); fix: check that the files and folders named exist and can be read and written"
+
+
+def _discard_pending_output() -> None:
+    """Output that could not be written is dropped, so that Python's flush at exit does not fail again
+    with a second message."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass
 
 
 def _input_named(kwargs: dict[str, Any]) -> str:
@@ -117,6 +157,10 @@ def check(
     "--format", "fmt", type=click.Choice(["text", "markdown", "html", "docx"]), default="text", show_default=True,
     help="docx: a Word document made from the HTML draft (redirect it to a file).",
 )
+@click.option(
+    "--kind", type=click.Choice(["determination", "information-request"]), default="determination", show_default=True,
+    help="information-request: what utilization review asks the requesting physician for before deciding (8 CCR 9792.9.1).",
+)
 @rules_option
 @rules_extra_option
 @as_of_option
@@ -124,21 +168,23 @@ def check(
 @engine_option
 @guarded
 def draft(
-    case: Path, fmt: str, rules_dir: Path | None, rules_extra: tuple[Path, ...], as_of: str | None, templates_dir: Path | None, engine: str,
+    case: Path, fmt: str, kind: str, rules_dir: Path | None, rules_extra: tuple[Path, ...], as_of: str | None, templates_dir: Path | None, engine: str,
 ) -> None:
-    """A draft determination in the IMR letter's shape, citing the guideline pages that decided."""
+    """A draft determination in the IMR letter's shape, citing the guideline pages that decided; or
+    (--kind information-request) the request for the documentation that would decide each item."""
     from checker.api import Checker
     from checker.render import render
 
     if fmt == "docx" and sys.stdout.isatty():
         raise InputError("command line", "--format docx", "a Word document is binary and would garble the terminal", "redirect it: > draft.docx")
     result = Checker(rules_dir, engine, scope="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
+    template = "draft" if kind == "determination" else kind
     if fmt == "docx":
         from checker.render_docx import html_to_docx
 
-        click.get_binary_stream("stdout").write(html_to_docx(render("draft", "html", {"report": result.report}, templates_dir)))
+        click.get_binary_stream("stdout").write(html_to_docx(render(template, "html", {"report": result.report}, templates_dir)))
         return
-    click.echo(render("draft", fmt, {"report": result.report}, templates_dir), nl=False)
+    click.echo(render(template, fmt, {"report": result.report}, templates_dir), nl=False)
 
 
 @main.command()
@@ -149,32 +195,48 @@ def draft(
     "--divergences", "divergence_paths", multiple=True, type=click.Path(path_type=Path),
     help="A list of known divergences (file or folder), for case files that are regenerated, such as imported letters.",
 )
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Write the report to this file, whole or not at all (default: standard output).")
 @rules_option
 @rules_extra_option
 @templates_option
 @engine_option
 @guarded
 def regress(
-    paths: tuple[Path, ...], fmt: str, jobs: int | None, divergence_paths: tuple[Path, ...], rules_dir: Path | None, rules_extra: tuple[Path, ...],
-    templates_dir: Path | None, engine: str,
+    paths: tuple[Path, ...], fmt: str, jobs: int | None, divergence_paths: tuple[Path, ...], out: Path | None,
+    rules_dir: Path | None, rules_extra: tuple[Path, ...], templates_dir: Path | None, engine: str,
 ) -> None:
     """Run every case file with an expected: block; exit 1 on any disagreement or when none ran."""
     from checker.api import Checker
     from checker.progress import ProgressLine
-    from checker.regress import default_jobs, load_divergences, regress, write_report
+    from checker.regress import Interrupted, default_jobs, load_divergences, regress, write_report, write_report_file
     from checker.render import render
 
     divergences = load_divergences(list(divergence_paths))
     progress = ProgressLine(sys.stderr, lambda values: render("regress-progress", "text", values, templates_dir))
-    checker = Checker(rules_dir, engine, extra_dirs=rules_extra)
-    run = regress(checker, list(paths), jobs or default_jobs(), progress, json_report=fmt == "json", divergences=divergences)
+    try:
+        checker = Checker(rules_dir, engine, extra_dirs=rules_extra)
+        run = regress(checker, list(paths), jobs or default_jobs(), progress, json_report=fmt == "json", divergences=divergences)
+    except Interrupted as exc:
+        progress.finish()
+        _interrupted(f"after {exc.done} of {exc.total} case files ({_counts(exc.tally)}); no report written")
     progress.finish()
     try:
-        write_report(run, fmt, lambda text: click.echo(text, nl=False), templates_dir)
+        if out is not None:
+            write_report_file(run, fmt, out, templates_dir)
+        else:
+            write_report(run, fmt, lambda text: click.echo(text, nl=False), templates_dir)
         summary = run.summary(with_results=False)
+    except KeyboardInterrupt:
+        _interrupted(f"while writing the report ({_counts(run.tally)}); {'no report written' if out else 'the report is incomplete'}")
     finally:
         run.close()
     sys.exit(EXIT_BAD_INPUT if summary["errors"] else (EXIT_OK if summary["passed"] else EXIT_FINDINGS))
+
+
+def _counts(tally: Any) -> str:
+    return (f"{tally.items} items: {tally.agree} agree, {tally.disagree} disagree, {tally.count('no_rule')} without a rule; "
+            f"{len(tally.errors)} case files with errors")
 
 
 @main.command("import")
@@ -211,10 +273,13 @@ def extract(
 ) -> None:
     """Draft a case file from clinical text: each fact with its origin, sentence, span and cue. Exit 2,
     writing nothing, when the draft would not load in `mtus check` / `mtus draft`."""
+    from checker.case import MAX_REQUESTS
     from checker.extract import draft_case, dump_case, read_clinical_text, require_loadable
+    from checker.fields import require_at_most
     from checker.render import to_json
 
     day = _as_of(as_of)
+    require_at_most(list(requests), MAX_REQUESTS, "command line", "--request", "requested items", "draft the case in parts")
     _refuse_empty_requests(requests)
     clinical_text = read_clinical_text(text)
     _require_extract_arguments(requests, day)

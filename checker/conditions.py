@@ -166,3 +166,33 @@ def unknown_groups(cond: Condition, facts: dict) -> list[tuple[str, ...]]:
         merged = tuple(dict.fromkeys(name for group in groups for name in group))
         return [merged] if merged else []
     return list(dict.fromkeys(groups))
+
+
+def unknown_alternatives(cond: Condition, facts: dict) -> list[list[tuple[Condition, ...]]]:
+    """unknown_groups with the tests kept: each group is one thing to document, a list of
+    alternatives (any one would do), each alternative the undecided tests it needs together. An
+    `exists` test is never undecided, and a part already decided drops out, so an alternative holds
+    only what the records still have to show, with the value they have to show it with."""
+    if evaluate(cond, facts) is not None:
+        return []
+    kind = cond[0]
+    if kind == "test":
+        return [[(cond,)]]
+    if kind == "not":
+        return unknown_alternatives(negate(cond[1]), facts)
+    if kind == "all":
+        groups: list[list[tuple[Condition, ...]]] = []
+        for child in cond[1]:
+            for group in unknown_alternatives(child, facts):
+                if group not in groups:
+                    groups.append(group)
+        return groups
+    alternatives: list[tuple[Condition, ...]] = []
+    for child in cond[1]:
+        groups = unknown_alternatives(child, facts)
+        if not groups:
+            continue
+        # a child needing several things is one alternative; of each thing its first alternative stands for it
+        candidates = groups[0] if len(groups) == 1 else [tuple(part for group in groups for part in group[0])]
+        alternatives += [a for a in candidates if a not in alternatives]
+    return [alternatives] if alternatives else []

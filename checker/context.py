@@ -125,6 +125,13 @@ _LIST_NUMBER = re.compile(r"\(?\d{1,2}[.)]")  # "2." opening a list item is no s
 _SHORT_LINE = 0.7  # of the text's longest line: a line ending before this ended with its content
 
 
+# A cue's scope never leaves its sentence, and the work on a sentence grows with the square of its
+# length (every cue against every mention), so text without sentence punctuation is cut into pieces
+# of at most this many characters, at a space: extraction stays linear in the length of the text.
+# The longest sentence of the letters read so far has about 640 characters.
+MAX_SENTENCE_CHARS = 2000
+
+
 def _line_starts(raw: str) -> list[tuple[int, str]]:
     """Raw offsets where a line starts a new sentence, each with the heading it opens ('' for none)."""
     lines = [(m.start(), m.group(0)) for m in re.finditer(r"[^\n]*", raw) if m.group(0).strip()]
@@ -188,6 +195,15 @@ def _with_sections(sentences: list[Sentence], starts: list[tuple[int, str]], rul
     return found
 
 
+def _add_sentence(found: list[Sentence], text: str, start: int, end: int) -> None:
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+        cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+        _add_piece(found, text, start, cut)
+        start = cut
+    _add_piece(found, text, start, end)
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return False
@@ -198,7 +214,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha() and text[dot - 1].isupper())
 
 
-def _add_sentence(found: list[Sentence], text: str, start: int, end: int) -> None:
+def _add_piece(found: list[Sentence], text: str, start: int, end: int) -> None:
     while start < end and text[start] == " ":
         start += 1
     while end > start and text[end - 1] == " ":

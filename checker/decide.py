@@ -8,10 +8,13 @@ leave open is listed as documentation to request.
 An item is evaluated in one or more units: its own topic, each ingredient of a compounded product,
 and the associated-services gate. It is medically necessary only when every unit with a rule is; a
 unit without a rule makes it no_applicable_rule unless another unit already denies it (a compound
-with one ingredient that is not recommended is not recommended)."""
+with one ingredient that is not recommended is not recommended).
+
+The criteria that decided are kept in the order a rationale names them (`reason_order`)."""
 
 from __future__ import annotations
 
+from checker.conditions import tests
 from checker.evaluate import CriterionResult, ItemResult, Unit
 
 MEDICALLY_NECESSARY = "medically_necessary"
@@ -35,8 +38,133 @@ def decide(item: ItemResult) -> ItemResult:
         # No indication to show (a post-operative opioid: the request's timing is its indication), so
         # the approval rests on the limits shown to be kept.
         item.decisive = [r for r in item.criteria if r.criterion.role == "limit" and r.status == "met"]
+    item.decisive = reason_order(item, item.decisive)
     item.follow_up = [r for r in item.criteria if _left_open(r) and not _decides(r, item.decision)]
     return item
+
+
+# The MTUS makes continuing a treatment depend on functional improvement from it (8 CCR 9792.20,
+# "functional improvement"; the CPMTG's criteria for continuing each treatment): an indication met
+# only when the records show that improvement asks what the treatment already given achieved.
+BENEFIT_TEST = ("functional_improvement", "eq", True)
+
+
+def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[CriterionResult]:
+    """The criteria that decided, in the order a rationale names them (README, "Which reason the
+    draft names first"):
+    1. a limit the records document as exceeded (or a treatment documented as not recommended);
+    2. then the indications, those on the route through the indication tree that the records come
+       closest to meeting first (fewest indications missing, then most documented: route_scores),
+       as documenting what that route lacks is what would change the decision;
+    3. among those, an indication about what the treatment already given achieved (BENEFIT_TEST):
+       to continue a treatment, its benefit decides before the reasons to start it;
+    4. then an indication the records contradict before one they are silent on;
+    5. then the criterion's place in the indication tree (the guideline's own order), in the topic,
+       and the ingredient's place in the request.
+    An approval orders what it rests on the same way. Stable: the same case gives the same order."""
+    tree_place: dict[str, int] = {}
+    scores: dict[tuple[int, str], tuple[int, int]] = {}
+    for n, unit in enumerate(item.units):
+        if unit.edition is not None:
+            for cid in _tree_ids(unit.edition.decision):
+                tree_place.setdefault(cid, len(tree_place))
+            statuses = {r.criterion.id: r.status for r in unit.criteria}
+            scores.update({(n, cid): score for cid, score in route_scores(unit.edition.decision, statuses).items()})
+    topic_place: dict[str, int] = {}
+    for result in item.criteria:
+        topic_place.setdefault(result.criterion.id, len(topic_place))
+    unit_place = {id(r): n for n, u in enumerate(item.units) for r in u.criteria}
+
+    def rank(result: CriterionResult) -> tuple[object, ...]:
+        cid, unit = result.criterion.id, unit_place.get(id(result), 0)
+        exceeded = result.criterion.role == "limit" and result.status == "not_met"
+        return (
+            not exceeded,
+            scores.get((unit, cid), (0, 0)),
+            not _asks_for_benefit(result),
+            result.status != "not_met",
+            tree_place.get(cid, len(tree_place)),
+            topic_place[cid],
+            unit,
+        )
+
+    return sorted(decided, key=rank)
+
+
+def _asks_for_benefit(result: CriterionResult) -> bool:
+    criterion = result.criterion
+    return criterion.role == "indication" and any((name, op, value) == BENEFIT_TEST for _, name, op, value in tests(criterion.met_when))
+
+
+Route = tuple[tuple[int, int], tuple[str, ...]]  # (score, the criteria on it, in tree order)
+
+
+def route_scores(tree: object, statuses: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """For each criterion of an indication tree: the score of the best route through the tree that
+    includes it, as (indications on it not shown met, minus those shown met). A route takes every
+    part of an `all` and one part of an `any`; a not-applicable indication costs nothing. The route
+    with the lowest score is the one the records come closest to meeting."""
+    return {cid: route[0] for cid, route in best_routes(tree, statuses).items()}
+
+
+def best_routes(tree: object, statuses: dict[str, str]) -> dict[str, Route]:
+    """For each criterion of an indication tree, the best route through it (route_scores); of equal
+    routes, the first in the tree."""
+    return _routes(tree, statuses)[1] if tree is not None else {}
+
+
+def _routes(tree: object, statuses: dict[str, str]) -> tuple[Route, dict[str, Route]]:
+    """(the best route of the subtree, the best route through each of its criteria)."""
+    if isinstance(tree, str):
+        status = statuses.get(tree, "not_applicable")
+        score = (0, 0) if status == "not_applicable" else (0, -1) if status == "met" else (1, 0)
+        return (score, (tree,)), {tree: (score, (tree,))}
+    kind, parts = tree
+    solved = [_routes(part, statuses) for part in parts]
+    if kind == "any":
+        best = min((route for route, _ in solved), key=lambda route: route[0])
+        return best, {cid: r for _, through in solved for cid, r in through.items()}
+    best = _joined([route for route, _ in solved])
+    through_all: dict[str, Route] = {}
+    for n, (_, through) in enumerate(solved):
+        others = [route for m, (route, _) in enumerate(solved) if m != n]
+        for cid, route in through.items():
+            through_all[cid] = _joined([*others[:n], route, *others[n:]])
+    return best, through_all
+
+
+_MOST_ROUTES = 64  # indication trees are small; a larger one is cut, keeping its first routes
+
+
+def routes(tree: object) -> list[tuple[str, ...]]:
+    """Every route through an indication tree (each a way to meet it: every part of an `all`, one
+    part of an `any`), in tree order, at most _MOST_ROUTES."""
+    if tree is None:
+        return []
+    if isinstance(tree, str):
+        return [(tree,)]
+    kind, parts = tree
+    solved = [routes(part) for part in parts]
+    if kind == "any":
+        return [route for each in solved for route in each][:_MOST_ROUTES]
+    combined: list[tuple[str, ...]] = [()]
+    for each in solved:
+        combined = [done + route for done in combined for route in each][:_MOST_ROUTES]
+    return combined
+
+
+def _joined(routes: list[Route]) -> Route:
+    return (sum(r[0][0] for r in routes), sum(r[0][1] for r in routes)), tuple(cid for r in routes for cid in r[1])
+
+
+def _tree_ids(tree: object) -> list[str]:
+    """The criterion ids of an indication tree, depth first."""
+    if tree is None:
+        return []
+    if isinstance(tree, str):
+        return [tree]
+    _, parts = tree
+    return [cid for part in parts for cid in _tree_ids(part)]
 
 
 def _decides(result: CriterionResult, decision: str) -> bool:

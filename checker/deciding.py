@@ -1,10 +1,12 @@
-"""Does the draft name the same deciding criterion as the IMR letter's rationale?
+"""Does the draft name the same deciding criterion as the IMR letter's rationale, and name it first?
 
 A hand-read key (tests/imr/deciding.yaml, schema mtus-deciding-key/1) gives, for a sample of imported
 letter items, the letter's decision and the criterion ids that encode its deciding reason. For each
-key item the imported case is drafted; the item agrees when (a) one of the key's criteria is among
-the draft's decisive criteria and (b) the rendered text draft prints that criterion's requirement in
-the item's rationale."""
+key item the imported case is checked and its report read: the reasons the draft's rationale names
+(report item `reasons`, in the order it names them) and every criterion that decided (`decisive`).
+The item agrees when the decisions agree and the first reason the draft names is one of the key's
+criteria. Nothing is read from rendered text: the templates print the report's reasons (a test in
+tests/test_deciding.py holds them to that)."""
 
 from __future__ import annotations
 
@@ -24,8 +26,8 @@ _ITEM_FIELDS = {"case", "item", "decision", "reason", "criteria", "missing"}
 AGREES = "agrees"
 NO_CRITERION = "no_criterion_encodes_reason"
 DECISION_DIFFERS = "decision_differs"
+LATER_REASON = "same_decision_key_criterion_not_first"
 OTHER_CRITERION = "same_decision_other_criterion"
-WORDING_ABSENT = "criterion_decisive_wording_absent"
 NOT_IMPORTED = "item_not_imported"
 
 
@@ -43,9 +45,9 @@ class KeyItem:
 class ItemOutcome:
     key: KeyItem
     decision: str | None  # the tool's decision; None when the case or item was not imported
-    decisive: tuple[str, ...]  # criterion ids (with [subject] for compound ingredients)
+    reasons: tuple[str, ...]  # criterion ids the rationale names, in order
+    decisive: tuple[str, ...]  # every criterion that decided, in order (with [subject] for compound ingredients)
     matched: tuple[str, ...]  # key criteria among the decisive ones
-    worded: tuple[str, ...]  # matched criteria whose requirement the draft prints for the item
     category: str
 
 
@@ -98,23 +100,21 @@ def unknown_criteria(key: list[KeyItem], ruleset: RuleSet) -> list[tuple[KeyItem
 
 
 def measure(key: list[KeyItem], imported: Path, rules_dir: Path | None = None) -> list[ItemOutcome]:
-    """Draft every key item's imported case and compare its deciding criteria with the key's."""
+    """Check every key item's imported case and compare the reasons its draft names with the key's."""
     from checker.api import Checker
-    from checker.render import render
 
     checker = Checker(rules_dir)
     unknown = unknown_criteria(key, checker.ruleset)
     if unknown:
         item, cid = unknown[0]
         raise InputError(f"{item.case} / {item.item}", "criteria", f"unknown criterion id {cid}", "name a criterion id of rules/topics/*.yaml")
-    drafts: dict[str, tuple[dict[str, Any], str]] = {}
+    reports: dict[str, dict[str, Any]] = {}
     outcomes = []
     for entry in key:
         path = Path(imported) / f"{entry.case}.yaml"
-        if entry.case not in drafts and path.is_file():
-            report = checker.check(path).report
-            drafts[entry.case] = (report, render("draft", "text", {"report": report}))
-        outcomes.append(_outcome(entry, *drafts[entry.case]) if entry.case in drafts else _not_imported(entry))
+        if entry.case not in reports and path.is_file():
+            reports[entry.case] = checker.check(path).report
+        outcomes.append(outcome(entry, reports[entry.case]) if entry.case in reports else _not_imported(entry))
     return outcomes
 
 
@@ -122,55 +122,41 @@ def _not_imported(entry: KeyItem) -> ItemOutcome:
     return ItemOutcome(entry, None, (), (), (), NOT_IMPORTED)
 
 
-def _outcome(entry: KeyItem, report: dict[str, Any], text: str) -> ItemOutcome:
-    items = report["items"]
-    index = next((n for n, it in enumerate(items) if it["id"] == entry.item), None)
-    if index is None:
+def outcome(entry: KeyItem, report: dict[str, Any]) -> ItemOutcome:
+    """How the report's item compares with the key entry."""
+    item = next((it for it in report["items"] if it["id"] == entry.item), None)
+    if item is None:
         return _not_imported(entry)
-    item = items[index]
+    reasons = tuple(r["id"] for r in item["reasons"])
     decisive = tuple(item["decisive"])
-    decisive_ids = {c["id"] for c in item["criteria"] if c["decisive"]}
+    decisive_ids = {d.split("[", 1)[0] for d in decisive}
     matched = tuple(c for c in entry.criteria if c in decisive_ids)
-    block = item_block(text, items, index)
-    requirements = {c["id"]: c["requirement"] for c in item["criteria"]}
-    worded = tuple(c for c in matched if requirements[c] in block)
-    return ItemOutcome(entry, item["decision"], decisive, matched, worded, _category(entry, item["decision"], matched, worded))
+    return ItemOutcome(entry, item["decision"], reasons, decisive, matched, _category(entry, item["decision"], reasons, matched))
 
 
-def _category(entry: KeyItem, decision: str, matched: tuple[str, ...], worded: tuple[str, ...]) -> str:
-    if not entry.criteria:
-        return NO_CRITERION
+def _category(entry: KeyItem, decision: str, reasons: tuple[str, ...], matched: tuple[str, ...]) -> str:
     if decision != entry.decision:
         return DECISION_DIFFERS
-    if not matched:
-        return OTHER_CRITERION
-    return AGREES if worded else WORDING_ABSENT
-
-
-def item_block(text: str, items: list[dict[str, Any]], index: int) -> str:
-    """The part of a text draft about items[index]: from its numbered heading to the next item's.
-    The whole text when the heading is not found (a template that numbers items differently)."""
-    starts = []
-    at = 0
-    for n, it in enumerate(items, start=1):
-        found = text.find(f"{n}. {it['request']}:", at)
-        starts.append(found)
-        if found >= 0:
-            at = found + 1
-    start = starts[index]
-    if start < 0:
-        return text
-    later = [s for s in starts[index + 1:] if s > start]
-    return text[start: later[0] if later else len(text)]
-
-
-def only_key_criteria(outcome: ItemOutcome) -> bool:
-    """An agreeing item whose draft gives no decisive criterion beyond the key's (the draft names
-    every failed criterion, so most agreeing drafts give more reasons than the letter)."""
-    ids = {d.split("[", 1)[0] for d in outcome.decisive}
-    return outcome.category == AGREES and ids <= set(outcome.key.criteria)
+    if not entry.criteria:
+        return NO_CRITERION
+    if reasons and reasons[0] in entry.criteria:
+        return AGREES
+    return LATER_REASON if matched else OTHER_CRITERION
 
 
 def rate(outcomes: list[ItemOutcome]) -> tuple[int, int]:
-    """(items whose draft names the letter's deciding criterion, sample size)."""
-    return sum(o.category == AGREES for o in outcomes), len(outcomes)
+    """(items whose draft names the letter's deciding criterion first, items whose decisions agree).
+    An item whose reason no criterion encodes counts as not agreeing."""
+    same = [o for o in outcomes if o.category not in (DECISION_DIFFERS, NOT_IMPORTED)]
+    return sum(o.category == AGREES for o in same), len(same)
+
+
+def rate_where_encoded(outcomes: list[ItemOutcome]) -> tuple[int, int]:
+    """The same, leaving out the items whose reason no criterion encodes."""
+    same = [o for o in outcomes if o.category not in (DECISION_DIFFERS, NOT_IMPORTED, NO_CRITERION)]
+    return sum(o.category == AGREES for o in same), len(same)
+
+
+def distinct(ids: tuple[str, ...]) -> int:
+    """Criterion ids counted once over the ingredients of a compounded product."""
+    return len({i.split("[", 1)[0] for i in ids})

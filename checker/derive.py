@@ -7,10 +7,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from checker.case import Case, FactValue, Medication, Request
+from checker.conditions import evaluate as kleene
+from checker.conditions import tests
 from checker.lexicon import Lexicon
 from checker.prescription import NUMBER_WORDS, Dose, Prescription, read_prescription, read_quantity
 from checker.prescription import doses_per_day as doses_per_day  # importer reads frequencies with it
 from checker.services import ServiceLexicon
+from checker.vocabulary import Equivalents, Vocabulary
 
 _LOOKS_LIKE_DRUG = re.compile(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
 _ACUTE_DAYS = 28
@@ -26,6 +29,23 @@ _PREOP = re.compile(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical cle
 _POSTOP = re.compile(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I)
 _ASSOCIATED = re.compile(r"\bassociated surgical service\b", re.I)
 _VISIT_CATEGORIES = ("therapy", "modality", "program")
+# What an equipment, modality or home care request line says of how long, how it is acquired and how
+# many hours ("Cold therapy unit 30 day rental", "H-wave unit purchase", "Home health aide 8 hours a
+# day, 5 days a week"): limits the guidelines set on them (7 days of post-operative cryotherapy, a
+# one-month trial before a purchase, 35 hours of home health a week) are documented by the request.
+_USE_CATEGORIES = ("equipment", "modality")
+_UNIT_WORDS = re.compile(r"\b(?:units?|devices?|machines?|rental|rent|rented|purchase|purchased|trial|home use|use)\b", re.I)
+_NUMBER = r"(\d+|" + "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + r")"
+_DURATION = re.compile(rf"\b{_NUMBER}[\s-]*(days?|weeks?|months?)\b", re.I)
+_DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30}
+_PURCHASE = re.compile(r"\b(?:purchase|purchased|buy)\b", re.I)
+_RENTAL = re.compile(r"\b(?:rental|rent|rented|renting|trial|loan)\b", re.I)
+_HOURS_A_DAY = re.compile(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*day\b", re.I)
+_HOURS_A_WEEK = re.compile(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b", re.I)
+_DAYS_A_WEEK = re.compile(rf"\b{_NUMBER}\s*(?:days?|x|times)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b", re.I)
+_ROUND_THE_CLOCK = re.compile(
+    r"\b24\s*/\s*7\b|\b24[\s-]*(?:hours?|hrs?)\s*(?:a\s+day|care|nursing|per\s+day|/\s*day)|(?:a?round)[\s-]the[\s-]clock", re.I
+)
 _PER_WEEK = r"(?:x|times|sessions?|visits?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
 _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
 _VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come first
@@ -143,8 +163,9 @@ def _ingredients(text: str, drugs: list) -> tuple[ParsedIngredient, ...]:
     parts = []
     for i, drug in enumerate(drugs):
         end = drugs[i + 1].start if i + 1 < len(drugs) else len(text)
-        percent = _PERCENT.search(text, drug.start + len(drug.matched), end)
-        parts.append(ParsedIngredient(drug.matched, percent.group(0).replace(" ", "") if percent else ""))
+        percent = _PERCENT.search(text, drug.start, end)  # "Lidocaine 5% gel": the strength may sit inside the name
+        name = " ".join(_PERCENT.sub(" ", drug.matched).split())
+        parts.append(ParsedIngredient(name, percent.group(0).replace(" ", "") if percent else ""))
     return tuple(parts)
 
 
@@ -197,17 +218,22 @@ def derive_item_facts(
     services: ServiceLexicon | None = None,
     decided: dict[str, str] | None = None,
     ingredient: str = "",
+    vocabulary: Vocabulary | None = None,
 ) -> dict[str, FactValue]:
-    """Case facts, then the item's own facts, then every derived fact that the records support.
-    `ingredient` evaluates one ingredient of a compounded product as if it were the requested drug;
-    `decided` holds the decisions already reached on the case's other items."""
+    """Case facts, then the item's own facts, then every derived fact that the records support, then
+    the facts the records document by an equivalent (`vocabulary`'s documented_by: a diagnosis of a
+    medial meniscus tear documents a suspected meniscus tear). `ingredient` evaluates one ingredient
+    of a compounded product as if it were the requested drug; `decided` holds the decisions already
+    reached on the case's other items."""
     facts: dict[str, FactValue] = dict(case.facts)
     facts.update(request.facts)
     if case.age is not None:
         facts["age"] = FactValue(case.age, "structured", "claimant.age")
+    product = ""
     if ingredient:
-        request = replace(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None, dose=None)
-    derived = _derived(case, request, lexicon, facts)
+        product = request.drug  # "" for a compound written out by its ingredients
+        request = _as_ingredient(request, ingredient, lexicon)
+    derived = _derived(case, request, lexicon, facts, product)
     derived.update(_request_shape(request, services, facts))
     derived.update(_timeline(case))
     procedure = _procedure_decision(request, decided or {})
@@ -215,7 +241,55 @@ def derive_item_facts(
         derived["procedure_medically_necessary"] = procedure
     for name, found in derived.items():
         facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
+    if vocabulary is not None:
+        for name, found in documented_by_equivalent(case, lexicon, vocabulary, facts).items():
+            facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
     return facts
+
+
+def _as_ingredient(request: Request, ingredient: str, lexicon: Lexicon) -> Request:
+    """The request as one of its drugs: of a compound, the ingredient alone; of a product judged as the
+    drugs it holds, the same prescription (quantity, frequency), with the worked-out dose only for the
+    drug the dose counts ("ibuprofen" in ibuprofen/famotidine)."""
+    if not request.drug:
+        return replace(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None, dose=None)
+    counted = lexicon.drugs[request.drug].dose_of == ingredient
+    return replace(request, drug=ingredient, drug_named=ingredient, strength=request.strength if counted else "",
+                   dose=request.dose if counted else None)
+
+
+def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabulary, facts: dict[str, FactValue]) -> dict[str, Derived]:
+    """Facts the records leave unstated but document by an equivalent (facts.yaml `documented_by`):
+    a diagnosis holding the words of one of its phrases, a current medication of one of its drug
+    classes, or another fact documented as true or as a count above 0. What the records state, even
+    a conflict, is never overridden."""
+    found: dict[str, Derived] = {}
+    for name, fact in vocabulary.facts.items():
+        if fact.documented_by is None or name in facts:
+            continue
+        basis = equivalent_in_records(case, lexicon, fact.documented_by, {k: v.value for k, v in facts.items()})
+        if basis:
+            found[name] = Derived(True, basis)
+    return found
+
+
+def equivalent_in_records(case: Case, lexicon: Lexicon, equivalents: Equivalents, values: dict[str, Any]) -> dict[str, str]:
+    """What in the records documents a fact through one of its equivalents (the first found), as a
+    basis ({"diagnosis": ..., "equivalent": ...}); {} when nothing does."""
+    for diagnosis in case.diagnoses:
+        phrase = equivalents.diagnosis_match(diagnosis)
+        if phrase:
+            return {"diagnosis": diagnosis, "equivalent": phrase}
+    for medication in case.medications or ():
+        known = lexicon.drugs.get(medication.drug)
+        classes = set(known.classes) & set(equivalents.medication_classes) if known else set()
+        if medication.status == "current" and classes:
+            return {"medication": medication.drug, "class": sorted(classes)[0]}
+    for test in equivalents.tests:
+        if kleene(test, values):
+            name = next(name for _, name, _, _ in tests(test))
+            return {"fact": name, "value": str(values.get(name))}
+    return {}
 
 
 def _request_shape(request: Request, services: ServiceLexicon | None, facts: dict[str, FactValue]) -> dict[str, Derived]:
@@ -243,7 +317,56 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
         found["timing"] = Derived(request.timing, text)
     if request.visits is not None:
         found.update(_visit_counts(request, facts.get("therapy_visits_completed")))
+    category = services.category(request.service) if services is not None and request.service else ""
+    found.update(_use_requested(request.text, category))
+    if category == "home_health":
+        hours = hours_per_week(request.text)
+        if hours is not None:
+            found["hours_per_week_requested"] = Derived(hours, text)
     return found
+
+
+def _use_requested(text: str, category: str) -> dict[str, Derived]:
+    """Days of use and purchase or rental, for equipment and for a modality given as a unit."""
+    if category not in _USE_CATEGORIES or (category == "modality" and not _UNIT_WORDS.search(text)):
+        return {}
+    found: dict[str, Derived] = {}
+    days = days_of_use(text)
+    if days is not None:
+        found["days_of_use_requested"] = Derived(days, {"text": text})
+    if _PURCHASE.search(text) or _RENTAL.search(text):
+        found["purchase_requested"] = Derived(bool(_PURCHASE.search(text)), {"text": text})
+    return found
+
+
+def _number(word: str) -> float:
+    return float(word) if word[0].isdigit() else float(NUMBER_WORDS[word.lower()])
+
+
+def days_of_use(text: str) -> int | None:
+    """'30 day rental' -> 30, 'seven day use' -> 7, 'x 2 weeks' -> 14, '1 month trial' -> 30."""
+    match = _DURATION.search(text)
+    if match is None:
+        return None
+    days = int(_number(match.group(1)) * _DAYS_PER_UNIT[match.group(2).lower().rstrip("s")])
+    return days if 0 < days <= 3650 else None
+
+
+def hours_per_week(text: str) -> float | None:
+    """Hours of home care a week: '4 hours per week' -> 4, '8 hours a day, 5 days a week' -> 40,
+    '6 hours per day' -> 42 (every day), '24/7' or '24 hour care' -> 168."""
+    if _ROUND_THE_CLOCK.search(text):
+        return 168.0
+    weekly = _HOURS_A_WEEK.search(text)
+    if weekly:
+        return _number(weekly.group(1))
+    daily = _HOURS_A_DAY.search(text)
+    if daily is None:
+        return None
+    days = _DAYS_A_WEEK.search(text)
+    per_week = _number(days.group(1)) if days else 7.0
+    hours = _number(daily.group(1)) * min(per_week, 7.0)
+    return hours if 0 < hours <= 168 else None
 
 
 def _visit_counts(request: Request, completed: FactValue | None) -> dict[str, Derived]:
@@ -310,22 +433,23 @@ def _basis_text(basis: dict) -> str:
     return "; ".join(f"{k}={v}" for k, v in basis.items())
 
 
-def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, FactValue]) -> dict[str, Derived]:
+def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, FactValue], product: str = "") -> dict[str, Derived]:
+    """`product`: the product an ingredient request belongs to (its drugs are not 'other' drugs)."""
     found: dict[str, Derived] = {}
     if request.drug:
         found["drug"] = Derived(request.drug, {"named": request.drug_named})
-        found.update(_duration(case, request))
+        found.update(_duration(case, request, product))
         found.update(_dose(request.dose))
-        relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant")
+        relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant", product)
         if relaxants is not None:
             found["other_muscle_relaxants"] = relaxants
-        nsaids = _other_in_class(case, request, lexicon, "nsaid")
+        nsaids = _other_in_class(case, request, lexicon, "nsaid", product)
         if nsaids is not None:
             found["other_nsaids"] = nsaids
-        nsaids = _alongside(case, request, lexicon, "nsaid", systemic_only=True)
+        nsaids = _alongside(case, request, lexicon, "nsaid", systemic_only=True, product=product)
         if nsaids is not None:
             found["nsaids_alongside"] = nsaids
-    opioids = _alongside(case, request, lexicon, "opioid")  # a service too: a drug test serves the opioids taken
+    opioids = _alongside(case, request, lexicon, "opioid", product=product)  # a service too: a drug test serves the opioids taken
     if opioids is not None:
         found["opioids_alongside"] = opioids
     reduction = _pain_reduction(facts)
@@ -334,10 +458,12 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
     return found
 
 
-def _duration(case: Case, request: Request) -> dict[str, Derived]:
+def _duration(case: Case, request: Request, product: str = "") -> dict[str, Derived]:
     """Weeks of the current course: exact from a start date, else a lower bound from 'since' dates.
-    Past courses are left out: a drug stopped and restarted counts from the restart."""
-    history = [m for m in (case.medications or ()) if m.drug == request.drug and m.status == "current"]
+    Past courses are left out: a drug stopped and restarted counts from the restart. A drug of a
+    product counts the product's course too."""
+    taken = {request.drug, product} - {""}
+    history = [m for m in (case.medications or ()) if m.drug in taken and m.status == "current"]
     if request.new_start or any(m.new_start for m in history):
         basis = {"new_start": True}
         return {"weeks_of_use": Derived(0.0, basis), "weeks_of_use_at_least": Derived(0.0, basis)}
@@ -393,27 +519,32 @@ def _round(value: float | None) -> float | None:
     return round(value, 3) if value is not None else None
 
 
-def _other_in_class(case: Case, request: Request, lexicon: Lexicon, drug_class: str) -> Derived | None:
+def _other_in_class(case: Case, request: Request, lexicon: Lexicon, drug_class: str, product: str = "") -> Derived | None:
     if drug_class not in lexicon.drugs[request.drug].classes:
         return None
-    requested = {r.drug for r in case.requests if r.drug and r.drug != request.drug}
-    current = {m.drug for m in (case.medications or ()) if m.status == "current" and m.drug != request.drug}
+    same = {request.drug, product}  # the drug itself, or the product it is part of
+    requested = {r.drug for r in case.requests if r.drug and r.drug not in same and r.id != request.id}
+    current = {m.drug for m in (case.medications or ()) if m.status == "current" and m.drug not in same}
     others = sorted(d for d in requested | current if drug_class in lexicon.drugs[d].classes)
     if case.medications is None and not others:
         return None  # no medication list: the count is not documented
     return Derived(len(others), {"others": ", ".join(others) or "none"})
 
 
-def _alongside(case: Case, request: Request, lexicon: Lexicon, drug_class: str, systemic_only: bool = False) -> Derived | None:
+def _alongside(
+    case: Case, request: Request, lexicon: Lexicon, drug_class: str, systemic_only: bool = False, product: str = ""
+) -> Derived | None:
     """Drugs of a class requested in the same case or taken now, other than this item (a laxative
-    requested with a post-operative opioid). systemic_only leaves out requests for a topical or
+    requested with a post-operative opioid), and the other drugs of the product this drug is part of
+    (the NSAID of an NSAID with a gastric protector). systemic_only leaves out requests for a topical or
     compounded product (a cream's NSAID is not the systemic NSAID a gastric protector guards against)."""
     requested = {
         r.drug for r in case.requests
         if r.drug and r.id != request.id and not (systemic_only and (r.route == "topical" or r.ingredients))
     }
     current = {m.drug for m in (case.medications or ()) if m.status == "current"}
-    found = sorted(d for d in (requested | current) - {request.drug} if drug_class in lexicon.drugs[d].classes)
+    in_product = set(lexicon.drugs[product].judged_as) if product and not (systemic_only and request.route == "topical") else set()
+    found = sorted(d for d in (requested | current | in_product) - {request.drug, product} if drug_class in lexicon.drugs[d].classes)
     if case.medications is None and not found:
         return None  # no medication list and nothing requested alongside: not documented
     return Derived(len(found), {drug_class: ", ".join(found) or "none"})

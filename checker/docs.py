@@ -21,7 +21,7 @@ from checker.vocabulary import Vocabulary
 
 DOCS_SCHEMA = "mtus-rules-docs/2"
 # What a topic may apply to, in the order the reference lists them.
-APPLIES_TO_FIELDS = ("drugs", "drug_classes", "except_drugs", "services", "body_parts", "routes", "timing")
+APPLIES_TO_FIELDS = ("drugs", "drug_classes", "except_drugs", "services", "categories", "body_parts", "routes", "timing")
 # The keys a dated block may change, in the order the reference shows them.
 BLOCK_FIELDS = ("title", "requirement", "met_when", "not_met_when", "applies_when", "not_applicable_when", "citation", "basis", "withdrawn")
 
@@ -91,6 +91,8 @@ def followed_data(ruleset: RuleSet, followed: Followed) -> dict[str, Any]:
         "letter_name": guideline.letter_name,
         "effective_from": _date(followed.effective_from),
         "effective_to": _date(followed.effective_to),
+        "until": _date(followed.until),
+        "guideline_effective_to": _date(guideline.effective_to),
         "when": condition_data(followed.when, ruleset.vocabulary) if followed.when is not None else None,
     }
 

@@ -120,11 +120,18 @@ def request_attributes(ruleset: RuleSet, request: Request, drug: str = "", route
         "drugs": {drug} if drug else set(),
         "drug_classes": set(ruleset.lexicon.drugs[drug].classes) if drug else set(),
         "services": {request.service} if request.service else set(),
-        "categories": {ruleset.services.category(request.service)} - {""} if request.service and not drug else set(),
+        "categories": _categories(ruleset, request, drug),
         "body_parts": set(request.body_parts),
         "routes": {route or request.route or ("oral" if drug else "")} - {""},
         "timing": _timing(ruleset, request),
     }
+
+
+def _categories(ruleset: RuleSet, request: Request, drug: str) -> set[str]:
+    """What a topic of general principles names: a drug's classes, or a service's category."""
+    if drug:
+        return set(ruleset.lexicon.drugs[drug].classes)
+    return {ruleset.services.category(request.service)} - {""} if request.service else set()
 
 
 # A test requested to serve a procedure ("Labs to include: EKG" with a surgery) without a stated timing
@@ -141,9 +148,14 @@ def _timing(ruleset: RuleSet, request: Request) -> set[str]:
     return set()
 
 
-def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str = "") -> Topic | None:
+def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str = "", day: dt.date | None = None) -> Topic | None:
     """The most specific topic whose every constraint the request meets (lint refuses ties). A topic
-    naming only service categories (general principles) is chosen only when no other topic matches."""
+    naming only categories (general principles) is chosen only when no other topic matches. Given the
+    request date, a topic with no edition in force then yields to a less specific one that has one (the
+    2016 opioid guideline's post-operative section does not hide the 2009 CPMTG opioid criteria from a
+    request of 2013), but not to general principles, which could approve what the specific topic's
+    guideline of that date may not recommend; otherwise the most specific topic is kept, and the item
+    says that no edition is encoded for its date."""
     attributes = request_attributes(ruleset, request, drug, route)
     scored = []
     for position, topic in enumerate(ruleset.topics):
@@ -153,7 +165,10 @@ def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str 
         if not constraints or not all(attributes[k] & set(v) for k, v in constraints.items()):
             continue
         scored.append((-topic.specificity(), position, topic))
-    return min(scored, key=lambda s: s[:2])[2] if scored else None
+    ranked = [topic for *_, topic in sorted(scored, key=lambda s: s[:2])]
+    if not ranked or day is None or ranked[0].editions_in_force(day):
+        return ranked[0] if ranked else None
+    return next((t for t in ranked[1:] if t.editions_in_force(day) and not t.general_principles), ranked[0])
 
 
 def choose_edition(topic: Topic, day: dt.date, facts: dict[str, FactValue]) -> tuple[Edition | None, str, tuple[str, ...]]:
@@ -182,20 +197,33 @@ def _unit(ruleset: RuleSet, role: str, subject: str, topic: Topic | None, facts:
 
 
 def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided: dict[str, str]) -> list[Unit]:
-    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided)
+    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, vocabulary=ruleset.vocabulary)
     units = []
     if request.associated_with:
         gate = next((t for t in ruleset.topics if t.topic == GATE_TOPIC), None)
         if gate is not None:
             units.append(_unit(ruleset, "gate", "", gate, facts, day))
-    if request.ingredients:
-        for ingredient in request.ingredients:
-            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient.drug)
-            topic = select_topic(ruleset, request, ingredient.drug, request.route or "topical")
-            units.append(_unit(ruleset, "ingredient", ingredient.drug, topic, part, day))
+    parts, route = judged_parts(ruleset, request)
+    if parts:
+        for ingredient in parts:
+            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient, ruleset.vocabulary)
+            topic = select_topic(ruleset, request, ingredient, route, day)
+            units.append(_unit(ruleset, "ingredient", ingredient, topic, part, day))
         return units
-    units.append(_unit(ruleset, "item", "", select_topic(ruleset, request), facts, day))
+    units.append(_unit(ruleset, "item", "", select_topic(ruleset, request, day=day), facts, day))
     return units
+
+
+def judged_parts(ruleset: RuleSet, request: Request) -> tuple[tuple[str, ...], str]:
+    """The drugs an item is judged as, each under its own topic, and the route they are taken by: the
+    ingredients of a compound written out (topical unless the request says otherwise), or the drugs a
+    product of the lexicon holds (an NSAID with a gastric protector, a compounding kit) by the
+    product's route; none for an item judged as itself."""
+    if request.ingredients:
+        return tuple(i.drug for i in request.ingredients), request.route or "topical"
+    if request.drug:
+        return ruleset.lexicon.drugs[request.drug].judged_as, request.route
+    return (), ""
 
 
 def plan_case(ruleset: RuleSet, case: Case, as_of: dt.date | None = None) -> list[ItemResult]:

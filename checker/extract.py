@@ -52,7 +52,12 @@ SOURCE = "clinical text"
 REQUEST_LINE = "request line"  # evidence offsets then index the request line
 _DROP = object()
 _EARLIEST_YEAR = 1950
+# Limits on a clinical text (a UR summary or an IMR letter's is a few thousand characters; a bundle
+# of progress notes may run to tens of thousands): work grows with the text, linearly
+# (benchmarks/extract_linear.py), so these bound the time and memory of one draft.
 MAX_TEXT_BYTES = 1024 * 1024
+MAX_TEXT_CHARS = 1_000_000
+MAX_TEXT_LINES = 100_000
 
 
 @dataclass(frozen=True)
@@ -237,19 +242,35 @@ def _as_command_line(exc: InputError, source: str) -> InputError:
 
 
 def read_clinical_text(path: Path) -> str:
-    """A UTF-8 text file of clinical notes; '-' reads standard input."""
+    """A UTF-8 text file of clinical notes; '-' reads standard input (as bounded as a file)."""
+    name = "standard input" if str(path) == "-" else str(path)
+    size_fix = "give the summary or note, not a whole file set"
     if str(path) == "-":
-        return sys.stdin.read()
-    data = read_bounded(Path(path), "clinical text", MAX_TEXT_BYTES, "name the text file of the notes", "give the summary or note, not a whole file set")
+        data = sys.stdin.buffer.read(MAX_TEXT_BYTES + 1)
+        if len(data) > MAX_TEXT_BYTES:
+            raise InputError(name, "", f"clinical text is over the {MAX_TEXT_BYTES}-byte limit", size_fix)
+    else:
+        data = read_bounded(Path(path), "clinical text", MAX_TEXT_BYTES, "name the text file of the notes", size_fix)
     if b"\x00" in data:
-        raise InputError(str(path), "", "holds binary data", "extract the text first (e.g. pdftotext) and give the .txt")
+        raise InputError(name, "", "holds binary data", "extract the text first (e.g. pdftotext) and give the .txt")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(str(path), "", f"clinical text is not UTF-8 (byte {exc.start})", "save the file as UTF-8") from None
+        raise InputError(name, "", f"clinical text is not UTF-8 (byte {exc.start})", "save the file as UTF-8") from None
     if not text.strip():
-        raise InputError(str(path), "", "clinical text is empty", "give a file with the clinical notes")
+        raise InputError(name, "", "clinical text is empty", "give a file with the clinical notes")
+    require_text_within_limits(text, name)
     return text
+
+
+def require_text_within_limits(text: str, name: str = SOURCE) -> None:
+    """Refuse a clinical text over MAX_TEXT_CHARS characters or MAX_TEXT_LINES lines."""
+    fix = "give the summary or the notes that bear on the request, not a whole file set"
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(name, "", f"clinical text of {len(text):,} characters, over the limit of {MAX_TEXT_CHARS:,}", fix)
+    lines = text.count("\n") + 1
+    if lines > MAX_TEXT_LINES:
+        raise InputError(name, "", f"clinical text of {lines:,} lines, over the limit of {MAX_TEXT_LINES:,}", fix)
 
 
 class Extractor:
@@ -410,6 +431,7 @@ class Extractor:
     # ---- the run -------------------------------------------------------------------------------
 
     def draft(self, text: str, request_texts: list[str], as_of: dt.date | None = None) -> dict:
+        require_text_within_limits(text)
         doc = Document(text, self.context.sections)
         run = _Run(doc, [], [self._request_info(i, t) for i, t in enumerate(request_texts)], as_of, pivot_year(doc.norm, as_of))
         evidence: dict[str, Any] = {}

@@ -24,6 +24,13 @@ def require_list(value: Any, path: str, field: str, fix: str = "write it as a YA
     return value
 
 
+def require_at_most(items: list, limit: int, path: str, field: str, what: str, fix: str) -> list:
+    """Refuse a list longer than `limit` before any of it is processed: the work grows with it."""
+    if len(items) > limit:
+        raise InputError(path, field, f"{len(items):,} {what}, over the limit of {limit:,}", fix)
+    return items
+
+
 def require_text(value: Any, path: str, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError(path, field, f"expected text, found {describe(value)}", "give a non-empty text value")

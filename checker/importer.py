@@ -92,6 +92,7 @@ class CaseDraft:
     without_extracted: dict[str, Any]  # the same case without what checker.extract drafted
     request_date_from: str
     warnings: list[ImportWarning]
+    decisions_stated: int = 0  # the decisions the letter states, counted apart from the items read
 
 
 class Importer:
@@ -161,12 +162,13 @@ class Importer:
         case.update({"claimant": claimant, "dates": _dates(letter, request_date, note), "diagnoses": diagnoses_from_summary(letter.summary)})
         extracted = draft_facts(letter.summary, [r["text"] for r in requests], self.ruleset, as_of=request_date)
         plain = {**case, "requests": requests, "expected": expected}
-        return CaseDraft(letter.path, with_extracted(plain, extracted), plain, basis, warnings)
+        return CaseDraft(letter.path, with_extracted(plain, extracted), plain, basis, warnings, letter.decisions_stated)
 
     def write(self, draft: CaseDraft, out_dir: Path) -> Path:
         """Write the case file atomically (a temporary file in out_dir, loaded as `mtus check` loads
         it, then renamed). A request the loader refuses is written with its text only (or as an
         unclassified service); extracted facts it refuses are left out. Nothing else is left behind."""
+        _require_every_decision(draft)
         target = Path(out_dir) / f"{_file_stem(str(draft.content['case']))}.yaml"
         reduced: set[int] = set()
         while True:
@@ -259,12 +261,22 @@ class Importer:
         return True
 
 
+def _require_every_decision(draft: CaseDraft) -> None:
+    """A case file holds exactly the letter's decisions: one request and one expected decision for
+    each decision the letter states, never one lost or invented."""
+    requests, expected = len(draft.content["requests"]), len(draft.content.get("expected", []))
+    if not requests == expected == draft.decisions_stated:
+        problem = f"the letter states {draft.decisions_stated} decision(s) but {requests} item(s) and {expected} decision(s) were read"
+        raise InputError(draft.letter, "IMR ISSUES, DECISIONS AND RATIONALES", problem,
+                         "give the full text of the letter, each item followed by ': Upheld' or ': Overturned' and its guideline lines")
+
+
 def collect_letters(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
             found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in LETTER_SUFFIXES)
-        elif path.is_file():
+        elif path.exists():  # a file, or something else the reader refuses as that letter's error (a FIFO, a device)
             found.append(path)
         else:
             raise InputError(str(path), "", "no such file or folder", "name IMR letters (PDF or text) or folders holding them")

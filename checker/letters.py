@@ -13,8 +13,14 @@ from checker.errors import InputError
 from checker.yamlio import read_bounded
 
 MAX_LETTER_BYTES = 20 * 1024 * 1024
+# An IMR letter runs to a few pages (the longest read so far, about a dozen); reading a PDF's text
+# takes time and memory in proportion to its pages, so their number is checked before any is read.
+MAX_PDF_PAGES = 100
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# The two decisions an IMR letter gives an item. Anything else where a decision stands is refused,
+# never guessed: a part-decision ("Partially Overturned", "Modified") is not one decision on one item.
 DECISIONS = {"upheld": "not_medically_necessary", "overturned": "medically_necessary"}
+_PART_DECISION = re.compile(r"\b(?:partial(?:ly)?|in part|modified|modify|split)\b", re.I)
 
 SUMMARY_HEADING = "CLINICAL CASE SUMMARY"
 ISSUES_HEADING = "IMR ISSUES, DECISIONS AND RATIONALES"
@@ -27,8 +33,20 @@ _REVIEWER_LABEL = "MAXIMUS guideline:"
 _RATIONALE_LABEL = "Decision rationale:"
 # "<item>: Upheld" right before the guideline lines; "is:" closes a partly certified item.
 _DECISION_MARK = re.compile(
-    r"(?:\s+is)?\s*:\s*(Upheld|Overturned)\s*(?=(?:Claims Administrator guideline:|MAXIMUS guideline:|Decision rationale:))", re.I
+    r"(?:\s+is)?\s*:\s*(Upheld|Overturned)\.?\s*(?=(?:Claims Administrator guideline:|MAXIMUS guideline:|Decision rationale:))", re.I
 )
+# The lines each item's block holds, in this order (the first may be missing); a block starts at a
+# label that does not follow an earlier label of the same block.
+_BLOCK_LABELS = re.compile(r"Claims Administrator guideline:|MAXIMUS guideline:|Decision rationale:")
+_BLOCK_ORDER = {"Claims Administrator guideline:": 0, "MAXIMUS guideline:": 1, "Decision rationale:": 2}
+# A decision as the letter states it, for counting: "<item>: Upheld", on the item's line or the next.
+_STATED_DECISION = re.compile(r":\s*(?:Upheld|Overturned)\b", re.I)
+_WORD_BEFORE_BLOCK = re.compile(r":\s*([^:]{1,60}?)\s*$")
+# Lines a PDF repeats on every page, which may fall anywhere, even between an item and its
+# guideline lines: "Page 2 of 4", "Page 2", "2 of 4", "- 2 -".
+_PAGE_FURNITURE = re.compile(r"^\s*(?:page\s+\d+(?:\s*(?:of|/)\s*\d+)?|\d+\s+of\s+\d+|-\s*\d+\s*-)\s*$", re.I | re.M)
+_LETTER_HEADINGS = ("HOW THE IMR FINAL DETERMINATION WAS MADE", SUMMARY_HEADING, ISSUES_HEADING)
+_CASE_NUMBER = re.compile(r"Case Number:\s*(CM\s*\d{2}\s*-\s*\d{5,8})", re.I)
 _SENTENCE_END = re.compile(r"[.!?][\"”')]*\s+")
 # Reading a letter takes time in proportion to its text; the letters read so far have summaries of
 # at most about 5,000 characters and item names of at most about 420, so these limits are generous.
@@ -84,6 +102,7 @@ class Letter:
     reviewer: dict[str, list[str]]
     summary: str
     items: tuple[LetterItem, ...]
+    decisions_stated: int = 0  # the decisions the letter states (": Upheld", ": Overturned"), counted apart from the items read
 
 
 def read_letter_text(path: Path) -> str:
@@ -133,6 +152,9 @@ def _pdf_text(data: bytes, path: str) -> str:
                 path, "", "the PDF cannot be decrypted: it needs a user password",
                 "give the letter as published by the DWC (empty user password), or the text extracted from it",
             )
+        pages = len(reader.pages)
+        if pages > MAX_PDF_PAGES:
+            raise InputError(path, "", f"the PDF has {pages:,} pages, over the limit of {MAX_PDF_PAGES} for one letter", "give one IMR letter per file")
         return "\n".join(page.extract_text() or "" for page in reader.pages)
     except InputError:
         raise
@@ -162,7 +184,8 @@ def flatten(text: str) -> str:
 
 def parse_letter(text: str, path: str) -> Letter:
     """Split a letter into header, reviewer, clinical case summary and disputed items."""
-    flat = flatten(text)
+    flat = flatten(_PAGE_FURNITURE.sub("", text))
+    _refuse_second_letter(flat, path)
     summary_at = flat.find(SUMMARY_HEADING)
     issues_at = flat.find(ISSUES_HEADING)
     if issues_at < 0:
@@ -174,19 +197,36 @@ def parse_letter(text: str, path: str) -> Letter:
         problem = f"the summary is {len(summary)} characters long, more than an IMR letter's ({MAX_SUMMARY_CHARS})"
         raise InputError(path, SUMMARY_HEADING, problem, "give one IMR letter per file, as the DWC publishes it")
     head = flat[:summary_at]
+    issues = flat[issues_at + len(ISSUES_HEADING):]
     return Letter(
         path=path,
         case_number=_case_number(head),
         dates=_header_dates(head, path),
         reviewer=_reviewer(head),
         summary=summary,
-        items=_items(flat[issues_at + len(ISSUES_HEADING):], path),
+        items=_items(issues, path),
+        decisions_stated=len(_STATED_DECISION.findall(issues)),
     )
 
 
+def _refuse_second_letter(flat: str, path: str) -> None:
+    """One letter per file: two letters would become one case holding the other claimant's items."""
+    for heading in _LETTER_HEADINGS:
+        count = flat.count(heading)
+        if count > 1:
+            raise InputError(path, heading, f"the heading appears {count} times: the file holds more than one letter", "give one IMR letter per file")
+    numbers = sorted({_normal_case_number(m.group(1)) for m in _CASE_NUMBER.finditer(flat)})
+    if len(numbers) > 1:
+        raise InputError(path, "Case Number", f"the file names {len(numbers)} case numbers ({', '.join(numbers[:3])})", "give one IMR letter per file")
+
+
 def _case_number(head: str) -> str:
-    found = re.search(r"Case Number:\s*(CM\s*\d{2}\s*-\s*\d{5,8})", head, re.I)
-    return re.sub(r"\s+", "", found.group(1)).upper() if found else ""
+    found = _CASE_NUMBER.search(head)
+    return _normal_case_number(found.group(1)) if found else ""
+
+
+def _normal_case_number(text: str) -> str:
+    return re.sub(r"\s+", "", text).upper()
 
 
 _HEADER_DATES = {
@@ -255,6 +295,7 @@ def _items(section: str, path: str) -> tuple[LetterItem, ...]:
     marks = list(_DECISION_MARK.finditer(body))
     if not marks:
         raise InputError(path, ISSUES_HEADING, "no disputed item with a decision (': Upheld' or ': Overturned') found", "give the full text of the letter")
+    _require_a_decision_for_every_block(body, marks, path)
     # The text before decision mark k holds item k-1's guideline lines and rationale, then item k's
     # header; the text after the last mark holds the last item's guideline lines and rationale.
     starts = [0] + [m.end() for m in marks]
@@ -278,6 +319,46 @@ def _items(section: str, path: str) -> tuple[LetterItem, ...]:
         _item(header, DECISIONS[mark.group(1).lower()], bodies[k], path, k)
         for k, (mark, header) in enumerate(zip(marks, headers, strict=True))
     )
+
+
+def _require_a_decision_for_every_block(body: str, marks: list[re.Match[str]], path: str) -> None:
+    """Every item's block of guideline lines follows a decision, and every decision starts a block:
+    an item whose decision is not Upheld or Overturned, or is separated from its guideline lines by
+    stray text, is refused, never dropped or merged into its neighbour."""
+    starts = _block_starts(body)
+    decided = {m.end() for m in marks}
+    for k, start in enumerate(starts):
+        if start not in decided:
+            raise _undecided(body, start, k, path)
+    stray = sorted(decided - set(starts))
+    if stray:
+        k = sum(s < stray[0] for s in starts)
+        problem = "a decision stands inside the item's guideline lines"
+        raise InputError(path, f"item {k + 1}", problem, "give the full text of the letter as the DWC published it")
+
+
+def _block_starts(body: str) -> list[int]:
+    starts: list[int] = []
+    previous = None
+    for label in _BLOCK_LABELS.finditer(body):
+        order = _BLOCK_ORDER[label.group(0)]
+        if previous is None or order <= previous:
+            starts.append(label.start())
+        previous = order
+    return starts
+
+
+def _undecided(body: str, start: int, k: int, path: str) -> InputError:
+    found = _WORD_BEFORE_BLOCK.search(body[max(0, start - 200): start])
+    if found is None:
+        return InputError(path, f"item {k + 1}", "no decision (': Upheld' or ': Overturned') before the item's guideline lines",
+                          "give the full text of the letter as the DWC published it")
+    word = found.group(1)
+    if _PART_DECISION.search(word):
+        return InputError(path, f"item {k + 1}", f"the decision {word!r} is not one an IMR gives an item (Upheld or Overturned)",
+                          "import the letter once it gives each part of the item its own Upheld or Overturned")
+    return InputError(path, f"item {k + 1}", f"unknown decision {word!r} before the item's guideline lines (Upheld or Overturned expected)",
+                      "correct the decision word, or remove the stray text between the item and its guideline lines")
 
 
 def _split_header(text: str) -> tuple[str, str]:

@@ -26,6 +26,7 @@ PREFIX_RIVAL_MIN = 4
 # name ("des" + "venlafaxine"), not a misspelling of it.
 AFFIX_MIN = 2
 _STRENGTH_TOKEN = re.compile(r"\d+(?:\.\d+)?%")
+_AFTER_PERCENT = re.compile(r"(?<=%)[/\-]")  # "20%/Lidocaine", "20%-lidocaine": the mark after a percentage
 # Release words all read as "er", so "Ambien CR", "Effexor XR" and "hydrocodone extended-release"
 # meet the names the lexicon spells "ER".
 _RELEASE_WORDS = re.compile(
@@ -35,7 +36,9 @@ _RELEASE_WORDS = re.compile(
 _TOP_KEYS = ("schema", "mme_tables", "drugs")
 _TABLE_KEYS = ("name", "dated", "source")
 _TABLE_OPTIONAL = ("leaves_out",)
-_DRUG_KEYS = ("classes", "brands", "aliases", "route", "release", "ingredients", "dose_of", "products", "mme", "mme_none")
+_DRUG_KEYS = (
+    "classes", "brands", "aliases", "route", "release", "ingredients", "dose_of", "judged_as", "products", "mme", "mme_none",
+)
 _PRODUCT_KEYS = ("names", "form", "release", "strength")
 _MME_KEYS = ("forms", "factor", "per", "table", "tiers")
 ROUTES = ("oral", "topical", "injection", "transdermal")
@@ -103,6 +106,10 @@ class Drug:
     mme: tuple[MmeFactor, ...] = ()
     mme_none: str = ""  # why the conversion table gives this opioid no factor
     products: tuple[Product, ...] = ()
+    # A product the guidelines judge as the drugs it holds, each under its own topic (an NSAID with a
+    # gastric protector, a compounding kit: its active drug and the compounded preparation); empty for
+    # a drug judged as itself.
+    judged_as: tuple[str, ...] = ()
 
     def mme_factors(self, form: str) -> tuple[MmeFactor, ...]:
         """The factors that may apply to a form: the one naming it, else those naming no form; with
@@ -224,7 +231,9 @@ class Lexicon:
         return None
 
     def find_all_in_text(self, text: str) -> list[Resolution]:
-        """Every lexicon name in the text (exact names only), left to right, longest first at each place."""
+        """Every lexicon name in the text (exact names only), left to right, longest first at each place.
+        A strength closes a name: "Flurbiprofen 20%/Lidocaine 5%" names two drugs."""
+        text = _AFTER_PERCENT.sub(" ", text)  # the same length: positions found stay those of the text
         words = [w for w in re.finditer(r"[A-Za-z0-9#][A-Za-z0-9#/\-%]*", text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
         found: list[Resolution] = []
         position = 0
@@ -295,16 +304,35 @@ def _key(name: str) -> str:
     return _RELEASE_WORDS.sub("er", key)
 
 
-def load_lexicon(path: Path) -> Lexicon:
+def load_lexicon(path: Path, base: Lexicon | None = None) -> Lexicon:
+    """A drug lexicon file; `base` is the lexicon it adds to (a site's drugs.yaml), whose drugs and
+    tables its entries may name."""
     where = str(path)
     data = require_mapping(load_yaml(path, "drug lexicon"), where, "")
     check_keys(data, _TOP_KEYS, where, "", required=("drugs",))
-    tables = _tables(data.get("mme_tables") or {}, where)
+    own_tables = _tables(data.get("mme_tables") or {}, where)
+    for key in own_tables.keys() & (base.tables.keys() if base else set()):
+        raise InputError(where, f"mme_tables.{key}", "a conversion table the rules in use already have", "give the table a name of its own")
+    tables = {**(base.tables if base else {}), **own_tables}
     drugs = {}
     for generic, spec in require_mapping(data["drugs"], where, "drugs").items():
         drugs[str(generic)] = _drug(str(generic), spec or {}, where, tables)
     _refuse_shared_names(drugs, where)
+    _check_judged_as(drugs, {**(base.drugs if base else {}), **drugs}, where)
     return Lexicon(drugs=drugs, path=where, tables=tables)
+
+
+def _check_judged_as(drugs: dict[str, Drug], known: dict[str, Drug], path: str) -> None:
+    """A product is judged as drugs of the lexicon, each judged as itself (one level: a kit of kits
+    would hide what is judged)."""
+    for drug in drugs.values():
+        where = f"drugs.{drug.generic}.judged_as"
+        for name in drug.judged_as:
+            if name == drug.generic or name not in known:
+                fix = "name the generic of each drug the product holds, as listed under drugs:"
+                raise InputError(path, where, f"{name!r} is not another drug of the lexicon", fix)
+            if known[name].judged_as:
+                raise InputError(path, where, f"{name!r} is itself judged as other drugs", "name the drugs it holds instead")
 
 
 def _refuse_shared_names(drugs: dict[str, Drug], path: str) -> None:
@@ -347,6 +375,9 @@ def _drug(generic: str, spec: Any, path: str, tables: dict[str, MmeTable]) -> Dr
         raise InputError(path, f"{where}.mme_none", "both a conversion and a reason for having none", "keep mme: or mme_none:")
     products = tuple(_product(p, path, f"{where}.products[{i}]") for i, p in enumerate(require_list(spec.get("products", []), path, f"{where}.products")))
     names = tuple(str(n) for k in ("brands", "aliases") for n in require_list(spec.get(k, []), path, f"{where}.{k}"))
+    judged_as = tuple(str(n) for n in require_list(spec.get("judged_as", []), path, f"{where}.judged_as"))
+    if len(judged_as) == 1:
+        raise InputError(path, f"{where}.judged_as", "names one drug", "list two or more drugs, or make the product a product of that drug")
     return Drug(
         generic=generic,
         classes=classes,
@@ -358,6 +389,7 @@ def _drug(generic: str, spec: Any, path: str, tables: dict[str, MmeTable]) -> Dr
         mme=mme,
         mme_none=mme_none,
         products=products,
+        judged_as=judged_as,
     )
 
 

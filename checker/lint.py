@@ -391,11 +391,11 @@ def _topic_coverage(ruleset: RuleSet, topic: Topic) -> list[Defect]:
             if name not in known:
                 fix = did_you_mean(name, known, f"use a {kind} key from services.yaml")
                 found.append(Defect(topic.path, f"applies_to.{key}", f"unknown {kind} '{name}'", fix))
-    known_categories = {s.category for s in ruleset.services.services.values()}
+    known_categories = {s.category for s in ruleset.services.services.values()} | ruleset.lexicon.classes()
     for name in topic.categories:
         if name not in known_categories:
-            fix = did_you_mean(name, known_categories, "use a category of a service in services.yaml")
-            found.append(Defect(topic.path, "applies_to.categories", f"unknown service category '{name}'", fix))
+            fix = did_you_mean(name, known_categories, "use a category of a service in services.yaml or a drug class in drugs.yaml")
+            found.append(Defect(topic.path, "applies_to.categories", f"unknown service category or drug class '{name}'", fix))
     for name in (*topic.drugs, *topic.except_drugs):
         if name not in ruleset.lexicon.drugs:
             found.append(Defect(topic.path, "applies_to", f"unknown drug '{name}'", "use a generic name from drugs.yaml"))
@@ -430,7 +430,7 @@ def _can_share_request(ruleset: RuleSet, a: Topic, b: Topic) -> bool:
 
 
 def _claims(topic: Topic, drug: object) -> bool:
-    if drug.generic in topic.except_drugs:
+    if drug.generic in topic.except_drugs or drug.judged_as:  # a product judged as its drugs is never judged itself
         return False
     by_name = not topic.drugs or drug.generic in topic.drugs
     by_class = not topic.drug_classes or bool(set(drug.classes) & set(topic.drug_classes))

@@ -8,11 +8,13 @@ the report is the same bytes whatever the number of workers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
 import re
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,20 +209,45 @@ def regress(
     files = collect_case_files(paths)
     divergences = divergences or {}
     tally, spool = Tally(), ResultSpool()
-    for done, (path, outcome) in enumerate(zip(files, _outcomes(checker, files, jobs, json_report, divergences), strict=True), start=1):
-        kind, payload = outcome
-        if kind == "error":
-            tally.errors.append({"case": path, "error": payload})
-        elif kind == "skipped":
-            tally.skipped += 1
-        else:
-            tally.cases += 1
-            for result, json_text in payload:
-                tally.add(result)
-                spool.append(result, json_text)
-        if progress is not None:
-            progress(done, len(files), tally.items)
+    outcomes = _outcomes(checker, files, jobs, json_report, divergences)
+    done = 0
+    try:
+        for path, (kind, payload) in zip(files, outcomes, strict=True):
+            if kind == "error":
+                tally.errors.append({"case": path, "error": payload})
+            elif kind == "skipped":
+                tally.skipped += 1
+            else:
+                tally.cases += 1
+                for result, json_text in payload:
+                    tally.add(result)
+                    spool.append(result, json_text)
+            done += 1
+            if progress is not None:
+                progress(done, len(files), tally.items)
+    except BaseException as exc:
+        _close(outcomes)  # stops the workers
+        spool.close()
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(done, len(files), tally) from None
+        raise
     return Regression(tally, spool, checker.ruleset.stamp)
+
+
+class Interrupted(Exception):
+    """The run was interrupted (SIGINT): how far it got."""
+
+    def __init__(self, done: int, total: int, tally: Tally) -> None:
+        super().__init__(f"interrupted after {done} of {total} case files")
+        self.done = done
+        self.total = total
+        self.tally = tally
+
+
+def _close(outcomes: Iterable[Any]) -> None:
+    close = getattr(outcomes, "close", None)
+    if close is not None:
+        close()
 
 
 def run_regression(checker: Any, paths: list[Path], jobs: int = 1, divergences: Divergences | None = None) -> dict[str, Any]:
@@ -240,25 +267,166 @@ def _outcomes(checker: Any, files: list[str], jobs: int, json_report: bool, dive
 
 
 def _parallel_outcomes(checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences) -> Iterator[tuple[str, Any]]:
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    chunk = max(1, min(64, len(files) // (workers * 8)))
-    with context.Pool(workers, initializer=_start_worker, initargs=(checker.state(), json_report, divergences)) as pool:
-        yield from pool.imap(_worker_check_file, files, chunksize=chunk)
-
-
-_worker: dict[str, Any] = {}
+    pool = WorkerPool(checker.state(), json_report, divergences, workers)
+    try:
+        yield from pool.outcomes(files, batch=max(1, min(64, len(files) // (workers * 8))))
+    finally:
+        pool.stop()
 
 
-def _start_worker(state: bytes, json_report: bool, divergences: Divergences) -> None:
+@dataclass
+class _Worker:
+    process: Any  # multiprocessing.Process
+    connection: Any  # multiprocessing.connection.Connection
+    held: deque[int] = field(default_factory=deque)  # the files sent and not yet answered (indexes), in order
+    current: int | None = None  # the file it is on: said when it starts a batch, and named with each answer
+
+
+class WorkerPool:
+    """Worker processes, each checking the batches of case files it is sent and answering file by
+    file, so the parent always knows which file a worker holds. A worker that dies (killed, or by
+    the out-of-memory killer) costs only that file, reported as its error; a new worker takes the
+    rest of its batch. Workers ignore SIGINT: an interrupt is the parent's to handle, and it stops
+    them. Spawned by default: a durable_rules engine must not be shared."""
+
+    def __init__(self, state: bytes, json_report: bool, divergences: Divergences, size: int, start_method: str = "spawn") -> None:
+        import multiprocessing
+
+        self.context = multiprocessing.get_context(start_method)
+        self.arguments = (state, json_report, divergences)
+        self.size = size
+        self.workers: list[_Worker] = []
+        self.deaths_in_a_row = 0  # workers that died since a file was last answered
+
+    def outcomes(self, files: list[str], batch: int) -> Iterator[tuple[str, Any]]:
+        """Every file's outcome, in file order."""
+        from multiprocessing.connection import wait
+
+        pending = deque(range(len(files)))
+        answered: dict[int, tuple[str, Any]] = {}
+        ahead = self.size * batch * 4  # how far past the next file in order workers may run (memory)
+        next_out = 0
+        while True:
+            while next_out in answered:
+                yield answered.pop(next_out)
+                next_out += 1
+            if next_out >= len(files):
+                return
+            while pending and len(self.workers) < self.size:
+                self.workers.append(self._start())
+            for worker in self.workers:  # a second batch waits in line, so a worker never idles between batches
+                if len(worker.held) <= batch and pending and pending[0] - next_out < ahead:
+                    self._send(worker, [pending.popleft() for _ in range(min(batch, len(pending)))], files)
+            if not any(worker.held for worker in self.workers):  # the file next in order is neither answered, pending nor held
+                raise RuntimeError(f"regress lost track of {files[next_out]}")
+            ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers])
+            for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
+                if not self._receive(worker, answered):
+                    self._bury(worker, answered, pending, files)
+
+    def _start(self) -> _Worker:
+        import signal
+
+        parent_end, child_end = self.context.Pipe()
+        process = self.context.Process(target=_worker_main, args=(child_end, *self.arguments), daemon=True)
+        # SIGINT is blocked while the worker starts (it inherits the mask), so a Ctrl-C to the
+        # terminal's process group cannot reach it before it ignores SIGINT; the parent gets the
+        # signal as soon as it unblocks it.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        child_end.close()
+        return _Worker(process, parent_end)
+
+    def _send(self, worker: _Worker, indexes: list[int], files: list[str]) -> None:
+        worker.held.extend(indexes)
+        try:
+            worker.connection.send([(i, files[i]) for i in indexes])
+        except OSError:  # the worker died: its sentinel says so next
+            pass
+
+    def _receive(self, worker: _Worker, answered: dict[int, tuple[str, Any]]) -> bool:
+        """Take every message waiting; False when the worker is gone."""
+        while True:
+            try:
+                if not worker.connection.poll():
+                    return worker.process.is_alive()
+                kind, index, *payload = worker.connection.recv()
+            except (EOFError, OSError):
+                return False
+            if kind == "raised":  # a defect of mtus-checker: raised as in a serial run
+                raise payload[0]
+            if kind == "started":
+                worker.current = index
+                continue
+            worker.held.remove(index)
+            worker.current = payload[1]  # the file it takes up next, if its batch holds one
+            answered[index] = payload[0]
+            self.deaths_in_a_row = 0
+
+    def _bury(self, worker: _Worker, answered: dict[int, tuple[str, Any]], pending: deque[int], files: list[str]) -> None:
+        """A dead worker: the file it was checking is that file's error; the rest of its batch goes
+        back first in line. Workers that keep dying without starting a file stop the run."""
+        worker.process.join(5)
+        worker.connection.close()
+        self.workers.remove(worker)
+        if worker.current is not None:
+            worker.held.remove(worker.current)
+            answered[worker.current] = ("error", _died(files[worker.current], worker.process.exitcode))
+        self.deaths_in_a_row += 1
+        if self.deaths_in_a_row > self.size + 2:
+            problem = f"the worker processes keep ending ({_how_it_ended(worker.process.exitcode)})"
+            raise InputError("command line", "--jobs", problem, "run with --jobs 1 to see why")
+        pending.extendleft(reversed(worker.held))
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.process.terminate()
+        for worker in self.workers:
+            worker.process.join(5)
+            worker.connection.close()
+        self.workers = []
+
+
+def _died(path: str, exitcode: int | None) -> str:
+    fix = "check the file alone with 'mtus check FILE'; if the machine ran out of memory, run with fewer --jobs"
+    return InputError(path, "", f"the worker process checking this file {_how_it_ended(exitcode)}", fix).one_line()
+
+
+def _how_it_ended(exitcode: int | None) -> str:
+    import signal
+
+    if exitcode is not None and exitcode < 0:
+        return f"was killed by {signal.Signals(-exitcode).name}" + (" (as the out-of-memory killer does)" if -exitcode == signal.SIGKILL else "")
+    return f"ended with exit code {exitcode}"
+
+
+def _worker_main(connection: Any, state: bytes, json_report: bool, divergences: Divergences) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     from checker.api import Checker
 
-    _worker.update(checker=Checker.from_state(state), json_report=json_report, divergences=divergences)
-
-
-def _worker_check_file(path: str) -> tuple[str, Any]:
-    return _with_json(check_file(_worker["checker"], path, _worker["divergences"]), _worker["json_report"])
+    checker = Checker.from_state(state)
+    while True:
+        try:
+            batch = connection.recv()
+        except (EOFError, OSError):  # the parent is done or gone
+            return
+        connection.send(("started", batch[0][0]))
+        for k, (index, path) in enumerate(batch):
+            try:
+                outcome = _with_json(check_file(checker, path, divergences), json_report)
+            except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
+                connection.send(("raised", index, exc))
+                return
+            # The answer names the file taken up next, in the same message: no moment when the
+            # parent thinks this worker holds no file while it is already on the next.
+            following = batch[k + 1][0] if k + 1 < len(batch) else None
+            connection.send(("done", index, outcome, following))
 
 
 def _with_json(outcome: tuple[str, Any], json_report: bool) -> tuple[str, Any]:
@@ -287,6 +455,8 @@ def check_file(checker: Any, path: str | Path, divergences: Divergences | None =
         decided = checker.decide_case(case, details=False)
     except InputError as exc:
         return "error", exc.one_line()
+    except (MemoryError, RecursionError):
+        return "error", InputError(str(path), "", "the case file is too large or nested too deeply to check", "split it").one_line()
     except EngineError as exc:
         problem = f"the rule engine failed on this case ({exc})"
         return "error", InputError(str(path), "", problem, "run 'mtus check' on it and correct the rule named").one_line()
@@ -383,6 +553,30 @@ def write_report(run: Regression, fmt: str, write: Callable[[str], Any], templat
 
     for chunk in render_stream("regress", fmt, {"summary": summary}, templates_dir):
         write(chunk)
+
+
+def write_report_file(run: Regression, fmt: str, path: Path, templates_dir: Path | None = None) -> None:
+    """The report written whole or not at all: to a temporary file beside `path`, renamed into place
+    when complete. A full disk or an interrupt leaves no truncated report (and an earlier report at
+    `path` untouched)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(str(path), "--out", "is a folder", "name the report file to write")
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(str(path), "--out", f"cannot write the report there ({exc.strerror})", "name a file in a folder that exists and is writable") from None
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(handle, 0o666 & ~mask)  # as a report written to this path directly would be
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            write_report(run, fmt, out.write, templates_dir)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def _write_json(summary: dict[str, Any], results: ResultSpool, write: Callable[[str], Any]) -> None:

@@ -19,6 +19,9 @@ FORMAT_TEMPLATES = {
     ("draft", "text"): "draft.txt.j2",
     ("draft", "markdown"): "draft.md.j2",
     ("draft", "html"): "draft.html.j2",
+    ("information-request", "text"): "information_request.txt.j2",
+    ("information-request", "markdown"): "information_request.md.j2",
+    ("information-request", "html"): "information_request.html.j2",
     ("regress", "text"): "regress.txt.j2",
     ("regress", "junit"): "regress.junit.xml.j2",
     ("regress-progress", "text"): "regress.progress.txt.j2",
@@ -41,9 +44,9 @@ def packaged_templates_dir() -> Path:
 
 
 def _autoescape(name: str | None) -> bool:
-    """HTML and XML output, and the Markdown draft: Markdown viewers render raw HTML, so case text
-    in it is escaped too (an entity shows as the character it stands for)."""
-    return bool(name) and (name.endswith((".html.j2", ".xml.j2")) or name.rsplit("/", 1)[-1] == "draft.md.j2")
+    """HTML and XML output, and the Markdown drafts: Markdown viewers render raw HTML, so case text
+    in them is escaped too (an entity shows as the character it stands for)."""
+    return bool(name) and (name.endswith((".html.j2", ".xml.j2")) or name.rsplit("/", 1)[-1] in ("draft.md.j2", "information_request.md.j2"))
 
 
 def environment(user_dir: Path | None = None) -> jinja2.Environment:
@@ -74,14 +77,11 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between runs (keyed by each template's source): compiling them is
-    most of a single check's rendering time."""
-    import jinja2
+    """Compiled templates kept between runs (compiling them is most of a single check's rendering
+    time), under the rules of checker/cache.py: never read from a place another user could write."""
+    from checker.cache import template_bytecode_cache
 
-    from checker.cache import template_cache_dir
-
-    folder = template_cache_dir()
-    return jinja2.FileSystemBytecodeCache(str(folder)) if folder is not None else None
+    return template_bytecode_cache()
 
 
 def as_text(value: Any) -> str:

@@ -32,13 +32,14 @@ TIMINGS = ("preoperative", "postoperative")
 # The topic that gates items serving a procedure (pre-op clearance, post-op equipment) on its decision.
 GATE_TOPIC = "associated_services"
 # How much each kind of applies_to constraint narrows a topic: the most specific matching topic wins.
-# A service category (imaging, injection, surgery ...) narrows least: a topic that names only categories
-# holds the general principles of a chapter, used when no topic names the item's service or body part.
+# A category narrows least: a topic that names only categories (service categories such as imaging or
+# surgery, or drug classes) holds the general principles of a chapter, used when no topic names the
+# item's service and body part, or its drug and class.
 SPECIFICITY = {"drugs": 4, "drug_classes": 2, "services": 2, "categories": 0, "body_parts": 1, "routes": 1, "timing": 1}
 _CRITERION_KEYS = ("id", "role", "title", "under", "provenance")
 _BLOCK_KEYS = ("title", "requirement", "citation", "basis", "applies_when", "not_applicable_when", "met_when", "not_met_when", "withdrawn")
 _CITATION_KEYS = ("guideline", "edition", "section", "pages", "pages_confirmed")
-_FOLLOWED_KEYS = ("guideline", "edition", "when")
+_FOLLOWED_KEYS = ("guideline", "edition", "when", "until")
 _PROVENANCE_KEYS = ("paraphrases", "confirmed_by", "confidence", "note")
 _TOPIC_PROVENANCE_KEYS = ("summary", "readings")
 _NOT_ENCODED_KEYS = ("what", "why")
@@ -81,12 +82,16 @@ class NotEncoded:
 
 @dataclass(frozen=True)
 class Followed:
-    """A guideline edition a topic follows; its dates come from guidelines.yaml."""
+    """A guideline edition a topic follows; its dates come from guidelines.yaml. `until` ends the
+    following early: the topic follows the edition up to that day because another guideline decides
+    it from the next (ACOEM 2004 until the 2016 Chronic Pain update took the topic over); effective_to
+    is then that day."""
     guideline: str
     edition: str
     effective_from: dt.date
     effective_to: dt.date | None
     when: Condition | None = None
+    until: dt.date | None = None
 
     @property
     def label(self) -> str:
@@ -170,8 +175,9 @@ class Topic:
 
     @property
     def general_principles(self) -> bool:
-        """A fallback topic: it names service categories only, so it judges an item of a known category
-        whose service or body part no topic names, by the general principles of its chapter."""
+        """A fallback topic: it names categories only (service categories, or drug classes), so it judges
+        an item of a known category whose service, body part or drug no topic names, by the general
+        principles of its chapter."""
         return bool(self.categories) and not (self.drugs or self.drug_classes or self.services)
 
     def editions_in_force(self, day: dt.date) -> list[Edition]:
@@ -333,10 +339,10 @@ def _refuse_known_names(known: set[str], added: dict[str, tuple[str, ...]], path
 
 
 def _with_drugs(lexicon: Lexicon, path: Path) -> Lexicon:
-    added = load_lexicon(path)
+    added = load_lexicon(path, base=lexicon)
     known = {normalise(n) for d in lexicon.drugs.values() for n in (d.generic, *d.names)}
     _refuse_known_names(known, {d.generic: (d.generic, *d.names) for d in added.drugs.values()}, path, "drugs")
-    return Lexicon(drugs=_only_new(lexicon.drugs, added.drugs, path, "drugs", "drug"), path=lexicon.path)
+    return Lexicon(drugs=_only_new(lexicon.drugs, added.drugs, path, "drugs", "drug"), path=lexicon.path, tables=added.tables)
 
 
 def _with_services(services: ServiceLexicon, path: Path) -> ServiceLexicon:
@@ -482,7 +488,21 @@ def _followed(raw: Any, guidelines: dict[tuple[str, str], GuidelineEdition], pat
         problem = f"guideline edition '{key[0]} {key[1]}' has no effective_from in guidelines.yaml"
         raise InputError(path, where, problem, "give it the dates it was in force there")
     when = parse_condition(raw["when"], path, f"{where}.when") if raw.get("when") is not None else None
-    return Followed(key[0], key[1], guideline.effective_from, guideline.effective_to, when)
+    until = _until(raw.get("until"), guideline, path, f"{where}.until")
+    return Followed(key[0], key[1], guideline.effective_from, until or guideline.effective_to, when, until)
+
+
+def _until(raw: Any, guideline: GuidelineEdition, path: str, where: str) -> dt.date | None:
+    """The last day a topic follows a guideline edition, inside the days the edition is in force."""
+    if raw is None:
+        return None
+    day = require_date(raw, path, where)
+    start, end = guideline.effective_from, guideline.effective_to
+    if (start is not None and day < start) or (end is not None and day > end):
+        span = f"{start}..{end or 'open'}"
+        problem = f"{day} is outside the days {guideline.guideline} {guideline.edition} is in force ({span})"
+        raise InputError(path, where, problem, "give a date inside that period, or leave until: out")
+    return day
 
 
 def _dated_criterion(raw: Any, path: str, where: str) -> DatedCriterion:

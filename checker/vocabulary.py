@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checker.conditions import Condition, parse_condition
+from checker.conditions import tests as tests_of
 from checker.errors import SITE_RULES, InputError
 from checker.fields import check_keys, describe, did_you_mean, require_list, require_mapping, require_text
 from checker.yamlio import load_yaml
@@ -15,7 +18,31 @@ FACT_TYPES = ("boolean", "integer", "number", "string")
 # How a fact is obtained: computed by mtus-checker (derived), drafted from clinical text by the cues of
 # checker/cues/facts.yaml (extracted), or given only by a reviewer who reads the records (reviewer).
 OBTAINED = ("derived", "extracted", "reviewer")
-_FACT_KEYS = ("type", "unit", "min", "max", "obtained", "derived", "bound", "label", "meaning", "when_true", "when_false", "values")
+_FACT_KEYS = ("type", "unit", "min", "max", "obtained", "derived", "bound", "label", "meaning", "when_true", "when_false", "values", "documented_by")
+_DOCUMENTED_BY_KEYS = ("diagnoses", "medication_classes", "facts")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> frozenset[str]:
+    """The words of a text, lower case, for matching a diagnosis against an equivalent's phrase."""
+    return frozenset(_WORD.findall(text.lower()))
+
+
+@dataclass(frozen=True)
+class Equivalents:
+    """What else in the records documents a boolean fact as true (facts.yaml `documented_by`): a
+    diagnosis holding every word of one of the phrases, a current medication of one of the drug
+    classes, or another fact: named (documented as true or as a count above 0) or tested
+    ({fact: nsaids_alongside, gte: 2})."""
+    diagnoses: tuple[tuple[str, frozenset[str]], ...] = ()  # (phrase, its words)
+    medication_classes: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()  # the other facts read
+    tests: tuple[Condition, ...] = ()  # one test per entry of `facts`
+
+    def diagnosis_match(self, diagnosis: str) -> str:
+        """The first phrase whose words the diagnosis holds, or ""."""
+        found = words(diagnosis)
+        return next((phrase for phrase, needed in self.diagnoses if needed <= found), "")
 
 
 @dataclass(frozen=True)
@@ -32,6 +59,7 @@ class FactDef:
     when_true: str = ""
     when_false: str = ""
     values: tuple = field(default_factory=tuple)
+    documented_by: Equivalents | None = None
 
     @property
     def derived(self) -> bool:
@@ -112,6 +140,10 @@ def load_vocabulary(path: Path, extra: list[Path] | None = None) -> Vocabulary:
                 raise InputError(str(source), f"facts.{name}", f"already declared in {declared_in[name]}", "declare each fact once, or rename this one")
             facts[name] = _fact_def(str(name), spec, str(source))
             declared_in[name] = str(source)
+    for name, fact in facts.items():
+        for other in fact.documented_by.facts if fact.documented_by else ():
+            if other not in facts:
+                raise InputError(declared_in[name], f"facts.{name}.documented_by.facts", f"unknown fact {other!r}", "name a declared fact")
     return Vocabulary(facts=facts, path=str(path))
 
 
@@ -139,4 +171,31 @@ def _fact_def(name: str, spec: Any, path: str) -> FactDef:
         when_true=str(spec.get("when_true", "")),
         when_false=str(spec.get("when_false", "")),
         values=tuple(require_list(spec.get("values", []), path, f"{where}.values")),
+        documented_by=_equivalents(spec, path, where),
     )
+
+
+def _equivalents(spec: dict, path: str, where: str) -> Equivalents | None:
+    if spec.get("documented_by") is None:
+        return None
+    where = f"{where}.documented_by"
+    if spec["type"] != "boolean":
+        raise InputError(path, where, "only a boolean fact can be documented by an equivalent", "remove documented_by, or make the fact boolean")
+    raw = require_mapping(spec["documented_by"], path, where)
+    check_keys(raw, _DOCUMENTED_BY_KEYS, path, where)
+    lists = {
+        key: [require_text(v, path, f"{where}.{key}") for v in require_list(raw.get(key, []), path, f"{where}.{key}")]
+        for key in ("diagnoses", "medication_classes")
+    }
+    phrases = tuple((phrase, words(phrase)) for phrase in lists["diagnoses"])
+    if any(not needed for _, needed in phrases):
+        raise InputError(path, f"{where}.diagnoses", "a phrase without words", "give each phrase in words")
+    tests = tuple(_fact_test(entry, path, f"{where}.facts[{n}]") for n, entry in enumerate(require_list(raw.get("facts", []), path, f"{where}.facts")))
+    return Equivalents(phrases, tuple(lists["medication_classes"]), tuple(dict.fromkeys(name for test in tests for _, name, _, _ in tests_of(test))), tests)
+
+
+def _fact_test(entry: Any, path: str, where: str) -> Condition:
+    """A fact's name (documented as true, or as a count above 0) or a test of it."""
+    if isinstance(entry, str) and entry.strip():
+        return ("any", (("test", entry, "eq", True), ("all", (("test", entry, "ne", True), ("test", entry, "gt", 0)))))
+    return parse_condition(entry, path, where)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -88,21 +93,84 @@ _StrictLoader.add_constructor(
 _StrictLoader.add_constructor(None, _refuse_unknown_tag)
 
 
-def read_bounded(path: Path, what: str, max_bytes: int, directory_fix: str, size_fix: str) -> bytes:
-    """A file's bytes, refusing a missing or unreadable path, a directory, or a file over max_bytes
-    (checked before reading, so a huge file is never loaded)."""
-    path = Path(path)
+class Served:
+    """Files a build reads from memory (see served_from), and the files it read that were not there."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.missed: list[str] = []
+
+
+_serving: ContextVar[Served | None] = ContextVar("mtus_served_files", default=None)
+
+
+@contextmanager
+def served_from(files: dict[str, bytes]) -> Iterator[Served]:
+    """While in this block (in this thread), read_bounded returns these bytes for these files
+    (absolute paths): the rules cache builds a rule set from the very bytes its entry's name was
+    hashed from."""
+    served = Served(files)
+    token = _serving.set(served)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise InputError(str(path), "", f"is a directory, not a {what}", directory_fix)
-        if size > max_bytes:
-            raise InputError(str(path), "", f"{what} is {size} bytes, over the {max_bytes}-byte limit", size_fix)
-        return path.read_bytes()
+        yield served
+    finally:
+        _serving.reset(token)
+
+
+def read_bounded(path: Path, what: str, max_bytes: int, directory_fix: str, size_fix: str) -> bytes:
+    """A file's bytes, refusing a missing or unreadable path, a directory, anything but a regular file
+    (a FIFO or a device such as /dev/zero is refused at once, never read or waited on), or a file
+    over max_bytes (checked before reading, and the read stops there even if the file grows)."""
+    path = Path(path)
+    serving = _serving.get()
+    if serving is not None:
+        served = serving.files.get(os.path.abspath(path))
+        if served is None:
+            serving.missed.append(str(path))
+        elif len(served) <= max_bytes:
+            return served
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # O_NONBLOCK: opening a FIFO never waits
     except FileNotFoundError:
         raise InputError(str(path), "", f"{what} not found", "check the path") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "", f"is a directory, not a {what}", directory_fix) from None
     except OSError as exc:
         raise InputError(str(path), "", f"cannot read {what} ({exc.strerror})", "check the path and its permissions") from None
+    try:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(str(path), "", f"is a directory, not a {what}", directory_fix)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(str(path), "", f"is {_file_kind(info.st_mode)}, not a regular file", f"give the {what} as a regular file")
+        if info.st_size > max_bytes:
+            raise InputError(str(path), "", f"{what} is {info.st_size} bytes, over the {max_bytes}-byte limit", size_fix)
+        data = read_at_most(handle, max_bytes + 1)
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot read {what} ({exc.strerror})", "check the path and its permissions") from None
+    finally:
+        os.close(handle)
+    if len(data) > max_bytes:
+        raise InputError(str(path), "", f"{what} grew past the {max_bytes}-byte limit while being read", size_fix)
+    return data
+
+
+def read_at_most(handle: int, limit: int) -> bytes:
+    """Up to `limit` bytes from an open file, however large the file says it is (or grows)."""
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(handle, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def read_text(path: Path, what: str, max_bytes: int = MAX_YAML_BYTES) -> str:

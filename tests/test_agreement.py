@@ -22,9 +22,17 @@ DIVERGENCES = REPO / "tests" / "imr" / "divergences"
 # counted (today's measurement rounded down: README, "The dev letters against the rules"). The roles
 # pass (issue 14) no longer reads failed care from care given plus time elapsed, which approved two dev
 # overturns (a neck MRI, an EMG) and two blind upheld items: measured 155/164 (94.5%) agreement and
-# 11/21 (52.4%) overturns on the dev letters, both now known divergences with their reasons.
+# 11/21 (52.4%) overturns on the dev letters, both now known divergences with their reasons. The cue
+# families (issue 14) document NSAID therapy in more summaries: a PPI the reviewer denied because the
+# NSAID itself was not indicated is now approved on its own criteria, and two PPI citations move from the
+# NSAID section to the PPI section: 154/164 (93.9%, issue 14's dev floor is 93%) and 125/150 citations.
 TARGETS = {"scope": 0.90, "decision agreement": 0.95, "overturns caught": 0.80, "citation match": 0.90}
-FLOORS_ALL_ITEMS = {"decision agreement": 0.94, "overturns caught": 0.52, "citation match": 0.84}
+# Citation match with every item counted: the three dev items that had no rule (inpatient
+# rehabilitation, traction and shockwave naming no region) gained one, and two of their letters cite
+# what the tool does not (web pages; ODG's back entry for an unnamed region). Clinic electrical
+# stimulation now has its own topic, which cites the CPMTG entry most dev letters cite; one letter on an
+# acute low back cites the ACOEM 2004 chapter instead: 126/153 (82.4%).
+FLOORS_ALL_ITEMS = {"decision agreement": 0.93, "overturns caught": 0.52, "citation match": 0.82}
 
 
 def run(*args: object):

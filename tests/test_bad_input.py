@@ -353,6 +353,8 @@ BAD_RULE_FILES = [
      ["an unconfirmed source cites a page as if confirmed", "fix: add pages_confirmed: false"]),
     ("topics/unconfirmed_paraphrase_page.yaml", 1, "criteria[hostile.spasm].provenance.paraphrases",
      ["an unconfirmed source cites a page as if confirmed"]),
+    ("topics/until_outside_edition.yaml", 2, "follows[0].until",
+     ["2017-03-01 is outside the days cpmtg 2009 is in force (2009-07-18..2016-07-28)", "fix: give a date inside that period"]),
     ("topics/no_criterion_in_force.yaml", 1, "follows[0]",
      ["no criterion is in force under cpmtg-2009 from 2009-07-18 to 2011-12-31, so every request would be approved"]),
     ("guidelines/edition_ends_before_it_starts.yaml", 1, "guidelines.cpmtg.editions.2009.effective_to",

@@ -123,3 +123,41 @@ def test_the_lower_bound_says_what_it_counted(tmp_path, repo_ruleset):
     case = load_case(path, repo_ruleset)
     basis = derive_item_facts(case, case.requests[0], repo_ruleset.lexicon, repo_ruleset.services)["visits_total_at_least"].source
     assert basis == "certified=6; requested=6; completed=not documented"
+
+
+@pytest.mark.parametrize(
+    ("text", "days", "purchase"),
+    [("Cold compression therapy 30 day rental", 30, False), ("Cryotherapy unit, seven day use", 7, None),
+     ("H-wave unit purchase", None, True), ("Interferential unit 1 month trial", 30, False), ("Wheelchair", None, None),
+     ("Knee scooter rental x 2 weeks", 14, False)],
+)
+def test_equipment_length_of_use_and_purchase_come_from_the_request_line(tmp_path, repo_ruleset, text, days, purchase):
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump({"case": "t", "dates": {"injury": "2015-01-01", "request": "2015-06-10"}, "requests": [{"text": text}]}))
+    case = load_case(path, repo_ruleset)
+    facts = {k: v.value for k, v in derive_item_facts(case, case.requests[0], repo_ruleset.lexicon, repo_ruleset.services).items()}
+    assert facts.get("days_of_use_requested") == days
+    assert facts.get("purchase_requested") is purchase
+
+
+def test_a_modality_given_in_sessions_has_no_length_of_use(tmp_path, repo_ruleset):
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump({"case": "t", "dates": {"injury": "2015-01-01", "request": "2015-06-10"},
+                                    "requests": [{"text": "Interferential 2 times a week for 4 weeks"}]}))
+    case = load_case(path, repo_ruleset)
+    facts = derive_item_facts(case, case.requests[0], repo_ruleset.lexicon, repo_ruleset.services)
+    assert "days_of_use_requested" not in facts and "purchase_requested" not in facts
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [("Home health aide 8 hours a day, 5 days a week", 40), ("Home health aide 4 hours per week", 4),
+     ("Caregiver 6 hours per day", 42), ("Home nursing 3 hrs/day 3x/week", 9), ("Home care 24/7", 168),
+     ("24 hour care by a home health aide", 168), ("Home health aide", None)],
+)
+def test_home_care_hours_a_week(tmp_path, repo_ruleset, text, hours):
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump({"case": "t", "dates": {"injury": "2015-01-01", "request": "2015-06-10"}, "requests": [{"text": text}]}))
+    case = load_case(path, repo_ruleset)
+    facts = {k: v.value for k, v in derive_item_facts(case, case.requests[0], repo_ruleset.lexicon, repo_ruleset.services).items()}
+    assert facts.get("hours_per_week_requested") == hours

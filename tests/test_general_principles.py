@@ -78,7 +78,7 @@ def test_lint_refuses_an_unknown_category_and_two_general_topics_of_one_category
     rules = rules_dir(tmp_path, topic("gen", "General", {"categories": ["imaging"]}, [red], follows=follows),
                       topic("gen2", "General too", {"categories": ["imaging", "imagery"]}, [other], follows=follows))
     problems = [d.one_line() for d in lint(load_ruleset(rules))]
-    assert any("applies_to.categories: unknown service category 'imagery'" in p for p in problems)
+    assert any("applies_to.categories: unknown service category or drug class 'imagery'" in p for p in problems)
     assert any("could match topics gen and gen2 equally" in p for p in problems)
 
 
@@ -106,3 +106,44 @@ def test_scope_counts_the_items_judged_by_general_principles(tmp_path):
     assert summary["general_principles"] == 1 and summary["general_principles_kinds"] == [{"kind": "mri", "count": 1}]
     text = CliRunner().invoke(main, ["scope", str(tmp_path)]).output
     assert "judged by general principles (no topic names the service or body part): 1 (mri 1)" in text
+
+
+def test_items_of_the_service_categories_without_a_topic_are_judged_by_their_general_principles(tmp_path):
+    chosen = {text: select_topic(RULES, _request(tmp_path, text)) for text in (
+        "Hinged knee brace", "Diathermy x6", "Speech therapy x6", "Yoga classes x10", "Respite care",
+        "Assisted living facility")}
+    assert {t: c.topic for t, c in chosen.items()} == {
+        "Hinged knee brace": "general_equipment",
+        "Diathermy x6": "general_modalities",
+        "Speech therapy x6": "general_therapy",
+        "Yoga classes x10": "general_programs",
+        "Respite care": "general_home_health",
+        "Assisted living facility": "general_facility",
+    }
+    assert all(c.general_principles for c in chosen.values())
+
+
+def test_traction_and_shockwave_naming_no_region_their_topics_take_reach_the_general_modalities(tmp_path):
+    topics = {text: select_topic(RULES, _request(tmp_path, text)).topic for text in (
+        "Spinolator therapy (traction) times 6", "Cervical traction x6", "Unknown shockwave treatments",
+        "Shockwave therapy for the lumbar spine x3", "Shockwave therapy for the left heel x3")}
+    assert topics == {
+        "Spinolator therapy (traction) times 6": "general_modalities",
+        "Cervical traction x6": "traction",
+        "Unknown shockwave treatments": "general_modalities",
+        "Shockwave therapy for the lumbar spine x3": "shockwave",
+        "Shockwave therapy for the left heel x3": "general_modalities",
+    }
+
+
+def test_treatments_not_recommended_never_reach_the_general_principles(tmp_path):
+    for text in ("Cold laser therapy x6", "Prolotherapy injections", "Trigger point impedance imaging", "Thermography"):
+        topic = select_topic(RULES, _request(tmp_path, text))
+        assert topic.topic in ("unproven_treatments", "unproven_treatments_odg") and not topic.general_principles, text
+
+
+def test_the_draft_names_the_guideline_of_the_phase_that_decided_a_general_item(tmp_path):
+    acute = _write_case(tmp_path, "Diathermy x6", "2015-02-02")  # injury 2015-01-12: acute phase
+    assert "judged by the general principles of the MTUS General Approaches 2004." in CliRunner().invoke(main, ["draft", str(acute)]).output
+    chronic = _write_case(tmp_path, "Diathermy x6", "2016-10-03")
+    assert "judged by the general principles of the MTUS Chronic Pain Medical Treatment 2016." in CliRunner().invoke(main, ["draft", str(chronic)]).output

@@ -377,8 +377,9 @@ def test_an_item_documenting_every_criterion_as_met_is_never_denied(key, data, r
 
 def as_derived(facts: dict[str, Any]) -> dict[str, Any]:
     """Facts as checker.derive leaves them: it sets the exact weeks of use only together with an
-    equal lower bound, and the visit counts only with the requested visits: the total (completed
-    documented) or else its lower bound, certified plus requested, never both."""
+    equal lower bound, and the visit counts only with the requested visits: the total when the
+    completed visits are documented (completed + certified + requested), or else its lower bound,
+    certified plus requested, never both."""
     facts = dict(facts)
     if "weeks_of_use" in facts:
         facts["weeks_of_use_at_least"] = facts["weeks_of_use"]
@@ -388,19 +389,25 @@ def as_derived(facts: dict[str, Any]) -> dict[str, Any]:
             facts.pop(name, None)
         return facts
     certified = facts.setdefault("visits_certified", 0)
-    if "visits_total" in facts:
-        facts["visits_total"] = max(facts["visits_total"], requested + certified)
+    completed = facts.get("therapy_visits_completed")
+    if completed is not None:
+        facts["visits_total"] = completed + certified + requested
         facts.pop("visits_total_at_least", None)
     else:
         facts["visits_total_at_least"] = requested + certified
+        facts.pop("visits_total", None)
     return facts
 
 
 def without(facts: dict[str, Any], name: str) -> dict[str, Any]:
-    """The facts with one removed, and what derive would no longer set without it."""
+    """The facts with one removed, and what derive would no longer set without it (without the
+    completed visits, the total becomes its lower bound, certified plus requested)."""
     visit_counts = ("visits_total", "visits_total_at_least", "visits_certified")
     gone = {name, *({"weeks_of_use"} if name == "weeks_of_use_at_least" else ()), *(visit_counts if name == "visits_requested" else ())}
-    return {k: v for k, v in facts.items() if k not in gone}
+    left = {k: v for k, v in facts.items() if k not in gone}
+    if name == "therapy_visits_completed" and "visits_requested" in left:
+        left = as_derived(left)
+    return left
 
 
 @PROPERTY

@@ -158,6 +158,37 @@ def test_under_keeps_a_criterion_to_the_guidelines_it_names(tmp_path):
     }
 
 
+def test_until_ends_a_followed_edition_where_another_guideline_takes_the_topic_over(tmp_path):
+    # ACOEM 2004 decides the topic until the 2016 update takes it over; without until: the two would be
+    # in force together from 2016-07-29 and lint would ask for a when: condition.
+    acoem_until = {"guideline": "acoem2004_low_back", "edition": "2004", "until": dt.date(2016, 7, 28)}
+    handover = topic("handover", "Handed-over injection (test)", {"services": ["facet_injection"]}, [
+        criterion("handover.radicular", "No radicular pain", role="limit", since="2007-06-15",
+                  requirement="not for radicular pain", citation=cite("acoem2004_low_back", "2004", "Summary", "309"),
+                  met_when={"fact": "radiculopathy", "eq": False}),
+        criterion("handover.facet_pain", "Facet pain suspected", since="2016-07-29", under=["cpmtg"],
+                  requirement="facet pain is suspected", citation=cite("cpmtg", "2016", "Facet blocks"),
+                  met_when={"fact": "facet_pain_suspected", "eq": True}),
+    ], follows=[acoem_until, ("cpmtg", "2016")])
+    rules = rules_dir(tmp_path, handover)
+    ruleset = load_ruleset(rules)
+    assert lint(ruleset) == []
+    (found,) = ruleset.topics
+    assert [(e.edition, e.effective_from, e.effective_to) for e in found.editions] == [
+        ("acoem2004_low_back-2004", D("2007-06-15"), D("2016-07-28")),
+        ("cpmtg-2016", D("2016-07-29"), D("2017-11-30")),
+    ]
+    assert [e.edition for e in found.editions_in_force(D("2016-07-28"))] == ["acoem2004_low_back-2004"]
+    assert [e.edition for e in found.editions_in_force(D("2016-07-29"))] == ["cpmtg-2016"]
+    assert found.follows[0].until == D("2016-07-28")
+    # a block dated after the until day falls in no period the topic follows under that guideline
+    late = dict(handover, criteria=[*handover["criteria"], criterion(
+        "handover.late", "Late", since="2016-08-01", under=["acoem2004_low_back"], requirement="late",
+        citation=cite("acoem2004_low_back", "2004", "Summary", "309"), met_when={"fact": "radiculopathy", "eq": False})])
+    defects = lint(load_ruleset(rules_dir(tmp_path / "late", late)))
+    assert [(d.field, d.problem) for d in defects] == [("criteria[handover.late].2016-08-01", "the date falls in no period the topic follows")]
+
+
 def test_a_criterion_id_is_unique_across_topics(tmp_path):
     first = topic("first", "First (test)", {"drugs": ["carisoprodol"]}, [
         criterion("shared.spasm", "Spasm", requirement="spasm", citation=cite("cpmtg", "2009", "Muscle relaxants (for pain)", "63"),
@@ -302,6 +333,11 @@ def _report(rules: Path, tmp_path: Path, text: str, facts: dict) -> dict:
     return Checker(rules, engine="reference").check(path).report
 
 
+def _named(needs: list[list[dict]]) -> list[list[dict]]:
+    """The facts each alternative needs, by name and label."""
+    return [[{"name": a["name"], "label": a["label"]} for a in group] for group in needs]
+
+
 def test_the_report_lists_documentation_to_request_with_what_it_still_needs(roles, tmp_path):
     facts = load_ruleset(roles).vocabulary.facts
     (item,) = _report(roles, tmp_path, NO_QUANTITY, {"acute_muscle_spasm": True, "cures_checked": False})["items"]
@@ -310,9 +346,9 @@ def test_the_report_lists_documentation_to_request_with_what_it_still_needs(role
     assert (limit["id"], limit["role"], limit["status"], limit["title"]) == ("roles.short_course", "limit", "not_documented", "Short course")
     assert limit["requirement"] == "the request lasts at most 3 weeks"
     assert (limit["citation"]["section"], limit["citation"]["pages"]) == ("Carisoprodol (Soma)", "29")
-    assert limit["needs"] == [[{"name": "days_supply", "label": facts["days_supply"].label}]]
+    assert _named(limit["needs"]) == [[{"name": "days_supply", "label": facts["days_supply"].label}]]
     assert (documentation["id"], documentation["status"]) == ("roles.cures", "not_met")
-    assert documentation["needs"] == [[{"name": "cures_checked", "label": facts["cures_checked"].label}]]  # documented false: still needed
+    assert _named(documentation["needs"]) == [[{"name": "cures_checked", "label": facts["cures_checked"].label}]]  # documented false: still needed
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html"])

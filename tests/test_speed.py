@@ -170,8 +170,8 @@ def test_cached_rules_and_templates_give_the_same_bytes(tmp_path, monkeypatch):
     plain = _outputs(examples)
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
     assert _outputs(examples) == plain  # cold: builds and stores
-    entries = list((tmp_path / "cache" / "rules").glob("*.pickle"))
-    assert len(entries) == 1 and list((tmp_path / "cache" / "templates").iterdir())
+    entries = list((tmp_path / "cache").glob("rules-*"))
+    assert len(entries) == 1 and list((tmp_path / "cache").glob("template-*"))
     assert _outputs(examples) == plain  # warm: read back
     entries[0].write_bytes(b"not a pickle")
     assert _outputs(examples[:1]) == plain[:3]  # a damaged entry is rebuilt, never trusted
@@ -187,7 +187,7 @@ def test_a_changed_rule_file_is_a_new_cache_entry(tmp_path, monkeypatch):
     after = json.loads(run("check", EXAMPLES / "seed-000.yaml", "--format", "json", "--rules", rules).stdout)
     assert before["ruleset"]["digest"] != after["ruleset"]["digest"]
     assert [i["topic"]["title"] for i in after["items"] if i["topic"] and i["topic"]["id"] == "carisoprodol"] == ["Carisoprodol (Soma), renamed"]
-    assert len(list((tmp_path / "cache" / "rules").glob("*.pickle"))) == 2
+    assert len(list((tmp_path / "cache").glob("rules-*"))) == 2
 
 
 def test_a_rule_set_with_defects_is_refused_from_cache_or_not(tmp_path, monkeypatch):
@@ -199,7 +199,7 @@ def test_a_rule_set_with_defects_is_refused_from_cache_or_not(tmp_path, monkeypa
     for _ in range(2):
         result = run("check", EXAMPLES / "seed-000.yaml", "--rules", rules)
         assert result.exit_code == 2 and "acute_muscle_spasms" in result.stderr
-    assert not list((tmp_path / "cache").rglob("*.pickle"))
+    assert not list((tmp_path / "cache").glob("rules-*"))
 
 
 def test_fuzzy_drug_names_match_as_without_the_prefilter(repo_ruleset):

@@ -159,7 +159,7 @@ def check_import(installed: Installed, letters: Path) -> str:
 
 def check_site_rules(installed: Installed, repo: Path) -> str:
     site = shutil.copytree(repo / "tests" / "site_rules", installed.work / "site_rules")
-    return f"mtus rules lint --rules-extra site_rules: {installed.run('mtus', 'rules', 'lint', '--rules-extra', site).stdout.strip()}"
+    return f"mtus rules lint --rules-extra site_rules: {installed.run('mtus', 'rules', 'lint', '--rules-extra', site).stdout.splitlines()[0]}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,24 +1,31 @@
-"""How often the draft names the same deciding criterion as the IMR letter's rationale (issue 8).
+"""How often the draft names the IMR letter's deciding criterion first (issues 8 and 18).
 
-    mtus import ../shared/imr-corpus/dev ../shared/seeds --out /tmp/deciding-imr
-    python tools/deciding_rate.py /tmp/deciding-imr tests/imr/deciding.yaml
+    python tools/deciding_rate.py                      # imports ../shared's dev letters and seeds itself
+    python tools/deciding_rate.py IMPORTED_DIR [KEY]   # or reads case files already imported
 
-For each item of the hand-read key it drafts the imported case and prints one row: the outcome, the
-letter's and the tool's decisions, the key's criteria, the draft's decisive criteria, and the key's
-reason (or, when no criterion encodes it, what would). Then the counts per outcome and the rate:
-items whose draft names a key criterion as decisive and prints its wording, over the sample size.
-Output is deterministic (key order). Exit code 0, or 2 on bad input.
+With no IMPORTED_DIR it runs `mtus import ../shared/imr-corpus/dev ../shared/seeds` into a temporary
+folder (removed afterwards); KEY defaults to tests/imr/deciding.yaml. For each item of the hand-read
+key it prints one row: the outcome, the letter's and the tool's decisions, the key's criteria, the
+reasons the draft names (in order), every criterion that decided, and the key's reason (or, when no
+criterion encodes it, what would). Then the counts per outcome, the rate (items whose draft names a
+key criterion first, over the items whose decisions agree; also leaving out the items no criterion
+encodes), and the distinct criteria per item the rationale names and that decided. Output is
+deterministic (key order). Exit code 0, or 2 on bad input.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
-from checker.deciding import AGREES, ItemOutcome, load_key, measure, only_key_criteria, rate
+from checker.deciding import AGREES, ItemOutcome, distinct, load_key, measure, rate, rate_where_encoded
 from checker.errors import InputError
 
+REPO = Path(__file__).resolve().parents[1]
+KEY = REPO / "tests" / "imr" / "deciding.yaml"
+LETTER_DIRS = [REPO.parent / "shared" / "imr-corpus" / "dev", REPO.parent / "shared" / "seeds"]
 _SHORT = {"medically_necessary": "MN", "not_medically_necessary": "NMN", "no_applicable_rule": "none", None: "-"}
 
 
@@ -26,8 +33,9 @@ def report(outcomes: list[ItemOutcome]) -> str:
     lines = []
     for o in outcomes:
         k = o.key
-        lines.append(f"{o.category:<36} {k.case} / {k.item}: letter {_SHORT[k.decision]}, tool {_SHORT[o.decision]}")
+        lines.append(f"{o.category:<38} {k.case} / {k.item}: letter {_SHORT[k.decision]}, tool {_SHORT[o.decision]}")
         lines.append(f"    key:      {', '.join(k.criteria) or '(none)'}")
+        lines.append(f"    reasons:  {', '.join(o.reasons) or '(none)'}")
         lines.append(f"    decisive: {', '.join(o.decisive) or '(none)'}")
         lines.append(f"    reason:   {k.reason}")
         if k.missing:
@@ -35,24 +43,47 @@ def report(outcomes: list[ItemOutcome]) -> str:
     counts = Counter(o.category for o in outcomes)
     lines.append("")
     for category, n in sorted(counts.items(), key=lambda kv: (kv[0] != AGREES, -kv[1], kv[0])):
-        lines.append(f"{category:<36} {n}")
-    agree, size = rate(outcomes)
-    lines.append(f"deciding-criterion rate: {agree}/{size} = {100 * agree / size:.1f}%")
-    only = sum(only_key_criteria(o) for o in outcomes)
-    decisive = sum(len({d.split("[", 1)[0] for d in o.decisive}) for o in outcomes)
-    lines.append(f"of these, drafts whose decisive criteria are all key criteria: {only}; distinct decisive criteria per item: {decisive / size:.1f}")
+        lines.append(f"{category:<38} {n}")
+    agree, same = rate(outcomes)
+    encoded, same_encoded = rate_where_encoded(outcomes)
+    size = len(outcomes)
+    lines.append(f"first-reason rate: {agree}/{same} = {_percent(agree, same)} of the items whose decisions agree")
+    lines.append(f"first-reason rate where a criterion encodes the letter's reason: {encoded}/{same_encoded} = {_percent(encoded, same_encoded)}")
+    named = sum(len(o.reasons) for o in outcomes) / size
+    decided = sum(distinct(o.decisive) for o in outcomes) / size
+    lines.append(f"distinct criteria per item: named in the rationale {named:.1f}; decisive {decided:.1f} (key items: {size})")
     return "\n".join(lines) + "\n"
 
 
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "n/a"
+
+
+def _imported_letters(out: Path) -> Path:
+    from checker.importer import Importer
+    from checker.rules import default_rules_dir, load_ruleset
+
+    missing = [str(d) for d in LETTER_DIRS if not d.is_dir()]
+    if missing:
+        raise InputError(", ".join(missing), "", "the IMR letters are not there", "put ../shared beside the checkout, or pass an imported folder")
+    Importer(load_ruleset(default_rules_dir())).run(LETTER_DIRS, out)
+    return out
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python tools/deciding_rate.py IMPORTED_DIR KEY.yaml", file=sys.stderr)
+    if len(argv) > 2:
+        print("usage: python tools/deciding_rate.py [IMPORTED_DIR [KEY.yaml]]", file=sys.stderr)
         return 2
-    imported, key_path = Path(argv[0]), Path(argv[1])
+    key_path = Path(argv[1]) if len(argv) == 2 else KEY
     try:
-        if not imported.is_dir():
-            raise InputError(str(imported), "", "not a folder", "run mtus import ... --out DIR first and pass DIR")
-        sys.stdout.write(report(measure(load_key(key_path), imported)))
+        if argv:
+            imported = Path(argv[0])
+            if not imported.is_dir():
+                raise InputError(str(imported), "", "not a folder", "run mtus import ... --out DIR first and pass DIR")
+            sys.stdout.write(report(measure(load_key(key_path), imported)))
+        else:
+            with tempfile.TemporaryDirectory(prefix="deciding-imr-") as folder:
+                sys.stdout.write(report(measure(load_key(key_path), _imported_letters(Path(folder)))))
     except InputError as exc:
         print(f"deciding_rate: error: {exc.one_line()}", file=sys.stderr)
         return 2

@@ -38,7 +38,8 @@ class Piece:
 
 
 def mark_of(ref: str, evidence: Any, text: str, row: str = "") -> Mark | None:
-    """The mark of an evidence mapping, or None when its offsets do not fit the text."""
+    """The mark of an evidence mapping, or None when its offsets do not fit the text (evidence read
+    from a request line indexes that line, and its sentence is not the text's there)."""
     if not isinstance(evidence, dict):
         return None
     span, cue = evidence.get("span"), evidence.get("cue_span")
@@ -46,6 +47,8 @@ def mark_of(ref: str, evidence: Any, text: str, row: str = "") -> Mark | None:
         return None
     start, end, cue_start, cue_end = span[0], span[1], cue[0], cue[1]
     if not 0 <= start <= cue_start <= cue_end <= end <= len(text) or start == end:
+        return None
+    if isinstance(evidence.get("sentence"), str) and " ".join(text[start:end].split()) != " ".join(evidence["sentence"].split()):
         return None
     return Mark(ref, row or ref, start, end, cue_start, cue_end)
 
