@@ -51,6 +51,7 @@ from checker.yamlio import read_bounded
 SOURCE = "clinical text"
 REQUEST_LINE = "request line"  # evidence offsets then index the request line
 _DROP = object()
+_REGIONAL = ("region", "region_or_limb", "injection")  # attributions by body region: an unplaced statement is the case's
 _EARLIEST_YEAR = 1950
 # Limits on a clinical text (a UR summary or an IMR letter's is a few thousand characters; a bundle
 # of progress notes may run to tens of thousands): work grows with the text, linearly
@@ -1195,6 +1196,12 @@ class Extractor:
         for a in sorted(assertions, key=lambda a: (a.order, a.fact)):
             for where in a.scope if a.scope is not None else (None,):
                 groups.setdefault((where, a.fact), []).append(a)
+        # a statement that names no region is about the whole case, so also about each request's region:
+        # it joins what the request's own statements say (one positive finding is enough for any_true)
+        for (where, fact), found in groups.items():
+            rule = self.cues.facts[fact]
+            if where is not None and rule.attribute in _REGIONAL and (None, fact) in groups:
+                found[:] = sorted(found + groups[(None, fact)], key=lambda a: (a.order, a.fact))
         order = list(self.ruleset.vocabulary.facts)
         case: dict[str, Any] = {}
         items: list[dict[str, Any]] = [{} for _ in range(n_requests)]

@@ -317,6 +317,21 @@ def test_a_finding_belongs_to_its_region_and_a_limb_s_sign_to_the_spine_that_sup
     assert value("EMG of the legs showed an L5 radiculopathy.", "imaging_corroborates", ["Lumbar ESI L4-5"], item=0) is True
 
 
+def test_a_finding_that_names_no_region_is_the_whole_case_s_and_so_the_request_s_too() -> None:
+    # a normal movement of the requested region says no deficit there, but a functional limit stated
+    # without a region is a deficit of the case: one positive finding is enough (any_true)
+    normal_flexion, therapy = "Lumbar flexion to 90 degrees.", ["Physical therapy lumbar spine x6"]
+    assert value(normal_flexion, "objective_functional_deficits", therapy, item=0) is False
+    assert value(f"She cannot sit for more than 20 minutes. {normal_flexion}", "objective_functional_deficits", therapy, item=0) is True
+    # a finding placed in another region still stays there
+    assert value(f"Cervical flexion limited to 20 degrees. {normal_flexion}", "objective_functional_deficits", therapy, item=0) is False
+
+
+def test_no_change_in_a_list_that_ends_with_function_is_no_improvement() -> None:
+    assert value("There were no changes in complaints or level of functioning.", "functional_improvement") is False
+    assert value("There were no changes in her complaints.", "functional_improvement") == "absent"
+
+
 def test_a_condition_names_its_body_part_and_a_limb_holds_its_joints() -> None:
     # "epicondylitis" is the elbow's: not the knee the topical NSAID is for
     assert value("Lateral epicondylitis.", "osteoarthritis_or_tendinitis", ["Voltaren gel 1% right knee"], item=0) == "absent"
