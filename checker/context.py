@@ -25,8 +25,8 @@ from checker.yamlio import load_yaml
 
 CONTEXT_SCHEMA = "mtus-context-cues/1"
 CATEGORIES = (
-    "negated", "not_documented", "historical", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing", "stopped",
-    "other_person", "conditional",
+    "negated", "not_documented", "historical", "remote", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing",
+    "stopped", "other_person", "conditional",
 )
 DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "terminate")
 
@@ -47,15 +47,34 @@ class Sentence:
     start: int  # offsets in the normalised text
     end: int
     text: str
+    section: str = ""  # the ConText category of the section heading it is under ("Plan:" is hypothetical), if any
+
+
+@dataclass(frozen=True)
+class SectionRule:
+    """A note's section heading ("Plan:", "PMH:", "Family history:") and the category its lines take;
+    an empty category ends the section before it ("Objective:", "Work status:")."""
+
+    pattern: re.Pattern[str]
+    category: str
+    unless: re.Pattern[str] | None = None  # a line that matches it is outside the section's category
 
 
 class Document:
-    """A clinical text, its whitespace-normalised form and its sentences."""
+    """A clinical text, its whitespace-normalised form and its sentences. A note's layout ends
+    sentences too: a line that starts a list item or a heading ("- PT 2x6", "2. Lumbar strain",
+    "Motor: 4/5 EHL"), or a line after one that stopped well short of the text's width (a line
+    ending with its content, not a hard-wrapped one). `sections` give each sentence the category of
+    the section heading it is under."""
 
-    def __init__(self, raw: str) -> None:
+    def __init__(self, raw: str, sections: tuple[SectionRule, ...] = ()) -> None:
         self.raw = raw
         self.norm, self._offsets = _normalise(raw)
-        self.sentences = _split_sentences(self.norm)
+        starts = _line_starts(raw)
+        breaks = sorted({bisect.bisect_left(self._offsets, at) for at, _ in starts if at > 0})
+        self.sentences = _split_sentences(self.norm, breaks)
+        if sections:
+            self.sentences = _with_sections(self.sentences, [(bisect.bisect_left(self._offsets, at), head) for at, head in starts], sections)
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of the original text that normalised [start, end) came from."""
@@ -97,6 +116,13 @@ def _normalise(raw: str) -> tuple[str, list[int]]:
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=[\"'”)]?\s+[\"'“(]?[A-Z0-9])|[.!?](?=[A-Z][a-z])")
+# a line that opens a list item or a heading: "- ", "• ", "2. ", "3) ", "Motor:", "Work status:", "A/P:"
+_ITEM = re.compile(r"(?:[-–•*·▪]\s|\(?\d{1,2}[.)]\s)")
+_HEADING = re.compile(r"[A-Z][\w/&'()+-]*(?:[ \t]+[\w/&'()+-]+){0,4}[ \t]*:(?![\d/])")
+# a line that ends mid-phrase continues on the next one, however short it is
+_CONTINUES = re.compile(r"(?:[,;:/&(+-]|\b(?:and|or|of|the|a|an|to|with|for|in|at|by|from|on|her|his|their|was|were|is|are|x))\s*$", re.IGNORECASE)
+_LIST_NUMBER = re.compile(r"\(?\d{1,2}[.)]")  # "2." opening a list item is no sentence of its own
+_SHORT_LINE = 0.7  # of the text's longest line: a line ending before this ended with its content
 
 
 # A cue's scope never leaves its sentence, and the work on a sentence grows with the square of its
@@ -106,18 +132,66 @@ _SENTENCE_END = re.compile(r"[.!?](?=[\"'”)]?\s+[\"'“(]?[A-Z0-9])|[.!?](?=[A
 MAX_SENTENCE_CHARS = 2000
 
 
-def _split_sentences(text: str) -> list[Sentence]:
-    found: list[Sentence] = []
-    start = 0
+def _line_starts(raw: str) -> list[tuple[int, str]]:
+    """Raw offsets where a line starts a new sentence, each with the heading it opens ('' for none)."""
+    lines = [(m.start(), m.group(0)) for m in re.finditer(r"[^\n]*", raw) if m.group(0).strip()]
+    widest = max((len(text.rstrip()) for _, text in lines), default=0)
+    found = []
+    previous = ""
+    for at, text in lines:
+        body = text.lstrip()
+        start = at + len(text) - len(body)
+        item = _ITEM.match(body)
+        heading = _HEADING.match(body, item.end() if item else 0)
+        ended = previous and not _CONTINUES.search(previous) and len(previous) < _SHORT_LINE * widest and body[:1].isupper()
+        if item or heading or ended or not previous:
+            found.append((start, heading.group(0).rstrip(" \t:") if heading else ""))
+        previous = text.rstrip()
+    return found
+
+
+def _split_sentences(text: str, breaks: list[int] | None = None) -> list[Sentence]:
+    """Sentences end at a full stop (not an abbreviation's) and at the line breaks of a note's layout."""
+    ends = []
     for match in _SENTENCE_END.finditer(text):
-        end = match.end()
         if _is_abbreviation(text, match.start()):
             continue
         if text[match.start()] == "." and match.end() < len(text) and text[match.end()] != " " and not text[match.start() - 1 : match.start()].isalnum():
             continue  # ".In" splits only after a word or number
-        _add_sentence(found, text, start, end)
-        start = end
+        ends.append(match.end())
+    found: list[Sentence] = []
+    start = 0
+    for end in sorted(set(ends) | set(breaks or ())):
+        if end > start and not _LIST_NUMBER.fullmatch(text[start:end].strip()):
+            _add_sentence(found, text, start, end)
+            start = end
     _add_sentence(found, text, start, len(text))
+    return found
+
+
+def _with_sections(sentences: list[Sentence], starts: list[tuple[int, str]], rules: tuple[SectionRule, ...]) -> list[Sentence]:
+    """Each sentence that opens a line with the category of the section heading before it (a heading
+    the rules do not name, such as "Lumbar spine:", keeps the section it is in). Prose that goes on
+    after a sentence on the same line keeps its own context ("Plan: refill Norco. It gives 50%
+    relief." plans only the refill)."""
+    marks = []  # (normalised offset, rule) where a section starts or ends
+    for at, heading in starts:
+        rule = next((r for r in rules if heading and r.pattern.fullmatch(heading)), None)
+        if rule is not None:
+            marks.append((at, rule))
+    if not marks:
+        return sentences
+    positions = [at for at, _ in marks]
+    line_starts = {at for at, _ in starts}
+    found = []
+    for sentence in sentences:
+        i = bisect.bisect_right(positions, sentence.start) - 1
+        rule = marks[i][1] if i >= 0 else None
+        opens_line = sentence.start in line_starts
+        if rule is None or not rule.category or not opens_line or (rule.unless is not None and rule.unless.search(sentence.text)):
+            found.append(sentence)
+        else:
+            found.append(Sentence(sentence.index, sentence.start, sentence.end, sentence.text, rule.category))
     return found
 
 
@@ -207,6 +281,16 @@ class ContextRules:
     rules: tuple[CueRule, ...]
     path: str
     across_semicolons: frozenset[str] = frozenset()  # categories whose scope a ';' does not end (a list of requested items)
+    sections: tuple[SectionRule, ...] = ()  # note headings whose lines take a category ("Plan:")
+
+    def sentence_modifiers(self, sentence: Sentence) -> Modifiers:
+        """The cues of a sentence, and the category of the section it is under as a cue over the whole
+        sentence (its span is the sentence's start: the heading itself is elsewhere)."""
+        found = self.modifiers(sentence.text)
+        if sentence.section:
+            rule = CueRule(f"section: {sentence.section}", sentence.section, "sentence", _NEVER, None, None)
+            found.append(Modifier(rule, 0, 0, 0, len(sentence.text)))
+        return found
 
     def modifiers(self, sentence: str) -> Modifiers:
         """The cues in one sentence with their scopes (sentence-relative offsets)."""
@@ -245,6 +329,9 @@ class ContextRules:
             if best is None or distance(mod, start, end) < distance(best, start, end):
                 found[mod.category] = mod
         return found
+
+
+_NEVER = re.compile(r"(?!)")
 
 
 def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
@@ -335,7 +422,7 @@ def load_context_rules(path: Path | None = None) -> ContextRules:
 @lru_cache(maxsize=8)
 def _load_context_rules(path: str) -> ContextRules:
     data = require_mapping(load_yaml(Path(path), "context cue file"), path, "")
-    check_keys(data, ("schema", "cues", "across_semicolons"), path, "", required=("cues",))
+    check_keys(data, ("schema", "cues", "across_semicolons", "sections"), path, "", required=("cues",))
     if data.get("schema", CONTEXT_SCHEMA) != CONTEXT_SCHEMA:
         raise InputError(path, "schema", f"unsupported schema {data['schema']!r}", f"write schema: {CONTEXT_SCHEMA}")
     rules = [_cue_rule(raw, path, f"cues[{i}]") for i, raw in enumerate(require_list(data["cues"], path, "cues"))]
@@ -343,7 +430,22 @@ def _load_context_rules(path: str) -> ContextRules:
     unknown = across - set(CATEGORIES)
     if unknown:
         raise InputError(path, "across_semicolons", f"unknown category {sorted(unknown)[0]!r}", f"use: {', '.join(CATEGORIES)}")
-    return ContextRules(tuple(rules), path, across)
+    sections = tuple(_section_rule(raw, path, f"sections[{i}]") for i, raw in enumerate(require_list(data.get("sections", []), path, "sections")))
+    return ContextRules(tuple(rules), path, across, sections)
+
+
+def _section_rule(raw: Any, path: str, where: str) -> SectionRule:
+    raw = require_mapping(raw, path, where)
+    check_keys(raw, ("heading", "category", "unless"), path, where, required=("heading",))
+    category = str(raw.get("category") or "")
+    if category and category not in CATEGORIES:
+        raise InputError(path, f"{where}.category", f"unknown category {category!r}", f"use one of: {', '.join(CATEGORIES)}, or leave it out")
+    try:
+        pattern = re.compile(str(raw["heading"]), re.IGNORECASE)
+        unless = re.compile(str(raw["unless"]), re.IGNORECASE) if raw.get("unless") else None
+    except re.error as exc:
+        raise InputError(path, where, f"invalid regular expression ({exc})", "fix the pattern") from None
+    return SectionRule(pattern, category, unless)
 
 
 def _cue_rule(raw: Any, path: str, where: str) -> CueRule:

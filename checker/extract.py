@@ -51,6 +51,7 @@ from checker.yamlio import read_bounded
 SOURCE = "clinical text"
 REQUEST_LINE = "request line"  # evidence offsets then index the request line
 _DROP = object()
+_REGIONAL = ("region", "region_or_limb", "injection")  # attributions by body region: an unplaced statement is the case's
 _EARLIEST_YEAR = 1950
 # Limits on a clinical text (a UR summary or an IMR letter's is a few thousand characters; a bundle
 # of progress notes may run to tens of thousands): work grows with the text, linearly
@@ -118,6 +119,7 @@ class RequestInfo:
     modality: str
     parts: frozenset[str]
     sides: frozenset[str]
+    injection: str = ""  # the kind of injection requested (injection_kinds), if any
 
 
 @dataclass
@@ -316,6 +318,7 @@ class Extractor:
         claimant = raw["claimant"]
         self.age_patterns = [self._cue_regex(rx, f"claimant.age[{i}]") for i, rx in enumerate(claimant["age"])]
         self.birth_date = self._cue_regex(claimant["date_of_birth"], "claimant.date_of_birth")
+        self.someone_else = self._cue_regex(claimant["someone_else"], "claimant.someone_else") if claimant.get("someone_else") else None
         self.sex_pattern = compile_regex(claimant["sex"], path, "claimant.sex")
         self.sex_word = compile_regex(claimant["sex_word"], path, "claimant.sex_word")
         self.pronouns = {
@@ -348,7 +351,7 @@ class Extractor:
         self.numbers = {str(k).lower(): int(v) for k, v in raw["numbers"].items()}
         words = "|".join(sorted((re.escape(w) for w in self.numbers), key=len, reverse=True))
         # digits, a number word, or a compound of two ("thirty-nine"), with the digits repeated in brackets or not
-        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:[\s-](?:{words})(?![\w-]))?(?:\s*\(\d{{1,3}}\))?)"
+        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:[\s-](?:{words})(?!\w)(?!-(?:{words})\b))?(?:\s*\(\d{{1,3}}\))?)"
         self.therapy_kinds = {kind: compile_regex(rx, path, f"therapy.kinds.{kind}") for kind, rx in raw["kinds"].items()}
         kind = "|".join(f"(?:{rx})" for rx in raw["kinds"].values())
         self.therapy_counts = [compile_regex(rx, path, f"therapy.counts[{i}]", number=self.number, kind=kind) for i, rx in enumerate(raw["counts"])]
@@ -360,6 +363,9 @@ class Extractor:
         self.image_result = compile_regex(raw["result"], path, "imaging.result")
         self.image_abnormal = compile_regex(raw["abnormal"], path, "imaging.abnormal")
         self.image_normal = compile_regex(raw["normal"], path, "imaging.normal")
+        self.limb_groups = [frozenset(parts) for parts in (raw.get("limb_groups") or {}).values()]
+        self.same_region = [frozenset(parts) for parts in raw.get("same_region") or ()]
+        self.injection_kinds = {k: compile_regex(rx, path, f"imaging.injection_kinds.{k}") for k, rx in (raw.get("injection_kinds") or {}).items()}
 
     def _compile_first_line(self, raw: dict) -> None:
         """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
@@ -400,6 +406,7 @@ class Extractor:
         self.request_match: dict[str, re.Pattern[str] | None] = {}
         self.sentence_match: dict[str, re.Pattern[str]] = {}
         self.with_request: dict[str, re.Pattern[str]] = {}
+        self.target_sentence: dict[tuple[str, int], re.Pattern[str]] = {}  # a target's own sentence condition
         for name, rule in self.cues.facts.items():
             if rule.with_request:
                 self.with_request[name] = self._cue_regex(rule.with_request, f"facts.{name}.with_request")
@@ -408,6 +415,9 @@ class Extractor:
             self.fact_patterns[name] = [
                 (self._cue_regex(t.source, f"facts.{name}.targets[{i}].regex", t.case_sensitive), t) for i, t in enumerate(rule.targets)
             ]
+            for i, t in enumerate(rule.targets):
+                if t.sentence:
+                    self.target_sentence[(name, i)] = self._cue_regex(t.sentence, f"facts.{name}.targets[{i}].sentence")
             self.fact_literals[name] = [required_literals(pattern) for pattern, _ in self.fact_patterns[name]]
             if rule.in_request is not None:
                 match = rule.in_request.match
@@ -423,7 +433,7 @@ class Extractor:
 
     def draft(self, text: str, request_texts: list[str], as_of: dt.date | None = None) -> dict:
         require_text_within_limits(text)
-        doc = Document(text)
+        doc = Document(text, self.context.sections)
         run = _Run(doc, [], [self._request_info(i, t) for i, t in enumerate(request_texts)], as_of, pivot_year(doc.norm, as_of))
         evidence: dict[str, Any] = {}
         claimant = self._claimant(doc, evidence, run)
@@ -466,7 +476,7 @@ class Extractor:
         found: list[SentenceInfo] = []
         carried: dt.date | None = None
         for sentence in run.doc.sentences:
-            modifiers = self.context.modifiers(sentence.text)
+            modifiers = self.context.sentence_modifiers(sentence)
             review = any(m.category == "review" for m in modifiers)
             date = None if review else self._sentence_date(sentence.text, modifiers, run)
             if date is not None and (carried is None or date > carried):
@@ -518,7 +528,9 @@ class Extractor:
             return _DROP, None
         if rule.stopped and "stopped" in cats:  # a treatment stopped is a current state, however long ago
             return _apply(rule.stopped, value), cats["stopped"]
-        if rule.current_only and ("historical" in cats or ("prior_treatment" in cats and "prior_treatment" not in keep)):
+        if rule.current_only and ("historical" in cats or "remote" in cats or ("prior_treatment" in cats and "prior_treatment" not in keep)):
+            return _DROP, None
+        if rule.recent_only and "remote" in cats:
             return _DROP, None
         for category, how in (("not_documented", rule.not_documented), ("negated", negated)):
             if how == "keep":
@@ -530,11 +542,17 @@ class Extractor:
     def _assert(
         self, run: _Run, info: SentenceInfo, rule: FactRule, value: Any, span: tuple[int, int],
         extra_scope: Any = None, decided_by: Modifier | None = None, target: Target | None = None,
+        negation_is_result: bool = False,
     ) -> Assertion | None:
         """An assertion of `value` from the mention at `span`, in its context; `decided_by`: the
         caller already read the negation (its cue becomes the evidence's cue); `target`: the cue
-        that matched, when it reads its context its own way."""
+        that matched, when it reads its context its own way; `negation_is_result`: a study reported
+        negative or normal was still done ("x-rays were negative")."""
         cats = self.context.assess(info.modifiers, *span)
+        if negation_is_result and "negated" in cats and self.image_normal.search(info.sentence.text, cats["negated"].start, cats["negated"].end):
+            cats = {k: v for k, v in cats.items() if k != "negated"}
+        if rule.recent_only and "remote" in cats and _recent_year(info.sentence.text, cats["remote"], run.as_of):
+            cats = {k: v for k, v in cats.items() if k != "remote"}
         if decided_by is not None:
             cats = {k: v for k, v in cats.items() if k not in ("negated", "not_documented")}
         decided, modifier = self._decide(rule, value, cats, info.sentence.text, span, target)
@@ -561,8 +579,10 @@ class Extractor:
             return same or (_DROP if therapy_requests else None)
         if rule.attribute == "imaging":
             return extra
-        if rule.attribute == "region":
-            return self._same_region(run, info.sentence)
+        if rule.attribute in ("region", "region_or_limb"):
+            return self._same_region(run, info.sentence, limbs=rule.attribute == "region_or_limb")
+        if rule.attribute == "injection":
+            return self._same_injection(run, info.sentence)
         if rule.attribute == "other_drug":
             return self._other_drug(run, str(extra or ""))
         return None
@@ -580,9 +600,10 @@ class Extractor:
             return _DROP
         return tuple(r.index for r in same_class)
 
-    def _same_region(self, run: _Run, sentence: Sentence) -> Any:
+    def _same_region(self, run: _Run, sentence: Sentence, limbs: bool = False) -> Any:
         """A statement about a body region goes to the requests for that region (and side); one about
-        another region than every request's is dropped; one that names no region is case-level."""
+        another region than every request's is dropped; one that names no region is case-level. With
+        `limbs`, a limb counts as the spinal region that supplies it (a foot's numbness is lumbar)."""
         placed = [r for r in run.requests if r.parts]
         if not placed:
             return None
@@ -591,8 +612,28 @@ class Extractor:
         parts, sides = run.regions[sentence.index]
         if not parts:
             return None
-        same = tuple(r.index for r in placed if r.parts & parts and _sides_agree(r.sides, sides))
+        same = tuple(r.index for r in placed if self._reach(r.parts, limbs) & parts and _sides_agree(r.sides, sides))
         return same or _DROP
+
+    def _same_injection(self, run: _Run, sentence: Sentence) -> Any:
+        """A statement about earlier injections goes to the requests for the same kind of injection
+        (and region); one naming only another kind is set aside ("trigger point injections" say nothing
+        of a knee's hyaluronic series); one naming no kind goes by region."""
+        kinds = {kind for kind, rx in self.injection_kinds.items() if rx.search(sentence.text)}
+        typed = [r for r in run.requests if r.injection]
+        if not kinds or not typed:
+            return self._same_region(run, sentence)
+        by_region = self._same_region(run, sentence)
+        if by_region is _DROP:
+            return _DROP
+        same = tuple(r.index for r in typed if r.injection in kinds and (by_region is None or r.index in by_region))
+        return same or _DROP
+
+    def _reach(self, parts: frozenset[str], limbs: bool) -> frozenset[str]:
+        """The body parts a request's findings may name: its own and those of the same region (a limb
+        and its joints, hand and wrist), and with `limbs` the rest of its limb group."""
+        groups = self.same_region + (self.limb_groups if limbs else [])
+        return parts.union(*(group for group in groups if group & parts))
 
     # ---- facts found by their target mentions --------------------------------------------------
 
@@ -611,13 +652,16 @@ class Extractor:
                 scans = self.always_scanned[rule.name] | possible.get(rule.name, set())
                 if not scans:
                     continue
-                patterns = [self.fact_patterns[rule.name][i] for i in sorted(scans)]
+                patterns = [
+                    self.fact_patterns[rule.name][i] for i in sorted(scans)
+                    if (rule.name, i) not in self.target_sentence or self.target_sentence[(rule.name, i)].search(text)
+                ]
                 must = self.sentence_match.get(rule.name)
                 if not patterns or (must is not None and not must.search(text)) or (rule.in_request and rule.in_request.only):
                     continue
                 hits = _longest([(m.start(), m.end(), (t, m)) for pattern, t in patterns for m in pattern.finditer(text)])
                 for start, end, (target, match) in hits:
-                    value = self._target_value(target, match, run)
+                    value = self._target_value(target, match, run, info)
                     if value is None:
                         continue
                     mention = match.group(0) if rule.attribute == "other_drug" else None
@@ -633,13 +677,13 @@ class Extractor:
         gate = self.with_request.get(rule.name)
         return gate is None or any(gate.search(r.text) for r in run.requests)
 
-    def _target_value(self, target: Target, match: re.Match[str], run: _Run) -> Any:
+    def _target_value(self, target: Target, match: re.Match[str], run: _Run, info: SentenceInfo | None = None) -> Any:
         """The target's value, or the one computed from the match (None when it cannot be)."""
         how = target.value
         if not isinstance(how, Computed):
             return how
         if how.kind == "below_norm":
-            return self._below_norm(match, *how.groups)
+            return self._below_norm(match, *how.groups, before=self._joint_before(run, info))
         if how.kind == "dates_within_days":
             if run.as_of is None:
                 return None
@@ -658,18 +702,31 @@ class Extractor:
         value = numbers[0] * (numbers[1] if how.kind == "product" else 1) * how.factor
         return _tidy(value)
 
-    def _below_norm(self, match: re.Match[str], movement_group: str, degrees_group: str) -> bool | None:
+    def _below_norm(self, match: re.Match[str], movement_group: str, degrees_group: str, before: str | None = None) -> bool | None:
         """A joint's motion in degrees against its normal range (cue file, motion_norms): below the
         stated fraction of normal is a deficit, at or above it is none; an unknown joint or movement
-        says nothing. The joint is the one the match names, else the first the sentence names."""
+        says nothing. The joint is the one the match names, else the first the sentence names, else
+        the one an examination's earlier lines named (`before`: "Lumbar spine:" above "ROM: flexion 40")."""
         named = match.groupdict().get("joint") or ""
-        joint = self._joint(named) or self._joint(match.string)
+        joint = self._joint(named) or self._joint(match.string) or before
         norms = self.motion_norms.get(joint or "", {})
         movement = self._movement(match.group(movement_group))
         degrees = _number(match.group(degrees_group), self.numbers)
         if movement not in norms or not degrees:  # 0 degrees is where a range is measured from, not a range
             return None
         return degrees < self.motion_fraction * norms[movement]
+
+    def _joint_before(self, run: _Run, info: SentenceInfo | None, lines: int = 3) -> str | None:
+        """The joint named last in the few sentences before this one (an examination lists a joint's
+        movements on the lines under its name)."""
+        if info is None:
+            return None
+        at = info.sentence.index
+        for earlier in reversed(run.sentences[max(0, at - lines) : at]):
+            found = [(m.start(), joint) for joint, rx in self.joint_words.items() for m in rx.finditer(earlier.sentence.text)]
+            if found:
+                return max(found)[1]
+        return None
 
     def _joint(self, text: str) -> str | None:
         found = [(m.start(), joint) for joint, rx in self.joint_words.items() if (m := rx.search(text))]
@@ -760,7 +817,7 @@ class Extractor:
         for pattern in self.transitions:  # "pain goes from a nine to a six after she takes tramadol"
             for m in pattern.finditer(text):
                 for kind in ("without", "with"):
-                    if m.span(kind) not in taken:
+                    if kind in m.re.groupindex and m.group(kind) is not None and m.span(kind) not in taken:
                         found.append((kind, m.span(kind), m.span()))
         return found
 
@@ -837,7 +894,7 @@ class Extractor:
             for modality, span in studies:
                 matching = self._matching_imaging_requests(run, text, modality)
                 if matching:
-                    assertion = self._assert(run, info, prior, True, span, matching)
+                    assertion = self._assert(run, info, prior, True, span, matching, negation_is_result=True)
                     if assertion:
                         found.append(assertion)
         return found
@@ -893,7 +950,13 @@ class Extractor:
             modality="" if drug else modality,
             parts=frozenset(p for p, rx in self.body_parts.items() if rx.search(text)),
             sides=frozenset(_sides(text)),
+            injection="" if drug else self._injection_kind(text),
         )
+
+    def _injection_kind(self, text: str) -> str:
+        """The kind of injection named first (injection_kinds), or ""."""
+        found = [(m.start(), kind) for kind, rx in self.injection_kinds.items() if (m := rx.search(text))]
+        return min(found)[1] if found else ""
 
     # ---- claimant, injury date, diagnoses ------------------------------------------------------
 
@@ -921,11 +984,11 @@ class Extractor:
         """The stated age (digits or words, "58 y/o", "age 62"), else the age on the request date
         from a single stated date of birth."""
         for pattern in self.age_patterns:
-            stated = self._first(doc, pattern)
-            if stated:
-                age = _number(stated[1].group("age"), self.numbers)
-                if age is not None and 0 <= age <= 120:
-                    return int(age), stated[0], stated[1].span()
+            for sentence in doc.sentences:
+                for m in pattern.finditer(sentence.text):
+                    age = _number(m.group("age"), self.numbers)
+                    if age is not None and 0 <= age <= 120 and not self._someone_elses(sentence.text, m.span()):
+                        return int(age), sentence, m.span()
         born = self._first(doc, self.birth_date)
         if born is None or run.as_of is None:
             return None
@@ -935,6 +998,12 @@ class Extractor:
         day, as_of = parsed[0], run.as_of
         age = as_of.year - day.year - ((as_of.month, as_of.day) < (day.month, day.day))
         return (age, born[0], born[1].span()) if 0 <= age <= 120 else None
+
+    def _someone_elses(self, text: str, span: tuple[int, int]) -> bool:
+        """An age written beside a relative or another person ("her 70 y/o father", "son, age 12")."""
+        if self.someone_else is None:
+            return False
+        return bool(self.someone_else.search(text[max(0, span[0] - 25) : span[0]]) or self.someone_else.match(text, span[1], min(len(text), span[1] + 25)))
 
     def _injury(self, doc: Document, run: _Run, evidence: dict[str, Any]) -> dt.date | None:
         best = None
@@ -1036,7 +1105,7 @@ class Extractor:
             cats.pop("hypothetical", None)
         if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
-        past = "historical" in cats or "stopped" in cats
+        past = "historical" in cats or "remote" in cats or "stopped" in cats
         return {
             "stopped": "stopped" in cats,
             "past": past,
@@ -1127,6 +1196,12 @@ class Extractor:
         for a in sorted(assertions, key=lambda a: (a.order, a.fact)):
             for where in a.scope if a.scope is not None else (None,):
                 groups.setdefault((where, a.fact), []).append(a)
+        # a statement that names no region is about the whole case, so also about each request's region:
+        # it joins what the request's own statements say (one positive finding is enough for any_true)
+        for (where, fact), found in groups.items():
+            rule = self.cues.facts[fact]
+            if where is not None and rule.attribute in _REGIONAL and (None, fact) in groups:
+                found[:] = sorted(found + groups[(None, fact)], key=lambda a: (a.order, a.fact))
         order = list(self.ruleset.vocabulary.facts)
         case: dict[str, Any] = {}
         items: list[dict[str, Any]] = [{} for _ in range(n_requests)]
@@ -1156,6 +1231,13 @@ def _fresh(value: Any) -> Any:
     if isinstance(value, dt.date):
         return dt.date(value.year, value.month, value.day)
     return value
+
+
+def _recent_year(text: str, modifier: Modifier, as_of: dt.date | None) -> bool:
+    """A remote cue that is a year no earlier than the year before the request ("in 2016" for a request
+    of 2016): recent for a fact that only sets remote mentions aside."""
+    year = re.search(r"(?:19|20)\d\d", text[modifier.start : modifier.end])
+    return bool(year and as_of and int(year.group(0)) >= as_of.year - 1)
 
 
 def _adjacent(text: str, modifier: Modifier, span: tuple[int, int]) -> bool:

@@ -22,9 +22,9 @@ VALUE_RULES = ("invert", "true", "false", "drop", "keep")  # keep: the category 
 DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional")
 COMPUTED = ("number", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
-ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "other_drug", "none")
+ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "region_or_limb", "injection", "other_drug", "none")
 _FACT_KEYS = (
-    "targets", "negated", "not_documented", "stopped", "current_only", "keep", "require", "resolve",
+    "targets", "negated", "not_documented", "stopped", "current_only", "recent_only", "keep", "require", "resolve",
     "sentence_must_match", "attribute", "ongoing_overrides", "in_request", "with_request",
 )
 _DRUG_PLACEHOLDER = re.compile(r"\{drug(?::([a-z_]+))?\}")
@@ -58,6 +58,7 @@ class Target:
     case_sensitive: bool = False
     keep: frozenset[str] | None = None  # override the fact's keep: and require: for this target
     require: frozenset[str] | None = None
+    sentence: str = ""  # the target counts only in a sentence that also matches this regex (as written)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class FactRule:
     ongoing_overrides: bool
     in_request: RequestCue | None = None
     with_request: str = ""  # drafted only when a request line matches this regex (the item the fact is about)
+    recent_only: bool = False  # a remote mention (years before the request, resolved) does not count; a recent earlier one does
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
     spec = require_mapping(spec, path, where)
     check_keys(spec, _FACT_KEYS, path, where, required=("targets",))  # targets: [] for facts a special section finds
     targets = [_target(raw, path, f"{where}.targets[{i}]", fragments) for i, raw in enumerate(require_list(spec["targets"], path, f"{where}.targets"))]
-    boolean = bool(targets) and all(isinstance(t.value, bool) for t in targets)
+    boolean = bool(targets) and all(isinstance(t.value, bool) for t in targets if t.value is not None)
     negated = _value_rule(spec.get("negated", "invert" if boolean else "drop"), path, f"{where}.negated")
     not_documented = _value_rule(spec.get("not_documented", "false" if boolean else "drop"), path, f"{where}.not_documented")
     stopped = _value_rule(spec["stopped"], path, f"{where}.stopped") if "stopped" in spec else ""
@@ -213,12 +215,15 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
         ongoing_overrides=bool(spec.get("ongoing_overrides", False)),
         in_request=_request_cue(spec["in_request"], path, f"{where}.in_request", fragments) if "in_request" in spec else None,
         with_request=_checked_source(spec.get("with_request", ""), path, f"{where}.with_request", fragments),
+        recent_only=bool(spec.get("recent_only", False)),
     )
 
 
 def _target(raw: Any, path: str, where: str, fragments: dict[str, str]) -> Target:
     raw = require_mapping(raw, path, where)
-    check_keys(raw, ("regex", "value", "case_sensitive", "negated", "keep", "require"), path, where, required=("regex", "value"))
+    check_keys(raw, ("regex", "value", "case_sensitive", "negated", "keep", "require", "sentence"), path, where, required=("regex",))
+    if "value" not in raw:  # null is a value here: a look-alike that gives nothing
+        raise InputError(path, f"{where}.value", "required field is missing", "add 'value:' (see README)")
     negated = _value_rule(raw["negated"], path, f"{where}.negated") if "negated" in raw else ""
     sensitive = bool(raw.get("case_sensitive"))
     source = fill_fragments(str(raw["regex"]), fragments)
@@ -226,7 +231,8 @@ def _target(raw: Any, path: str, where: str, fragments: dict[str, str]) -> Targe
     value = _computed(raw["value"], pattern, path, f"{where}.value") if isinstance(raw["value"], dict) else raw["value"]
     keep = _categories(raw, "keep", DROPPING + REQUIRABLE, path, where) if "keep" in raw else None
     require = _categories(raw, "require", DROPPING + REQUIRABLE, path, where) if "require" in raw else None
-    return Target(pattern, value, negated, source, sensitive, keep, require)
+    sentence = _checked_source(raw.get("sentence", ""), path, f"{where}.sentence", fragments)
+    return Target(pattern, value, negated, source, sensitive, keep, require, sentence)
 
 
 def _categories(raw: dict, field: str, allowed: tuple[str, ...], path: str, where: str) -> frozenset[str]:

@@ -127,6 +127,21 @@ def test_context_decides_the_value(text: str, fact: str, expected: Any) -> None:
         ("Utilization review non-certified the request for Norco.", "Norco", "review"),
         ("She had no fever but reported spasm.", "spasm", None),
         ("There was no change and she was given refills.", "refills", None),
+        # the second round's cues (issue 14): notation, abbreviations, suspicion, plans, relatives
+        ("Tinel's (-) at the wrist.", "Tinel's", "negated"),
+        ("H/o sciatica.", "sciatica", "historical"),
+        ("Sciatica in March 2013.", "Sciatica", "remote"),
+        ("Spasm that has since resolved.", "Spasm", "remote"),
+        ("Burning pain since a fall in 2014.", "Burning pain", None),
+        ("Suspect a medial meniscus tear.", "meniscus tear", "uncertain"),
+        ("Fracture cannot be excluded.", "Fracture", "uncertain"),
+        ("?Meniscal tear.", "Meniscal tear", "uncertain"),
+        ("Spasm versus guarding.", "guarding", "uncertain"),
+        ("She is planning to have the fusion.", "fusion", "hypothetical"),
+        ("An ESI was offered.", "ESI", "hypothetical"),
+        ("Awaiting authorization for the knee arthroscopy.", "knee arthroscopy", "hypothetical"),
+        ("Her older sister has fibromyalgia.", "fibromyalgia", "other_person"),
+        ("Fibromyalgia (mother).", "Fibromyalgia", "other_person"),
     ],
 )
 def test_context_categories_of_a_mention(sentence: str, mention: str, category: str | None) -> None:
@@ -369,6 +384,8 @@ def test_every_fact_named_in_the_cues_is_in_the_vocabulary() -> None:
         fact = vocab.get(name)
         assert fact is not None and fact.obtained == "extracted", name
         for target in rule.targets:
+            if target.value is None:  # a look-alike that is not the fact: it outranks shorter matches and gives nothing
+                continue
             if isinstance(target.value, Computed):  # a number read from the match, or a comparison of two
                 assert fact.type == ("boolean" if target.value.kind in ("below", "unequal", "below_norm") else "number") or fact.type == "integer", name
             else:

@@ -262,3 +262,116 @@ OWN_PHRASINGS = [
 def test_own_phrasings_of_the_fact_families(text: str, fact: str, requests: list[str], expected: Any) -> None:
     got = value(text, fact, requests, dt.date(2016, 12, 1), item=0 if requests else None)
     assert (got if got != "absent" else None) == expected and type(got if got != "absent" else None) is type(expected)
+
+
+def test_a_note_s_layout_ends_sentences_but_hard_wrapped_prose_does_not() -> None:
+    from checker.context import Document
+
+    note = "Objective:\nLumbar spine: spasm L>R\nNo numbness\nDecreased sensation L5 on the left\n1. Lumbar strain\n2. Radiculopathy\n"
+    assert [s.text for s in Document(note).sentences] == [
+        "Objective:", "Lumbar spine: spasm L>R", "No numbness", "Decreased sensation L5 on the left", "1. Lumbar strain", "2. Radiculopathy",
+    ]
+    wrapped = (
+        "The injured worker is a 50 year old man who reports low back pain with radiation into the\n"
+        "Left leg and numbness of the foot, treated so far with physical therapy and medications\n"
+        "including Norco and naproxen.\n"
+    )
+    assert len(Document(wrapped).sentences) == 1
+    # a line that stops short of the text's width ended with its content
+    assert value("No numbness\nDecreased sensation L5 on the left", "neurologic_deficit") is True
+
+
+def test_a_section_heading_gives_its_lines_its_category() -> None:
+    plan = "Exam: no spasm.\nPlan:\n- Physical therapy 2x6\n- UDS today\nWork status: modified duty\n"
+    assert value(plan, "therapy_program_given") == "absent"  # planned, not given
+    assert value(plan, "urine_drug_screen_done") is True  # done at this visit
+    assert value(plan, "work_status") == "modified_duty"  # its own section, not the plan's
+    assert value("PMH:\nLumbar radiculopathy\n", "radiculopathy") == "absent"
+    assert value("Family history:\nFibromyalgia (mother)\n", "fibromyalgia") == "absent"
+    # prose that goes on after the heading's line keeps its own context
+    assert value("Plan: refill Norco. Norco decreases her pain.", "pain_relief", ["Norco 10/325 #90"], item=0) is True
+
+
+def test_an_examination_s_movements_belong_to_the_joint_named_above_them() -> None:
+    assert value("Lumbar spine:\nTender paraspinals\nROM: flexion 40 degrees, extension 10 degrees", "objective_functional_deficits") is True
+    assert value("Shoulder:\nflexion 175 degrees, abduction 170 degrees", "objective_functional_deficits") is False
+
+
+def test_a_benefit_long_past_says_nothing_of_now_but_a_recent_one_does() -> None:
+    norco = ["Norco 10/325 #90"]
+    assert value("Norco decreased her pain in 2012.", "pain_relief", norco, dt.date(2016, 12, 1), item=0) == "absent"
+    assert value("Norco decreased her pain in 2016.", "pain_relief", norco, dt.date(2016, 12, 1), item=0) is True
+    assert value("Norco used to decrease her pain.", "pain_relief", norco, dt.date(2016, 12, 1), item=0) == "absent"
+    # care given or a study done long ago is still given or done: history is what those facts ask about
+    assert value("Right knee MRI in 2014 showed a meniscal tear.", "prior_imaging", ["MRI right knee"], dt.date(2016, 12, 1), item=0) is True
+    # a chronic diagnosis stated as history persists; resolved, it does not
+    assert value("History of lumbar radiculopathy.", "neuropathic_pain") is True
+    assert value("Lumbar radiculopathy in 2009 that resolved.", "neuropathic_pain") == "absent"
+
+
+def test_a_finding_belongs_to_its_region_and_a_limb_s_sign_to_the_spine_that_supplies_it() -> None:
+    assert value("Decreased sensation over the dorsum of the left foot.", "neurologic_deficit", ["MRI lumbar spine"], item=0) is True
+    assert value("Decreased sensation over the dorsum of the left foot.", "neurologic_deficit", ["MRI cervical spine"], item=0) == "absent"
+    assert value("Tenderness over the lumbar facets.", "facet_pain_suspected", ["Cervical facet injection C5-6"], item=0) == "absent"
+    assert value("Scheduled for right knee arthroscopy.", "surgery_planned", ["MRI lumbar spine"], item=0) == "absent"
+    assert value("EMG of the legs showed an L5 radiculopathy.", "imaging_corroborates", ["Lumbar ESI L4-5"], item=0) is True
+
+
+def test_a_finding_that_names_no_region_is_the_whole_case_s_and_so_the_request_s_too() -> None:
+    # a normal movement of the requested region says no deficit there, but a functional limit stated
+    # without a region is a deficit of the case: one positive finding is enough (any_true)
+    normal_flexion, therapy = "Lumbar flexion to 90 degrees.", ["Physical therapy lumbar spine x6"]
+    assert value(normal_flexion, "objective_functional_deficits", therapy, item=0) is False
+    assert value(f"She cannot sit for more than 20 minutes. {normal_flexion}", "objective_functional_deficits", therapy, item=0) is True
+    # a finding placed in another region still stays there
+    assert value(f"Cervical flexion limited to 20 degrees. {normal_flexion}", "objective_functional_deficits", therapy, item=0) is False
+
+
+def test_no_change_in_a_list_that_ends_with_function_is_no_improvement() -> None:
+    assert value("There were no changes in complaints or level of functioning.", "functional_improvement") is False
+    assert value("There were no changes in her complaints.", "functional_improvement") == "absent"
+
+
+def test_a_condition_names_its_body_part_and_a_limb_holds_its_joints() -> None:
+    # "epicondylitis" is the elbow's: not the knee the topical NSAID is for
+    assert value("Lateral epicondylitis.", "osteoarthritis_or_tendinitis", ["Voltaren gel 1% right knee"], item=0) == "absent"
+    # carpal tunnel findings belong to an EMG of the arms; the knee is not the ankle
+    assert value("Positive Tinel's at the carpal tunnel.", "nerve_entrapment_signs", ["EMG bilateral upper extremities"], item=0) is True
+    assert value("Knee x-rays show a 10 mm effusion.", "ankle_xray_effusion_mm", ["MRI left ankle"], item=0) == "absent"
+
+
+def test_a_look_alike_gives_nothing_and_an_age_beside_a_relative_is_theirs() -> None:
+    assert value("He had a drug screen for a pre-employment physical.", "urine_drug_screen_done") == "absent"
+    assert value("No urine drug screens have been done.", "urine_drug_screen_done") is False
+    assert value("Her 70 y/o father drives her to visits. She is a 44 yo cashier.", "age") == 44
+    assert value("Cyclobenzaprine 10 mg prn spasm.", "acute_muscle_spasm") == "absent"
+    assert value("She is off opioids since the taper.", "current_opioid_therapy") is False
+
+
+def test_earlier_injections_are_the_requested_kind_s() -> None:
+    knee = ["Right knee steroid injection"]
+    assert value("She has had three prior cortisone injections in the right knee.", "prior_injections_same_site", knee, item=0) == 3
+    # another kind of injection says nothing of the one requested
+    assert value("The trigger point injections helped for 3 months.", "prior_injection_benefit", knee, item=0) == "absent"
+    assert value("This would be her first injection.", "prior_injections_same_site", knee, item=0) == 0
+    assert value("Relief from the prior Synvisc series lasted about 6 months.", "prior_injection_relief_weeks", ["Synvisc-One right knee"], item=0) == 25.8
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "requests", "expected"),
+    [
+        ("Positive Hoffmann's sign with hyperreflexia in both legs.", "myelopathy_suspected", [], True),
+        ("Downgoing toes, Hoffmann negative.", "myelopathy_suspected", [], False),
+        ("Brief loss of consciousness after striking his head.", "intracranial_findings", ["CT head"], True),
+        ("GCS 15 and no LOC.", "intracranial_findings", ["CT head"], False),
+        ("Diagnostic medial branch blocks at L4-5 gave 85% relief.", "medial_branch_block_positive", ["Radiofrequency ablation L4-5"], True),
+        ("Flexion-extension views show 4 mm of motion at L4-5 with spondylolisthesis.", "spinal_instability", [], True),
+        ("BMI 34.1", "bmi", [], 34.1),
+        ("Psychological evaluation cleared her for the stimulator trial.", "psychological_clearance", [], True),
+        ("Mild osteoarthritis with joint spaces preserved.", "advanced_osteoarthritis_imaging", [], False),
+        ("Taken to the ER after an overdose of oxycodone.", "severe_side_effects", ["Oxycodone 10mg #60"], True),
+    ],
+)
+def test_facts_once_left_to_the_reviewer_are_drafted_when_stated(text: str, fact: str, requests: list[str], expected: Any) -> None:
+    got = value(text, fact, requests, dt.date(2016, 12, 1), item=0 if requests else None)
+    assert got == expected and type(got) is type(expected)

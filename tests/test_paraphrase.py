@@ -20,8 +20,10 @@ from checker.rules import RuleSet
 REPO = Path(__file__).resolve().parents[1]
 # Issue 14's targets. Measured with `python tools/paraphrase_score.py`: 0.704 / 0.130 on the cues before
 # issue 14's cue families (737 entries), 0.990 / 0.983 after them (README, "Drafting facts from
-# clinical text", says how far the second figure can be trusted).
-MIN_PRECISION, MIN_RECALL = 0.95, 0.85
+# clinical text", says how far the second figure can be trusted). With the phrasings of the 28 facts
+# added later (new_facts.yaml, 939 entries) and their cues: 0.973 / 0.908; the floors are those
+# figures rounded down.
+MIN_PRECISION, MIN_RECALL = 0.97, 0.90
 
 
 def _tool():
@@ -87,9 +89,11 @@ def test_precision_and_recall_on_the_paraphrase_set(tool, scored, repo_ruleset: 
 # nor the first set, is the honest estimate on new wording. Measured with
 # `python tools/paraphrase_score.py --set heldout` on the cues of issue 14's first round: snippets
 # precision 0.884, recall 0.655 (757 entries); whole notes recall 0.621 (443 listed facts). The floors
-# are those figures rounded down, so that a cue change that loses ground there shows; issue 14's targets
-# (0.95 / 0.85) are not reached on it.
-HELDOUT_FLOORS = {"precision": 0.88, "recall": 0.65, "notes_recall": 0.62}
+# are the latest figures rounded down, so that a cue change that loses ground there shows; issue 14's
+# targets (0.95 / 0.85) are not reached on it. After the second round of cues and with the phrasings of
+# the 28 facts added later (964 entries): precision 0.896, recall 0.698; whole notes recall 0.700
+# (on the first 757 entries alone: 0.913 / 0.747). Notes recall is 310/443 = 0.6998, so its floor is 0.69.
+HELDOUT_FLOORS = {"precision": 0.89, "recall": 0.69, "notes_recall": 0.69}
 
 
 def test_the_held_out_set_is_well_formed_and_covers_every_extracted_fact(tool, repo_ruleset: RuleSet) -> None:

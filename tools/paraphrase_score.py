@@ -3,6 +3,7 @@
     python tools/paraphrase_score.py                 # tests/paraphrase/: per fact, per kind, per way of obtaining, overall
     python tools/paraphrase_score.py --misses        # and every entry scored wrong, with what was drafted
     python tools/paraphrase_score.py --set heldout   # tests/paraphrase_heldout/: the same aggregates, and its whole notes
+    python tools/paraphrase_score.py --set own --misses   # tests/own_phrasings/: the cue author's own phrasings (a regression set)
 
 The held-out set (tests/paraphrase_heldout/) was written after the cues, by someone who read neither
 them nor the first set; cue writers never read it, so only its aggregate figures are printed
@@ -44,7 +45,7 @@ from checker.rules import RuleSet, load_ruleset  # noqa: E402
 from checker.yamlio import load_yaml  # noqa: E402
 
 PARAPHRASES = REPO / "tests" / "paraphrase"
-SETS = {"paraphrase": PARAPHRASES, "heldout": REPO / "tests" / "paraphrase_heldout"}
+SETS = {"paraphrase": PARAPHRASES, "heldout": REPO / "tests" / "paraphrase_heldout", "own": REPO / "tests" / "own_phrasings"}
 SCHEMA = "mtus-paraphrase/1"
 NOTES_SCHEMA = "mtus-paraphrase-notes/1"
 KINDS = ("positive", "negated", "historical", "hedged", "hypothetical", "other_subject", "numeric")
