@@ -1,9 +1,11 @@
 """`mtus regress`: run case files that carry known decisions and report agreement, item by item.
 
-Cases run in parallel worker processes (`jobs`), each with its own rule engine built from the
-parent's compiled rules (spawned, never forked: a durable_rules engine must not be shared). Results
-come back in file order and go to a spool file, so memory stays flat however many items run, and
-the report is the same bytes whatever the number of workers.
+Cases run in parallel worker processes (`jobs`). Workers are forked where the platform can and the
+process runs no other thread: each gets the parent's loaded rules and rule engine as its own copy
+(durable_rules keeps no shared state: ../shared/reference/durable-rules-notes.md), with nothing
+re-imported or rebuilt. Elsewhere they are spawned, each building its engine from the parent's
+compiled rules. Results come back in file order and go to a spool file, so memory stays flat however
+many items run, and the report is the same bytes whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ REGRESS_SCHEMA = "mtus-regress-report/1"
 DIVERGENCES_SCHEMA = "mtus-divergences/1"
 MEDICALLY_NECESSARY = "medically_necessary"
 NOT_MEDICALLY_NECESSARY = "not_medically_necessary"
-# Below this many case files per worker, starting worker processes costs more than it saves
-# (benchmarks/run.py: 174 files took 0.7 s on one process and 1.3 s on two workers).
+# Below this many case files per worker, starting a worker costs more than it saves. A forked worker
+# starts in milliseconds; a spawned one re-imports everything (benchmarks/run.py: 174 files took
+# 0.7 s on one process and 1.3 s on two spawned workers).
 MIN_FILES_PER_WORKER = 150
+MIN_FILES_PER_FORKED_WORKER = 12
 _RESULTS_PLACEHOLDER = "\x00results\x00"
 
 Progress = Callable[[int, int, int], None]  # (files done, files in all, items so far)
@@ -130,8 +134,12 @@ class ResultSpool:
         self._count = 0
 
     def append(self, result: dict[str, Any], json_text: str | None = None) -> None:
-        pickle.dump((result, json_text), self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._count += 1
+        self.extend([(result, json_text)])
+
+    def extend(self, entries: list[tuple[dict[str, Any], str | None]]) -> None:
+        """The results of one case file, pickled together (one pickle per file, not per item)."""
+        pickle.dump(entries, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._count += len(entries)
 
     def __len__(self) -> int:
         return self._count
@@ -145,8 +153,11 @@ class ResultSpool:
     def _entries(self) -> Iterator[tuple[dict[str, Any], str | None]]:
         self._file.flush()
         self._file.seek(0)
-        for _ in range(self._count):
-            yield pickle.load(self._file)  # noqa: S301 - written by this process a moment ago
+        read = 0
+        while read < self._count:
+            entries = pickle.load(self._file)  # noqa: S301 - written by this process a moment ago
+            read += len(entries)
+            yield from entries
         self._file.seek(0, os.SEEK_END)
 
     def close(self) -> None:
@@ -219,9 +230,10 @@ def regress(
                 tally.skipped += 1
             else:
                 tally.cases += 1
-                for result, json_text in payload:
+                for result, _ in payload:
                     tally.add(result)
-                    spool.append(result, json_text)
+                if payload:
+                    spool.extend(payload)
             done += 1
             if progress is not None:
                 progress(done, len(files), tally.items)
@@ -260,14 +272,30 @@ def run_regression(checker: Any, paths: list[Path], jobs: int = 1, divergences: 
 
 
 def _outcomes(checker: Any, files: list[str], jobs: int, json_report: bool, divergences: Divergences) -> Iterable[tuple[str, Any]]:
-    workers = min(jobs, len(files) // MIN_FILES_PER_WORKER)
+    start_method = worker_start_method()
+    workers = min(jobs, len(files) // (MIN_FILES_PER_FORKED_WORKER if start_method == "fork" else MIN_FILES_PER_WORKER))
     if workers <= 1:
         return (_with_json(check_file(checker, path, divergences), False) for path in files)
-    return _parallel_outcomes(checker, files, workers, json_report, divergences)
+    return _parallel_outcomes(checker, files, workers, json_report, divergences, start_method)
 
 
-def _parallel_outcomes(checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences) -> Iterator[tuple[str, Any]]:
-    pool = WorkerPool(checker.state(), json_report, divergences, workers)
+def worker_start_method() -> str:
+    """"fork" where the platform has it and this process runs no other thread (forking a threaded
+    process can copy a lock another thread holds: the web page's server may run threads), else "spawn"."""
+    import multiprocessing
+    import threading
+
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 else "spawn"
+
+
+def _parallel_outcomes(
+    checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences, start_method: str = "spawn",
+) -> Iterator[tuple[str, Any]]:
+    if start_method == "fork":
+        checker.evaluator  # noqa: B018 - built once here, inherited by every worker
+        pool = WorkerPool(checker, json_report, divergences, workers, start_method)
+    else:
+        pool = WorkerPool(checker.state(), json_report, divergences, workers, start_method)
     try:
         yield from pool.outcomes(files, batch=max(1, min(64, len(files) // (workers * 8))))
     finally:
@@ -287,13 +315,13 @@ class WorkerPool:
     file, so the parent always knows which file a worker holds. A worker that dies (killed, or by
     the out-of-memory killer) costs only that file, reported as its error; a new worker takes the
     rest of its batch. Workers ignore SIGINT: an interrupt is the parent's to handle, and it stops
-    them. Spawned by default: a durable_rules engine must not be shared."""
+    them. `checker` is the parent's Checker when forking, its state() (bytes) when spawning."""
 
-    def __init__(self, state: bytes, json_report: bool, divergences: Divergences, size: int, start_method: str = "spawn") -> None:
+    def __init__(self, checker: Any, json_report: bool, divergences: Divergences, size: int, start_method: str = "spawn") -> None:
         import multiprocessing
 
         self.context = multiprocessing.get_context(start_method)
-        self.arguments = (state, json_report, divergences)
+        self.arguments = (checker, json_report, divergences)
         self.size = size
         self.workers: list[_Worker] = []
         self.deaths_in_a_row = 0  # workers that died since a file was last answered
@@ -328,7 +356,11 @@ class WorkerPool:
         import signal
 
         parent_end, child_end = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(child_end, *self.arguments), daemon=True)
+        # A forked worker closes its copies of the other workers' pipes (see _worker_main).
+        siblings = [w.connection for w in self.workers] if self.context.get_start_method() == "fork" else []
+        process = self.context.Process(target=_worker_main, args=(child_end, *self.arguments, siblings), daemon=True)
+        if self.context.get_start_method() == "fork":
+            _flush_standard_streams()  # a forked child must not write the parent's buffered output again
         # SIGINT is blocked while the worker starts (it inherits the mask), so a Ctrl-C to the
         # terminal's process group cannot reach it before it ignores SIGINT; the parent gets the
         # signal as soon as it unblocks it.
@@ -403,14 +435,26 @@ def _how_it_ended(exitcode: int | None) -> str:
     return f"ended with exit code {exitcode}"
 
 
-def _worker_main(connection: Any, state: bytes, json_report: bool, divergences: Divergences) -> None:
+def _flush_standard_streams() -> None:
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def _worker_main(connection: Any, checker: Any, json_report: bool, divergences: Divergences, siblings: list[Any] = ()) -> None:
+    """checker: the parent's Checker (forked) or its state() (spawned)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    from checker.api import Checker
+    for sibling in siblings:  # so a worker's pipe reads end-of-file when the parent alone closes it
+        sibling.close()
+    if isinstance(checker, bytes):
+        from checker.api import Checker
 
-    checker = Checker.from_state(state)
+        checker = Checker.from_state(checker)
     while True:
         try:
             batch = connection.recv()
