@@ -54,19 +54,22 @@ def _reports(run_: regress.Regression) -> dict[str, str]:
 def small_batches(monkeypatch):
     """Workers start for a few dozen files, so the tests stay quick."""
     monkeypatch.setattr(regress, "MIN_FILES_PER_WORKER", 16)
+    monkeypatch.setattr(regress, "MIN_FILES_PER_FORKED_WORKER", 16)
 
 
-def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monkeypatch, small_batches):
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monkeypatch, small_batches, start_method):
     files = regress.collect_case_files([corpus])
     assert len(files) // regress.MIN_FILES_PER_WORKER >= 2, "the corpus is too small to start two workers"
+    monkeypatch.setattr(regress, "worker_start_method", lambda: start_method)
     started = []
     parallel = regress._parallel_outcomes
-    monkeypatch.setattr(regress, "_parallel_outcomes", lambda *a: started.append(a[2]) or parallel(*a))
+    monkeypatch.setattr(regress, "_parallel_outcomes", lambda *a: started.append(a[2:]) or parallel(*a))
     checker = Checker()
     serial = regress.regress(checker, [corpus], jobs=1)
     two = regress.regress(checker, [corpus], jobs=2, json_report=True)  # workers write the JSON text too
     try:
-        assert started == [2]
+        assert [(workers, method) for workers, *_, method in started] == [(2, start_method)]
         assert serial.tally.items == two.tally.items > 0
         assert serial.tally.errors and serial.tally.skipped == 1  # the broken file and the case without expected:
         assert _reports(serial) == _reports(two)
@@ -223,3 +226,63 @@ def test_fuzzy_drug_names_match_as_without_the_prefilter(repo_ruleset):
         assert (found.drug.generic if found else None) == full_scan(name), name
         matched += found is not None
     assert matched > 50
+
+
+def test_a_process_with_threads_spawns_its_workers():
+    import threading
+
+    assert regress.worker_start_method() == "fork"  # pytest runs no thread of its own here
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert regress.worker_start_method() == "spawn"
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_cases_sharing_an_engine_session_fire_as_a_session_per_case(corpus, monkeypatch):
+    """The durable evaluator keeps one session for many cases (engine.CASES_PER_SESSION): each case's
+    rules fire exactly as they do in a session of its own."""
+    from checker import engine
+    from checker.evaluate import plan_case
+
+    checker = Checker(engine="reference")
+    batches = []
+    for path in regress.collect_case_files([corpus])[:120]:
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        units = [u for item in plan_case(checker.ruleset, case) for u in item.units if u.edition]
+        batches.append([(u.edition.key, {k: v.value for k, v in u.facts.items()}) for u in units])
+    shared = engine.DurableEvaluator(checker.program)
+    together = [shared.evaluate(batch) for batch in batches]
+    monkeypatch.setattr(engine, "CASES_PER_SESSION", 1)
+    alone = engine.DurableEvaluator(checker.program)
+    assert together == [alone.evaluate(batch) for batch in batches]
+    assert sum(map(len, together)) > 100 and len(batches) > engine.CASES_PER_SESSION
+
+
+def test_remembered_topic_ranking_is_the_plain_ranking(corpus):
+    from checker.evaluate import rank_topics, ranked_topics, request_attributes, select_topic
+
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    seen = 0
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        for request in case.requests:
+            attributes = request_attributes(ruleset, request)
+            assert ranked_topics(ruleset, attributes) == rank_topics(ruleset.topics, attributes)
+            assert ranked_topics(ruleset, attributes) == ranked_topics(ruleset, attributes)  # and from memory
+            select_topic(ruleset, request, day=case.request_date)
+            seen += 1
+    assert seen > 300
+    import pickle
+
+    assert "_ranked_topics" in ruleset.__dict__ and "_ranked_topics" not in pickle.loads(pickle.dumps(ruleset)).__dict__
