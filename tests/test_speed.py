@@ -286,3 +286,55 @@ def test_remembered_topic_ranking_is_the_plain_ranking(corpus):
     import pickle
 
     assert "_ranked_topics" in ruleset.__dict__ and "_ranked_topics" not in pickle.loads(pickle.dumps(ruleset)).__dict__
+
+
+def test_service_and_body_part_names_are_found_as_the_regex_finds_them(corpus):
+    """services.NameFinder against the regex of every name it stands for: request lines of the corpus
+    and the examples, and random runs of names, cut, in capitals, spread over lines or glued by
+    punctuation; non-ASCII text goes to the regex itself."""
+    import re
+
+    services = Checker(engine="reference").ruleset.services
+    texts = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        texts += re.findall(r'"text": (".*")', Path(path).read_text(encoding="utf-8")) + re.findall(r"text: (.*)", Path(path).read_text(encoding="utf-8"))
+    names = [*services._service_by_name, *services._body_by_name]
+    rng = random.Random(21)
+    glue = [" ", "  ", "\t", "\n", "/", "-", ",", ". ", "(", ")", "x", "2", "", "é "]
+    for _ in range(3000):
+        pieces = []
+        for _ in range(rng.randint(1, 5)):
+            name = rng.choice(names)
+            name = name.upper() if rng.random() < 0.3 else name
+            name = name.replace(" ", rng.choice(["  ", "\n", " - "])) if rng.random() < 0.2 else name
+            pieces += [name[: rng.randint(0, len(name))] if rng.random() < 0.2 else name, rng.choice(glue)]
+        texts.append("".join(pieces))
+    assert len(texts) > 3300
+    for finder in (services._service_names, services._body_names):
+        for text in texts:
+            plain = [(finder.by_name[re.sub(r"\s+", " ", m.group(0).lower())], m.start(), m.end()) for m in finder.regex.finditer(text)]
+            assert [(m.key, m.start, m.end) for m in finder.mentions(text)] == plain, text
+
+
+def test_lazily_compiled_patterns_match_as_compiled_ones():
+    import pickle
+    import re
+
+    from checker import derive, prescription
+    from checker.patterns import LazyPattern
+
+    lazy = [v for module in (derive, prescription) for v in vars(module).values() if isinstance(v, LazyPattern)]
+    lazy += [p for module in (prescription,) for v in vars(module).values() if isinstance(v, list) for p in v if isinstance(p, LazyPattern)]
+    lazy += [p for v in vars(prescription).values() if isinstance(v, list) for item in v if isinstance(item, tuple) for p in item if isinstance(p, LazyPattern)]
+    assert len(lazy) > 50
+    texts = [
+        "Norco 10/325 mg 1 tab PO q4-6h PRN pain #90 with 2 refills", "Physical therapy 2x/week x 6 weeks lumbar",
+        "Lidoderm 5% patch 12 hours on 12 hours off, thirty (30) day supply", "",
+    ]
+    for pattern in lazy:
+        plain = re.compile(pattern.pattern, pattern.flags)
+        for text in texts:
+            assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in plain.finditer(text)]
+            assert pattern.sub("_", text) == plain.sub("_", text) and pattern.split(text) == plain.split(text)
+        copy = pickle.loads(pickle.dumps(pattern))
+        assert (copy.pattern, copy.flags) == (pattern.pattern, pattern.flags)
