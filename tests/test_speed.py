@@ -338,3 +338,21 @@ def test_lazily_compiled_patterns_match_as_compiled_ones():
             assert pattern.sub("_", text) == plain.sub("_", text) and pattern.split(text) == plain.split(text)
         copy = pickle.loads(pickle.dumps(pattern))
         assert (copy.pattern, copy.flags) == (pattern.pattern, pattern.flags)
+
+
+def test_number_words_become_digits_as_one_substitution_per_word_did():
+    import re
+
+    from checker.derive import _number_words_to_digits
+    from checker.prescription import NUMBER_WORDS
+
+    def one_by_one(text: str) -> str:
+        for word, number in sorted(NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
+            text = re.sub(rf"\b{word}\b", str(number), text)
+        return text
+
+    rng = random.Random(7)
+    pieces = [*NUMBER_WORDS, *(w.split("-")[0] for w in NUMBER_WORDS), "hundred", "times a week", "x", "weeks", "2"]
+    texts = ["".join(rng.choice(pieces) + rng.choice([" ", "-", "/", "", ", "]) for _ in range(rng.randint(1, 8))) for _ in range(5000)]
+    for text in texts:
+        assert _number_words_to_digits(text) == one_by_one(text), text
