@@ -356,3 +356,15 @@ def test_number_words_become_digits_as_one_substitution_per_word_did():
     texts = ["".join(rng.choice(pieces) + rng.choice([" ", "-", "/", "", ", "]) for _ in range(rng.randint(1, 8))) for _ in range(5000)]
     for text in texts:
         assert _number_words_to_digits(text) == one_by_one(text), text
+
+
+def test_a_tally_of_the_summaries_workers_send_is_the_tally_of_the_results(corpus):
+    run_ = regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)
+    try:
+        whole, summed = regress.Tally(), regress.Tally()
+        for result in run_.results:
+            whole.add(result)
+            summed.add(regress._tally_summary(result))
+        assert whole == summed and whole.items > 300 and whole.count("known_divergence") + whole.count("no_rule") > 0
+    finally:
+        run_.close()
