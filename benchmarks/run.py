@@ -225,6 +225,34 @@ def ratios(corpus: Path, env: dict[str, str], repeats: int, cpus: dict[tuple[str
     print(f"   only parsing the case files with PyYAML's CSafeLoader (a process): {ms(parse)} CPU")
     print(f"   regress CPU / parsing CPU: --jobs 1 {one / parse:.2f}x, --jobs 2 {two / parse:.2f}x   (target <= 2.5x)")
     print(f"   regress CPU --jobs 2 / --jobs 1: {two / one:.2f}x   (target <= 1.10x)")
+    side_by_side(corpus, env, repeats)
+
+
+def side_by_side(corpus: Path, env: dict[str, str], repeats: int) -> None:
+    """What the machine itself charges for running two processes at once: two `--jobs 1` runs over the
+    two halves of the corpus, one after the other and then side by side (their CPU, summed). No work is
+    shared or added between them, so any extra CPU side by side is the cores slowing each other."""
+    files = sorted(corpus.glob("*.yaml"))
+    halves = [corpus.parent / f"{corpus.name}-half{n}" for n in (1, 2)]
+    for half, names in zip(halves, (files[: len(files) // 2], files[len(files) // 2 :]), strict=True):
+        if not half.exists():
+            half.mkdir()
+            for name in names:
+                (half / name.name).symlink_to(name)
+    commands = [[*mtus_command(), "regress", str(half), "--format", "json", "--jobs", "1"] for half in halves]
+    after, beside = [], []
+    for _ in range(repeats):
+        after.append(sum(run_once(command, env).cpu for command in commands))
+        processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO) for command in commands]
+        beside.append(sum(_cpu_of(process) for process in processes))
+    ratio = statistics.median(beside) / statistics.median(after)
+    print(f"   the machine's own cost of two at once: two --jobs 1 runs on the corpus's halves, side by side / one after the other: "
+          f"{ratio:.2f}x CPU (medians {ms(statistics.median(beside))} / {ms(statistics.median(after))})")
+
+
+def _cpu_of(process: subprocess.Popen) -> float:
+    _, _, usage = os.wait4(process.pid, 0)
+    return usage.ru_utime + usage.ru_stime
 
 
 def small_corpus(work: Path, ruleset, items: int, repeats: int) -> None:
