@@ -27,29 +27,11 @@ class LazyPattern:
             setattr(self, name, getattr(compiled, name))
         return compiled
 
-    def search(self, *args: Any) -> Any:
-        return self.compiled().search(*args)
-
-    def match(self, *args: Any) -> Any:
-        return self.compiled().match(*args)
-
-    def fullmatch(self, *args: Any) -> Any:
-        return self.compiled().fullmatch(*args)
-
-    def finditer(self, *args: Any) -> Any:
-        return self.compiled().finditer(*args)
-
-    def findall(self, *args: Any) -> Any:
-        return self.compiled().findall(*args)
-
-    def sub(self, *args: Any) -> Any:
-        return self.compiled().sub(*args)
-
-    def subn(self, *args: Any) -> Any:
-        return self.compiled().subn(*args)
-
-    def split(self, *args: Any) -> Any:
-        return self.compiled().split(*args)
+    def __getattr__(self, name: str) -> Any:
+        """search, match, finditer ... before the first compile (then they are attributes of self)."""
+        if name in _METHODS:
+            return getattr(self.compiled(), name)
+        raise AttributeError(name)
 
     def __getstate__(self) -> tuple[str, int]:
         return self.pattern, self.flags
