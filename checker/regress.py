@@ -306,12 +306,13 @@ def _warm_then_forked(checker: Any, files: list[str], workers: int, json_report:
 
 
 def worker_start_method() -> str:
-    """"fork" where the platform has it and this process runs no other thread (forking a threaded
-    process can copy a lock another thread holds: the web page's server may run threads), else "spawn"."""
-    import multiprocessing
+    """"fork" on Linux when this process runs no other thread (forking a threaded process can copy a
+    lock another thread holds: the web page's server may run threads; macOS system libraries are not
+    safe to fork), else "spawn"."""
+    import sys
     import threading
 
-    return "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 else "spawn"
+    return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 else "spawn"
 
 
 def _parallel_outcomes(
