@@ -1,7 +1,7 @@
 """`mtus regress`: run case files that carry known decisions and report agreement, item by item.
 
-Cases run in parallel worker processes (`jobs`). Workers are forked where the platform can and the
-process runs no other thread: each gets the parent's loaded rules and rule engine as its own copy
+Cases run in parallel worker processes (`jobs`). Workers are forked on Linux when the process runs
+no other thread: each gets the parent's loaded rules and rule engine as its own copy
 (durable_rules keeps no shared state: ../shared/reference/durable-rules-notes.md), with nothing
 re-imported or rebuilt. Elsewhere they are spawned, each building its engine from the parent's
 compiled rules. Results come back in file order and go to a spool file, so memory stays flat however
