@@ -17,6 +17,15 @@ measured processes, since on a shared machine wall time mostly measures the neig
      command exists.
 Targets (issue 5, 2-core machine): check <= 150 ms; regress >= 10,000 items/s with 2 workers;
 durable within 2x of the reference; no memory growth from 10k to 100k items; import >= 20 letters/s.
+
+Issue 21's targets are ratios between runs of this same benchmark (the machine is shared, so
+absolute times move with the neighbours' load; ratios much less):
+  - `mtus check` against `python -c "import yaml, click, jinja2, durable_rules_engine"` (interleaved
+    runs): at most 1.3x;
+  - `mtus regress` CPU (all processes) against a process that only parses the same case files with
+    PyYAML's CSafeLoader: at most 2.5x; and `--jobs 2` CPU against `--jobs 1`: at most 1.10x;
+  - a small corpus (600 items) with `--jobs 2`: CPU / wall near 2 when both cores work.
+`--skip-memory` leaves out parts 4 and 5 (a quicker run for these ratios).
 """
 
 from __future__ import annotations
@@ -135,6 +144,7 @@ def cold_start(work: Path, big_rules: Path, repeats: int) -> None:
     json_only = median_runs([*mtus, "check", str(EXAMPLE), "--format", "json"], warm, repeats)
     print(f"   repo rules, caches warm, --format json (no Jinja)    {ms(json_only[0]):>8} / {ms(json_only[1])}")
     startup_breakdown(warm, repeats, baseline[1])
+    check_ratio(warm, repeats)
 
 
 _CHECKER_MODULES = "checker.cli, checker.api, checker.render, checker.report, checker.engine"
@@ -174,6 +184,7 @@ def throughput(work: Path, corpus: Path, items: int, repeats: int) -> bool:
     env = child_env(work / "cache")
     outputs = {}
     rates = {}
+    cpus: dict[tuple[str, int], list[float]] = {}
     for engine, jobs in (("durable", 1), ("durable", 2), ("reference", 1), ("reference", 2)):
         runs = []
         for _ in range(repeats):
@@ -182,16 +193,97 @@ def throughput(work: Path, corpus: Path, items: int, repeats: int) -> bool:
             outputs[(engine, jobs)] = out.read_bytes()
         wall = statistics.median(r.wall for r in runs)
         cpu = statistics.median(r.cpu for r in runs)
+        cpus[(engine, jobs)] = [r.cpu for r in runs]
         rates[(engine, jobs)] = items / wall
         target = "   target >= 10,000 items/s" if (engine, jobs) == ("durable", 2) else ""
         print(f"   {engine:9s} --jobs {jobs}   {items / wall:8,.0f} items/s wall   {items / cpu:8,.0f} items per CPU-second   ({wall:.1f} s){target}")
     identical = outputs[("durable", 1)] == outputs[("durable", 2)]
+    ratios(corpus, env, repeats, cpus)
     same_decisions = _decisions(outputs[("durable", 1)]) == _decisions(outputs[("reference", 1)])
     print(f"   reports byte-identical for --jobs 1 and 2: {'yes' if identical else 'NO'}; "
           f"durable and reference decide alike: {'yes' if same_decisions else 'NO'}")
     print(f"   durable / reference time, --jobs 1: {rates[('reference', 1)] / rates[('durable', 1)]:.2f}x   (target <= 2x)")
     evaluators_alone(corpus)
     return identical and same_decisions
+
+
+# Only reading the case files: the floor `mtus regress` is measured against (issue 21).
+_PARSE_ONLY = (
+    "import os, sys, yaml\n"
+    "for directory, _, names in os.walk(sys.argv[1]):\n"
+    "    for name in sorted(names):\n"
+    "        if name.endswith(('.yaml', '.yml')):\n"
+    "            with open(os.path.join(directory, name), 'rb') as handle:\n"
+    "                yaml.load(handle, Loader=yaml.CSafeLoader)\n"
+)
+
+
+def ratios(corpus: Path, env: dict[str, str], repeats: int, cpus: dict[tuple[str, int], list[float]]) -> None:
+    """Issue 21's ratios, from runs of this same benchmark (the machine is shared: ratios, not absolutes)."""
+    parse = median_runs([sys.executable, "-c", _PARSE_ONLY, str(corpus)], env, max(3, repeats))[1]
+    one, two = statistics.median(cpus[("durable", 1)]), statistics.median(cpus[("durable", 2)])
+    print(f"   only parsing the case files with PyYAML's CSafeLoader (a process): {ms(parse)} CPU")
+    print(f"   regress CPU / parsing CPU: --jobs 1 {one / parse:.2f}x, --jobs 2 {two / parse:.2f}x   (target <= 2.5x)")
+    print(f"   regress CPU --jobs 2 / --jobs 1: {two / one:.2f}x   (target <= 1.10x)")
+    side_by_side(corpus, env, repeats)
+
+
+def side_by_side(corpus: Path, env: dict[str, str], repeats: int) -> None:
+    """What the machine itself charges for running two processes at once: two `--jobs 1` runs over the
+    two halves of the corpus, one after the other and then side by side (their CPU, summed). No work is
+    shared or added between them, so any extra CPU side by side is the cores slowing each other."""
+    files = sorted(corpus.glob("*.yaml"))
+    halves = [corpus.parent / f"{corpus.name}-half{n}" for n in (1, 2)]
+    for half, names in zip(halves, (files[: len(files) // 2], files[len(files) // 2 :]), strict=True):
+        if not half.exists():
+            half.mkdir()
+            for name in names:
+                (half / name.name).symlink_to(name)
+    commands = [[*mtus_command(), "regress", str(half), "--format", "json", "--jobs", "1"] for half in halves]
+    after, beside = [], []
+    for _ in range(repeats):
+        after.append(sum(run_once(command, env).cpu for command in commands))
+        processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO) for command in commands]
+        beside.append(sum(_cpu_of(process) for process in processes))
+    ratio = statistics.median(beside) / statistics.median(after)
+    print(f"   the machine's own cost of two at once: two --jobs 1 runs on the corpus's halves, side by side / one after the other: "
+          f"{ratio:.2f}x CPU (medians {ms(statistics.median(beside))} / {ms(statistics.median(after))})")
+
+
+def _cpu_of(process: subprocess.Popen) -> float:
+    _, _, usage = os.wait4(process.pid, 0)
+    return usage.ru_utime + usage.ru_stime
+
+
+def small_corpus(work: Path, ruleset, items: int, repeats: int) -> None:
+    """A small corpus with two jobs: wall time, CPU of all processes, and CPU / wall (about 2 when
+    both cores work)."""
+    corpus = work / f"corpus-{items}"
+    if not corpus.exists():
+        write_corpus(ruleset, corpus, items)
+    files = len(list(corpus.glob("*.yaml")))
+    env = child_env(work / "cache")
+    print(f"\n2b. a small corpus, {items:,} items in {files} case files (median of {repeats}; wall / CPU of all processes)")
+    for jobs in (1, 2):
+        runs = [regress_run(corpus, jobs, "durable", env, work / f"small-{jobs}.json") for _ in range(repeats)]
+        wall, cpu = statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs)
+        print(f"   --jobs {jobs}   {ms(wall):>8} / {ms(cpu):>8}   CPU / wall {cpu / wall:.2f}   {items / wall:8,.0f} items/s")
+
+
+def check_ratio(env: dict[str, str], repeats: int) -> None:
+    """`mtus check` on one case against the floor of its libraries' imports, interleaved runs."""
+    floor_command = [sys.executable, "-c", "import yaml, click, jinja2, durable_rules_engine"]
+    commands = {"floor": floor_command, "text": [*mtus_command(), "check", str(EXAMPLE)], "json": [*mtus_command(), "check", str(EXAMPLE), "--format", "json"]}
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, command in commands.items():
+            runs[name].append(run_once(command, env))
+    wall = {name: statistics.median(r.wall for r in rs) for name, rs in runs.items()}
+    cpu = {name: statistics.median(r.cpu for r in rs) for name, rs in runs.items()}
+    print(f"   python -c 'import yaml, click, jinja2, durable_rules_engine'  {ms(wall['floor']):>8} / {ms(cpu['floor'])}")
+    for name in ("text", "json"):
+        print(f"   check --format {name:4s} / that import: wall {wall[name] / wall['floor']:.2f}x, CPU {cpu[name] / cpu['floor']:.2f}x"
+              f"   ({ms(wall[name])} / {ms(cpu[name])})   target <= 1.3x")
 
 
 def _decisions(report: bytes) -> list:
@@ -269,6 +361,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller corpora and fewer repeats (1k/10k items, 5 runs)")
     parser.add_argument("--items", type=int, default=None, help="regress corpus size (default 10,000; --quick 2,000)")
+    parser.add_argument("--small-items", type=int, default=600, help="the small corpus run with 1 and 2 jobs (default 600 items)")
+    parser.add_argument("--skip-memory", action="store_true", help="leave out the peak-memory and import figures")
     parser.add_argument("--memory-sizes", type=int, nargs=2, default=None, metavar=("SMALL", "LARGE"), help="default 10000 100000")
     parser.add_argument("--synthetic-topics", type=int, default=28, help="generated topics added for the large rule set (default 28)")
     parser.add_argument("--repeats", type=int, default=None, help="runs per cold-start median (default 15; --quick 5)")
@@ -300,8 +394,10 @@ def main() -> None:
 
     cold_start(work, big_rules, repeats)
     consistent = throughput(work, corpus, written, 1 if args.quick else 3)
-    memory(work, ruleset, sizes)
-    import_speed(work)
+    small_corpus(work, ruleset, args.small_items, 3)
+    if not args.skip_memory:
+        memory(work, ruleset, sizes)
+        import_speed(work)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\nload average {load:.2f} at the end (the machine is shared: wall times include other processes' load)")
     if args.work is None:

@@ -156,19 +156,40 @@ def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str 
     request of 2013), but not to general principles, which could approve what the specific topic's
     guideline of that date may not recommend; otherwise the most specific topic is kept, and the item
     says that no edition is encoded for its date."""
-    attributes = request_attributes(ruleset, request, drug, route)
+    ranked = ranked_topics(ruleset, request_attributes(ruleset, request, drug, route))
+    if not ranked or day is None or ranked[0].editions_in_force(day):
+        return ranked[0] if ranked else None
+    return next((t for t in ranked[1:] if t.editions_in_force(day) and not t.general_principles), ranked[0])
+
+
+def ranked_topics(ruleset: RuleSet, attributes: dict[str, set[str]]) -> tuple[Topic, ...]:
+    """Every topic whose every constraint the request's attributes meet, most specific first.
+    Remembered per rule set and attributes: a corpus repeats the same few requests (the same
+    answer as ranking afresh: tests/test_selection.py)."""
+    memo = ruleset.__dict__.get("_ranked_topics")
+    if memo is None or memo[0] is not ruleset.topics:  # topics are replaced, never changed in place
+        memo = ruleset.__dict__["_ranked_topics"] = (ruleset.topics, {})
+    key = tuple(frozenset(attributes[name]) for name in _ATTRIBUTES)
+    ranked = memo[1].get(key)
+    if ranked is None:
+        ranked = memo[1][key] = rank_topics(ruleset.topics, attributes)
+    return ranked
+
+
+_ATTRIBUTES = ("drugs", "drug_classes", "services", "categories", "body_parts", "routes", "timing")
+
+
+def rank_topics(topics: list[Topic], attributes: dict[str, set[str]]) -> tuple[Topic, ...]:
+    """The plain ranking ranked_topics remembers."""
     scored = []
-    for position, topic in enumerate(ruleset.topics):
+    for position, topic in enumerate(topics):
         if topic.topic == GATE_TOPIC or attributes["drugs"] & set(topic.except_drugs):
             continue
         constraints = topic.constraints()
         if not constraints or not all(attributes[k] & set(v) for k, v in constraints.items()):
             continue
         scored.append((-topic.specificity(), position, topic))
-    ranked = [topic for *_, topic in sorted(scored, key=lambda s: s[:2])]
-    if not ranked or day is None or ranked[0].editions_in_force(day):
-        return ranked[0] if ranked else None
-    return next((t for t in ranked[1:] if t.editions_in_force(day) and not t.general_principles), ranked[0])
+    return tuple(topic for *_, topic in sorted(scored, key=lambda s: s[:2]))
 
 
 def choose_edition(topic: Topic, day: dt.date, facts: dict[str, FactValue]) -> tuple[Edition | None, str, tuple[str, ...]]:

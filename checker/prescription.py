@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from checker.lexicon import Drug, Lexicon, MmeFactor, MmeTable, Resolution
+from checker.patterns import LazyPattern
 
 # ---- the words of a prescription ------------------------------------------------------------------
 
@@ -39,29 +40,29 @@ _MASS_UNITS = {"mg": 1.0, "mcg": 0.001, "g": 1000.0}
 _UNIT_WORDS = {
     "mg": "mg", "milligram": "mg", "milligrams": "mg", "mcg": "mcg", "µg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
 }
-_STRENGTH = re.compile(
+_STRENGTH = LazyPattern(
     rf"(?P<amounts>{_NUM}(?:\s*(?:mg|mcg)?\s*(?P<sep>[/-])\s*\d+(?:\.\d+)?){{0,3}})\s*"
     r"(?P<unit>(?:mcg|micrograms?|µg|ug)\s*(?:/|per)\s*(?:h|hr|hrs|hour)\b|mg|mcg|µg|ug|milligrams?|micrograms?|%)"
     r"(?:\s*(?:/|per)\s*(?P<volume>\d+(?:\.\d+)?)?\s*(?:ml|cc)\b)?",
     re.I,
 )
 # "Norco 10/325", "Percocet 5/325": combination labels give mg, and a request often leaves the unit off
-_BARE_COMBINATION = re.compile(r"(?<![\d./])\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?){1,2}(?![\d./%])(?!\s*(?:mcg|mg|g|ml|%))", re.I)
-_GRAM_STRENGTH = re.compile(rf"(?<!#)(?<!#\s)({_NUM})\s*(?:g|gm|gram)\b(?!\s*(?:tube|jar|container))", re.I)
+_BARE_COMBINATION = LazyPattern(r"(?<![\d./])\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?){1,2}(?![\d./%])(?!\s*(?:mcg|mg|g|ml|%))", re.I)
+_GRAM_STRENGTH = LazyPattern(rf"(?<!#)(?<!#\s)({_NUM})\s*(?:g|gm|gram)\b(?!\s*(?:tube|jar|container))", re.I)
 _FORM_WORDS = [  # (form, pattern): the first that matches names the form; product names go first
-    ("patch", re.compile(r"\bpatch(?:es)?\b|\btransdermal\b", re.I)),
-    ("film", re.compile(r"\bfilms?\b", re.I)),
-    ("lozenge", re.compile(r"\b(?:lozenges?|troches?|lollipops?)\b", re.I)),
-    ("spray", re.compile(r"\bsprays?\b|\bactuations?\b|\bpuffs?\b", re.I)),
-    ("buccal tablet", re.compile(r"\bbuccal\b", re.I)),
-    ("sublingual tablet", re.compile(r"\bsublingual(?:ly)?\b|\bSL\b")),
-    ("injection", re.compile(r"\binject(?:ion|ions|able)?\b|\b(?:intramuscular|intravenous|subcutaneous)(?:ly)?\b|\bvials?\b|\bamp(?:o)?ules?\b", re.I)),
-    ("injection", re.compile(r"\b(?:IM|IV|SQ|SC)\b")),
-    ("suppository", re.compile(r"\bsuppositor(?:y|ies)\b|\brectal(?:ly)?\b", re.I)),
-    ("liquid", re.compile(r"\b(?:solution|suspension|susp|liquid|elixir|syrup|concentrate)\b", re.I)),
-    ("topical", re.compile(r"\b(?:cream|gel|ointment|lotion|foam|topical|liniment|balm|roll-on)\b", re.I)),
-    ("capsule", re.compile(r"\bcap(?:s|sule|sules)?\b", re.I)),
-    ("tablet", re.compile(r"\btab(?:s|let|lets)?\b|\bpills?\b|\bODT\b", re.I)),
+    ("patch", LazyPattern(r"\bpatch(?:es)?\b|\btransdermal\b", re.I)),
+    ("film", LazyPattern(r"\bfilms?\b", re.I)),
+    ("lozenge", LazyPattern(r"\b(?:lozenges?|troches?|lollipops?)\b", re.I)),
+    ("spray", LazyPattern(r"\bsprays?\b|\bactuations?\b|\bpuffs?\b", re.I)),
+    ("buccal tablet", LazyPattern(r"\bbuccal\b", re.I)),
+    ("sublingual tablet", LazyPattern(r"\bsublingual(?:ly)?\b|\bSL\b")),
+    ("injection", LazyPattern(r"\binject(?:ion|ions|able)?\b|\b(?:intramuscular|intravenous|subcutaneous)(?:ly)?\b|\bvials?\b|\bamp(?:o)?ules?\b", re.I)),
+    ("injection", LazyPattern(r"\b(?:IM|IV|SQ|SC)\b")),
+    ("suppository", LazyPattern(r"\bsuppositor(?:y|ies)\b|\brectal(?:ly)?\b", re.I)),
+    ("liquid", LazyPattern(r"\b(?:solution|suspension|susp|liquid|elixir|syrup|concentrate)\b", re.I)),
+    ("topical", LazyPattern(r"\b(?:cream|gel|ointment|lotion|foam|topical|liniment|balm|roll-on)\b", re.I)),
+    ("capsule", LazyPattern(r"\bcap(?:s|sule|sules)?\b", re.I)),
+    ("tablet", LazyPattern(r"\btab(?:s|let|lets)?\b|\bpills?\b|\bODT\b", re.I)),
 ]
 # What one unit of each form is, as the arithmetic names it.
 DOSE_UNITS = {
@@ -73,28 +74,28 @@ _COUNT_UNIT = (
     r"(?:tab|tabs|tablet|tablets|cap|caps|capsule|capsules|patch|patches|films?|lozenges?|troches?|sprays?|puffs?|actuations?"
     r"|suppositor(?:y|ies)|pills?)"
 )
-_UNITS_PER_DOSE = re.compile(rf"({_COUNT})(?:\s*(?:-|to|or)\s*({_COUNT}))?\s*{_COUNT_UNIT}\b", re.I)
-_VOLUME_PER_DOSE = re.compile(rf"(?<!#)(?<!#\s)({_COUNT})(?:\s*(?:-|to)\s*({_COUNT}))?\s*(ml|cc|teaspoons?(?:ful)?|tsp|tablespoons?(?:ful)?|tbsp)\b", re.I)
-_GRAMS_PER_DOSE = re.compile(rf"(?<!#)(?<!#\s)({_COUNT})(?:\s*(?:-|to)\s*({_COUNT}))?\s*(?:g|gm|grams?)\b", re.I)
-_DOSE_AMOUNT = re.compile(rf"\b(?:take|give|inject|administer|dose(?:\s+of)?)\s+({_NUM})\s*(mg|mcg)\b", re.I)
+_UNITS_PER_DOSE = LazyPattern(rf"({_COUNT})(?:\s*(?:-|to|or)\s*({_COUNT}))?\s*{_COUNT_UNIT}\b", re.I)
+_VOLUME_PER_DOSE = LazyPattern(rf"(?<!#)(?<!#\s)({_COUNT})(?:\s*(?:-|to)\s*({_COUNT}))?\s*(ml|cc|teaspoons?(?:ful)?|tsp|tablespoons?(?:ful)?|tbsp)\b", re.I)
+_GRAMS_PER_DOSE = LazyPattern(rf"(?<!#)(?<!#\s)({_COUNT})(?:\s*(?:-|to)\s*({_COUNT}))?\s*(?:g|gm|grams?)\b", re.I)
+_DOSE_AMOUNT = LazyPattern(rf"\b(?:take|give|inject|administer|dose(?:\s+of)?)\s+({_NUM})\s*(mg|mcg)\b", re.I)
 _VOLUMES = {"ml": 1.0, "cc": 1.0, "tsp": 5.0, "teaspoon": 5.0, "tbsp": 15.0, "tablespoon": 15.0}
 _MAX_COUNT_PER_DOSE = 4  # "90 tablets" is a quantity, not a dose ...
 _MAX_COUNT_DOSED = 20  # ... but "5 tablets daily", a count its frequency follows, is a dose
-_FREQUENCY_FOLLOWS = re.compile(
+_FREQUENCY_FOLLOWS = LazyPattern(
     r"\s*(?:(?:po|by mouth|orally|sl)\s+)?(?:q\s*\d|q\s*(?:d|day|am|pm|hs)\b|qhs|qid|tid|bid|daily|every|once|twice|at bedtime|nightly|\d+\s*(?:x|times))",
     re.I,
 )
 _MAX_ML_PER_DOSE = 60
 _MAX_G_PER_DOSE = 10
 
-_AS_NEEDED = re.compile(r"\bprn\b|\bas needed\b|\bwhen needed\b|\bif needed\b", re.I)
+_AS_NEEDED = LazyPattern(r"\bprn\b|\bas needed\b|\bwhen needed\b|\bif needed\b", re.I)
 _PER_DAY = r"(?:/|per|a|an|in|each|every)?\s*(?:24\s*(?:h|hrs?|hours?)|day|daily|d)\b"
-_MAXIMUM = re.compile(
+_MAXIMUM = LazyPattern(
     rf"\b(?:max(?:imum)?|not to exceed|no more than|nte|mdd|do not exceed)\.?\s*(?:of\s*)?(?:dose\s*)?(?:[:=]\s*)?({_NUM}|\b{_WORD}\b)\s*"
     rf"(mg|mcg|tabs?|tablets?|caps?|capsules?|doses?|pills?|patches|sprays?|ml|films?|lozenges?)?\s*{_PER_DAY}",
     re.I,
 )
-_DAILY_MAXIMUM = re.compile(  # "MDD 4", "MDD: 4 tabs": a maximum daily dose needs no "a day"
+_DAILY_MAXIMUM = LazyPattern(  # "MDD 4", "MDD: 4 tabs": a maximum daily dose needs no "a day"
     rf"\bmdd\b\s*[:=]?\s*({_NUM}|\b{_WORD}\b)\s*(mg|mcg|tabs?|tablets?|caps?|capsules?|doses?|pills?|patches|sprays?|ml|films?|lozenges?)?", re.I
 )
 def _times_a_day(words: str, digit: int) -> str:
@@ -118,36 +119,36 @@ _FIXED = [  # (pattern, doses per day); the first match wins, so specific forms 
     (rf"\b(?:bid|twice\s+(?:a|per|each)?\s*day|twice\s+daily|{_times_a_day('two', 2)})\b", 2.0),
     (rf"\b(?:{_ONCE_A_DAY})\b", 1.0),
 ]
-_FIXED_RE = [(re.compile(pattern, re.I), per_day) for pattern, per_day in _FIXED]
-_TIMES_A_DAY = re.compile(
+_FIXED_RE = [(LazyPattern(pattern, re.I), per_day) for pattern, per_day in _FIXED]
+_TIMES_A_DAY = LazyPattern(
     rf"\b({_NUM}|\b{_WORD}\b)(?:\s*(?:-|to|or)\s*({_NUM}|\b{_WORD}\b))?\s*(?:x|times)\s*(?:/\s*|a\s+|per\s+|each\s+)?(?:day|daily)\b", re.I
 )
-_INTERVAL = re.compile(
+_INTERVAL = LazyPattern(
     r"(?:\bq\s*|\bevery\s+)(?<![\d.])(\d+(?:\.\d+)?)(?:\s*(?:-|to)\s*(\d+(?:\.\d+)?))?\s*(h|hr|hrs|hours?|d|days?)\b", re.I
 )
-_SINGLE = re.compile(r"\b(?:once|one\s+time|single\s+dose|stat|x\s*1)\b(?!\s*(?:a|per|daily|every|each))", re.I)
+_SINGLE = LazyPattern(r"\b(?:once|one\s+time|single\s+dose|stat|x\s*1)\b(?!\s*(?:a|per|daily|every|each))", re.I)
 _PACKAGES = r"(?:box(?:es)?|bottles?|tubes?|containers?|jars?|kits?|packs?|packages?|pkgs?|cartons?)"
 _QUANTITY_PATTERNS = [  # (pattern, unit group or fixed unit); the last match of the first pattern that matches wins
-    (re.compile(rf"#\s*({_NUM})\s*({_PACKAGES})\b", re.I), "package"),
-    (re.compile(rf"#\s*({_NUM})\s*(ml|cc|g|gm|grams?)?\b", re.I), "unit"),
-    (re.compile(rf"\b(?:qty|quantity|disp(?:ense)?)\b\.?\s*[:#]?\s*({_NUM})\s*(ml|cc|g|gm|grams?)?\b", re.I), "unit"),
-    (re.compile(rf"({_NUM})\s*(?:count|ct)\b", re.I), "unit"),
-    (re.compile(rf"({_NUM})\s*(ml|cc)\b", re.I), "volume"),
-    (re.compile(rf"({_NUM})\s*(g|gm|grams?)\b", re.I), "grams"),
-    (re.compile(rf"({_NUM})\s*{_COUNT_UNIT}\b", re.I), "count"),
-    (re.compile(rf"\b({_WORD})\s+(?:count|tablets|tabs|capsules|caps|patches)\b", re.I), "count"),
-    (re.compile(rf"\b({_NUM}|{_WORD}|a|an)\s+({_PACKAGES})\b", re.I), "package"),
+    (LazyPattern(rf"#\s*({_NUM})\s*({_PACKAGES})\b", re.I), "package"),
+    (LazyPattern(rf"#\s*({_NUM})\s*(ml|cc|g|gm|grams?)?\b", re.I), "unit"),
+    (LazyPattern(rf"\b(?:qty|quantity|disp(?:ense)?)\b\.?\s*[:#]?\s*({_NUM})\s*(ml|cc|g|gm|grams?)?\b", re.I), "unit"),
+    (LazyPattern(rf"({_NUM})\s*(?:count|ct)\b", re.I), "unit"),
+    (LazyPattern(rf"({_NUM})\s*(ml|cc)\b", re.I), "volume"),
+    (LazyPattern(rf"({_NUM})\s*(g|gm|grams?)\b", re.I), "grams"),
+    (LazyPattern(rf"({_NUM})\s*{_COUNT_UNIT}\b", re.I), "count"),
+    (LazyPattern(rf"\b({_WORD})\s+(?:count|tablets|tabs|capsules|caps|patches)\b", re.I), "count"),
+    (LazyPattern(rf"\b({_NUM}|{_WORD}|a|an)\s+({_PACKAGES})\b", re.I), "package"),
 ]
 _REFILLS = [
-    re.compile(rf"\b({_NUM}|{_WORD}|no|zero)\s*(?:\(\d+\)\s*)?refills?\b", re.I),
-    re.compile(rf"\brefills?\s*[:x#]?\s*({_NUM}|{_WORD})\b", re.I),
-    re.compile(rf"\b(?:rf|rfl)\s*[:x#]?\s*({_NUM})\b", re.I),
+    LazyPattern(rf"\b({_NUM}|{_WORD}|no|zero)\s*(?:\(\d+\)\s*)?refills?\b", re.I),
+    LazyPattern(rf"\brefills?\s*[:x#]?\s*({_NUM}|{_WORD})\b", re.I),
+    LazyPattern(rf"\b(?:rf|rfl)\s*[:x#]?\s*({_NUM})\b", re.I),
 ]
 _DAYS_WRITTEN = [
-    (re.compile(rf"\b({_NUM}|{_WORD})[\s-]*days?'?s?'?\s+supply\b", re.I), 1),
-    (re.compile(rf"\b({_NUM}|{_WORD}|a)[\s-]*months?'?s?'?\s+supply\b", re.I), 30),
-    (re.compile(rf"\b(?:for|x)\s*({_NUM}|{_WORD})\s+days?\b", re.I), 1),
-    (re.compile(rf"\bfor\s+({_NUM}|{_WORD})\s+weeks?\b", re.I), 7),
+    (LazyPattern(rf"\b({_NUM}|{_WORD})[\s-]*days?'?s?'?\s+supply\b", re.I), 1),
+    (LazyPattern(rf"\b({_NUM}|{_WORD}|a)[\s-]*months?'?s?'?\s+supply\b", re.I), 30),
+    (LazyPattern(rf"\b(?:for|x)\s*({_NUM}|{_WORD})\s+days?\b", re.I), 1),
+    (LazyPattern(rf"\bfor\s+({_NUM}|{_WORD})\s+weeks?\b", re.I), 7),
 ]
 _DAYS_PER_MONTH_SUPPLY = 30  # pharmacies count a month's supply as 30 days
 # The largest strength one unit can have, by unit: far above any real product (gabapentin 800 mg,
@@ -352,9 +353,9 @@ def without_name(text: str, name: str) -> str:
     return re.sub(pattern, " ", text, count=1, flags=re.I)
 
 
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_WORD_THEN_DIGITS = re.compile(rf"\b{_WORD}\s*\((\d+)\)", re.I)
-_DOTS = re.compile(r"(?<=[A-Za-z])\.(?=[A-Za-z0-9]|\s|$)")
+_THOUSANDS = LazyPattern(r"(?<=\d),(?=\d{3}(?!\d))")
+_WORD_THEN_DIGITS = LazyPattern(rf"\b{_WORD}\s*\((\d+)\)", re.I)
+_DOTS = LazyPattern(r"(?<=[A-Za-z])\.(?=[A-Za-z0-9]|\s|$)")
 
 
 def _plain(text: str) -> str:

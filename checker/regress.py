@@ -1,9 +1,11 @@
 """`mtus regress`: run case files that carry known decisions and report agreement, item by item.
 
-Cases run in parallel worker processes (`jobs`), each with its own rule engine built from the
-parent's compiled rules (spawned, never forked: a durable_rules engine must not be shared). Results
-come back in file order and go to a spool file, so memory stays flat however many items run, and
-the report is the same bytes whatever the number of workers.
+Cases run in parallel worker processes (`jobs`). Workers are forked on Linux when the process runs
+no other thread: each gets the parent's loaded rules and rule engine as its own copy
+(durable_rules keeps no shared state: ../shared/reference/durable-rules-notes.md), with nothing
+re-imported or rebuilt. Elsewhere they are spawned, each building its engine from the parent's
+compiled rules. Results come back in file order and go to a spool file, so memory stays flat however
+many items run, and the report is the same bytes whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import pickle
 import re
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,9 +31,14 @@ REGRESS_SCHEMA = "mtus-regress-report/1"
 DIVERGENCES_SCHEMA = "mtus-divergences/1"
 MEDICALLY_NECESSARY = "medically_necessary"
 NOT_MEDICALLY_NECESSARY = "not_medically_necessary"
-# Below this many case files per worker, starting worker processes costs more than it saves
-# (benchmarks/run.py: 174 files took 0.7 s on one process and 1.3 s on two workers).
+# Below this many case files per worker, starting a worker costs more than it saves. A forked worker
+# starts in milliseconds; a spawned one re-imports everything (benchmarks/run.py: 174 files took
+# 0.7 s on one process and 1.3 s on two spawned workers).
 MIN_FILES_PER_WORKER = 150
+MIN_FILES_PER_FORKED_WORKER = 12
+ANSWER_PAUSE_SECONDS = 0.005
+WARM_UP_SHARE = 8  # before forking, the parent checks 1/8 of a worker's share of the files ...
+MAX_WARM_UP_FILES = 64  # ... and no more than this
 _RESULTS_PLACEHOLDER = "\x00results\x00"
 
 Progress = Callable[[int, int, int], None]  # (files done, files in all, items so far)
@@ -130,8 +138,17 @@ class ResultSpool:
         self._count = 0
 
     def append(self, result: dict[str, Any], json_text: str | None = None) -> None:
-        pickle.dump((result, json_text), self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._count += 1
+        self.extend([(result, json_text)])
+
+    def extend(self, entries: list[tuple[dict[str, Any], str | None]]) -> None:
+        """The results of one case file, pickled together (one pickle per file, not per item)."""
+        self.extend_pickled(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), len(entries))
+
+    def extend_pickled(self, pickled: bytes, count: int) -> None:
+        """What extend writes, pickled already (by a worker: the parent never unpickles it)."""
+        if count:
+            self._file.write(pickled)
+            self._count += count
 
     def __len__(self) -> int:
         return self._count
@@ -145,8 +162,11 @@ class ResultSpool:
     def _entries(self) -> Iterator[tuple[dict[str, Any], str | None]]:
         self._file.flush()
         self._file.seek(0)
-        for _ in range(self._count):
-            yield pickle.load(self._file)  # noqa: S301 - written by this process a moment ago
+        read = 0
+        while read < self._count:
+            entries = pickle.load(self._file)  # noqa: S301 - written by this process a moment ago
+            read += len(entries)
+            yield from entries
         self._file.seek(0, os.SEEK_END)
 
     def close(self) -> None:
@@ -219,9 +239,15 @@ def regress(
                 tally.skipped += 1
             else:
                 tally.cases += 1
-                for result, json_text in payload:
-                    tally.add(result)
-                    spool.append(result, json_text)
+                if isinstance(payload, PackedResults):  # from a worker: counted from summaries, spooled as sent
+                    for summary in payload.summaries:
+                        tally.add(summary)
+                    spool.extend_pickled(payload.pickled, len(payload.summaries))
+                else:
+                    for result, _ in payload:
+                        tally.add(result)
+                    if payload:
+                        spool.extend(payload)
             done += 1
             if progress is not None:
                 progress(done, len(files), tally.items)
@@ -260,14 +286,43 @@ def run_regression(checker: Any, paths: list[Path], jobs: int = 1, divergences: 
 
 
 def _outcomes(checker: Any, files: list[str], jobs: int, json_report: bool, divergences: Divergences) -> Iterable[tuple[str, Any]]:
-    workers = min(jobs, len(files) // MIN_FILES_PER_WORKER)
+    start_method = worker_start_method()
+    workers = min(jobs, len(files) // (MIN_FILES_PER_FORKED_WORKER if start_method == "fork" else MIN_FILES_PER_WORKER))
     if workers <= 1:
         return (_with_json(check_file(checker, path, divergences), False) for path in files)
-    return _parallel_outcomes(checker, files, workers, json_report, divergences)
+    if start_method == "fork":
+        return _warm_then_forked(checker, files, workers, json_report, divergences)
+    return _parallel_outcomes(checker, files, workers, json_report, divergences, start_method)
 
 
-def _parallel_outcomes(checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences) -> Iterator[tuple[str, Any]]:
-    pool = WorkerPool(checker.state(), json_report, divergences, workers)
+def _warm_then_forked(checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences) -> Iterator[tuple[str, Any]]:
+    """The first files checked here, then the rest by forked workers, which inherit what checking
+    them taught this process (patterns compiled, topic rankings, misspelt names resolved) instead
+    of each worker learning it again: that was most of the extra CPU of a small corpus on two workers."""
+    warm = min(len(files) // (workers * WARM_UP_SHARE), MAX_WARM_UP_FILES)
+    for path in files[:warm]:
+        yield _with_json(check_file(checker, path, divergences), False)
+    yield from _parallel_outcomes(checker, files[warm:], workers, json_report, divergences, "fork")
+
+
+def worker_start_method() -> str:
+    """"fork" on Linux when this process runs no other thread (forking a threaded process can copy a
+    lock another thread holds: the web page's server may run threads; macOS system libraries are not
+    safe to fork), else "spawn"."""
+    import sys
+    import threading
+
+    return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 else "spawn"
+
+
+def _parallel_outcomes(
+    checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences, start_method: str = "spawn",
+) -> Iterator[tuple[str, Any]]:
+    if start_method == "fork":
+        checker.evaluator  # noqa: B018 - built once here, inherited by every worker
+        pool = WorkerPool(checker, json_report, divergences, workers, start_method)
+    else:
+        pool = WorkerPool(checker.state(), json_report, divergences, workers, start_method)
     try:
         yield from pool.outcomes(files, batch=max(1, min(64, len(files) // (workers * 8))))
     finally:
@@ -287,13 +342,13 @@ class WorkerPool:
     file, so the parent always knows which file a worker holds. A worker that dies (killed, or by
     the out-of-memory killer) costs only that file, reported as its error; a new worker takes the
     rest of its batch. Workers ignore SIGINT: an interrupt is the parent's to handle, and it stops
-    them. Spawned by default: a durable_rules engine must not be shared."""
+    them. `checker` is the parent's Checker when forking, its state() (bytes) when spawning."""
 
-    def __init__(self, state: bytes, json_report: bool, divergences: Divergences, size: int, start_method: str = "spawn") -> None:
+    def __init__(self, checker: Any, json_report: bool, divergences: Divergences, size: int, start_method: str = "spawn") -> None:
         import multiprocessing
 
         self.context = multiprocessing.get_context(start_method)
-        self.arguments = (state, json_report, divergences)
+        self.arguments = (checker, json_report, divergences)
         self.size = size
         self.workers: list[_Worker] = []
         self.deaths_in_a_row = 0  # workers that died since a file was last answered
@@ -323,12 +378,20 @@ class WorkerPool:
             for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
                 if not self._receive(worker, answered):
                     self._bury(worker, answered, pending, files)
+            if all(len(worker.held) > 1 for worker in self.workers):
+                # Answers come every millisecond or two: woken for each, the parent spent more CPU
+                # waking than reading. Each worker still has a file in hand, so none idles meanwhile.
+                time.sleep(ANSWER_PAUSE_SECONDS)
 
     def _start(self) -> _Worker:
         import signal
 
         parent_end, child_end = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(child_end, *self.arguments), daemon=True)
+        # A forked worker closes its copies of the other workers' pipes (see _worker_main).
+        siblings = [w.connection for w in self.workers] if self.context.get_start_method() == "fork" else []
+        process = self.context.Process(target=_worker_main, args=(child_end, *self.arguments, siblings), daemon=True)
+        if self.context.get_start_method() == "fork":
+            _flush_standard_streams()  # a forked child must not write the parent's buffered output again
         # SIGINT is blocked while the worker starts (it inherits the mask), so a Ctrl-C to the
         # terminal's process group cannot reach it before it ignores SIGINT; the parent gets the
         # signal as soon as it unblocks it.
@@ -403,14 +466,26 @@ def _how_it_ended(exitcode: int | None) -> str:
     return f"ended with exit code {exitcode}"
 
 
-def _worker_main(connection: Any, state: bytes, json_report: bool, divergences: Divergences) -> None:
+def _flush_standard_streams() -> None:
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def _worker_main(connection: Any, checker: Any, json_report: bool, divergences: Divergences, siblings: list[Any] = ()) -> None:
+    """checker: the parent's Checker (forked) or its state() (spawned)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    from checker.api import Checker
+    for sibling in siblings:  # so a worker's pipe reads end-of-file when the parent alone closes it
+        sibling.close()
+    if isinstance(checker, bytes):
+        from checker.api import Checker
 
-    checker = Checker.from_state(state)
+        checker = Checker.from_state(checker)
     while True:
         try:
             batch = connection.recv()
@@ -419,7 +494,7 @@ def _worker_main(connection: Any, state: bytes, json_report: bool, divergences: 
         connection.send(("started", batch[0][0]))
         for k, (index, path) in enumerate(batch):
             try:
-                outcome = _with_json(check_file(checker, path, divergences), json_report)
+                outcome = _packed(_with_json(check_file(checker, path, divergences), json_report))
             except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
                 connection.send(("raised", index, exc))
                 return
@@ -427,6 +502,36 @@ def _worker_main(connection: Any, state: bytes, json_report: bool, divergences: 
             # parent thinks this worker holds no file while it is already on the next.
             following = batch[k + 1][0] if k + 1 < len(batch) else None
             connection.send(("done", index, outcome, following))
+
+
+@dataclass
+class PackedResults:
+    """A case file's results as a worker sends them: what Tally.add reads of each result, and the
+    (result, JSON text) pairs pickled for the spool. The parent counts and spools without unpickling
+    whole results (that was most of its work, and the extra CPU of --jobs 2 over --jobs 1)."""
+    summaries: list[dict[str, Any]]
+    pickled: bytes
+
+
+def _packed(outcome: tuple[str, Any]) -> tuple[str, Any]:
+    kind, payload = outcome
+    if kind != "ran":
+        return outcome
+    pickled = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL) if payload else b""
+    return kind, PackedResults([_tally_summary(result) for result, _ in payload], pickled)
+
+
+def _tally_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a result that Tally.add reads, and nothing else."""
+    divergence = result["known_divergence"]
+    return {
+        "status": result["status"],
+        "expected": {"decision": result["expected"]["decision"]},
+        "actual": {"decision": result["actual"]["decision"], "topic": result["actual"]["topic"]},
+        "agree": result["agree"],
+        "citation_agree": result["citation_agree"],
+        "known_divergence": {"about": divergence["about"]} if divergence else None,
+    }
 
 
 def _with_json(outcome: tuple[str, Any], json_report: bool) -> tuple[str, Any]:

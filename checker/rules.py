@@ -239,6 +239,11 @@ class RuleSet:
     def criteria(self) -> list[tuple[Topic, Edition, Criterion]]:
         return [(t, e, c) for t in self.topics for e in t.editions for c in e.criteria]
 
+    def __getstate__(self) -> dict:
+        """The fields only: what a run remembers on the rule set (evaluate.ranked_topics) is not
+        pickled into the cache or sent to workers."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
 
 def parse_pages(pages: str) -> frozenset[int]:
     """'74-80, 92' -> {74..80, 92}. Non-numeric parts are ignored."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ _DOCUMENTED_BY_KEYS = ("diagnoses", "medication_classes", "facts")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=4096)  # a case's diagnoses are read once for every fact documented by an equivalent
 def words(text: str) -> frozenset[str]:
     """The words of a text, lower case, for matching a diagnosis against an equivalent's phrase."""
     return frozenset(_WORD.findall(text.lower()))

@@ -120,13 +120,19 @@ def _children(pid: int) -> list[int]:
 
 
 def _workers(pid: int) -> list[int]:
+    """The worker processes: forked ones run the parent's command line, spawned ones spawn_main."""
     found = []
+    try:
+        own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return found
     for child in _children(pid):
         try:
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
-                found.append(child)
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue
+        if command == own or b"spawn_main" in command:
+            found.append(child)
     return found
 
 

@@ -54,19 +54,22 @@ def _reports(run_: regress.Regression) -> dict[str, str]:
 def small_batches(monkeypatch):
     """Workers start for a few dozen files, so the tests stay quick."""
     monkeypatch.setattr(regress, "MIN_FILES_PER_WORKER", 16)
+    monkeypatch.setattr(regress, "MIN_FILES_PER_FORKED_WORKER", 16)
 
 
-def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monkeypatch, small_batches):
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monkeypatch, small_batches, start_method):
     files = regress.collect_case_files([corpus])
     assert len(files) // regress.MIN_FILES_PER_WORKER >= 2, "the corpus is too small to start two workers"
+    monkeypatch.setattr(regress, "worker_start_method", lambda: start_method)
     started = []
     parallel = regress._parallel_outcomes
-    monkeypatch.setattr(regress, "_parallel_outcomes", lambda *a: started.append(a[2]) or parallel(*a))
+    monkeypatch.setattr(regress, "_parallel_outcomes", lambda *a: started.append(a[2:]) or parallel(*a))
     checker = Checker()
     serial = regress.regress(checker, [corpus], jobs=1)
     two = regress.regress(checker, [corpus], jobs=2, json_report=True)  # workers write the JSON text too
     try:
-        assert started == [2]
+        assert [(workers, method) for workers, *_, method in started] == [(2, start_method)]
         assert serial.tally.items == two.tally.items > 0
         assert serial.tally.errors and serial.tally.skipped == 1  # the broken file and the case without expected:
         assert _reports(serial) == _reports(two)
@@ -223,3 +226,145 @@ def test_fuzzy_drug_names_match_as_without_the_prefilter(repo_ruleset):
         assert (found.drug.generic if found else None) == full_scan(name), name
         matched += found is not None
     assert matched > 50
+
+
+def test_a_process_with_threads_spawns_its_workers():
+    import threading
+
+    assert regress.worker_start_method() == "fork"  # pytest runs no thread of its own here
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert regress.worker_start_method() == "spawn"
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_cases_sharing_an_engine_session_fire_as_a_session_per_case(corpus, monkeypatch):
+    """The durable evaluator keeps one session for many cases (engine.CASES_PER_SESSION): each case's
+    rules fire exactly as they do in a session of its own."""
+    from checker import engine
+    from checker.evaluate import plan_case
+
+    checker = Checker(engine="reference")
+    batches = []
+    for path in regress.collect_case_files([corpus])[:120]:
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        units = [u for item in plan_case(checker.ruleset, case) for u in item.units if u.edition]
+        batches.append([(u.edition.key, {k: v.value for k, v in u.facts.items()}) for u in units])
+    shared = engine.DurableEvaluator(checker.program)
+    together = [shared.evaluate(batch) for batch in batches]
+    monkeypatch.setattr(engine, "CASES_PER_SESSION", 1)
+    alone = engine.DurableEvaluator(checker.program)
+    assert together == [alone.evaluate(batch) for batch in batches]
+    assert sum(map(len, together)) > 100 and len(batches) > engine.CASES_PER_SESSION
+
+
+def test_remembered_topic_ranking_is_the_plain_ranking(corpus):
+    from checker.evaluate import rank_topics, ranked_topics, request_attributes, select_topic
+
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    seen = 0
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        for request in case.requests:
+            attributes = request_attributes(ruleset, request)
+            assert ranked_topics(ruleset, attributes) == rank_topics(ruleset.topics, attributes)
+            assert ranked_topics(ruleset, attributes) == ranked_topics(ruleset, attributes)  # and from memory
+            select_topic(ruleset, request, day=case.request_date)
+            seen += 1
+    assert seen > 300
+    import pickle
+
+    assert "_ranked_topics" in ruleset.__dict__ and "_ranked_topics" not in pickle.loads(pickle.dumps(ruleset)).__dict__
+
+
+def test_service_and_body_part_names_are_found_as_the_regex_finds_them(corpus):
+    """services.NameFinder against the regex of every name it stands for: request lines of the corpus
+    and the examples, and random runs of names, cut, in capitals, spread over lines or glued by
+    punctuation; non-ASCII text goes to the regex itself."""
+    import re
+
+    services = Checker(engine="reference").ruleset.services
+    texts = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        texts += re.findall(r'"text": (".*")', Path(path).read_text(encoding="utf-8")) + re.findall(r"text: (.*)", Path(path).read_text(encoding="utf-8"))
+    names = [*services._service_by_name, *services._body_by_name]
+    rng = random.Random(21)
+    glue = [" ", "  ", "\t", "\n", "/", "-", ",", ". ", "(", ")", "x", "2", "", "é "]
+    for _ in range(3000):
+        pieces = []
+        for _ in range(rng.randint(1, 5)):
+            name = rng.choice(names)
+            name = name.upper() if rng.random() < 0.3 else name
+            name = name.replace(" ", rng.choice(["  ", "\n", " - "])) if rng.random() < 0.2 else name
+            pieces += [name[: rng.randint(0, len(name))] if rng.random() < 0.2 else name, rng.choice(glue)]
+        texts.append("".join(pieces))
+    assert len(texts) > 3300
+    for finder in (services._service_names, services._body_names):
+        for text in texts:
+            plain = [(finder.by_name[re.sub(r"\s+", " ", m.group(0).lower())], m.start(), m.end()) for m in finder.regex.finditer(text)]
+            assert [(m.key, m.start, m.end) for m in finder.mentions(text)] == plain, text
+
+
+def test_lazily_compiled_patterns_match_as_compiled_ones():
+    import pickle
+    import re
+
+    from checker import derive, prescription
+    from checker.patterns import LazyPattern
+
+    lazy = [v for module in (derive, prescription) for v in vars(module).values() if isinstance(v, LazyPattern)]
+    lazy += [p for module in (prescription,) for v in vars(module).values() if isinstance(v, list) for p in v if isinstance(p, LazyPattern)]
+    lazy += [p for v in vars(prescription).values() if isinstance(v, list) for item in v if isinstance(item, tuple) for p in item if isinstance(p, LazyPattern)]
+    assert len(lazy) > 50
+    texts = [
+        "Norco 10/325 mg 1 tab PO q4-6h PRN pain #90 with 2 refills", "Physical therapy 2x/week x 6 weeks lumbar",
+        "Lidoderm 5% patch 12 hours on 12 hours off, thirty (30) day supply", "",
+    ]
+    for pattern in lazy:
+        plain = re.compile(pattern.pattern, pattern.flags)
+        for text in texts:
+            assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in plain.finditer(text)]
+            assert pattern.sub("_", text) == plain.sub("_", text) and pattern.split(text) == plain.split(text)
+        copy = pickle.loads(pickle.dumps(pattern))
+        assert (copy.pattern, copy.flags) == (pattern.pattern, pattern.flags)
+
+
+def test_number_words_become_digits_as_one_substitution_per_word_did():
+    import re
+
+    from checker.derive import _number_words_to_digits
+    from checker.prescription import NUMBER_WORDS
+
+    def one_by_one(text: str) -> str:
+        for word, number in sorted(NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
+            text = re.sub(rf"\b{word}\b", str(number), text)
+        return text
+
+    rng = random.Random(7)
+    pieces = [*NUMBER_WORDS, *(w.split("-")[0] for w in NUMBER_WORDS), "hundred", "times a week", "x", "weeks", "2"]
+    texts = ["".join(rng.choice(pieces) + rng.choice([" ", "-", "/", "", ", "]) for _ in range(rng.randint(1, 8))) for _ in range(5000)]
+    for text in texts:
+        assert _number_words_to_digits(text) == one_by_one(text), text
+
+
+def test_a_tally_of_the_summaries_workers_send_is_the_tally_of_the_results(corpus):
+    run_ = regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)
+    try:
+        whole, summed = regress.Tally(), regress.Tally()
+        for result in run_.results:
+            whole.add(result)
+            summed.add(regress._tally_summary(result))
+        assert whole == summed and whole.items > 300 and whole.count("known_divergence") + whole.count("no_rule") > 0
+    finally:
+        run_.close()
