@@ -14,7 +14,7 @@ The criteria that decided are kept in the order a rationale names them (`reason_
 
 from __future__ import annotations
 
-from checker.conditions import tests
+from checker.conditions import evaluate, tests
 from checker.evaluate import CriterionResult, ItemResult, Unit
 
 MEDICALLY_NECESSARY = "medically_necessary"
@@ -52,14 +52,19 @@ BENEFIT_TEST = ("functional_improvement", "eq", True)
 def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[CriterionResult]:
     """The criteria that decided, in the order a rationale names them (README, "Which reason the
     draft names first"):
-    1. a limit the records document as exceeded (or a treatment documented as not recommended);
+    1. a limit the records document as exceeded (or a treatment documented as not recommended),
+       unless an indication the records leave unmet would lift it (`lifted_by`): that limit comes
+       right after the indication, as documenting the indication would settle both;
     2. then the indications, those on the route through the indication tree that the records come
        closest to meeting first (fewest indications missing, then most documented: route_scores),
        as documenting what that route lacks is what would change the decision;
-    3. among those, an indication about what the treatment already given achieved (BENEFIT_TEST):
-       to continue a treatment, its benefit decides before the reasons to start it;
+    3. among those, an indication about what the treatment already given achieved (BENEFIT_TEST),
+       when the records show it was given: to continue a treatment, its benefit decides before the
+       reasons to start it;
     4. then an indication the records contradict before one they are silent on;
-    5. then the criterion's place in the indication tree (the guideline's own order), in the topic,
+    5. then an indication on which the records state a finding (a fact read from them, not derived)
+       before one on which they say nothing: the reviewer answers what the records put forward;
+    6. then the criterion's place in the indication tree (the guideline's own order), in the topic,
        and the ingredient's place in the request.
     An approval orders what it rests on the same way. Stable: the same case gives the same order."""
     tree_place: dict[str, int] = {}
@@ -74,15 +79,21 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
     for result in item.criteria:
         topic_place.setdefault(result.criterion.id, len(topic_place))
     unit_place = {id(r): n for n, u in enumerate(item.units) for r in u.criteria}
+    values = [{name: fact.value for name, fact in u.facts.items()} for u in item.units]
+    stated = [{name for name, fact in u.facts.items() if fact.value is not None and fact.origin != "derived"} for u in item.units]
 
     def rank(result: CriterionResult) -> tuple[object, ...]:
         cid, unit = result.criterion.id, unit_place.get(id(result), 0)
         exceeded = result.criterion.role == "limit" and result.status == "not_met"
+        lifters = lifted_by(result, item.units[unit].criteria) if exceeded and item.units else []
+        score = min(scores.get((unit, r.criterion.id), (0, 0)) for r in lifters) if lifters else scores.get((unit, cid), (0, 0))
         return (
-            not exceeded,
-            scores.get((unit, cid), (0, 0)),
-            not _asks_for_benefit(result),
+            not exceeded or bool(lifters),
+            score,
+            bool(lifters),
+            not _asks_for_benefit(result, values[unit] if values else {}),
             result.status != "not_met",
+            not _states_a_finding(result, stated[unit] if stated else set()),
             tree_place.get(cid, len(tree_place)),
             topic_place[cid],
             unit,
@@ -91,9 +102,31 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
     return sorted(decided, key=rank)
 
 
-def _asks_for_benefit(result: CriterionResult) -> bool:
+def lifted_by(limit: CriterionResult, unit_criteria: list[CriterionResult]) -> list[CriterionResult]:
+    """The indications the records leave unmet that would lift this limit: the limit does not apply
+    when the indication is met (its not_applicable_when is the indication's met_when, as "no imaging
+    in the first month without a red flag" is lifted by the red-flag indication)."""
+    exception = limit.criterion.not_applicable_when
+    if exception is None:
+        return []
+    return [
+        r for r in unit_criteria
+        if r.criterion.role == "indication" and r.status in ("not_met", "not_documented") and r.criterion.met_when == exception
+    ]
+
+
+def _asks_for_benefit(result: CriterionResult, facts: dict[str, object]) -> bool:
+    """An indication about what the treatment already given achieved, where the records show it was
+    given (its applies_when holds on them: unknown is not enough)."""
     criterion = result.criterion
-    return criterion.role == "indication" and any((name, op, value) == BENEFIT_TEST for _, name, op, value in tests(criterion.met_when))
+    if criterion.role != "indication" or not any((name, op, value) == BENEFIT_TEST for _, name, op, value in tests(criterion.met_when)):
+        return False
+    return criterion.applies_when is None or evaluate(criterion.applies_when, facts) is True
+
+
+def _states_a_finding(result: CriterionResult, stated: set[str]) -> bool:
+    """Whether the records state (not derive) a fact the criterion's met_when reads."""
+    return any(name in stated for _, name, _, _ in tests(result.criterion.met_when))
 
 
 Route = tuple[tuple[int, int], tuple[str, ...]]  # (score, the criteria on it, in tree order)
