@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+# A date written as a quoted string ("2016-11-15") is a date to the case loader too.
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def shifted(value: Any, days: int) -> Any:
@@ -28,6 +32,8 @@ def shifted(value: Any, days: int) -> Any:
         return value + dt.timedelta(days=days)
     if isinstance(value, dt.date):
         return value + dt.timedelta(days=days)
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return shifted(dt.date.fromisoformat(value), days)
     if isinstance(value, dict):
         return {k: shifted(v, days) for k, v in value.items()}
     if isinstance(value, list):
