@@ -381,6 +381,7 @@ def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True)
             {
                 "name": f.name, "label": f.label, "unit": f.unit, "value": f.value, "origin": f.origin or None,
                 "obtained": vocab[f.name].obtained, "when_true": vocab[f.name].when_true, "when_false": vocab[f.name].when_false,
+                "stated": vocab[f.name].stated,
             }
             for f in result.facts
         ],
@@ -389,6 +390,7 @@ def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True)
                 "fact": t.fact, "op": t.op, "expected": list(t.expected) if isinstance(t.expected, tuple) else t.expected,
                 "actual": t.actual, "holds": t.holds, "label": vocab[t.fact].label, "unit": vocab[t.fact].unit,
                 "when_true": vocab[t.fact].when_true, "when_false": vocab[t.fact].when_false,
+                "stated": vocab[t.fact].stated,
             }
             for t in result.tests
         ],

@@ -19,7 +19,7 @@ FACT_TYPES = ("boolean", "integer", "number", "string")
 # How a fact is obtained: computed by mtus-checker (derived), drafted from clinical text by the cues of
 # checker/cues/facts.yaml (extracted), or given only by a reviewer who reads the records (reviewer).
 OBTAINED = ("derived", "extracted", "reviewer")
-_FACT_KEYS = ("type", "unit", "min", "max", "obtained", "derived", "bound", "label", "meaning", "when_true", "when_false", "values", "documented_by")
+_FACT_KEYS = ("type", "unit", "min", "max", "obtained", "derived", "bound", "label", "meaning", "when_true", "when_false", "stated", "values", "documented_by")
 _DOCUMENTED_BY_KEYS = ("diagnoses", "medication_classes", "facts")
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -60,6 +60,7 @@ class FactDef:
     lower_bound: bool = False
     when_true: str = ""
     when_false: str = ""
+    stated: str = ""  # how a draft states a value: a phrase holding "{value}" (the value with its unit)
     values: tuple = field(default_factory=tuple)
     documented_by: Equivalents | None = None
 
@@ -172,9 +173,21 @@ def _fact_def(name: str, spec: Any, path: str) -> FactDef:
         lower_bound=spec.get("bound") == "lower",
         when_true=str(spec.get("when_true", "")),
         when_false=str(spec.get("when_false", "")),
+        stated=_stated(spec, path, where),
         values=tuple(require_list(spec.get("values", []), path, f"{where}.values")),
         documented_by=_equivalents(spec, path, where),
     )
+
+
+def _stated(spec: dict, path: str, where: str) -> str:
+    if spec.get("stated") is None:
+        return ""
+    stated = require_text(spec["stated"], path, f"{where}.stated")
+    if spec["type"] == "boolean":
+        raise InputError(path, f"{where}.stated", "a boolean fact is stated by when_true and when_false", "remove stated, or use when_true and when_false")
+    if stated.count("{value}") != 1:
+        raise InputError(path, f"{where}.stated", f"expected the placeholder {{value}} once, found {stated!r}", "write where the value goes as {value}")
+    return stated
 
 
 def _equivalents(spec: dict, path: str, where: str) -> Equivalents | None:

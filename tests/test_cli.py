@@ -222,5 +222,5 @@ def test_draft_names_the_visit_count_it_used_and_no_silence_as_a_finding(tmp_pat
     path.write_text(yaml.safe_dump(case))
     draft = run("draft", path).output
     assert "not medically necessary" in draft
-    assert "visits UR certified plus those requested (completed visits unknown) of 12 visits, beyond the limit of 10 visits" in draft
+    assert "at least 12 visits, counting those UR certified and those requested (completed visits unknown), beyond the limit of 10 visits" in draft
     assert "None" not in draft

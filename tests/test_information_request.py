@@ -78,7 +78,7 @@ def test_a_limit_the_records_show_exceeded_is_said_and_nothing_is_asked(tmp_path
     text = _request(REPO / "examples" / "seed-000.yaml")
     soma = _section(text, 1)
     assert "no further documentation would change the decision" in soma
-    assert "the records show duration of use documented before the request of 12 weeks, beyond the limit of 3 weeks" in soma
+    assert "the records show use of the requested drug for at least 12 weeks before the request, beyond the limit of 3 weeks" in soma
     assert "Please send documentation of" not in soma
     oxycodone = _section(text, 2)
     assert "Please send documentation of:" in oxycodone and "objective functional improvement" in oxycodone
