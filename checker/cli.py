@@ -17,6 +17,7 @@ from checker.errors import EngineError, InputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader closed the pipe
 
 
 def _fail(message: str) -> None:
@@ -43,6 +44,9 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
             _fail("input too large to process; split it")
         except KeyboardInterrupt:
             _interrupted("")
+        except BrokenPipeError:  # the reader stopped early (`mtus rules lint | head -1`): stop quietly, as Unix tools do
+            _discard_pending_output()
+            sys.exit(EXIT_BROKEN_PIPE)
         except OSError as exc:  # a full disk, a vanished folder: the output or a temporary file could not be written
             _discard_pending_output()
             _fail(_os_error_line(exc, _input_named(kwargs)))

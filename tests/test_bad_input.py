@@ -552,3 +552,17 @@ def test_a_long_run_of_digits_in_a_request_line_parses_in_linear_time():
     parsed = parse_request_line("Soma " + "1" * 50_000 + " mg TID #90", ruleset.lexicon, ruleset.services)
     assert time.perf_counter() - started < 10  # quadratic: about 3 minutes
     assert parsed.strength == "1" * 50_000 + " mg" and parsed.quantity == 90
+
+
+def test_a_reader_that_closes_the_pipe_early_stops_the_command_quietly(capsys):
+    """`mtus rules lint | head -1`: the reader went away, so there is nothing wrong to report; the exit
+    code is the shell's for a writer stopped by SIGPIPE."""
+    from checker.cli import EXIT_BROKEN_PIPE, guarded
+
+    def writes_into_a_closed_pipe() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(SystemExit) as stopped:
+        guarded(writes_into_a_closed_pipe)()
+    assert stopped.value.code == EXIT_BROKEN_PIPE == 141
+    assert capsys.readouterr().err == ""
