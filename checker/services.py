@@ -12,6 +12,7 @@ from checker.patterns import LazyPattern
 from checker.yamlio import load_yaml
 
 SERVICES_SCHEMA = "mtus-services/1"
+_GUIDANCE = re.compile(r"[\s-]*guid(?:ed|ance)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,12 @@ class ServiceLexicon:
         self._body_names = NameFinder(self._body_by_name)
 
     def find_service(self, text: str) -> Mention | None:
-        """The service named earliest in the text; at one position the longest name wins."""
+        """The service named earliest in the text; at one position the longest name wins. A name
+        that only says how a procedure is guided ("ultrasound-guided injection", "CT guided",
+        "under CT guidance") is not the service requested: the procedure it guides is."""
         found = self._service_names.mentions(text) if self._service_names else []
-        return found[0] if found else None
+        requested = [m for m in found if not _GUIDANCE.match(text, m.end)]
+        return requested[0] if requested else None
 
     def find_body_parts(self, text: str) -> tuple[str, ...]:
         """Every body part named in the text, in order of first mention, without repeats."""

@@ -91,6 +91,19 @@ def test_service_requests_are_parsed(repo_rules, text, service, body_parts, visi
     assert parsed.drug_named == ""
 
 
+@pytest.mark.parametrize(("text", "service"), [
+    ("Ultrasound-guided cortisone injection of the right shoulder", "joint_injection"),
+    ("CT-guided epidural steroid injection L4-5", "epidural_steroid_injection"),
+    ("Right knee injection under ultrasound guidance", "joint_injection"),
+    ("CT guided facet injection L4-5", "facet_injection"),
+    ("CT scan of the lumbar spine", "ct"),
+    ("Ultrasound of the right shoulder", "diagnostic_ultrasound"),
+])
+def test_the_imaging_that_guides_a_procedure_is_not_the_service_requested(repo_rules, text, service):
+    """What is requested is the procedure; the imaging named as its guidance is how it is done."""
+    assert parse_request_line(text, repo_rules.lexicon, repo_rules.services).service == service
+
+
 def test_quantity_of_equipment_is_not_read_as_visits(repo_rules):
     parsed = parse_request_line("Wrist braces #2", repo_rules.lexicon, repo_rules.services)
     assert (parsed.quantity, parsed.visits) == (2, None)
