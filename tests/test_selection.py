@@ -84,6 +84,7 @@ def repo_rules():
     ("EMG/NCV bilateral upper extremity", "emg_ncs", ("upper_extremity",), None),
     ("Right L4 transforaminal epidural steroid injection", "epidural_steroid_injection", ("lumbar_spine",), None),
     ("Wrist braces #2", "brace", ("wrist_hand",), None),
+    ("Aquatic therapy 2 times a week for 4 weeks for the lumbar spine", "aquatic_therapy", ("lumbar_spine",), 8),
 ])
 def test_service_requests_are_parsed(repo_rules, text, service, body_parts, visits):
     parsed = parse_request_line(text, repo_rules.lexicon, repo_rules.services)
