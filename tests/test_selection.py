@@ -85,6 +85,8 @@ def repo_rules():
     ("Right L4 transforaminal epidural steroid injection", "epidural_steroid_injection", ("lumbar_spine",), None),
     ("Wrist braces #2", "brace", ("wrist_hand",), None),
     ("Aquatic therapy 2 times a week for 4 weeks for the lumbar spine", "aquatic_therapy", ("lumbar_spine",), 8),
+    ("Lumbar brace purchase", "lumbar_support", ("lumbar_spine",), None),
+    ("Back brace for the low back", "lumbar_support", ("lumbar_spine",), None),
 ])
 def test_service_requests_are_parsed(repo_rules, text, service, body_parts, visits):
     parsed = parse_request_line(text, repo_rules.lexicon, repo_rules.services)
