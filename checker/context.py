@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from checker.errors import InputError
 from checker.fields import check_keys, require_list, require_mapping
@@ -301,7 +302,7 @@ class ContextRules:
             for m in rule.pattern.finditer(sentence)
         ]
         # the kept matches never overlap, so a pseudo-cue has blocked every cue it overlaps already
-        hits = [h for h in _drop_overlapped(hits) if h[2].direction != "pseudo"]
+        hits = [h for h in keep_longest(hits, tie=lambda h: h[2].literal) if h[2].direction != "pseudo"]
         terminators = sorted((h[0], h[1]) for h in hits if h[2].direction == "terminate")
         semicolons = [(m.start(), m.end()) for m in re.finditer(";", sentence)]
         stop_lists = {False: _Stops(terminators), True: _Stops(sorted(terminators + semicolons))}
@@ -343,12 +344,16 @@ def distance(mod: Modifier, start: int, end: int) -> int:
     return start - mod.end if mod.end <= start else mod.start - end if mod.start >= end else 0
 
 
-def _drop_overlapped(hits: list[tuple[int, int, CueRule]]) -> list[tuple[int, int, CueRule]]:
-    """Keep the longest of overlapping cue matches (the earliest on a tie). The kept ones never
-    overlap, so a new match is checked against its two neighbours only."""
-    starts: list[int] = []
-    kept: list[tuple[int, int, CueRule]] = []
-    for hit in sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0], h[2].literal)):
+T = TypeVar("T")
+
+
+def keep_longest(hits: list[tuple[int, int, T]], tie: Callable[[tuple[int, int, T]], Any] | None = None) -> list[tuple[int, int, T]]:
+    """Of overlapping spans (start, end, what) keep the longest: on a tie the earliest, then the least
+    by `tie`, then the first given. The kept spans never overlap, so a new one is checked against its
+    two neighbours only (n log n, not n squared)."""
+    starts: list[int] = []  # the kept spans, ordered by start
+    kept: list[tuple[int, int, T]] = []
+    for hit in sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0], tie(h) if tie else "")):
         at = bisect.bisect_left(starts, hit[0])
         if (at > 0 and kept[at - 1][1] > hit[0]) or (at < len(kept) and kept[at][0] < hit[1]):
             continue

@@ -16,7 +16,8 @@ import pytest
 
 from checker.context import Modifiers, load_context_rules
 from checker.errors import InputError
-from checker.extract import Extractor, _trie_regex, draft_facts
+from checker.extract import Extractor, draft_facts
+from checker.extract.text import trie_regex
 from checker.extract_cues import load_extraction_cues
 from checker.literals import required_literals
 from checker.rules import load_ruleset
@@ -155,15 +156,15 @@ def test_a_sentence_without_the_required_literals_never_matches() -> None:
     for _ in range(400):
         sentence = " ".join(rng.choice(words) for _ in range(rng.randint(1, 14)))
         lowered = sentence.lower()
-        for name, patterns in extractor.fact_patterns.items():
-            for (pattern, _), literals in zip(patterns, extractor.fact_literals[name], strict=True):
+        for name, patterns in extractor.targets.fact_patterns.items():
+            for (pattern, _), literals in zip(patterns, extractor.targets.fact_literals[name], strict=True):
                 if literals is not None and not any(lit in lowered for lit in literals):
                     assert pattern.search(sentence) is None, (name, pattern.pattern[:80], sentence)
 
 
 def test_drug_names_as_a_prefix_tree_match_what_the_plain_alternation_matches() -> None:
     names = ["hydrocodone", "hydromorphone", "hydrocodone/apap", "ms contin", "ms", "oxycodone"]
-    tree = re.compile(r"(?<![A-Za-z0-9])(?:" + _trie_regex(names) + r")(?![A-Za-z0-9])", re.IGNORECASE)
+    tree = re.compile(r"(?<![A-Za-z0-9])(?:" + trie_regex(names) + r")(?![A-Za-z0-9])", re.IGNORECASE)
     alternation = "|".join(r"\s+".join(map(re.escape, n.split())) for n in sorted(names, key=len, reverse=True))
     plain = re.compile(r"(?<![A-Za-z0-9])(?:" + alternation + r")(?![A-Za-z0-9])", re.IGNORECASE)
     text = "Takes Hydrocodone/APAP and MS  Contin, not hydromorphone; MS alone; oxycodones."

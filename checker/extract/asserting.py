@@ -1,0 +1,133 @@
+"""Deciding one mention: the value a fact's mention gives in its sentence's context (negated,
+historical, hypothetical, ...) by the fact's rules, and the requests it is about (its attribution:
+a drug, a therapy, a study, a body region). Every fact family asserts through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from checker.context import ContextRules, Modifier
+from checker.extract.model import DROP, Assertion, Run, SentenceInfo, evidence_at
+from checker.extract.regions import Regions
+from checker.extract.shared import SharedCues
+from checker.extract_cues import DROPPING, FactRule, Target
+
+
+class Asserter:
+    def __init__(self, context: ContextRules, shared: SharedCues, regions: Regions) -> None:
+        self.context = context
+        self.shared = shared
+        self.regions = regions
+
+    def assertion(
+        self, run: Run, info: SentenceInfo, rule: FactRule, value: Any, span: tuple[int, int],
+        extra_scope: Any = None, decided_by: Modifier | None = None, target: Target | None = None,
+        result_cue: re.Pattern[str] | None = None,
+    ) -> Assertion | None:
+        """An assertion of `value` from the mention at `span`, in its context; `decided_by`: the
+        caller already read the negation (its cue becomes the evidence's cue); `target`: the cue
+        that matched, when it reads its context its own way; `result_cue`: a negation this matches
+        reports a result, and the study was still done ("x-rays were negative")."""
+        cats = self.context.assess(info.modifiers, *span)
+        if result_cue is not None and "negated" in cats and result_cue.search(info.sentence.text, cats["negated"].start, cats["negated"].end):
+            cats = {k: v for k, v in cats.items() if k != "negated"}
+        if rule.recent_only and "remote" in cats and _recent_year(info.sentence.text, cats["remote"], run.as_of):
+            cats = {k: v for k, v in cats.items() if k != "remote"}
+        if decided_by is not None:
+            cats = {k: v for k, v in cats.items() if k not in ("negated", "not_documented")}
+        decided, modifier = decide(rule, value, cats, info.sentence.text, span, target)
+        modifier = modifier or decided_by
+        if decided is DROP:
+            return None
+        scope = self._scope(rule, run, info, extra_scope)
+        if scope is DROP:
+            return None
+        cue = (modifier.start, modifier.end) if modifier else span
+        evidence = evidence_at(run.doc, info.sentence, cue, span if modifier else None)
+        return Assertion(rule.name, decided, evidence, info.sentence.start + span[0], info.date, scope)
+
+    def _scope(self, rule: FactRule, run: Run, info: SentenceInfo, extra: Any) -> Any:
+        if rule.attribute in ("drug", "drug_named"):
+            generics = {d.generic for d in info.drugs}
+            named = tuple(r.index for r in run.requests if r.drug and (r.drug in generics or r.classes & info.classes))
+            if named:
+                return named
+            return DROP if rule.attribute == "drug" and generics and run.requests else None
+        if rule.attribute == "therapy":
+            therapy_requests = [r for r in run.requests if r.therapy]
+            same = tuple(r.index for r in therapy_requests if r.therapy == extra)
+            return same or (DROP if therapy_requests else None)
+        if rule.attribute == "imaging":
+            return extra
+        if rule.attribute in ("region", "region_or_limb"):
+            return self.regions.same_region(run, info.sentence, limbs=rule.attribute == "region_or_limb")
+        if rule.attribute == "injection":
+            return self.regions.same_injection(run, info.sentence)
+        if rule.attribute == "other_drug":
+            return self._other_drug(run, str(extra or ""))
+        return None
+
+    def _other_drug(self, run: Run, mention: str) -> Any:
+        """A drug taken beside a requested drug of its class: under those requests. The requested
+        drug itself, or a drug no request shares a class with, says nothing ("another NSAID" needs
+        a requested NSAID); a class word ("no other NSAIDs") goes to every drug request."""
+        named = self.shared.generic(mention)
+        if named is None:
+            return tuple(r.index for r in run.requests if r.drug) or None
+        classes = set(self.shared.ruleset.lexicon.drugs[named].classes)
+        same_class = [r for r in run.requests if r.drug and r.classes & classes]
+        if not same_class or any(r.drug == named for r in same_class):
+            return DROP
+        return tuple(r.index for r in same_class)
+
+
+def decide(
+    rule: FactRule, value: Any, cats: dict[str, Modifier], text: str, span: tuple[int, int], target: Target | None
+) -> tuple[Any, Modifier | None]:
+    """The value a mention gives the fact in its context, or DROP; and the cue that decided.
+    A mention that states an absence itself ("intact sensation") is negated only by a cue right
+    before it ("not neurologically intact"), not by a list's leading "no"."""
+    keep = rule.keep if target is None or target.keep is None else target.keep
+    require = rule.require if target is None or target.require is None else target.require
+    negated = target.negated if target is not None and target.negated else rule.negated
+    if rule.ongoing_overrides and "ongoing" in cats:
+        cats = {k: v for k, v in cats.items() if k != "hypothetical"}
+    for category in DROPPING:
+        if category in cats and category not in keep:
+            return DROP, None
+    if require and not require & set(cats):
+        return DROP, None
+    if rule.stopped and "stopped" in cats:  # a treatment stopped is a current state, however long ago
+        return _apply(rule.stopped, value), cats["stopped"]
+    if rule.current_only and ("historical" in cats or "remote" in cats or ("prior_treatment" in cats and "prior_treatment" not in keep)):
+        return DROP, None
+    if rule.recent_only and "remote" in cats:
+        return DROP, None
+    for category, how in (("not_documented", rule.not_documented), ("negated", negated)):
+        if how == "keep":
+            continue
+        if category in cats and not (value is False and not _adjacent(text, cats[category], span)):
+            return _apply(how, value), cats[category]
+    return value, None
+
+
+def _apply(how: str, value: Any) -> Any:
+    if how == "drop":
+        return DROP
+    if how == "invert":
+        return (not value) if isinstance(value, bool) else DROP
+    return how == "true"
+
+
+def _recent_year(text: str, modifier: Modifier, as_of: dt.date | None) -> bool:
+    """A remote cue that is a year no earlier than the year before the request ("in 2016" for a request
+    of 2016): recent for a fact that only sets remote mentions aside."""
+    year = re.search(r"(?:19|20)\d\d", text[modifier.start : modifier.end])
+    return bool(year and as_of and int(year.group(0)) >= as_of.year - 1)
+
+
+def _adjacent(text: str, modifier: Modifier, span: tuple[int, int]) -> bool:
+    between = text[modifier.end : span[0]] if modifier.end <= span[0] else text[span[1] : modifier.start]
+    return len(between.split()) <= 1

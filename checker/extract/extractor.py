@@ -1,0 +1,164 @@
+"""The Extractor: the cue files compiled for one rule set, and one draft's run through the fact
+families (sentences read in context first, then each family's facts, then resolved)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from checker.context import ContextRules, Document, Modifier, load_context_rules
+from checker.derive import parse_request_line
+from checker.errors import InputError
+from checker.extract.asserting import Asserter
+from checker.extract.claimant import Claimant
+from checker.extract.clinical_text import require_text_within_limits
+from checker.extract.diagnoses import Diagnoses
+from checker.extract.imaging import Imaging
+from checker.extract.medications import Medications
+from checker.extract.model import DrugMention, RequestInfo, Run, SentenceInfo
+from checker.extract.motion import MotionNorms
+from checker.extract.pain_scores import PainScores
+from checker.extract.regions import Regions
+from checker.extract.resolve import resolve
+from checker.extract.shared import SharedCues
+from checker.extract.targets import TargetFacts
+from checker.extract.text import plausible, sides
+from checker.extract.therapy import TherapyVisits
+from checker.extract_cues import ExtractionCues, load_extraction_cues
+from checker.lexicon import normalise
+from checker.rules import RuleSet
+from checker.textdates import parse_date, pivot_year
+
+
+class Extractor:
+    """The compiled cues for one rule set's vocabulary and drug lexicon."""
+
+    def __init__(self, ruleset: RuleSet, cues: ExtractionCues | None = None, context: ContextRules | None = None) -> None:
+        self.ruleset = ruleset
+        self.cues = cues or load_extraction_cues()
+        self.context = context or load_context_rules()
+        self._check_vocabulary()
+        raw = self.cues.raw
+        self.shared = SharedCues(ruleset, self.cues)
+        self.regions = Regions(self.shared, raw["imaging"])
+        asserter = Asserter(self.context, self.shared, self.regions)
+        self.therapy = TherapyVisits(self.shared, asserter, raw["therapy"])
+        self.imaging = Imaging(self.shared, asserter, self.context, self.regions, raw["imaging"])
+        self.pain_scores = PainScores(self.shared, asserter, raw["pain_scores"])
+        self.targets = TargetFacts(self.shared, asserter, MotionNorms(self.shared, raw.get("motion_norms") or {}))
+        self.claimant = Claimant(self.shared, raw["claimant"], raw["injury_date"])
+        self.diagnoses = Diagnoses(self.shared, self.context, raw["diagnoses"])
+        self.medications = Medications(self.shared, self.context, raw["medications"])
+
+    def _check_vocabulary(self) -> None:
+        vocab = self.ruleset.vocabulary
+        for name in self.cues.facts:
+            fact = vocab.get(name)
+            if fact is None:
+                raise InputError(self.cues.path, f"facts.{name}", "unknown fact", vocab.suggestion(name))
+            if fact.derived:
+                raise InputError(self.cues.path, f"facts.{name}", "is derived by mtus-checker", "remove it from the extraction cues")
+            if fact.obtained != "extracted":
+                fix = "remove it from the extraction cues, or mark it obtained: extracted"
+                raise InputError(self.cues.path, f"facts.{name}", f"is obtained: {fact.obtained} in the rules", fix)
+
+    def draft(self, text: str, request_texts: list[str], as_of: dt.date | None = None) -> dict:
+        require_text_within_limits(text)
+        doc = Document(text, self.context.sections)
+        run = Run(doc, [], [self._request_info(i, t) for i, t in enumerate(request_texts)], as_of, pivot_year(doc.norm, as_of))
+        evidence: dict[str, Any] = {}
+        claimant = self.claimant.read(doc, evidence, run)
+        run.injury = self.claimant.injury(doc, run, evidence)
+        run.sentences = self._sentences(run)
+        assertions = [
+            *self.targets.read(run),
+            *self.targets.read_requests(run),
+            *self.pain_scores.read(run),
+            *self.therapy.read(run),
+            *self.imaging.read(run),
+        ]
+        left_out: list[dict[str, Any]] = []
+        medications = self.medications.read(run, left_out)
+        diagnoses = self.diagnoses.read(run, evidence)
+        case_facts, item_facts = resolve(assertions, len(run.requests), self.cues.facts, list(self.ruleset.vocabulary.facts))
+        draft: dict[str, Any] = {}
+        if claimant:
+            draft["claimant"] = claimant
+        if run.injury:
+            draft["dates"] = {"injury": run.injury}
+        if diagnoses:
+            draft["diagnoses"] = diagnoses
+        if medications:
+            draft["medications"] = medications
+        draft["facts"] = case_facts
+        draft["requests"] = [{"text": t, **({"facts": item_facts[i]} if item_facts[i] else {})} for i, t in enumerate(request_texts)]
+        draft["extraction"] = {
+            "cues": self.cues.digest[:12],
+            "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "evidence": evidence,
+            "left_out": left_out,
+        }
+        return _fresh(draft)
+
+    def _sentences(self, run: Run) -> list[SentenceInfo]:
+        """Each sentence with its cues, drug mentions and date: the date of the note it reports,
+        which is its own date or, for an undated sentence, the latest note date before it (a
+        lower bound that never overstates how long a listed drug was taken)."""
+        shared = self.shared
+        found: list[SentenceInfo] = []
+        carried: dt.date | None = None
+        for sentence in run.doc.sentences:
+            modifiers = self.context.sentence_modifiers(sentence)
+            review = any(m.category == "review" for m in modifiers)
+            date = None if review else self._sentence_date(sentence.text, modifiers, run)
+            if date is not None and (carried is None or date > carried):
+                carried = date
+            drugs = [
+                DrugMention(m.start(), m.end(), shared.drug_names[normalise(m.group(0))], m.group(0))
+                for m in shared.drug_pattern.finditer(sentence.text)
+            ]
+            classes = {cls for cls, rx in shared.class_words.items() if rx.search(sentence.text)}
+            found.append(SentenceInfo(sentence, modifiers, None if review else date or carried, drugs, classes, review))
+        return found
+
+    def _sentence_date(self, text: str, modifiers: list[Modifier], run: Run) -> dt.date | None:
+        injury_mentions = self.claimant.injury_mentions(text)
+        for match in self.shared.full_date.finditer(text):
+            if any(s <= match.start() < e for s, e in injury_mentions):
+                continue  # the date of injury is no note date
+            if "requested" in self.context.assess(modifiers, match.start(), match.end()):
+                continue  # the date of a request is no note date
+            parsed = parse_date(match.group(0), run.pivot)
+            if parsed and plausible(parsed[0], run.as_of):
+                return parsed[0]
+        return None
+
+    def _request_info(self, index: int, text: str) -> RequestInfo:
+        lexicon, shared = self.ruleset.lexicon, self.shared
+        parsed = parse_request_line(text, lexicon)
+        found = lexicon.resolve(parsed.drug_named) if parsed.drug_named else None
+        named = shared.drug_pattern.search(text)
+        drug = found.drug if found else lexicon.drugs[shared.drug_names[normalise(named.group(0))]] if named else None
+        return RequestInfo(
+            index=index,
+            text=text,
+            drug=drug.generic if drug else "",
+            classes=frozenset(drug.classes) if drug else frozenset(),
+            therapy="" if drug else self.therapy.kind_of(text),
+            modality="" if drug else self.imaging.modality(text),
+            parts=frozenset(self.regions.parts(text)),
+            sides=frozenset(sides(text)),
+            injection="" if drug else self.regions.injection_kind(text),
+        )
+
+
+def _fresh(value: Any) -> Any:
+    """A copy sharing no object, so yaml.safe_dump writes no anchors (the case loader refuses them)."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    return value

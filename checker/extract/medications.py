@@ -1,0 +1,184 @@
+"""The medication list (medications of checker/cues/facts.yaml): each drug the notes name, current
+or past, since when or for how long, a first prescription as a new start; a listed name the drug
+lexicon does not know is noted as left out, never written as a drug."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from checker.context import ContextRules, distance
+from checker.extract.model import DrugMention, Evidence, Run, SentenceInfo, evidence_at
+from checker.extract.shared import SharedCues
+from checker.extract.text import list_items, plausible
+from checker.textdates import parse_date
+
+
+class Medications:
+    def __init__(self, shared: SharedCues, context: ContextRules, raw: dict) -> None:
+        self.shared = shared
+        self.context = context
+        self.list_cue = shared.regex(raw["list_cue"], "medications.list_cue")
+        self.not_a_drug = shared.regex(raw["not_a_drug"], "medications.not_a_drug")
+        self.dose_tail = shared.regex(raw["dose_tail"], "medications.dose_tail")
+        self.since_patterns = [shared.regex(rx, f"medications.since[{i}]") for i, rx in enumerate(raw["since"])]
+        self.duration_patterns = [shared.regex(rx, f"medications.duration[{i}]", number=shared.number) for i, rx in enumerate(raw["duration"])]
+        self.new_start_patterns = [shared.regex(rx, f"medications.new_start[{i}]") for i, rx in enumerate(raw.get("new_start", ()))]
+
+    def read(self, run: Run, left_out: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        uses: dict[str, list[dict[str, Any]]] = {}
+        first: dict[str, Evidence] = {}
+        for info in run.sentences:
+            mentions = list(info.drugs) + self._listed_unknowns(run, info, left_out)
+            since = self._since(run, info, mentions)
+            for mention in mentions:
+                use = self._use(run, info, mention)
+                if use is None:
+                    continue
+                use["since"] = since.get((mention.start, mention.end))
+                uses.setdefault(mention.generic, []).append(use)
+            for generic, evidence in self._first_prescriptions(run, info).items():
+                first.setdefault(generic, evidence)
+        found = [_medication(generic, used) for generic, used in uses.items()]
+        for entry in found:
+            if entry["drug"] in first and entry["status"] == "current":
+                entry.pop("documented_since", None)
+                entry["new_start"] = True
+                entry["evidence"] = first[entry["drug"]].as_dict()
+        return found
+
+    def _first_prescriptions(self, run: Run, info: SentenceInfo) -> dict[str, Evidence]:
+        """A sentence calling a drug's prescription the first one ("a first-time request for
+        Naprosyn"): the drug is a new start, whatever dates earlier notes gave it. The cue must name
+        one drug only in its sentence and must not be negated."""
+        text = info.sentence.text
+        generics = {d.generic for d in info.drugs}
+        if len(generics) != 1 or info.review:
+            return {}
+        for pattern in self.new_start_patterns:
+            m = pattern.search(text)
+            if m and "negated" not in self.context.assess(info.modifiers, m.start(), m.end()):
+                drug = info.drugs[0]
+                return {drug.generic: evidence_at(run.doc, info.sentence, m.span(), (drug.start, drug.end))}
+        return {}
+
+    def _use(self, run: Run, info: SentenceInfo, mention: DrugMention) -> dict[str, Any] | None:
+        cats = self.context.assess(info.modifiers, mention.start, mention.end)
+        if "ongoing" in cats and "stopped" in cats:  # "stop X and continue Y": the nearer cue decides
+            farther = max(("ongoing", "stopped"), key=lambda c: distance(cats[c], mention.start, mention.end))
+            cats.pop(farther)
+        if "ongoing" in cats:
+            cats.pop("hypothetical", None)
+        if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
+            return None
+        past = "historical" in cats or "remote" in cats or "stopped" in cats
+        return {
+            "stopped": "stopped" in cats,
+            "past": past,
+            "date": info.date,
+            "evidence": evidence_at(run.doc, info.sentence, (mention.start, mention.end)),
+            "written": mention.written,
+        }
+
+    def _since(self, run: Run, info: SentenceInfo, mentions: list[DrugMention]) -> dict[tuple[int, int], dict[str, Any]]:
+        """Start or duration evidence ("since at least 8/28/13", "for at least 3 months") and the
+        drug mentions it belongs to."""
+        text = info.sentence.text
+        found: dict[tuple[int, int], dict[str, Any]] = {}
+        ordered = sorted(mentions, key=lambda d: d.start)
+        for pattern, kind in [(p, "since") for p in self.since_patterns] + [(p, "duration") for p in self.duration_patterns]:
+            for m in pattern.finditer(text):
+                fields = self._since_fields(m, kind, run)
+                if not fields:
+                    continue
+                for mention in _attached(text, ordered, m.start()):
+                    key = (mention.start, mention.end)
+                    if key not in found or _since_key(found[key]) > _since_key({"fields": fields}):
+                        found[key] = {"fields": fields, "evidence": evidence_at(run.doc, info.sentence, m.span(), (mention.start, mention.end))}
+        return found
+
+    def _since_fields(self, m: re.Match[str], kind: str, run: Run) -> dict[str, Any] | None:
+        if kind == "since":
+            parsed = parse_date(m.group("date"), run.pivot)
+            if not parsed or not plausible(parsed[0], run.as_of):
+                return None
+            return {"documented_since": parsed[0]}
+        count = self.shared.count(m.group("n"))
+        unit = m.group("unit").lower().rstrip("s")
+        if not count:
+            return None
+        if unit == "year":
+            return {"duration_months": count * 12}
+        return {f"duration_{unit}s": count}
+
+    def _listed_unknowns(self, run: Run, info: SentenceInfo, left_out: list[dict[str, Any]]) -> list[DrugMention]:
+        """Names in a medication list the lexicon does not know exactly: a close misspelling becomes a
+        mention of that drug; any other name is noted as left out, never written as a drug."""
+        text = info.sentence.text
+        cue = self.list_cue.search(text)
+        if cue is None or info.review:
+            return []
+        found = []
+        for start, item in list_items(text, cue.end()):
+            if any(start <= d.start < start + len(item) for d in info.drugs):
+                continue
+            name = self.dose_tail.sub("", item).strip(" .")
+            if not name or len(name.split()) > 3 or not re.fullmatch(r"[A-Za-z][A-Za-z\s'-]*", name) or self.not_a_drug.search(name):
+                continue
+            end = start + len(name)
+            resolved = self.shared.ruleset.lexicon.resolve(name)
+            if resolved:
+                found.append(DrugMention(start, end, resolved.drug.generic, name))
+            elif self._use(run, info, DrugMention(start, end, "", name)) is not None:
+                evidence = evidence_at(run.doc, info.sentence, (start, end)).as_dict()
+                left_out.append({"what": "medication", "named": name, "why": "not in the drug lexicon", "evidence": evidence})
+        return found
+
+
+def _medication(generic: str, uses: list[dict[str, Any]]) -> dict[str, Any]:
+    current = [u for u in uses if not u["past"]]
+    last_stop = max((i for i, u in enumerate(uses) if u["stopped"]), default=-1)
+    last_current = max((i for i, u in enumerate(uses) if not u["past"]), default=-1)
+    status = "current" if current and last_current > last_stop else "past"
+    entry: dict[str, Any] = {"drug": generic}
+    explicit = [u for u in uses if u["since"]]
+    if explicit:
+        since = min(explicit, key=lambda u: _since_key(u["since"]))
+        entry.update(since["since"]["fields"])
+        evidence = since["since"]["evidence"]
+    else:
+        dated = [u for u in current if u["date"]]
+        first = min(dated, key=lambda u: u["date"]) if dated else (current or uses)[0]
+        if dated:
+            entry["documented_since"] = first["date"]
+        evidence = first["evidence"]
+    entry["status"] = status
+    entry["evidence"] = evidence.as_dict()
+    return entry
+
+
+def _attached(text: str, mentions: list[DrugMention], at: int) -> list[DrugMention]:
+    """The drug mentions a start or duration phrase at `at` belongs to: the list of drugs right
+    before it ("Soma and Oxycodone for at least 3 months"), else the nearest drug before it, else
+    the nearest one after it."""
+    before = [d for d in mentions if d.end <= at]
+    if before:
+        attached = [before[-1]]
+        if re.fullmatch(r"[\s,]*(?:\d[\w./]*\s*(?:mg|mcg)?\s*)?", text[before[-1].end : at]):
+            for prev, nxt in zip(reversed(before[:-1]), reversed(before[1:]), strict=False):
+                if re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*or)\s*", text[prev.end : nxt.start]):
+                    attached.append(prev)
+                else:
+                    break
+        return attached
+    after = [d for d in mentions if d.start >= at]
+    return after[:1]
+
+
+def _since_key(since: dict[str, Any]) -> tuple[int, Any]:
+    """Order start evidence by how much use it proves (the earliest start first)."""
+    fields = since["fields"]
+    if "documented_since" in fields:
+        return (0, fields["documented_since"])
+    days = fields.get("duration_days", 0) + 7 * fields.get("duration_weeks", 0) + 30 * fields.get("duration_months", 0)
+    return (1, -days)

@@ -1,0 +1,96 @@
+"""Pain scores with and without medication (pain_scores of checker/cues/facts.yaml): the facts
+pain_score_with_medication and pain_score_without_medication, by the qualifier the sentence ties to
+each score."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from checker.extract.asserting import Asserter
+from checker.extract.model import Assertion, Run
+from checker.extract.shared import SharedCues
+from checker.extract.text import tidy
+
+
+class PainScores:
+    def __init__(self, shared: SharedCues, asserter: Asserter, raw: dict) -> None:
+        self.shared = shared
+        self.asserter = asserter
+        cue = shared.cue_regex
+        self.facts = {"with": shared.cues.facts["pain_score_with_medication"], "without": shared.cues.facts["pain_score_without_medication"]}
+        self.score = cue(raw["score"], "pain_scores.score")
+        self.pain_word = cue(raw["pain_word"], "pain_scores.pain_word")
+        self.with_med = cue(raw["with_medication"], "pain_scores.with_medication")
+        self.without_med = cue(raw["without_medication"], "pain_scores.without_medication")
+        self.reduction = cue(raw["reduction"], "pain_scores.reduction")
+        self.score_before = cue(raw["score_before"], "pain_scores.score_before")
+        self.transitions = [cue(rx, f"pain_scores.transitions[{i}]") for i, rx in enumerate(raw.get("transitions", ()))]
+
+    def read(self, run: Run) -> list[Assertion]:
+        found = []
+        for info in run.sentences:
+            text = info.sentence.text
+            if not self.pain_word.search(text):
+                continue
+            for qualifier, score_span, span in self._scores(text):
+                value = self.shared.number_in(text[score_span[0] : score_span[1]])
+                if value is None or not 0 <= value <= 10:
+                    continue
+                assertion = self.asserter.assertion(run, info, self.facts[qualifier], tidy(value), span)
+                if assertion:
+                    found.append(assertion)
+        return found
+
+    def _scores(self, text: str) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+        """(with|without, the number's span, the span of number and qualifier) for each pain score
+        the sentence ties to medication use."""
+        scores: list[list[Any]] = []
+        for m in self.score.finditer(text):
+            if re.search(r"\d(?:\s*/\s*10)?\s*(?:-|to)\s*$", text[max(0, m.start() - 12) : m.start()]):
+                continue  # the end of a range
+            after = re.match(r"\s*,?\s*", text[m.end() :])
+            rest = m.end() + (after.end() if after else 0)
+            qualifier = self._qualifier_at(text, rest)
+            rated = self.score_before.search(text, max(0, m.start() - 16), m.start())
+            if qualifier is None and not m.group("scale") and not rated:
+                continue  # a bare number that is no score
+            scores.append([m, qualifier])
+        for i, (m, qualifier) in enumerate(scores):
+            if qualifier is None:
+                scores[i][1] = self._qualifier_before(text, m, scores[i - 1][0].end() if i else 0)
+        for i, (m, qualifier) in enumerate(scores):
+            later = [s for s in scores[i + 1 :] if s[1] and s[1][0] == "with"]
+            if qualifier is None and later and self.reduction.search(text[m.end() : later[0][0].start()]):
+                scores[i][1] = ("without", (m.start(), m.end()))
+        found = []
+        for m, qualifier in scores:
+            if qualifier:
+                kind, (q_start, q_end) = qualifier
+                found.append((kind, (m.start("score"), m.end("score")), (min(m.start(), q_start), max(m.end(), q_end))))
+        taken = {span for _, span, _ in found}
+        for pattern in self.transitions:  # "pain goes from a nine to a six after she takes tramadol"
+            for m in pattern.finditer(text):
+                for kind in ("without", "with"):
+                    if kind in m.re.groupindex and m.group(kind) is not None and m.span(kind) not in taken:
+                        found.append((kind, m.span(kind), m.span()))
+        return found
+
+    def _qualifier_at(self, text: str, at: int) -> tuple[str, tuple[int, int]] | None:
+        for kind, pattern in (("without", self.without_med), ("with", self.with_med)):
+            m = pattern.match(text, at)
+            if m:
+                return kind, (m.start(), m.end())
+        return None
+
+    def _qualifier_before(self, text: str, score: re.Match[str], floor: int) -> tuple[str, tuple[int, int]] | None:
+        window_start = max(floor, score.start() - 80)
+        best = None
+        for kind, pattern in (("without", self.without_med), ("with", self.with_med)):
+            for m in pattern.finditer(text, window_start, score.start()):
+                between = text[m.end() : score.start()]
+                if re.search(r";|\b(?:and|but|however)\b", between):
+                    continue
+                if best is None or m.start() > best[1][0]:
+                    best = (kind, (m.start(), m.end()))
+        return best

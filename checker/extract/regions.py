@@ -1,0 +1,64 @@
+"""Region attribution: a statement naming a body region (and side) goes to the requests for that
+region, one naming another region is left out, one naming none is the case's (imaging.body_parts,
+limb_groups, same_region and injection_kinds of checker/cues/facts.yaml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker.context import Sentence
+from checker.extract.model import DROP, Run
+from checker.extract.shared import SharedCues
+from checker.extract.text import sides, sides_agree
+
+
+class Regions:
+    def __init__(self, shared: SharedCues, raw: dict) -> None:
+        self.body_parts = {k: shared.regex(rx, f"imaging.body_parts.{k}") for k, rx in raw["body_parts"].items()}
+        self.limb_groups = [frozenset(parts) for parts in (raw.get("limb_groups") or {}).values()]
+        self.region_groups = [frozenset(parts) for parts in raw.get("same_region") or ()]
+        self.injection_kinds = {k: shared.regex(rx, f"imaging.injection_kinds.{k}") for k, rx in (raw.get("injection_kinds") or {}).items()}
+
+    def parts(self, text: str) -> set[str]:
+        """The body parts a text names."""
+        return {p for p, rx in self.body_parts.items() if rx.search(text)}
+
+    def injection_kind(self, text: str) -> str:
+        """The kind of injection named first (injection_kinds), or ""."""
+        found = [(m.start(), kind) for kind, rx in self.injection_kinds.items() if (m := rx.search(text))]
+        return min(found)[1] if found else ""
+
+    def same_region(self, run: Run, sentence: Sentence, limbs: bool = False) -> Any:
+        """A statement about a body region goes to the requests for that region (and side); one about
+        another region than every request's is dropped; one that names no region is case-level. With
+        `limbs`, a limb counts as the spinal region that supplies it (a foot's numbness is lumbar)."""
+        placed = [r for r in run.requests if r.parts]
+        if not placed:
+            return None
+        if sentence.index not in run.regions:  # read once per sentence, however many mentions it holds
+            run.regions[sentence.index] = (self.parts(sentence.text), sides(sentence.text))
+        parts, stated_sides = run.regions[sentence.index]
+        if not parts:
+            return None
+        same = tuple(r.index for r in placed if self._reach(r.parts, limbs) & parts and sides_agree(r.sides, stated_sides))
+        return same or DROP
+
+    def same_injection(self, run: Run, sentence: Sentence) -> Any:
+        """A statement about earlier injections goes to the requests for the same kind of injection
+        (and region); one naming only another kind is set aside ("trigger point injections" say nothing
+        of a knee's hyaluronic series); one naming no kind goes by region."""
+        kinds = {kind for kind, rx in self.injection_kinds.items() if rx.search(sentence.text)}
+        typed = [r for r in run.requests if r.injection]
+        if not kinds or not typed:
+            return self.same_region(run, sentence)
+        by_region = self.same_region(run, sentence)
+        if by_region is DROP:
+            return DROP
+        same = tuple(r.index for r in typed if r.injection in kinds and (by_region is None or r.index in by_region))
+        return same or DROP
+
+    def _reach(self, parts: frozenset[str], limbs: bool) -> frozenset[str]:
+        """The body parts a request's findings may name: its own and those of the same region (a limb
+        and its joints, hand and wrist), and with `limbs` the rest of its limb group."""
+        groups = self.region_groups + (self.limb_groups if limbs else [])
+        return parts.union(*(group for group in groups if group & parts))

@@ -1,0 +1,67 @@
+"""Resolving assertions into facts: one value per fact and place (the case, or a request), or a
+flagged conflict listing the competing values with their evidence for a reviewer to settle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker.extract.model import SOURCE, Assertion
+from checker.extract_cues import FactRule
+
+_REGIONAL = ("region", "region_or_limb", "injection")  # attributions by body region: an unplaced statement is the case's
+
+
+def resolve(assertions: list[Assertion], n_requests: int, rules: dict[str, FactRule], order: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(case facts, each request's facts) from the assertions, in the order of the rules' facts."""
+    groups: dict[tuple[int | None, str], list[Assertion]] = {}
+    for a in sorted(assertions, key=lambda a: (a.order, a.fact)):
+        for where in a.scope if a.scope is not None else (None,):
+            groups.setdefault((where, a.fact), []).append(a)
+    # a statement that names no region is about the whole case, so also about each request's region:
+    # it joins what the request's own statements say (one positive finding is enough for any_true)
+    for (where, fact), found in groups.items():
+        rule = rules[fact]
+        if where is not None and rule.attribute in _REGIONAL and (None, fact) in groups:
+            found[:] = sorted(found + groups[(None, fact)], key=lambda a: (a.order, a.fact))
+    case: dict[str, Any] = {}
+    items: list[dict[str, Any]] = [{} for _ in range(n_requests)]
+    for (where, fact), found in sorted(groups.items(), key=lambda g: (order.index(g[0][1]), -1 if g[0][0] is None else g[0][0])):
+        entry = _fact_entry(rules[fact], found)
+        (case if where is None else items[where])[fact] = entry
+    return case, items
+
+
+def _fact_entry(rule: FactRule, found: list[Assertion]) -> dict[str, Any]:
+    values: list[Any] = []
+    for a in found:
+        if not any(_same(v, a.value) for v in values):
+            values.append(a.value)
+    chosen = _choose(rule, found, values)
+    if chosen is not None:
+        return {"value": chosen.value, "origin": "extracted", "source": chosen.source, "evidence": chosen.evidence.as_dict()}
+    return {
+        "value": None,
+        "origin": "extracted",
+        "source": SOURCE,
+        "conflict": [
+            {"value": v, "evidence": next(a for a in found if _same(a.value, v)).evidence.as_dict()}
+            for v in values
+        ],
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+def _choose(rule: FactRule, found: list[Assertion], values: list[Any]) -> Assertion | None:
+    if len(values) == 1:
+        return found[0]
+    if rule.resolve == "any_true" and any(v is True for v in values):
+        return next(a for a in found if a.value is True)
+    if rule.current_only and all(a.date for a in found):
+        latest = max(a.date for a in found if a.date)
+        at_latest = [a for a in found if a.date == latest]
+        if len({repr(a.value) for a in at_latest}) == 1:
+            return at_latest[0]
+    return None

@@ -1,0 +1,78 @@
+"""What every fact family's cues are compiled with: the drug names of the rule set's lexicon, the
+number words ({number}), the first-line analgesics ({first_line}), the drug classes' own words
+({drug:CLASS}) and the shared fragments of checker/cues/facts.yaml."""
+
+from __future__ import annotations
+
+import re
+
+from checker.extract.text import number, trie_regex
+from checker.extract_cues import ExtractionCues, compile_regex, drug_placeholders, fill_fragments
+from checker.lexicon import normalise
+from checker.rules import RuleSet
+from checker.textdates import FULL_DATE
+
+
+class SharedCues:
+    """The cue file's shared vocabulary compiled for one rule set."""
+
+    def __init__(self, ruleset: RuleSet, cues: ExtractionCues) -> None:
+        self.ruleset = ruleset
+        self.cues = cues
+        raw, path = cues.raw, cues.path
+        self.drug_names: dict[str, str] = {}
+        for drug in ruleset.lexicon.drugs.values():
+            for name in (drug.generic, *drug.names):
+                self.drug_names.setdefault(normalise(name), drug.generic)
+        names = sorted(self.drug_names, key=lambda n: (-len(n), n))
+        self.drug_pattern = re.compile(r"(?<![A-Za-z0-9])(?:" + trie_regex(names) + r")(?![A-Za-z0-9])", re.IGNORECASE)
+        self.class_words = {cls: compile_regex(rx, path, f"drug_class_words.{cls}") for cls, rx in raw.get("drug_class_words", {}).items()}
+        self._alternatives: dict[str | None, str] = {}
+        self.numbers = {str(k).lower(): int(v) for k, v in raw["therapy"]["numbers"].items()}
+        words = "|".join(sorted((re.escape(w) for w in self.numbers), key=len, reverse=True))
+        # digits, a number word, or a compound of two ("thirty-nine"), with the digits repeated in brackets or not
+        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:[\s-](?:{words})(?!\w)(?!-(?:{words})\b))?(?:\s*\(\d{{1,3}}\))?)"
+        self.first_line = self._first_line(raw["first_line"])
+        self.full_date = re.compile(FULL_DATE, re.IGNORECASE)
+
+    def _first_line(self, raw: dict) -> str:
+        """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
+        classes = set(raw.get("drug_classes", []))
+        generics = {d.generic for d in self.ruleset.lexicon.drugs.values() if classes & set(d.classes)} | set(raw.get("drugs", []))
+        names = sorted((n for n, g in self.drug_names.items() if g in generics), key=len, reverse=True)
+        alternatives = [r"\s+".join(re.escape(w) for w in n.split()) for n in names] + list(raw.get("words", []))
+        return "|".join(f"(?:{a})" for a in alternatives)
+
+    def drug_alternatives(self, drug_class: str | None) -> str:
+        """The names of every drug of a class (all drugs for None) and the class's own words."""
+        if drug_class not in self._alternatives:
+            self._alternatives[drug_class] = self._alternatives_of(drug_class)
+        return self._alternatives[drug_class]
+
+    def _alternatives_of(self, drug_class: str | None) -> str:
+        generics = {d.generic for d in self.ruleset.lexicon.drugs.values() if drug_class is None or drug_class in d.classes}
+        names = sorted((n for n, g in self.drug_names.items() if g in generics), key=lambda n: (-len(n), n))
+        class_words = self.cues.raw.get("drug_class_words", {})
+        words = [class_words[drug_class]] if drug_class in class_words else []
+        return "|".join([r"(?<![A-Za-z0-9])(?:" + trie_regex(names) + r")(?![A-Za-z0-9])", *words])
+
+    def cue_regex(self, source: str, where: str, case_sensitive: bool = False) -> re.Pattern[str]:
+        """A fact cue with its fragments filled in: {number}, {drug}, {drug:CLASS}, {date}."""
+        filled = drug_placeholders(fill_fragments(source, self.cues.fragments), self.drug_alternatives)
+        return compile_regex(filled, self.cues.path, where, case_sensitive, number=self.number, first_line=self.first_line)
+
+    def regex(self, source: str, where: str, **parts: str) -> re.Pattern[str]:
+        """A special section's regex as written (no fact fragments), with the given parts filled in."""
+        return compile_regex(source, self.cues.path, where, **parts)
+
+    def count(self, written: str) -> int | None:
+        """A whole count written in digits or words."""
+        found = number(written, self.numbers)
+        return None if found is None else int(found)
+
+    def number_in(self, written: str | None) -> float | None:
+        return number(written, self.numbers)
+
+    def generic(self, written: str) -> str | None:
+        """The generic name of a drug name as written, or None."""
+        return self.drug_names.get(normalise(written))

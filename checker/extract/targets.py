@@ -1,0 +1,152 @@
+"""The facts found by their target mentions: the `facts:` of checker/cues/facts.yaml and of each
+fact family's file in checker/cues/facts/ (diagnostics, medications, procedures, services,
+therapy), in the clinical text and, for facts with in_request:, in the request lines."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from checker.context import keep_longest
+from checker.extract.asserting import Asserter
+from checker.extract.model import REQUEST_LINE, Assertion, Evidence, RequestInfo, Run, SentenceInfo
+from checker.extract.motion import MotionNorms
+from checker.extract.shared import SharedCues
+from checker.extract.text import tidy
+from checker.extract_cues import Computed, FactRule, Target
+from checker.literals import required_literals
+from checker.textdates import parse_date
+
+
+class TargetFacts:
+    def __init__(self, shared: SharedCues, asserter: Asserter, motion: MotionNorms) -> None:
+        self.shared = shared
+        self.asserter = asserter
+        self.motion = motion
+        self.facts = shared.cues.facts
+        cue = shared.cue_regex
+        self.fact_patterns: dict[str, list[tuple[re.Pattern[str], Target]]] = {}
+        self.fact_literals: dict[str, list[tuple[str, ...] | None]] = {}
+        self.request_match: dict[str, re.Pattern[str] | None] = {}
+        self.sentence_match: dict[str, re.Pattern[str]] = {}
+        self.with_request: dict[str, re.Pattern[str]] = {}
+        self.target_sentence: dict[tuple[str, int], re.Pattern[str]] = {}  # a target's own sentence condition
+        for name, rule in self.facts.items():
+            if rule.with_request:
+                self.with_request[name] = cue(rule.with_request, f"facts.{name}.with_request")
+            if rule.sentence_must_match is not None:
+                self.sentence_match[name] = cue(rule.sentence_must_match.pattern, f"facts.{name}.sentence_must_match")
+            self.fact_patterns[name] = [(cue(t.source, f"facts.{name}.targets[{i}].regex", t.case_sensitive), t) for i, t in enumerate(rule.targets)]
+            for i, t in enumerate(rule.targets):
+                if t.sentence:
+                    self.target_sentence[(name, i)] = cue(t.sentence, f"facts.{name}.targets[{i}].sentence")
+            self.fact_literals[name] = [required_literals(pattern) for pattern, _ in self.fact_patterns[name]]
+            if rule.in_request is not None:
+                match = rule.in_request.match
+                self.request_match[name] = cue(match, f"facts.{name}.in_request.match") if match else None
+        self.always_scanned = {name: {i for i, literals in enumerate(found) if literals is None} for name, found in self.fact_literals.items()}
+        self.literal_keys: dict[str, list[tuple[str, int]]] = {}  # literal -> the (fact, target) scans it lets through
+        for name, found in self.fact_literals.items():
+            for i, literals in enumerate(found):
+                for literal in literals or ():
+                    self.literal_keys.setdefault(literal, []).append((name, i))
+
+    # ---- in the clinical text ------------------------------------------------------------------
+
+    def read(self, run: Run) -> list[Assertion]:
+        found = []
+        rules = [r for r in self.facts.values() if self._about_a_request(r, run)]
+        for info in run.sentences:
+            text = info.sentence.text
+            lowered = text.lower()
+            possible: dict[str, set[int]] = {}
+            for literal, keys in self.literal_keys.items():
+                if literal in lowered:
+                    for name, i in keys:
+                        possible.setdefault(name, set()).add(i)
+            for rule in rules:
+                scans = self.always_scanned[rule.name] | possible.get(rule.name, set())
+                if not scans:
+                    continue
+                patterns = [
+                    self.fact_patterns[rule.name][i] for i in sorted(scans)
+                    if (rule.name, i) not in self.target_sentence or self.target_sentence[(rule.name, i)].search(text)
+                ]
+                must = self.sentence_match.get(rule.name)
+                if not patterns or (must is not None and not must.search(text)) or (rule.in_request and rule.in_request.only):
+                    continue
+                hits = keep_longest([(m.start(), m.end(), (t, m)) for pattern, t in patterns for m in pattern.finditer(text)])
+                for start, end, (target, match) in hits:
+                    value = self._value(target, match, run, info)
+                    if value is None:
+                        continue
+                    mention = match.group(0) if rule.attribute == "other_drug" else None
+                    if mention is not None and value is True and self.shared.generic(mention) is None:
+                        continue  # "NSAIDs" names no other drug; only its denial ("no other NSAID") says something
+                    assertion = self.asserter.assertion(run, info, rule, value, (start, end), mention, target=target)
+                    if assertion:
+                        found.append(assertion)
+        return found
+
+    def _about_a_request(self, rule: FactRule, run: Run) -> bool:
+        """A fact about one kind of request (the surgery a post-operative opioid follows) only with one."""
+        gate = self.with_request.get(rule.name)
+        return gate is None or any(gate.search(r.text) for r in run.requests)
+
+    def _value(self, target: Target, match: re.Match[str], run: Run, info: SentenceInfo | None = None) -> Any:
+        """The target's value, or the one computed from the match (None when it cannot be)."""
+        how = target.value
+        if not isinstance(how, Computed):
+            return how
+        if how.kind == "below_norm":
+            return self.motion.below_norm(match, *how.groups, before=self.motion.joint_before(run, info))
+        if how.kind == "dates_within_days":
+            if run.as_of is None:
+                return None
+            days = {parse_date(m.group(0), run.pivot) for m in self.shared.full_date.finditer(match.group(0))}
+            return sum(1 for d in days if d and 0 <= (run.as_of - d[0]).days <= how.days)
+        numbers = [self.shared.number_in(match.group(g)) for g in how.groups]
+        if any(n is None for n in numbers):
+            return None
+        if how.kind == "percent_drop":
+            before, after = numbers
+            return tidy(100 * (before - after) / before) if before and 0 <= after <= before else None
+        if how.kind == "below":  # a measure short of its normal (abduction 90/180)
+            return numbers[0] < numbers[1]
+        if how.kind == "unequal":  # two sides differing by more than the fraction `times` of the larger
+            return abs(numbers[0] - numbers[1]) > how.factor * max(numbers)
+        value = numbers[0] * (numbers[1] if how.kind == "product" else 1) * how.factor
+        return tidy(value)
+
+    # ---- in the request lines ------------------------------------------------------------------
+
+    def read_requests(self, run: Run) -> list[Assertion]:
+        """Facts a request line states (a quantity, a rental): under that request, or the whole case."""
+        found = []
+        for rule in self.facts.values():
+            if rule.in_request is None:
+                continue
+            match = self.request_match[rule.name]
+            for request in run.requests:
+                if match is not None and not match.search(request.text):
+                    continue
+                assertion = self._request_assertion(rule, request)
+                if assertion:
+                    found.append(assertion)
+        return found
+
+    def _request_assertion(self, rule: FactRule, request: RequestInfo) -> Assertion | None:
+        cue = rule.in_request
+        assert cue is not None
+        text = request.text
+        hits = keep_longest([(m.start(), m.end(), (t, m)) for pattern, t in self.fact_patterns[rule.name] for m in pattern.finditer(text)])
+        values = [(s, e, t.value) for s, e, (t, _m) in hits if not isinstance(t.value, Computed)]
+        if values:
+            start, end, value = values[0]
+        elif cue.otherwise is not None:
+            start, end, value = 0, len(text), cue.otherwise
+        else:
+            return None
+        evidence = Evidence(text, 0, len(text), text[start:end], start, end)
+        scope = None if cue.scope == "case" else (request.index,)
+        return Assertion(rule.name, value, evidence, -1, None, scope, REQUEST_LINE)

@@ -1,0 +1,50 @@
+"""Therapy visits completed (therapy of checker/cues/facts.yaml): counts of visits by kind of
+therapy, the fact therapy_visits_completed under the request for the same kind."""
+
+from __future__ import annotations
+
+import re
+
+from checker.context import keep_longest
+from checker.extract.asserting import Asserter
+from checker.extract.model import Assertion, Run
+from checker.extract.shared import SharedCues
+
+
+class TherapyVisits:
+    def __init__(self, shared: SharedCues, asserter: Asserter, raw: dict) -> None:
+        self.shared = shared
+        self.asserter = asserter
+        self.fact = shared.cues.facts["therapy_visits_completed"]
+        self.kinds = {kind: shared.regex(rx, f"therapy.kinds.{kind}") for kind, rx in raw["kinds"].items()}
+        kind = "|".join(f"(?:{rx})" for rx in raw["kinds"].values())
+        self.counts = [shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["counts"])]
+        self.none = [shared.regex(rx, f"therapy.none[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["none"])]
+
+    def read(self, run: Run) -> list[Assertion]:
+        found = []
+        for info in run.sentences:
+            text = info.sentence.text
+            hits = []
+            for pattern in self.counts:
+                hits += [(m.start(), m.end(), (self._visits(m), m.group("kind"))) for m in pattern.finditer(text)]
+            for pattern in self.none:
+                hits += [(m.start(), m.end(), (0, m.group("kind"))) for m in pattern.finditer(text)]
+            for start, end, (count, kind) in keep_longest(hits):
+                if count is None:
+                    continue
+                assertion = self.asserter.assertion(run, info, self.fact, count, (start, end), self.kind_of(kind))
+                if assertion:
+                    found.append(assertion)
+        return found
+
+    def _visits(self, m: re.Match[str]) -> int | None:
+        """The visits a count states: n, or m courses of n ("two courses of six PT visits")."""
+        visits = self.shared.count(m.group("n"))
+        courses = self.shared.count(m.group("m")) if "m" in m.re.groupindex and m.group("m") else 1
+        return None if visits is None or courses is None else visits * courses
+
+    def kind_of(self, text: str) -> str:
+        """The kind of therapy named first ("chiropractic physiotherapy" is chiropractic)."""
+        found = [(m.start(), kind) for kind, rx in self.kinds.items() if (m := rx.search(text))]
+        return min(found)[1] if found else ""
