@@ -293,7 +293,7 @@ def rules_entry_name(folders: tuple[Path, ...], files: dict[str, bytes]) -> str:
 def load_compiled_rules(directory: Path, extra_dirs: tuple[Path, ...] = ()) -> tuple[Any, Any]:
     """(RuleSet, Program) for a rules directory (and site rule folders): from the cache, else loaded,
     linted, compiled and stored. A rule set with lint defects raises InputError and is never stored."""
-    from checker.context import cues_dir
+    from checker.rules import cues_dir
 
     # the extraction cues are read too: lint refuses a fact marked extracted that has none
     folders = (Path(directory), *map(Path, extra_dirs), cues_dir())

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from checker.errors import InputError
 from checker.fields import check_keys, require_list, require_mapping
 from checker.literals import required_literals
+from checker.rules import cues_dir
 from checker.yamlio import load_yaml
 
 CONTEXT_SCHEMA = "mtus-context-cues/1"
@@ -35,11 +36,6 @@ DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "ter
 _ABBREVIATIONS = frozenset(
     "dr mr mrs ms vs etc approx e.g i.e st jr sr fig q b.i.d t.i.d q.i.d p.o p.r.n a.m p.m".split()
 )
-
-
-def cues_dir() -> Path:
-    """The packaged cue files: checker/cues/ beside this module."""
-    return Path(__file__).resolve().parent / "cues"
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from checker.context import cues_dir
 from checker.errors import InputError
 from checker.fields import check_keys, require_list, require_mapping
+from checker.rules import cues_dir
 from checker.textdates import FULL_DATE, MONTH_YEAR, YEAR
 from checker.yamlio import load_yaml
 

@@ -266,6 +266,13 @@ def default_rules_dir() -> Path:
     raise InputError(str(here), "rules", "the packaged rules are missing", "reinstall mtus-checker or pass --rules DIR")
 
 
+def cues_dir() -> Path:
+    """The packaged extraction and ConText cue files (checker/cues/), read with the rules: lint
+    refuses a fact marked extracted that has no cue. Here, not in checker/context.py, so that a
+    check, which reads no clinical text, does not import the text reader to find them."""
+    return Path(__file__).resolve().parent / "cues"
+
+
 def load_ruleset(directory: Path, extra_dirs: Sequence[Path] = ()) -> RuleSet:
     """Read a rules directory, then each site rule folder in extra_dirs (see add_rule_folder).
     Structural problems raise InputError; semantic ones are for lint."""
