@@ -126,6 +126,14 @@ templates_option = click.option(
 engine_option = click.option("--engine", type=click.Choice(["durable", "reference"]), default="durable", show_default=True, help="Rule evaluator.")
 
 
+def case_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a command that checks one case: the rules, the site's rules, the date, the
+    templates and the evaluator."""
+    for option in (engine_option, templates_option, as_of_option, rules_extra_option, rules_option):
+        func = option(func)
+    return func
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mtus-checker")
 def main() -> None:
@@ -135,11 +143,7 @@ def main() -> None:
 @main.command()
 @click.argument("case", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@rules_option
-@rules_extra_option
-@as_of_option
-@templates_option
-@engine_option
+@case_options
 @guarded
 def check(
     case: Path, fmt: str, rules_dir: Path | None, rules_extra: tuple[Path, ...], as_of: str | None, templates_dir: Path | None, engine: str,
@@ -165,11 +169,7 @@ def check(
     "--kind", type=click.Choice(["determination", "information-request"]), default="determination", show_default=True,
     help="information-request: what utilization review asks the requesting physician for before deciding (8 CCR 9792.9.1).",
 )
-@rules_option
-@rules_extra_option
-@as_of_option
-@templates_option
-@engine_option
+@case_options
 @guarded
 def draft(
     case: Path, fmt: str, kind: str, rules_dir: Path | None, rules_extra: tuple[Path, ...], as_of: str | None, templates_dir: Path | None, engine: str,
