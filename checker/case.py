@@ -26,6 +26,7 @@ from checker.fields import (
 )
 from checker.lexicon import ROUTES
 from checker.prescription import MAX_STRENGTH, Dose, Prescription, Strength, read_prescription, with_drug, with_fields, work_out
+from checker.request_line import parse_request
 from checker.rules import TIMINGS, RuleSet
 from checker.yamlio import parse_yaml, read_text
 
@@ -492,8 +493,6 @@ def _with_procedure(requests: list[Request], ruleset: RuleSet) -> list[Request]:
 
 
 def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
-    from checker.derive import parse_request  # derive imports case types
-
     where = f"requests[{index}]"
     raw = require_mapping(raw, path, where)
     check_keys(raw, _REQUEST_KEYS, path, where, required=("text",))

@@ -20,10 +20,11 @@ import yaml
 
 from checker import case as case_loader
 from checker.citations import CitationReader, load_sections
-from checker.derive import doses_per_day, parse_request_line
+from checker.derive import doses_per_day
 from checker.errors import InputError
 from checker.extract import draft_facts, merge_draft
 from checker.letters import DATE, Letter, LetterItem, parse_date, parse_letter, read_letter_text, summary_sentences
+from checker.request_line import parse_request_line
 from checker.rules import RuleSet, default_rules_dir
 
 LETTER_SUFFIXES = (".pdf", ".txt")
