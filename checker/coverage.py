@@ -28,8 +28,9 @@ from checker.case import CASE_SCHEMA, load_case
 from checker.compiler import Program
 from checker.decide import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY, decide
 from checker.errors import EngineError, InputError
-from checker.evaluate import STATUSES, Evaluator, ItemResult, evaluate_case
+from checker.evaluate import Evaluator, evaluate_case
 from checker.fields import check_keys, describe, require_mapping, require_text
+from checker.results import STATUSES, ItemResult
 from checker.rules import Criterion, RuleSet
 from checker.yamlio import load_yaml, read_text
 
