@@ -79,7 +79,7 @@ def _routes_to(ruleset: RuleSet, topic: Topic | None, drug: str = "", service: s
     """Whether a request for the drug (generic name) or the service (a service key, or a request line
     naming one) goes to the topic, or to no topic when topic is None."""
     from checker.case import Request
-    from checker.derive import parse_request_line
+    from checker.request_line import parse_request_line
 
     parsed = parse_request_line(service, ruleset.lexicon, ruleset.services) if service else None
     key = service if service in ruleset.services.services else (parsed.service if parsed else "")

@@ -13,7 +13,8 @@ from checker.cache import load_compiled_rules
 from checker.case import Case, load_case
 from checker.compiler import Program
 from checker.decide import decide
-from checker.evaluate import Evaluator, ItemResult, evaluate_case
+from checker.evaluate import Evaluator, evaluate_case
+from checker.results import ItemResult
 from checker.rules import RuleSet, default_rules_dir
 
 ENGINES = ("durable", "reference")

@@ -26,8 +26,9 @@ from checker.fields import (
 )
 from checker.lexicon import ROUTES
 from checker.prescription import MAX_STRENGTH, Dose, Prescription, Strength, read_prescription, with_drug, with_fields, work_out
+from checker.request_line import parse_request
 from checker.rules import TIMINGS, RuleSet
-from checker.yamlio import parse_yaml, read_text
+from checker.yamlio import parse_yaml, read_text, require_yaml_size
 
 CASE_SCHEMA = "mtus-case/1"
 # The longest request line in the IMR letters read so far is about 115 characters; parsing a line
@@ -185,6 +186,13 @@ def case_mapping(text: str, path: str) -> Any:
     raw = parse_yaml(text, path, "case file")
     _refuse_hash_comments(text, path)
     return raw
+
+
+def case_from_text(text: str, ruleset: RuleSet, path: str = "case") -> Case:
+    """A case from a case file's text, checked as load_case checks a file holding that text (its size
+    included) and stamped with the same SHA-256: a draft about to be written, loaded without a file."""
+    require_yaml_size(text, path, "case file")
+    return case_from_mapping(case_mapping(text, path), ruleset, path, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def case_from_mapping(raw: Any, ruleset: RuleSet, path: str = "case", input_hash: str = "") -> Case:
@@ -492,8 +500,6 @@ def _with_procedure(requests: list[Request], ruleset: RuleSet) -> list[Request]:
 
 
 def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
-    from checker.derive import parse_request  # derive imports case types
-
     where = f"requests[{index}]"
     raw = require_mapping(raw, path, where)
     check_keys(raw, _REQUEST_KEYS, path, where, required=("text",))

@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import copy
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from checker.api import ENGINES, Checker, make_evaluator
-from checker.case import CASE_SCHEMA, load_case
+from checker.case import CASE_SCHEMA, case_from_mapping
 from checker.compiler import Program
 from checker.decide import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY, decide
 from checker.errors import EngineError, InputError
-from checker.evaluate import STATUSES, Evaluator, ItemResult, evaluate_case
+from checker.evaluate import Evaluator, evaluate_case
 from checker.fields import check_keys, describe, require_mapping, require_text
+from checker.results import STATUSES, ItemResult
 from checker.rules import Criterion, RuleSet
 from checker.yamlio import load_yaml, read_text
 
@@ -257,11 +255,10 @@ class FixtureRun:
 
 
 def run_fixtures(ruleset: RuleSet, program: Program, evaluators: Sequence[Evaluator], fixtures: Iterable[RuleFixture]) -> list[FixtureRun]:
-    with tempfile.TemporaryDirectory(prefix="mtus-fixtures-") as workdir:
-        return [run_fixture(f, ruleset, program, evaluators, Path(workdir)) for f in fixtures]
+    return [run_fixture(f, ruleset, program, evaluators) for f in fixtures]
 
 
-def run_fixture(fixture: RuleFixture, ruleset: RuleSet, program: Program, evaluators: Sequence[Evaluator], workdir: Path) -> FixtureRun:
+def run_fixture(fixture: RuleFixture, ruleset: RuleSet, program: Program, evaluators: Sequence[Evaluator]) -> FixtureRun:
     """Run one fixture through every evaluator and list how the results differ from the expectations."""
     run = FixtureRun(fixture)
     topic = next((t for t in ruleset.topics if t.topic == fixture.topic), None)
@@ -274,7 +271,7 @@ def run_fixture(fixture: RuleFixture, ruleset: RuleSet, program: Program, evalua
         run.problems.append(Problem("unknown_criteria", subject=", ".join(unknown), expected=fixture.topic))
         return run
     try:
-        case = load_case(_write_case(fixture, workdir), ruleset)
+        case = case_from_mapping(fixture.case, ruleset, str(fixture.path))
     except InputError as exc:
         field_name = f"cases.{fixture.name}.case" + (f".{exc.field}" if exc.field else "")
         run.problems.append(Problem("bad_case", actual=InputError(str(fixture.path), field_name, exc.problem, exc.fix).one_line()))
@@ -291,12 +288,6 @@ def run_fixture(fixture: RuleFixture, ruleset: RuleSet, program: Program, evalua
         run.observations.append(observe(decide(items[position]), evaluator.engine_name))
     run.problems.extend(compare(fixture, run.observations))
     return run
-
-
-def _write_case(fixture: RuleFixture, workdir: Path) -> Path:
-    path = workdir / f"{fixture.topic}--{fixture.name}.yaml"
-    path.write_text(yaml.safe_dump(fixture.case, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def _item_position(fixture: RuleFixture, request_ids: list[str], problems: list[Problem]) -> int | None:

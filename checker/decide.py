@@ -1,6 +1,6 @@
 """From criterion statuses to the item decision, by the role each criterion plays in its guideline.
 
-A unit (see checker.evaluate.Unit) is supported when its indications hold (the edition's indication
+A unit (see checker.results.Unit) is supported when its indications hold (the edition's indication
 tree, three-valued: an undocumented indication leaves the request unsupported) and no limit is
 documented as exceeded. Documentation criteria never decide; what they and undocumented limits
 leave open is listed as documentation to request.
@@ -15,7 +15,7 @@ The criteria that decided are kept in the order a rationale names them (`reason_
 from __future__ import annotations
 
 from checker.conditions import evaluate, tests
-from checker.evaluate import CriterionResult, ItemResult, Unit
+from checker.results import CriterionResult, ItemResult, Unit
 
 MEDICALLY_NECESSARY = "medically_necessary"
 NOT_MEDICALLY_NECESSARY = "not_medically_necessary"

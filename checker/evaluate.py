@@ -4,112 +4,23 @@ its hits into criterion statuses (met, not_met, not_documented, not_applicable).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from checker.case import Case, FactValue, Request
 from checker.compiler import Program, compile_program
 from checker.conditions import evaluate as kleene
 from checker.conditions import tests, unknown_facts, unknown_groups
+from checker.decide import decide
 from checker.derive import derive_item_facts
 from checker.errors import EngineError
+from checker.results import CriterionResult, FactRead, ItemResult, TestRead, Unit
 from checker.rules import GATE_TOPIC, Criterion, Edition, RuleSet, Topic
-
-STATUSES = ("met", "not_met", "not_documented", "not_applicable")
 
 
 class Evaluator(Protocol):
     engine_name: str
 
     def evaluate(self, items: list[tuple[str, dict]]) -> set[tuple[int, int]]: ...
-
-
-@dataclass(frozen=True)
-class FactRead:
-    name: str
-    label: str
-    unit: str
-    value: object  # None when the records are silent
-    origin: str
-    source: str
-
-
-@dataclass(frozen=True)
-class TestRead:
-    fact: str
-    op: str
-    expected: object
-    actual: object
-    holds: bool | None
-
-
-@dataclass(frozen=True)
-class CriterionResult:
-    criterion: Criterion
-    status: str
-    facts: tuple[FactRead, ...]
-    tests: tuple[TestRead, ...]
-    unknown: tuple[str, ...] = ()  # undocumented facts that leave the criterion undecided
-    subject: str = ""  # the ingredient of a compounded product the criterion was applied to
-    unknown_groups: tuple[tuple[str, ...], ...] = ()  # `unknown` as alternatives: any one of a group would decide
-
-
-@dataclass
-class Unit:
-    """One evaluation of an item under one topic edition: the item itself, one ingredient of a
-    compounded product, or the associated-services gate of a pre- or post-operative item."""
-    role: str  # "item", "ingredient" or "gate"
-    subject: str  # the ingredient's generic name; "" otherwise
-    topic: Topic | None
-    edition: Edition | None
-    no_rule_reason: str  # "", "no_topic", "no_edition_in_force" or "edition_undetermined"
-    facts: dict[str, FactValue]
-    undetermined_by: tuple[str, ...] = ()  # undocumented facts that would pick the edition
-    criteria: list[CriterionResult] = field(default_factory=list)
-
-
-@dataclass
-class ItemResult:
-    request: Request
-    units: list[Unit]
-    decision: str = ""
-    decisive: list[CriterionResult] = field(default_factory=list)
-    follow_up: list[CriterionResult] = field(default_factory=list)  # documentation to request that did not decide
-
-    @property
-    def main(self) -> Unit:
-        """The unit the item is reported under: its own topic, or the first ingredient with a rule."""
-        own = [u for u in self.units if u.role != "gate"]
-        return next((u for u in own if u.edition is not None), own[0])
-
-    @property
-    def topic(self) -> Topic | None:
-        return self.main.topic
-
-    @property
-    def edition(self) -> Edition | None:
-        return self.main.edition
-
-    @property
-    def deciding_topic(self) -> Topic | None:
-        """The item's own topic, or the associated-services gate when only the gate has a rule."""
-        if self.main.topic is not None:
-            return self.main.topic
-        return next((u.topic for u in self.units if u.role == "gate" and u.edition is not None), None)
-
-    @property
-    def no_rule_reason(self) -> str:
-        return self.main.no_rule_reason
-
-    @property
-    def facts(self) -> dict[str, FactValue]:
-        return self.main.facts
-
-    @property
-    def criteria(self) -> list[CriterionResult]:
-        return [c for u in self.units for c in u.criteria]
-
-
 
 
 def request_attributes(ruleset: RuleSet, request: Request, drug: str = "", route: str = "") -> dict[str, set[str]]:
@@ -258,8 +169,6 @@ def evaluate_case(
     """Items that serve a procedure are evaluated after it, since its decision is one of their facts.
     details=False gives statuses only, without the facts and tests each criterion read (what a
     regression run needs; the report needs the details)."""
-    from checker.decide import decide  # decide reads this module's result types
-
     day = as_of or case.request_date
     first = [r for r in case.requests if not r.associated_with]
     results: dict[str, ItemResult] = {}

@@ -20,10 +20,11 @@ import yaml
 
 from checker import case as case_loader
 from checker.citations import CitationReader, load_sections
-from checker.derive import doses_per_day, parse_request_line
+from checker.derive import doses_per_day
 from checker.errors import InputError
 from checker.extract import draft_facts, merge_draft
 from checker.letters import DATE, Letter, LetterItem, parse_date, parse_letter, read_letter_text, summary_sentences
+from checker.request_line import parse_request_line
 from checker.rules import RuleSet, default_rules_dir
 
 LETTER_SUFFIXES = (".pdf", ".txt")
@@ -466,18 +467,20 @@ def dump_case(case: dict[str, Any]) -> str:
 
 
 def _write_if_loadable(case: dict[str, Any], target: Path, ruleset: RuleSet) -> InputError | None:
-    """Write to a temporary file beside target, load it as `mtus check` would and rename it to target;
-    on a load error remove it and return the error."""
+    """Load the case file's text as `mtus check` would load the file and, when it loads, write it to a
+    temporary file beside target renamed to target; on a load error write nothing and return the error."""
+    text = dump_case(case)
+    try:
+        case_loader.case_from_text(text, ruleset, str(target))
+    except InputError as exc:
+        return exc
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".yaml.tmp", dir=target.parent)
     temp = Path(temp_name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(dump_case(case))
-        case_loader.load_case(temp, ruleset)
+            out.write(text)
         os.replace(temp, target)
         return None
-    except InputError as exc:
-        return exc
     finally:
         if temp.exists():
             temp.unlink()

@@ -8,9 +8,9 @@ from typing import Any
 from checker.case import Case, FactEvidence, Request
 from checker.conditions import evaluate, tests, unknown_alternatives
 from checker.decide import best_routes, routes
-from checker.evaluate import CriterionResult, ItemResult
 from checker.lexicon import normalise
 from checker.prescription import Dose, Note
+from checker.results import CriterionResult, ItemResult
 from checker.rules import Citation, RuleSet, governing_after, parse_pages
 
 REPORT_SCHEMA = "mtus-check-report/1"

@@ -8,8 +8,9 @@ from typing import Any
 
 from checker.case import load_case
 from checker.errors import InputError
-from checker.evaluate import ItemResult, plan_case
+from checker.evaluate import plan_case
 from checker.regress import collect_case_files
+from checker.results import ItemResult
 from checker.rules import RuleSet
 
 SCOPE_SCHEMA = "mtus-scope-report/1"

@@ -144,7 +144,7 @@ def read_bounded(path: Path, what: str, max_bytes: int, directory_fix: str, size
         if not stat.S_ISREG(info.st_mode):
             raise InputError(str(path), "", f"is {_file_kind(info.st_mode)}, not a regular file", f"give the {what} as a regular file")
         if info.st_size > max_bytes:
-            raise InputError(str(path), "", f"{what} is {info.st_size} bytes, over the {max_bytes}-byte limit", size_fix)
+            raise too_large(path, what, info.st_size, max_bytes, size_fix)
         data = read_at_most(handle, max_bytes + 1)
     except OSError as exc:
         raise InputError(str(path), "", f"cannot read {what} ({exc.strerror})", "check the path and its permissions") from None
@@ -173,9 +173,23 @@ def _file_kind(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "a special file")
 
 
+def too_large(path: Path | str, what: str, size: int, max_bytes: int, size_fix: str) -> InputError:
+    return InputError(str(path), "", f"{what} is {size} bytes, over the {max_bytes}-byte limit", size_fix)
+
+
+_YAML_SIZE_FIX = "split the file or remove embedded documents"
+
+
+def require_yaml_size(text: str, path: Path | str, what: str) -> None:
+    """A YAML text about to be written refused as read_text would refuse the file: over MAX_YAML_BYTES."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_YAML_BYTES:
+        raise too_large(path, what, size, MAX_YAML_BYTES, _YAML_SIZE_FIX)
+
+
 def read_text(path: Path, what: str, max_bytes: int = MAX_YAML_BYTES) -> str:
     """Read a UTF-8 text file, refusing missing, oversized, binary or non-UTF-8 files."""
-    data = read_bounded(path, what, max_bytes, "name a .yaml file", "split the file or remove embedded documents")
+    data = read_bounded(path, what, max_bytes, "name a .yaml file", _YAML_SIZE_FIX)
     if b"\x00" in data:
         raise InputError(str(path), "", f"{what} holds binary data", "give a YAML text file")
     try:

@@ -544,7 +544,7 @@ def test_an_item_with_no_edition_in_force_is_reported_never_guessed(request_date
 def test_a_long_run_of_digits_in_a_request_line_parses_in_linear_time():
     """The strength pattern tried every start inside a run of digits: 20,000 digits took 30 s, 80,000
     took 8 minutes. Now a match starts only where a run starts."""
-    from checker.derive import parse_request_line
+    from checker.request_line import parse_request_line
     from checker.rules import load_ruleset
 
     ruleset = load_ruleset(REPO / "rules")

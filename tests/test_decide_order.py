@@ -9,7 +9,7 @@ import datetime as dt
 
 from checker.case import FactValue
 from checker.decide import decide
-from checker.evaluate import CriterionResult, ItemResult, Unit
+from checker.results import CriterionResult, ItemResult, Unit
 from checker.rules import Criterion, Edition
 
 SERIOUS_SIGN = ("test", "warning_sign", "eq", True)

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from checker.case import load_case
-from checker.derive import derive_item_facts, doses_per_day, parse_request_line
+from checker.derive import derive_item_facts, doses_per_day
+from checker.request_line import parse_request_line
 
 
 @pytest.mark.parametrize(

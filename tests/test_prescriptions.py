@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from checker.cli import main
-from checker.derive import parse_request
 from checker.lexicon import Lexicon, load_lexicon
 from checker.prescription import Dose, doses_per_day, work_out
+from checker.request_line import parse_request
 
 REPO = Path(__file__).resolve().parent.parent
 TABLE = Path(__file__).resolve().parent / "prescriptions.md"
@@ -38,7 +38,7 @@ ROWS = table_rows()
 
 
 def dose_of(text: str, lexicon: Lexicon = LEXICON) -> Dose | None:
-    """The line read as a case file's request line is (checker.derive.parse_request), worked out."""
+    """The line read as a case file's request line is (checker.request_line.parse_request), worked out."""
     _, rx = parse_request(text, lexicon)
     return work_out(rx, lexicon) if rx is not None and rx.drug else None
 

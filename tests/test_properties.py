@@ -41,9 +41,10 @@ from checker.conditions import evaluate, push_not
 from checker.conditions import tests as condition_tests
 from checker.decide import MEDICALLY_NECESSARY, decide
 from checker.errors import InputError
-from checker.evaluate import ItemResult, Unit, _run
+from checker.evaluate import _run
 from checker.lint import logic as lint_logic
 from checker.render import render, to_json
+from checker.results import ItemResult, Unit
 from checker.rules import Edition, RuleSet, Topic, load_ruleset
 from tests.conftest import REPO_RULES_DIR
 

@@ -69,11 +69,11 @@ def _explain(run: FixtureRun) -> str:
 
 
 @pytest.mark.parametrize("fixture", _params())
-def test_rule_fixture(fixture: RuleFixture, tmp_path: Path, repo_ruleset, repo_program, durable_evaluator, reference_evaluator) -> None:
+def test_rule_fixture(fixture: RuleFixture, repo_ruleset, repo_program, durable_evaluator, reference_evaluator) -> None:
     """The fixture's topic and criteria exist, its case holds one request (or names the item), and both
     engines give the expected topic, statuses and decision and agree on every criterion."""
     engines = (durable_evaluator, reference_evaluator)
-    run = run_fixture(fixture, repo_ruleset, repo_program, engines, tmp_path)
+    run = run_fixture(fixture, repo_ruleset, repo_program, engines)
     assert not run.problems, _explain(run)
     assert [o.engine for o in run.observations] == [e.engine_name for e in engines], _explain(run)
 

@@ -19,7 +19,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from checker import case as case_loader
-from checker import conditions, coverage, evaluate, lexicon, rules
+from checker import conditions, coverage, lexicon, results, rules
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "checker" / "schemas"
@@ -350,6 +350,6 @@ def test_schemas_use_the_loaders_keys_and_values():
     expect = fdefs["fixture"]["properties"]["expect"]
     assert _keys(expect) == set(coverage._EXPECT_KEYS)
     assert expect["properties"]["decision"]["enum"] == list(coverage.DECISIONS)
-    assert expect["properties"]["criteria"]["additionalProperties"]["enum"] == list(evaluate.STATUSES)
+    assert expect["properties"]["criteria"]["additionalProperties"]["enum"] == list(results.STATUSES)
     assert fdefs["partial_case"]["propertyNames"]["enum"] == list(case_loader._CASE_KEYS)
     assert fdefs["request"]["propertyNames"]["enum"] == list(case_loader._REQUEST_KEYS)

@@ -17,9 +17,9 @@ from rulesets import cite, criterion, rules_dir, topic
 
 from checker.api import Checker
 from checker.case import load_case
-from checker.derive import parse_request_line, parse_visits
 from checker.lint import lint
 from checker.render import render
+from checker.request_line import parse_request_line, parse_visits
 from checker.rules import load_ruleset
 
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"

@@ -343,8 +343,8 @@ def test_lazily_compiled_patterns_match_as_compiled_ones():
 def test_number_words_become_digits_as_one_substitution_per_word_did():
     import re
 
-    from checker.derive import _number_words_to_digits
     from checker.prescription import NUMBER_WORDS
+    from checker.request_line import _number_words_to_digits
 
     def one_by_one(text: str) -> str:
         for word, number in sorted(NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):

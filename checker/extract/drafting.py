@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from checker.case import load_case
+from checker.case import case_from_text
 from checker.errors import SITE_RULES, InputError
 from checker.extract.extractor import Extractor
 from checker.extract.model import SOURCE
@@ -102,13 +100,10 @@ def dump_case(case: dict) -> str:
 def require_loadable(case: dict, ruleset: RuleSet, source: str) -> None:
     """Load the draft exactly as `mtus draft` would load the file `mtus extract` writes; what stops
     it is raised as what the command line must give (--request, --as-of) or, failing that, the text."""
-    with tempfile.TemporaryDirectory(prefix="mtus-extract-") as folder:
-        path = Path(folder) / "draft.yaml"
-        path.write_text(dump_case(case), encoding="utf-8")
-        try:
-            load_case(path, ruleset)
-        except InputError as exc:
-            raise _as_command_line(exc, source) from None
+    try:
+        case_from_text(dump_case(case), ruleset, "draft.yaml")
+    except InputError as exc:
+        raise _as_command_line(exc, source) from None
 
 
 _UNKNOWN_DRUG_FIX = f"name the drug in the request by a generic or brand name the rules know, or add it to drugs.yaml in {SITE_RULES}"

@@ -8,7 +8,6 @@ import hashlib
 from typing import Any
 
 from checker.context import ContextRules, Document, Modifier, load_context_rules
-from checker.derive import parse_request_line
 from checker.errors import InputError
 from checker.extract.asserting import Asserter
 from checker.extract.claimant import Claimant
@@ -27,6 +26,7 @@ from checker.extract.text import plausible, sides
 from checker.extract.therapy import TherapyVisits
 from checker.extract_cues import ExtractionCues, load_extraction_cues
 from checker.lexicon import normalise
+from checker.request_line import parse_request_line
 from checker.rules import RuleSet
 from checker.textdates import parse_date, pivot_year
 
