@@ -47,6 +47,10 @@ def decide(item: ItemResult) -> ItemResult:
 # "functional improvement"; the CPMTG's criteria for continuing each treatment): an indication met
 # only when the records show that improvement asks what the treatment already given achieved.
 BENEFIT_TEST = ("functional_improvement", "eq", True)
+# What a treatment already given achieved, as the records would state it: the functional improvement
+# and the pain relief it gives (the CPMTG's "4 A's", p. 78, ask for both at each visit).
+OUTCOME_TESTS = frozenset({BENEFIT_TEST, ("pain_relief", "eq", True)})
+OUTCOME_FACTS = frozenset({"functional_improvement", "pain_relief", "pain_reduction_percent"})
 
 
 def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[CriterionResult]:
@@ -61,6 +65,10 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
     3. among those, an indication about what the treatment already given achieved (BENEFIT_TEST),
        when the records show it was given: to continue a treatment, its benefit decides before the
        reasons to start it;
+       Conversely, an indication about what the treatment achieved (its functional improvement or
+       its pain relief: OUTCOME_TESTS) comes after the other indications when the records show
+       neither that the treatment was given nor any outcome of it: the request may be to start it,
+       and the reasons to start it decide first;
     4. then an indication the records contradict before one they are silent on;
     5. then an indication on which the records state a finding (a fact read from them, not derived)
        before one on which they say nothing: the reviewer answers what the records put forward;
@@ -92,6 +100,7 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
             score,
             bool(lifters),
             not _asks_for_benefit(result, values[unit] if values else {}),
+            _asks_for_an_untold_outcome(result, values[unit] if values else {}, stated[unit] if stated else set()),
             result.status != "not_met",
             not _states_a_finding(result, stated[unit] if stated else set()),
             tree_place.get(cid, len(tree_place)),
@@ -119,9 +128,24 @@ def _asks_for_benefit(result: CriterionResult, facts: dict[str, object]) -> bool
     """An indication about what the treatment already given achieved, where the records show it was
     given (its applies_when holds on them: unknown is not enough)."""
     criterion = result.criterion
-    if criterion.role != "indication" or not any((name, op, value) == BENEFIT_TEST for _, name, op, value in tests(criterion.met_when)):
+    if criterion.role != "indication" or BENEFIT_TEST not in _tests(criterion.met_when):
         return False
     return criterion.applies_when is None or evaluate(criterion.applies_when, facts) is True
+
+
+def _asks_for_an_untold_outcome(result: CriterionResult, facts: dict[str, object], stated: set[str]) -> bool:
+    """An indication about what the treatment achieved (function or pain relief) where the records show
+    neither that it was given (its applies_when does not hold on them) nor any outcome of it: the
+    request may be to start it, and the reasons to start it are named first."""
+    criterion = result.criterion
+    if criterion.role != "indication" or not OUTCOME_TESTS & set(_tests(criterion.met_when)):
+        return False
+    given = criterion.applies_when is None or evaluate(criterion.applies_when, facts) is True
+    return not given and not stated & OUTCOME_FACTS
+
+
+def _tests(condition: object) -> list[tuple[str, str, object]]:
+    return [(name, op, value) for _, name, op, value in tests(condition)]
 
 
 def _states_a_finding(result: CriterionResult, stated: set[str]) -> bool:

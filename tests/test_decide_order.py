@@ -64,6 +64,31 @@ def test_benefit_of_a_treatment_comes_first_only_when_the_records_show_it_was_gi
     assert _order(unknown_use) == ["first_line_failed", "benefit"]
 
 
+def test_what_a_treatment_achieved_comes_after_the_reasons_to_start_it_when_the_records_show_no_use():
+    """Even where the guideline lists the pain relief the drug gives before the trial's own condition,
+    records that show neither use of the drug nor any outcome of it are asked first for the reason to
+    start it; once they state an outcome of the drug (the relief it gives), it was taken, and the
+    guideline's order stands."""
+    relief = _criterion(
+        "relief", "indication", ("test", "pain_relief", "eq", True),
+        applies_when=("test", "weeks_of_use_at_least", "gt", 0), not_applicable_when=("test", "weeks_of_use", "eq", 0),
+    )
+    start = _criterion("first_line_failed", "indication", ("test", "first_line_analgesic_failed", "eq", True))
+    tree = ("all", ("demo.relief", "demo.first_line_failed"))
+    unknown_use = _item(tree, [(relief, "not_documented"), (start, "not_documented")], {})
+    assert _order(unknown_use) == ["first_line_failed", "relief"]
+
+    function = _criterion(
+        "function", "indication", ("test", "functional_improvement", "eq", True),
+        applies_when=("test", "weeks_of_use_at_least", "gt", 0), not_applicable_when=("test", "weeks_of_use", "eq", 0),
+    )
+    tree = ("all", ("demo.function", "demo.first_line_failed"))
+    results = [(function, "not_documented"), (start, "not_documented")]
+    assert _order(_item(tree, results, {})) == ["first_line_failed", "function"]
+    outcome_stated = _item(tree, results, {"pain_relief": FactValue(True, "extracted")})
+    assert _order(outcome_stated) == ["function", "first_line_failed"]
+
+
 def test_of_equally_close_alternatives_the_one_the_records_speak_to_comes_first():
     """Two alternative ways to support the request, both undocumented: the records stating that care was
     given (its outcome not said) puts failed care before the warning sign they say nothing of; a derived
