@@ -37,11 +37,11 @@ MAX_REQUEST_CHARS = 1000
 MAX_REQUESTS = 100  # requested items in one case (an IMR letter decides at most about ten)
 ORIGINS = ("structured", "extracted", "reviewer")
 DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
-_CASE_KEYS = (
+CASE_KEYS = (  # the keys a case file may hold (the importer writes only these)
     "schema", "case", "title", "source", "reviewer", "claimant", "dates", "diagnoses", "medications", "facts", "requests", "expected", "known_divergences",
     "extraction",
 )
-_REQUEST_KEYS = (
+REQUEST_KEYS = (  # the keys a request may hold
     "id", "text", "drug", "service", "body_parts", "strength", "quantity", "frequency", "units_per_dose", "visits", "route", "timing",
     "ingredients", "associated_with", "original_text", "certified", "new_start", "facts",
 )
@@ -200,7 +200,7 @@ def case_from_mapping(raw: Any, ruleset: RuleSet, path: str = "case", input_hash
     checks a file. `path` names it in errors; `input_hash` is the SHA-256 of the text it came from."""
     p = str(path)
     data = require_mapping(raw, p, "", "a case file is a mapping with case:, dates:, requests: (see README)")
-    check_keys(data, _CASE_KEYS, p, "", required=("case", "dates", "requests"))
+    check_keys(data, CASE_KEYS, p, "", required=("case", "dates", "requests"))
     if data.get("schema", CASE_SCHEMA) != CASE_SCHEMA:
         raise InputError(p, "schema", f"unsupported schema {_quoted(data['schema'])}", f"write schema: {CASE_SCHEMA}")
     claimant = require_mapping(data.get("claimant", {}), p, "claimant")
@@ -474,7 +474,7 @@ def _requests(raw: Any, ruleset: RuleSet, path: str) -> tuple[Request, ...]:
     require_at_most(items, MAX_REQUESTS, path, "requests", "requested items", "split the requests over several case files")
     if not items:
         raise InputError(path, "requests", "no requested item", "list at least one requested item")
-    found = [_request(r, i, ruleset, path) for i, r in enumerate(items)]
+    found = [request_from_mapping(r, i, ruleset, path) for i, r in enumerate(items)]
     ids = [r.id for r in found]
     for i, rid in enumerate(ids):
         if rid in ids[:i]:
@@ -499,10 +499,11 @@ def _with_procedure(requests: list[Request], ruleset: RuleSet) -> list[Request]:
     ]
 
 
-def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
+def request_from_mapping(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
+    """One requested item (requests[index] of a case) as the loader reads it; InputError when it does not load."""
     where = f"requests[{index}]"
     raw = require_mapping(raw, path, where)
-    check_keys(raw, _REQUEST_KEYS, path, where, required=("text",))
+    check_keys(raw, REQUEST_KEYS, path, where, required=("text",))
     text = require_text(raw["text"], path, f"{where}.text").strip()
     for key in ("text", "original_text", "certified"):
         if isinstance(raw.get(key), str) and len(raw[key]) > MAX_REQUEST_CHARS:

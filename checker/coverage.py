@@ -23,7 +23,7 @@ from typing import Any
 from checker.api import ENGINES, Checker, make_evaluator
 from checker.case import CASE_SCHEMA, case_from_mapping
 from checker.compiler import Program
-from checker.decide import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY, decide
+from checker.decide import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
 from checker.errors import EngineError, InputError
 from checker.evaluate import Evaluator, evaluate_case
 from checker.fields import check_keys, describe, require_mapping, require_text
@@ -285,7 +285,7 @@ def run_fixture(fixture: RuleFixture, ruleset: RuleSet, program: Program, evalua
         except EngineError as exc:
             run.problems.append(Problem("engine_error", engine=evaluator.engine_name, actual=str(exc)))
             continue
-        run.observations.append(observe(decide(items[position]), evaluator.engine_name))
+        run.observations.append(observe(items[position], evaluator.engine_name))
     run.problems.extend(compare(fixture, run.observations))
     return run
 

@@ -218,7 +218,7 @@ class Importer:
         own = {k: v for k, v in request.items() if k in _OWN_REQUEST_KEYS}
         for attempt in (own, {**own, "service": UNCLASSIFIED_SERVICE}):
             try:
-                case_loader._request(attempt, index, self.ruleset, draft.letter)
+                case_loader.request_from_mapping(attempt, index, self.ruleset, draft.letter)
             except InputError:
                 continue
             kind = "unclassified_request" if "service" in attempt else "fields_dropped"
@@ -414,13 +414,13 @@ def with_extracted(case: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any
     merged = merge_draft({k: v for k, v in case.items() if k != "diagnoses"}, draft)
     if not merged.get("diagnoses"):
         merged["diagnoses"] = case.get("diagnoses", [])
-    return {k: merged[k] for k in case_loader._CASE_KEYS if k in merged}
+    return {k: merged[k] for k in case_loader.CASE_KEYS if k in merged}
 
 
 # --- requests -----------------------------------------------------------------------------------
 
 def _parsed_keys() -> frozenset[str]:
-    return frozenset(k for k in case_loader._REQUEST_KEYS if k not in _OWN_REQUEST_KEYS)
+    return frozenset(k for k in case_loader.REQUEST_KEYS if k not in _OWN_REQUEST_KEYS)
 
 
 def _slug(text: str) -> str:

@@ -15,6 +15,7 @@ from checker.conditions import Condition, negate, parse_condition
 from checker.errors import InputError
 from checker.fields import check_keys, describe, did_you_mean, require_date, require_list, require_mapping, require_text
 from checker.lexicon import ROUTES, Lexicon, load_lexicon, normalise
+from checker.packaged import packaged_dir
 from checker.services import ServiceLexicon, load_services
 from checker.vocabulary import Vocabulary, load_vocabulary
 from checker.yamlio import load_yaml
@@ -259,11 +260,7 @@ def parse_pages(pages: str) -> frozenset[int]:
 
 def default_rules_dir() -> Path:
     """The packaged rules; a source checkout keeps them at the top level beside checker/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "rules", here / "rules"):
-        if (candidate / "facts.yaml").is_file():
-            return candidate
-    raise InputError(str(here), "rules", "the packaged rules are missing", "reinstall mtus-checker or pass --rules DIR")
+    return packaged_dir("rules", "facts.yaml", "reinstall mtus-checker or pass --rules DIR")
 
 
 def cues_dir() -> Path:

@@ -7,17 +7,13 @@ import json
 from pathlib import Path
 
 import yaml
-from click.testing import CliRunner
 
 from checker.case import ExpectedCitation
-from checker.cli import main
 from checker.regress import citations_agree
+from tests.cli_runner import run
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def case_with_wrong_decision(tmp_path: Path) -> Path:
