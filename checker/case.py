@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from checker.errors import SITE_RULES, InputError
 from checker.fields import (
     check_keys,
@@ -25,6 +27,7 @@ from checker.fields import (
     short,
 )
 from checker.lexicon import ROUTES
+from checker.outcomes import DECISIONS
 from checker.prescription import MAX_STRENGTH, Dose, Prescription, Strength, read_prescription, with_drug, with_fields, work_out
 from checker.request_line import parse_request
 from checker.rules import TIMINGS, RuleSet
@@ -36,7 +39,6 @@ CASE_SCHEMA = "mtus-case/1"
 MAX_REQUEST_CHARS = 1000
 MAX_REQUESTS = 100  # requested items in one case (an IMR letter decides at most about ten)
 ORIGINS = ("structured", "extracted", "reviewer")
-DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
 CASE_KEYS = (  # the keys a case file may hold (the importer writes only these)
     "schema", "case", "title", "source", "reviewer", "claimant", "dates", "diagnoses", "medications", "facts", "requests", "expected", "known_divergences",
     "extraction",
@@ -193,6 +195,33 @@ def case_from_text(text: str, ruleset: RuleSet, path: str = "case") -> Case:
     included) and stamped with the same SHA-256: a draft about to be written, loaded without a file."""
     require_yaml_size(text, path, "case file")
     return case_from_mapping(case_mapping(text, path), ruleset, path, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+class _CaseDumper(yaml.SafeDumper):
+    """No anchors or aliases for repeated values (one date as request and UR date): the loader refuses them."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+class _DraftDumper(_CaseDumper):
+    """Short lists of scalars on one line, for a draft a person reads."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    flow = all(not isinstance(x, (dict, list)) for x in data) and len(data) <= 4
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_DraftDumper.add_representer(list, _represent_list)
+
+
+def dump_case(case: dict[str, Any], width: int = 120, inline_short_lists: bool = True) -> str:
+    """A case file's text, the one writer of case files: keys in the mapping's order, the same bytes
+    for the same case. inline_short_lists writes a list of up to 4 scalars on one line; width is where
+    long lines fold."""
+    dumper = _DraftDumper if inline_short_lists else _CaseDumper
+    return yaml.dump(case, Dumper=dumper, sort_keys=False, allow_unicode=True, width=width, default_flow_style=False)
 
 
 def case_from_mapping(raw: Any, ruleset: RuleSet, path: str = "case", input_hash: str = "") -> Case:

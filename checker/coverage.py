@@ -23,18 +23,17 @@ from typing import Any
 from checker.api import ENGINES, Checker, make_evaluator
 from checker.case import CASE_SCHEMA, case_from_mapping
 from checker.compiler import Program
-from checker.decide import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
 from checker.errors import EngineError, InputError
 from checker.evaluate import Evaluator, evaluate_case
 from checker.fields import check_keys, describe, require_mapping, require_text
-from checker.results import STATUSES, ItemResult
+from checker.outcomes import DECISIONS, MEDICALLY_NECESSARY, MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MEDICALLY_NECESSARY, NOT_MET, STATUSES
+from checker.results import ItemResult
 from checker.rules import Criterion, RuleSet
 from checker.yamlio import load_yaml, read_text
 
 COVERAGE_SCHEMA = "mtus-rules-coverage/1"
-DECISIONS = (MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY, NO_APPLICABLE_RULE)
 TOPIC_DECISIONS = (MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY)
-BASE_STATUSES = ("met", "not_met", "not_documented")
+BASE_STATUSES = (MET, NOT_MET, NOT_DOCUMENTED)
 OUTCOMES = ("passed", "failed", "xfailed", "xpassed", "error")
 _FILE_KEYS = ("topic", "defaults", "cases")
 _FIXTURE_KEYS = ("description", "period", "request", "facts", "case", "expect", "item", "xfail_reason")
@@ -337,7 +336,7 @@ def wanted_statuses(criterion: Criterion) -> tuple[str, ...]:
     """Every criterion must be seen met, not met and not documented; not applicable as well when it
     has applicability conditions."""
     if criterion.applies_when is not None or criterion.not_applicable_when is not None:
-        return (*BASE_STATUSES, "not_applicable")
+        return (*BASE_STATUSES, NOT_APPLICABLE)
     return BASE_STATUSES
 
 

@@ -26,11 +26,10 @@ from typing import IO, Any
 from checker.case import Case, ExpectedCitation, KnownDivergence
 from checker.errors import EngineError, InputError
 from checker.fields import check_keys, require_list, require_mapping, require_text
+from checker.outcomes import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
 
 REGRESS_SCHEMA = "mtus-regress-report/1"
 DIVERGENCES_SCHEMA = "mtus-divergences/1"
-MEDICALLY_NECESSARY = "medically_necessary"
-NOT_MEDICALLY_NECESSARY = "not_medically_necessary"
 # Below this many case files per worker, starting a worker costs more than it saves. A forked worker
 # starts in milliseconds; a spawned one re-imports everything (benchmarks/run.py: 174 files took
 # 0.7 s on one process and 1.3 s on two spawned workers).
@@ -607,7 +606,7 @@ def _compare(case: Case, item_id: str, request: str, decision: str, topic: str |
 
 
 def _status(actual: str, decision_agrees: bool, citation_agrees: bool | None, divergence: Any) -> str:
-    if actual == "no_applicable_rule":
+    if actual == NO_APPLICABLE_RULE:
         return "no_rule"
     diverges_on = "decision" if not decision_agrees else ("citation" if citation_agrees is False else None)
     if diverges_on is None:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from checker.api import Checker, CheckResult
-from checker.case import case_from_text, case_mapping
-from checker.extract import MAX_TEXT_BYTES, draft_case, draft_facts, dump_case, merge_draft
+from checker.case import case_from_text, case_mapping, dump_case
+from checker.extract import MAX_TEXT_BYTES, draft_case, draft_facts, merge_draft
 from checker.importer import Importer
 from checker.letters import letter_text, parse_letter
 from checker.render import render
