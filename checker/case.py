@@ -30,7 +30,7 @@ from checker.lexicon import ROUTES
 from checker.outcomes import DECISIONS
 from checker.prescription import MAX_STRENGTH, Dose, Prescription, Strength, read_prescription, with_drug, with_fields, work_out
 from checker.request_line import parse_request
-from checker.rules import TIMINGS, RuleSet
+from checker.rules import TIMINGS, Citation, RuleSet
 from checker.yamlio import parse_yaml, read_text, require_yaml_size
 
 CASE_SCHEMA = "mtus-case/1"
@@ -128,18 +128,10 @@ class Ingredient:
 
 
 @dataclass(frozen=True)
-class ExpectedCitation:
-    guideline: str
-    edition: str
-    section: str
-    pages: str
-
-
-@dataclass(frozen=True)
 class Expected:
     item: str
     decision: str
-    citations: tuple[ExpectedCitation, ...]
+    citations: tuple[Citation, ...]
     non_mtus: bool = False
     no_citation: bool = False  # the letter's reviewer cited no medical evidence
 
@@ -692,7 +684,7 @@ def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
             cw = f"{where}.citations[{j}]"
             cite = require_mapping(cite, path, cw)
             check_keys(cite, ("guideline", "edition", "section", "pages"), path, cw, required=("guideline",))
-            cites.append(ExpectedCitation(str(cite["guideline"]), str(cite.get("edition", "")), str(cite.get("section", "")), str(cite.get("pages", ""))))
+            cites.append(Citation(str(cite["guideline"]), str(cite.get("edition", "")), str(cite.get("section", "")), str(cite.get("pages", ""))))
         no_citation = _flag(entry, "no_citation", path, where)
         if no_citation and cites:
             raise InputError(path, f"{where}.no_citation", "says the reviewer cited nothing, yet citations are listed", "remove no_citation or the citations")

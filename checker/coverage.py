@@ -442,7 +442,7 @@ def coverage_summary(ruleset: RuleSet, runs: list[FixtureRun], tests_dir: Path, 
     failing = [r for r in runs if r.outcome in ("failed", "xpassed", "error")]
     return {
         "schema": COVERAGE_SCHEMA,
-        "ruleset": {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest, "stamp": ruleset.stamp},
+        "ruleset": ruleset.identity(),
         "tests": str(tests_dir),
         "engines": list(engines),
         "fixtures": {"run": len(runs), **counts},

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from checker.case import Case, ExpectedCitation, KnownDivergence
+from checker.case import Case, KnownDivergence
 from checker.errors import EngineError, InputError
 from checker.fields import check_keys, require_list, require_mapping, require_text
 from checker.outcomes import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
+from checker.rules import Citation, parse_pages
 
 REGRESS_SCHEMA = "mtus-regress-report/1"
 DIVERGENCES_SCHEMA = "mtus-divergences/1"
@@ -616,11 +617,9 @@ def _status(actual: str, decision_agrees: bool, citation_agrees: bool | None, di
     return "disagree"
 
 
-def citations_agree(expected: tuple[ExpectedCitation, ...], actual: list[dict[str, str]]) -> bool:
+def citations_agree(expected: tuple[Citation, ...], actual: list[dict[str, str]]) -> bool:
     """Same guideline (and edition when given), and overlapping pages; sections when no page is
     cited; a letter naming only the guideline agrees with any citation of it."""
-    from checker.rules import parse_pages
-
     for e in expected:
         for a in actual:
             if e.guideline != a["guideline"] or (e.edition and e.edition != a["edition"]):

@@ -20,7 +20,7 @@ REPORT_SCHEMA = "mtus-check-report/1"
 def case_report(ruleset: RuleSet, case: Case, items: list[ItemResult], as_of: dt.date, engine: str) -> dict[str, Any]:
     return {
         "schema": REPORT_SCHEMA,
-        "ruleset": {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest[:12], "stamp": ruleset.stamp},
+        "ruleset": ruleset.identity(12),
         "as_of": as_of.isoformat(),
         "input": {"path": case.path, "sha256": case.input_hash},
         "engine": engine,

@@ -49,14 +49,22 @@ _DECISION_KEYS = ("indicated_when", "on_denial")
 
 @dataclass(frozen=True)
 class Citation:
+    """A place in a guideline: what a criterion cites, what a letter cites (checker.citations) and what
+    a case file expects (`expected: citations:`); a letter may name only the guideline and edition."""
+
     guideline: str
     edition: str
-    section: str
+    section: str = ""
     pages: str = ""
     pages_confirmed: bool = True  # false: the page is from domain knowledge, not a source (drafts cite the section)
 
     def page_numbers(self) -> frozenset[int]:
         return parse_pages(self.pages)
+
+    def as_dict(self) -> dict[str, str]:
+        """As a case file's `expected: citations:` entry writes it: the parts given, without the empty ones."""
+        found = {"guideline": self.guideline, "edition": self.edition, "section": self.section, "pages": self.pages}
+        return {k: v for k, v in found.items() if v}
 
 
 @dataclass(frozen=True)
@@ -236,6 +244,11 @@ class RuleSet:
     def stamp(self) -> str:
         """The version and digest; '+site' when a site's rule folder is in (the digest covers its files)."""
         return f"{self.version}+{self.digest[:12]}" + ("+site" if self.extra_dirs else "")
+
+    def identity(self, digest_chars: int | None = None) -> dict[str, str]:
+        """The rule set as a report names it: name, version, digest (its first digest_chars when
+        given) and stamp."""
+        return {"name": self.name, "version": self.version, "digest": self.digest[:digest_chars], "stamp": self.stamp}
 
     def criteria(self) -> list[tuple[Topic, Edition, Criterion]]:
         return [(t, e, c) for t in self.topics for e in t.editions for c in e.criteria]

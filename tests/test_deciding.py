@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker import deciding
+from checker import reason_agreement as deciding
 from checker.api import Checker
 from checker.errors import InputError
 from checker.importer import Importer
