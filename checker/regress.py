@@ -595,7 +595,7 @@ def _compare(case: Case, item_id: str, request: str, decision: str, topic: str |
         "request": request,
         "expected": {
             "decision": expected.decision,
-            "citations": [c.__dict__ for c in expected.citations],
+            "citations": [c.as_dict(keep_empty=True) for c in expected.citations],
             "non_mtus": expected.non_mtus,
         },
         "actual": {"decision": decision, "citations": actual_citations, "topic": topic},

@@ -61,10 +61,11 @@ class Citation:
     def page_numbers(self) -> frozenset[int]:
         return parse_pages(self.pages)
 
-    def as_dict(self) -> dict[str, str]:
-        """As a case file's `expected: citations:` entry writes it: the parts given, without the empty ones."""
+    def as_dict(self, keep_empty: bool = False) -> dict[str, str]:
+        """As a case file's `expected: citations:` entry writes it: the parts given, without the empty
+        ones unless keep_empty (a regress report lists all four)."""
         found = {"guideline": self.guideline, "edition": self.edition, "section": self.section, "pages": self.pages}
-        return {k: v for k, v in found.items() if v}
+        return found if keep_empty else {k: v for k, v in found.items() if v}
 
 
 @dataclass(frozen=True)
