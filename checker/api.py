@@ -12,8 +12,8 @@ from typing import Any
 from checker.cache import load_compiled_rules
 from checker.case import Case, load_case
 from checker.compiler import Program
-from checker.decide import decide
 from checker.evaluate import Evaluator, evaluate_case
+from checker.report import case_report
 from checker.results import ItemResult
 from checker.rules import RuleSet, default_rules_dir
 
@@ -69,11 +69,9 @@ class Checker:
         """Every requested item with its criteria and decision; details=False leaves out the facts
         and tests each criterion read (statuses and decisions are the same)."""
         day = as_of or case.request_date
-        return [decide(item) for item in evaluate_case(self.ruleset, self.program, self.evaluator, case, day, details)]
+        return evaluate_case(self.ruleset, self.program, self.evaluator, case, day, details)
 
     def check_case(self, case: Case, as_of: dt.date | None = None) -> CheckResult:
-        from checker.report import case_report
-
         day = as_of or case.request_date
         items = self.decide_case(case, day)
         return CheckResult(case, items, case_report(self.ruleset, case, items, day, self.evaluator.engine_name))

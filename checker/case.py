@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from checker.errors import SITE_RULES, InputError
 from checker.fields import (
     check_keys,
@@ -25,9 +27,10 @@ from checker.fields import (
     short,
 )
 from checker.lexicon import ROUTES
+from checker.outcomes import DECISIONS
 from checker.prescription import MAX_STRENGTH, Dose, Prescription, Strength, read_prescription, with_drug, with_fields, work_out
 from checker.request_line import parse_request
-from checker.rules import TIMINGS, RuleSet
+from checker.rules import TIMINGS, Citation, RuleSet
 from checker.yamlio import parse_yaml, read_text, require_yaml_size
 
 CASE_SCHEMA = "mtus-case/1"
@@ -36,12 +39,11 @@ CASE_SCHEMA = "mtus-case/1"
 MAX_REQUEST_CHARS = 1000
 MAX_REQUESTS = 100  # requested items in one case (an IMR letter decides at most about ten)
 ORIGINS = ("structured", "extracted", "reviewer")
-DECISIONS = ("medically_necessary", "not_medically_necessary", "no_applicable_rule")
-_CASE_KEYS = (
+CASE_KEYS = (  # the keys a case file may hold (the importer writes only these)
     "schema", "case", "title", "source", "reviewer", "claimant", "dates", "diagnoses", "medications", "facts", "requests", "expected", "known_divergences",
     "extraction",
 )
-_REQUEST_KEYS = (
+REQUEST_KEYS = (  # the keys a request may hold
     "id", "text", "drug", "service", "body_parts", "strength", "quantity", "frequency", "units_per_dose", "visits", "route", "timing",
     "ingredients", "associated_with", "original_text", "certified", "new_start", "facts",
 )
@@ -126,18 +128,10 @@ class Ingredient:
 
 
 @dataclass(frozen=True)
-class ExpectedCitation:
-    guideline: str
-    edition: str
-    section: str
-    pages: str
-
-
-@dataclass(frozen=True)
 class Expected:
     item: str
     decision: str
-    citations: tuple[ExpectedCitation, ...]
+    citations: tuple[Citation, ...]
     non_mtus: bool = False
     no_citation: bool = False  # the letter's reviewer cited no medical evidence
 
@@ -195,12 +189,39 @@ def case_from_text(text: str, ruleset: RuleSet, path: str = "case") -> Case:
     return case_from_mapping(case_mapping(text, path), ruleset, path, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
+class _CaseDumper(yaml.SafeDumper):
+    """No anchors or aliases for repeated values (one date as request and UR date): the loader refuses them."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+class _DraftDumper(_CaseDumper):
+    """Short lists of scalars on one line, for a draft a person reads."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    flow = all(not isinstance(x, (dict, list)) for x in data) and len(data) <= 4
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_DraftDumper.add_representer(list, _represent_list)
+
+
+def dump_case(case: dict[str, Any], width: int = 120, inline_short_lists: bool = True) -> str:
+    """A case file's text, the one writer of case files: keys in the mapping's order, the same bytes
+    for the same case. inline_short_lists writes a list of up to 4 scalars on one line; width is where
+    long lines fold."""
+    dumper = _DraftDumper if inline_short_lists else _CaseDumper
+    return yaml.dump(case, Dumper=dumper, sort_keys=False, allow_unicode=True, width=width, default_flow_style=False)
+
+
 def case_from_mapping(raw: Any, ruleset: RuleSet, path: str = "case", input_hash: str = "") -> Case:
     """A case from the mapping a case file holds (a web form's, an importer's), checked as load_case
     checks a file. `path` names it in errors; `input_hash` is the SHA-256 of the text it came from."""
     p = str(path)
     data = require_mapping(raw, p, "", "a case file is a mapping with case:, dates:, requests: (see README)")
-    check_keys(data, _CASE_KEYS, p, "", required=("case", "dates", "requests"))
+    check_keys(data, CASE_KEYS, p, "", required=("case", "dates", "requests"))
     if data.get("schema", CASE_SCHEMA) != CASE_SCHEMA:
         raise InputError(p, "schema", f"unsupported schema {_quoted(data['schema'])}", f"write schema: {CASE_SCHEMA}")
     claimant = require_mapping(data.get("claimant", {}), p, "claimant")
@@ -474,7 +495,7 @@ def _requests(raw: Any, ruleset: RuleSet, path: str) -> tuple[Request, ...]:
     require_at_most(items, MAX_REQUESTS, path, "requests", "requested items", "split the requests over several case files")
     if not items:
         raise InputError(path, "requests", "no requested item", "list at least one requested item")
-    found = [_request(r, i, ruleset, path) for i, r in enumerate(items)]
+    found = [request_from_mapping(r, i, ruleset, path) for i, r in enumerate(items)]
     ids = [r.id for r in found]
     for i, rid in enumerate(ids):
         if rid in ids[:i]:
@@ -499,10 +520,11 @@ def _with_procedure(requests: list[Request], ruleset: RuleSet) -> list[Request]:
     ]
 
 
-def _request(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
+def request_from_mapping(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
+    """One requested item (requests[index] of a case) as the loader reads it; InputError when it does not load."""
     where = f"requests[{index}]"
     raw = require_mapping(raw, path, where)
-    check_keys(raw, _REQUEST_KEYS, path, where, required=("text",))
+    check_keys(raw, REQUEST_KEYS, path, where, required=("text",))
     text = require_text(raw["text"], path, f"{where}.text").strip()
     for key in ("text", "original_text", "certified"):
         if isinstance(raw.get(key), str) and len(raw[key]) > MAX_REQUEST_CHARS:
@@ -662,7 +684,7 @@ def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
             cw = f"{where}.citations[{j}]"
             cite = require_mapping(cite, path, cw)
             check_keys(cite, ("guideline", "edition", "section", "pages"), path, cw, required=("guideline",))
-            cites.append(ExpectedCitation(str(cite["guideline"]), str(cite.get("edition", "")), str(cite.get("section", "")), str(cite.get("pages", ""))))
+            cites.append(Citation(str(cite["guideline"]), str(cite.get("edition", "")), str(cite.get("section", "")), str(cite.get("pages", ""))))
         no_citation = _flag(entry, "no_citation", path, where)
         if no_citation and cites:
             raise InputError(path, f"{where}.no_citation", "says the reviewer cited nothing, yet citations are listed", "remove no_citation or the citations")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from checker.errors import InputError
 from checker.fields import check_keys, require_list, require_mapping
-from checker.rules import GuidelineEdition
+from checker.rules import Citation, GuidelineEdition
 from checker.yamlio import load_yaml
 
 SECTIONS_SCHEMA = "mtus-sections/1"
@@ -25,18 +25,6 @@ _PAGES = re.compile(rf"(?:\bPage\(s\)|\b(?:Pages?|pgs?|pp?)\b\.?)\s*:?\s*(?P<pag
 _SECTIONS_LABEL = re.compile(r"^Section\(s\)\s*:\s*", re.I)
 _NUMBERED_TITLE = re.compile(r"\d+(?:\.\d+)*\.?\s+\S")
 _FUZZY_CUTOFF = 0.9
-
-
-@dataclass(frozen=True)
-class Citation:
-    guideline: str
-    edition: str
-    section: str = ""
-    pages: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        found = {"guideline": self.guideline, "edition": self.edition, "section": self.section, "pages": self.pages}
-        return {k: v for k, v in found.items() if v}
 
 
 @dataclass(frozen=True)

@@ -277,8 +277,8 @@ def extract(
 ) -> None:
     """Draft a case file from clinical text: each fact with its origin, sentence, span and cue. Exit 2,
     writing nothing, when the draft would not load in `mtus check` / `mtus draft`."""
-    from checker.case import MAX_REQUESTS
-    from checker.extract import draft_case, dump_case, read_clinical_text, require_loadable
+    from checker.case import MAX_REQUESTS, dump_case
+    from checker.extract import draft_case, read_clinical_text, require_loadable
     from checker.fields import require_at_most
     from checker.render import to_json
 

@@ -102,14 +102,15 @@ def evaluate(cond: Condition, facts: dict) -> bool | None:
     if kind == "not":
         inner = evaluate(cond[1], facts)
         return None if inner is None else not inner
-    results = [evaluate(c, facts) for c in cond[1]]
+    return combine(kind, [evaluate(c, facts) for c in cond[1]])
+
+
+def combine(kind: str, values: list[bool | None]) -> bool | None:
+    """Kleene `all` (and) or `any` (or) of three-valued values, None standing for unknown: the one
+    definition of the three-valued logic (conditions here; indication trees in checker.decide)."""
     if kind == "all":
-        if False in results:
-            return False
-        return None if None in results else True
-    if True in results:
-        return True
-    return None if None in results else False
+        return False if False in values else (None if None in values else True)
+    return True if True in values else (None if None in values else False)
 
 
 def _evaluate_test(cond: Condition, facts: dict) -> bool | None:

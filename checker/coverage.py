@@ -23,18 +23,17 @@ from typing import Any
 from checker.api import ENGINES, Checker, make_evaluator
 from checker.case import CASE_SCHEMA, case_from_mapping
 from checker.compiler import Program
-from checker.decide import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY, decide
 from checker.errors import EngineError, InputError
 from checker.evaluate import Evaluator, evaluate_case
 from checker.fields import check_keys, describe, require_mapping, require_text
-from checker.results import STATUSES, ItemResult
+from checker.outcomes import DECISIONS, MEDICALLY_NECESSARY, MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MEDICALLY_NECESSARY, NOT_MET, STATUSES
+from checker.results import ItemResult
 from checker.rules import Criterion, RuleSet
 from checker.yamlio import load_yaml, read_text
 
 COVERAGE_SCHEMA = "mtus-rules-coverage/1"
-DECISIONS = (MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY, NO_APPLICABLE_RULE)
 TOPIC_DECISIONS = (MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY)
-BASE_STATUSES = ("met", "not_met", "not_documented")
+BASE_STATUSES = (MET, NOT_MET, NOT_DOCUMENTED)
 OUTCOMES = ("passed", "failed", "xfailed", "xpassed", "error")
 _FILE_KEYS = ("topic", "defaults", "cases")
 _FIXTURE_KEYS = ("description", "period", "request", "facts", "case", "expect", "item", "xfail_reason")
@@ -285,7 +284,7 @@ def run_fixture(fixture: RuleFixture, ruleset: RuleSet, program: Program, evalua
         except EngineError as exc:
             run.problems.append(Problem("engine_error", engine=evaluator.engine_name, actual=str(exc)))
             continue
-        run.observations.append(observe(decide(items[position]), evaluator.engine_name))
+        run.observations.append(observe(items[position], evaluator.engine_name))
     run.problems.extend(compare(fixture, run.observations))
     return run
 
@@ -337,7 +336,7 @@ def wanted_statuses(criterion: Criterion) -> tuple[str, ...]:
     """Every criterion must be seen met, not met and not documented; not applicable as well when it
     has applicability conditions."""
     if criterion.applies_when is not None or criterion.not_applicable_when is not None:
-        return (*BASE_STATUSES, "not_applicable")
+        return (*BASE_STATUSES, NOT_APPLICABLE)
     return BASE_STATUSES
 
 
@@ -443,7 +442,7 @@ def coverage_summary(ruleset: RuleSet, runs: list[FixtureRun], tests_dir: Path, 
     failing = [r for r in runs if r.outcome in ("failed", "xpassed", "error")]
     return {
         "schema": COVERAGE_SCHEMA,
-        "ruleset": {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest, "stamp": ruleset.stamp},
+        "ruleset": ruleset.identity(),
         "tests": str(tests_dir),
         "engines": list(engines),
         "fixtures": {"run": len(runs), **counts},

@@ -14,12 +14,10 @@ The criteria that decided are kept in the order a rationale names them (`reason_
 
 from __future__ import annotations
 
-from checker.conditions import evaluate, tests
+from checker.conditions import combine, evaluate, tests
+from checker.outcomes import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
 from checker.results import CriterionResult, ItemResult, Unit
 
-MEDICALLY_NECESSARY = "medically_necessary"
-NOT_MEDICALLY_NECESSARY = "not_medically_necessary"
-NO_APPLICABLE_RULE = "no_applicable_rule"
 _SKIP = "skip"
 _NO_RULE = "no_rule"
 _VALUE = {"met": True, "not_met": False, "not_documented": None, "not_applicable": _SKIP}
@@ -260,6 +258,4 @@ def _tree_value(tree: object, by_id: dict[str, CriterionResult]) -> object:
     values = [v for v in (_tree_value(p, by_id) for p in parts) if v != _SKIP]
     if not values:
         return _SKIP
-    if kind == "all":
-        return False if False in values else (None if None in values else True)
-    return True if True in values else (None if None in values else False)
+    return combine(kind, values)

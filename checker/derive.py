@@ -10,6 +10,7 @@ from checker.case import Case, FactValue, Medication, Request
 from checker.conditions import evaluate as kleene
 from checker.conditions import tests
 from checker.lexicon import Lexicon
+from checker.outcomes import LETTER_DECISIONS, MEDICALLY_NECESSARY
 from checker.patterns import LazyPattern
 from checker.prescription import NUMBER_WORDS, Dose
 from checker.prescription import doses_per_day as doses_per_day  # importer reads frequencies with it
@@ -260,9 +261,9 @@ def phase_of_care(days_since_injury: int) -> str:
 
 def _procedure_decision(request: Request, decided: dict[str, str]) -> Derived | None:
     decision = decided.get(request.associated_with)
-    if decision not in ("medically_necessary", "not_medically_necessary"):
+    if decision not in LETTER_DECISIONS:
         return None  # no decision on the procedure (no rule for it): the gate stays undecided
-    return Derived(decision == "medically_necessary", {"procedure": request.associated_with, "decision": decision})
+    return Derived(decision == MEDICALLY_NECESSARY, {"procedure": request.associated_with, "decision": decision})
 
 
 def _basis_text(basis: dict) -> str:

@@ -29,7 +29,7 @@ BLOCK_FIELDS = ("title", "requirement", "met_when", "not_met_when", "applies_whe
 def docs_data(ruleset: RuleSet) -> dict[str, Any]:
     return {
         "schema": DOCS_SCHEMA,
-        "ruleset": {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest, "stamp": ruleset.stamp},
+        "ruleset": ruleset.identity(),
         "guidelines": guideline_catalogue(ruleset),
         "topics": [topic_data(ruleset, topic) for topic in ruleset.topics],
         "unconfirmed": unconfirmed_items(ruleset),

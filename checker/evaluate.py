@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Protocol
 
 from checker.case import Case, FactValue, Request
-from checker.compiler import Program, compile_program
+from checker.compiler import Program
 from checker.conditions import evaluate as kleene
 from checker.conditions import tests, unknown_facts, unknown_groups
 from checker.decide import decide
@@ -166,7 +166,9 @@ def plan_case(ruleset: RuleSet, case: Case, as_of: dt.date | None = None) -> lis
 def evaluate_case(
     ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None, details: bool = True
 ) -> list[ItemResult]:
-    """Items that serve a procedure are evaluated after it, since its decision is one of their facts.
+    """Every requested item evaluated and decided (checker.decide), in request order: the results are
+    final, no caller decides again. Items that serve a procedure are evaluated after it, since its
+    decision is one of their facts.
     details=False gives statuses only, without the facts and tests each criterion read (what a
     regression run needs; the report needs the details)."""
     day = as_of or case.request_date
@@ -240,6 +242,3 @@ def _fact_read(ruleset: RuleSet, name: str, given: FactValue | None) -> FactRead
         return FactRead(name, fact.label, fact.unit, None, "", "")
     return FactRead(name, fact.label, fact.unit, given.value, given.origin, given.source)
 
-
-def default_program(ruleset: RuleSet) -> Program:
-    return compile_program(ruleset)

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from checker import case as case_loader
+from checker.case import dump_case
 from checker.citations import CitationReader, load_sections
 from checker.derive import doses_per_day
 from checker.errors import InputError
@@ -218,7 +217,7 @@ class Importer:
         own = {k: v for k, v in request.items() if k in _OWN_REQUEST_KEYS}
         for attempt in (own, {**own, "service": UNCLASSIFIED_SERVICE}):
             try:
-                case_loader._request(attempt, index, self.ruleset, draft.letter)
+                case_loader.request_from_mapping(attempt, index, self.ruleset, draft.letter)
             except InputError:
                 continue
             kind = "unclassified_request" if "service" in attempt else "fields_dropped"
@@ -414,13 +413,13 @@ def with_extracted(case: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any
     merged = merge_draft({k: v for k, v in case.items() if k != "diagnoses"}, draft)
     if not merged.get("diagnoses"):
         merged["diagnoses"] = case.get("diagnoses", [])
-    return {k: merged[k] for k in case_loader._CASE_KEYS if k in merged}
+    return {k: merged[k] for k in case_loader.CASE_KEYS if k in merged}
 
 
 # --- requests -----------------------------------------------------------------------------------
 
 def _parsed_keys() -> frozenset[str]:
-    return frozenset(k for k in case_loader._REQUEST_KEYS if k not in _OWN_REQUEST_KEYS)
+    return frozenset(k for k in case_loader.REQUEST_KEYS if k not in _OWN_REQUEST_KEYS)
 
 
 def _slug(text: str) -> str:
@@ -455,21 +454,16 @@ def _generic(name: str, ruleset: RuleSet) -> str:
 
 # --- writing ------------------------------------------------------------------------------------
 
-class _PlainDumper(yaml.SafeDumper):
-    """No anchors and aliases for repeated values (one date as request and UR date): the loader refuses them."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def dump_case(case: dict[str, Any]) -> str:
-    return yaml.dump(case, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
+def dump_imported_case(case: dict[str, Any]) -> str:
+    """An imported case file: every list in block style, no line folded (a letter's long item lines
+    stay whole)."""
+    return dump_case(case, width=10_000, inline_short_lists=False)
 
 
 def _write_if_loadable(case: dict[str, Any], target: Path, ruleset: RuleSet) -> InputError | None:
     """Load the case file's text as `mtus check` would load the file and, when it loads, write it to a
     temporary file beside target renamed to target; on a load error write nothing and return the error."""
-    text = dump_case(case)
+    text = dump_imported_case(case)
     try:
         case_loader.case_from_text(text, ruleset, str(target))
     except InputError as exc:

@@ -9,7 +9,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from checker import textdates
 from checker.errors import InputError
+from checker.outcomes import MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY
 from checker.yamlio import read_bounded
 
 MAX_LETTER_BYTES = 20 * 1024 * 1024
@@ -19,7 +21,7 @@ MAX_PDF_PAGES = 100
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # The two decisions an IMR letter gives an item. Anything else where a decision stands is refused,
 # never guessed: a part-decision ("Partially Overturned", "Modified") is not one decision on one item.
-DECISIONS = {"upheld": "not_medically_necessary", "overturned": "medically_necessary"}
+DECISIONS = {"upheld": NOT_MEDICALLY_NECESSARY, "overturned": MEDICALLY_NECESSARY}
 _PART_DECISION = re.compile(r"\b(?:partial(?:ly)?|in part|modified|modify|split)\b", re.I)
 
 SUMMARY_HEADING = "CLINICAL CASE SUMMARY"
@@ -72,6 +74,7 @@ _PARTLY_CERTIFIED = [
 ]
 _PARTLY_CERTIFIED_TAIL = re.compile(r"^(?:the\s+)?(?:remaining IMR eligible portion of the\s+)?original request\b", re.I)
 
+_LAST_TWO_DIGIT_YEAR = 2040
 _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"], start=1
 )}
@@ -251,23 +254,12 @@ def _header_dates(head: str, path: str) -> dict[str, dt.date]:
 
 
 def parse_date(text: str) -> dt.date | None:
-    """'11/20/13', '10-30-2016', '11-23- 2016', 'August 13, 2009' -> a date; None when impossible."""
-    text = text.strip()
-    numeric = re.fullmatch(r"(\d{1,2})\s*[/-]\s*(\d{1,2})\s*[/-]\s*(\d{2}|\d{4})", text)
-    try:
-        if numeric:
-            month, day, year = (int(g) for g in numeric.groups())
-            if year < 100:
-                year += 2000 if year <= 40 else 1900
-            return dt.date(year, month, day)
-        worded = re.fullmatch(rf"({_MONTH_NAMES})\.?\s+(\d{{1,2}})\s*,?\s*(\d{{4}})", text, re.I)
-        if worded:
-            name = worded.group(1).lower()
-            month = next(n for m, n in _MONTHS.items() if m.startswith(name[:3]))
-            return dt.date(int(worded.group(3)), month, int(worded.group(2)))
-    except ValueError:
-        return None
-    return None
+    """'11/20/13', '10-30-2016', '11-23- 2016', 'August 13, 2009' -> a date; None when impossible or
+    without its day. Read by checker.textdates once the stray spaces a PDF line break leaves around
+    '/', '-' and ',' are closed; a two-digit year is one of 1941-2040."""
+    closed = re.sub(r"\s*,\s*", ", ", re.sub(r"\s*([/-])\s*", r"\1", text.strip()))
+    found = textdates.parse_date(closed, _LAST_TWO_DIGIT_YEAR)
+    return found[0] if found is not None and found[1] == "day" else None
 
 
 def _reviewer(head: str) -> dict[str, list[str]]:

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from checker.case import Case, ExpectedCitation, KnownDivergence
+from checker.case import Case, KnownDivergence
 from checker.errors import EngineError, InputError
 from checker.fields import check_keys, require_list, require_mapping, require_text
+from checker.outcomes import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
+from checker.rules import Citation, parse_pages
 
 REGRESS_SCHEMA = "mtus-regress-report/1"
 DIVERGENCES_SCHEMA = "mtus-divergences/1"
-MEDICALLY_NECESSARY = "medically_necessary"
-NOT_MEDICALLY_NECESSARY = "not_medically_necessary"
 # Below this many case files per worker, starting a worker costs more than it saves. A forked worker
 # starts in milliseconds; a spawned one re-imports everything (benchmarks/run.py: 174 files took
 # 0.7 s on one process and 1.3 s on two spawned workers).
@@ -595,7 +595,7 @@ def _compare(case: Case, item_id: str, request: str, decision: str, topic: str |
         "request": request,
         "expected": {
             "decision": expected.decision,
-            "citations": [c.__dict__ for c in expected.citations],
+            "citations": [c.as_dict(keep_empty=True) for c in expected.citations],
             "non_mtus": expected.non_mtus,
         },
         "actual": {"decision": decision, "citations": actual_citations, "topic": topic},
@@ -607,7 +607,7 @@ def _compare(case: Case, item_id: str, request: str, decision: str, topic: str |
 
 
 def _status(actual: str, decision_agrees: bool, citation_agrees: bool | None, divergence: Any) -> str:
-    if actual == "no_applicable_rule":
+    if actual == NO_APPLICABLE_RULE:
         return "no_rule"
     diverges_on = "decision" if not decision_agrees else ("citation" if citation_agrees is False else None)
     if diverges_on is None:
@@ -617,11 +617,9 @@ def _status(actual: str, decision_agrees: bool, citation_agrees: bool | None, di
     return "disagree"
 
 
-def citations_agree(expected: tuple[ExpectedCitation, ...], actual: list[dict[str, str]]) -> bool:
+def citations_agree(expected: tuple[Citation, ...], actual: list[dict[str, str]]) -> bool:
     """Same guideline (and edition when given), and overlapping pages; sections when no page is
     cited; a letter naming only the guideline agrees with any citation of it."""
-    from checker.rules import parse_pages
-
     for e in expected:
         for a in actual:
             if e.guideline != a["guideline"] or (e.edition and e.edition != a["edition"]):

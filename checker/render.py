@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checker.errors import InputError
+from checker.packaged import packaged_dir
 
 if TYPE_CHECKING:
     import jinja2
@@ -36,11 +37,7 @@ FORMAT_TEMPLATES = {
 
 
 def packaged_templates_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "templates", here / "templates"):
-        if (candidate / "draft.txt.j2").is_file():
-            return candidate
-    raise InputError(str(here), "templates", "the packaged templates are missing", "reinstall mtus-checker")
+    return packaged_dir("templates", "draft.txt.j2", "reinstall mtus-checker")
 
 
 def _autoescape(name: str | None) -> bool:

@@ -9,21 +9,18 @@ from checker.case import Case, FactEvidence, Request
 from checker.conditions import evaluate, tests, unknown_alternatives
 from checker.decide import best_routes, routes
 from checker.lexicon import normalise
+from checker.outcomes import NOT_MEDICALLY_NECESSARY
 from checker.prescription import Dose, Note
 from checker.results import CriterionResult, ItemResult
-from checker.rules import Citation, RuleSet, governing_after, parse_pages
+from checker.rules import Citation, RuleSet, governing_after
 
 REPORT_SCHEMA = "mtus-check-report/1"
-# IMR letters about requests up to this date cite guidelines by page; later ones cite section titles
-# (the 2016 CPMTG update renamed and renumbered its sections; mtus-reference.md, "How IMR letters name
-# the guideline").
-PAGE_CITATION_ERA_ENDS = dt.date(2016, 7, 28)
 
 
 def case_report(ruleset: RuleSet, case: Case, items: list[ItemResult], as_of: dt.date, engine: str) -> dict[str, Any]:
     return {
         "schema": REPORT_SCHEMA,
-        "ruleset": {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest[:12], "stamp": ruleset.stamp},
+        "ruleset": ruleset.identity(12),
         "as_of": as_of.isoformat(),
         "input": {"path": case.path, "sha256": case.input_hash},
         "engine": engine,
@@ -36,12 +33,22 @@ def case_report(ruleset: RuleSet, case: Case, items: list[ItemResult], as_of: dt
             "request_date": case.request_date.isoformat(),
             "diagnoses": list(case.diagnoses),
         },
-        "items": [_item(ruleset, item, case, _page_era(case), as_of) for item in items],
+        "items": [_item(ruleset, item, case, _page_era(ruleset, case), as_of) for item in items],
     }
 
 
-def _page_era(case: Case) -> bool:
-    return case.request_date <= PAGE_CITATION_ERA_ENDS
+def page_citation_era_ends(ruleset: RuleSet) -> dt.date | None:
+    """IMR letters about requests up to the last day of a guideline edition cited by page
+    (guidelines.yaml, `cite_by: pages`: the 2009 CPMTG) cite guidelines by page; later ones cite
+    section titles (the 2016 CPMTG update renamed and renumbered its sections; mtus-reference.md,
+    "How IMR letters name the guideline")."""
+    ends = [g.effective_to for g in ruleset.guidelines.values() if g.cite_by == "pages" and g.effective_to]
+    return max(ends, default=None)
+
+
+def _page_era(ruleset: RuleSet, case: Case) -> bool:
+    ends = page_citation_era_ends(ruleset)
+    return ends is not None and case.request_date <= ends
 
 
 def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of: dt.date) -> dict[str, Any]:
@@ -155,7 +162,7 @@ def _documented(
     records do document, as letters do ("... however, the request exceeds")."""
     shown_against = {t["fact"] for t in _contrary(ruleset, named)}
     bearing = [c for c in named if c["status"] != "not_met" or c["role"] == "indication"] + on_route
-    if decision == "not_medically_necessary" and named and all(c["role"] == "limit" for c in named):
+    if decision == NOT_MEDICALLY_NECESSARY and named and all(c["role"] == "limit" for c in named):
         bearing += [c for c in met if c["role"] == "indication"]
     facts = (f for c in bearing for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"] and f["name"] not in shown_against)
     return _unique(facts, "name")
@@ -398,8 +405,8 @@ def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True)
 
 
 def citation_data(ruleset: RuleSet, citation: Citation, page_era: bool = True) -> dict[str, Any]:
-    """A citation as letters of the request's era write it: by page up to 2016-07-28 when pages are
-    known, by section title after. A page no source confirms (pages_confirmed: false) is kept for the
+    """A citation as letters of the request's era write it: by page in the page era
+    (page_citation_era_ends) when pages are known, by section title after. A page no source confirms (pages_confirmed: false) is kept for the
     reviewer but never cited by page."""
     guideline = ruleset.guidelines.get((citation.guideline, citation.edition))
     by_pages = guideline is not None and guideline.cite_by == "pages" or (page_era and bool(citation.pages) and citation.pages_confirmed)
@@ -637,7 +644,3 @@ def _unique(entries: Any, key: str) -> list[dict[str, Any]]:
             seen.add(entry[key])
             found.append(entry)
     return found
-
-
-def page_set(pages: str) -> frozenset[int]:
-    return parse_pages(pages)

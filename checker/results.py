@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from checker.case import FactValue, Request
+from checker.outcomes import STATUSES  # noqa: F401 - the statuses a CriterionResult holds
 from checker.rules import Criterion, Edition, Topic
-
-STATUSES = ("met", "not_met", "not_documented", "not_applicable")
 
 
 @dataclass(frozen=True)

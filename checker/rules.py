@@ -15,6 +15,7 @@ from checker.conditions import Condition, negate, parse_condition
 from checker.errors import InputError
 from checker.fields import check_keys, describe, did_you_mean, require_date, require_list, require_mapping, require_text
 from checker.lexicon import ROUTES, Lexicon, load_lexicon, normalise
+from checker.packaged import packaged_dir
 from checker.services import ServiceLexicon, load_services
 from checker.vocabulary import Vocabulary, load_vocabulary
 from checker.yamlio import load_yaml
@@ -48,14 +49,23 @@ _DECISION_KEYS = ("indicated_when", "on_denial")
 
 @dataclass(frozen=True)
 class Citation:
+    """A place in a guideline: what a criterion cites, what a letter cites (checker.citations) and what
+    a case file expects (`expected: citations:`); a letter may name only the guideline and edition."""
+
     guideline: str
     edition: str
-    section: str
+    section: str = ""
     pages: str = ""
     pages_confirmed: bool = True  # false: the page is from domain knowledge, not a source (drafts cite the section)
 
     def page_numbers(self) -> frozenset[int]:
         return parse_pages(self.pages)
+
+    def as_dict(self, keep_empty: bool = False) -> dict[str, str]:
+        """As a case file's `expected: citations:` entry writes it: the parts given, without the empty
+        ones unless keep_empty (a regress report lists all four)."""
+        found = {"guideline": self.guideline, "edition": self.edition, "section": self.section, "pages": self.pages}
+        return found if keep_empty else {k: v for k, v in found.items() if v}
 
 
 @dataclass(frozen=True)
@@ -236,6 +246,11 @@ class RuleSet:
         """The version and digest; '+site' when a site's rule folder is in (the digest covers its files)."""
         return f"{self.version}+{self.digest[:12]}" + ("+site" if self.extra_dirs else "")
 
+    def identity(self, digest_chars: int | None = None) -> dict[str, str]:
+        """The rule set as a report names it: name, version, digest (its first digest_chars when
+        given) and stamp."""
+        return {"name": self.name, "version": self.version, "digest": self.digest[:digest_chars], "stamp": self.stamp}
+
     def criteria(self) -> list[tuple[Topic, Edition, Criterion]]:
         return [(t, e, c) for t in self.topics for e in t.editions for c in e.criteria]
 
@@ -259,11 +274,7 @@ def parse_pages(pages: str) -> frozenset[int]:
 
 def default_rules_dir() -> Path:
     """The packaged rules; a source checkout keeps them at the top level beside checker/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "rules", here / "rules"):
-        if (candidate / "facts.yaml").is_file():
-            return candidate
-    raise InputError(str(here), "rules", "the packaged rules are missing", "reinstall mtus-checker or pass --rules DIR")
+    return packaged_dir("rules", "facts.yaml", "reinstall mtus-checker or pass --rules DIR")
 
 
 def cues_dir() -> Path:

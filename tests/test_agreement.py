@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from checker.cli import main
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -34,9 +33,6 @@ TARGETS = {"scope": 0.90, "decision agreement": 0.95, "overturns caught": 0.80, 
 # acute low back cites the ACOEM 2004 chapter instead: 126/153 (82.4%).
 FLOORS_ALL_ITEMS = {"decision agreement": 0.93, "overturns caught": 0.52, "citation match": 0.82}
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def imported_regression(letters: Path, out: Path) -> dict:

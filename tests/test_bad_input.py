@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from rulesets import BAD_RULES, rules_with
 
-from checker.cli import main
 from checker.yamlio import MAX_YAML_BYTES
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 BAD_INPUTS = Path(__file__).resolve().parent / "bad_inputs"
@@ -97,9 +96,6 @@ MAXIMUS Federal Services has completed the Independent Medical Review of the dis
 CLINICAL CASE SUMMARY: The patient is a 50 year old female who reported an injury on 04/10/2002.
 """
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def case_path(name: str, tmp_path: Path) -> Path:

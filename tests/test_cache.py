@@ -18,19 +18,15 @@ from pathlib import Path
 
 import jinja2.bccache
 import pytest
-from click.testing import CliRunner
 
 from checker import cache
 from checker.api import Checker
-from checker.cli import main
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "examples" / "seed-000.yaml"
 RULES = REPO / "rules"
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def outputs(*extra: object) -> list[str]:

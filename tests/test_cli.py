@@ -9,18 +9,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from checker.cli import main
 from checker.rules import parse_pages
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 SEEDS = REPO.parent / "shared" / "seeds"
 
-
-def run(*args: str):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def test_regress_agrees_on_every_seed_letter_item():

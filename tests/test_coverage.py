@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from rulesets import cite, criterion, rules_dir, topic
 
-from checker.cli import main
 from checker.coverage import (
     TOPIC_DECISIONS,
     fixture_case,
@@ -33,6 +31,7 @@ from checker.coverage import (
 )
 from checker.errors import InputError
 from checker.rules import load_ruleset
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -97,9 +96,6 @@ def make_checkout(root: Path, fixtures: dict | None = None, topic: dict | None =
         (tests / f"{fixtures['topic']}.yaml").write_text(yaml.safe_dump(fixtures, sort_keys=False))
     return rules
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def coverage_json(*args: object) -> tuple[int, dict]:

@@ -5,18 +5,18 @@ The key's schema and criterion ids are checked without the letters; the rate nee
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 import yaml
 
-from checker import deciding
+from checker import reason_agreement as deciding
 from checker.api import Checker
 from checker.errors import InputError
 from checker.importer import Importer
 from checker.render import render
 from checker.rules import RuleSet
+from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = REPO / "tests" / "imr" / "deciding.yaml"
@@ -30,10 +30,7 @@ RATE_FLOOR = 0.77
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("deciding_rate", REPO / "tools" / "deciding_rate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("deciding_rate")
 
 
 def test_key_follows_its_schema_and_covers_the_sample_it_states():

@@ -15,26 +15,22 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from rulesets import cite, rules_dir
 from rulesets import criterion as make_criterion
 from rulesets import topic as make_topic
 
-from checker.cli import main
 from checker.conditions import parse_condition
 from checker.conditions import tests as condition_tests
 from checker.docs import condition_data
 from checker.lint import lint
 from checker.render import environment, format_number
 from checker.rules import GATE_TOPIC, RuleSet, load_ruleset
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 FORMATS = ("markdown", "html")
 ANCHOR = re.compile(r'\bid="(topic|edition|criterion|list)-([^"]+)"')
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def docs(fmt: str, *args: object) -> str:

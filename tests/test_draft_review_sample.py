@@ -4,25 +4,20 @@ repository. Needs the dev letters in ../shared; skips without them."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 from checker.importer import Importer
 from checker.rules import RuleSet
+from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "imr-corpus" / "dev"
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("draft_review_sample", REPO / "tools" / "draft_review_sample.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("draft_review_sample")
 
 
 @pytest.fixture(scope="module")

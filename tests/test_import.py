@@ -23,6 +23,7 @@ from checker.errors import InputError
 from checker.importer import Importer
 from checker.letters import flatten, parse_letter, read_letter_text
 from checker.rules import default_rules_dir, load_ruleset
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -34,9 +35,6 @@ CASE_SCHEMA = Draft202012Validator(json.loads((REPO / "checker" / "schemas" / "c
 
 needs_letters = pytest.mark.skipif(not (SEEDS.is_dir() and DEV.is_dir()), reason="../shared/seeds or ../shared/imr-corpus/dev is not present")
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

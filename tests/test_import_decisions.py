@@ -9,18 +9,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from checker.cli import main
+from tests.cli_runner import run
 from tests.test_import import LETTER, _check_synthetic
 
 CASE_FILE = "CM99-0000001.yaml"
 FIRST_ITEM_END = "low back: Upheld\n"
 SECOND_HEADER = "Physical therapy 12 visits for the low back was the original request."
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def imported(tmp_path: Path, text: str) -> dict:

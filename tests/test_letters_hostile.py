@@ -14,17 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from checker.cli import main
 from checker.letters import MAX_LETTER_BYTES
+from tests.cli_runner import run
 from tests.test_import import LETTER, _pdf
 
 CASE_FILE = "CM99-0000001.yaml"  # the synthetic letter's case number
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def letter_pdf() -> bytes:

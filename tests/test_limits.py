@@ -14,21 +14,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from checker.case import MAX_REQUESTS
-from checker.cli import main
 from checker.context import MAX_SENTENCE_CHARS, Document
 from checker.extract import MAX_TEXT_BYTES, MAX_TEXT_CHARS, MAX_TEXT_LINES
 from checker.letters import MAX_PDF_PAGES
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "examples" / "seed-000.yaml"
 SUMMARY = "The injured worker is a 47-year-old woman. There is no documentation of acute muscle spasm.\n"
 
-
-def run(*args: object, stdin: str | bytes | None = None):
-    return CliRunner().invoke(main, [str(a) for a in args], input=stdin)
 
 
 def one_line(result, *fragments: str) -> str:

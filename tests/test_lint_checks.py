@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from rulesets import cite, criterion, rules_dir, rules_with, topic
 
-from checker.cli import main
 from checker.lint import CHECKS, lint
 from checker.rules import RuleSet, load_ruleset
+from tests.cli_runner import run
 from tools.lint_checks_readme import README, with_checks_list
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checker" / "lint" / "checks"
@@ -147,9 +146,6 @@ def test_check_module_has_an_id_a_title_and_documentation_with_a_passing_and_a_f
         assert example.strip(), check.documentation
         yaml.safe_load(example)  # raises on an example that is not YAML
 
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def test_explain_without_a_check_lists_every_check_with_its_title():

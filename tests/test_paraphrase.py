@@ -8,14 +8,13 @@ and recall on it stay at or above the floors below. Print the tables:
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from checker.rules import RuleSet
+from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 # Issue 14's targets. Measured with `python tools/paraphrase_score.py`: 0.704 / 0.130 on the cues before
@@ -27,11 +26,7 @@ MIN_PRECISION, MIN_RECALL = 0.97, 0.90
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("paraphrase_score", REPO / "tools" / "paraphrase_score.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("paraphrase_score")
 
 
 @pytest.fixture(scope="module")

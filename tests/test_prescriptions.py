@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from checker.cli import main
 from checker.lexicon import Lexicon, load_lexicon
 from checker.prescription import Dose, doses_per_day, work_out
 from checker.request_line import parse_request
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 TABLE = Path(__file__).resolve().parent / "prescriptions.md"
@@ -205,9 +204,6 @@ def _case(tmp_path: Path, texts: list[str], facts: dict | None = None) -> Path:
     path.write_text(yaml.safe_dump(body), encoding="utf-8")
     return path
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def test_check_shows_the_arithmetic_and_how_names_were_read(tmp_path):

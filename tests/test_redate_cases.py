@@ -3,8 +3,6 @@ facts are read and only the guideline editions in force change."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import yaml
@@ -12,16 +10,13 @@ import yaml
 from checker.case import load_case
 from checker.evaluate import plan_case
 from checker.rules import RuleSet
+from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("redate_cases", REPO / "tools" / "redate_cases.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("redate_cases")
 
 
 def _write(folder: Path) -> Path:

@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from checker import regress
 from checker.api import Checker
-from checker.cli import main
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -27,9 +26,6 @@ EXAMPLES = REPO / "examples"
 MTUS = [sys.executable, "-c", "import sys; from checker import regress; regress.MIN_FILES_PER_WORKER = 4; from checker.cli import main; sys.exit(main())"]
 needs_proc = pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(), reason="needs Linux /proc children lists")
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def copies_of_the_examples(folder: Path, times: int) -> int:

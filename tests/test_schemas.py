@@ -317,8 +317,8 @@ def _keys(document: dict) -> set[str]:
 def test_schemas_use_the_loaders_keys_and_values():
     case_schema, rules_schema, fixture_schema = schema("case.schema.json"), schema("rules.schema.json"), schema("rule-fixtures.schema.json")
     defs = case_schema["$defs"]
-    assert _keys(case_schema) == set(case_loader._CASE_KEYS)
-    assert _keys(defs["request"]) == set(case_loader._REQUEST_KEYS)
+    assert _keys(case_schema) == set(case_loader.CASE_KEYS)
+    assert _keys(defs["request"]) == set(case_loader.REQUEST_KEYS)
     assert _keys(defs["medication"]) == set(case_loader._MED_KEYS)
     assert _keys(defs["fact_value"]["oneOf"][1]) == set(case_loader._FACT_KEYS)
     assert defs["fact_value"]["oneOf"][1]["properties"]["origin"]["enum"] == list(case_loader.ORIGINS)
@@ -351,5 +351,5 @@ def test_schemas_use_the_loaders_keys_and_values():
     assert _keys(expect) == set(coverage._EXPECT_KEYS)
     assert expect["properties"]["decision"]["enum"] == list(coverage.DECISIONS)
     assert expect["properties"]["criteria"]["additionalProperties"]["enum"] == list(results.STATUSES)
-    assert fdefs["partial_case"]["propertyNames"]["enum"] == list(case_loader._CASE_KEYS)
-    assert fdefs["request"]["propertyNames"]["enum"] == list(case_loader._REQUEST_KEYS)
+    assert fdefs["partial_case"]["propertyNames"]["enum"] == list(case_loader.CASE_KEYS)
+    assert fdefs["request"]["propertyNames"]["enum"] == list(case_loader.REQUEST_KEYS)

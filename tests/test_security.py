@@ -14,14 +14,13 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from checker.cli import main
 from checker.context import load_context_rules
 from checker.errors import MAX_PART_CHARS, InputError
 from checker.extract_cues import load_extraction_cues
 from checker.rules import load_topic
 from checker.yamlio import load_yaml
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -29,9 +28,6 @@ TEMPLATE_CODE = "{{ 7*7 }} {% for x in range(3) %}LOOP{% endfor %} {{ ''.__class
 SCRIPT = "<script>alert('{}')</script>"
 SENTINEL = "Qzxv-claimant-narrative-7731"  # a value that occurs nowhere but in the case file
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def hostile_case(tmp_path: Path) -> Path:

@@ -12,21 +12,17 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from benchmarks.corpus import write_corpus
 from checker import cache, lexicon, regress
 from checker.api import Checker
-from checker.cli import main
 from checker.progress import SHOW_AFTER_SECONDS, ProgressLine
 from checker.render import to_json
+from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 
-
-def run(*args: object):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

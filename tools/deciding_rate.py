@@ -20,8 +20,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from checker.deciding import AGREES, ItemOutcome, distinct, load_key, measure, rate, rate_where_encoded
 from checker.errors import InputError
+from checker.reason_agreement import AGREES, ItemOutcome, distinct, load_key, measure, rate, rate_where_encoded
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = REPO / "tests" / "imr" / "deciding.yaml"

@@ -33,12 +33,12 @@ and the core they share:
 """
 
 from checker.extract.clinical_text import MAX_TEXT_BYTES, MAX_TEXT_CHARS, MAX_TEXT_LINES, read_clinical_text, require_text_within_limits
-from checker.extract.drafting import draft_case, draft_facts, dump_case, extractor_for, merge_draft, require_loadable
+from checker.extract.drafting import draft_case, draft_facts, extractor_for, merge_draft, require_loadable
 from checker.extract.extractor import Extractor
 from checker.extract.model import REQUEST_LINE, SOURCE, Assertion, Evidence
 
 __all__ = [
     "MAX_TEXT_BYTES", "MAX_TEXT_CHARS", "MAX_TEXT_LINES", "REQUEST_LINE", "SOURCE", "Assertion", "Evidence", "Extractor",
-    "draft_case", "draft_facts", "dump_case", "extractor_for", "merge_draft", "read_clinical_text", "require_loadable",
+    "draft_case", "draft_facts", "extractor_for", "merge_draft", "read_clinical_text", "require_loadable",
     "require_text_within_limits",
 ]

@@ -8,9 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
-import yaml
-
-from checker.case import case_from_text
+from checker.case import case_from_text, dump_case
 from checker.errors import SITE_RULES, InputError
 from checker.extract.extractor import Extractor
 from checker.extract.model import SOURCE
@@ -75,26 +73,6 @@ def draft_case(
     case["requests"] = [{"id": f"item{i + 1}", **r} for i, r in enumerate(drafted["requests"])]
     case["extraction"] = drafted["extraction"]
     return case
-
-
-class _CaseDumper(yaml.SafeDumper):
-    """No anchors or aliases (the case loader refuses them); short lists of scalars on one line."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
-    flow = all(not isinstance(x, (dict, list)) for x in data) and len(data) <= 4
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-_CaseDumper.add_representer(list, _represent_list)
-
-
-def dump_case(case: dict) -> str:
-    """The draft as YAML, keys in case-file order, the same bytes for the same draft."""
-    return yaml.dump(case, Dumper=_CaseDumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
 
 
 def require_loadable(case: dict, ruleset: RuleSet, source: str) -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from checker.api import Checker, CheckResult
-from checker.case import case_from_mapping, case_mapping
-from checker.extract import MAX_TEXT_BYTES, draft_case, draft_facts, dump_case, merge_draft
+from checker.case import case_from_text, case_mapping, dump_case
+from checker.extract import MAX_TEXT_BYTES, draft_case, draft_facts, merge_draft
 from checker.importer import Importer
 from checker.letters import letter_text, parse_letter
 from checker.render import render
@@ -139,7 +139,7 @@ class Workbench:
         """The case as its case file, loaded back as `mtus check` loads it, checked and drafted."""
         name = name or f"{file_stem(case)}.yaml"
         case_yaml = dump_case(case)
-        loaded = case_from_mapping(case_mapping(case_yaml, name), self.ruleset, name, hashlib.sha256(case_yaml.encode("utf-8")).hexdigest())
+        loaded = case_from_text(case_yaml, self.ruleset, name)
         with self._engine_lock:
             result = self.checker.check_case(loaded)
         return Checked(case, case_yaml, name, result, self.render_draft(result.report, "markdown"))

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
+from checker.outcomes import LETTER_DECISIONS
 from checker.rules import RuleSet
 from checker.yamlio import load_yaml
 
 KEY_SCHEMA = "mtus-deciding-key/1"
-DECISIONS = ("medically_necessary", "not_medically_necessary")
+DECISIONS = LETTER_DECISIONS
 _ITEM_FIELDS = {"case", "item", "decision", "reason", "criteria", "missing"}
 
 # Outcome categories, in the order they are tested.
