@@ -394,7 +394,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="keep corpora and outputs here (default: a temporary folder)")
     parser.add_argument("--check-only", action="store_true", help="only the `mtus check` ratio of issue 21 (a minute or two)")
     parser.add_argument("--against", type=Path, default=None, metavar="TREE",
-                        help="with --check-only: also run the check from this source tree (e.g. main: mkdir /tmp/main; git archive main | tar -x -C /tmp/main), paired")
+                        help="with --check-only: the same check from this source tree too (main: git archive main | tar -x -C DIR), paired")
     args = parser.parse_args()
     if args.check_only:
         check_only(args.repeats or 15, args.against)
