@@ -25,7 +25,8 @@ absolute times move with the neighbours' load; ratios much less):
   - `mtus regress` CPU (all processes) against a process that only parses the same case files with
     PyYAML's CSafeLoader: at most 2.5x; and `--jobs 2` CPU against `--jobs 1`: at most 1.10x;
   - a small corpus (600 items) with `--jobs 2`: CPU / wall near 2 when both cores work.
-`--skip-memory` leaves out parts 4 and 5 (a quicker run for these ratios).
+`--skip-memory` leaves out parts 4 and 5 (a quicker run for these ratios); `--check-only` prints only
+the `mtus check` ratio, and with `--against TREE` the same for another source tree in the same runs.
 """
 
 from __future__ import annotations
@@ -270,20 +271,35 @@ def small_corpus(work: Path, ruleset, items: int, repeats: int) -> None:
         print(f"   --jobs {jobs}   {ms(wall):>8} / {ms(cpu):>8}   CPU / wall {cpu / wall:.2f}   {items / wall:8,.0f} items/s")
 
 
-def check_ratio(env: dict[str, str], repeats: int) -> None:
-    """`mtus check` on one case against the floor of its libraries' imports, interleaved runs."""
+def check_ratio(env: dict[str, str], repeats: int, against: Path | None = None) -> None:
+    """`mtus check` on one case against the floor of its libraries' imports, interleaved runs; with
+    `against`, the same commands run from another source tree of mtus-checker (a checkout of main,
+    on PYTHONPATH, with its own cache folder) in the same interleaving: before and after, paired."""
     floor_command = [sys.executable, "-c", "import yaml, click, jinja2, durable_rules_engine"]
-    commands = {"floor": floor_command, "text": [*mtus_command(), "check", str(EXAMPLE)], "json": [*mtus_command(), "check", str(EXAMPLE), "--format", "json"]}
+    trees = {"": env} if against is None else {"": {**env, "PYTHONPATH": str(REPO)}, "against ": _tree_env(env, against)}
+    commands = {"floor": (floor_command, env)}
+    for label, tree_env in trees.items():
+        commands[f"{label}text"] = ([*mtus_command(), "check", str(EXAMPLE)], tree_env)
+        commands[f"{label}json"] = ([*mtus_command(), "check", str(EXAMPLE), "--format", "json"], tree_env)
+    for command, command_env in commands.values():
+        run_once(command, command_env)  # bytecode, the rules cache and compiled templates of each tree
     runs: dict[str, list[Run]] = {name: [] for name in commands}
     for _ in range(repeats):
-        for name, command in commands.items():
-            runs[name].append(run_once(command, env))
+        for name, (command, command_env) in commands.items():
+            runs[name].append(run_once(command, command_env))
     wall = {name: statistics.median(r.wall for r in rs) for name, rs in runs.items()}
     cpu = {name: statistics.median(r.cpu for r in rs) for name, rs in runs.items()}
     print(f"   python -c 'import yaml, click, jinja2, durable_rules_engine'  {ms(wall['floor']):>8} / {ms(cpu['floor'])}")
-    for name in ("text", "json"):
-        print(f"   check --format {name:4s} / that import: wall {wall[name] / wall['floor']:.2f}x, CPU {cpu[name] / cpu['floor']:.2f}x"
-              f"   ({ms(wall[name])} / {ms(cpu[name])})   target <= 1.3x")
+    for name in commands:
+        if name != "floor":
+            tree = f" ({against})" if name.startswith("against") else ""
+            print(f"   check --format {name:12s} / that import: wall {wall[name] / wall['floor']:.2f}x, CPU {cpu[name] / cpu['floor']:.2f}x"
+                  f"   ({ms(wall[name])} / {ms(cpu[name])})   target <= 1.3x{tree}")
+
+
+def _tree_env(env: dict[str, str], tree: Path) -> dict[str, str]:
+    cache = Path(env.get("MTUS_CACHE_DIR", tempfile.gettempdir())).parent / "cache-against"
+    return {**env, "PYTHONPATH": str(tree.resolve()), "MTUS_CACHE_DIR": str(cache)}
 
 
 def _decisions(report: bytes) -> list:
@@ -357,6 +373,15 @@ def import_speed(work: Path) -> None:
           f"({written} case files written, exit {result.returncode})   target >= 20 letters/s")
 
 
+def check_only(repeats: int, against: Path | None) -> None:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"`mtus check {EXAMPLE.relative_to(REPO)}`, caches warm, median of {repeats} interleaved runs (wall / CPU); load average {load:.2f}")
+    with tempfile.TemporaryDirectory(prefix="mtus-bench-") as work:
+        check_ratio(child_env(Path(work) / "cache"), repeats, against)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average {load:.2f} at the end")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller corpora and fewer repeats (1k/10k items, 5 runs)")
@@ -367,7 +392,13 @@ def main() -> None:
     parser.add_argument("--synthetic-topics", type=int, default=28, help="generated topics added for the large rule set (default 28)")
     parser.add_argument("--repeats", type=int, default=None, help="runs per cold-start median (default 15; --quick 5)")
     parser.add_argument("--work", type=Path, default=None, help="keep corpora and outputs here (default: a temporary folder)")
+    parser.add_argument("--check-only", action="store_true", help="only the `mtus check` ratio of issue 21 (a minute or two)")
+    parser.add_argument("--against", type=Path, default=None, metavar="TREE",
+                        help="with --check-only: the same check from this source tree too (main: git archive main | tar -x -C DIR), paired")
     args = parser.parse_args()
+    if args.check_only:
+        check_only(args.repeats or 15, args.against)
+        return
     items = args.items or (2_000 if args.quick else 10_000)
     sizes = tuple(args.memory_sizes or ((1_000, 10_000) if args.quick else (10_000, 100_000)))
     repeats = args.repeats or (5 if args.quick else 15)

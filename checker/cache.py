@@ -14,8 +14,8 @@ made with a random key kept in that folder (readable by this user alone), proves
   checked folder, never by following a link.
 - A rule-set entry's name is a SHA-256 over every file under the rules directory (symbolic links
   followed), read once: the rule set is built from those very bytes. It also covers the directory's
-  path (as given and resolved), the Python version, mtus-checker's code and the installed
-  distributions (names and versions): any change makes a new entry.
+  path (as given and resolved), the Python version, mtus-checker's code (each module's size and
+  modification time) and the installed distributions (names and versions): any change makes a new entry.
 - Template entries: Jinja checks each template's source against its entry; the entry's name also
   covers the same versions.
 
@@ -229,10 +229,13 @@ def _write_new(folder: int, name: str, data: bytes, replace: bool = True) -> Non
 
 @functools.cache
 def environment_fingerprint() -> bytes:
-    """The Python version, mtus-checker's code and every installed distribution (name and version)."""
+    """The Python version, mtus-checker's code and every installed distribution (name and version).
+    A module counts by its size and modification time, as Python's own bytecode cache judges a
+    module changed (reading every module on each run cost a single check several milliseconds)."""
     sha = hashlib.sha256(f"{sys.version}\0{sys.implementation.cache_tag}\0".encode())
     for path in sorted(_PACKAGE.rglob("*.py")):  # every module, also of subpackages (checker/lint/checks/)
-        sha.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        info = path.stat()
+        sha.update(f"{path.relative_to(_PACKAGE).as_posix()}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
     for name in sorted(_distributions()):
         sha.update(name.encode() + b"\0")
     return sha.digest()
@@ -276,7 +279,7 @@ def snapshot(folders: tuple[Path, ...]) -> dict[str, bytes] | None:
 def _read_regular(path: str) -> bytes:
     from checker.yamlio import read_bounded
 
-    return read_bounded(Path(path), "rule file", MAX_SNAPSHOT_BYTES, "", "")
+    return read_bounded(path, "rule file", MAX_SNAPSHOT_BYTES, "", "")
 
 
 def rules_entry_name(folders: tuple[Path, ...], files: dict[str, bytes]) -> str:

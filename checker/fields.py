@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,6 +61,8 @@ def check_keys(mapping: dict, allowed: Iterable[str], path: str, prefix: str, re
 
 
 def did_you_mean(word: str, choices: Iterable[str], otherwise: str) -> str:
+    import difflib  # here: only a misspelt input needs it, and a check's start-up does not pay for it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
     return f"did you mean '{close[0]}'?" if close else otherwise
 

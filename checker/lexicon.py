@@ -3,7 +3,6 @@ classes, the ingredients a strength names, and the morphine milligram equivalent
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import re
@@ -171,6 +170,8 @@ class Lexicon:
         released = bool(_RELEASE_WORDS.search(key))
         names = [k for k in self._index if bool(_RELEASE_WORDS.search(k)) == released]  # never across -ER
         candidates = _close_candidates(key, names) if prefilter else names
+        import difflib  # here: only a misspelt drug name needs it, and a check's start-up does not pay for it
+
         scored = sorted(((difflib.SequenceMatcher(None, key, known).ratio(), known) for known in candidates), reverse=True)
         if not scored or scored[0][0] < FUZZY_CUTOFF:
             return None
@@ -253,6 +254,8 @@ class Lexicon:
         return found
 
     def closest(self, name: str) -> str:
+        import difflib
+
         close = difflib.get_close_matches(_key(name), list(self._index), n=1, cutoff=0.6)
         return self._index[close[0]] if close else ""  # the generic name: the closest key may be a misspelling
 
@@ -279,6 +282,8 @@ def _close_candidates(key: str, names: Iterable[str]) -> Iterator[str]:
     """The names whose cheap upper bounds of difflib's ratio reach the margin below the cutoff: any
     other name can be neither the match nor its rival, so its exact ratio is not needed (speed only;
     the bounds are symmetric, so one matcher indexes `key` once)."""
+    import difflib
+
     matcher = difflib.SequenceMatcher(None)
     matcher.set_seq2(key)
     floor = FUZZY_CUTOFF - FUZZY_MARGIN - 0.01

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import pickle
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,53 @@ class Topic:
 
     def specificity(self) -> int:
         return sum(SPECIFICITY[k] for k in self.constraints())
+
+    def __reduce__(self) -> tuple:
+        """Pickled in two parts: what topic selection reads, and the rest (the editions and their
+        criteria: most of a rule set's bytes) as one nested pickle, unpickled when first read. A
+        `mtus check` loading the rule set from the cache then builds only the topics its case selects."""
+        deferred = self.__dict__.get(_DEFERRED_BYTES)  # not read yet: the same bytes
+        if deferred is None:
+            deferred = pickle.dumps(tuple(getattr(self, name) for name in TOPIC_DEFERRED), protocol=pickle.HIGHEST_PROTOCOL)
+        light = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in TOPIC_DEFERRED}
+        return (_topic_with_deferred, (light, deferred))
+
+
+# Topic fields that selecting a topic does not read (Topic.__reduce__).
+TOPIC_DEFERRED = ("provenance", "not_encoded", "editions", "follows", "dated_criteria", "indicated_when")
+_DEFERRED_BYTES = "_deferred_bytes"
+
+
+def _topic_with_deferred(light: dict[str, Any], deferred: bytes) -> Topic:
+    topic = object.__new__(Topic)
+    topic.__dict__.update(light)
+    topic.__dict__[_DEFERRED_BYTES] = deferred
+    return topic
+
+
+class _Deferred:
+    """A Topic field read from its nested pickle on first use (an instance's own value, once set,
+    hides this descriptor). Each field is set once: a second reader, in another thread, keeps the first."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, topic: Topic | None, owner: type | None = None) -> Any:
+        if topic is None:
+            raise AttributeError(self.name)
+        deferred = topic.__dict__.get(_DEFERRED_BYTES)
+        if deferred is not None:
+            for name, value in zip(TOPIC_DEFERRED, pickle.loads(deferred), strict=True):  # noqa: S301 - our own pickle, read with its topic
+                topic.__dict__.setdefault(name, value)
+            topic.__dict__.pop(_DEFERRED_BYTES, None)  # pickled afresh from now on: its fields may have been changed in place
+        try:
+            return topic.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+
+for _name in TOPIC_DEFERRED:  # after @dataclass: its __init__ keeps the declared defaults
+    setattr(Topic, _name, _Deferred(_name))
 
 
 @dataclass(frozen=True)

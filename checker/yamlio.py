@@ -117,11 +117,11 @@ def served_from(files: dict[str, bytes]) -> Iterator[Served]:
         _serving.reset(token)
 
 
-def read_bounded(path: Path, what: str, max_bytes: int, directory_fix: str, size_fix: str) -> bytes:
+def read_bounded(path: Path | str, what: str, max_bytes: int, directory_fix: str, size_fix: str) -> bytes:
     """A file's bytes, refusing a missing or unreadable path, a directory, anything but a regular file
     (a FIFO or a device such as /dev/zero is refused at once, never read or waited on), or a file
-    over max_bytes (checked before reading, and the read stops there even if the file grows)."""
-    path = Path(path)
+    over max_bytes (checked before reading, and the read stops there even if the file grows). A str
+    path is used as it is (no Path made: the rules cache reads every rule file this way on each run)."""
     serving = _serving.get()
     if serving is not None:
         served = serving.files.get(os.path.abspath(path))

@@ -364,3 +364,33 @@ def test_a_tally_of_the_summaries_workers_send_is_the_tally_of_the_results(corpu
         assert whole == summed and whole.items > 300 and whole.count("known_divergence") + whole.count("no_rule") > 0
     finally:
         run_.close()
+
+
+def test_topics_read_from_a_pickle_part_by_part_are_the_loaded_topics(repo_ruleset, monkeypatch):
+    """The rules cache unpickles a topic's editions and criteria only when first read (what selecting
+    a topic reads comes first): the same topics, the same decisions, and a change made in place to a
+    topic already read is pickled, never the bytes it was read from."""
+    import dataclasses
+    import pickle
+
+    from checker.rules import TOPIC_DEFERRED
+
+    restored = pickle.loads(pickle.dumps(repo_ruleset, protocol=pickle.HIGHEST_PROTOCOL))
+    assert not any(name in topic.__dict__ for topic in restored.topics for name in TOPIC_DEFERRED)
+    assert restored.topics == repo_ruleset.topics
+    assert [repr(t) for t in restored.topics] == [repr(t) for t in repo_ruleset.topics]
+    assert [dataclasses.asdict(t) for t in restored.topics] == [dataclasses.asdict(t) for t in repo_ruleset.topics]
+    unread = pickle.loads(pickle.dumps(repo_ruleset, protocol=pickle.HIGHEST_PROTOCOL))
+    assert pickle.loads(pickle.dumps(unread, protocol=pickle.HIGHEST_PROTOCOL)).topics == repo_ruleset.topics  # passed on unread (to workers)
+
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    plain = Checker(engine="reference", scope="on_demand")  # loaded from the rule files, never pickled
+    lazy = Checker.from_state(plain.state())
+    assert not any(name in topic.__dict__ for topic in lazy.ruleset.topics for name in TOPIC_DEFERRED)
+    for example in sorted(EXAMPLES.glob("*.yaml")):
+        assert to_json(lazy.check(example).report) == to_json(plain.check(example).report)
+
+    topic = restored.topics[0]
+    object.__setattr__(topic.editions[0], "on_denial", "changed in place")
+    again = pickle.loads(pickle.dumps(topic, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again.editions[0].on_denial == "changed in place"
