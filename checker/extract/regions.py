@@ -39,7 +39,7 @@ class Regions:
             run.regions[sentence.index] = (self.parts(sentence.text), sides(sentence.text))
         parts, stated_sides = run.regions[sentence.index]
         if not parts:
-            return None
+            return DROP if other_side(placed, stated_sides) else None
         same = tuple(r.index for r in placed if self._reach(r.parts, limbs) & parts and sides_agree(r.sides, stated_sides))
         return same or DROP
 
@@ -62,3 +62,10 @@ class Regions:
         and its joints, hand and wrist), and with `limbs` the rest of its limb group."""
         groups = self.region_groups + (self.limb_groups if limbs else [])
         return parts.union(*(group for group in groups if group & parts))
+
+
+def other_side(requests: list[Any], stated: set[str]) -> bool:
+    """A statement that names only the side opposite every request's ("positive Neer on the left" for
+    a right shoulder injection) is about the other limb, region named or not."""
+    sided = [r for r in requests if r.sides]
+    return bool(stated and sided and len(sided) == len(requests) and not any(sides_agree(r.sides, stated) for r in sided))
