@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checker.cache import load_compiled_rules
-from checker.case import Case, load_case
-from checker.compiler import Program
-from checker.evaluate import Evaluator, evaluate_case
-from checker.report import case_report
-from checker.results import ItemResult
-from checker.rules import RuleSet, default_rules_dir
+from checker.evaluate.evaluate import Evaluator, evaluate_case
+from checker.evaluate.results import ItemResult
+from checker.load.cache import load_compiled_rules
+from checker.load.case import Case, load_case
+from checker.load.compiler import Program
+from checker.load.ruleset import RuleSet, default_rules_dir
+from checker.report.report import case_report
 
 ENGINES = ("durable", "reference")
 
@@ -30,7 +30,7 @@ class CheckResult:
 class Checker:
     """A rule set compiled once, with one evaluator, used for any number of cases.
 
-    extra_dirs: site rule folders added to the rules (--rules-extra; see checker.rules.add_rule_folder).
+    extra_dirs: site rule folders added to the rules (--rules-extra; see checker.load.ruleset.add_rule_folder).
     scope: "all" registers every engine rule when the first case is evaluated (many cases);
     "on_demand" registers only the rule editions the case needs (one case: start-up does not grow
     with the size of the rule set). The results are the same.
@@ -82,9 +82,9 @@ class Checker:
 
 def make_evaluator(program: Program, engine: str, scope: str = "all") -> Evaluator:
     if engine == "reference":
-        from checker.reference import ReferenceEvaluator
+        from checker.evaluate.reference import ReferenceEvaluator
 
         return ReferenceEvaluator(program)
-    from checker.engine import DurableEvaluator
+    from checker.evaluate.engine import DurableEvaluator
 
     return DurableEvaluator(program, scope)

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker import reason_agreement as deciding
 from checker.api import Checker
-from checker.errors import InputError
-from checker.importer import Importer
-from checker.render import render
-from checker.rules import RuleSet
+from checker.base.errors import InputError
+from checker.imr.importer import Importer
+from checker.load.ruleset import RuleSet
+from checker.measure import reason_agreement as deciding
+from checker.render.render import render
 from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]

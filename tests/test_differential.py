@@ -20,8 +20,8 @@ from test_rule_fixtures import FIXTURES
 from benchmarks.corpus import CaseWriter, plan, to_yaml
 from benchmarks.synth_rules import write_synthetic_rules
 from checker.api import Checker
-from checker.conditions import tests as condition_tests
-from checker.engine import DurableEvaluator
+from checker.evaluate.engine import DurableEvaluator
+from checker.load.conditions import tests as condition_tests
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 20261123

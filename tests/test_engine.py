@@ -11,8 +11,8 @@ from pathlib import Path
 import durable_rules_engine
 import pytest
 
-from checker.compiler import GUARD_RULE, ITEM_TAG, compile_program, durable_definition
-from checker.engine import DurableEvaluator
+from checker.evaluate.engine import DurableEvaluator
+from checker.load.compiler import GUARD_RULE, ITEM_TAG, compile_program, durable_definition
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def test_items_matching_no_rule_do_not_crash_fresh_rulesets():
     # as a signal in the child process, so run fresh rulesets in one.
     script = (
         "from checker.api import Checker\n"
-        "from checker.engine import DurableEvaluator\n"
+        "from checker.evaluate.engine import DurableEvaluator\n"
         "c = Checker()\n"
         "for _ in range(40):\n"
         "    ev = DurableEvaluator(c.program.__class__(c.program.probes, str(_) + c.program.digest))\n"
@@ -97,7 +97,7 @@ def test_on_demand_scope_registers_only_the_editions_a_case_needs(repo_program, 
 
 
 def _facts_firing(probe):
-    from checker.conditions import evaluate, tests
+    from checker.load.conditions import evaluate, tests
 
     facts = {}
     for _, fact, _op, value in tests(probe.condition):

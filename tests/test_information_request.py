@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from checker.api import Checker
 from checker.cli import main
-from checker.render import render
-from checker.render_docx import html_to_docx
+from checker.render.render import render
+from checker.render.render_docx import html_to_docx
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
