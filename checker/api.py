@@ -31,35 +31,35 @@ class Checker:
     """A rule set compiled once, with one evaluator, used for any number of cases.
 
     extra_dirs: site rule folders added to the rules (--rules-extra; see checker.load.ruleset.add_rule_folder).
-    scope: "all" registers every engine rule when the first case is evaluated (many cases);
+    registration: "all" registers every engine rule when the first case is evaluated (many cases);
     "on_demand" registers only the rule editions the case needs (one case: start-up does not grow
     with the size of the rule set). The results are the same.
     """
 
-    def __init__(self, rules_dir: Path | None = None, engine: str = "durable", scope: str = "all", extra_dirs: Sequence[Path] = ()) -> None:
+    def __init__(self, rules_dir: Path | None = None, engine: str = "durable", registration: str = "all", extra_dirs: Sequence[Path] = ()) -> None:
         self.ruleset: RuleSet
         self.program: Program
         directory = Path(rules_dir) if rules_dir else default_rules_dir()
         self.ruleset, self.program = load_compiled_rules(directory, tuple(Path(d) for d in extra_dirs))
         self.engine = engine
-        self.scope = scope
+        self.registration = registration
         self._evaluator: Evaluator | None = None
 
     @classmethod
     def from_state(cls, state: bytes) -> Checker:
         """A Checker rebuilt from `state()` (a worker process gets its rules this way, not from disk)."""
         checker = cls.__new__(cls)
-        checker.ruleset, checker.program, checker.engine, checker.scope = pickle.loads(state)  # noqa: S301 - from our own parent process
+        checker.ruleset, checker.program, checker.engine, checker.registration = pickle.loads(state)  # noqa: S301 - from our own parent process
         checker._evaluator = None
         return checker
 
     def state(self) -> bytes:
-        return pickle.dumps((self.ruleset, self.program, self.engine, self.scope), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps((self.ruleset, self.program, self.engine, self.registration), protocol=pickle.HIGHEST_PROTOCOL)
 
     @property
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
-            self._evaluator = make_evaluator(self.program, self.engine, self.scope)
+            self._evaluator = make_evaluator(self.program, self.engine, self.registration)
         return self._evaluator
 
     def load(self, path: Path) -> Case:
@@ -80,11 +80,11 @@ class Checker:
         return self.check_case(self.load(path), as_of)
 
 
-def make_evaluator(program: Program, engine: str, scope: str = "all") -> Evaluator:
+def make_evaluator(program: Program, engine: str, registration: str = "all") -> Evaluator:
     if engine == "reference":
         from checker.evaluate.reference import ReferenceEvaluator
 
         return ReferenceEvaluator(program)
     from checker.evaluate.engine import DurableEvaluator
 
-    return DurableEvaluator(program, scope)
+    return DurableEvaluator(program, registration)

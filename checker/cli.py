@@ -152,7 +152,7 @@ def check(
     from checker.api import Checker
     from checker.render.render import render, to_json
 
-    result = Checker(rules_dir, engine, scope="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
+    result = Checker(rules_dir, engine, registration="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
     if fmt == "json":
         click.echo(to_json(result.report), nl=False)
     else:
@@ -181,7 +181,7 @@ def draft(
 
     if fmt == "docx" and sys.stdout.isatty():
         raise InputError("command line", "--format docx", "a Word document is binary and would garble the terminal", "redirect it: > draft.docx")
-    result = Checker(rules_dir, engine, scope="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
+    result = Checker(rules_dir, engine, registration="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
     template = "draft" if kind == "determination" else kind
     if fmt == "docx":
         from checker.render.render_docx import html_to_docx

@@ -30,7 +30,7 @@ CHRONIC_WORDS = re.compile(r"\b(?:maintenance|wean\w*|long-term|long term)\b", r
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker(scope="on_demand")
+    return Checker(registration="on_demand")
 
 
 @pytest.fixture(scope="module")

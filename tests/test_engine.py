@@ -81,9 +81,9 @@ def test_an_error_while_taking_actions_is_raised_and_the_session_released(repo_p
     assert (probe.index, 0) in evaluator.evaluate([(probe.edition_key, facts)])
 
 
-def test_on_demand_scope_registers_only_the_editions_a_case_needs(repo_program, durable_evaluator):
+def test_on_demand_registration_registers_only_the_editions_a_case_needs(repo_program, durable_evaluator):
     editions = sorted({p.edition_key for p in repo_program.probes})
-    evaluator = DurableEvaluator(repo_program, scope="on_demand")
+    evaluator = DurableEvaluator(repo_program, registration="on_demand")
     assert evaluator.registered_editions is None and evaluator._handle is None
     first = [p for p in repo_program.probes if p.edition_key == editions[0]][0]
     facts = _facts_firing(first)

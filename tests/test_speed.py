@@ -386,7 +386,7 @@ def test_topics_read_from_a_pickle_part_by_part_are_the_loaded_topics(repo_rules
     assert pickle.loads(pickle.dumps(unread, protocol=pickle.HIGHEST_PROTOCOL)).topics == repo_ruleset.topics  # passed on unread (to workers)
 
     monkeypatch.setenv(cache.CACHE_ENV, "off")
-    plain = Checker(engine="reference", scope="on_demand")  # loaded from the rule files, never pickled
+    plain = Checker(engine="reference", registration="on_demand")  # loaded from the rule files, never pickled
     lazy = Checker.from_state(plain.state())
     assert not any(name in topic.__dict__ for topic in lazy.ruleset.topics for name in TOPIC_DEFERRED)
     for example in sorted(EXAMPLES.glob("*.yaml")):

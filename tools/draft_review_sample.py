@@ -63,7 +63,7 @@ def write_folder(chosen: list[Sampled], out: Path, letters: Path) -> list[dict[s
     from checker.imr.letters import parse_letter, read_letter_text
     from checker.render.render import render
 
-    checker = Checker(scope="on_demand")
+    checker = Checker(registration="on_demand")
     rows = []
     for k, s in enumerate(chosen, start=1):
         case = load_yaml(s.case_path, "case file")

@@ -31,7 +31,7 @@ from checker.base.errors import EngineError
 from checker.load.compiler import GUARD_RULE, GUARD_TAG, ITEM_TAG, Program, durable_definition, probe_index
 
 SESSION_ID = "case"
-SCOPES = ("all", "on_demand")
+REGISTRATIONS = ("all", "on_demand")
 # Creating a session costs the engine about 0.5 ms (its tables), asserting into a live one about
 # 20 us: cases share a session, each asserting facts under ids no other case of it uses (rules
 # match one fact each, so a case's facts fire only its own rules), and the session is deleted
@@ -42,7 +42,7 @@ CASES_PER_SESSION = 64
 class DurableEvaluator:
     """Evaluates the compiled probes for the items of one case at a time.
 
-    scope "all" registers every engine rule up front (regress, many cases). scope "on_demand"
+    registration "all" registers every engine rule up front (regress, many cases). "on_demand"
     registers only the rule editions the first case needs (a single check: start-up grows with the
     editions one case uses, not with the size of the rule set), and the whole program as soon as a
     later case needs another edition.
@@ -50,14 +50,14 @@ class DurableEvaluator:
 
     engine_name = "durable_rules"
 
-    def __init__(self, program: Program, scope: str = "all") -> None:
-        if scope not in SCOPES:
-            raise ValueError(f"scope must be one of {SCOPES}")
+    def __init__(self, program: Program, registration: str = "all") -> None:
+        if registration not in REGISTRATIONS:
+            raise ValueError(f"registration must be one of {REGISTRATIONS}")
         self.program = program
         self._handle: int | None = None
         self._editions: frozenset[str] | None = None  # None: every edition is registered
         self._cases_in_session = 0  # 0: no live session
-        if scope == "all":
+        if registration == "all":
             self._register(None)
 
     @property
@@ -128,7 +128,7 @@ class DurableEvaluator:
 
     def _register(self, editions: frozenset[str] | None) -> None:
         probes = self.program.probes if editions is None else [p for p in self.program.probes if p.edition_key in editions]
-        name = self.program.name if editions is None else f"{self.program.name}:{_scope_digest(editions)}"
+        name = self.program.name if editions is None else f"{self.program.name}:{_editions_digest(editions)}"
         if self._handle is not None:
             self._end_session()
         previous = self._handle
@@ -138,7 +138,7 @@ class DurableEvaluator:
             durable_rules_engine.delete_ruleset(previous)
 
 
-def _scope_digest(editions: Iterable[str]) -> str:
+def _editions_digest(editions: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(editions)).encode()).hexdigest()[:12]
 
 

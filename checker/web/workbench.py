@@ -66,7 +66,7 @@ class Workbench:
     between threads: evaluations take turns (one evaluation is a few milliseconds)."""
 
     def __init__(self, rules_dir: Path | None = None, templates_dir: Path | None = None) -> None:
-        self.checker = Checker(rules_dir, scope="all")
+        self.checker = Checker(rules_dir, registration="all")
         self.ruleset = self.checker.ruleset
         self.templates_dir = templates_dir
         self._engine_lock = threading.Lock()
