@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.conditions import evaluate, tests
-from checker.evaluate import select_topic
-from checker.rules import Edition, RuleSet, Topic
+from checker.evaluate.evaluate import select_topic
+from checker.load.conditions import evaluate, tests
+from checker.load.ruleset import Edition, RuleSet, Topic
 
 FREQUENCIES = ("BID", "TID", "QID", "daily", "Q6H", "Q8H", "Q4-6H PRN", "at bedtime")
 STRENGTHS = ("2", "5", "7.5", "10", "10/325", "20", "30", "50", "350", "500", "750")
@@ -78,8 +78,8 @@ def _drug_names(ruleset: RuleSet, generic: str) -> list[str]:
 def _routes_to(ruleset: RuleSet, topic: Topic | None, drug: str = "", service: str = "") -> bool:
     """Whether a request for the drug (generic name) or the service (a service key, or a request line
     naming one) goes to the topic, or to no topic when topic is None."""
-    from checker.case import Request
-    from checker.request_line import parse_request_line
+    from checker.load.case import Request
+    from checker.load.request_line import parse_request_line
 
     parsed = parse_request_line(service, ruleset.lexicon, ruleset.services) if service else None
     key = service if service in ruleset.services.services else (parsed.service if parsed else "")

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from checker.extract import extractor_for  # noqa: E402
-from checker.rules import load_ruleset  # noqa: E402
+from checker.load.ruleset import load_ruleset  # noqa: E402
 
 DEV = REPO.parent / "shared" / "imr-corpus" / "dev"
 REQUESTS = ["Norco 10/325 #90", "Physical therapy 2x4 lumbar spine"]

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from checker.extract import MAX_TEXT_CHARS, draft_case  # noqa: E402
-from checker.rules import default_rules_dir, load_ruleset  # noqa: E402
+from checker.load.ruleset import default_rules_dir, load_ruleset  # noqa: E402
 
 SIZES = (10_000, 30_000, 100_000, 300_000, 1_000_000)
 MAX_RATIO = 3.0

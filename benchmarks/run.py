@@ -48,7 +48,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.corpus import write_corpus  # noqa: E402
 from benchmarks.synth_rules import write_synthetic_rules  # noqa: E402
-from checker.rules import default_rules_dir, load_ruleset  # noqa: E402
+from checker.load.ruleset import default_rules_dir, load_ruleset  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 EXAMPLE = REPO / "examples" / "seed-000.yaml"
@@ -148,7 +148,7 @@ def cold_start(work: Path, big_rules: Path, repeats: int) -> None:
     check_ratio(warm, repeats)
 
 
-_CHECKER_MODULES = "checker.cli, checker.api, checker.render, checker.report, checker.engine"
+_CHECKER_MODULES = "checker.cli, checker.api, checker.render.render, checker.report.report, checker.evaluate.engine"
 _DATACLASS_TIME = (
     "import dataclasses, time\n"
     "spent = [0.0, 0]\n"
@@ -311,9 +311,9 @@ def _decisions(report: bytes) -> list:
 def evaluators_alone(corpus: Path) -> None:
     """The two evaluators on the corpus's prepared items, nothing else timed."""
     from checker.api import Checker
-    from checker.engine import DurableEvaluator
-    from checker.evaluate import plan_case
-    from checker.reference import ReferenceEvaluator
+    from checker.evaluate.engine import DurableEvaluator
+    from checker.evaluate.evaluate import plan_case
+    from checker.evaluate.reference import ReferenceEvaluator
 
     checker = Checker(engine="reference")
     batches = []
@@ -412,7 +412,7 @@ def main() -> None:
     big_rules = work / "synthetic-rules"
     write_synthetic_rules(ruleset, default_rules_dir(), big_rules, args.synthetic_topics)
     big = load_ruleset(big_rules)
-    from checker.compiler import compile_program
+    from checker.load.compiler import compile_program
 
     print(f"rules: repo {len(ruleset.topics)} topics / {len(ruleset.criteria())} criteria / {len(compile_program(ruleset).probes)} engine rules; "
           f"synthetic large {len(big.topics)} topics / {len(big.criteria())} criteria / {len(compile_program(big).probes)} engine rules")

@@ -19,7 +19,7 @@ import random
 import shutil
 from pathlib import Path
 
-from checker.rules import GuidelineEdition, RuleSet
+from checker.load.ruleset import GuidelineEdition, RuleSet
 
 FOLLOWED = (("cpmtg", "2009"), ("cpmtg", "2016"))
 UPDATE = dt.date(2016, 7, 29)  # the 2016 edition: every criterion cites a guideline in force from then

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checker.cache import load_compiled_rules
-from checker.case import Case, load_case
-from checker.compiler import Program
-from checker.evaluate import Evaluator, evaluate_case
-from checker.report import case_report
-from checker.results import ItemResult
-from checker.rules import RuleSet, default_rules_dir
+from checker.evaluate.evaluate import Evaluator, evaluate_case
+from checker.evaluate.results import ItemResult
+from checker.load.cache import load_compiled_rules
+from checker.load.case import Case, load_case
+from checker.load.compiler import Program
+from checker.load.ruleset import RuleSet, default_rules_dir
+from checker.report.report import case_report
 
 ENGINES = ("durable", "reference")
 
@@ -30,36 +30,36 @@ class CheckResult:
 class Checker:
     """A rule set compiled once, with one evaluator, used for any number of cases.
 
-    extra_dirs: site rule folders added to the rules (--rules-extra; see checker.rules.add_rule_folder).
-    scope: "all" registers every engine rule when the first case is evaluated (many cases);
+    extra_dirs: site rule folders added to the rules (--rules-extra; see checker.load.ruleset.add_rule_folder).
+    registration: "all" registers every engine rule when the first case is evaluated (many cases);
     "on_demand" registers only the rule editions the case needs (one case: start-up does not grow
     with the size of the rule set). The results are the same.
     """
 
-    def __init__(self, rules_dir: Path | None = None, engine: str = "durable", scope: str = "all", extra_dirs: Sequence[Path] = ()) -> None:
+    def __init__(self, rules_dir: Path | None = None, engine: str = "durable", registration: str = "all", extra_dirs: Sequence[Path] = ()) -> None:
         self.ruleset: RuleSet
         self.program: Program
         directory = Path(rules_dir) if rules_dir else default_rules_dir()
         self.ruleset, self.program = load_compiled_rules(directory, tuple(Path(d) for d in extra_dirs))
         self.engine = engine
-        self.scope = scope
+        self.registration = registration
         self._evaluator: Evaluator | None = None
 
     @classmethod
     def from_state(cls, state: bytes) -> Checker:
         """A Checker rebuilt from `state()` (a worker process gets its rules this way, not from disk)."""
         checker = cls.__new__(cls)
-        checker.ruleset, checker.program, checker.engine, checker.scope = pickle.loads(state)  # noqa: S301 - from our own parent process
+        checker.ruleset, checker.program, checker.engine, checker.registration = pickle.loads(state)  # noqa: S301 - from our own parent process
         checker._evaluator = None
         return checker
 
     def state(self) -> bytes:
-        return pickle.dumps((self.ruleset, self.program, self.engine, self.scope), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps((self.ruleset, self.program, self.engine, self.registration), protocol=pickle.HIGHEST_PROTOCOL)
 
     @property
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
-            self._evaluator = make_evaluator(self.program, self.engine, self.scope)
+            self._evaluator = make_evaluator(self.program, self.engine, self.registration)
         return self._evaluator
 
     def load(self, path: Path) -> Case:
@@ -80,11 +80,11 @@ class Checker:
         return self.check_case(self.load(path), as_of)
 
 
-def make_evaluator(program: Program, engine: str, scope: str = "all") -> Evaluator:
+def make_evaluator(program: Program, engine: str, registration: str = "all") -> Evaluator:
     if engine == "reference":
-        from checker.reference import ReferenceEvaluator
+        from checker.evaluate.reference import ReferenceEvaluator
 
         return ReferenceEvaluator(program)
-    from checker.engine import DurableEvaluator
+    from checker.evaluate.engine import DurableEvaluator
 
-    return DurableEvaluator(program, scope)
+    return DurableEvaluator(program, registration)

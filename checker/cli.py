@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from checker.errors import EngineError, InputError
+from checker.base.errors import EngineError, InputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
@@ -93,7 +93,7 @@ def _input_named(kwargs: dict[str, Any]) -> str:
 
 def _ruleset(rules_dir: Path | None, rules_extra: tuple[Path, ...]) -> Any:
     """The rule set a command runs with: --rules (default: the packaged rules) and the site folders of --rules-extra."""
-    from checker.rules import default_rules_dir, load_ruleset
+    from checker.load.ruleset import default_rules_dir, load_ruleset
 
     return load_ruleset(rules_dir or default_rules_dir(), rules_extra)
 
@@ -150,9 +150,9 @@ def check(
 ) -> None:
     """Per requested item: the decision and every criterion with its status and citation."""
     from checker.api import Checker
-    from checker.render import render, to_json
+    from checker.render.render import render, to_json
 
-    result = Checker(rules_dir, engine, scope="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
+    result = Checker(rules_dir, engine, registration="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
     if fmt == "json":
         click.echo(to_json(result.report), nl=False)
     else:
@@ -177,14 +177,14 @@ def draft(
     """A draft determination in the IMR letter's shape, citing the guideline pages that decided; or
     (--kind information-request) the request for the documentation that would decide each item."""
     from checker.api import Checker
-    from checker.render import render
+    from checker.render.render import render
 
     if fmt == "docx" and sys.stdout.isatty():
         raise InputError("command line", "--format docx", "a Word document is binary and would garble the terminal", "redirect it: > draft.docx")
-    result = Checker(rules_dir, engine, scope="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
+    result = Checker(rules_dir, engine, registration="on_demand", extra_dirs=rules_extra).check(case, _as_of(as_of))
     template = "draft" if kind == "determination" else kind
     if fmt == "docx":
-        from checker.render_docx import html_to_docx
+        from checker.render.render_docx import html_to_docx
 
         click.get_binary_stream("stdout").write(html_to_docx(render(template, "html", {"report": result.report}, templates_dir)))
         return
@@ -212,9 +212,9 @@ def regress(
 ) -> None:
     """Run every case file with an expected: block; exit 1 on any disagreement or when none ran."""
     from checker.api import Checker
-    from checker.progress import ProgressLine
-    from checker.regress import Interrupted, default_jobs, load_divergences, regress, write_report, write_report_file
-    from checker.render import render
+    from checker.measure.progress import ProgressLine
+    from checker.measure.regress import Interrupted, default_jobs, load_divergences, regress, write_report, write_report_file
+    from checker.render.render import render
 
     divergences = load_divergences(list(divergence_paths))
     progress = ProgressLine(sys.stderr, lambda values: render("regress-progress", "text", values, templates_dir))
@@ -253,8 +253,8 @@ def _counts(tally: Any) -> str:
 def import_letters(letters: tuple[Path, ...], out_dir: Path, rules_dir: Path | None, rules_extra: tuple[Path, ...], templates_dir: Path | None) -> None:
     """IMR letters (PDF or text) to case files, the letter's decisions and citations as expected:.
     Exit 2 when a letter cannot be read (the others are still written)."""
-    from checker.importer import Importer
-    from checker.render import render
+    from checker.imr.importer import Importer
+    from checker.render.render import render
 
     run = Importer(_ruleset(rules_dir, rules_extra)).run(list(letters), out_dir)
     click.echo(render("import", "text", {"run": run, "out": str(out_dir)}, templates_dir), nl=False)
@@ -277,10 +277,10 @@ def extract(
 ) -> None:
     """Draft a case file from clinical text: each fact with its origin, sentence, span and cue. Exit 2,
     writing nothing, when the draft would not load in `mtus check` / `mtus draft`."""
-    from checker.case import MAX_REQUESTS, dump_case
+    from checker.base.fields import require_at_most
     from checker.extract import draft_case, read_clinical_text, require_loadable
-    from checker.fields import require_at_most
-    from checker.render import to_json
+    from checker.load.case import MAX_REQUESTS, dump_case
+    from checker.render.render import to_json
 
     day = _as_of(as_of)
     require_at_most(list(requests), MAX_REQUESTS, "command line", "--request", "requested items", "draft the case in parts")
@@ -321,7 +321,7 @@ def _require_extract_arguments(requests: tuple[str, ...], day: dt.date | None) -
 @guarded
 def serve(host: str, port: int, rules_dir: Path | None, templates_dir: Path | None) -> None:
     """The reviewer's workbench, a local web page: prints its address and serves until Ctrl+C."""
-    from checker.render import environment
+    from checker.render.render import environment
     from checker.web.server import serve as run_server
 
     template = environment(templates_dir).get_template("web/serve.txt.j2")
@@ -350,9 +350,9 @@ def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...], explain: s
     topic, the decisive criteria that read facts only a reviewer can give."""
     from dataclasses import asdict
 
-    from checker.compiler import compile_program
     from checker.lint import lint, unextractable
-    from checker.render import render
+    from checker.load.compiler import compile_program
+    from checker.render.render import render
 
     if explain is not None:
         _explain_lint(explain, templates_dir)
@@ -372,9 +372,9 @@ def rules_lint(directory: Path | None, rules_extra: tuple[Path, ...], explain: s
 
 def _explain_lint(check_id: str, templates_dir: Path | None) -> None:
     """The list of lint checks (no check_id), or one check's documentation."""
-    from checker.fields import did_you_mean
+    from checker.base.fields import did_you_mean
     from checker.lint import CHECKS
-    from checker.render import environment
+    from checker.render.render import environment
 
     env = environment(templates_dir)
     if not check_id:
@@ -393,8 +393,8 @@ def _explain_lint(check_id: str, templates_dir: Path | None) -> None:
 @guarded
 def rules_list(rules_dir: Path | None, rules_extra: tuple[Path, ...], templates_dir: Path | None) -> None:
     """Topics, the guideline editions they follow, and each criterion's role and dated changes."""
-    from checker.docs import docs_data
-    from checker.render import render
+    from checker.docs.docs import docs_data
+    from checker.render.render import render
 
     ruleset = _ruleset(rules_dir, rules_extra)
     click.echo(render("rules-list", "text", {"docs": docs_data(ruleset)}, templates_dir), nl=False)
@@ -412,8 +412,8 @@ def scope(
     paths: tuple[Path, ...], fmt: str, minimum: float | None, rules_dir: Path | None, rules_extra: tuple[Path, ...], templates_dir: Path | None,
 ) -> None:
     """How many requested items in these case files have an applicable rule, and which do not."""
-    from checker.render import render, to_json
-    from checker.scope import scope_report
+    from checker.measure.scope import scope_report
+    from checker.render.render import render, to_json
 
     summary = scope_report(_ruleset(rules_dir, rules_extra), list(paths))
     if fmt == "json":
@@ -435,8 +435,8 @@ def scope(
 @guarded
 def rules_coverage(rules_dir: Path | None, tests_dir: Path | None, minimum: str, fmt: str, templates_dir: Path | None) -> None:
     """Run the rule fixtures and report, per criterion, whether they showed it met, not met and not documented."""
-    from checker.coverage import parse_minimum, rules_coverage
-    from checker.render import render, to_json
+    from checker.measure.coverage import parse_minimum, rules_coverage
+    from checker.render.render import render, to_json
 
     summary = rules_coverage(rules_dir, tests_dir, parse_minimum(minimum))
     if fmt == "json":
@@ -455,8 +455,8 @@ def rules_coverage(rules_dir: Path | None, tests_dir: Path | None, minimum: str,
 @guarded
 def rules_docs(rules_dir: Path | None, rules_extra: tuple[Path, ...], fmt: str, out: Path | None, templates_dir: Path | None) -> None:
     """A readable reference of every topic, edition, criterion, limit and citation."""
-    from checker.docs import docs_data, write_docs
-    from checker.render import render
+    from checker.docs.docs import docs_data, write_docs
+    from checker.render.render import render
 
     text = render("rules-docs", fmt, {"docs": docs_data(_ruleset(rules_dir, rules_extra))}, templates_dir)
     if out is None:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.compiler import Program, compile_program
-from checker.engine import DurableEvaluator
-from checker.reference import ReferenceEvaluator
-from checker.rules import RuleSet, load_ruleset
+from checker.evaluate.engine import DurableEvaluator
+from checker.evaluate.reference import ReferenceEvaluator
+from checker.load.compiler import Program, compile_program
+from checker.load.ruleset import RuleSet, load_ruleset
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REPO_RULES_DIR = REPO_ROOT / "rules"

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from rulesets import BAD_RULES, rules_with
 
-from checker.yamlio import MAX_YAML_BYTES
+from checker.base.yamlio import MAX_YAML_BYTES
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -540,8 +540,8 @@ def test_an_item_with_no_edition_in_force_is_reported_never_guessed(request_date
 def test_a_long_run_of_digits_in_a_request_line_parses_in_linear_time():
     """The strength pattern tried every start inside a run of digits: 20,000 digits took 30 s, 80,000
     took 8 minutes. Now a match starts only where a run starts."""
-    from checker.request_line import parse_request_line
-    from checker.rules import load_ruleset
+    from checker.load.request_line import parse_request_line
+    from checker.load.ruleset import load_ruleset
 
     ruleset = load_ruleset(REPO / "rules")
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The compiled-rule and template cache (checker/cache.py) as an attacker and an unlucky operator
+"""The compiled-rule and template cache (checker/load/cache.py) as an attacker and an unlucky operator
 would try it: a planted or tampered entry never runs and never changes an answer, a folder another
 user could write is never read, the entry covers the bytes the rule set was built from (through
 symbolic links, and when a file changes mid-build), a relative XDG_CACHE_HOME creates nothing in
@@ -19,8 +19,8 @@ from pathlib import Path
 import jinja2.bccache
 import pytest
 
-from checker import cache
 from checker.api import Checker
+from checker.load import cache
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent

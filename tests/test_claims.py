@@ -15,12 +15,12 @@ import pytest
 import yaml
 
 from checker.api import Checker
-from checker.claims import Claim, claims, unfounded_claims
-from checker.errors import InputError
-from checker.importer import Importer
-from checker.render import render
-from checker.rules import RuleSet, load_ruleset
-from checker.vocabulary import load_vocabulary
+from checker.base.errors import InputError
+from checker.imr.importer import Importer
+from checker.load.ruleset import RuleSet, load_ruleset
+from checker.load.vocabulary import load_vocabulary
+from checker.render.render import render
+from checker.report.claims import Claim, claims, unfounded_claims
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
@@ -30,7 +30,7 @@ CHRONIC_WORDS = re.compile(r"\b(?:maintenance|wean\w*|long-term|long term)\b", r
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker(scope="on_demand")
+    return Checker(registration="on_demand")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker.rules import parse_pages
+from checker.load.ruleset import parse_pages
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent

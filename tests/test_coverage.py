@@ -17,7 +17,9 @@ import pytest
 import yaml
 from rulesets import cite, criterion, rules_dir, topic
 
-from checker.coverage import (
+from checker.base.errors import InputError
+from checker.load.ruleset import load_ruleset
+from checker.measure.coverage import (
     TOPIC_DECISIONS,
     fixture_case,
     floor_percent,
@@ -29,8 +31,6 @@ from checker.coverage import (
     topic_coverage,
     wanted_statuses,
 )
-from checker.errors import InputError
-from checker.rules import load_ruleset
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Which reason a rationale names first (checker.decide.reason_order), on small made-up topics.
+"""Which reason a rationale names first (checker.decide.decide.reason_order), on small made-up topics.
 
 Each test builds one item with criteria of its own (ids and wording invented here) and checks the
 order the principles give, and that the order turns when the fact the principle rests on changes."""
@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from checker.case import FactValue
-from checker.decide import decide
-from checker.results import CriterionResult, ItemResult, Unit
-from checker.rules import Criterion, Edition
+from checker.decide.decide import decide
+from checker.evaluate.results import CriterionResult, ItemResult, Unit
+from checker.load.case import FactValue
+from checker.load.ruleset import Criterion, Edition
 
 SERIOUS_SIGN = ("test", "warning_sign", "eq", True)
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker import reason_agreement as deciding
 from checker.api import Checker
-from checker.errors import InputError
-from checker.importer import Importer
-from checker.render import render
-from checker.rules import RuleSet
+from checker.base.errors import InputError
+from checker.imr.importer import Importer
+from checker.load.ruleset import RuleSet
+from checker.measure import reason_agreement as deciding
+from checker.render.render import render
 from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,7 +91,7 @@ def _rationale(draft: str, request: str) -> str:
 def test_the_outcome_reads_the_reasons_the_report_names_first():
     """seed-000 denies Soma for long-term use, a limit the records document as exceeded: the draft names
     it first; a key naming only a criterion the draft names later, or a different decision, does not agree."""
-    report = Checker(scope="on_demand").check(REPO / "examples" / "seed-000.yaml").report
+    report = Checker(registration="on_demand").check(REPO / "examples" / "seed-000.yaml").report
     soma = next(i for i in report["items"] if i["drug"] == "carisoprodol")
     assert soma["reasons"][0]["id"] == "carisoprodol.no_long_term_use"
     entry = deciding.KeyItem(report["case"]["id"], soma["id"], "not_medically_necessary", "long use", ("carisoprodol.no_long_term_use",), "")
@@ -107,7 +107,7 @@ def test_the_rationale_prints_the_reasons_the_report_names_and_no_other_requirem
     """What the key is measured on (report `reasons`) is what the draft prints: each named reason's
     requirement is in its item's rationale, and the requirement of a criterion that did not decide, or
     decided but is not named, is not."""
-    report = Checker(scope="on_demand").check(case).report
+    report = Checker(registration="on_demand").check(case).report
     draft = render("draft", "text", {"report": report})
     for item in report["items"]:
         if item["decision"] == "no_applicable_rule":

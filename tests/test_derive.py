@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker.case import load_case
-from checker.derive import derive_item_facts, doses_per_day
-from checker.request_line import parse_request_line
+from checker.derive.derive import derive_item_facts, doses_per_day
+from checker.load.case import load_case
+from checker.load.request_line import parse_request_line
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ from test_rule_fixtures import FIXTURES
 from benchmarks.corpus import CaseWriter, plan, to_yaml
 from benchmarks.synth_rules import write_synthetic_rules
 from checker.api import Checker
-from checker.conditions import tests as condition_tests
-from checker.engine import DurableEvaluator
+from checker.evaluate.engine import DurableEvaluator
+from checker.load.conditions import tests as condition_tests
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 20261123
@@ -31,7 +31,7 @@ SEED = 20261123
 def checkers() -> dict[str, Checker]:
     return {
         "durable": Checker(engine="durable"),
-        "durable-on-demand": Checker(engine="durable", scope="on_demand"),
+        "durable-on-demand": Checker(engine="durable", registration="on_demand"),
         "reference": Checker(engine="reference"),
     }
 
@@ -88,7 +88,7 @@ def test_engines_agree_on_a_large_synthetic_rule_set(tmp_path, monkeypatch):
     write_synthetic_rules(base, REPO / "rules", rules, topics=8)
     checkers = {
         "durable": Checker(rules, engine="durable"),
-        "durable-on-demand": Checker(rules, engine="durable", scope="on_demand"),
+        "durable-on-demand": Checker(rules, engine="durable", registration="on_demand"),
         "reference": Checker(rules, engine="reference"),
     }
     assert len(checkers["reference"].program.probes) > 400
@@ -150,7 +150,7 @@ def test_engine_scopes_agree_on_random_items(repo_program, reference_evaluator):
     for probe in repo_program.probes:
         by_edition.setdefault(probe.edition_key, []).append(probe)
     for _ in range(20):
-        on_demand = DurableEvaluator(repo_program, scope="on_demand")
+        on_demand = DurableEvaluator(repo_program, registration="on_demand")
         for _ in range(5):
             items = []
             for key in rng.sample(sorted(by_edition), rng.randint(1, len(by_edition))):

@@ -19,12 +19,12 @@ from rulesets import cite, rules_dir
 from rulesets import criterion as make_criterion
 from rulesets import topic as make_topic
 
-from checker.conditions import parse_condition
-from checker.conditions import tests as condition_tests
-from checker.docs import condition_data
+from checker.docs.docs import condition_data
 from checker.lint import lint
-from checker.render import environment, format_number
-from checker.rules import GATE_TOPIC, RuleSet, load_ruleset
+from checker.load.conditions import parse_condition
+from checker.load.conditions import tests as condition_tests
+from checker.load.ruleset import GATE_TOPIC, RuleSet, load_ruleset
+from checker.render.render import environment, format_number
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from checker.importer import Importer
-from checker.rules import RuleSet
+from checker.imr.importer import Importer
+from checker.load.ruleset import RuleSet
 from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]

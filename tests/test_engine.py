@@ -11,8 +11,8 @@ from pathlib import Path
 import durable_rules_engine
 import pytest
 
-from checker.compiler import GUARD_RULE, ITEM_TAG, compile_program, durable_definition
-from checker.engine import DurableEvaluator
+from checker.evaluate.engine import DurableEvaluator
+from checker.load.compiler import GUARD_RULE, ITEM_TAG, compile_program, durable_definition
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def test_items_matching_no_rule_do_not_crash_fresh_rulesets():
     # as a signal in the child process, so run fresh rulesets in one.
     script = (
         "from checker.api import Checker\n"
-        "from checker.engine import DurableEvaluator\n"
+        "from checker.evaluate.engine import DurableEvaluator\n"
         "c = Checker()\n"
         "for _ in range(40):\n"
         "    ev = DurableEvaluator(c.program.__class__(c.program.probes, str(_) + c.program.digest))\n"
@@ -81,9 +81,9 @@ def test_an_error_while_taking_actions_is_raised_and_the_session_released(repo_p
     assert (probe.index, 0) in evaluator.evaluate([(probe.edition_key, facts)])
 
 
-def test_on_demand_scope_registers_only_the_editions_a_case_needs(repo_program, durable_evaluator):
+def test_on_demand_registration_registers_only_the_editions_a_case_needs(repo_program, durable_evaluator):
     editions = sorted({p.edition_key for p in repo_program.probes})
-    evaluator = DurableEvaluator(repo_program, scope="on_demand")
+    evaluator = DurableEvaluator(repo_program, registration="on_demand")
     assert evaluator.registered_editions is None and evaluator._handle is None
     first = [p for p in repo_program.probes if p.edition_key == editions[0]][0]
     facts = _facts_firing(first)
@@ -97,7 +97,7 @@ def test_on_demand_scope_registers_only_the_editions_a_case_needs(repo_program, 
 
 
 def _facts_firing(probe):
-    from checker.conditions import evaluate, tests
+    from checker.load.conditions import evaluate, tests
 
     facts = {}
     for _, fact, _op, value in tests(probe.condition):

@@ -19,13 +19,13 @@ import yaml
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from checker.case import load_case
+from checker.base.yamlio import load_yaml
 from checker.cli import main
-from checker.context import Document, load_context_rules
 from checker.extract import Extractor, draft_facts, merge_draft
-from checker.extract_cues import Computed, load_extraction_cues
-from checker.rules import load_ruleset
-from checker.yamlio import load_yaml
+from checker.load.case import load_case
+from checker.load.ruleset import load_ruleset
+from checker.text.context import Document, load_context_rules
+from checker.text.extract_cues import Computed, load_extraction_cues
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

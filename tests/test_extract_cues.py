@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from checker.context import Modifiers, load_context_rules
-from checker.errors import InputError
+from checker.base.errors import InputError
 from checker.extract import Extractor, draft_facts
 from checker.extract.text import trie_regex
-from checker.extract_cues import load_extraction_cues
-from checker.literals import required_literals
-from checker.rules import load_ruleset
+from checker.load.ruleset import load_ruleset
+from checker.text.context import Modifiers, load_context_rules
+from checker.text.extract_cues import load_extraction_cues
+from checker.text.literals import required_literals
 
 REPO = Path(__file__).resolve().parents[1]
 RULESET = load_ruleset(REPO / "rules")
@@ -266,7 +266,7 @@ def test_own_phrasings_of_the_fact_families(text: str, fact: str, requests: list
 
 
 def test_a_note_s_layout_ends_sentences_but_hard_wrapped_prose_does_not() -> None:
-    from checker.context import Document
+    from checker.text.context import Document
 
     note = "Objective:\nLumbar spine: spasm L>R\nNo numbness\nDecreased sensation L5 on the left\n1. Lumbar strain\n2. Radiculopathy\n"
     assert [s.text for s in Document(note).sentences] == [

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from checker.errors import InputError
+from checker.base.errors import InputError
 from checker.extract import draft_facts
-from checker.extract_cues import load_extraction_cues
-from checker.rules import load_ruleset
+from checker.load.ruleset import load_ruleset
+from checker.text.extract_cues import load_extraction_cues
 
 REPO = Path(__file__).resolve().parents[1]
 RULESET = load_ruleset(REPO / "rules")

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from checker.base.errors import InputError
 from checker.cli import main
-from checker.errors import InputError
-from checker.rules import RuleSet
-from checker.vocabulary import load_vocabulary
+from checker.load.ruleset import RuleSet
+from checker.load.vocabulary import load_vocabulary
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from checker.case import load_case
 from checker.cli import main
-from checker.evaluate import select_topic
+from checker.evaluate.evaluate import select_topic
 from checker.lint import lint
-from checker.rules import default_rules_dir, governing_after, load_ruleset
+from checker.load.case import load_case
+from checker.load.ruleset import default_rules_dir, governing_after, load_ruleset
 from tests.rulesets import cite, criterion, rules_dir, topic
 
 RULES = load_ruleset(default_rules_dir())

@@ -18,11 +18,11 @@ import yaml
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
+from checker.base.errors import InputError
 from checker.cli import main
-from checker.errors import InputError
-from checker.importer import Importer
-from checker.letters import flatten, parse_letter, read_letter_text
-from checker.rules import default_rules_dir, load_ruleset
+from checker.imr.importer import Importer
+from checker.imr.letters import flatten, parse_letter, read_letter_text
+from checker.load.ruleset import default_rules_dir, load_ruleset
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -406,7 +406,7 @@ def _case_with(tmp_path: Path, **changes) -> Path:
 
 
 def test_case_loader_keeps_the_imported_keys(tmp_path: Path):
-    from checker.case import load_case
+    from checker.load.case import load_case
 
     case = load_case(_case_with(tmp_path), load_ruleset(default_rules_dir()))
     assert case.reviewer_specialty == ("Family Practice",) and case.reviewer_licensure == ("California",)
@@ -428,7 +428,7 @@ def test_case_loader_keeps_the_imported_keys(tmp_path: Path):
     ],
 )
 def test_case_loader_refuses_bad_imported_keys(changes: dict, field: str, tmp_path: Path):
-    from checker.case import load_case
+    from checker.load.case import load_case
 
     with pytest.raises(InputError) as caught:
         load_case(_case_with(tmp_path, **changes), load_ruleset(default_rules_dir()))
@@ -438,7 +438,7 @@ def test_case_loader_refuses_bad_imported_keys(changes: dict, field: str, tmp_pa
 # --- merging what the fact extractor drafts from the summary -----------------------------------------
 
 def test_header_values_win_over_the_extracted_draft_which_adds_its_own_keys():
-    from checker.importer import with_extracted
+    from checker.imr.importer import with_extracted
 
     case = {
         "case": "CM99-0000001", "claimant": {"sex": "female"}, "dates": {"injury": "2016-01-05", "request": "2017-01-28"},

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from checker.api import Checker
 from checker.cli import main
-from checker.render import render
-from checker.render_docx import html_to_docx
+from checker.render.render import render
+from checker.render.render_docx import html_to_docx
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
@@ -67,7 +67,7 @@ def test_each_way_lists_everything_it_needs_and_a_fact_once(tmp_path: Path):
     """Conservative care failed plus neurological findings is one way of meeting the neck chapter:
     with the findings documented, the way needs only the failed care."""
     body = {**SHOULDER, "facts": {"neurologic_deficit": True}, "requests": [{"id": "mri", "text": "MRI of the cervical spine"}]}
-    item = Checker(scope="on_demand").check(_case(tmp_path, body)).report["items"][0]
+    item = Checker(registration="on_demand").check(_case(tmp_path, body)).report["items"][0]
     (unit,) = item["information"]["options"]
     ways = [[e["id"] for e in way] for way in unit["ways"]]
     assert ["imaging_neck.conservative_care_failed"] in ways and ["imaging_neck.red_flag"] in ways
@@ -98,7 +98,7 @@ def test_an_exception_that_would_lift_an_exceeded_limit_is_asked_for(tmp_path: P
 def test_an_approved_item_needs_nothing_and_an_undetermined_one_asks_for_what_picks_the_guideline(tmp_path: Path):
     approved = {"dates": {"injury": "2016-09-01", "request": "2016-11-20"}, "facts": {"red_flags": True, "prior_imaging": False},
                 "requests": [{"id": "mri", "text": "MRI of the right shoulder"}, {"id": "esi", "text": "Epidural steroid injection"}]}
-    report = Checker(scope="on_demand").check(_case(tmp_path, approved)).report
+    report = Checker(registration="on_demand").check(_case(tmp_path, approved)).report
     assert report["items"][0]["decision"] == "medically_necessary"
     text = render("information-request", "text", {"report": report})
     assert "No further information is needed to decide this request." in _section(text, 1)
@@ -120,7 +120,7 @@ def test_every_format_says_the_same_things_and_is_the_same_every_time(fmt: str):
 
 @pytest.mark.parametrize("case", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_the_docx_has_the_html_requests_headings_and_text(case: Path):
-    html = render("information-request", "html", {"report": Checker(scope="on_demand").check(case).report})
+    html = render("information-request", "html", {"report": Checker(registration="on_demand").check(case).report})
     document = docx.Document(io.BytesIO(html_to_docx(html)))
     headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == [(f"Heading {level}", unescape(re.sub(r"<[^>]+>", "", body))) for level, body in re.findall(r"<h(\d)>(.*?)</h\d>", html, re.S)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.rules import load_ruleset
+from checker.load.ruleset import load_ruleset
 from tools.check_install import (
     InstallCheckFailed,
     Installed,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker.letters import MAX_LETTER_BYTES
+from checker.imr.letters import MAX_LETTER_BYTES
 from tests.cli_runner import run
 from tests.test_import import LETTER, _pdf
 
@@ -192,7 +192,7 @@ def test_an_oversized_part_of_a_letter_is_refused_quickly(name: str, edit, fragm
 def test_an_item_name_of_many_short_sentences_is_read_in_linear_time():
     """Finding where an item's name starts searched all the text before every full stop again
     (quadratic: 5,000 characters took 0.06 s, 20,000 about 0.9 s); now each stop reads a short window."""
-    from checker.letters import _split_header
+    from checker.imr.letters import _split_header
 
     started = time.perf_counter()
     _, header = _split_header("Dr. e.g. vs. " * 40_000 + "Soma 350 mg")

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from checker.case import MAX_REQUESTS
-from checker.context import MAX_SENTENCE_CHARS, Document
 from checker.extract import MAX_TEXT_BYTES, MAX_TEXT_CHARS, MAX_TEXT_LINES
-from checker.letters import MAX_PDF_PAGES
+from checker.imr.letters import MAX_PDF_PAGES
+from checker.load.case import MAX_REQUESTS
+from checker.text.context import MAX_SENTENCE_CHARS, Document
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ import yaml
 from rulesets import cite, criterion, rules_dir, rules_with, topic
 
 from checker.lint import CHECKS, lint
-from checker.rules import RuleSet, load_ruleset
+from checker.load.ruleset import RuleSet, load_ruleset
 from tests.cli_runner import run
 from tools.lint_checks_readme import README, with_checks_list
 

@@ -14,12 +14,12 @@ import yaml
 from click.testing import CliRunner
 
 from checker.api import Checker
-from checker.case import load_case
+from checker.base.errors import InputError
 from checker.cli import main
-from checker.errors import InputError
-from checker.evaluate import plan_case, select_topic
-from checker.lexicon import load_lexicon
-from checker.rules import RuleSet
+from checker.evaluate.evaluate import plan_case, select_topic
+from checker.load.case import load_case
+from checker.load.lexicon import load_lexicon
+from checker.load.ruleset import RuleSet
 
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
 

@@ -12,12 +12,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from checker.base.errors import InputError
 from checker.cli import main
-from checker.errors import InputError
-from checker.extract_cues import load_extraction_cues
 from checker.lint import lint, unextractable
-from checker.rules import RuleSet, load_ruleset
-from checker.vocabulary import load_vocabulary
+from checker.load.ruleset import RuleSet, load_ruleset
+from checker.load.vocabulary import load_vocabulary
+from checker.text.extract_cues import load_extraction_cues
 
 REPO = Path(__file__).resolve().parents[1]
 

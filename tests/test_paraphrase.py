@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
 from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,9 +13,9 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from checker.lexicon import Lexicon, load_lexicon
-from checker.prescription import Dose, doses_per_day, work_out
-from checker.request_line import parse_request
+from checker.load.lexicon import Lexicon, load_lexicon
+from checker.load.prescription import Dose, doses_per_day, work_out
+from checker.load.request_line import parse_request
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ ROWS = table_rows()
 
 
 def dose_of(text: str, lexicon: Lexicon = LEXICON) -> Dose | None:
-    """The line read as a case file's request line is (checker.request_line.parse_request), worked out."""
+    """The line read as a case file's request line is (checker.load.request_line.parse_request), worked out."""
     _, rx = parse_request(text, lexicon)
     return work_out(rx, lexicon) if rx is not None and rx.drug else None
 

@@ -36,16 +36,16 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from checker.api import Checker
-from checker.case import FactValue, Request
-from checker.conditions import evaluate, push_not
-from checker.conditions import tests as condition_tests
-from checker.decide import MEDICALLY_NECESSARY, decide
-from checker.errors import InputError
-from checker.evaluate import _run
+from checker.base.errors import InputError
+from checker.decide.decide import MEDICALLY_NECESSARY, decide
+from checker.evaluate.evaluate import _run
+from checker.evaluate.results import ItemResult, Unit
 from checker.lint import logic as lint_logic
-from checker.render import render, to_json
-from checker.results import ItemResult, Unit
-from checker.rules import Edition, RuleSet, Topic, load_ruleset
+from checker.load.case import FactValue, Request
+from checker.load.conditions import evaluate, push_not
+from checker.load.conditions import tests as condition_tests
+from checker.load.ruleset import Edition, RuleSet, Topic, load_ruleset
+from checker.render.render import render, to_json
 from tests.conftest import REPO_RULES_DIR
 
 PROPERTY = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -377,7 +377,7 @@ def test_an_item_documenting_every_criterion_as_met_is_never_denied(key, data, r
 
 
 def as_derived(facts: dict[str, Any]) -> dict[str, Any]:
-    """Facts as checker.derive leaves them: it sets the exact weeks of use only together with an
+    """Facts as checker.derive.derive leaves them: it sets the exact weeks of use only together with an
     equal lower bound, and the visit counts only with the requested visits: the total when the
     completed visits are documented (completed + certified + requested), or else its lower bound,
     certified plus requested, never both."""

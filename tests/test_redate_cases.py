@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from checker.case import load_case
-from checker.evaluate import plan_case
-from checker.rules import RuleSet
+from checker.evaluate.evaluate import plan_case
+from checker.load.case import load_case
+from checker.load.ruleset import RuleSet
 from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]

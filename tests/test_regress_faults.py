@@ -16,14 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from checker import regress
 from checker.api import Checker
+from checker.measure import regress
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 # The CLI with workers started for a handful of files, so a small corpus runs in parallel.
-MTUS = [sys.executable, "-c", "import sys; from checker import regress; regress.MIN_FILES_PER_WORKER = 4; from checker.cli import main; sys.exit(main())"]
+MTUS = [sys.executable, "-c",
+        "import sys; from checker.measure import regress; regress.MIN_FILES_PER_WORKER = 4; from checker.cli import main; sys.exit(main())"]
 needs_proc = pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(), reason="needs Linux /proc children lists")
 
 

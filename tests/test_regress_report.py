@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from checker.regress import citations_agree
-from checker.rules import Citation
+from checker.load.ruleset import Citation
+from checker.measure.regress import citations_agree
 from tests.cli_runner import run
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

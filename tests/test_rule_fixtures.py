@@ -1,6 +1,6 @@
 """Rule fixtures: small YAML cases per topic (tests/rules/<topic>.yaml) with the statuses they must get.
 
-Each fixture states only what differs from its file's defaults (checker/coverage.py, fixture_case;
+Each fixture states only what differs from its file's defaults (checker/measure/coverage.py, fixture_case;
 the JSON Schema is checker/schemas/rule-fixtures.schema.json):
 
     topic: carisoprodol
@@ -27,7 +27,7 @@ the JSON Schema is checker/schemas/rule-fixtures.schema.json):
 Every fixture runs through both engines (durable_rules and the plain-Python reference evaluator),
 which must give the expected statuses and decision, and agree with each other on every criterion.
 Two further tests check that the fixtures cover every criterion in every status it can take and
-both decisions for every topic. Loading and running fixtures is library code (checker/coverage.py),
+both decisions for every topic. Loading and running fixtures is library code (checker/measure/coverage.py),
 shared with `mtus rules coverage`, which reports the same coverage from the statuses the runs confirm.
 """
 
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.coverage import (
+from checker.measure.coverage import (
     FixtureRun,
     RuleFixture,
     fixture_files,

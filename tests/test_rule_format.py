@@ -28,7 +28,7 @@ from rulesets import cite, criterion, rules_dir, topic
 
 from checker.api import Checker
 from checker.lint import lint
-from checker.rules import Topic, load_ruleset
+from checker.load.ruleset import Topic, load_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
 D = dt.date.fromisoformat
@@ -353,7 +353,7 @@ def test_the_report_lists_documentation_to_request_with_what_it_still_needs(role
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
 def test_drafts_list_documentation_to_request_apart_from_the_rationale(roles, tmp_path, fmt):
-    from checker.render import render
+    from checker.render.render import render
 
     facts = load_ruleset(roles).vocabulary.facts
     report = _report(roles, tmp_path, NO_QUANTITY, {"acute_muscle_spasm": True})
@@ -374,7 +374,7 @@ def test_drafts_list_documentation_to_request_apart_from_the_rationale(roles, tm
 
 
 def test_check_shows_roles_and_the_documentation_to_request(roles, tmp_path):
-    from checker.render import render
+    from checker.render.render import render
 
     report = _report(roles, tmp_path, NO_QUANTITY, {"acute_muscle_spasm": True})
     text = render("check", "text", {"report": report})
@@ -384,7 +384,7 @@ def test_check_shows_roles_and_the_documentation_to_request(roles, tmp_path):
 
 
 def test_a_page_no_source_confirms_is_shown_to_the_reviewer_but_never_cited_in_the_draft(tmp_path):
-    from checker.render import render
+    from checker.render.render import render
 
     unconfirmed = topic("unconfirmed", "Unconfirmed page (test)", {"drugs": ["carisoprodol"]}, [
         criterion("unconfirmed.short_course", "Short course", provenance={"confidence": "unconfirmed"},

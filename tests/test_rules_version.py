@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from checker.rules import load_ruleset
+from checker.load.ruleset import load_ruleset
 from tools.rules_version import bump, main, problems
 
 REPO = Path(__file__).resolve().parent.parent

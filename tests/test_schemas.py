@@ -18,8 +18,11 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from checker import case as case_loader
-from checker import conditions, coverage, lexicon, results, rules
+from checker.evaluate import results
+from checker.load import case as case_loader
+from checker.load import conditions, lexicon
+from checker.load import ruleset as rules
+from checker.measure import coverage
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "checker" / "schemas"

@@ -15,11 +15,11 @@ import jinja2
 import pytest
 import yaml
 
-from checker.context import load_context_rules
-from checker.errors import MAX_PART_CHARS, InputError
-from checker.extract_cues import load_extraction_cues
-from checker.rules import load_topic
-from checker.yamlio import load_yaml
+from checker.base.errors import MAX_PART_CHARS, InputError
+from checker.base.yamlio import load_yaml
+from checker.load.ruleset import load_topic
+from checker.text.context import load_context_rules
+from checker.text.extract_cues import load_extraction_cues
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -197,7 +197,7 @@ def test_runs_leave_no_file_with_case_data_behind(tmp_path: Path):
     }
     for folder in ("tmp", "cache", "home", "xdg"):
         (tmp_path / folder).mkdir()
-    mtus = [sys.executable, "-c", "import sys; from checker import regress; regress.MIN_FILES_PER_WORKER = 4; "
+    mtus = [sys.executable, "-c", "import sys; from checker.measure import regress; regress.MIN_FILES_PER_WORKER = 4; "
             "from checker.cli import main; sys.exit(main())"]
     commands = [
         ["check", str(cases / "case00.yaml")],

@@ -16,11 +16,11 @@ import yaml
 from rulesets import cite, criterion, rules_dir, topic
 
 from checker.api import Checker
-from checker.case import load_case
 from checker.lint import lint
-from checker.render import render
-from checker.request_line import parse_request_line, parse_visits
-from checker.rules import load_ruleset
+from checker.load.case import load_case
+from checker.load.request_line import parse_request_line, parse_visits
+from checker.load.ruleset import load_ruleset
+from checker.render.render import render
 
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -240,7 +240,7 @@ def test_lint_refuses_unknown_service_and_body_part(tmp_path):
 
 
 def test_unknown_body_part_in_a_case_is_a_one_line_error(tmp_path, repo_rules):
-    from checker.errors import InputError
+    from checker.base.errors import InputError
 
     case = _case(tmp_path, [{"id": "a", "text": "MRI", "body_parts": ["kneee"]}])
     with pytest.raises(InputError) as error:
@@ -249,7 +249,7 @@ def test_unknown_body_part_in_a_case_is_a_one_line_error(tmp_path, repo_rules):
 
 
 def test_undocumented_alternatives_are_grouped():
-    from checker.conditions import parse_condition, unknown_groups
+    from checker.load.conditions import parse_condition, unknown_groups
 
     cond = parse_condition({"all": [
         {"fact": "red_flags", "eq": True},
@@ -261,7 +261,7 @@ def test_undocumented_alternatives_are_grouped():
 
 
 def test_a_service_name_implies_facts_the_records_can_override(tmp_path, repo_rules):
-    from checker.derive import derive_item_facts
+    from checker.derive.derive import derive_item_facts
 
     requests = [{"id": "a", "text": "Pre-op labs: CBC"}, {"id": "b", "text": "Pre-op labs", "facts": {"lab_test": "urinalysis"}}]
     case = load_case(_case(tmp_path, requests), repo_rules)

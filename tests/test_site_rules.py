@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from checker.api import Checker
 from checker.cli import EXTRA_RULES_ENV, main
-from checker.rules import load_ruleset
+from checker.load.ruleset import load_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
 RULES = REPO / "rules"

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks.corpus import write_corpus
-from checker import cache, lexicon, regress
 from checker.api import Checker
-from checker.progress import SHOW_AFTER_SECONDS, ProgressLine
-from checker.render import to_json
+from checker.load import cache, lexicon
+from checker.measure import regress
+from checker.measure.progress import SHOW_AFTER_SECONDS, ProgressLine
+from checker.render.render import to_json
 from tests.cli_runner import run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -147,7 +148,7 @@ def test_progress_shows_on_a_terminal_only_for_long_runs():
 
 
 def test_progress_template_renders_the_line():
-    from checker.render import render
+    from checker.render.render import render
 
     line = render("regress-progress", "text", {"done": 5, "total": 10, "items": 17, "rate": 1234.4})
     assert "5/10" in line and "17" in line and "1234" in line and line.count("\n") <= 1
@@ -241,8 +242,8 @@ def test_a_process_with_threads_spawns_its_workers():
 def test_cases_sharing_an_engine_session_fire_as_a_session_per_case(corpus, monkeypatch):
     """The durable evaluator keeps one session for many cases (engine.CASES_PER_SESSION): each case's
     rules fire exactly as they do in a session of its own."""
-    from checker import engine
-    from checker.evaluate import plan_case
+    from checker.evaluate import engine
+    from checker.evaluate.evaluate import plan_case
 
     checker = Checker(engine="reference")
     batches = []
@@ -262,7 +263,7 @@ def test_cases_sharing_an_engine_session_fire_as_a_session_per_case(corpus, monk
 
 
 def test_remembered_topic_ranking_is_the_plain_ranking(corpus):
-    from checker.evaluate import rank_topics, ranked_topics, request_attributes, select_topic
+    from checker.evaluate.evaluate import rank_topics, ranked_topics, request_attributes, select_topic
 
     checker = Checker(engine="reference")
     ruleset = checker.ruleset
@@ -316,8 +317,9 @@ def test_lazily_compiled_patterns_match_as_compiled_ones():
     import pickle
     import re
 
-    from checker import derive, prescription
-    from checker.patterns import LazyPattern
+    from checker.base.patterns import LazyPattern
+    from checker.derive import derive
+    from checker.load import prescription
 
     lazy = [v for module in (derive, prescription) for v in vars(module).values() if isinstance(v, LazyPattern)]
     lazy += [p for module in (prescription,) for v in vars(module).values() if isinstance(v, list) for p in v if isinstance(p, LazyPattern)]
@@ -339,8 +341,8 @@ def test_lazily_compiled_patterns_match_as_compiled_ones():
 def test_number_words_become_digits_as_one_substitution_per_word_did():
     import re
 
-    from checker.prescription import NUMBER_WORDS
-    from checker.request_line import _number_words_to_digits
+    from checker.load.prescription import NUMBER_WORDS
+    from checker.load.request_line import _number_words_to_digits
 
     def one_by_one(text: str) -> str:
         for word, number in sorted(NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
@@ -373,7 +375,7 @@ def test_topics_read_from_a_pickle_part_by_part_are_the_loaded_topics(repo_rules
     import dataclasses
     import pickle
 
-    from checker.rules import TOPIC_DEFERRED
+    from checker.load.ruleset import TOPIC_DEFERRED
 
     restored = pickle.loads(pickle.dumps(repo_ruleset, protocol=pickle.HIGHEST_PROTOCOL))
     assert not any(name in topic.__dict__ for topic in restored.topics for name in TOPIC_DEFERRED)
@@ -384,7 +386,7 @@ def test_topics_read_from_a_pickle_part_by_part_are_the_loaded_topics(repo_rules
     assert pickle.loads(pickle.dumps(unread, protocol=pickle.HIGHEST_PROTOCOL)).topics == repo_ruleset.topics  # passed on unread (to workers)
 
     monkeypatch.setenv(cache.CACHE_ENV, "off")
-    plain = Checker(engine="reference", scope="on_demand")  # loaded from the rule files, never pickled
+    plain = Checker(engine="reference", registration="on_demand")  # loaded from the rule files, never pickled
     lazy = Checker.from_state(plain.state())
     assert not any(name in topic.__dict__ for topic in lazy.ruleset.topics for name in TOPIC_DEFERRED)
     for example in sorted(EXAMPLES.glob("*.yaml")):

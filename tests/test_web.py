@@ -21,8 +21,8 @@ import yaml
 
 from benchmarks.web import NOTES
 from checker.api import Checker
-from checker.case import case_from_mapping, case_mapping, load_case
 from checker.extract import REQUEST_LINE
+from checker.load.case import case_from_mapping, case_mapping, load_case
 from checker.web import create_app
 from checker.web.app import host_name
 from checker.web.highlight import mark_of

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from checker.api import Checker
-from checker.case import load_case
+from checker.load.case import load_case
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

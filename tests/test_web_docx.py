@@ -15,8 +15,8 @@ import docx
 import pytest
 
 from checker.api import Checker
-from checker.render import render
-from checker.render_docx import html_to_docx
+from checker.render.render import render
+from checker.render.render_docx import html_to_docx
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))

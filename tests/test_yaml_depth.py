@@ -1,4 +1,4 @@
-"""The nesting check runs before any YAML parser (checker/yamldepth.py): it must never read a file as
+"""The nesting check runs before any YAML parser (checker/base/yamldepth.py): it must never read a file as
 shallower than it is, must not refuse what our files hold, and its message is ours whatever PyYAML
 would have said (PyYAML 6.0.4 refuses 1,000 levels in its own words; older ones crashed)."""
 
@@ -11,9 +11,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.errors import InputError
-from checker.yamldepth import first_line_deeper_than
-from checker.yamlio import MAX_YAML_DEPTH, load_yaml
+from checker.base.errors import InputError
+from checker.base.yamldepth import first_line_deeper_than
+from checker.base.yamlio import MAX_YAML_DEPTH, load_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 

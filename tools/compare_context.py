@@ -1,4 +1,4 @@
-"""Measure medspaCy's ConText against checker/context.py on the gold letters, with the same cues.
+"""Measure medspaCy's ConText against checker/text/context.py on the gold letters, with the same cues.
 
 Both engines get the same cue file (checker/cues/context.yaml, converted to medspaCy ConTextRules),
 the same sentences and the same extractor; only the matching and scoping of the cues differs. The
@@ -23,8 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from checker.context import ContextRules, Modifier, load_context_rules
 from checker.extract import Extractor
+from checker.text.context import ContextRules, Modifier, load_context_rules
 
 REPO = Path(__file__).resolve().parents[1]
 _DIRECTIONS = {"forward": "FORWARD", "backward": "BACKWARD", "bidirectional": "BIDIRECTIONAL", "sentence": "BIDIRECTIONAL",
@@ -39,7 +39,7 @@ def _gold_module():
 
 
 class MedspacyContext:
-    """checker.context.ContextRules' interface, answered by medspaCy's ConText with the same cues."""
+    """checker.text.context.ContextRules' interface, answered by medspaCy's ConText with the same cues."""
 
     def __init__(self, ours: ContextRules) -> None:
         import spacy
@@ -132,7 +132,7 @@ def import_seconds(statement: str) -> float:
 def main() -> None:
     gold = _gold_module()
     ours = load_context_rules()
-    engines = {"own ConText (checker/context.py)": Extractor(gold.RULESET)}
+    engines = {"own ConText (checker/text/context.py)": Extractor(gold.RULESET)}
     began = time.perf_counter()
     engines["medspaCy 1.3.1 ConText"] = Extractor(gold.RULESET, context=MedspacyContext(ours))  # type: ignore[arg-type]
     build = time.perf_counter() - began

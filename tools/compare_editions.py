@@ -17,7 +17,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from checker.rules import Criterion, RuleSet, Topic, load_ruleset
+from checker.load.ruleset import Criterion, RuleSet, Topic, load_ruleset
 
 FIELDS = ("role", "title", "requirement", "citation", "met_when", "not_met_when", "applies_when", "not_applicable_when", "basis")
 

@@ -20,8 +20,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from checker.errors import InputError
-from checker.reason_agreement import AGREES, ItemOutcome, distinct, load_key, measure, rate, rate_where_encoded
+from checker.base.errors import InputError
+from checker.measure.reason_agreement import AGREES, ItemOutcome, distinct, load_key, measure, rate, rate_where_encoded
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = REPO / "tests" / "imr" / "deciding.yaml"
@@ -60,8 +60,8 @@ def _percent(part: int, whole: int) -> str:
 
 
 def _imported_letters(out: Path) -> Path:
-    from checker.importer import Importer
-    from checker.rules import default_rules_dir, load_ruleset
+    from checker.imr.importer import Importer
+    from checker.load.ruleset import default_rules_dir, load_ruleset
 
     missing = [str(d) for d in LETTER_DIRS if not d.is_dir()]
     if missing:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checker.errors import InputError
+from checker.base.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 DEV = REPO.parent / "shared" / "imr-corpus" / "dev"
@@ -46,7 +46,7 @@ class Sampled:
 
 def sample(imported: Path) -> list[Sampled]:
     """Every EVERY-th item from number FIRST, in case-file order then request order."""
-    from checker.yamlio import load_yaml
+    from checker.base.yamlio import load_yaml
 
     items = [
         (path, index)
@@ -59,11 +59,11 @@ def sample(imported: Path) -> list[Sampled]:
 def write_folder(chosen: list[Sampled], out: Path, letters: Path) -> list[dict[str, Any]]:
     """The reviewer's folder; returns one row per item (for README.md and the caller)."""
     from checker.api import Checker
-    from checker.letters import parse_letter, read_letter_text
-    from checker.render import render
-    from checker.yamlio import load_yaml
+    from checker.base.yamlio import load_yaml
+    from checker.imr.letters import parse_letter, read_letter_text
+    from checker.render.render import render
 
-    checker = Checker(scope="on_demand")
+    checker = Checker(registration="on_demand")
     rows = []
     for k, s in enumerate(chosen, start=1):
         case = load_yaml(s.case_path, "case file")
@@ -135,8 +135,8 @@ def main(argv: list[str]) -> int:
         if args.imported is not None:
             rows = write_folder(sample(args.imported), args.out, args.letters)
         else:
-            from checker.importer import Importer
-            from checker.rules import default_rules_dir, load_ruleset
+            from checker.imr.importer import Importer
+            from checker.load.ruleset import default_rules_dir, load_ruleset
 
             with tempfile.TemporaryDirectory(prefix="draft-review-") as folder:
                 Importer(load_ruleset(default_rules_dir())).run([args.letters], Path(folder))

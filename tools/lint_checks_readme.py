@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from checker.lint import CHECKS
-from checker.render import environment
+from checker.render.render import environment
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN = "<!-- lint checks: written by python tools/lint_checks_readme.py from checker/lint/checks/; edit the modules, not this list -->\n"

@@ -32,9 +32,9 @@ sys.path.append(str(REPO / "tests"))  # after PYTHONPATH, so the checker/ compar
 
 from rulesets import BAD_RULES, rules_with  # noqa: E402
 
-from checker.errors import InputError  # noqa: E402
+from checker.base.errors import InputError  # noqa: E402
 from checker.lint import lint, require_clean, unextractable  # noqa: E402
-from checker.rules import load_ruleset  # noqa: E402
+from checker.load.ruleset import load_ruleset  # noqa: E402
 
 # (pattern, replacement): edits that break what the checks look at, one at a time.
 MUTATIONS = [

@@ -40,9 +40,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from checker.base.yamlio import load_yaml  # noqa: E402
 from checker.extract import Extractor  # noqa: E402
-from checker.rules import RuleSet, load_ruleset  # noqa: E402
-from checker.yamlio import load_yaml  # noqa: E402
+from checker.load.ruleset import RuleSet, load_ruleset  # noqa: E402
 
 PARAPHRASES = REPO / "tests" / "paraphrase"
 SETS = {"paraphrase": PARAPHRASES, "heldout": REPO / "tests" / "paraphrase_heldout", "own": REPO / "tests" / "own_phrasings"}

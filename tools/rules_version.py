@@ -28,8 +28,8 @@ from typing import Any
 
 import yaml
 
-from checker.errors import InputError
-from checker.rules import default_rules_dir, load_ruleset
+from checker.base.errors import InputError
+from checker.load.ruleset import default_rules_dir, load_ruleset
 
 CHANGELOG = "changelog.yaml"
 ENTRY_KEYS = ("version", "date", "topics", "periods", "summary", "digest")

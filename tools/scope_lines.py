@@ -18,10 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from checker.case import load_case
-from checker.errors import InputError
-from checker.evaluate import plan_case
-from checker.rules import default_rules_dir, load_ruleset
+from checker.base.errors import InputError
+from checker.evaluate.evaluate import plan_case
+from checker.load.case import load_case
+from checker.load.ruleset import default_rules_dir, load_ruleset
 
 
 def outcomes(folder: Path) -> collections.Counter:

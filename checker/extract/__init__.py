@@ -3,7 +3,7 @@ summary of an IMR letter.
 
 Every fact found carries `origin: extracted` and its evidence: the sentence, its character span in
 the text as given, and the cue that decided the value (for an explicit absence, the negation cue).
-Mentions are read in context (checker/context.py): negated, historical, hypothetical, requested,
+Mentions are read in context (checker/text/context.py): negated, historical, hypothetical, requested,
 uncertain and utilization-review mentions are told apart, following the per-fact rules of the cue
 files (checker/cues/). A fact the text does not support is left out (it reads "not documented");
 statements that contradict each other become a flagged conflict (value null, `conflict:` lists the

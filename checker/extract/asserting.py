@@ -8,11 +8,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from checker.context import ContextRules, Modifier
 from checker.extract.model import DROP, Assertion, Run, SentenceInfo, evidence_at
 from checker.extract.regions import Regions
 from checker.extract.shared import SharedCues
-from checker.extract_cues import DROPPING, FactRule, Target
+from checker.text.context import ContextRules, Modifier
+from checker.text.extract_cues import DROPPING, FactRule, Target
 
 
 class Asserter:

@@ -7,11 +7,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from checker.context import Document, Sentence
 from checker.extract.model import Run, evidence_at
 from checker.extract.shared import SharedCues
 from checker.extract.text import plausible
-from checker.textdates import parse_date
+from checker.text.context import Document, Sentence
+from checker.text.textdates import parse_date
 
 
 class Claimant:

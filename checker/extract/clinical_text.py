@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from checker.errors import InputError
+from checker.base.errors import InputError
+from checker.base.yamlio import read_bounded
 from checker.extract.model import SOURCE
-from checker.yamlio import read_bounded
 
 # Limits on a clinical text (a UR summary or an IMR letter's is a few thousand characters; a bundle
 # of progress notes may run to tens of thousands): work grows with the text, linearly

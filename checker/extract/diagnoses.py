@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.context import ContextRules
 from checker.extract.model import Run, evidence_at
 from checker.extract.shared import SharedCues
 from checker.extract.text import split_list
+from checker.text.context import ContextRules
 
 
 class Diagnoses:

@@ -8,11 +8,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from checker.case import case_from_text, dump_case
-from checker.errors import SITE_RULES, InputError
+from checker.base.errors import SITE_RULES, InputError
 from checker.extract.extractor import Extractor
 from checker.extract.model import SOURCE
-from checker.rules import RuleSet
+from checker.load.case import case_from_text, dump_case
+from checker.load.ruleset import RuleSet
 
 
 def draft_facts(summary: str, request_texts: list[str], ruleset: RuleSet, as_of: dt.date | None = None) -> dict:

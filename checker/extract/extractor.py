@@ -7,8 +7,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from checker.context import ContextRules, Document, Modifier, load_context_rules
-from checker.errors import InputError
+from checker.base.errors import InputError
 from checker.extract.asserting import Asserter
 from checker.extract.claimant import Claimant
 from checker.extract.clinical_text import require_text_within_limits
@@ -24,11 +23,12 @@ from checker.extract.shared import SharedCues
 from checker.extract.targets import TargetFacts
 from checker.extract.text import plausible, sides
 from checker.extract.therapy import TherapyVisits
-from checker.extract_cues import ExtractionCues, load_extraction_cues
-from checker.lexicon import normalise
-from checker.request_line import parse_request_line
-from checker.rules import RuleSet
-from checker.textdates import parse_date, pivot_year
+from checker.load.lexicon import normalise
+from checker.load.request_line import parse_request_line
+from checker.load.ruleset import RuleSet
+from checker.text.context import ContextRules, Document, Modifier, load_context_rules
+from checker.text.extract_cues import ExtractionCues, load_extraction_cues
+from checker.text.textdates import parse_date, pivot_year
 
 
 class Extractor:

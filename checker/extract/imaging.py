@@ -4,13 +4,13 @@ and body part as an imaging request (prior_imaging)."""
 
 from __future__ import annotations
 
-from checker.context import ContextRules, Modifier
 from checker.extract.asserting import Asserter
 from checker.extract.model import Assertion, Run, SentenceInfo
 from checker.extract.regions import Regions
 from checker.extract.shared import SharedCues
 from checker.extract.text import sides, sides_agree
-from checker.extract_cues import DROPPING
+from checker.text.context import ContextRules, Modifier
+from checker.text.extract_cues import DROPPING
 
 
 class Imaging:

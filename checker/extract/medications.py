@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from checker.context import ContextRules, distance
 from checker.extract.model import DrugMention, Evidence, Run, SentenceInfo, evidence_at
 from checker.extract.shared import SharedCues
 from checker.extract.text import list_items, plausible
-from checker.textdates import parse_date
+from checker.text.context import ContextRules, distance
+from checker.text.textdates import parse_date
 
 
 class Medications:

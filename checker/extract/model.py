@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.context import Document, Modifier, Sentence
+from checker.text.context import Document, Modifier, Sentence
 
 SOURCE = "clinical text"
 REQUEST_LINE = "request line"  # evidence offsets then index the request line

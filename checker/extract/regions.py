@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.context import Sentence
 from checker.extract.model import DROP, Run
 from checker.extract.shared import SharedCues
 from checker.extract.text import sides, sides_agree
+from checker.text.context import Sentence
 
 
 class Regions:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from checker.extract.model import SOURCE, Assertion
-from checker.extract_cues import FactRule
+from checker.text.extract_cues import FactRule
 
 _REGIONAL = ("region", "region_or_limb", "injection")  # attributions by body region: an unplaced statement is the case's
 

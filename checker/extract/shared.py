@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 from checker.extract.text import number, trie_regex
-from checker.extract_cues import ExtractionCues, compile_regex, drug_placeholders, fill_fragments
-from checker.lexicon import normalise
-from checker.rules import RuleSet
-from checker.textdates import FULL_DATE
+from checker.load.lexicon import normalise
+from checker.load.ruleset import RuleSet
+from checker.text.extract_cues import ExtractionCues, compile_regex, drug_placeholders, fill_fragments
+from checker.text.textdates import FULL_DATE
 
 
 class SharedCues:

@@ -7,15 +7,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from checker.context import keep_longest
 from checker.extract.asserting import Asserter
 from checker.extract.model import REQUEST_LINE, Assertion, Evidence, RequestInfo, Run, SentenceInfo
 from checker.extract.motion import MotionNorms
 from checker.extract.shared import SharedCues
 from checker.extract.text import tidy
-from checker.extract_cues import Computed, FactRule, Target
-from checker.literals import required_literals
-from checker.textdates import parse_date
+from checker.text.context import keep_longest
+from checker.text.extract_cues import Computed, FactRule, Target
+from checker.text.literals import required_literals
+from checker.text.textdates import parse_date
 
 
 class TargetFacts:

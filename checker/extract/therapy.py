@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from checker.context import keep_longest
 from checker.extract.asserting import Asserter
 from checker.extract.model import Assertion, Run
 from checker.extract.shared import SharedCues
+from checker.text.context import keep_longest
 
 
 class TherapyVisits:

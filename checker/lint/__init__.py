@@ -15,11 +15,11 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from checker.errors import InputError
+from checker.base.errors import InputError
 from checker.lint import checks as _checks
 from checker.lint.defect import Defect
 from checker.lint.reach import Unextractable, unextractable
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
 
 __all__ = ["CHECKS", "Check", "Defect", "Unextractable", "lint", "require_clean", "unextractable"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import math
 
-from checker.conditions import tests
 from checker.lint.defect import Defect
-from checker.rules import RuleSet
-from checker.vocabulary import FactDef
+from checker.load.conditions import tests
+from checker.load.ruleset import RuleSet
+from checker.load.vocabulary import FactDef
 
 _ORDERING = ("lt", "lte", "gt", "gte")
 _PROVES_ONLY_LOWER = ("gt", "gte")

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker.conditions import Condition, negate
-from checker.errors import InputError
-from checker.rules import Criterion, RuleSet, Topic
-from checker.yamlio import load_yaml
+from checker.base.errors import InputError
+from checker.base.yamlio import load_yaml
+from checker.load.conditions import Condition, negate
+from checker.load.ruleset import Criterion, RuleSet, Topic
 
 # A condition the loader derives by negating another, when a block does not write it.
 _DERIVED_FROM = {"not_met_when": "met_when", "not_applicable_when": "applies_when"}

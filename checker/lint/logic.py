@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 
-from checker.conditions import Condition, evaluate
 from checker.lint.comparisons import value_fits
-from checker.rules import RuleSet
-from checker.vocabulary import FactDef
+from checker.load.conditions import Condition, evaluate
+from checker.load.ruleset import RuleSet
+from checker.load.vocabulary import FactDef
 
 MAX_ALTERNATIVES = 512
 

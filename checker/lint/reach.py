@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.conditions import tests
-from checker.rules import RuleSet
+from checker.load.conditions import tests
+from checker.load.ruleset import RuleSet
 
 DECISIVE_ROLES = ("indication", "limit")
 

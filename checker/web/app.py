@@ -24,16 +24,16 @@ from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from checker.case import case_mapping
-from checker.errors import EngineError, InputError
+from checker.base.errors import EngineError, InputError
+from checker.base.yamlio import MAX_YAML_BYTES, read_text
 from checker.extract import MAX_TEXT_BYTES
-from checker.letters import letter_text
-from checker.regress import NO_TOPIC
-from checker.render import environment
-from checker.render_docx import html_to_docx
+from checker.imr.letters import letter_text
+from checker.load.case import case_mapping
+from checker.measure.regress import NO_TOPIC
+from checker.render.render import environment
+from checker.render.render_docx import html_to_docx
 from checker.web.views import Views
 from checker.web.workbench import Checked, FactEdit, FormProblem, Workbench, file_stem
-from checker.yamlio import MAX_YAML_BYTES, read_text
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a PDF letter of the DWC is well under 1 MB
 # The largest request: an upload, or the workbench form carrying a clinical text and its case file.
@@ -326,7 +326,7 @@ def _upload(file: FileStorage | None, suffixes: tuple[str, ...]) -> tuple[str, b
 
 
 def _upload_text(upload: tuple[str, bytes]) -> str:
-    """The text of an uploaded PDF or text file, read as a letter is read (checker.letters)."""
+    """The text of an uploaded PDF or text file, read as a letter is read (checker.imr.letters)."""
     return letter_text(upload[1], upload[0])
 
 

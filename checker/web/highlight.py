@@ -2,7 +2,7 @@
 
 Presentation only: the offsets are the extractor's (checker.extract, `evidence.span` and
 `evidence.cue_span` into the text as given), the context categories are ConText's
-(checker.context). This module cuts the text where a mark begins or ends, so marks that share a
+(checker.text.context). This module cuts the text where a mark begins or ends, so marks that share a
 sentence never nest.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checker.context import ContextRules
+from checker.text.context import ContextRules
 
 
 @dataclass(frozen=True)

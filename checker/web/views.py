@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.context import ContextRules, load_context_rules
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
+from checker.text.context import ContextRules, load_context_rules
 from checker.web.highlight import cue_context, mark_of, pieces
 from checker.web.workbench import CASE, Checked
 

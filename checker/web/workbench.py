@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from checker.api import Checker, CheckResult
-from checker.case import case_from_text, case_mapping, dump_case
+from checker.base.yamlio import parse_yaml
 from checker.extract import MAX_TEXT_BYTES, draft_case, draft_facts, merge_draft
-from checker.importer import Importer
-from checker.letters import letter_text, parse_letter
-from checker.render import render
-from checker.vocabulary import FactDef
-from checker.yamlio import parse_yaml
+from checker.imr.importer import Importer
+from checker.imr.letters import letter_text, parse_letter
+from checker.load.case import case_from_text, case_mapping, dump_case
+from checker.load.vocabulary import FactDef
+from checker.render.render import render
 
 CASE = "case"  # the `where` of a case-level fact; an item's is "item-<index>"
 
@@ -66,7 +66,7 @@ class Workbench:
     between threads: evaluations take turns (one evaluation is a few milliseconds)."""
 
     def __init__(self, rules_dir: Path | None = None, templates_dir: Path | None = None) -> None:
-        self.checker = Checker(rules_dir, scope="all")
+        self.checker = Checker(rules_dir, registration="all")
         self.ruleset = self.checker.ruleset
         self.templates_dir = templates_dir
         self._engine_lock = threading.Lock()
@@ -148,7 +148,7 @@ class Workbench:
         return render("draft", fmt, {"report": report}, self.templates_dir)
 
     def regress(self, folder: str, divergences: str = "") -> dict[str, Any]:
-        from checker.regress import default_jobs, load_divergences, regress
+        from checker.measure.regress import default_jobs, load_divergences, regress
 
         if not folder.strip():
             raise FormProblem("no_folder", "folder")

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from checker.fields import did_you_mean
+from checker.base.fields import did_you_mean
 from checker.lint.defect import Defect
-from checker.rules import RuleSet, Topic
+from checker.load.ruleset import RuleSet, Topic
 
 ID = "applies-to"
 TITLE = "a topic naming an unknown service, body part, category, drug or drug class"

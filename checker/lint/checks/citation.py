@@ -18,7 +18,7 @@ Fails (neither a citation nor a basis):
 from __future__ import annotations
 
 from checker.lint.defect import Defect, written_in
-from checker.rules import Criterion, RuleSet, Topic
+from checker.load.ruleset import Criterion, RuleSet, Topic
 
 ID = "citation"
 TITLE = "a criterion without a complete citation of a known guideline edition"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from checker.lint.defect import Defect, written_in
 from checker.lint.periods import last_day, span
-from checker.rules import Criterion, Edition, RuleSet, Topic
+from checker.load.ruleset import Criterion, Edition, RuleSet, Topic
 
 ID = "citation-in-force"
 TITLE = "a citation of a guideline edition not in force over the period it decides"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from checker.lint.defect import Defect
 from checker.lint.periods import last_day, span
-from checker.rules import DatedCriterion, RuleSet, Topic
+from checker.load.ruleset import DatedCriterion, RuleSet, Topic
 
 ID = "dated-blocks"
 TITLE = "a criterion under a guideline not followed, or a block dated outside the periods followed"

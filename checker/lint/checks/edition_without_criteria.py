@@ -18,7 +18,7 @@ Fails (nothing decides requests from 2009-07-18 to 2011-12-31):
 from __future__ import annotations
 
 from checker.lint.defect import Defect
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
 
 ID = "edition-without-criteria"
 TITLE = "a followed edition in which no criterion is in force"

@@ -21,7 +21,7 @@ Fails:
 from __future__ import annotations
 
 from checker.lint.defect import Defect, declared_in
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
 
 ID = "fact-range"
 TITLE = "a fact whose minimum is above its maximum"

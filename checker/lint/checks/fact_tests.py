@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from checker.lint.comparisons import comparison_defects
 from checker.lint.defect import Defect, written_conditions
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
 
 ID = "fact-tests"
 TITLE = "a condition testing an unknown fact, or a fact in a way it cannot be tested"

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from checker.lint.defect import Defect
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
 
 ID = "guideline-dates"
 TITLE = "a guideline edition that ends before it starts"

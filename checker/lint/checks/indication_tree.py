@@ -16,7 +16,7 @@ Fails (the indication relaxant.spasm is left out):
 from __future__ import annotations
 
 from checker.lint.defect import Defect
-from checker.rules import RuleSet, Topic
+from checker.load.ruleset import RuleSet, Topic
 
 ID = "indication-tree"
 TITLE = "a decision.indicated_when naming what is not an indication of the topic, or leaving one out"

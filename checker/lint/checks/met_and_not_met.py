@@ -18,10 +18,10 @@ Fails (a request for 14 to 21 days is both):
 
 from __future__ import annotations
 
-from checker.conditions import Condition, push_not
 from checker.lint.defect import Defect, derived
 from checker.lint.logic import MAX_ALTERNATIVES, alternatives, can_all_hold, describe_tests
-from checker.rules import RuleSet
+from checker.load.conditions import Condition, push_not
+from checker.load.ruleset import RuleSet
 
 ID = "met-and-not-met"
 TITLE = "met_when and not_met_when that can both hold"

@@ -21,11 +21,11 @@ Fails (no number of days is above 6 and below 3):
 
 from __future__ import annotations
 
-from checker.conditions import Condition, push_not
 from checker.lint.defect import Defect, written_conditions
 from checker.lint.logic import alternatives, can_all_hold, describe_tests
-from checker.rules import RuleSet
-from checker.vocabulary import FactDef
+from checker.load.conditions import Condition, push_not
+from checker.load.ruleset import RuleSet
+from checker.load.vocabulary import FactDef
 
 ID = "never-holds"
 TITLE = "a condition that can never hold"

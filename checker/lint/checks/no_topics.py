@@ -15,7 +15,7 @@ Fails (no file under topics/):
 from __future__ import annotations
 
 from checker.lint.defect import Defect
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
 
 ID = "no-topics"
 TITLE = "a rule set without topics"

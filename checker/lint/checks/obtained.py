@@ -18,9 +18,9 @@ Fails (no cue drafts guideline_variance_evidence; a reviewer gives it):
 
 from __future__ import annotations
 
-from checker.extract_cues import load_extraction_cues
 from checker.lint.defect import Defect, declared_in
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
+from checker.text.extract_cues import load_extraction_cues
 
 ID = "obtained"
 TITLE = "a fact marked extracted without cues, or cues for a fact not marked extracted"

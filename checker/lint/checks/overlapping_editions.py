@@ -21,7 +21,7 @@ from itertools import combinations
 
 from checker.lint.defect import Defect
 from checker.lint.periods import overlap
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
 
 ID = "overlapping-editions"
 TITLE = "two editions in force together, the earlier one without a when condition"

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from checker.lexicon import Drug
 from checker.lint.defect import Defect
-from checker.rules import GATE_TOPIC, RuleSet, Topic
+from checker.load.lexicon import Drug
+from checker.load.ruleset import GATE_TOPIC, RuleSet, Topic
 
 ID = "overlapping-topics"
 TITLE = "two topics one request could match equally"

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from checker.lint.defect import Defect
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
 
 ID = "reused-id"
 TITLE = "a topic or criterion id used twice"

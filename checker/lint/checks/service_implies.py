@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from checker.lint.comparisons import comparison_defects
 from checker.lint.defect import Defect
-from checker.rules import RuleSet
+from checker.load.ruleset import RuleSet
 
 ID = "service-implies"
 TITLE = "a service implying an unknown fact, or a value its fact cannot take"

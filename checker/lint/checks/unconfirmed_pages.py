@@ -19,7 +19,7 @@ Fails:
 from __future__ import annotations
 
 from checker.lint.defect import Defect
-from checker.rules import DatedCriterion, RuleSet
+from checker.load.ruleset import DatedCriterion, RuleSet
 
 ID = "unconfirmed-pages"
 TITLE = "an unconfirmed provenance citing a page as if confirmed"

@@ -1,0 +1,311 @@
+"""Safe YAML reading: size limit, UTF-8 only, no aliases, no duplicate keys, clear errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from checker.base.errors import InputError
+from checker.base.fields import short
+from checker.base.yamldepth import first_line_deeper_than
+
+MAX_YAML_BYTES = 5 * 1024 * 1024
+# No file of ours nests deeper than about 12 levels. libyaml's composer recursed in C once per level
+# and overflowed the stack (a segfault) past 20,000 levels; libyaml 0.2.5 as PyYAML 6.0.4 ships it
+# refuses 1,000 levels in words of its own. Our limit is checked first, without the parser.
+MAX_YAML_DEPTH = 100
+# What YAML's reader refuses written raw: control characters (tab, line feed and carriage return
+# aside), surrogates and non-characters. Found before the parser, so the message is ours.
+_RAW_FORBIDDEN = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Control characters a YAML file may still hold as escapes ("\e", "\x1b", "\u009b") although the
+# reader refuses them raw: in a terminal they rewrite the screen, in XML they are not allowed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Keys checked for duplicates: a rule file's dated blocks are keyed by date.
+_PLAIN_KEYS = (str, int, float, bool, dt.date)
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(key)
+        self.key = key
+        self.line = line
+
+
+class _BadScalar(Exception):
+    def __init__(self, node: yaml.Node, reason: str) -> None:
+        super().__init__(reason)
+        self.value = short(node.value if isinstance(node, yaml.ScalarNode) else node.id)
+        kind = str(node.tag).rsplit(":", 1)[-1]
+        self.kind = "date" if kind == "timestamp" else kind
+        self.reason = " ".join(reason.split())
+        self.line = node.start_mark.line + 1 if node.start_mark else 0
+
+
+class _UnknownTag(Exception):
+    """A tag no safe constructor builds ('!!python/object/apply:os.system')."""
+
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__(node.tag)
+        self.tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        self.line = node.start_mark.line + 1 if node.start_mark else 0
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that refuses duplicate mapping keys instead of keeping the last one."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # '2013-02-30' or '!!int abc' make PyYAML's constructors raise plain Python errors.
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            raise _BadScalar(node, str(exc)) from None
+        except (TypeError, KeyError, AttributeError):
+            raise _BadScalar(node, "") from None
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, _PLAIN_KEYS) and key in seen:
+                raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
+            seen.add(key) if isinstance(key, _PLAIN_KEYS) else None
+        return super().construct_mapping(node, deep=deep)
+
+
+def _refuse_unknown_tag(loader: _StrictLoader, node: yaml.Node) -> Any:
+    raise _UnknownTag(node)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
+)
+_StrictLoader.add_constructor(None, _refuse_unknown_tag)
+
+
+class Served:
+    """Files a build reads from memory (see served_from), and the files it read that were not there."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.missed: list[str] = []
+
+
+_serving: ContextVar[Served | None] = ContextVar("mtus_served_files", default=None)
+
+
+@contextmanager
+def served_from(files: dict[str, bytes]) -> Iterator[Served]:
+    """While in this block (in this thread), read_bounded returns these bytes for these files
+    (absolute paths): the rules cache builds a rule set from the very bytes its entry's name was
+    hashed from."""
+    served = Served(files)
+    token = _serving.set(served)
+    try:
+        yield served
+    finally:
+        _serving.reset(token)
+
+
+def read_bounded(path: Path | str, what: str, max_bytes: int, directory_fix: str, size_fix: str) -> bytes:
+    """A file's bytes, refusing a missing or unreadable path, a directory, anything but a regular file
+    (a FIFO or a device such as /dev/zero is refused at once, never read or waited on), or a file
+    over max_bytes (checked before reading, and the read stops there even if the file grows). A str
+    path is used as it is (no Path made: the rules cache reads every rule file this way on each run)."""
+    serving = _serving.get()
+    if serving is not None:
+        served = serving.files.get(os.path.abspath(path))
+        if served is None:
+            serving.missed.append(str(path))
+        elif len(served) <= max_bytes:
+            return served
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # O_NONBLOCK: opening a FIFO never waits
+    except FileNotFoundError:
+        raise InputError(str(path), "", f"{what} not found", "check the path") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "", f"is a directory, not a {what}", directory_fix) from None
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot read {what} ({exc.strerror})", "check the path and its permissions") from None
+    try:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(str(path), "", f"is a directory, not a {what}", directory_fix)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(str(path), "", f"is {_file_kind(info.st_mode)}, not a regular file", f"give the {what} as a regular file")
+        if info.st_size > max_bytes:
+            raise too_large(path, what, info.st_size, max_bytes, size_fix)
+        data = read_at_most(handle, max_bytes + 1)
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot read {what} ({exc.strerror})", "check the path and its permissions") from None
+    finally:
+        os.close(handle)
+    if len(data) > max_bytes:
+        raise InputError(str(path), "", f"{what} grew past the {max_bytes}-byte limit while being read", size_fix)
+    return data
+
+
+def read_at_most(handle: int, limit: int) -> bytes:
+    """Up to `limit` bytes from an open file, however large the file says it is (or grows)."""
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(handle, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def too_large(path: Path | str, what: str, size: int, max_bytes: int, size_fix: str) -> InputError:
+    return InputError(str(path), "", f"{what} is {size} bytes, over the {max_bytes}-byte limit", size_fix)
+
+
+_YAML_SIZE_FIX = "split the file or remove embedded documents"
+
+
+def require_yaml_size(text: str, path: Path | str, what: str) -> None:
+    """A YAML text about to be written refused as read_text would refuse the file: over MAX_YAML_BYTES."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_YAML_BYTES:
+        raise too_large(path, what, size, MAX_YAML_BYTES, _YAML_SIZE_FIX)
+
+
+def read_text(path: Path, what: str, max_bytes: int = MAX_YAML_BYTES) -> str:
+    """Read a UTF-8 text file, refusing missing, oversized, binary or non-UTF-8 files."""
+    data = read_bounded(path, what, max_bytes, "name a .yaml file", _YAML_SIZE_FIX)
+    if b"\x00" in data:
+        raise InputError(str(path), "", f"{what} holds binary data", "give a YAML text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            str(path), "", f"{what} is not UTF-8 (byte {exc.start})", "save the file as UTF-8"
+        ) from None
+
+
+def load_yaml(path: Path, what: str) -> Any:
+    """Load one YAML document safely; every failure is an InputError naming the file."""
+    return parse_yaml(read_text(path, what), path, what)
+
+
+def parse_yaml(text: str, path: Path | str, what: str) -> Any:
+    """One YAML document from text already read (an upload, a form field), as safely as load_yaml;
+    `path` names the text in errors."""
+    if not text.strip():
+        raise InputError(str(path), "", f"{what} is empty", f"write the {what} (see README)")
+    _refuse_before_parsing(text, path)
+    try:
+        _refuse_aliases(text, path)
+        data = _single_document(text, path)
+    except _DuplicateKey as dup:
+        raise InputError(
+            str(path), dup.key, f"key given twice (line {dup.line})", "keep one of the two entries"
+        ) from None
+    except _BadScalar as bad:
+        fix = "write a real calendar date as YYYY-MM-DD" if bad.kind == "date" else f"correct the value or remove the !!{bad.kind} tag"
+        reason = f" ({bad.reason})" if bad.reason else ""
+        raise InputError(str(path), f"line {bad.line}", f"{bad.value} is not a valid {bad.kind}{reason}", fix) from None
+    except _UnknownTag as unknown:
+        fix = "remove the tag: only plain YAML values are read (text, numbers, dates, lists, mappings)"
+        raise InputError(str(path), f"line {unknown.line}", f"the YAML tag {short(unknown.tag, 70)} is not accepted", fix) from None
+    except yaml.MarkedYAMLError as exc:
+        raise _malformed(exc, path) from None
+    except yaml.YAMLError as exc:
+        raise InputError(str(path), "", f"malformed YAML: {' '.join(str(exc).split())}", "fix the YAML syntax") from None
+    except RecursionError:
+        raise InputError(str(path), "", "YAML nested too deeply", "flatten the document") from None
+    if "\\" in text or "\x85" in text:  # the reader refuses control characters written raw: only escapes remain
+        _refuse_control_characters(data, path)
+    return data
+
+
+def _malformed(exc: yaml.MarkedYAMLError, path: Path) -> InputError:
+    mark = exc.problem_mark or exc.context_mark
+    line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+    problem = " ".join((exc.problem or exc.context or "syntax error").split())
+    return InputError(str(path), "", f"malformed YAML at {line}: {problem}", "fix the YAML syntax there")
+
+
+def _refuse_control_characters(data: Any, path: Path) -> None:
+    """Every key and text value, walked without recursion; the first control character is the error."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            found = _CONTROL.search(value)
+            if found:
+                raise InputError(
+                    str(path), where or "", f"text holds the control character U+{ord(found.group()):04X}",
+                    "remove it (control characters are not accepted, also not as escapes such as \\e or \\x1b)",
+                )
+        elif isinstance(value, dict):
+            for key, item in reversed(list(value.items())):
+                name = str(key)
+                if _CONTROL.search(name):
+                    stack.append((where, name))
+                stack.append((f"{where}.{_printable(name)}" if where else _printable(name), item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in reversed(list(enumerate(value))))
+
+
+def _printable(name: str) -> str:
+    return name if name.isprintable() else repr(name)
+
+
+def _refuse_before_parsing(text: str, path: Path) -> None:
+    """The checks that need no parser, so their messages never depend on PyYAML: characters YAML
+    does not allow written raw, and nesting deeper than MAX_YAML_DEPTH."""
+    bad = _RAW_FORBIDDEN.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        problem = f"holds the character U+{ord(bad.group()):04X}, which YAML does not allow"
+        raise InputError(str(path), f"line {line}", problem, "remove control characters from the file")
+    line = first_line_deeper_than(text, MAX_YAML_DEPTH)
+    if line is not None:
+        raise InputError(str(path), f"line {line}", f"YAML nested more than {MAX_YAML_DEPTH} levels deep", "flatten the document")
+
+
+def _refuse_aliases(text: str, path: Path) -> None:
+    """Anchors and aliases are refused: they are not needed and enable 'billion laughs' files. Found
+    in the parser's events (which build nothing), skipped when the text holds no '*'."""
+    if "*" not in text:
+        return
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise InputError(
+                str(path), f"line {_line(event)}", "YAML aliases (*name) are not accepted",
+                "write the value out in full instead of using an anchor and alias",
+            )
+
+
+def _single_document(text: str, path: Path) -> Any:
+    """The one document of the text; a second one is refused (which of them would be meant?)."""
+    loader = _StrictLoader(text)
+    try:
+        data = loader.get_data() if loader.check_data() else None
+        if loader.check_data():
+            raise InputError(str(path), "", "holds more than one YAML document", "keep one document: remove the '---' line and what follows")
+        return data
+    finally:
+        loader.dispose()
+
+
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark else 0

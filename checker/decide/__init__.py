@@ -1,0 +1,1 @@
+"""Stage 4, decide: the item decision from its criterion statuses."""

@@ -1,0 +1,261 @@
+"""From criterion statuses to the item decision, by the role each criterion plays in its guideline.
+
+A unit (see checker.evaluate.results.Unit) is supported when its indications hold (the edition's indication
+tree, three-valued: an undocumented indication leaves the request unsupported) and no limit is
+documented as exceeded. Documentation criteria never decide; what they and undocumented limits
+leave open is listed as documentation to request.
+
+An item is evaluated in one or more units: its own topic, each ingredient of a compounded product,
+and the associated-services gate. It is medically necessary only when every unit with a rule is; a
+unit without a rule makes it no_applicable_rule unless another unit already denies it (a compound
+with one ingredient that is not recommended is not recommended).
+
+The criteria that decided are kept in the order a rationale names them (`reason_order`)."""
+
+from __future__ import annotations
+
+from checker.base.outcomes import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
+from checker.evaluate.results import CriterionResult, ItemResult, Unit
+from checker.load.conditions import combine, evaluate, tests
+
+_SKIP = "skip"
+_NO_RULE = "no_rule"
+_VALUE = {"met": True, "not_met": False, "not_documented": None, "not_applicable": _SKIP}
+
+
+def decide(item: ItemResult) -> ItemResult:
+    values = [_unit_value(u) for u in item.units]
+    if False in values or None in values:
+        item.decision = NOT_MEDICALLY_NECESSARY
+    elif _NO_RULE in values:
+        item.decision = NO_APPLICABLE_RULE
+    else:
+        item.decision = MEDICALLY_NECESSARY
+    item.decisive = [r for r in item.criteria if _decides(r, item.decision)]
+    if item.decision == MEDICALLY_NECESSARY and not item.decisive:
+        # No indication to show (a post-operative opioid: the request's timing is its indication), so
+        # the approval rests on the limits shown to be kept.
+        item.decisive = [r for r in item.criteria if r.criterion.role == "limit" and r.status == "met"]
+    item.decisive = reason_order(item, item.decisive)
+    item.follow_up = [r for r in item.criteria if _left_open(r) and not _decides(r, item.decision)]
+    return item
+
+
+# The MTUS makes continuing a treatment depend on functional improvement from it (8 CCR 9792.20,
+# "functional improvement"; the CPMTG's criteria for continuing each treatment): an indication met
+# only when the records show that improvement asks what the treatment already given achieved.
+BENEFIT_TEST = ("functional_improvement", "eq", True)
+# What a treatment already given achieved, as the records would state it: the functional improvement
+# and the pain relief it gives (the CPMTG's "4 A's", p. 78, ask for both at each visit).
+OUTCOME_TESTS = frozenset({BENEFIT_TEST, ("pain_relief", "eq", True)})
+OUTCOME_FACTS = frozenset({"functional_improvement", "pain_relief", "pain_reduction_percent"})
+
+
+def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[CriterionResult]:
+    """The criteria that decided, in the order a rationale names them (README, "Which reason the
+    draft names first"):
+    1. a limit the records document as exceeded (or a treatment documented as not recommended),
+       unless an indication the records leave unmet would lift it (`lifted_by`): that limit comes
+       right after the indication, as documenting the indication would settle both;
+    2. then the indications, those on the route through the indication tree that the records come
+       closest to meeting first (fewest indications missing, then most documented: route_scores),
+       as documenting what that route lacks is what would change the decision;
+    3. among those, an indication about what the treatment already given achieved (BENEFIT_TEST),
+       when the records show it was given: to continue a treatment, its benefit decides before the
+       reasons to start it;
+       Conversely, an indication about what the treatment achieved (its functional improvement or
+       its pain relief: OUTCOME_TESTS) comes after the other indications when the records show
+       neither that the treatment was given nor any outcome of it: the request may be to start it,
+       and the reasons to start it decide first;
+    4. then an indication the records contradict before one they are silent on;
+    5. then an indication on which the records state a finding (a fact read from them, not derived)
+       before one on which they say nothing: the reviewer answers what the records put forward;
+    6. then the criterion's place in the indication tree (the guideline's own order), in the topic,
+       and the ingredient's place in the request.
+    An approval orders what it rests on the same way. Stable: the same case gives the same order."""
+    tree_place: dict[str, int] = {}
+    scores: dict[tuple[int, str], tuple[int, int]] = {}
+    for n, unit in enumerate(item.units):
+        if unit.edition is not None:
+            for cid in _tree_ids(unit.edition.decision):
+                tree_place.setdefault(cid, len(tree_place))
+            statuses = {r.criterion.id: r.status for r in unit.criteria}
+            scores.update({(n, cid): score for cid, score in route_scores(unit.edition.decision, statuses).items()})
+    topic_place: dict[str, int] = {}
+    for result in item.criteria:
+        topic_place.setdefault(result.criterion.id, len(topic_place))
+    unit_place = {id(r): n for n, u in enumerate(item.units) for r in u.criteria}
+    values = [{name: fact.value for name, fact in u.facts.items()} for u in item.units]
+    stated = [{name for name, fact in u.facts.items() if fact.value is not None and fact.origin != "derived"} for u in item.units]
+
+    def rank(result: CriterionResult) -> tuple[object, ...]:
+        cid, unit = result.criterion.id, unit_place.get(id(result), 0)
+        exceeded = result.criterion.role == "limit" and result.status == "not_met"
+        lifters = lifted_by(result, item.units[unit].criteria) if exceeded and item.units else []
+        score = min(scores.get((unit, r.criterion.id), (0, 0)) for r in lifters) if lifters else scores.get((unit, cid), (0, 0))
+        return (
+            not exceeded or bool(lifters),
+            score,
+            bool(lifters),
+            not _asks_for_benefit(result, values[unit] if values else {}),
+            _asks_for_an_untold_outcome(result, values[unit] if values else {}, stated[unit] if stated else set()),
+            result.status != "not_met",
+            not _states_a_finding(result, stated[unit] if stated else set()),
+            tree_place.get(cid, len(tree_place)),
+            topic_place[cid],
+            unit,
+        )
+
+    return sorted(decided, key=rank)
+
+
+def lifted_by(limit: CriterionResult, unit_criteria: list[CriterionResult]) -> list[CriterionResult]:
+    """The indications the records leave unmet that would lift this limit: the limit does not apply
+    when the indication is met (its not_applicable_when is the indication's met_when, as "no imaging
+    in the first month without a red flag" is lifted by the red-flag indication)."""
+    exception = limit.criterion.not_applicable_when
+    if exception is None:
+        return []
+    return [
+        r for r in unit_criteria
+        if r.criterion.role == "indication" and r.status in ("not_met", "not_documented") and r.criterion.met_when == exception
+    ]
+
+
+def _asks_for_benefit(result: CriterionResult, facts: dict[str, object]) -> bool:
+    """An indication about what the treatment already given achieved, where the records show it was
+    given (its applies_when holds on them: unknown is not enough)."""
+    criterion = result.criterion
+    if criterion.role != "indication" or BENEFIT_TEST not in _tests(criterion.met_when):
+        return False
+    return criterion.applies_when is None or evaluate(criterion.applies_when, facts) is True
+
+
+def _asks_for_an_untold_outcome(result: CriterionResult, facts: dict[str, object], stated: set[str]) -> bool:
+    """An indication about what the treatment achieved (function or pain relief) where the records show
+    neither that it was given (its applies_when does not hold on them) nor any outcome of it: the
+    request may be to start it, and the reasons to start it are named first."""
+    criterion = result.criterion
+    if criterion.role != "indication" or not OUTCOME_TESTS & set(_tests(criterion.met_when)):
+        return False
+    given = criterion.applies_when is None or evaluate(criterion.applies_when, facts) is True
+    return not given and not stated & OUTCOME_FACTS
+
+
+def _tests(condition: object) -> list[tuple[str, str, object]]:
+    return [(name, op, value) for _, name, op, value in tests(condition)]
+
+
+def _states_a_finding(result: CriterionResult, stated: set[str]) -> bool:
+    """Whether the records state (not derive) a fact the criterion's met_when reads."""
+    return any(name in stated for _, name, _, _ in tests(result.criterion.met_when))
+
+
+Route = tuple[tuple[int, int], tuple[str, ...]]  # (score, the criteria on it, in tree order)
+
+
+def route_scores(tree: object, statuses: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """For each criterion of an indication tree: the score of the best route through the tree that
+    includes it, as (indications on it not shown met, minus those shown met). A route takes every
+    part of an `all` and one part of an `any`; a not-applicable indication costs nothing. The route
+    with the lowest score is the one the records come closest to meeting."""
+    return {cid: route[0] for cid, route in best_routes(tree, statuses).items()}
+
+
+def best_routes(tree: object, statuses: dict[str, str]) -> dict[str, Route]:
+    """For each criterion of an indication tree, the best route through it (route_scores); of equal
+    routes, the first in the tree."""
+    return _routes(tree, statuses)[1] if tree is not None else {}
+
+
+def _routes(tree: object, statuses: dict[str, str]) -> tuple[Route, dict[str, Route]]:
+    """(the best route of the subtree, the best route through each of its criteria)."""
+    if isinstance(tree, str):
+        status = statuses.get(tree, "not_applicable")
+        score = (0, 0) if status == "not_applicable" else (0, -1) if status == "met" else (1, 0)
+        return (score, (tree,)), {tree: (score, (tree,))}
+    kind, parts = tree
+    solved = [_routes(part, statuses) for part in parts]
+    if kind == "any":
+        best = min((route for route, _ in solved), key=lambda route: route[0])
+        return best, {cid: r for _, through in solved for cid, r in through.items()}
+    best = _joined([route for route, _ in solved])
+    through_all: dict[str, Route] = {}
+    for n, (_, through) in enumerate(solved):
+        others = [route for m, (route, _) in enumerate(solved) if m != n]
+        for cid, route in through.items():
+            through_all[cid] = _joined([*others[:n], route, *others[n:]])
+    return best, through_all
+
+
+_MOST_ROUTES = 64  # indication trees are small; a larger one is cut, keeping its first routes
+
+
+def routes(tree: object) -> list[tuple[str, ...]]:
+    """Every route through an indication tree (each a way to meet it: every part of an `all`, one
+    part of an `any`), in tree order, at most _MOST_ROUTES."""
+    if tree is None:
+        return []
+    if isinstance(tree, str):
+        return [(tree,)]
+    kind, parts = tree
+    solved = [routes(part) for part in parts]
+    if kind == "any":
+        return [route for each in solved for route in each][:_MOST_ROUTES]
+    combined: list[tuple[str, ...]] = [()]
+    for each in solved:
+        combined = [done + route for done in combined for route in each][:_MOST_ROUTES]
+    return combined
+
+
+def _joined(routes: list[Route]) -> Route:
+    return (sum(r[0][0] for r in routes), sum(r[0][1] for r in routes)), tuple(cid for r in routes for cid in r[1])
+
+
+def _tree_ids(tree: object) -> list[str]:
+    """The criterion ids of an indication tree, depth first."""
+    if tree is None:
+        return []
+    if isinstance(tree, str):
+        return [tree]
+    _, parts = tree
+    return [cid for part in parts for cid in _tree_ids(part)]
+
+
+def _decides(result: CriterionResult, decision: str) -> bool:
+    role, status = result.criterion.role, result.status
+    if decision == MEDICALLY_NECESSARY:
+        return role == "indication" and status == "met"
+    if decision == NOT_MEDICALLY_NECESSARY:
+        return (role == "indication" and status in ("not_met", "not_documented")) or (role == "limit" and status == "not_met")
+    return False
+
+
+def _left_open(result: CriterionResult) -> bool:
+    """Documentation the reviewer would still ask for: a documentation criterion not shown met, or a
+    limit the records leave undocumented."""
+    role, status = result.criterion.role, result.status
+    return (role == "documentation" and status in ("not_met", "not_documented")) or (role == "limit" and status == "not_documented")
+
+
+def _unit_value(unit: Unit) -> object:
+    if unit.edition is None:
+        return _NO_RULE
+    by_id = {r.criterion.id: r for r in unit.criteria}
+    if any(r.criterion.role == "limit" and r.status == "not_met" for r in unit.criteria):
+        return False
+    if unit.edition.decision is None:
+        return True
+    holds = _tree_value(unit.edition.decision, by_id)
+    return True if holds == _SKIP else holds
+
+
+def _tree_value(tree: object, by_id: dict[str, CriterionResult]) -> object:
+    """met -> True, not_met -> False, not_documented -> None (unknown), not_applicable -> skipped."""
+    if isinstance(tree, str):
+        return _VALUE[by_id[tree].status]
+    kind, parts = tree
+    values = [v for v in (_tree_value(p, by_id) for p in parts) if v != _SKIP]
+    if not values:
+        return _SKIP
+    return combine(kind, values)

@@ -1,0 +1,396 @@
+"""Derived facts: computed from the request line, the dates and the medication history, never typed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from checker.base.outcomes import LETTER_DECISIONS, MEDICALLY_NECESSARY
+from checker.base.patterns import LazyPattern
+from checker.load.case import Case, FactValue, Medication, Request
+from checker.load.conditions import evaluate as kleene
+from checker.load.conditions import tests
+from checker.load.lexicon import Lexicon
+from checker.load.prescription import NUMBER_WORDS, Dose
+from checker.load.prescription import doses_per_day as doses_per_day  # importer reads frequencies with it
+from checker.load.request_line import parse_visits
+from checker.load.services import ServiceLexicon
+from checker.load.vocabulary import Equivalents, Vocabulary
+
+_ACUTE_DAYS = 28
+_DAYS_PER_MONTH = 30.44  # average month: "3 or more months" is read as months_since_injury >= 3
+# a period of coverage in place of an amount: "three months coverage of", "one month supply of"
+_COVERAGE_PERIOD = LazyPattern(r"\b(?:\d+|an?|one|two|three|four|five|six|several)[\s-]*(?:days?|weeks?|months?)'?\s+(?:of\s+)?(?:coverage|supply)\b", re.I)
+# What an equipment, modality or home care request line says of how long, how it is acquired and how
+# many hours ("Cold therapy unit 30 day rental", "H-wave unit purchase", "Home health aide 8 hours a
+# day, 5 days a week"): limits the guidelines set on them (7 days of post-operative cryotherapy, a
+# one-month trial before a purchase, 35 hours of home health a week) are documented by the request.
+_USE_CATEGORIES = ("equipment", "modality")
+_UNIT_WORDS = LazyPattern(r"\b(?:units?|devices?|machines?|rental|rent|rented|purchase|purchased|trial|home use|use)\b", re.I)
+_NUMBER = r"(\d+|" + "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), key=len, reverse=True)) + r")"
+_DURATION = LazyPattern(rf"\b{_NUMBER}[\s-]*(days?|weeks?|months?)\b", re.I)
+_DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30}
+_PURCHASE = LazyPattern(r"\b(?:purchase|purchased|buy)\b", re.I)
+_RENTAL = LazyPattern(r"\b(?:rental|rent|rented|renting|trial|loan)\b", re.I)
+_HOURS_A_DAY = LazyPattern(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*day\b", re.I)
+_HOURS_A_WEEK = LazyPattern(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b", re.I)
+_DAYS_A_WEEK = LazyPattern(rf"\b{_NUMBER}\s*(?:days?|x|times)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b", re.I)
+_ROUND_THE_CLOCK = LazyPattern(
+    r"\b24\s*/\s*7\b|\b24[\s-]*(?:hours?|hrs?)\s*(?:a\s+day|care|nursing|per\s+day|/\s*day)|(?:a?round)[\s-]the[\s-]clock", re.I
+)
+
+
+@dataclass(frozen=True)
+class Derived:
+    value: Any
+    basis: dict
+
+
+def derive_item_facts(
+    case: Case,
+    request: Request,
+    lexicon: Lexicon,
+    services: ServiceLexicon | None = None,
+    decided: dict[str, str] | None = None,
+    ingredient: str = "",
+    vocabulary: Vocabulary | None = None,
+) -> dict[str, FactValue]:
+    """Case facts, then the item's own facts, then every derived fact that the records support, then
+    the facts the records document by an equivalent (`vocabulary`'s documented_by: a diagnosis of a
+    medial meniscus tear documents a suspected meniscus tear). `ingredient` evaluates one ingredient
+    of a compounded product as if it were the requested drug; `decided` holds the decisions already
+    reached on the case's other items."""
+    facts: dict[str, FactValue] = dict(case.facts)
+    facts.update(request.facts)
+    if case.age is not None:
+        facts["age"] = FactValue(case.age, "structured", "claimant.age")
+    product = ""
+    if ingredient:
+        product = request.drug  # "" for a compound written out by its ingredients
+        request = _as_ingredient(request, ingredient, lexicon)
+    derived = _derived(case, request, lexicon, facts, product)
+    derived.update(_request_shape(request, services, facts))
+    derived.update(_timeline(case))
+    procedure = _procedure_decision(request, decided or {})
+    if procedure is not None:
+        derived["procedure_medically_necessary"] = procedure
+    for name, found in derived.items():
+        facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
+    if vocabulary is not None:
+        for name, found in documented_by_equivalent(case, lexicon, vocabulary, facts).items():
+            facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
+    return facts
+
+
+def _as_ingredient(request: Request, ingredient: str, lexicon: Lexicon) -> Request:
+    """The request as one of its drugs: of a compound, the ingredient alone; of a product judged as the
+    drugs it holds, the same prescription (quantity, frequency), with the worked-out dose only for the
+    drug the dose counts ("ibuprofen" in ibuprofen/famotidine)."""
+    if not request.drug:
+        return replace(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None, dose=None)
+    counted = lexicon.drugs[request.drug].dose_of == ingredient
+    return replace(request, drug=ingredient, drug_named=ingredient, strength=request.strength if counted else "",
+                   dose=request.dose if counted else None)
+
+
+def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabulary, facts: dict[str, FactValue]) -> dict[str, Derived]:
+    """Facts the records leave unstated but document by an equivalent (facts.yaml `documented_by`):
+    a diagnosis holding the words of one of its phrases, a current medication of one of its drug
+    classes, or another fact documented as true or as a count above 0. What the records state, even
+    a conflict, is never overridden."""
+    found: dict[str, Derived] = {}
+    values = {k: v.value for k, v in facts.items()}
+    for name, fact in vocabulary.facts.items():
+        if fact.documented_by is None or name in facts:
+            continue
+        basis = equivalent_in_records(case, lexicon, fact.documented_by, values)
+        if basis:
+            found[name] = Derived(True, basis)
+    return found
+
+
+def equivalent_in_records(case: Case, lexicon: Lexicon, equivalents: Equivalents, values: dict[str, Any]) -> dict[str, str]:
+    """What in the records documents a fact through one of its equivalents (the first found), as a
+    basis ({"diagnosis": ..., "equivalent": ...}); {} when nothing does."""
+    for diagnosis in case.diagnoses:
+        phrase = equivalents.diagnosis_match(diagnosis)
+        if phrase:
+            return {"diagnosis": diagnosis, "equivalent": phrase}
+    for medication in case.medications or ():
+        known = lexicon.drugs.get(medication.drug)
+        classes = set(known.classes) & set(equivalents.medication_classes) if known else set()
+        if medication.status == "current" and classes:
+            return {"medication": medication.drug, "class": sorted(classes)[0]}
+    for test in equivalents.tests:
+        if kleene(test, values):
+            name = next(name for _, name, _, _ in tests(test))
+            return {"fact": name, "value": str(values.get(name))}
+    return {}
+
+
+def _request_shape(request: Request, services: ServiceLexicon | None, facts: dict[str, FactValue]) -> dict[str, Derived]:
+    found: dict[str, Derived] = {}
+    text = {"text": request.text}
+    if request.service:
+        found["service"] = Derived(request.service, text)
+        if services is not None and request.service in services.services:
+            for name, value in services.services[request.service].implies.items():
+                if name not in facts:  # what the records say wins over what the service name implies
+                    found[name] = Derived(value, {"service": request.service})
+    if request.drug and not request.ingredients and "medication_quantity_specified" not in facts:
+        # the request line shows an amount, or a period of coverage in its place; what the records say wins
+        if request.quantity is not None or _COVERAGE_PERIOD.search(request.text):
+            found["medication_quantity_specified"] = Derived(request.quantity is not None, text)
+    if request.body_parts:
+        found["body_part"] = Derived(request.body_parts[0], text)
+        found["body_part_count"] = Derived(len(request.body_parts), text)
+    route = request.route or ("oral" if request.drug and not request.ingredients else "")
+    if request.ingredients and not request.route:
+        route = "topical"
+    if route:
+        found["route"] = Derived(route, text)
+    if request.timing:
+        found["timing"] = Derived(request.timing, text)
+    if request.visits is not None:
+        found.update(_visit_counts(request, facts.get("therapy_visits_completed")))
+    category = services.category(request.service) if services is not None and request.service else ""
+    found.update(_use_requested(request.text, category))
+    if category == "home_health":
+        hours = hours_per_week(request.text)
+        if hours is not None:
+            found["hours_per_week_requested"] = Derived(hours, text)
+    return found
+
+
+def _use_requested(text: str, category: str) -> dict[str, Derived]:
+    """Days of use and purchase or rental, for equipment and for a modality given as a unit."""
+    if category not in _USE_CATEGORIES or (category == "modality" and not _UNIT_WORDS.search(text)):
+        return {}
+    found: dict[str, Derived] = {}
+    days = days_of_use(text)
+    if days is not None:
+        found["days_of_use_requested"] = Derived(days, {"text": text})
+    if _PURCHASE.search(text) or _RENTAL.search(text):
+        found["purchase_requested"] = Derived(bool(_PURCHASE.search(text)), {"text": text})
+    return found
+
+
+def _number(word: str) -> float:
+    return float(word) if word[0].isdigit() else float(NUMBER_WORDS[word.lower()])
+
+
+def days_of_use(text: str) -> int | None:
+    """'30 day rental' -> 30, 'seven day use' -> 7, 'x 2 weeks' -> 14, '1 month trial' -> 30."""
+    match = _DURATION.search(text)
+    if match is None:
+        return None
+    days = int(_number(match.group(1)) * _DAYS_PER_UNIT[match.group(2).lower().rstrip("s")])
+    return days if 0 < days <= 3650 else None
+
+
+def hours_per_week(text: str) -> float | None:
+    """Hours of home care a week: '4 hours per week' -> 4, '8 hours a day, 5 days a week' -> 40,
+    '6 hours per day' -> 42 (every day), '24/7' or '24 hour care' -> 168."""
+    if _ROUND_THE_CLOCK.search(text):
+        return 168.0
+    weekly = _HOURS_A_WEEK.search(text)
+    if weekly:
+        return _number(weekly.group(1))
+    daily = _HOURS_A_DAY.search(text)
+    if daily is None:
+        return None
+    days = _DAYS_A_WEEK.search(text)
+    per_week = _number(days.group(1)) if days else 7.0
+    hours = _number(daily.group(1)) * min(per_week, 7.0)
+    return hours if 0 < hours <= 168 else None
+
+
+def _visit_counts(request: Request, completed: FactValue | None) -> dict[str, Derived]:
+    """Visits requested, those UR already certified of the same request, and the total they make with
+    the visits completed; when the completed visits are unknown, certified plus requested is a lower
+    bound on the total (visits_total_at_least), and its basis says so."""
+    certified = _certified_visits(request)
+    found = {
+        "visits_requested": Derived(request.visits, {"text": request.text}),
+        "visits_certified": Derived(certified, {"certified": request.certified or "none"}),
+    }
+    counted = {**({"certified": certified} if certified else {}), "requested": request.visits}
+    if completed is not None:
+        found["visits_total"] = Derived(completed.value + certified + request.visits, {"completed": completed.value, **counted})
+    else:
+        found["visits_total_at_least"] = Derived(certified + request.visits, {**counted, "completed": "not documented"})
+    return found
+
+
+def _certified_visits(request: Request) -> int:
+    """Visits UR certified outside the IMR-eligible item: the certified part of a request whose
+    remaining part is the item. When the item is the whole original request (UR modified it), the
+    certified visits are a part of it, not more."""
+    if not request.certified or _same_request(request.text, request.original_text):
+        return 0
+    return parse_visits(request.certified) or 0
+
+
+def _same_request(text: str, original: str) -> bool:
+    return " ".join(text.lower().split()) == " ".join(original.lower().split())
+
+
+def _timeline(case: Case) -> dict[str, Derived]:
+    found: dict[str, Derived] = {}
+    if case.injury_date:
+        days = (case.request_date - case.injury_date).days
+        span = {"injury": case.injury_date.isoformat(), "request": case.request_date.isoformat()}
+        found["months_since_injury"] = Derived(round(days / _DAYS_PER_MONTH, 1), span)
+        found["weeks_since_injury"] = Derived(round(days / 7, 1), span)
+        found["phase_of_care"] = Derived(phase_of_care(days), {**span, "days": days})
+    if case.surgery_date:
+        weeks = round((case.request_date - case.surgery_date).days / 7, 1)
+        found["weeks_since_surgery"] = Derived(weeks, {"surgery": case.surgery_date.isoformat(), "request": case.request_date.isoformat()})
+    return found
+
+
+def phase_of_care(days_since_injury: int) -> str:
+    """The MTUS phases by time from the injury: acute up to 4 weeks, subacute to 3 months, chronic
+    from 3 months (8 CCR 9792.20: chronic pain lasts 3 months or more; the 2016 Opioids Treatment
+    Guidelines' acute section covers up to 4 weeks and its subacute section 1 to 3 months)."""
+    if days_since_injury <= _ACUTE_DAYS:
+        return "acute"
+    return "subacute" if days_since_injury / _DAYS_PER_MONTH < 3 else "chronic"
+
+
+def _procedure_decision(request: Request, decided: dict[str, str]) -> Derived | None:
+    decision = decided.get(request.associated_with)
+    if decision not in LETTER_DECISIONS:
+        return None  # no decision on the procedure (no rule for it): the gate stays undecided
+    return Derived(decision == MEDICALLY_NECESSARY, {"procedure": request.associated_with, "decision": decision})
+
+
+def _basis_text(basis: dict) -> str:
+    return "; ".join(f"{k}={v}" for k, v in basis.items())
+
+
+def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, FactValue], product: str = "") -> dict[str, Derived]:
+    """`product`: the product an ingredient request belongs to (its drugs are not 'other' drugs)."""
+    found: dict[str, Derived] = {}
+    if request.drug:
+        found["drug"] = Derived(request.drug, {"named": request.drug_named})
+        found.update(_duration(case, request, product))
+        found.update(_dose(request.dose))
+        relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant", product)
+        if relaxants is not None:
+            found["other_muscle_relaxants"] = relaxants
+        nsaids = _other_in_class(case, request, lexicon, "nsaid", product)
+        if nsaids is not None:
+            found["other_nsaids"] = nsaids
+        nsaids = _alongside(case, request, lexicon, "nsaid", systemic_only=True, product=product)
+        if nsaids is not None:
+            found["nsaids_alongside"] = nsaids
+    opioids = _alongside(case, request, lexicon, "opioid", product=product)  # a service too: a drug test serves the opioids taken
+    if opioids is not None:
+        found["opioids_alongside"] = opioids
+    reduction = _pain_reduction(facts)
+    if reduction is not None:
+        found["pain_reduction_percent"] = reduction
+    return found
+
+
+def _duration(case: Case, request: Request, product: str = "") -> dict[str, Derived]:
+    """Weeks of the current course: exact from a start date, else a lower bound from 'since' dates.
+    Past courses are left out: a drug stopped and restarted counts from the restart. A drug of a
+    product counts the product's course too."""
+    taken = {request.drug, product} - {""}
+    history = [m for m in (case.medications or ()) if m.drug in taken and m.status == "current"]
+    if request.new_start or any(m.new_start for m in history):
+        basis = {"new_start": True}
+        return {"weeks_of_use": Derived(0.0, basis), "weeks_of_use_at_least": Derived(0.0, basis)}
+    starts = [m.started for m in history if m.started]
+    if starts:
+        started = max(starts)
+        weeks = _weeks(case, started)
+        basis = {"started": started.isoformat(), "request": case.request_date.isoformat()}
+        return {"weeks_of_use": Derived(weeks, basis), "weeks_of_use_at_least": Derived(weeks, basis)}
+    bounds = [_weeks(case, m.documented_since) for m in history if m.documented_since]
+    bounds += [round(m.duration_days / 7, 1) for m in history if m.duration_days is not None]
+    if not bounds:
+        return {}
+    return {"weeks_of_use_at_least": Derived(max(bounds), _history_basis(history, case))}
+
+
+def _weeks(case: Case, since: Any) -> float:
+    return round((case.request_date - since).days / 7, 1)
+
+
+def _history_basis(history: list[Medication], case: Case) -> dict:
+    basis: dict = {"request": case.request_date.isoformat()}
+    for m in history:
+        if m.started:
+            basis["started"] = m.started.isoformat()
+        if m.documented_since:
+            basis["documented_since"] = m.documented_since.isoformat()
+        if m.duration_days is not None:
+            basis["duration_days_at_least"] = m.duration_days
+    return basis
+
+
+def _dose(dose: Dose | None) -> dict[str, Derived]:
+    """The dose facts the worked-out prescription supports; what it could not work out stays unknown."""
+    if dose is None:
+        return {}
+    rx = dose.prescription
+    found: dict[str, Derived] = {}
+    per_day = {"units_per_day": _round(dose.units_per_day)}
+    if dose.days_supply is not None:
+        basis = {"quantity": rx.quantity.written, **per_day} if dose.days_from == "quantity" else {"written": rx.text}
+        found["days_supply"] = Derived(dose.days_supply, basis)
+    strength = {"strength": rx.strength.written} if rx.strength else {}
+    if dose.daily_mg is not None:
+        found["daily_dose_mg"] = Derived(_round(dose.daily_mg), {**strength, **per_day})
+    if dose.mme is not None:
+        basis = {"daily": f"{_round(dose.mme_basis)} {dose.factor.per}", "factor": dose.factor_value, "table": dose.table.name}
+        found["med_per_day"] = Derived(dose.mme, basis)
+    return found
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
+
+
+def _other_in_class(case: Case, request: Request, lexicon: Lexicon, drug_class: str, product: str = "") -> Derived | None:
+    if drug_class not in lexicon.drugs[request.drug].classes:
+        return None
+    same = {request.drug, product}  # the drug itself, or the product it is part of
+    requested = {r.drug for r in case.requests if r.drug and r.drug not in same and r.id != request.id}
+    current = {m.drug for m in (case.medications or ()) if m.status == "current" and m.drug not in same}
+    others = sorted(d for d in requested | current if drug_class in lexicon.drugs[d].classes)
+    if case.medications is None and not others:
+        return None  # no medication list: the count is not documented
+    return Derived(len(others), {"others": ", ".join(others) or "none"})
+
+
+def _alongside(
+    case: Case, request: Request, lexicon: Lexicon, drug_class: str, systemic_only: bool = False, product: str = ""
+) -> Derived | None:
+    """Drugs of a class requested in the same case or taken now, other than this item (a laxative
+    requested with a post-operative opioid), and the other drugs of the product this drug is part of
+    (the NSAID of an NSAID with a gastric protector). systemic_only leaves out requests for a topical or
+    compounded product (a cream's NSAID is not the systemic NSAID a gastric protector guards against)."""
+    requested = {
+        r.drug for r in case.requests
+        if r.drug and r.id != request.id and not (systemic_only and (r.route == "topical" or r.ingredients))
+    }
+    current = {m.drug for m in (case.medications or ()) if m.status == "current"}
+    in_product = set(lexicon.drugs[product].judged_as) if product and not (systemic_only and request.route == "topical") else set()
+    found = sorted(d for d in (requested | current | in_product) - {request.drug, product} if drug_class in lexicon.drugs[d].classes)
+    if case.medications is None and not found:
+        return None  # no medication list and nothing requested alongside: not documented
+    return Derived(len(found), {drug_class: ", ".join(found) or "none"})
+
+
+def _pain_reduction(facts: dict[str, FactValue]) -> Derived | None:
+    with_med = facts.get("pain_score_with_medication")
+    without = facts.get("pain_score_without_medication")
+    if with_med is None or without is None or without.value <= 0:
+        return None
+    percent = round((without.value - with_med.value) / without.value * 100, 1)
+    return Derived(percent, {"without": without.value, "with": with_med.value})

@@ -1,0 +1,148 @@
+"""The durable_rules evaluator, wrapped so that none of the engine's known traps can bite.
+
+Traps handled here (durable_rules 2.0.28; ../shared/reference/durable-rules-notes.md):
+- segfault when deleting a session where no action ran -> a guard rule and guard fact per session;
+- a pattern of only `$nex` tests matching the state fact and looping -> every pattern carries
+  {"t": "item"} (compiler.durable_definition);
+- the stock Host's timer threads running actions behind our back, and errors inside actions
+  swallowed into the state -> no Host and no Python actions at all: the rule set is created with the
+  C API and this module takes the engine's pending actions one by one, recording (rule, item) and
+  completing each; an error here is raised like any other;
+- the 1,024 live-session cap -> one constant sid, deleted after a run of cases and after any error;
+- null vs missing -> None values are dropped before asserting (missing = not documented);
+- strings compared with numbers as text -> facts are type-checked against the vocabulary on load;
+- `post` events consumed by the first rule -> facts are asserted, never posted;
+- "not handled" batches running no action -> the low-level assert_facts call, actions taken whatever
+  the return code.
+
+Taking the actions here rather than through durable's Closure/Promise machinery saves most of the
+Python work per fired rule; the engine matches exactly as before (tests/test_differential.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+
+import durable_rules_engine
+
+from checker.base.errors import EngineError
+from checker.load.compiler import GUARD_RULE, GUARD_TAG, ITEM_TAG, Program, durable_definition, probe_index
+
+SESSION_ID = "case"
+REGISTRATIONS = ("all", "on_demand")
+# Creating a session costs the engine about 0.5 ms (its tables), asserting into a live one about
+# 20 us: cases share a session, each asserting facts under ids no other case of it uses (rules
+# match one fact each, so a case's facts fire only its own rules), and the session is deleted
+# after this many cases so it does not grow.
+CASES_PER_SESSION = 64
+
+
+class DurableEvaluator:
+    """Evaluates the compiled probes for the items of one case at a time.
+
+    registration "all" registers every engine rule up front (regress, many cases). "on_demand"
+    registers only the rule editions the first case needs (a single check: start-up grows with the
+    editions one case uses, not with the size of the rule set), and the whole program as soon as a
+    later case needs another edition.
+    """
+
+    engine_name = "durable_rules"
+
+    def __init__(self, program: Program, registration: str = "all") -> None:
+        if registration not in REGISTRATIONS:
+            raise ValueError(f"registration must be one of {REGISTRATIONS}")
+        self.program = program
+        self._handle: int | None = None
+        self._editions: frozenset[str] | None = None  # None: every edition is registered
+        self._cases_in_session = 0  # 0: no live session
+        if registration == "all":
+            self._register(None)
+
+    @property
+    def registered_editions(self) -> frozenset[str] | None:
+        """The editions whose rules are in the engine; None when all are."""
+        return self._editions
+
+    def evaluate(self, items: list[tuple[str, dict]]) -> set[tuple[int, int]]:
+        """items: (edition_key, facts) per requested item -> {(probe index, item index)} that fired."""
+        self._ensure_registered({key for key, _ in items})
+        case = self._cases_in_session
+        facts = [_item_fact(i, key, values, case) for i, (key, values) in enumerate(items)]
+        facts.append({"t": GUARD_TAG, "sid": SESSION_ID, "id": f"guard{case}", "item_index": -1})
+        self._cases_in_session += 1
+        try:
+            _, state_offset = durable_rules_engine.assert_facts(self._handle, json.dumps(facts))
+            hits, guarded = self._take_actions(state_offset)
+        except BaseException:
+            self._end_session()
+            raise
+        if self._cases_in_session >= CASES_PER_SESSION:
+            self._end_session()
+        if not guarded:
+            raise EngineError("durable_rules did not run the guard action; results cannot be trusted")
+        return hits
+
+    def _end_session(self) -> None:
+        if self._cases_in_session:
+            self._cases_in_session = 0
+            durable_rules_engine.delete_state(self._handle, SESSION_ID)
+
+    def close(self) -> None:
+        """Free the engine's rule set (each one holds its own session tables, about 2 MB)."""
+        if self._handle is not None:
+            self._end_session()
+            durable_rules_engine.delete_ruleset(self._handle)
+            self._handle = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: S110 - interpreter shutdown: the engine module may be gone
+            pass
+
+    def _take_actions(self, state_offset: int) -> tuple[set[tuple[int, int]], bool]:
+        """Record and complete every pending action of the session, in the engine's order."""
+        hits: set[tuple[int, int]] = set()
+        guarded = False
+        started = durable_rules_engine.start_action_for_state(self._handle, state_offset)
+        if not started:
+            return hits, guarded
+        state, message = started
+        while message:
+            (rule, matched), = json.loads(message).items()
+            if rule == GUARD_RULE:
+                guarded = True
+            else:
+                hits.add((probe_index(rule), int(matched["m"]["item_index"])))
+            # The state is unchanged; writing it back keeps the engine's bookkeeping as its own Host does.
+            durable_rules_engine.update_state(self._handle, state)
+            message = durable_rules_engine.complete_and_start_action(self._handle, state_offset)
+        return hits, guarded
+
+    def _ensure_registered(self, needed: set[str]) -> None:
+        if self._handle is not None and (self._editions is None or needed <= self._editions):
+            return
+        self._register(None if self._handle is not None else frozenset(needed))
+
+    def _register(self, editions: frozenset[str] | None) -> None:
+        probes = self.program.probes if editions is None else [p for p in self.program.probes if p.edition_key in editions]
+        name = self.program.name if editions is None else f"{self.program.name}:{_editions_digest(editions)}"
+        if self._handle is not None:
+            self._end_session()
+        previous = self._handle
+        self._handle = durable_rules_engine.create_ruleset(name, json.dumps(durable_definition(probes), ensure_ascii=False))
+        self._editions = editions
+        if previous is not None:
+            durable_rules_engine.delete_ruleset(previous)
+
+
+def _editions_digest(editions: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(editions)).encode()).hexdigest()[:12]
+
+
+def _item_fact(index: int, edition_key: str, values: dict, case: int) -> dict:
+    fact = {k: v for k, v in values.items() if v is not None and v != []}
+    fact.update({"t": ITEM_TAG, "sid": SESSION_ID, "id": f"item{case}.{index}", "item_index": index, "edition_key": edition_key})
+    return fact

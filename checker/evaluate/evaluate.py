@@ -1,0 +1,244 @@
+"""Evaluating a case: pick the topic and edition for each requested item, run the engine, and turn
+its hits into criterion statuses (met, not_met, not_documented, not_applicable)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from checker.base.errors import EngineError
+from checker.decide.decide import decide
+from checker.derive.derive import derive_item_facts
+from checker.evaluate.results import CriterionResult, FactRead, ItemResult, TestRead, Unit
+from checker.load.case import Case, FactValue, Request
+from checker.load.compiler import Program
+from checker.load.conditions import evaluate as kleene
+from checker.load.conditions import tests, unknown_facts, unknown_groups
+from checker.load.ruleset import GATE_TOPIC, Criterion, Edition, RuleSet, Topic
+
+
+class Evaluator(Protocol):
+    engine_name: str
+
+    def evaluate(self, items: list[tuple[str, dict]]) -> set[tuple[int, int]]: ...
+
+
+def request_attributes(ruleset: RuleSet, request: Request, drug: str = "", route: str = "") -> dict[str, set[str]]:
+    """The request as topic selection sees it: its drug, the drug's classes, service, the service's
+    category, body parts, route, timing."""
+    drug = drug or request.drug
+    return {
+        "drugs": {drug} if drug else set(),
+        "drug_classes": set(ruleset.lexicon.drugs[drug].classes) if drug else set(),
+        "services": {request.service} if request.service else set(),
+        "categories": _categories(ruleset, request, drug),
+        "body_parts": set(request.body_parts),
+        "routes": {route or request.route or ("oral" if drug else "")} - {""},
+        "timing": _timing(ruleset, request),
+    }
+
+
+def _categories(ruleset: RuleSet, request: Request, drug: str) -> set[str]:
+    """What a topic of general principles names: a drug's classes, or a service's category."""
+    if drug:
+        return set(ruleset.lexicon.drugs[drug].classes)
+    return {ruleset.services.category(request.service)} - {""} if request.service else set()
+
+
+# A test requested to serve a procedure ("Labs to include: EKG" with a surgery) without a stated timing
+# is a pre-operative test: it is chosen by the pre-operative topics, not by those for the same test
+# ordered for its own sake.
+_PREOPERATIVE_TESTS = ("laboratory", "imaging")
+
+
+def _timing(ruleset: RuleSet, request: Request) -> set[str]:
+    if request.timing:
+        return {request.timing}
+    if request.associated_with and ruleset.services.category(request.service) in _PREOPERATIVE_TESTS:
+        return {"preoperative"}
+    return set()
+
+
+def select_topic(ruleset: RuleSet, request: Request, drug: str = "", route: str = "", day: dt.date | None = None) -> Topic | None:
+    """The most specific topic whose every constraint the request meets (lint refuses ties). A topic
+    naming only categories (general principles) is chosen only when no other topic matches. Given the
+    request date, a topic with no edition in force then yields to a less specific one that has one (the
+    2016 opioid guideline's post-operative section does not hide the 2009 CPMTG opioid criteria from a
+    request of 2013), but not to general principles, which could approve what the specific topic's
+    guideline of that date may not recommend; otherwise the most specific topic is kept, and the item
+    says that no edition is encoded for its date."""
+    ranked = ranked_topics(ruleset, request_attributes(ruleset, request, drug, route))
+    if not ranked or day is None or ranked[0].editions_in_force(day):
+        return ranked[0] if ranked else None
+    return next((t for t in ranked[1:] if t.editions_in_force(day) and not t.general_principles), ranked[0])
+
+
+def ranked_topics(ruleset: RuleSet, attributes: dict[str, set[str]]) -> tuple[Topic, ...]:
+    """Every topic whose every constraint the request's attributes meet, most specific first.
+    Remembered per rule set and attributes: a corpus repeats the same few requests (the same
+    answer as ranking afresh: tests/test_selection.py)."""
+    memo = ruleset.__dict__.get("_ranked_topics")
+    if memo is None or memo[0] is not ruleset.topics:  # topics are replaced, never changed in place
+        memo = ruleset.__dict__["_ranked_topics"] = (ruleset.topics, {})
+    key = tuple(frozenset(attributes[name]) for name in _ATTRIBUTES)
+    ranked = memo[1].get(key)
+    if ranked is None:
+        ranked = memo[1][key] = rank_topics(ruleset.topics, attributes)
+    return ranked
+
+
+_ATTRIBUTES = ("drugs", "drug_classes", "services", "categories", "body_parts", "routes", "timing")
+
+
+def rank_topics(topics: list[Topic], attributes: dict[str, set[str]]) -> tuple[Topic, ...]:
+    """The plain ranking ranked_topics remembers."""
+    scored = []
+    for position, topic in enumerate(topics):
+        if topic.topic == GATE_TOPIC or attributes["drugs"] & set(topic.except_drugs):
+            continue
+        constraints = topic.constraints()
+        if not constraints or not all(attributes[k] & set(v) for k, v in constraints.items()):
+            continue
+        scored.append((-topic.specificity(), position, topic))
+    return tuple(topic for *_, topic in sorted(scored, key=lambda s: s[:2]))
+
+
+def choose_edition(topic: Topic, day: dt.date, facts: dict[str, FactValue]) -> tuple[Edition | None, str, tuple[str, ...]]:
+    """The first edition in force on `day` whose `when` holds. An undocumented `when` met before any
+    match stops the search: the guideline is undetermined rather than guessed."""
+    in_force = topic.editions_in_force(day)
+    if not in_force:
+        return None, "no_edition_in_force", ()
+    values = {k: v.value for k, v in facts.items()}
+    for edition in in_force:
+        if edition.when is None:
+            return edition, "", ()
+        holds = kleene(edition.when, values)
+        if holds:
+            return edition, "", ()
+        if holds is None:
+            return None, "edition_undetermined", tuple(unknown_facts(edition.when, values))
+    return None, "no_edition_in_force", ()
+
+
+def _unit(ruleset: RuleSet, role: str, subject: str, topic: Topic | None, facts: dict[str, FactValue], day: dt.date) -> Unit:
+    if topic is None:
+        return Unit(role, subject, None, None, "no_topic", facts)
+    edition, reason, unknown = choose_edition(topic, day, facts)
+    return Unit(role, subject, topic, edition, reason, facts, unknown)
+
+
+def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided: dict[str, str]) -> list[Unit]:
+    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, vocabulary=ruleset.vocabulary)
+    units = []
+    if request.associated_with:
+        gate = next((t for t in ruleset.topics if t.topic == GATE_TOPIC), None)
+        if gate is not None:
+            units.append(_unit(ruleset, "gate", "", gate, facts, day))
+    parts, route = judged_parts(ruleset, request)
+    if parts:
+        for ingredient in parts:
+            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient, ruleset.vocabulary)
+            topic = select_topic(ruleset, request, ingredient, route, day)
+            units.append(_unit(ruleset, "ingredient", ingredient, topic, part, day))
+        return units
+    units.append(_unit(ruleset, "item", "", select_topic(ruleset, request, day=day), facts, day))
+    return units
+
+
+def judged_parts(ruleset: RuleSet, request: Request) -> tuple[tuple[str, ...], str]:
+    """The drugs an item is judged as, each under its own topic, and the route they are taken by: the
+    ingredients of a compound written out (topical unless the request says otherwise), or the drugs a
+    product of the lexicon holds (an NSAID with a gastric protector, a compounding kit) by the
+    product's route; none for an item judged as itself."""
+    if request.ingredients:
+        return tuple(i.drug for i in request.ingredients), request.route or "topical"
+    if request.drug:
+        return ruleset.lexicon.drugs[request.drug].judged_as, request.route
+    return (), ""
+
+
+def plan_case(ruleset: RuleSet, case: Case, as_of: dt.date | None = None) -> list[ItemResult]:
+    """Each item's topic and edition, without evaluating any criterion (for scope reports)."""
+    return [ItemResult(r, _units(ruleset, case, r, as_of or case.request_date, {})) for r in case.requests]
+
+
+def evaluate_case(
+    ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None, details: bool = True
+) -> list[ItemResult]:
+    """Every requested item evaluated and decided (checker.decide.decide), in request order: the results are
+    final, no caller decides again. Items that serve a procedure are evaluated after it, since its
+    decision is one of their facts.
+    details=False gives statuses only, without the facts and tests each criterion read (what a
+    regression run needs; the report needs the details)."""
+    day = as_of or case.request_date
+    first = [r for r in case.requests if not r.associated_with]
+    results: dict[str, ItemResult] = {}
+    for batch in (first, [r for r in case.requests if r.associated_with]):
+        decided = {rid: item.decision for rid, item in results.items()}
+        items = [ItemResult(r, _units(ruleset, case, r, day, decided)) for r in batch]
+        _run(ruleset, program, evaluator, items, details)
+        for item in items:
+            results[item.request.id] = decide(item)
+    return [results[r.id] for r in case.requests]
+
+
+def _run(ruleset: RuleSet, program: Program, evaluator: Evaluator, items: list[ItemResult], details: bool) -> None:
+    units = [u for item in items for u in item.units if u.edition is not None]
+    batch = [(u.edition.key, {k: v.value for k, v in u.facts.items()}) for u in units]
+    hits = evaluator.evaluate(batch) if batch else set()
+    outcomes = _outcomes_by_item(program, hits)
+    for position, unit in enumerate(units):
+        unit.criteria = [
+            _criterion_result(ruleset, c, outcomes.get((position, c.id), set()), unit.facts, unit.subject)
+            if details else CriterionResult(c, status_from(outcomes.get((position, c.id), set()), c.id), (), (), subject=unit.subject)
+            for c in unit.edition.criteria
+        ]
+
+
+def _outcomes_by_item(program: Program, hits: set[tuple[int, int]]) -> dict[tuple[int, str], set[str]]:
+    found: dict[tuple[int, str], set[str]] = {}
+    for probe_index, item_index in hits:
+        probe = program.probes[probe_index]
+        found.setdefault((item_index, probe.criterion_id), set()).add(probe.outcome)
+    return found
+
+
+def status_from(outcomes: set[str], criterion_id: str) -> str:
+    if "not_applicable" in outcomes:
+        return "not_applicable"
+    if {"met", "not_met"} <= outcomes:
+        raise EngineError(f"criterion {criterion_id} is both met and not met for the same facts; its met_when and not_met_when contradict")
+    if "met" in outcomes:
+        return "met"
+    if "not_met" in outcomes:
+        return "not_met"
+    return "not_documented"
+
+
+def _criterion_result(ruleset: RuleSet, criterion: Criterion, outcomes: set[str], facts: dict[str, FactValue], subject: str = "") -> CriterionResult:
+    status = status_from(outcomes, criterion.id)
+    condition = criterion.not_met_when if status == "not_met" else criterion.met_when
+    names: list[str] = []
+    for _, cond in criterion.conditions():
+        for _, name, _, _ in tests(cond):
+            if name not in names:
+                names.append(name)
+    reads = tuple(_fact_read(ruleset, name, facts.get(name)) for name in names)
+    values = {k: v.value for k, v in facts.items()}
+    test_reads = tuple(
+        TestRead(name, op, value, values.get(name), kleene(("test", name, op, value), values))
+        for _, name, op, value in tests(condition)
+    )
+    undecided = status == "not_documented"
+    unknown = tuple(unknown_facts(criterion.met_when, values)) if undecided else ()
+    groups = tuple(unknown_groups(criterion.met_when, values)) if undecided else ()
+    return CriterionResult(criterion, status, reads, test_reads, unknown, subject, groups)
+
+
+def _fact_read(ruleset: RuleSet, name: str, given: FactValue | None) -> FactRead:
+    fact = ruleset.vocabulary.facts[name]
+    if given is None:
+        return FactRead(name, fact.label, fact.unit, None, "", "")
+    return FactRead(name, fact.label, fact.unit, given.value, given.origin, given.source)
+

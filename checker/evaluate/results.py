@@ -1,0 +1,97 @@
+"""What evaluating a case gives, and what deciding completes: each criterion's status with the facts
+and tests it read, per unit of an item (its own topic, an ingredient, the associated-services gate).
+checker/evaluate/evaluate.py fills them in, checker/decide/decide.py sets the item's decision, checker/report/report.py reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from checker.base.outcomes import STATUSES  # noqa: F401 - the statuses a CriterionResult holds
+from checker.load.case import FactValue, Request
+from checker.load.ruleset import Criterion, Edition, Topic
+
+
+@dataclass(frozen=True)
+class FactRead:
+    name: str
+    label: str
+    unit: str
+    value: object  # None when the records are silent
+    origin: str
+    source: str
+
+
+@dataclass(frozen=True)
+class TestRead:
+    fact: str
+    op: str
+    expected: object
+    actual: object
+    holds: bool | None
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    criterion: Criterion
+    status: str
+    facts: tuple[FactRead, ...]
+    tests: tuple[TestRead, ...]
+    unknown: tuple[str, ...] = ()  # undocumented facts that leave the criterion undecided
+    subject: str = ""  # the ingredient of a compounded product the criterion was applied to
+    unknown_groups: tuple[tuple[str, ...], ...] = ()  # `unknown` as alternatives: any one of a group would decide
+
+
+@dataclass
+class Unit:
+    """One evaluation of an item under one topic edition: the item itself, one ingredient of a
+    compounded product, or the associated-services gate of a pre- or post-operative item."""
+    role: str  # "item", "ingredient" or "gate"
+    subject: str  # the ingredient's generic name; "" otherwise
+    topic: Topic | None
+    edition: Edition | None
+    no_rule_reason: str  # "", "no_topic", "no_edition_in_force" or "edition_undetermined"
+    facts: dict[str, FactValue]
+    undetermined_by: tuple[str, ...] = ()  # undocumented facts that would pick the edition
+    criteria: list[CriterionResult] = field(default_factory=list)
+
+
+@dataclass
+class ItemResult:
+    request: Request
+    units: list[Unit]
+    decision: str = ""
+    decisive: list[CriterionResult] = field(default_factory=list)
+    follow_up: list[CriterionResult] = field(default_factory=list)  # documentation to request that did not decide
+
+    @property
+    def main(self) -> Unit:
+        """The unit the item is reported under: its own topic, or the first ingredient with a rule."""
+        own = [u for u in self.units if u.role != "gate"]
+        return next((u for u in own if u.edition is not None), own[0])
+
+    @property
+    def topic(self) -> Topic | None:
+        return self.main.topic
+
+    @property
+    def edition(self) -> Edition | None:
+        return self.main.edition
+
+    @property
+    def deciding_topic(self) -> Topic | None:
+        """The item's own topic, or the associated-services gate when only the gate has a rule."""
+        if self.main.topic is not None:
+            return self.main.topic
+        return next((u.topic for u in self.units if u.role == "gate" and u.edition is not None), None)
+
+    @property
+    def no_rule_reason(self) -> str:
+        return self.main.no_rule_reason
+
+    @property
+    def facts(self) -> dict[str, FactValue]:
+        return self.main.facts
+
+    @property
+    def criteria(self) -> list[CriterionResult]:
+        return [c for u in self.units for c in u.criteria]

@@ -1,0 +1,121 @@
+"""Compiling criteria to durable_rules JSON rulesets, and the engine-independent program both
+evaluators run.
+
+Each criterion yields up to three engine rules, one per outcome it can prove from the facts:
+`met`, `not_met` and `not_applicable`. A fact the case does not document matches no test in
+durable_rules (absent attributes never match, not even `$neq`), so when neither `met` nor `not_met`
+fires the criterion is `not_documented`: Kleene three-valued logic, with no rule for "unknown".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from checker.base.errors import EngineError
+from checker.load.conditions import Condition, push_not
+from checker.load.ruleset import RuleSet
+
+OUTCOMES = ("not_applicable", "met", "not_met")
+# Attributes the compiler itself puts on every asserted item; fact names may not reuse them.
+RESERVED = ("t", "sid", "id", "edition_key", "item_index", "$s")
+ITEM_TAG = "item"
+GUARD_TAG = "__guard"
+GUARD_RULE = "guard"
+MAX_ENGINE_RULES = 4096
+_OPS = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One engine rule: when `condition` holds for an item of `edition_key`, `outcome` is shown."""
+    index: int
+    edition_key: str
+    criterion_id: str
+    outcome: str
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class Program:
+    probes: tuple[Probe, ...]
+    digest: str
+
+    @property
+    def name(self) -> str:
+        return f"mtus@{self.digest[:12]}"
+
+
+def compile_program(ruleset: RuleSet) -> Program:
+    probes = []
+    for topic in ruleset.topics:
+        for edition in topic.editions:
+            for criterion in edition.criteria:
+                named = {"met": criterion.met_when, "not_met": criterion.not_met_when, "not_applicable": criterion.not_applicable_when}
+                for outcome in OUTCOMES:
+                    if named[outcome] is not None:
+                        probes.append(Probe(len(probes), edition.key, criterion.id, outcome, push_not(named[outcome])))
+    if len(probes) + 1 > MAX_ENGINE_RULES:
+        raise EngineError(f"{len(probes)} engine rules exceed durable_rules' limit of {MAX_ENGINE_RULES}")
+    check_attribute_hashes(sorted(ruleset.vocabulary.facts))
+    digest = hashlib.sha256(json.dumps([_probe_key(p) for p in probes], default=str).encode()).hexdigest()
+    return Program(tuple(probes), digest)
+
+
+def _probe_key(probe: Probe) -> list:
+    return [probe.edition_key, probe.criterion_id, probe.outcome, probe.condition]
+
+
+def durable_definition(probes: Iterable[Probe]) -> dict:
+    """The JSON ruleset for durable_rules: rule "r<index>" per probe, and the guard rule."""
+    rules = {}
+    for probe in probes:
+        rules[f"r{probe.index}"] = {
+            "all": [{"m": {"$and": [{"t": ITEM_TAG}, {"edition_key": probe.edition_key}, to_durable(probe.condition)]}}],
+        }
+    # Every session runs at least this action: deleting a session in which no action ran frees
+    # uninitialised memory in durable_rules 2.0.28 (see the engine notes, pitfall 1).
+    rules[GUARD_RULE] = {"pri": 65535, "all": [{"m": {"t": GUARD_TAG}}]}
+    return rules
+
+
+def probe_index(rule_name: str) -> int:
+    """The probe a rule of durable_definition stands for ("r12" -> 12)."""
+    return int(rule_name[1:])
+
+
+def to_durable(cond: Condition) -> dict:
+    kind = cond[0]
+    if kind == "all":
+        return {"$and": [to_durable(c) for c in cond[1]]}
+    if kind == "any":
+        return {"$or": [to_durable(c) for c in cond[1]]}
+    _, fact, op, value = cond
+    if op == "exists":
+        return {"$ex" if value else "$nex": {fact: 1}}
+    if op == "eq":
+        return {fact: value}
+    if op == "in":
+        return {"$or": [{fact: v} for v in value]}
+    if op == "not_in":
+        return {"$and": [{"$neq": {fact: v}} for v in value]}
+    return {_OPS[op]: {fact: value}}
+
+
+def fnv1a_32(text: str) -> int:
+    value = 0x811C9DC5
+    for byte in text.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def check_attribute_hashes(names: list[str]) -> None:
+    """durable_rules identifies attributes by a 32-bit FNV-1a hash alone; a collision would merge facts."""
+    seen: dict[int, str] = {}
+    for name in [*RESERVED, *names]:
+        h = fnv1a_32(name)
+        if h in seen and seen[h] != name:
+            raise EngineError(f"fact names '{seen[h]}' and '{name}' collide in durable_rules' attribute hash; rename one")
+        seen[h] = name

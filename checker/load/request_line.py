@@ -1,0 +1,186 @@
+"""Reading a request line: the drug or service it names, strength, quantity, frequency, visits, route,
+timing and a compound's ingredients. Part of loading a case (checker/load/case.py), before anything is derived."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from checker.base.patterns import LazyPattern
+from checker.load.lexicon import Lexicon
+from checker.load.prescription import NUMBER_WORDS, Prescription, read_prescription, read_quantity
+from checker.load.services import ServiceLexicon
+
+_LOOKS_LIKE_DRUG = LazyPattern(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
+_INCLUDED = LazyPattern(r"\b(?:to include|labs?)\s*:\s*", re.I)
+_PERCENT = LazyPattern(r"\d+(?:\.\d+)?\s*%")
+_COMPOUND = LazyPattern(r"\bcompound(?:ed)?\b", re.I)
+_ORAL = LazyPattern(r"\b(?:oral|orally|by mouth|p\.?o\.?|tablets?|capsules?|suspension)\b", re.I)
+_TOPICAL = LazyPattern(r"\b(?:topical|cream|gel|patch|patches|ointment|lotion|pad|pads|spray|liniment|balm|roll-on)\b", re.I)
+_PREOP = LazyPattern(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical clearance\b", re.I)
+_POSTOP = LazyPattern(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I)
+_ASSOCIATED = LazyPattern(r"\bassociated surgical service\b", re.I)
+_VISIT_CATEGORIES = ("therapy", "modality", "program")
+_PER_WEEK = r"(?:x|times|sessions?|visits?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
+_FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
+_VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come first
+    (r"\b(\d+)\s*(?:physical therapy |therapy |chiropractic |acupuncture |treatment |additional |more )?(?:visits?|sessions?|treatments?)\b", lambda n: n),
+    (rf"\b(\d+)\s*(?:-|to)\s*(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}", lambda lo, hi, weeks: hi * weeks),
+    (rf"\b(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}", lambda per, weeks: per * weeks),
+    (r"\b(\d+)\s*(?:x|times)\s*(\d+)\b", lambda a, b: a * b),
+    (r"(?:#|\bx\s*|\btimes\s+)(\d+)\b", lambda n: n),
+]
+
+
+
+@dataclass(frozen=True)
+class ParsedIngredient:
+    drug: str  # the name as written
+    strength: str
+
+
+@dataclass(frozen=True)
+class ParsedRequest:
+    drug_named: str
+    strength: str
+    quantity: int | None
+    frequency: str
+    units_per_dose: float | None
+    looks_like_drug: bool
+    service: str = ""
+    body_parts: tuple[str, ...] = ()
+    visits: int | None = None
+    route: str = ""
+    timing: str = ""
+    ingredients: tuple[ParsedIngredient, ...] = ()
+
+
+def parse_request_line(text: str, lexicon: Lexicon, services: ServiceLexicon | None = None) -> ParsedRequest:
+    """'Soma 350 mg BID #60' -> drug Soma, strength 350 mg, frequency BID, quantity 60;
+    'Physical therapy 2 times a week for 6 weeks, lumbar spine' -> service, body part, 12 visits."""
+    return parse_request(text, lexicon, services)[0]
+
+
+def parse_request(text: str, lexicon: Lexicon, services: ServiceLexicon | None = None) -> tuple[ParsedRequest, Prescription | None]:
+    """The request line's fields, and for a drug its written prescription (checker/load/prescription.py)."""
+    drugs = lexicon.find_all_in_text(text)
+    found = lexicon.find_in_text(text)
+    service = _requested_service(text, services)
+    first_drug = min((d.start for d in drugs), default=None)
+    if service and (first_drug is None or service.start < first_drug) and not _is_compound(text, drugs):
+        return _service_request(text, service.key, services), None
+    if found is None and drugs:
+        found = drugs[0]
+    ingredients = _ingredients(text, drugs)
+    rx = read_prescription(text, None if ingredients else found, lexicon)
+    parsed = ParsedRequest(
+        drug_named="" if ingredients else (found.matched if found else ""),
+        strength=rx.strength.written if rx.strength and not ingredients else "",
+        quantity=_whole(rx.quantity.value) if rx.quantity else None,
+        frequency=rx.frequency.written if rx.frequency else "",
+        units_per_dose=_written_units(rx),
+        looks_like_drug=bool(_LOOKS_LIKE_DRUG.search(text)),
+        body_parts=services.find_body_parts(text) if services else (),
+        route=_route(text, found.drug if found else None, bool(ingredients)),
+        timing=_timing(text, ""),
+        ingredients=ingredients,
+    )
+    return parsed, (None if ingredients else rx)
+
+
+def _written_units(rx: Prescription) -> float | None:
+    """Units per dose as a case file states them: tablets, capsules, patches ... when the line says how many."""
+    if rx.units_per_dose is None or rx.dose_unit in ("mL", "g") or any(n.code == "assumed_one_unit" for n in rx.notes):
+        return None
+    return rx.units_per_dose
+
+
+def _requested_service(text: str, services: ServiceLexicon | None) -> Any:
+    """'Labs to include: EKG' requests an EKG and 'Pre-op labs: CBC' a blood count: what follows
+    'to include:' or 'labs:' names the service."""
+    if services is None:
+        return None
+    included = _INCLUDED.search(text)
+    found = services.find_service(text[included.end():]) if included else None
+    if found is not None:
+        return replace(found, start=found.start + included.end(), end=found.end + included.end())
+    return services.find_service(text)
+
+
+def _service_request(text: str, service: str, services: ServiceLexicon) -> ParsedRequest:
+    category = services.category(service)
+    quantity = read_quantity(text) if category not in _VISIT_CATEGORIES else None
+    return ParsedRequest(
+        drug_named="",
+        strength="",
+        quantity=_whole(quantity.value) if quantity else None,
+        frequency="",
+        units_per_dose=None,
+        looks_like_drug=False,
+        service=service,
+        body_parts=services.find_body_parts(text),
+        visits=parse_visits(text) if category in _VISIT_CATEGORIES else None,
+        timing=_timing(text, category),
+    )
+
+
+def _whole(value: float) -> float | int:
+    return int(value) if value.is_integer() else value
+
+
+def _is_compound(text: str, drugs: list) -> bool:
+    return len(drugs) >= 2 and len(_PERCENT.findall(text)) >= 2 or bool(drugs and _COMPOUND.search(text))
+
+
+def _ingredients(text: str, drugs: list) -> tuple[ParsedIngredient, ...]:
+    """A compounded product names two or more drugs with percentages, or says 'compound'."""
+    if not _is_compound(text, drugs):
+        return ()
+    parts = []
+    for i, drug in enumerate(drugs):
+        end = drugs[i + 1].start if i + 1 < len(drugs) else len(text)
+        percent = _PERCENT.search(text, drug.start, end)  # "Lidocaine 5% gel": the strength may sit inside the name
+        name = " ".join(_PERCENT.sub(" ", drug.matched).split())
+        parts.append(ParsedIngredient(name, percent.group(0).replace(" ", "") if percent else ""))
+    return tuple(parts)
+
+
+def _route(text: str, drug: Any, compound: bool) -> str:
+    if _ORAL.search(text):
+        return "oral"
+    if _TOPICAL.search(text) or compound:
+        return "topical"
+    return drug.route if drug is not None and drug.route else ""
+
+
+def _timing(text: str, category: str) -> str:
+    if _PREOP.search(text):
+        return "preoperative"
+    if _POSTOP.search(text):
+        return "postoperative"
+    if _ASSOCIATED.search(text):
+        return "preoperative" if category == "perioperative" else "postoperative"
+    return "preoperative" if category == "perioperative" else ""
+
+
+def parse_visits(text: str) -> int | None:
+    """Visits requested: '2 times a week for 6 weeks' -> 12, '2-3x/week x 6 weeks' -> 18 (the upper
+    bound), 'six sessions' -> 6, '#6', 'x6', 'times 6' -> 6."""
+    lowered = _number_words_to_digits(text.lower())
+    for pattern, combine in _VISIT_PATTERNS:
+        match = re.search(pattern, lowered)
+        if match:
+            value = combine(*(int(g) for g in match.groups() if g is not None))
+            return value if 0 < value <= 500 else None
+    return None
+
+
+def _number_words_to_digits(text: str) -> str:
+    """Number words as digits ("two times a week for six weeks" -> "2 times a week for 6 weeks"), in one
+    pass: the longest word at each place, as substituting the words one by one, longest first, does
+    (no word holds a longer one's start after a boundary of its own: tests/test_speed.py)."""
+    return _NUMBER_WORD.sub(lambda match: str(NUMBER_WORDS[match.group(0)]), text)
+
+
+_NUMBER_WORD = LazyPattern(r"\b(?:" + "|".join(re.escape(w) for w in sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b")

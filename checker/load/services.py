@@ -1,0 +1,183 @@
+"""The service lexicon (rules/services.yaml): service and body-part names found in request lines."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker.base.errors import InputError
+from checker.base.fields import check_keys, require_list, require_mapping, require_text
+from checker.base.patterns import LazyPattern
+from checker.base.yamlio import load_yaml
+
+SERVICES_SCHEMA = "mtus-services/1"
+_GUIDANCE = re.compile(r"[\s-]*guid(?:ed|ance)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Service:
+    key: str
+    category: str
+    names: tuple[str, ...]
+    implies: dict = field(default_factory=dict)  # facts the service's name settles (a CBC is lab_test: cbc)
+
+
+@dataclass(frozen=True)
+class Mention:
+    key: str
+    start: int
+    end: int
+
+
+@dataclass
+class ServiceLexicon:
+    services: dict[str, Service]
+    body_parts: dict[str, tuple[str, ...]]
+    path: str
+    _service_names: NameFinder | None = field(default=None, repr=False)
+    _body_names: NameFinder | None = field(default=None, repr=False)
+    _service_by_name: dict[str, str] = field(default_factory=dict, repr=False)
+    _body_by_name: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for service in self.services.values():
+            for name in service.names:
+                self._service_by_name.setdefault(name.lower(), service.key)
+        for key, names in self.body_parts.items():
+            for name in names:
+                self._body_by_name.setdefault(name.lower(), key)
+        self._service_names = NameFinder(self._service_by_name)
+        self._body_names = NameFinder(self._body_by_name)
+
+    def find_service(self, text: str) -> Mention | None:
+        """The service named earliest in the text; at one position the longest name wins. A name
+        that only says how a procedure is guided ("ultrasound-guided injection", "CT guided",
+        "under CT guidance") is not the service requested: the procedure it guides is."""
+        found = self._service_names.mentions(text) if self._service_names else []
+        requested = [m for m in found if not _GUIDANCE.match(text, m.end)]
+        return requested[0] if requested else None
+
+    def find_body_parts(self, text: str) -> tuple[str, ...]:
+        """Every body part named in the text, in order of first mention, without repeats."""
+        keys = [m.key for m in self._body_names.mentions(text)] if self._body_names else []
+        return tuple(dict.fromkeys(keys))
+
+    def category(self, service: str) -> str:
+        return self.services[service].category if service in self.services else ""
+
+
+class NameFinder:
+    """The names of a lexicon as they occur in a text: what the regex `alternation` finds (names
+    longest first, whitespace between words, no letter or digit just before or after, any case),
+    without compiling it. Compiling that regex of some 900 names cost 20 ms of every start-up, and
+    trying every name at every place in a line cost 40 us a search. Here, in a text of ASCII only,
+    each place tries only the names whose first word the text has there; any other text goes to the
+    regex, compiled then (the same mentions: tests/test_speed.py)."""
+
+    def __init__(self, by_name: dict[str, str]) -> None:
+        self.by_name = by_name
+        self.regex = alternation(by_name)
+        self.ascii_names = all(name.isascii() for name in by_name)  # else the regex's case folding may pair ASCII with others
+        self.by_first_word: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for rank, name in enumerate(_longest_first(by_name)):
+            words = tuple(name.split())
+            if words:
+                self.by_first_word.setdefault(words[0], []).append((rank, words))
+
+    def mentions(self, text: str) -> list[Mention]:
+        if not self.by_name:
+            return []
+        if not (text.isascii() and self.ascii_names):
+            return [self._mention(text, m.start(), m.end()) for m in self.regex.finditer(text)]
+        lowered = text.lower()
+        found = []
+        position = 0
+        while position < len(lowered):
+            end = self._match_at(lowered, position) if position == 0 or not _ALNUM(lowered[position - 1]) else -1
+            if end < 0:
+                position += 1
+                continue
+            found.append(self._mention(text, position, end))
+            position = end
+        return found
+
+    def _match_at(self, text: str, start: int) -> int:
+        """The end of the name (earliest in the regex's order) that matches at `start`, or -1."""
+        token_end = start
+        while token_end < len(text) and not text[token_end].isspace():
+            token_end += 1
+        best_rank, best_end = len(self.by_name), -1
+        for cut in range(start + 1, token_end + 1):  # a first word ends where the token ends or before a non-alphanumeric
+            if cut < token_end and _ALNUM(text[cut]):
+                continue
+            for rank, words in self.by_first_word.get(text[start:cut], ()):
+                if rank < best_rank:
+                    end = _words_end(text, cut, words[1:])
+                    if end >= 0:
+                        best_rank, best_end = rank, end
+        return best_end
+
+    def _mention(self, text: str, start: int, end: int) -> Mention:
+        return Mention(self.by_name[re.sub(r"\s+", " ", text[start:end].lower())], start, end)
+
+
+def _ALNUM(char: str) -> bool:  # noqa: N802 - the regex's [A-Za-z0-9], for ASCII text
+    return char.isascii() and char.isalnum()
+
+
+def _words_end(text: str, position: int, words: tuple[str, ...]) -> int:
+    """Where the name's remaining words end when each follows whitespace from `position`, and no
+    letter or digit follows the last; -1 otherwise."""
+    for word in words:
+        after_space = position
+        while after_space < len(text) and text[after_space].isspace():
+            after_space += 1
+        if after_space == position or not text.startswith(word, after_space):
+            return -1
+        position = after_space + len(word)
+    if position < len(text) and _ALNUM(text[position]):
+        return -1
+    return position
+
+
+def _longest_first(by_name: dict[str, str]) -> list[str]:
+    return sorted(by_name, key=len, reverse=True)  # the regex engine tries alternatives in order
+
+
+def alternation(by_name: dict[str, str]) -> LazyPattern | None:
+    """One regex of every name, longest first (compiled when first used)."""
+    if not by_name:
+        return None
+    body = "|".join(r"\s+".join(re.escape(word) for word in name.split()) for name in _longest_first(by_name))
+    return LazyPattern(rf"(?<![A-Za-z0-9])(?:{body})(?![A-Za-z0-9])", re.I)
+
+
+def load_services(path: Path) -> ServiceLexicon:
+    p = str(path)
+    if not path.is_file():
+        return ServiceLexicon({}, {}, p)
+    data = require_mapping(load_yaml(path, "service lexicon"), p, "")
+    check_keys(data, ("schema", "services", "body_parts"), p, "", required=("services",))
+    services = {}
+    for key, spec in require_mapping(data["services"], p, "services").items():
+        where = f"services.{key}"
+        spec = require_mapping(spec, p, where)
+        check_keys(spec, ("category", "names", "implies"), p, where, required=("category", "names"))
+        names = _names(spec["names"], p, f"{where}.names", allow_empty=True)  # [] : given explicitly only
+        implies = dict(require_mapping(spec.get("implies") or {}, p, f"{where}.implies"))
+        services[str(key)] = Service(str(key), require_text(spec["category"], p, f"{where}.category"), names, implies)
+    body_parts = {}
+    for key, spec in require_mapping(data.get("body_parts", {}), p, "body_parts").items():
+        where = f"body_parts.{key}"
+        spec = require_mapping(spec, p, where)
+        check_keys(spec, ("names",), p, where, required=("names",))
+        body_parts[str(key)] = _names(spec["names"], p, f"{where}.names")
+    return ServiceLexicon(services, body_parts, p)
+
+
+def _names(raw: object, path: str, where: str, allow_empty: bool = False) -> tuple[str, ...]:
+    names = tuple(str(n).strip().lower() for n in require_list(raw, path, where))
+    if (not names and not allow_empty) or any(not n for n in names):
+        raise InputError(path, where, "empty name list or blank name", "list the names requests use, in lower case")
+    return names

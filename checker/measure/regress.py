@@ -1,0 +1,727 @@
+"""`mtus regress`: run case files that carry known decisions and report agreement, item by item.
+
+Cases run in parallel worker processes (`jobs`). Workers are forked on Linux when the process runs
+no other thread: each gets the parent's loaded rules and rule engine as its own copy
+(durable_rules keeps no shared state: ../shared/reference/durable-rules-notes.md), with nothing
+re-imported or rebuilt. Elsewhere they are spawned, each building its engine from the parent's
+compiled rules. Results come back in file order and go to a spool file, so memory stays flat however
+many items run, and the report is the same bytes whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pickle
+import re
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from checker.base.errors import EngineError, InputError
+from checker.base.fields import check_keys, require_list, require_mapping, require_text
+from checker.base.outcomes import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
+from checker.load.case import Case, KnownDivergence
+from checker.load.ruleset import Citation, parse_pages
+
+REGRESS_SCHEMA = "mtus-regress-report/1"
+DIVERGENCES_SCHEMA = "mtus-divergences/1"
+# Below this many case files per worker, starting a worker costs more than it saves. A forked worker
+# starts in milliseconds; a spawned one re-imports everything (benchmarks/run.py: 174 files took
+# 0.7 s on one process and 1.3 s on two spawned workers).
+MIN_FILES_PER_WORKER = 150
+MIN_FILES_PER_FORKED_WORKER = 12
+ANSWER_PAUSE_SECONDS = 0.005
+WARM_UP_SHARE = 8  # before forking, the parent checks 1/8 of a worker's share of the files ...
+MAX_WARM_UP_FILES = 64  # ... and no more than this
+_RESULTS_PLACEHOLDER = "\x00results\x00"
+
+Progress = Callable[[int, int, int], None]  # (files done, files in all, items so far)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def collect_case_files(paths: list[Path]) -> list[str]:
+    """Every case file named or under a named folder, once each, in path order. Kept as strings:
+    a Path object costs about four times the memory, which shows at 100,000 items."""
+    found: set[str] = set()
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found.update(_yaml_files_under(path))
+        elif path.exists():
+            found.add(str(path))
+        else:
+            raise InputError(str(path), "", "no such file or directory", "name case files or folders that exist")
+    # Path order (part by part) without a list per name: the separator sorts below every character.
+    return sorted(found, key=lambda name: name.replace(os.sep, "\0"))
+
+
+@dataclass
+class Tally:
+    """The counts of a regression run, added up file by file."""
+    cases: int = 0
+    skipped: int = 0
+    items: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    agree: int = 0
+    disagree: int = 0
+    citation_checked: int = 0
+    citation_agree: int = 0
+    overturned: int = 0
+    overturns_caught: int = 0
+    uphold_baseline_agree: int = 0
+    decision_divergences: int = 0
+    citation_divergences: int = 0
+    uphold_baseline_agree_without_divergences: int = 0
+    overturned_divergences: int = 0
+    topics: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, result: dict[str, Any]) -> None:
+        self.items += 1
+        self.statuses[result["status"]] = self.statuses.get(result["status"], 0) + 1
+        expected, actual = result["expected"]["decision"], result["actual"]["decision"]
+        self._add_to_topic(result, expected, actual)
+        if expected == MEDICALLY_NECESSARY:
+            self.overturned += 1
+            self.overturns_caught += actual == MEDICALLY_NECESSARY
+        if result["status"] == "no_rule":
+            return
+        if result["status"] == "known_divergence":
+            self.decision_divergences += result["known_divergence"]["about"] == "decision"
+            self.overturned_divergences += result["known_divergence"]["about"] == "decision" and expected == MEDICALLY_NECESSARY
+            self.citation_divergences += result["known_divergence"]["about"] == "citation"
+        self.agree += result["agree"]
+        self.disagree += not result["agree"]
+        self.uphold_baseline_agree += expected == NOT_MEDICALLY_NECESSARY
+        if not (result["status"] == "known_divergence" and result["known_divergence"]["about"] == "decision"):
+            self.uphold_baseline_agree_without_divergences += expected == NOT_MEDICALLY_NECESSARY
+        if result["citation_agree"] is not None:
+            self.citation_checked += 1
+            self.citation_agree += result["citation_agree"]
+
+    def count(self, status: str) -> int:
+        return self.statuses.get(status, 0)
+
+    def _add_to_topic(self, result: dict[str, Any], expected: str, actual: str) -> None:
+        """The confusion table of one topic: the letter's decision against the tool's."""
+        row = self.topics.setdefault(result["actual"]["topic"] or NO_TOPIC, dict.fromkeys(CONFUSION_CELLS, 0))
+        row["items"] += 1
+        row[f"{_short(expected)}_{_short(actual)}"] += 1
+        if result["citation_agree"] is not None:
+            row["citation_checked"] += 1
+            row["citation_agree"] += result["citation_agree"]
+
+
+NO_TOPIC = "(no applicable rule)"
+CONFUSION_CELLS = ("items", "mn_mn", "mn_nmn", "mn_none", "nmn_mn", "nmn_nmn", "nmn_none", "citation_checked", "citation_agree")
+
+
+def _short(decision: str) -> str:
+    return {MEDICALLY_NECESSARY: "mn", NOT_MEDICALLY_NECESSARY: "nmn"}.get(decision, "none")
+
+
+class ResultSpool:
+    """Item results kept in a temporary file (pickled one by one), readable again in order; with
+    each, optionally, its JSON text as the report prints it (made by the worker that ran it)."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile()
+        self._count = 0
+
+    def append(self, result: dict[str, Any], json_text: str | None = None) -> None:
+        self.extend([(result, json_text)])
+
+    def extend(self, entries: list[tuple[dict[str, Any], str | None]]) -> None:
+        """The results of one case file, pickled together (one pickle per file, not per item)."""
+        self.extend_pickled(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), len(entries))
+
+    def extend_pickled(self, pickled: bytes, count: int) -> None:
+        """What extend writes, pickled already (by a worker: the parent never unpickles it)."""
+        if count:
+            self._file.write(pickled)
+            self._count += count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (result for result, _ in self._entries())
+
+    def json_texts(self) -> Iterator[str]:
+        return (text if text is not None else result_json(result) for result, text in self._entries())
+
+    def _entries(self) -> Iterator[tuple[dict[str, Any], str | None]]:
+        self._file.flush()
+        self._file.seek(0)
+        read = 0
+        while read < self._count:
+            entries = pickle.load(self._file)  # noqa: S301 - written by this process a moment ago
+            read += len(entries)
+            yield from entries
+        self._file.seek(0, os.SEEK_END)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def result_json(result: dict[str, Any]) -> str:
+    """One result as the JSON report prints it inside "results" (indented two levels)."""
+    return json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False, default=str).replace("\n", "\n    ")
+
+
+@dataclass
+class Regression:
+    """A finished run: its counts, and its item results in file order (spooled)."""
+    tally: Tally
+    results: ResultSpool
+    ruleset: str
+
+    def summary(self, with_results: bool = True) -> dict[str, Any]:
+        t = self.tally
+        failures = t.count("disagree") + t.count("stale_divergence")
+        return {
+            "schema": REGRESS_SCHEMA,
+            "ruleset": self.ruleset,
+            "cases": t.cases,
+            "cases_without_expected": t.skipped,
+            "items": t.items,
+            "agree": t.agree,
+            "disagree": t.disagree,
+            "no_rule": t.count("no_rule"),
+            "citation_checked": t.citation_checked,
+            "citation_agree": t.citation_agree,
+            "known_divergences": t.count("known_divergence"),
+            "decision_divergences": t.decision_divergences,
+            "citation_divergences": t.citation_divergences,
+            "stale_divergences": t.count("stale_divergence"),
+            "topics": [{"topic": name, **t.topics[name]} for name in sorted(t.topics)],
+            "overturned": t.overturned,
+            "overturns_caught": t.overturns_caught,
+            "overturned_divergences": t.overturned_divergences,
+            "uphold_baseline_agree": t.uphold_baseline_agree,
+            "uphold_baseline_agree_without_divergences": t.uphold_baseline_agree_without_divergences,
+            "failures": failures,
+            "errors": t.errors,
+            "passed": t.cases > 0 and failures == 0 and not t.errors,
+            "results": list(self.results) if with_results else self.results,
+        }
+
+    def close(self) -> None:
+        self.results.close()
+
+
+def regress(
+    checker: Any, paths: list[Path], jobs: int = 1, progress: Progress | None = None, json_report: bool = False,
+    divergences: Divergences | None = None,
+) -> Regression:
+    """Run every case file under `paths` (in `jobs` worker processes) and tally the agreement.
+    json_report: the workers also write each result's JSON text (a JSON report then costs the
+    parent almost nothing). divergences: known divergences listed apart from the case files."""
+    files = collect_case_files(paths)
+    divergences = divergences or {}
+    tally, spool = Tally(), ResultSpool()
+    outcomes = _outcomes(checker, files, jobs, json_report, divergences)
+    done = 0
+    try:
+        for path, (kind, payload) in zip(files, outcomes, strict=True):
+            if kind == "error":
+                tally.errors.append({"case": path, "error": payload})
+            elif kind == "skipped":
+                tally.skipped += 1
+            else:
+                tally.cases += 1
+                if isinstance(payload, PackedResults):  # from a worker: counted from summaries, spooled as sent
+                    for summary in payload.summaries:
+                        tally.add(summary)
+                    spool.extend_pickled(payload.pickled, len(payload.summaries))
+                else:
+                    for result, _ in payload:
+                        tally.add(result)
+                    if payload:
+                        spool.extend(payload)
+            done += 1
+            if progress is not None:
+                progress(done, len(files), tally.items)
+    except BaseException as exc:
+        _close(outcomes)  # stops the workers
+        spool.close()
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(done, len(files), tally) from None
+        raise
+    return Regression(tally, spool, checker.ruleset.stamp)
+
+
+class Interrupted(Exception):
+    """The run was interrupted (SIGINT): how far it got."""
+
+    def __init__(self, done: int, total: int, tally: Tally) -> None:
+        super().__init__(f"interrupted after {done} of {total} case files")
+        self.done = done
+        self.total = total
+        self.tally = tally
+
+
+def _close(outcomes: Iterable[Any]) -> None:
+    close = getattr(outcomes, "close", None)
+    if close is not None:
+        close()
+
+
+def run_regression(checker: Any, paths: list[Path], jobs: int = 1, divergences: Divergences | None = None) -> dict[str, Any]:
+    """The whole summary as one dict, results included (for small runs and library callers)."""
+    run = regress(checker, paths, jobs, divergences=divergences)
+    try:
+        return run.summary()
+    finally:
+        run.close()
+
+
+def _outcomes(checker: Any, files: list[str], jobs: int, json_report: bool, divergences: Divergences) -> Iterable[tuple[str, Any]]:
+    start_method = worker_start_method()
+    workers = min(jobs, len(files) // (MIN_FILES_PER_FORKED_WORKER if start_method == "fork" else MIN_FILES_PER_WORKER))
+    if workers <= 1:
+        return (_with_json(check_file(checker, path, divergences), False) for path in files)
+    if start_method == "fork":
+        return _warm_then_forked(checker, files, workers, json_report, divergences)
+    return _parallel_outcomes(checker, files, workers, json_report, divergences, start_method)
+
+
+def _warm_then_forked(checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences) -> Iterator[tuple[str, Any]]:
+    """The first files checked here, then the rest by forked workers, which inherit what checking
+    them taught this process (patterns compiled, topic rankings, misspelt names resolved) instead
+    of each worker learning it again: that was most of the extra CPU of a small corpus on two workers."""
+    warm = min(len(files) // (workers * WARM_UP_SHARE), MAX_WARM_UP_FILES)
+    for path in files[:warm]:
+        yield _with_json(check_file(checker, path, divergences), False)
+    yield from _parallel_outcomes(checker, files[warm:], workers, json_report, divergences, "fork")
+
+
+def worker_start_method() -> str:
+    """"fork" on Linux when this process runs no other thread (forking a threaded process can copy a
+    lock another thread holds: the web page's server may run threads; macOS system libraries are not
+    safe to fork), else "spawn"."""
+    import sys
+    import threading
+
+    return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 else "spawn"
+
+
+def _parallel_outcomes(
+    checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences, start_method: str = "spawn",
+) -> Iterator[tuple[str, Any]]:
+    if start_method == "fork":
+        checker.evaluator  # noqa: B018 - built once here, inherited by every worker
+        pool = WorkerPool(checker, json_report, divergences, workers, start_method)
+    else:
+        pool = WorkerPool(checker.state(), json_report, divergences, workers, start_method)
+    try:
+        yield from pool.outcomes(files, batch=max(1, min(64, len(files) // (workers * 8))))
+    finally:
+        pool.stop()
+
+
+@dataclass
+class _Worker:
+    process: Any  # multiprocessing.Process
+    connection: Any  # multiprocessing.connection.Connection
+    held: deque[int] = field(default_factory=deque)  # the files sent and not yet answered (indexes), in order
+    current: int | None = None  # the file it is on: said when it starts a batch, and named with each answer
+
+
+class WorkerPool:
+    """Worker processes, each checking the batches of case files it is sent and answering file by
+    file, so the parent always knows which file a worker holds. A worker that dies (killed, or by
+    the out-of-memory killer) costs only that file, reported as its error; a new worker takes the
+    rest of its batch. Workers ignore SIGINT: an interrupt is the parent's to handle, and it stops
+    them. `checker` is the parent's Checker when forking, its state() (bytes) when spawning."""
+
+    def __init__(self, checker: Any, json_report: bool, divergences: Divergences, size: int, start_method: str = "spawn") -> None:
+        import multiprocessing
+
+        self.context = multiprocessing.get_context(start_method)
+        self.arguments = (checker, json_report, divergences)
+        self.size = size
+        self.workers: list[_Worker] = []
+        self.deaths_in_a_row = 0  # workers that died since a file was last answered
+
+    def outcomes(self, files: list[str], batch: int) -> Iterator[tuple[str, Any]]:
+        """Every file's outcome, in file order."""
+        from multiprocessing.connection import wait
+
+        pending = deque(range(len(files)))
+        answered: dict[int, tuple[str, Any]] = {}
+        ahead = self.size * batch * 4  # how far past the next file in order workers may run (memory)
+        next_out = 0
+        while True:
+            while next_out in answered:
+                yield answered.pop(next_out)
+                next_out += 1
+            if next_out >= len(files):
+                return
+            while pending and len(self.workers) < self.size:
+                self.workers.append(self._start())
+            for worker in self.workers:  # a second batch waits in line, so a worker never idles between batches
+                if len(worker.held) <= batch and pending and pending[0] - next_out < ahead:
+                    self._send(worker, [pending.popleft() for _ in range(min(batch, len(pending)))], files)
+            if not any(worker.held for worker in self.workers):  # the file next in order is neither answered, pending nor held
+                raise RuntimeError(f"regress lost track of {files[next_out]}")
+            ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers])
+            for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
+                if not self._receive(worker, answered):
+                    self._bury(worker, answered, pending, files)
+            if all(len(worker.held) > 1 for worker in self.workers):
+                # Answers come every millisecond or two: woken for each, the parent spent more CPU
+                # waking than reading. Each worker still has a file in hand, so none idles meanwhile.
+                time.sleep(ANSWER_PAUSE_SECONDS)
+
+    def _start(self) -> _Worker:
+        import signal
+
+        parent_end, child_end = self.context.Pipe()
+        # A forked worker closes its copies of the other workers' pipes (see _worker_main).
+        siblings = [w.connection for w in self.workers] if self.context.get_start_method() == "fork" else []
+        process = self.context.Process(target=_worker_main, args=(child_end, *self.arguments, siblings), daemon=True)
+        if self.context.get_start_method() == "fork":
+            _flush_standard_streams()  # a forked child must not write the parent's buffered output again
+        # SIGINT is blocked while the worker starts (it inherits the mask), so a Ctrl-C to the
+        # terminal's process group cannot reach it before it ignores SIGINT; the parent gets the
+        # signal as soon as it unblocks it.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        child_end.close()
+        return _Worker(process, parent_end)
+
+    def _send(self, worker: _Worker, indexes: list[int], files: list[str]) -> None:
+        worker.held.extend(indexes)
+        try:
+            worker.connection.send([(i, files[i]) for i in indexes])
+        except OSError:  # the worker died: its sentinel says so next
+            pass
+
+    def _receive(self, worker: _Worker, answered: dict[int, tuple[str, Any]]) -> bool:
+        """Take every message waiting; False when the worker is gone."""
+        while True:
+            try:
+                if not worker.connection.poll():
+                    return worker.process.is_alive()
+                kind, index, *payload = worker.connection.recv()
+            except (EOFError, OSError):
+                return False
+            if kind == "raised":  # a defect of mtus-checker: raised as in a serial run
+                raise payload[0]
+            if kind == "started":
+                worker.current = index
+                continue
+            worker.held.remove(index)
+            worker.current = payload[1]  # the file it takes up next, if its batch holds one
+            answered[index] = payload[0]
+            self.deaths_in_a_row = 0
+
+    def _bury(self, worker: _Worker, answered: dict[int, tuple[str, Any]], pending: deque[int], files: list[str]) -> None:
+        """A dead worker: the file it was checking is that file's error; the rest of its batch goes
+        back first in line. Workers that keep dying without starting a file stop the run."""
+        worker.process.join(5)
+        worker.connection.close()
+        self.workers.remove(worker)
+        if worker.current is not None:
+            worker.held.remove(worker.current)
+            answered[worker.current] = ("error", _died(files[worker.current], worker.process.exitcode))
+        self.deaths_in_a_row += 1
+        if self.deaths_in_a_row > self.size + 2:
+            problem = f"the worker processes keep ending ({_how_it_ended(worker.process.exitcode)})"
+            raise InputError("command line", "--jobs", problem, "run with --jobs 1 to see why")
+        pending.extendleft(reversed(worker.held))
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.process.terminate()
+        for worker in self.workers:
+            worker.process.join(5)
+            worker.connection.close()
+        self.workers = []
+
+
+def _died(path: str, exitcode: int | None) -> str:
+    fix = "check the file alone with 'mtus check FILE'; if the machine ran out of memory, run with fewer --jobs"
+    return InputError(path, "", f"the worker process checking this file {_how_it_ended(exitcode)}", fix).one_line()
+
+
+def _how_it_ended(exitcode: int | None) -> str:
+    import signal
+
+    if exitcode is not None and exitcode < 0:
+        return f"was killed by {signal.Signals(-exitcode).name}" + (" (as the out-of-memory killer does)" if -exitcode == signal.SIGKILL else "")
+    return f"ended with exit code {exitcode}"
+
+
+def _flush_standard_streams() -> None:
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def _worker_main(connection: Any, checker: Any, json_report: bool, divergences: Divergences, siblings: list[Any] = ()) -> None:
+    """checker: the parent's Checker (forked) or its state() (spawned)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    for sibling in siblings:  # so a worker's pipe reads end-of-file when the parent alone closes it
+        sibling.close()
+    if isinstance(checker, bytes):
+        from checker.api import Checker
+
+        checker = Checker.from_state(checker)
+    while True:
+        try:
+            batch = connection.recv()
+        except (EOFError, OSError):  # the parent is done or gone
+            return
+        connection.send(("started", batch[0][0]))
+        for k, (index, path) in enumerate(batch):
+            try:
+                outcome = _packed(_with_json(check_file(checker, path, divergences), json_report))
+            except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
+                connection.send(("raised", index, exc))
+                return
+            # The answer names the file taken up next, in the same message: no moment when the
+            # parent thinks this worker holds no file while it is already on the next.
+            following = batch[k + 1][0] if k + 1 < len(batch) else None
+            connection.send(("done", index, outcome, following))
+
+
+@dataclass
+class PackedResults:
+    """A case file's results as a worker sends them: what Tally.add reads of each result, and the
+    (result, JSON text) pairs pickled for the spool. The parent counts and spools without unpickling
+    whole results (that was most of its work, and the extra CPU of --jobs 2 over --jobs 1)."""
+    summaries: list[dict[str, Any]]
+    pickled: bytes
+
+
+def _packed(outcome: tuple[str, Any]) -> tuple[str, Any]:
+    kind, payload = outcome
+    if kind != "ran":
+        return outcome
+    pickled = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL) if payload else b""
+    return kind, PackedResults([_tally_summary(result) for result, _ in payload], pickled)
+
+
+def _tally_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a result that Tally.add reads, and nothing else."""
+    divergence = result["known_divergence"]
+    return {
+        "status": result["status"],
+        "expected": {"decision": result["expected"]["decision"]},
+        "actual": {"decision": result["actual"]["decision"], "topic": result["actual"]["topic"]},
+        "agree": result["agree"],
+        "citation_agree": result["citation_agree"],
+        "known_divergence": {"about": divergence["about"]} if divergence else None,
+    }
+
+
+def _with_json(outcome: tuple[str, Any], json_report: bool) -> tuple[str, Any]:
+    kind, payload = outcome
+    if kind != "ran":
+        return outcome
+    return kind, [(result, result_json(result) if json_report else None) for result in payload]
+
+
+def _yaml_files_under(folder: Path) -> Iterator[str]:
+    """Like rglob, without the set of every Path it keeps while walking (symlinked folders are not entered)."""
+    for directory, _, names in os.walk(folder):
+        for name in names:
+            full = os.path.join(directory, name)
+            if name.endswith((".yaml", ".yml")) and os.path.isfile(full):
+                yield full
+
+
+def check_file(checker: Any, path: str | Path, divergences: Divergences | None = None) -> tuple[str, Any]:
+    """("error", message) | ("skipped", None) | ("ran", [item results]) for one case file. A case
+    the rule engine fails on is an error of that file: the other files still run."""
+    try:
+        case = checker.load(Path(path))
+        if not case.expected:
+            return "skipped", None
+        decided = checker.decide_case(case, details=False)
+    except InputError as exc:
+        return "error", exc.one_line()
+    except (MemoryError, RecursionError):
+        return "error", InputError(str(path), "", "the case file is too large or nested too deeply to check", "split it").one_line()
+    except EngineError as exc:
+        problem = f"the rule engine failed on this case ({exc})"
+        return "error", InputError(str(path), "", problem, "run 'mtus check' on it and correct the rule named").one_line()
+    listed = tuple(d for (case_id, _), d in (divergences or {}).items() if case_id == case.case_id and d.item in case.expected)
+    case.known_divergences = case.known_divergences + listed
+    from checker.report.report import group_citations
+
+    results = []
+    for item in decided:
+        if item.request.id not in case.expected:
+            continue
+        cited = group_citations(checker.ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation])
+        results.append(_compare(case, item.request.id, item.request.text, item.decision, item.deciding_topic.topic if item.deciding_topic else None, cited))
+    return "ran", results
+
+
+def _compare(case: Case, item_id: str, request: str, decision: str, topic: str | None, cited: list[dict[str, Any]]) -> dict[str, Any]:
+    expected = case.expected[item_id]
+    actual_citations = [
+        {"guideline": g["guideline"], "edition": g["edition"], "section": s["section"], "pages": s["pages"]}
+        for g in cited for s in g["sections"]
+    ]
+    decision_agrees = decision == expected.decision
+    citation_agrees = citations_agree(expected.citations, actual_citations) if expected.citations else None
+    divergence = next((d for d in case.known_divergences if d.item == item_id), None)
+    status = _status(decision, decision_agrees, citation_agrees, divergence)
+    return {
+        "case": case.case_id,
+        "file": case.path,
+        "item": item_id,
+        "request": request,
+        "expected": {
+            "decision": expected.decision,
+            "citations": [c.as_dict(keep_empty=True) for c in expected.citations],
+            "non_mtus": expected.non_mtus,
+        },
+        "actual": {"decision": decision, "citations": actual_citations, "topic": topic},
+        "agree": decision_agrees,
+        "citation_agree": citation_agrees,
+        "known_divergence": {"about": divergence.about, "reason": divergence.reason} if divergence else None,
+        "status": status,
+    }
+
+
+def _status(actual: str, decision_agrees: bool, citation_agrees: bool | None, divergence: Any) -> str:
+    if actual == NO_APPLICABLE_RULE:
+        return "no_rule"
+    diverges_on = "decision" if not decision_agrees else ("citation" if citation_agrees is False else None)
+    if diverges_on is None:
+        return "stale_divergence" if divergence else "agree"
+    if divergence and divergence.about == diverges_on:
+        return "known_divergence"
+    return "disagree"
+
+
+def citations_agree(expected: tuple[Citation, ...], actual: list[dict[str, str]]) -> bool:
+    """Same guideline (and edition when given), and overlapping pages; sections when no page is
+    cited; a letter naming only the guideline agrees with any citation of it."""
+    for e in expected:
+        for a in actual:
+            if e.guideline != a["guideline"] or (e.edition and e.edition != a["edition"]):
+                continue
+            if e.pages:
+                if parse_pages(e.pages) & parse_pages(a["pages"]):
+                    return True
+            elif not e.section or _same_section(e.section, a["section"]):
+                return True
+    return False
+
+
+def _same_section(left: str, right: str) -> bool:
+    a, b = _words(left), _words(right)
+    return bool(a) and bool(b) and (a <= b or b <= a)
+
+
+def _words(text: str) -> frozenset[str]:
+    """The words of a section title, singular ("Gym memberships" and "Gym Membership" are one topic)."""
+    return frozenset(_singular(w) for w in re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def write_report(run: Regression, fmt: str, write: Callable[[str], Any], templates_dir: Path | None = None) -> None:
+    """Write the report in `fmt` (text, json or junit) piece by piece, never holding every result."""
+    summary = run.summary(with_results=False)
+    if fmt == "json":
+        _write_json(summary, run.results, write)
+        return
+    from checker.render.render import render_stream
+
+    for chunk in render_stream("regress", fmt, {"summary": summary}, templates_dir):
+        write(chunk)
+
+
+def write_report_file(run: Regression, fmt: str, path: Path, templates_dir: Path | None = None) -> None:
+    """The report written whole or not at all: to a temporary file beside `path`, renamed into place
+    when complete. A full disk or an interrupt leaves no truncated report (and an earlier report at
+    `path` untouched)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(str(path), "--out", "is a folder", "name the report file to write")
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(str(path), "--out", f"cannot write the report there ({exc.strerror})", "name a file in a folder that exists and is writable") from None
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(handle, 0o666 & ~mask)  # as a report written to this path directly would be
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            write_report(run, fmt, out.write, templates_dir)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _write_json(summary: dict[str, Any], results: ResultSpool, write: Callable[[str], Any]) -> None:
+    """The same bytes as render.to_json(summary with its results listed), written one result at a time."""
+    from checker.render.render import to_json
+
+    head, tail = to_json({**summary, "results": _RESULTS_PLACEHOLDER}).split(json.dumps(_RESULTS_PLACEHOLDER))
+    write(head)
+    empty = True
+    for text in results.json_texts():
+        write(("[\n    " if empty else ",\n    ") + text)
+        empty = False
+    write("[]" if empty else "\n  ]")
+    write(tail)
+
+
+Divergences = dict[tuple[str, str], KnownDivergence]
+
+
+def load_divergences(paths: list[Path]) -> Divergences:
+    """Known divergences kept apart from the case files (imported cases are rewritten on every
+    import): YAML files, or folders of them, listing case, item, about and reason."""
+    from checker.base.yamlio import load_yaml
+
+    found: Divergences = {}
+    for name in collect_case_files(paths):
+        data = require_mapping(load_yaml(Path(name), "divergence list"), name, "")
+        check_keys(data, ("schema", "divergences"), name, "", required=("schema", "divergences"))
+        if data["schema"] != DIVERGENCES_SCHEMA:
+            raise InputError(name, "schema", f"unknown schema {data['schema']!r}", f"write schema: {DIVERGENCES_SCHEMA}")
+        for i, entry in enumerate(require_list(data["divergences"], name, "divergences")):
+            key, divergence = _divergence(entry, name, f"divergences[{i}]")
+            if key in found:
+                raise InputError(name, f"divergences[{i}]", f"{key[0]} / {key[1]} is listed twice", "keep one entry per item")
+            found[key] = divergence
+    return found
+
+
+def _divergence(entry: Any, path: str, where: str) -> tuple[tuple[str, str], KnownDivergence]:
+    entry = require_mapping(entry, path, where)
+    check_keys(entry, ("case", "item", "about", "reason"), path, where, required=("case", "item", "about", "reason"))
+    if entry["about"] not in ("decision", "citation"):
+        raise InputError(path, f"{where}.about", f"unknown value {entry['about']!r}", "use decision or citation")
+    case_id, item = require_text(str(entry["case"]), path, f"{where}.case"), require_text(str(entry["item"]), path, f"{where}.item")
+    return (case_id, item), KnownDivergence(item, entry["about"], require_text(entry["reason"], path, f"{where}.reason"))

@@ -1,0 +1,115 @@
+"""Rendering reports with Jinja. All wording lives in templates/; an organisation can put its own
+templates first with --templates DIR and still reach (and extend) the packaged ones as
+'default/<name>'."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from checker.base.errors import InputError
+from checker.base.packaged import packaged_dir
+
+if TYPE_CHECKING:
+    import jinja2
+
+FORMAT_TEMPLATES = {
+    ("check", "text"): "check.txt.j2",
+    ("draft", "text"): "draft.txt.j2",
+    ("draft", "markdown"): "draft.md.j2",
+    ("draft", "html"): "draft.html.j2",
+    ("information-request", "text"): "information_request.txt.j2",
+    ("information-request", "markdown"): "information_request.md.j2",
+    ("information-request", "html"): "information_request.html.j2",
+    ("regress", "text"): "regress.txt.j2",
+    ("regress", "junit"): "regress.junit.xml.j2",
+    ("regress-progress", "text"): "regress.progress.txt.j2",
+    ("rules-list", "text"): "rules_list.txt.j2",
+    ("scope", "text"): "scope.txt.j2",
+    ("rules-coverage", "text"): "rules_coverage.txt.j2",
+    ("rules-lint-reach", "text"): "rules_lint_reach.txt.j2",
+    ("rules-docs", "markdown"): "rules_docs.md.j2",
+    ("rules-docs", "html"): "rules_docs.html.j2",
+    ("import", "text"): "import.txt.j2",
+}
+
+
+def packaged_templates_dir() -> Path:
+    return packaged_dir("templates", "draft.txt.j2", "reinstall mtus-checker")
+
+
+def _autoescape(name: str | None) -> bool:
+    """HTML and XML output, and the Markdown drafts: Markdown viewers render raw HTML, so case text
+    in them is escaped too (an entity shows as the character it stands for)."""
+    return bool(name) and (name.endswith((".html.j2", ".xml.j2")) or name.rsplit("/", 1)[-1] in ("draft.md.j2", "information_request.md.j2"))
+
+
+def environment(user_dir: Path | None = None) -> jinja2.Environment:
+    import jinja2  # here, not at the top: JSON output never pays for importing Jinja
+
+    packaged = jinja2.FileSystemLoader(str(packaged_templates_dir()))
+    loaders: list[jinja2.BaseLoader] = []
+    if user_dir is not None:
+        if not Path(user_dir).is_dir():
+            raise InputError(str(user_dir), "--templates", "template directory not found", "pass a directory of .j2 templates")
+        loaders.append(jinja2.FileSystemLoader(str(user_dir)))
+    loaders.append(jinja2.PrefixLoader({"default": packaged}))
+    loaders.append(packaged)
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        bytecode_cache=_bytecode_cache(),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = format_number
+    env.filters["tojson_sorted"] = lambda v: json.dumps(v, sort_keys=True, default=str)
+    env.filters["as_text"] = as_text
+    env.filters["capfirst"] = lambda s: str(s)[:1].upper() + str(s)[1:]
+    return env
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (compiling them is most of a single check's rendering
+    time), under the rules of checker/load/cache.py: never read from a place another user could write."""
+    from checker.load.cache import template_bytecode_cache
+
+    return template_bytecode_cache()
+
+
+def as_text(value: Any) -> str:
+    """Strip 'safe' marking: a macro called from an autoescaped template returns its text marked
+    safe even though the macro itself escaped nothing, so HTML templates pass every macro result
+    through this filter to have it escaped."""
+    return f"{value}"
+
+
+def format_number(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def render(kind: str, fmt: str, context: dict[str, Any], user_dir: Path | None = None) -> str:
+    return "".join(render_stream(kind, fmt, context, user_dir))
+
+
+def render_stream(kind: str, fmt: str, context: dict[str, Any], user_dir: Path | None = None) -> Iterator[str]:
+    """The rendered text piece by piece, for outputs too long to hold (a regression over 100k items)."""
+    import jinja2
+
+    name = FORMAT_TEMPLATES[(kind, fmt)]
+    try:
+        yield from environment(user_dir).get_template(name).generate(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError(exc.filename or name, f"line {exc.lineno}", f"template syntax error: {exc.message}", "fix the template") from None
+    except jinja2.UndefinedError as exc:
+        raise InputError(name, "", f"template uses an unknown value ({exc.message})", "use only the fields listed in the README") from None
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
