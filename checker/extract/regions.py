@@ -18,6 +18,7 @@ class Regions:
         self.limb_groups = [frozenset(parts) for parts in (raw.get("limb_groups") or {}).values()]
         self.region_groups = [frozenset(parts) for parts in raw.get("same_region") or ()]
         self.injection_kinds = {k: shared.regex(rx, f"imaging.injection_kinds.{k}") for k, rx in (raw.get("injection_kinds") or {}).items()}
+        self.other_limb = shared.regex(raw["other_limb"], "imaging.other_limb") if raw.get("other_limb") else None
 
     def parts(self, text: str) -> set[str]:
         """The body parts a text names."""
@@ -38,6 +39,8 @@ class Regions:
         if sentence.index not in run.regions:  # read once per sentence, however many mentions it holds
             run.regions[sentence.index] = (self.parts(sentence.text), sides(sentence.text))
         parts, stated_sides = run.regions[sentence.index]
+        if self._names_other_limb(placed, sentence.text):
+            return DROP
         if not parts:
             return DROP if other_side(placed, stated_sides) else None
         same = tuple(r.index for r in placed if self._reach(r.parts, limbs) & parts and sides_agree(r.sides, stated_sides))
@@ -56,6 +59,13 @@ class Regions:
             return DROP
         same = tuple(r.index for r in typed if r.injection in kinds and (by_region is None or r.index in by_region))
         return same or DROP
+
+    def _names_other_limb(self, requests: list[Any], text: str) -> bool:
+        """The statement is about "the other knee" or "the opposite shoulder", and no request is for
+        both sides."""
+        if self.other_limb is None or any("bilateral" in r.sides for r in requests):
+            return False
+        return bool(self.other_limb.search(text))
 
     def _reach(self, parts: frozenset[str], limbs: bool) -> frozenset[str]:
         """The body parts a request's findings may name: its own and those of the same region (a limb
