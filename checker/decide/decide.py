@@ -14,13 +14,13 @@ The criteria that decided are kept in the order a rationale names them (`reason_
 
 from __future__ import annotations
 
-from checker.base.outcomes import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
+from checker.base.outcomes import MEDICALLY_NECESSARY, MET, NO_APPLICABLE_RULE, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MEDICALLY_NECESSARY, NOT_MET
 from checker.evaluate.results import CriterionResult, ItemResult, Unit
 from checker.load.conditions import combine, evaluate, tests
 
 _SKIP = "skip"
 _NO_RULE = "no_rule"
-_VALUE = {"met": True, "not_met": False, "not_documented": None, "not_applicable": _SKIP}
+_VALUE = {MET: True, NOT_MET: False, NOT_DOCUMENTED: None, NOT_APPLICABLE: _SKIP}
 
 
 def decide(item: ItemResult) -> ItemResult:
@@ -35,7 +35,7 @@ def decide(item: ItemResult) -> ItemResult:
     if item.decision == MEDICALLY_NECESSARY and not item.decisive:
         # No indication to show (a post-operative opioid: the request's timing is its indication), so
         # the approval rests on the limits shown to be kept.
-        item.decisive = [r for r in item.criteria if r.criterion.role == "limit" and r.status == "met"]
+        item.decisive = [r for r in item.criteria if r.criterion.role == "limit" and r.status == MET]
     item.decisive = reason_order(item, item.decisive)
     item.follow_up = [r for r in item.criteria if _left_open(r) and not _decides(r, item.decision)]
     return item
@@ -90,7 +90,7 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
 
     def rank(result: CriterionResult) -> tuple[object, ...]:
         cid, unit = result.criterion.id, unit_place.get(id(result), 0)
-        exceeded = result.criterion.role == "limit" and result.status == "not_met"
+        exceeded = result.criterion.role == "limit" and result.status == NOT_MET
         lifters = lifted_by(result, item.units[unit].criteria) if exceeded and item.units else []
         score = min(scores.get((unit, r.criterion.id), (0, 0)) for r in lifters) if lifters else scores.get((unit, cid), (0, 0))
         return (
@@ -99,7 +99,7 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
             bool(lifters),
             not _asks_for_benefit(result, values[unit] if values else {}),
             _asks_for_an_untold_outcome(result, values[unit] if values else {}, stated[unit] if stated else set()),
-            result.status != "not_met",
+            result.status != NOT_MET,
             not _states_a_finding(result, stated[unit] if stated else set()),
             tree_place.get(cid, len(tree_place)),
             topic_place[cid],
@@ -118,7 +118,7 @@ def lifted_by(limit: CriterionResult, unit_criteria: list[CriterionResult]) -> l
         return []
     return [
         r for r in unit_criteria
-        if r.criterion.role == "indication" and r.status in ("not_met", "not_documented") and r.criterion.met_when == exception
+        if r.criterion.role == "indication" and r.status in (NOT_MET, NOT_DOCUMENTED) and r.criterion.met_when == exception
     ]
 
 
@@ -171,8 +171,8 @@ def best_routes(tree: object, statuses: dict[str, str]) -> dict[str, Route]:
 def _routes(tree: object, statuses: dict[str, str]) -> tuple[Route, dict[str, Route]]:
     """(the best route of the subtree, the best route through each of its criteria)."""
     if isinstance(tree, str):
-        status = statuses.get(tree, "not_applicable")
-        score = (0, 0) if status == "not_applicable" else (0, -1) if status == "met" else (1, 0)
+        status = statuses.get(tree, NOT_APPLICABLE)
+        score = (0, 0) if status == NOT_APPLICABLE else (0, -1) if status == MET else (1, 0)
         return (score, (tree,)), {tree: (score, (tree,))}
     kind, parts = tree
     solved = [_routes(part, statuses) for part in parts]
@@ -225,9 +225,9 @@ def _tree_ids(tree: object) -> list[str]:
 def _decides(result: CriterionResult, decision: str) -> bool:
     role, status = result.criterion.role, result.status
     if decision == MEDICALLY_NECESSARY:
-        return role == "indication" and status == "met"
+        return role == "indication" and status == MET
     if decision == NOT_MEDICALLY_NECESSARY:
-        return (role == "indication" and status in ("not_met", "not_documented")) or (role == "limit" and status == "not_met")
+        return (role == "indication" and status in (NOT_MET, NOT_DOCUMENTED)) or (role == "limit" and status == NOT_MET)
     return False
 
 
@@ -235,14 +235,14 @@ def _left_open(result: CriterionResult) -> bool:
     """Documentation the reviewer would still ask for: a documentation criterion not shown met, or a
     limit the records leave undocumented."""
     role, status = result.criterion.role, result.status
-    return (role == "documentation" and status in ("not_met", "not_documented")) or (role == "limit" and status == "not_documented")
+    return (role == "documentation" and status in (NOT_MET, NOT_DOCUMENTED)) or (role == "limit" and status == NOT_DOCUMENTED)
 
 
 def _unit_value(unit: Unit) -> object:
     if unit.edition is None:
         return _NO_RULE
     by_id = {r.criterion.id: r for r in unit.criteria}
-    if any(r.criterion.role == "limit" and r.status == "not_met" for r in unit.criteria):
+    if any(r.criterion.role == "limit" and r.status == NOT_MET for r in unit.criteria):
         return False
     if unit.edition.decision is None:
         return True

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Protocol
 
 from checker.base.errors import EngineError
+from checker.base.outcomes import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MET
 from checker.decide.decide import decide
 from checker.derive.derive import derive_item_facts
 from checker.evaluate.results import CriterionResult, FactRead, ItemResult, TestRead, Unit
@@ -205,20 +206,20 @@ def _outcomes_by_item(program: Program, hits: set[tuple[int, int]]) -> dict[tupl
 
 
 def status_from(outcomes: set[str], criterion_id: str) -> str:
-    if "not_applicable" in outcomes:
-        return "not_applicable"
-    if {"met", "not_met"} <= outcomes:
+    if NOT_APPLICABLE in outcomes:
+        return NOT_APPLICABLE
+    if {MET, NOT_MET} <= outcomes:
         raise EngineError(f"criterion {criterion_id} is both met and not met for the same facts; its met_when and not_met_when contradict")
-    if "met" in outcomes:
-        return "met"
-    if "not_met" in outcomes:
-        return "not_met"
-    return "not_documented"
+    if MET in outcomes:
+        return MET
+    if NOT_MET in outcomes:
+        return NOT_MET
+    return NOT_DOCUMENTED
 
 
 def _criterion_result(ruleset: RuleSet, criterion: Criterion, outcomes: set[str], facts: dict[str, FactValue], subject: str = "") -> CriterionResult:
     status = status_from(outcomes, criterion.id)
-    condition = criterion.not_met_when if status == "not_met" else criterion.met_when
+    condition = criterion.not_met_when if status == NOT_MET else criterion.met_when
     names: list[str] = []
     for _, cond in criterion.conditions():
         for _, name, _, _ in tests(cond):
@@ -230,7 +231,7 @@ def _criterion_result(ruleset: RuleSet, criterion: Criterion, outcomes: set[str]
         TestRead(name, op, value, values.get(name), kleene(("test", name, op, value), values))
         for _, name, op, value in tests(condition)
     )
-    undecided = status == "not_documented"
+    undecided = status == NOT_DOCUMENTED
     unknown = tuple(unknown_facts(criterion.met_when, values)) if undecided else ()
     groups = tuple(unknown_groups(criterion.met_when, values)) if undecided else ()
     return CriterionResult(criterion, status, reads, test_reads, unknown, subject, groups)

@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checker.base.errors import EngineError
+from checker.base.outcomes import MET, NOT_APPLICABLE, NOT_MET
 from checker.load.conditions import Condition, push_not
 from checker.load.ruleset import RuleSet
 
-OUTCOMES = ("not_applicable", "met", "not_met")
+OUTCOMES = (NOT_APPLICABLE, MET, NOT_MET)
 # Attributes the compiler itself puts on every asserted item; fact names may not reuse them.
 RESERVED = ("t", "sid", "id", "edition_key", "item_index", "$s")
 ITEM_TAG = "item"
@@ -53,7 +54,7 @@ def compile_program(ruleset: RuleSet) -> Program:
     for topic in ruleset.topics:
         for edition in topic.editions:
             for criterion in edition.criteria:
-                named = {"met": criterion.met_when, "not_met": criterion.not_met_when, "not_applicable": criterion.not_applicable_when}
+                named = {MET: criterion.met_when, NOT_MET: criterion.not_met_when, NOT_APPLICABLE: criterion.not_applicable_when}
                 for outcome in OUTCOMES:
                     if named[outcome] is not None:
                         probes.append(Probe(len(probes), edition.key, criterion.id, outcome, push_not(named[outcome])))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from checker.base.outcomes import NOT_DOCUMENTED
 from checker.derive.derive import equivalent_in_records
 from checker.load.case import Case
 from checker.load.ruleset import RuleSet
@@ -39,7 +40,7 @@ def claims(item: dict[str, Any]) -> list[tuple[str, str]]:
     found = [(name, "rationale") for group in item["missing_groups"] for alternative in group for name in alternative["names"]]
     found += [
         (name, "follow-up")
-        for entry in item["follow_up"] if entry["status"] == "not_documented"
+        for entry in item["follow_up"] if entry["status"] == NOT_DOCUMENTED
         for group in entry["needs"] for alternative in group for name in alternative["names"]
     ]
     return list(dict.fromkeys(found))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from checker.base.outcomes import NOT_MEDICALLY_NECESSARY
+from checker.base.outcomes import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MEDICALLY_NECESSARY, NOT_MET
 from checker.decide.decide import best_routes, routes
 from checker.evaluate.results import CriterionResult, ItemResult
 from checker.load.case import Case, FactEvidence, Request
@@ -62,11 +62,11 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
     named, deferred = _named_reasons(item.decisive)
     conflicting = set(case.conflicts) | set(req.conflicts)
     missing_by_reason = _said_once([
-        _without(_missing_groups(ruleset, [r for r in group if r.status == "not_documented"], _absent([by_result[id(r)] for r in group])), conflicting)
+        _without(_missing_groups(ruleset, [r for r in group if r.status == NOT_DOCUMENTED], _absent([by_result[id(r)] for r in group])), conflicting)
         for group in named
     ])
     named_criteria = [by_result[id(r)] for group in named for r in group]
-    met = [c for c in criteria if c["status"] == "met"]
+    met = [c for c in criteria if c["status"] == MET]
     return {
         "id": req.id,
         "request": req.text,
@@ -107,7 +107,7 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "uncited": list(dict.fromkeys(r.criterion.basis for r in item.decisive if r.criterion.citation is None and r.criterion.basis)),
         "non_mtus": any(not c["citation"]["mtus"] for c in decisive if c["citation"]),
         "documented": _documented(ruleset, named_criteria, _on_route(item, named, by_result), met, item.decision),
-        "missing": _unique((f for c in named_criteria if c["status"] == "not_documented" for f in c["facts"] if f["name"] in c["unknown"]), "name"),
+        "missing": _unique((f for c in named_criteria if c["status"] == NOT_DOCUMENTED for f in c["facts"] if f["name"] in c["unknown"]), "name"),
         # the rationale's "no documentation of ...": what the named reasons lack (a fact the records
         # state both ways is not missing: it is listed apart, as conflicting)
         "missing_groups": [g for groups in missing_by_reason for g in groups],
@@ -117,7 +117,7 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "reasons_together": _together(item, named),
         "conflicting": [_label(ruleset, name) for name in _conflicting(named_criteria, conflicting)],
         # every documentation gap among the criteria that decided (the workbench's checklist)
-        "missing_all": _missing_groups(ruleset, [r for r in item.decisive if r.status == "not_documented"], _absent(decisive)),
+        "missing_all": _missing_groups(ruleset, [r for r in item.decisive if r.status == NOT_DOCUMENTED], _absent(decisive)),
         # what the records show against the request; an `exists: false` test holds on a silence, which is no finding
         "contrary": _contrary(ruleset, named_criteria),
         "follow_up": _merged_over_subjects([_follow_up(ruleset, r, page_era) for r in [*deferred, *item.follow_up]]),
@@ -144,7 +144,7 @@ def _named_reasons(decisive: list[CriterionResult]) -> tuple[list[list[Criterion
         groups.setdefault(result.criterion.id, []).append(result)
     ordered = list(groups.values())
     # one the records contradict is no documentation to ask for: it is left out
-    return ordered[:REASONS_NAMED], [r for group in ordered[REASONS_NAMED:] for r in group if r.status == "not_documented"]
+    return ordered[:REASONS_NAMED], [r for group in ordered[REASONS_NAMED:] for r in group if r.status == NOT_DOCUMENTED]
 
 
 def _reason(ruleset: RuleSet, group: list[CriterionResult], page_era: bool) -> dict[str, Any]:
@@ -161,7 +161,7 @@ def _documented(
     is missing is failed care). A denial that rests only on limits also says which indications the
     records do document, as letters do ("... however, the request exceeds")."""
     shown_against = {t["fact"] for t in _contrary(ruleset, named)}
-    bearing = [c for c in named if c["status"] != "not_met" or c["role"] == "indication"] + on_route
+    bearing = [c for c in named if c["status"] != NOT_MET or c["role"] == "indication"] + on_route
     if decision == NOT_MEDICALLY_NECESSARY and named and all(c["role"] == "limit" for c in named):
         bearing += [c for c in met if c["role"] == "indication"]
     facts = (f for c in bearing for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"] and f["name"] not in shown_against)
@@ -171,7 +171,7 @@ def _documented(
 def _on_route(item: ItemResult, named: list[list[CriterionResult]], by_result: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     """The indications met on the best route through the first named reason (decide.best_routes)."""
     route = _route(item, named[0][0]) if named else ()
-    return [by_result[id(r)] for r in item.criteria if r.criterion.id in route and r.status == "met" and r.criterion.role == "indication"]
+    return [by_result[id(r)] for r in item.criteria if r.criterion.id in route and r.status == MET and r.criterion.role == "indication"]
 
 
 def _route(item: ItemResult, result: CriterionResult) -> tuple[str, ...]:
@@ -195,7 +195,7 @@ def _contrary(ruleset: RuleSet, named: list[dict[str, Any]]) -> list[dict[str, A
     """The tests of the named reasons that hold against the request, once per fact; a fact shown only
     because it documents another shown fact (facts.yaml documented_by: the count of other NSAIDs
     documents another NSAID taken at the same time) is left out, so one finding is said once."""
-    found = _unique((t for c in named if c["status"] == "not_met" for t in c["tests"] if t["holds"] and t["op"] != "exists"), "fact")
+    found = _unique((t for c in named if c["status"] == NOT_MET for t in c["tests"] if t["holds"] and t["op"] != "exists"), "fact")
     shown = {t["fact"] for t in found}
     sources = {
         source for name in shown
@@ -207,7 +207,7 @@ def _contrary(ruleset: RuleSet, named: list[dict[str, Any]]) -> list[dict[str, A
 def _conflicting(named: list[dict[str, Any]], conflicting: set[str]) -> list[str]:
     """Facts a named reason needs that the records state both ways (a conflict for the reviewer to
     settle): the rationale says so rather than that they are not documented."""
-    return list(dict.fromkeys(name for c in named if c["status"] == "not_documented" for name in c["unknown"] if name in conflicting))
+    return list(dict.fromkeys(name for c in named if c["status"] == NOT_DOCUMENTED for name in c["unknown"] if name in conflicting))
 
 
 def _without(groups: list[list[dict[str, Any]]], names: set[str]) -> list[list[dict[str, Any]]]:
@@ -337,7 +337,7 @@ def _follow_up(ruleset: RuleSet, result: CriterionResult, page_era: bool) -> dic
     holds alternatives, any one of which would do)."""
     return {
         **_criterion_summary(ruleset, result, page_era),
-        "needs": _needed(ruleset, result, None if result.status == "not_documented" else _holding(result)),
+        "needs": _needed(ruleset, result, None if result.status == NOT_DOCUMENTED else _holding(result)),
     }
 
 
@@ -489,10 +489,10 @@ def _information(ruleset: RuleSet, item: ItemResult, page_era: bool) -> dict[str
             continue
         by_id = {r.criterion.id: r for r in unit.criteria}
         for result in unit.criteria:
-            if result.criterion.role == "limit" and result.status == "not_met":
+            if result.criterion.role == "limit" and result.status == NOT_MET:
                 lifting = _lifting(ruleset, result, page_era)
                 info["exceptions" if lifting else "outside"].append(_info_entry(ruleset, result, page_era, lifting))
-            elif result.criterion.role == "limit" and result.status == "not_documented":
+            elif result.criterion.role == "limit" and result.status == NOT_DOCUMENTED:
                 info["limits"].append(_info_entry(ruleset, result, page_era, _needed(ruleset, result)))
         options, contradicted = _ways(unit.edition.decision, by_id)
         if options:
@@ -543,14 +543,14 @@ def _ways(tree: object, by_id: dict[str, CriterionResult]) -> tuple[list[tuple[s
     the contradicted indications of the closest way when every way has one)."""
     status = {cid: r.status for cid, r in by_id.items()}
     # as decide.py reads the tree: a way whose indications all do not apply is no way at all
-    every = [way for way in routes(tree) if any(status.get(cid, "not_applicable") != "not_applicable" for cid in way)]
-    if not every or any(all(status.get(cid) in ("met", "not_applicable") for cid in way) for way in every):
+    every = [way for way in routes(tree) if any(status.get(cid, NOT_APPLICABLE) != NOT_APPLICABLE for cid in way)]
+    if not every or any(all(status.get(cid) in (MET, NOT_APPLICABLE) for cid in way) for way in every):
         return [], []
-    open_ways = [way for way in every if not any(status.get(cid) == "not_met" for cid in way)]
+    open_ways = [way for way in every if not any(status.get(cid) == NOT_MET for cid in way)]
     if not open_ways:
-        closest = min(every, key=lambda way: sum(status.get(cid) != "met" for cid in way))
-        return [], [cid for cid in closest if status.get(cid) == "not_met"]
-    needs = [tuple(dict.fromkeys(cid for cid in way if status.get(cid) == "not_documented")) for way in open_ways]
+        closest = min(every, key=lambda way: sum(status.get(cid) != MET for cid in way))
+        return [], [cid for cid in closest if status.get(cid) == NOT_MET]
+    needs = [tuple(dict.fromkeys(cid for cid in way if status.get(cid) == NOT_DOCUMENTED)) for way in open_ways]
     fewest = min(len(n) for n in needs)
     return list(dict.fromkeys(n for n in needs if len(n) == fewest))[:ROUTES_OFFERED], []
 
@@ -561,7 +561,7 @@ def _info_entry(ruleset: RuleSet, result: CriterionResult, page_era: bool, needs
         **_criterion_summary(ruleset, result, page_era),
         "subjects": [result.subject] if result.subject else [],
         "needs": needs,
-        "shows": _contrary(ruleset, [criterion]) if result.status == "not_met" else [],
+        "shows": _contrary(ruleset, [criterion]) if result.status == NOT_MET else [],
     }
 
 
@@ -632,7 +632,7 @@ def _names(group: list[dict[str, Any]]) -> frozenset[str]:
 def _absent(decisive: list[dict[str, Any]]) -> tuple[str, ...]:
     """Facts that not-met criteria hold against because the records are silent on them (an `exists:
     false` test): the draft asks for them rather than saying the records show them."""
-    tests = (t for c in decisive if c["status"] == "not_met" for t in c["tests"])
+    tests = (t for c in decisive if c["status"] == NOT_MET for t in c["tests"])
     return tuple(dict.fromkeys(t["fact"] for t in tests if t["op"] == "exists" and t["holds"] and not t["expected"]))
 
 
