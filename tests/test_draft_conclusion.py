@@ -62,3 +62,46 @@ def test_a_lumbar_mri_denial_states_no_requirement_of_another_study(tmp_path: Pa
     rationale = _rationale(_draft(tmp_path, "MRI of the lumbar spine"))
     assert "red-flag diagnosis" in rationale
     assert "x-ray" not in rationale.lower()
+
+
+def _follow_up(draft: str) -> list[str]:
+    return [line for line in draft.splitlines() if line.startswith("- ")]
+
+
+def test_what_only_the_reviewer_can_confirm_is_a_note_when_the_denial_rests_on_more(tmp_path: Path) -> None:
+    """A denial that also rests on what the records lack keeps the reviewer's loose end (a variance
+    from the visit count) out of the rationale: it follows as a note. Resting on it alone, the
+    rationale says so (test above)."""
+    draft = _draft(tmp_path, "Physical therapy 12 visits for the lumbar spine")
+    assert "reviewer's confirmation" not in _rationale(draft)
+    note = "Reviewer's note: Scientific evidence that this claimant reasonably requires a variance from the guideline needs the reviewer's confirmation."
+    assert note in draft
+    assert "Therefore, the request for Physical therapy 12 visits for the lumbar spine is not medically necessary." in draft
+
+
+def test_a_request_too_early_is_not_asked_for_failed_care(tmp_path: Path) -> None:
+    """Shoulder films eleven days after the injury: the observation period is not over, so the list of
+    what to document does not ask for a failed course of conservative care."""
+    case = {
+        "schema": "mtus-case/1", "case": "early", "claimant": {"age": 40},
+        "dates": {"injury": "2016-10-01", "request": "2016-10-12"}, "diagnoses": ["shoulder strain"],
+        "requests": [{"id": "item", "text": "X-rays of the left shoulder"}],
+    }
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case))
+    result = CliRunner().invoke(main, ["draft", str(path)])
+    assert result.exit_code == 0, result.output
+    listed = _follow_up(result.output)
+    assert listed and not any("failed course of conservative care" in line for line in listed)
+
+
+def test_an_alternative_holding_another_is_not_said(tmp_path: Path) -> None:
+    """'A, or A and B' asks for A: the draft names A once."""
+    from checker.load.ruleset import default_rules_dir, load_ruleset
+    from checker.report.report import _worded
+
+    ruleset = load_ruleset(default_rules_dir())
+    group = [(("test", "red_flags", "eq", True),), (("test", "red_flags", "eq", True), ("test", "surgery_planned", "eq", True))]
+    assert [a["names"] for a in _worded(ruleset, group)] == [["red_flags"]]
+    apart = [(("test", "red_flags", "eq", True),), (("test", "surgery_planned", "eq", True),)]
+    assert [a["names"] for a in _worded(ruleset, apart)] == [["red_flags"], ["surgery_planned"]]

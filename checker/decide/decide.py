@@ -138,7 +138,7 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
         lifters = lifted_by(result, item.units[unit].criteria) if exceeded and item.units else []
         score = min(scores.get((unit, r.criterion.id), (0, 0)) for r in lifters) if lifters else scores.get((unit, cid), (0, 0))
         named_later = exceeded and not lifters and (
-            (finding_unmet[unit] and _on_the_course(result.criterion)) or (asks_benefit[unit] and _on_monitoring(result.criterion))
+            (finding_unmet[unit] and on_the_course(result.criterion)) or (asks_benefit[unit] and _on_monitoring(result.criterion))
         )
         return (
             bool(vehicle) and vehicle[unit],
@@ -196,7 +196,7 @@ def _reads(condition: object) -> set[str]:
     return {name for _, name, _, _ in tests(condition)}
 
 
-def _on_the_course(criterion: Criterion) -> bool:
+def on_the_course(criterion: Criterion) -> bool:
     """A criterion about the course of the injury and its care so far only (COURSE_FACTS, with the
     outcome of that care): not one about what the requested treatment itself achieved."""
     read = _reads(criterion.met_when) - OUTCOME_FACTS - {"service"}
@@ -211,13 +211,13 @@ def _on_monitoring(criterion: Criterion) -> bool:
 
 def _unmet_finding(result: CriterionResult) -> bool:
     """An indication the records leave unmet that is not on the course so far."""
-    return result.criterion.role == "indication" and result.status in (NOT_MET, NOT_DOCUMENTED) and not _on_the_course(result.criterion)
+    return result.criterion.role == "indication" and result.status in (NOT_MET, NOT_DOCUMENTED) and not on_the_course(result.criterion)
 
 
 def _after_the_finding(result: CriterionResult, unit: Unit | None) -> bool:
     """An indication on the course so far whose best route through the indication tree also needs an
     indication the records leave unmet that is not on the course: that finding is named first."""
-    if unit is None or unit.edition is None or result.criterion.role != "indication" or not _on_the_course(result.criterion):
+    if unit is None or unit.edition is None or result.criterion.role != "indication" or not on_the_course(result.criterion):
         return False
     statuses = {r.criterion.id: r.status for r in unit.criteria}
     route = best_routes(unit.edition.decision, statuses).get(result.criterion.id, ((0, 0), ()))[1]

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from checker.base.outcomes import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MEDICALLY_NECESSARY, NOT_MET
-from checker.decide.decide import best_routes, routes
+from checker.decide.decide import best_routes, on_the_course, routes
 from checker.evaluate.results import CriterionResult, ItemResult
 from checker.load.case import Case, FactEvidence, Request
 from checker.load.conditions import evaluate, tests, unknown_alternatives
@@ -143,8 +143,12 @@ def _named_reasons(decisive: list[CriterionResult]) -> tuple[list[list[Criterion
     for result in decisive:
         groups.setdefault(result.criterion.id, []).append(result)
     ordered = list(groups.values())
-    # one the records contradict is no documentation to ask for: it is left out
-    return ordered[:REASONS_NAMED], [r for group in ordered[REASONS_NAMED:] for r in group if r.status == NOT_DOCUMENTED]
+    # one the records contradict is no documentation to ask for: it is left out; so is care that has
+    # failed, or another condition on the course so far, while a waiting period is shown not over
+    # (asking a three-week injury for failed conservative care contradicts "too early")
+    too_early = any(r.criterion.role == "limit" and r.status == NOT_MET and on_the_course(r.criterion) for r in decisive)
+    deferred = [r for group in ordered[REASONS_NAMED:] for r in group if r.status == NOT_DOCUMENTED]
+    return ordered[:REASONS_NAMED], [r for r in deferred if not (too_early and on_the_course(r.criterion))]
 
 
 def _reason(ruleset: RuleSet, group: list[CriterionResult], page_era: bool) -> dict[str, Any]:
@@ -596,7 +600,8 @@ def _worded(ruleset: RuleSet, group: list[tuple[Any, ...]], proofs: frozenset[st
     said: dict[tuple[tuple[str, bool], ...], dict[str, Any]] = {}
     for alternative in positive or group:  # alternatives that differ only in the values compared are said once
         said.setdefault(tuple((part[1], _wants_false(part)) for part in alternative), _alternative(ruleset, alternative))
-    return list(said.values())
+    # "A, or A and B" asks for A: an alternative that holds every part of another is left out
+    return [a for key, a in said.items() if not any(set(other) < set(key) for other in said)]
 
 
 def _proofs(condition: Any) -> frozenset[str]:
