@@ -105,3 +105,18 @@ def test_an_alternative_holding_another_is_not_said(tmp_path: Path) -> None:
     assert [a["names"] for a in _worded(ruleset, group)] == [["red_flags"]]
     apart = [(("test", "red_flags", "eq", True),), (("test", "surgery_planned", "eq", True),)]
     assert [a["names"] for a in _worded(ruleset, apart)] == [["red_flags"], ["surgery_planned"]]
+
+
+def test_an_entry_another_asks_for_with_more_is_not_listed() -> None:
+    """'Functional improvement' beside 'functional improvement and pain relief' for the same drug: the
+    list keeps the larger; an entry for another ingredient, or asking for something else, stays."""
+    from checker.report.report import _without_implied
+
+    def entry(subjects: list[str], *groups: list[str]) -> dict:
+        return {"subjects": subjects, "needs": [[{"names": [name]} for name in group] for group in groups]}
+
+    function = entry(["tramadol"], ["functional_improvement"])
+    both = entry(["tramadol"], ["functional_improvement"], ["pain_relief", "pain_reduction_percent"])
+    other_drug = entry(["ketoprofen"], ["functional_improvement"])
+    other_need = entry(["tramadol"], ["cures_checked"])
+    assert _without_implied([function, both, other_drug, other_need]) == [both, other_drug, other_need]

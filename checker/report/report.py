@@ -120,7 +120,7 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "missing_all": _missing_groups(ruleset, [r for r in item.decisive if r.status == NOT_DOCUMENTED], _absent(decisive)),
         # what the records show against the request; an `exists: false` test holds on a silence, which is no finding
         "contrary": _contrary(ruleset, named_criteria),
-        "follow_up": _merged_over_subjects([_follow_up(ruleset, r, page_era) for r in [*deferred, *item.follow_up]]),
+        "follow_up": _without_implied(_merged_over_subjects([_follow_up(ruleset, r, page_era) for r in [*deferred, *item.follow_up]])),
         "facts": [
             {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None, "reason": v.reason or None, "evidence": _evidence(v.evidence)}
             for k, v in sorted(item.facts.items())
@@ -356,6 +356,19 @@ def _merged_over_subjects(entries: list[dict[str, Any]]) -> list[dict[str, Any]]
         else:
             merged[key] = {**entry, "subjects": [entry["subject"]] if entry["subject"] else []}
     return list(merged.values())
+
+
+def _without_implied(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The follow-up entries less one whose every group of documentation another entry for the same
+    ingredients also asks for, with more ("functional improvement" beside "functional improvement and
+    pain relief"): documenting the larger documents the smaller."""
+    def asked(entry: dict[str, Any]) -> set[frozenset[tuple[str, ...]]]:
+        return {frozenset(tuple(a["names"]) for a in group) for group in entry["needs"]}
+
+    return [
+        e for e in entries
+        if not (e["needs"] and any(o is not e and o["subjects"] == e["subjects"] and asked(e) < asked(o) for o in entries))
+    ]
 
 
 def _holding(result: CriterionResult) -> dict[str, Any]:
