@@ -93,9 +93,8 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
     5. then, of indications needed together (on one route), the finding the service is for before a
        condition on the course so far (COURSE_FACTS: the time since the injury, the care already
        given and whether it failed, recovery slower than expected; not the phase of care, which
-       names the kind of pain): the reviewer first asks what the
-       study or treatment is to find or treat ("no neurological findings" before "after a month of
-       conservative care");
+       names the kind of pain): the reviewer first asks what the study or treatment is to find or
+       treat ("no neurological findings" before "after a month of conservative care");
     6. then an indication on which the records state a finding (a fact read from them, not derived)
        before one on which they say nothing: the reviewer answers what the records put forward;
     7. then the criterion's place in the indication tree (the guideline's own order), in the topic,
@@ -107,9 +106,9 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
     b. a limit on how a treatment already given is prescribed or monitored (MONITORING_FACTS: one
        prescriber), when an indication asks what that treatment achieved (3): a treatment that does
        not help is not continued however it is monitored;
-    c. a limit of the compounded form (the unit of the vehicle, VEHICLE_CLASS) of a compounding kit:
-       likewise every criterion of that unit comes after the criteria of the drug the kit carries, as
-       a compound is judged first by the drug it holds.
+    c. a limit of the compounded form of a compounding kit (the unit of the vehicle, VEHICLE_CLASS):
+       every criterion of that unit, limit or indication, comes after those of the drug the kit
+       carries, as a compound is judged first by the drug it holds.
     An approval orders what it rests on the same way. Stable: the same case gives the same order."""
     tree_place: dict[str, int] = {}
     scores: dict[tuple[int, str], tuple[int, int]] = {}
