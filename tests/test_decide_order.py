@@ -106,3 +106,89 @@ def test_of_equally_close_alternatives_the_one_the_records_speak_to_comes_first(
     assert _order(stated) == ["failed_care", "warning_sign"]
     derived = _item(tree, results, {"conservative_care_given": FactValue(True, "derived")})
     assert _order(derived) == ["warning_sign", "failed_care"]
+
+
+def test_the_finding_a_service_is_for_comes_before_the_wait_and_the_care_so_far():
+    """'After a month of conservative care, to confirm neurological findings': with none of it
+    documented, the missing finding is named first, then the failed care it is needed together with
+    (though the records say care was given), then the month not yet passed. With the finding shown,
+    the wait stays the first reason (nothing else decides before it)."""
+    finding = _criterion("neuro_findings", "indication", ("test", "neurologic_deficit", "eq", True))
+    failed_care = _criterion(
+        "failed_care", "indication",
+        ("all", (("test", "conservative_care_given", "eq", True), ("test", "conservative_care_failed", "eq", True))),
+    )
+    wait = _criterion("first_month", "limit", ("test", "months_since_injury", "gte", 1))
+    tree = ("all", ("demo.neuro_findings", "demo.failed_care"))
+    facts = {"conservative_care_given": FactValue(True, "extracted")}
+    item = _item(tree, [(finding, "not_documented"), (failed_care, "not_documented"), (wait, "not_met")], facts)
+    assert _order(item) == ["neuro_findings", "failed_care", "first_month"]
+
+    shown = _item(tree, [(finding, "met"), (failed_care, "not_documented"), (wait, "not_met")], facts)
+    assert _order(shown) == ["first_month", "failed_care"]
+
+
+def test_failed_care_on_its_own_route_keeps_its_place_among_alternatives():
+    """The finding-first order holds among indications needed together; failed care that is an
+    alternative way on its own (neither needs the other) is ordered as before (the records speak to it)."""
+    sign = _criterion("warning_sign", "indication", SERIOUS_SIGN)
+    failed_care = _criterion(
+        "failed_care", "indication",
+        ("all", (("test", "conservative_care_given", "eq", True), ("test", "conservative_care_failed", "eq", True))),
+    )
+    results = [(sign, "not_documented"), (failed_care, "not_documented")]
+    facts = {"conservative_care_given": FactValue(True, "extracted")}
+    alternatives = _item(("any", ("demo.warning_sign", "demo.failed_care")), results, facts)
+    assert _order(alternatives) == ["failed_care", "warning_sign"]
+    together = _item(("all", ("demo.warning_sign", "demo.failed_care")), results, facts)
+    assert _order(together) == ["warning_sign", "failed_care"]
+
+
+def test_a_phase_the_guideline_does_not_recommend_stays_first():
+    """'Not recommended for chronic pain' reads the phase of care, which names the kind of pain, not a
+    wait: it is a limit shown exceeded and is named first."""
+    chronic = _criterion("not_chronic", "limit", ("test", "phase_of_care", "in", ["acute", "subacute"]))
+    finding = _criterion("headache", "indication", ("test", "tension_headache", "eq", True))
+    item = _item("demo.headache", [(finding, "not_documented"), (chronic, "not_met")], {})
+    assert _order(item) == ["not_chronic", "headache"]
+
+
+def test_what_a_continued_treatment_achieved_comes_before_how_it_is_monitored():
+    """To continue a drug already taken, the missing benefit is named before a second prescriber; for
+    a drug the records do not show taken, the prescriber limit stays first."""
+    benefit = _criterion(
+        "benefit", "indication", ("test", "functional_improvement", "eq", True),
+        applies_when=("test", "weeks_of_use_at_least", "gt", 0),
+    )
+    prescriber = _criterion("one_prescriber", "limit", ("test", "single_prescriber", "eq", True))
+    results = [(benefit, "not_documented"), (prescriber, "not_met")]
+    in_use = _item("demo.benefit", results, {"weeks_of_use_at_least": FactValue(38, "derived")})
+    assert _order(in_use) == ["benefit", "one_prescriber"]
+    unknown_use = _item("demo.benefit", results, {})
+    assert _order(unknown_use) == ["one_prescriber", "benefit"]
+
+
+def test_a_compounding_kit_is_judged_first_by_the_drug_it_carries():
+    """A kit judged as its drug and the compounded preparation: the drug's criteria come first, even
+    when the preparation's single criterion is closer to met than the drug's several."""
+    import dataclasses
+
+    from checker.load.ruleset import Topic
+
+    drug_a = _criterion("first_line_failed", "indication", ("test", "first_line_analgesic_failed", "eq", True))
+    drug_b = _criterion("relief", "indication", ("test", "pain_relief", "eq", True))
+    form = _criterion("form_unsuitable", "indication", ("test", "commercial_form_unsuitable", "eq", True))
+
+    def unit(subject: str, classes: tuple[str, ...], tree: object, results: list[tuple[Criterion, str]]) -> Unit:
+        criteria = tuple(c for c, _ in results)
+        edition = Edition("demo@1", "1", dt.date(2000, 1, 1), None, criteria, tree, "none", "demo.yaml")
+        topic = Topic(f"demo_{subject}", subject, (), classes, (), (), None, (), (edition,), "demo.yaml")  # type: ignore[arg-type]
+        return Unit("ingredient", subject, topic, edition, "", {}, criteria=[CriterionResult(c, s, (), ()) for c, s in results])
+
+    drug = unit("drug", ("opioid",), ("all", ("demo.first_line_failed", "demo.relief")), [(drug_a, "not_documented"), (drug_b, "not_documented")])
+    vehicle = unit("compounded preparation", ("compounded_preparation",), "demo.form_unsuitable", [(form, "not_documented")])
+    item = decide(ItemResult(request=None, units=[drug, vehicle]))  # type: ignore[arg-type]
+    assert _order(item) == ["first_line_failed", "relief", "form_unsuitable"]
+    plain = dataclasses.replace(vehicle, topic=dataclasses.replace(vehicle.topic, drug_classes=("other",)))
+    item = decide(ItemResult(request=None, units=[drug, plain]))  # type: ignore[arg-type]
+    assert _order(item)[0] == "form_unsuitable"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from checker.cli import main
 
 
-def _draft(tmp_path: Path, request: str) -> str:
+def _draft(tmp_path: Path, request: str, facts: dict | None = None) -> str:
     case = {
         "schema": "mtus-case/1",
         "case": "conclusion",
@@ -19,6 +19,7 @@ def _draft(tmp_path: Path, request: str) -> str:
         "dates": {"injury": "2016-10-01", "request": "2016-11-01"},
         "diagnoses": ["foot fracture"],
         "requests": [{"id": "item", "text": request}],
+        **({"facts": facts} if facts else {}),
     }
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump(case))
@@ -37,3 +38,85 @@ def test_a_denial_on_missing_documentation_concludes_plainly(tmp_path: Path) -> 
     assert "There is no documentation of" in draft
     assert "Therefore, the request for MRI of the lumbar spine is not medically necessary." in draft
     assert "without that confirmation" not in draft
+
+
+def _rationale(draft: str) -> str:
+    return next(line for line in draft.splitlines() if line.startswith("Decision rationale:"))
+
+
+def test_an_approval_states_the_requirement_then_what_the_records_show_that_meets_it(tmp_path: Path) -> None:
+    """A requirement is worded as the guideline's ("Under the ..., active therapy ... must record the
+    measured deficits"), never as the condition of an approval ("support this treatment when ...
+    needs ..."); what meets it is what the records document."""
+    draft = _draft(tmp_path, "Six physical therapy visits for the lumbar spine", {"objective_functional_deficits": True})
+    rationale = _rationale(draft)
+    assert "is medically necessary." in rationale
+    assert rationale.startswith("Decision rationale: Under the ")
+    assert "support this treatment when" not in rationale
+    assert "The records document what the guideline requires: objective functional deficits" in rationale
+
+
+def test_a_lumbar_mri_denial_states_no_requirement_of_another_study(tmp_path: Path) -> None:
+    """The red-flag requirement of low back imaging decides MRI, CT and plain films alike, so it names
+    none of them: an MRI denial says nothing of plain x-rays."""
+    rationale = _rationale(_draft(tmp_path, "MRI of the lumbar spine"))
+    assert "red-flag diagnosis" in rationale
+    assert "x-ray" not in rationale.lower()
+
+
+def _follow_up(draft: str) -> list[str]:
+    return [line for line in draft.splitlines() if line.startswith("- ")]
+
+
+def test_what_only_the_reviewer_can_confirm_is_a_note_when_the_denial_rests_on_more(tmp_path: Path) -> None:
+    """A denial that also rests on what the records lack keeps the reviewer's loose end (a variance
+    from the visit count) out of the rationale: it follows as a note. Resting on it alone, the
+    rationale says so (test above)."""
+    draft = _draft(tmp_path, "Physical therapy 12 visits for the lumbar spine")
+    assert "reviewer's confirmation" not in _rationale(draft)
+    note = "Reviewer's note: Scientific evidence that this claimant reasonably requires a variance from the guideline needs the reviewer's confirmation."
+    assert note in draft
+    assert "Therefore, the request for Physical therapy 12 visits for the lumbar spine is not medically necessary." in draft
+
+
+def test_a_request_too_early_is_not_asked_for_failed_care(tmp_path: Path) -> None:
+    """Shoulder films eleven days after the injury: the observation period is not over, so the list of
+    what to document does not ask for a failed course of conservative care."""
+    case = {
+        "schema": "mtus-case/1", "case": "early", "claimant": {"age": 40},
+        "dates": {"injury": "2016-10-01", "request": "2016-10-12"}, "diagnoses": ["shoulder strain"],
+        "requests": [{"id": "item", "text": "X-rays of the left shoulder"}],
+    }
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(case))
+    result = CliRunner().invoke(main, ["draft", str(path)])
+    assert result.exit_code == 0, result.output
+    listed = _follow_up(result.output)
+    assert listed and not any("failed course of conservative care" in line for line in listed)
+
+
+def test_an_alternative_holding_another_is_not_said(tmp_path: Path) -> None:
+    """'A, or A and B' asks for A: the draft names A once."""
+    from checker.load.ruleset import default_rules_dir, load_ruleset
+    from checker.report.report import _worded
+
+    ruleset = load_ruleset(default_rules_dir())
+    group = [(("test", "red_flags", "eq", True),), (("test", "red_flags", "eq", True), ("test", "surgery_planned", "eq", True))]
+    assert [a["names"] for a in _worded(ruleset, group)] == [["red_flags"]]
+    apart = [(("test", "red_flags", "eq", True),), (("test", "surgery_planned", "eq", True),)]
+    assert [a["names"] for a in _worded(ruleset, apart)] == [["red_flags"], ["surgery_planned"]]
+
+
+def test_an_entry_another_asks_for_with_more_is_not_listed() -> None:
+    """'Functional improvement' beside 'functional improvement and pain relief' for the same drug: the
+    list keeps the larger; an entry for another ingredient, or asking for something else, stays."""
+    from checker.report.report import _without_implied
+
+    def entry(subjects: list[str], *groups: list[str]) -> dict:
+        return {"subjects": subjects, "needs": [[{"names": [name]} for name in group] for group in groups]}
+
+    function = entry(["tramadol"], ["functional_improvement"])
+    both = entry(["tramadol"], ["functional_improvement"], ["pain_relief", "pain_reduction_percent"])
+    other_drug = entry(["ketoprofen"], ["functional_improvement"])
+    other_need = entry(["tramadol"], ["cures_checked"])
+    assert _without_implied([function, both, other_drug, other_need]) == [both, other_drug, other_need]

@@ -17,6 +17,7 @@ from __future__ import annotations
 from checker.base.outcomes import MEDICALLY_NECESSARY, MET, NO_APPLICABLE_RULE, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MEDICALLY_NECESSARY, NOT_MET
 from checker.evaluate.results import CriterionResult, ItemResult, Unit
 from checker.load.conditions import combine, evaluate, tests
+from checker.load.ruleset import Criterion
 
 _SKIP = "skip"
 _NO_RULE = "no_rule"
@@ -49,6 +50,27 @@ BENEFIT_TEST = ("functional_improvement", "eq", True)
 # and the pain relief it gives (the CPMTG's "4 A's", p. 78, ask for both at each visit).
 OUTCOME_TESTS = frozenset({BENEFIT_TEST, ("pain_relief", "eq", True)})
 OUTCOME_FACTS = frozenset({"functional_improvement", "pain_relief", "pain_reduction_percent"})
+# The course of the injury and of its care so far: how long ago the injury (or the surgery) was,
+# how long care has gone on, and what the care already given did (given, failed, recovery slower
+# than expected). A criterion that reads only these, besides the outcome facts of that care
+# (OUTCOME_FACTS) and the request's own service, states after what wait or what care a service may
+# be given, not what it is for. The phase of care is not among them: acute and chronic pain are
+# different conditions to the guidelines ("not recommended for chronic pain" says what the
+# treatment is for).
+COURSE_FACTS = frozenset({
+    "weeks_since_injury", "months_since_injury", "weeks_since_surgery", "conservative_care_months",
+    "conservative_care_given", "conservative_care_failed", "delayed_recovery",
+})
+# How a treatment already given is prescribed and checked (CPMTG 2009 p. 78, ongoing management:
+# one prescriber, the lowest dose, the checks of the monitoring), as opposed to what it achieved or
+# a finding of misuse.
+MONITORING_FACTS = frozenset({
+    "single_prescriber", "lowest_effective_dose", "side_effects_assessed", "urine_drug_screen_done",
+    "cures_checked", "pain_agreement",
+})
+# The drug class of what a compounding kit adds to its active drug (rules/drugs.yaml, "compounded
+# preparation"): the vehicle, judged by the compounded-drug rules after the drug it carries.
+VEHICLE_CLASS = "compounded_preparation"
 
 
 def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[CriterionResult]:
@@ -68,10 +90,25 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
        neither that the treatment was given nor any outcome of it: the request may be to start it,
        and the reasons to start it decide first;
     4. then an indication the records contradict before one they are silent on;
-    5. then an indication on which the records state a finding (a fact read from them, not derived)
+    5. then, of indications needed together (on one route), the finding the service is for before a
+       condition on the course so far (COURSE_FACTS: the time since the injury, the care already
+       given and whether it failed, recovery slower than expected; not the phase of care, which
+       names the kind of pain): the reviewer first asks what the study or treatment is to find or
+       treat ("no neurological findings" before "after a month of conservative care");
+    6. then an indication on which the records state a finding (a fact read from them, not derived)
        before one on which they say nothing: the reviewer answers what the records put forward;
-    6. then the criterion's place in the indication tree (the guideline's own order), in the topic,
+    7. then the criterion's place in the indication tree (the guideline's own order), in the topic,
        and the ingredient's place in the request.
+    Three exceptions to 1 name a limit shown exceeded after the indications the records leave unmet:
+    a. a limit on the course so far alone (COURSE_FACTS: "not within the first month", a waiting
+       period), when an indication not on the course is left unmet too, as in 5: what the service is
+       for comes before when it may be given;
+    b. a limit on how a treatment already given is prescribed or monitored (MONITORING_FACTS: one
+       prescriber), when an indication asks what that treatment achieved (3): a treatment that does
+       not help is not continued however it is monitored;
+    c. a limit of the compounded form of a compounding kit (the unit of the vehicle, VEHICLE_CLASS):
+       every criterion of that unit, limit or indication, comes after those of the drug the kit
+       carries, as a compound is judged first by the drug it holds.
     An approval orders what it rests on the same way. Stable: the same case gives the same order."""
     tree_place: dict[str, int] = {}
     scores: dict[tuple[int, str], tuple[int, int]] = {}
@@ -88,19 +125,31 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
     values = [{name: fact.value for name, fact in u.facts.items()} for u in item.units]
     stated = [{name for name, fact in u.facts.items() if fact.value is not None and fact.origin != "derived"} for u in item.units]
 
+    vehicle = [_is_vehicle(u) for u in item.units]
+    in_unit = [[r for r in decided if unit_place.get(id(r)) == n] for n in range(len(item.units))]
+    asks_benefit = [any(_asks_for_benefit(r, values[n]) for r in rs) for n, rs in enumerate(in_unit)]
+    finding_unmet = [any(_unmet_finding(r) for r in rs) for rs in in_unit]
+
     def rank(result: CriterionResult) -> tuple[object, ...]:
         cid, unit = result.criterion.id, unit_place.get(id(result), 0)
+        facts, said = (values[unit], stated[unit]) if item.units else ({}, set())
         exceeded = result.criterion.role == "limit" and result.status == NOT_MET
         lifters = lifted_by(result, item.units[unit].criteria) if exceeded and item.units else []
         score = min(scores.get((unit, r.criterion.id), (0, 0)) for r in lifters) if lifters else scores.get((unit, cid), (0, 0))
+        named_later = exceeded and not lifters and (
+            (finding_unmet[unit] and on_the_course(result.criterion)) or (asks_benefit[unit] and _on_monitoring(result.criterion))
+        )
         return (
-            not exceeded or bool(lifters),
+            bool(vehicle) and vehicle[unit],
+            not exceeded or bool(lifters) or named_later,
+            named_later,
             score,
             bool(lifters),
-            not _asks_for_benefit(result, values[unit] if values else {}),
-            _asks_for_an_untold_outcome(result, values[unit] if values else {}, stated[unit] if stated else set()),
+            not _asks_for_benefit(result, facts),
+            _asks_for_an_untold_outcome(result, facts, said),
             result.status != NOT_MET,
-            not _states_a_finding(result, stated[unit] if stated else set()),
+            _after_the_finding(result, item.units[unit] if item.units else None),
+            not _states_a_finding(result, said),
             tree_place.get(cid, len(tree_place)),
             topic_place[cid],
             unit,
@@ -140,6 +189,44 @@ def _asks_for_an_untold_outcome(result: CriterionResult, facts: dict[str, object
         return False
     given = criterion.applies_when is None or evaluate(criterion.applies_when, facts) is True
     return not given and not stated & OUTCOME_FACTS
+
+
+def _reads(condition: object) -> set[str]:
+    return {name for _, name, _, _ in tests(condition)}
+
+
+def on_the_course(criterion: Criterion) -> bool:
+    """A criterion about the course of the injury and its care so far only (COURSE_FACTS, with the
+    outcome of that care): not one about what the requested treatment itself achieved."""
+    read = _reads(criterion.met_when) - OUTCOME_FACTS - {"service"}
+    return bool(read) and read <= COURSE_FACTS
+
+
+def _on_monitoring(criterion: Criterion) -> bool:
+    """A limit about how a treatment is prescribed and monitored only (MONITORING_FACTS)."""
+    read = _reads(criterion.met_when)
+    return bool(read) and read <= MONITORING_FACTS
+
+
+def _unmet_finding(result: CriterionResult) -> bool:
+    """An indication the records leave unmet that is not on the course so far."""
+    return result.criterion.role == "indication" and result.status in (NOT_MET, NOT_DOCUMENTED) and not on_the_course(result.criterion)
+
+
+def _after_the_finding(result: CriterionResult, unit: Unit | None) -> bool:
+    """An indication on the course so far whose best route through the indication tree also needs an
+    indication the records leave unmet that is not on the course: that finding is named first."""
+    if unit is None or unit.edition is None or result.criterion.role != "indication" or not on_the_course(result.criterion):
+        return False
+    statuses = {r.criterion.id: r.status for r in unit.criteria}
+    route = best_routes(unit.edition.decision, statuses).get(result.criterion.id, ((0, 0), ()))[1]
+    by_id = {r.criterion.id: r for r in unit.criteria}
+    return any(cid in by_id and _unmet_finding(by_id[cid]) for cid in route if cid != result.criterion.id)
+
+
+def _is_vehicle(unit: Unit) -> bool:
+    """The unit of what a compounding kit adds to its drug (VEHICLE_CLASS), beside the drug's own unit."""
+    return unit.role == "ingredient" and unit.topic is not None and VEHICLE_CLASS in unit.topic.drug_classes
 
 
 def _tests(condition: object) -> list[tuple[str, str, object]]:

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from checker.base.outcomes import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MEDICALLY_NECESSARY, NOT_MET
-from checker.decide.decide import best_routes, routes
+from checker.decide.decide import best_routes, on_the_course, routes
 from checker.evaluate.results import CriterionResult, ItemResult
 from checker.load.case import Case, FactEvidence, Request
 from checker.load.conditions import evaluate, tests, unknown_alternatives
@@ -120,7 +120,7 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "missing_all": _missing_groups(ruleset, [r for r in item.decisive if r.status == NOT_DOCUMENTED], _absent(decisive)),
         # what the records show against the request; an `exists: false` test holds on a silence, which is no finding
         "contrary": _contrary(ruleset, named_criteria),
-        "follow_up": _merged_over_subjects([_follow_up(ruleset, r, page_era) for r in [*deferred, *item.follow_up]]),
+        "follow_up": _without_implied(_merged_over_subjects([_follow_up(ruleset, r, page_era) for r in [*deferred, *item.follow_up]])),
         "facts": [
             {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None, "reason": v.reason or None, "evidence": _evidence(v.evidence)}
             for k, v in sorted(item.facts.items())
@@ -143,8 +143,12 @@ def _named_reasons(decisive: list[CriterionResult]) -> tuple[list[list[Criterion
     for result in decisive:
         groups.setdefault(result.criterion.id, []).append(result)
     ordered = list(groups.values())
-    # one the records contradict is no documentation to ask for: it is left out
-    return ordered[:REASONS_NAMED], [r for group in ordered[REASONS_NAMED:] for r in group if r.status == NOT_DOCUMENTED]
+    # one the records contradict is no documentation to ask for: it is left out; so is care that has
+    # failed, or another condition on the course so far, while a waiting period is shown not over
+    # (asking a three-week injury for failed conservative care contradicts "too early")
+    too_early = any(r.criterion.role == "limit" and r.status == NOT_MET and on_the_course(r.criterion) for r in decisive)
+    deferred = [r for group in ordered[REASONS_NAMED:] for r in group if r.status == NOT_DOCUMENTED]
+    return ordered[:REASONS_NAMED], [r for r in deferred if not (too_early and on_the_course(r.criterion))]
 
 
 def _reason(ruleset: RuleSet, group: list[CriterionResult], page_era: bool) -> dict[str, Any]:
@@ -352,6 +356,19 @@ def _merged_over_subjects(entries: list[dict[str, Any]]) -> list[dict[str, Any]]
         else:
             merged[key] = {**entry, "subjects": [entry["subject"]] if entry["subject"] else []}
     return list(merged.values())
+
+
+def _without_implied(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The follow-up entries less one whose every group of documentation another entry for the same
+    ingredients also asks for, with more ("functional improvement" beside "functional improvement and
+    pain relief"): documenting the larger documents the smaller."""
+    def asked(entry: dict[str, Any]) -> set[frozenset[tuple[str, ...]]]:
+        return {frozenset(tuple(a["names"]) for a in group) for group in entry["needs"]}
+
+    return [
+        e for e in entries
+        if not (e["needs"] and any(o is not e and o["subjects"] == e["subjects"] and asked(e) < asked(o) for o in entries))
+    ]
 
 
 def _holding(result: CriterionResult) -> dict[str, Any]:
@@ -596,7 +613,8 @@ def _worded(ruleset: RuleSet, group: list[tuple[Any, ...]], proofs: frozenset[st
     said: dict[tuple[tuple[str, bool], ...], dict[str, Any]] = {}
     for alternative in positive or group:  # alternatives that differ only in the values compared are said once
         said.setdefault(tuple((part[1], _wants_false(part)) for part in alternative), _alternative(ruleset, alternative))
-    return list(said.values())
+    # "A, or A and B" asks for A: an alternative that holds every part of another is left out
+    return [a for key, a in said.items() if not any(set(other) < set(key) for other in said)]
 
 
 def _proofs(condition: Any) -> frozenset[str]:
