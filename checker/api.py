@@ -22,6 +22,8 @@ ENGINES = ("durable", "reference")
 
 @dataclass
 class CheckResult:
+    """One case checked: the case, each item's decision with its criteria, and the report."""
+
     case: Case
     items: list[ItemResult]
     report: dict[str, Any]

@@ -41,3 +41,12 @@ def durable_evaluator(repo_program: Program) -> DurableEvaluator:
 def reference_evaluator(repo_program: Program) -> ReferenceEvaluator:
     """The plain-Python evaluator of repo_program."""
     return ReferenceEvaluator(repo_program)
+
+
+@pytest.fixture
+def templates_from_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packaged templates read from their sources (and Jinja's bytecode cache), not from the
+    modules compiled ahead (checker/render/ahead.py): for the tests of those paths."""
+    from checker.render import ahead
+
+    monkeypatch.setattr(ahead, "compiled_keys", dict)

@@ -102,7 +102,7 @@ def _plant(root: Path, marker: Path) -> None:
         (root / name).write_bytes(b"mtus-cache/2\n" + mac + evil)
 
 
-def test_a_tampered_entry_never_runs_and_never_changes_an_answer(tmp_path, monkeypatch, plain):
+def test_a_tampered_entry_never_runs_and_never_changes_an_answer(tmp_path, monkeypatch, plain, templates_from_source):
     root = tmp_path / "cache"
     monkeypatch.setenv(cache.CACHE_ENV, str(root))
     assert outputs() == plain  # fills the cache

@@ -16,6 +16,7 @@ from tools.check_install import (
     InstallCheckFailed,
     Installed,
     build_wheel,
+    check_compiled_templates,
     check_draft,
     check_extract,
     check_import,
@@ -63,6 +64,10 @@ def test_a_wheel_without_a_rule_folder_is_refused_by_name(wheel: Path, tmp_path:
 def test_the_fresh_environment_runs_the_wheel_not_the_checkout(installed: Installed):
     assert "site-packages" in check_imports_the_installed_copy(installed, REPO)
     assert not installed.work.resolve().is_relative_to(REPO.resolve())
+
+
+def test_the_installed_templates_come_compiled_ahead(installed: Installed):
+    assert check_compiled_templates(installed).startswith("all ")
 
 
 def test_installed_rules_lint_is_clean_and_has_every_topic(installed: Installed):

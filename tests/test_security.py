@@ -77,7 +77,7 @@ def test_markdown_draft_escapes_every_case_text(tmp_path: Path):
     assert "**Decision rationale:**" in markdown  # the template's own Markdown is untouched
 
 
-def test_no_template_is_ever_compiled_from_case_text(tmp_path: Path, monkeypatch):
+def test_no_template_is_ever_compiled_from_case_text(tmp_path: Path, monkeypatch, templates_from_source):
     """Every source Jinja compiles while drafting is a template file's: case text is only ever
     passed as data (so a sandbox would guard nothing here; --templates are the user's own)."""
     monkeypatch.setenv("MTUS_CACHE_DIR", "off")  # compiled-template cache off: every template compiles now

@@ -164,7 +164,7 @@ def _outputs(paths: list[Path], *extra: object) -> list[str]:
     return found
 
 
-def test_cached_rules_and_templates_give_the_same_bytes(tmp_path, monkeypatch):
+def test_cached_rules_and_templates_give_the_same_bytes(tmp_path, monkeypatch, templates_from_source):
     examples = sorted(EXAMPLES.glob("*.yaml"))
     monkeypatch.setenv(cache.CACHE_ENV, "off")
     plain = _outputs(examples)

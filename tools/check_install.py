@@ -125,6 +125,24 @@ def check_imports_the_installed_copy(installed: Installed, repo: Path) -> str:
     return f"mtus-checker is imported from {where}"
 
 
+_COMPILED_TEMPLATES = (
+    "from checker.render.render import environment, packaged_templates_dir\n"
+    "env = environment()\n"
+    "packaged = env.loader.loaders[-1]\n"
+    "names = sorted(p.relative_to(packaged_templates_dir()).as_posix() for p in packaged_templates_dir().rglob('*.j2'))\n"
+    "stale = [n for n in names if not packaged.compiled_is_current(env, n)]\n"
+    "print(len(names), stale, env.get_template('check.txt.j2').filename)\n"
+)
+
+
+def check_compiled_templates(installed: Installed) -> str:
+    """The wheel's templates come compiled ahead (setup.py), current for the installed Jinja, and used."""
+    count, stale, used = installed.run("python", "-c", _COMPILED_TEMPLATES).stdout.strip().split(" ", 2)
+    if stale != "[]" or "/compiled/tmpl_" not in used:
+        raise InstallCheckFailed(f"the installed templates are not compiled ahead: stale {stale}; check.txt.j2 read from {used}")
+    return f"all {count} packaged templates compiled ahead, check.txt.j2 from {Path(used).name}"
+
+
 def lint_verdict(installed: Installed, *args: str | Path) -> str:
     """The line that says whether the rules are clean; the report lint prints below it is not a verdict."""
     return installed.run("mtus", "rules", "lint", *args).stdout.splitlines()[0]
@@ -180,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             installed = install(wheel, work)
             for check in (
                 lambda: check_imports_the_installed_copy(installed, REPO), lambda: check_lint(installed), lambda: check_draft(installed, REPO),
-                lambda: check_extract(installed), lambda: check_site_rules(installed, REPO),
+                lambda: check_extract(installed), lambda: check_site_rules(installed, REPO), lambda: check_compiled_templates(installed),
             ):
                 print(f"ok: {check()}")
             if args.letters.is_dir():

@@ -49,12 +49,16 @@ def _quick_bound(text: str) -> int:
 
 @dataclass
 class _Level:
+    """An open block collection: the column it starts at, and whether a '- ' opened it."""
+
     column: int
     sequence: bool  # opened by '- '
 
 
 @dataclass
 class _Scan:
+    """What the scan has open at the end of a line: block levels, flow brackets, a quoted or block scalar."""
+
     levels: list[_Level] = field(default_factory=list)  # the open block collections
     flow: int = 0  # open flow collections ([ and {)
     quote: str = ""  # the quote of a quoted scalar running on to the next line

@@ -21,7 +21,10 @@ from checker.load.vocabulary import Equivalents, Vocabulary
 _ACUTE_DAYS = 28
 _DAYS_PER_MONTH = 30.44  # average month: "3 or more months" is read as months_since_injury >= 3
 # a period of coverage in place of an amount: "three months coverage of", "one month supply of"
-_COVERAGE_PERIOD = LazyPattern(r"\b(?:\d+|an?|one|two|three|four|five|six|several)[\s-]*(?:days?|weeks?|months?)'?\s+(?:of\s+)?(?:coverage|supply)\b", re.I)
+_COVERAGE_PERIOD = LazyPattern(
+    r"\b(?:\d+|an?|one|two|three|four|five|six|several)[\s-]*(?:days?|weeks?|months?)'?\s+(?:of\s+)?(?:coverage|supply)\b", re.I,
+    needs=("coverage", "supply"),
+)
 # What an equipment, modality or home care request line says of how long, how it is acquired and how
 # many hours ("Cold therapy unit 30 day rental", "H-wave unit purchase", "Home health aide 8 hours a
 # day, 5 days a week"): limits the guidelines set on them (7 days of post-operative cryotherapy, a
@@ -43,6 +46,8 @@ _ROUND_THE_CLOCK = LazyPattern(
 
 @dataclass(frozen=True)
 class Derived:
+    """A derived fact's value and what it was worked out from."""
+
     value: Any
     basis: dict
 

@@ -13,6 +13,8 @@ from checker.load.ruleset import Criterion, Edition, Topic
 
 @dataclass(frozen=True)
 class FactRead:
+    """A fact a criterion read: its value (None when the records are silent) and where it came from."""
+
     name: str
     label: str
     unit: str
@@ -23,6 +25,8 @@ class FactRead:
 
 @dataclass(frozen=True)
 class TestRead:
+    """One test of a criterion: the fact, the comparison, the value expected and found, and whether it held."""
+
     fact: str
     op: str
     expected: object
@@ -32,6 +36,8 @@ class TestRead:
 
 @dataclass(frozen=True)
 class CriterionResult:
+    """A criterion's status for an item, with the facts and tests that settled it (or left it undecided)."""
+
     criterion: Criterion
     status: str
     facts: tuple[FactRead, ...]
@@ -57,6 +63,8 @@ class Unit:
 
 @dataclass
 class ItemResult:
+    """A requested item decided: its units, the decision, the criteria that decided and those to follow up."""
+
     request: Request
     units: list[Unit]
     decision: str = ""

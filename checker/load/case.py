@@ -68,6 +68,8 @@ class FactEvidence:
 
 @dataclass(frozen=True)
 class FactValue:
+    """A fact's value in a case, with its origin, source, reason and evidence."""
+
     value: Any
     origin: str = "structured"
     source: str = ""
@@ -85,6 +87,8 @@ class FactConflict:
 
 @dataclass(frozen=True)
 class Medication:
+    """A medication the records list: the drug, since when, for how long, and its status."""
+
     drug: str  # generic
     named: str
     started: dt.date | None
@@ -96,6 +100,8 @@ class Medication:
 
 @dataclass(frozen=True)
 class Request:
+    """A requested item as the case states it, read into drug or service, dose and facts."""
+
     id: str
     text: str
     drug: str  # generic name, "" for a service
@@ -122,6 +128,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Ingredient:
+    """One ingredient of a compounded product, as written and as the lexicon names it."""
+
     drug: str  # generic
     named: str
     strength: str
@@ -129,6 +137,8 @@ class Ingredient:
 
 @dataclass(frozen=True)
 class Expected:
+    """The decision and citations a known determination gave an item (for regress)."""
+
     item: str
     decision: str
     citations: tuple[Citation, ...]
@@ -138,6 +148,8 @@ class Expected:
 
 @dataclass(frozen=True)
 class KnownDivergence:
+    """An item on which the checker knowingly differs from the letter, and why."""
+
     item: str
     about: str  # "decision" or "citation"
     reason: str
@@ -145,6 +157,8 @@ class KnownDivergence:
 
 @dataclass
 class Case:
+    """A case file read and checked against the rule set's vocabulary."""
+
     path: str
     case_id: str
     title: str

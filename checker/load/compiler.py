@@ -41,6 +41,8 @@ class Probe:
 
 @dataclass(frozen=True)
 class Program:
+    """The rule set compiled into probes for the evaluators, named by its digest."""
+
     probes: tuple[Probe, ...]
     digest: str
 

@@ -95,6 +95,8 @@ class Product:
 
 @dataclass(frozen=True)
 class Drug:
+    """A lexicon entry: the generic name, classes, names, combination ingredients and MME factors."""
+
     generic: str
     classes: tuple[str, ...]
     names: tuple[str, ...]  # brands, aliases and product names
@@ -121,6 +123,8 @@ class Drug:
 
 @dataclass(frozen=True)
 class Resolution:
+    """A drug name found in a text: the entry, the name as written, and how it matched."""
+
     drug: Drug
     matched: str  # the name as written
     how: str  # "exact" or "fuzzy"
@@ -131,6 +135,8 @@ class Resolution:
 
 @dataclass
 class Lexicon:
+    """The drugs by generic name, with the MME tables and the indexes names are looked up in."""
+
     drugs: dict[str, Drug]
     path: str
     tables: dict[str, MmeTable] = field(default_factory=dict)

@@ -50,19 +50,22 @@ _STRENGTH = LazyPattern(
 _BARE_COMBINATION = LazyPattern(r"(?<![\d./])\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?){1,2}(?![\d./%])(?!\s*(?:mcg|mg|g|ml|%))", re.I)
 _GRAM_STRENGTH = LazyPattern(rf"(?<!#)(?<!#\s)({_NUM})\s*(?:g|gm|gram)\b(?!\s*(?:tube|jar|container))", re.I)
 _FORM_WORDS = [  # (form, pattern): the first that matches names the form; product names go first
-    ("patch", LazyPattern(r"\bpatch(?:es)?\b|\btransdermal\b", re.I)),
-    ("film", LazyPattern(r"\bfilms?\b", re.I)),
-    ("lozenge", LazyPattern(r"\b(?:lozenges?|troches?|lollipops?)\b", re.I)),
-    ("spray", LazyPattern(r"\bsprays?\b|\bactuations?\b|\bpuffs?\b", re.I)),
-    ("buccal tablet", LazyPattern(r"\bbuccal\b", re.I)),
+    ("patch", LazyPattern(r"\bpatch(?:es)?\b|\btransdermal\b", re.I, needs=("patch", "transdermal"))),
+    ("film", LazyPattern(r"\bfilms?\b", re.I, needs=("film",))),
+    ("lozenge", LazyPattern(r"\b(?:lozenges?|troches?|lollipops?)\b", re.I, needs=("lollipop", "lozenge", "troche"))),
+    ("spray", LazyPattern(r"\bsprays?\b|\bactuations?\b|\bpuffs?\b", re.I, needs=("actuation", "puff", "spray"))),
+    ("buccal tablet", LazyPattern(r"\bbuccal\b", re.I, needs=("buccal",))),
     ("sublingual tablet", LazyPattern(r"\bsublingual(?:ly)?\b|\bSL\b")),
-    ("injection", LazyPattern(r"\binject(?:ion|ions|able)?\b|\b(?:intramuscular|intravenous|subcutaneous)(?:ly)?\b|\bvials?\b|\bamp(?:o)?ules?\b", re.I)),
+    ("injection", LazyPattern(r"\binject(?:ion|ions|able)?\b|\b(?:intramuscular|intravenous|subcutaneous)(?:ly)?\b|\bvials?\b|\bamp(?:o)?ules?\b", re.I,
+     needs=("amp", "inject", "intramuscular", "intravenous", "subcutaneous", "vial"))),
     ("injection", LazyPattern(r"\b(?:IM|IV|SQ|SC)\b")),
-    ("suppository", LazyPattern(r"\bsuppositor(?:y|ies)\b|\brectal(?:ly)?\b", re.I)),
-    ("liquid", LazyPattern(r"\b(?:solution|suspension|susp|liquid|elixir|syrup|concentrate)\b", re.I)),
-    ("topical", LazyPattern(r"\b(?:cream|gel|ointment|lotion|foam|topical|liniment|balm|roll-on)\b", re.I)),
-    ("capsule", LazyPattern(r"\bcap(?:s|sule|sules)?\b", re.I)),
-    ("tablet", LazyPattern(r"\btab(?:s|let|lets)?\b|\bpills?\b|\bODT\b", re.I)),
+    ("suppository", LazyPattern(r"\bsuppositor(?:y|ies)\b|\brectal(?:ly)?\b", re.I, needs=("rectal", "suppositor"))),
+    ("liquid", LazyPattern(r"\b(?:solution|suspension|susp|liquid|elixir|syrup|concentrate)\b", re.I,
+     needs=("concentrate", "elixir", "liquid", "solution", "susp", "syrup"))),
+    ("topical", LazyPattern(r"\b(?:cream|gel|ointment|lotion|foam|topical|liniment|balm|roll-on)\b", re.I,
+     needs=("balm", "cream", "foam", "gel", "liniment", "lotion", "ointment", "roll-on", "topical"))),
+    ("capsule", LazyPattern(r"\bcap(?:s|sule|sules)?\b", re.I, needs=("cap",))),
+    ("tablet", LazyPattern(r"\btab(?:s|let|lets)?\b|\bpills?\b|\bODT\b", re.I, needs=("odt", "pill", "tab"))),
 ]
 # What one unit of each form is, as the arithmetic names it.
 DOSE_UNITS = {
@@ -74,10 +77,13 @@ _COUNT_UNIT = (
     r"(?:tab|tabs|tablet|tablets|cap|caps|capsule|capsules|patch|patches|films?|lozenges?|troches?|sprays?|puffs?|actuations?"
     r"|suppositor(?:y|ies)|pills?)"
 )
-_UNITS_PER_DOSE = LazyPattern(rf"({_COUNT})(?:\s*(?:-|to|or)\s*({_COUNT}))?\s*{_COUNT_UNIT}\b", re.I)
+_COUNT_UNIT_NEEDS = ("actuation", "cap", "film", "lozenge", "patch", "pill", "puff", "spray", "suppositor", "tab", "troche")
+_UNITS_PER_DOSE = LazyPattern(rf"({_COUNT})(?:\s*(?:-|to|or)\s*({_COUNT}))?\s*{_COUNT_UNIT}\b", re.I, needs=_COUNT_UNIT_NEEDS)
 _VOLUME_PER_DOSE = LazyPattern(rf"(?<!#)(?<!#\s)({_COUNT})(?:\s*(?:-|to)\s*({_COUNT}))?\s*(ml|cc|teaspoons?(?:ful)?|tsp|tablespoons?(?:ful)?|tbsp)\b", re.I)
 _GRAMS_PER_DOSE = LazyPattern(rf"(?<!#)(?<!#\s)({_COUNT})(?:\s*(?:-|to)\s*({_COUNT}))?\s*(?:g|gm|grams?)\b", re.I)
-_DOSE_AMOUNT = LazyPattern(rf"\b(?:take|give|inject|administer|dose(?:\s+of)?)\s+({_NUM})\s*(mg|mcg)\b", re.I)
+_DOSE_AMOUNT = LazyPattern(
+    rf"\b(?:take|give|inject|administer|dose(?:\s+of)?)\s+({_NUM})\s*(mg|mcg)\b", re.I, needs=("administer", "dose", "give", "inject", "take")
+)
 _VOLUMES = {"ml": 1.0, "cc": 1.0, "tsp": 5.0, "teaspoon": 5.0, "tbsp": 15.0, "tablespoon": 15.0}
 _MAX_COUNT_PER_DOSE = 4  # "90 tablets" is a quantity, not a dose ...
 _MAX_COUNT_DOSED = 20  # ... but "5 tablets daily", a count its frequency follows, is a dose
@@ -88,15 +94,17 @@ _FREQUENCY_FOLLOWS = LazyPattern(
 _MAX_ML_PER_DOSE = 60
 _MAX_G_PER_DOSE = 10
 
-_AS_NEEDED = LazyPattern(r"\bprn\b|\bas needed\b|\bwhen needed\b|\bif needed\b", re.I)
+_AS_NEEDED = LazyPattern(r"\bprn\b|\bas needed\b|\bwhen needed\b|\bif needed\b", re.I, needs=("as needed", "if needed", "prn", "when needed"))
 _PER_DAY = r"(?:/|per|a|an|in|each|every)?\s*(?:24\s*(?:h|hrs?|hours?)|day|daily|d)\b"
 _MAXIMUM = LazyPattern(
     rf"\b(?:max(?:imum)?|not to exceed|no more than|nte|mdd|do not exceed)\.?\s*(?:of\s*)?(?:dose\s*)?(?:[:=]\s*)?({_NUM}|\b{_WORD}\b)\s*"
     rf"(mg|mcg|tabs?|tablets?|caps?|capsules?|doses?|pills?|patches|sprays?|ml|films?|lozenges?)?\s*{_PER_DAY}",
     re.I,
+    needs=("do not exceed", "max", "mdd", "no more than", "not to exceed", "nte"),
 )
 _DAILY_MAXIMUM = LazyPattern(  # "MDD 4", "MDD: 4 tabs": a maximum daily dose needs no "a day"
-    rf"\bmdd\b\s*[:=]?\s*({_NUM}|\b{_WORD}\b)\s*(mg|mcg|tabs?|tablets?|caps?|capsules?|doses?|pills?|patches|sprays?|ml|films?|lozenges?)?", re.I
+    rf"\bmdd\b\s*[:=]?\s*({_NUM}|\b{_WORD}\b)\s*(mg|mcg|tabs?|tablets?|caps?|capsules?|doses?|pills?|patches|sprays?|ml|films?|lozenges?)?", re.I,
+    needs=("mdd",),
 )
 def _times_a_day(words: str, digit: int) -> str:
     """'tid', 'three times a day', 'three times daily', '3x/day', '3 times a day' ..."""
@@ -110,16 +118,16 @@ _ONCE_A_DAY = (
     r"qd|daily|once\s+(?:a|per|each)\s+day|once\s+daily|q\s*day|qhs|hs|qam|qpm|q\s*am|q\s*pm|at\s+bedtime|nightly"
     r"|every\s+(?:morning|night|evening|day)|in\s+the\s+(?:morning|evening)|at\s+night"
 )
-_FIXED = [  # (pattern, doses per day); the first match wins, so specific forms come first (compiled below)
-    (r"\b\d+\s*(?:hours?|hrs?|h)\s*on\b[\s,]*\d+\s*(?:hours?|hrs?|h)\s*off\b", 1.0),
-    (r"\b(?:every\s+other\s+day|qod)\b", 0.5),
-    (r"\b(?:weekly|once\s+(?:a|per|every)\s+week|every\s+week|q\s*(?:1\s*)?(?:wk|week))\b", 1 / 7),
-    (rf"\b(?:qid|{_times_a_day('four', 4)})\b", 4.0),
-    (rf"\b(?:tid|{_times_a_day('three', 3)})\b", 3.0),
-    (rf"\b(?:bid|twice\s+(?:a|per|each)?\s*day|twice\s+daily|{_times_a_day('two', 2)})\b", 2.0),
-    (rf"\b(?:{_ONCE_A_DAY})\b", 1.0),
+_FIXED = [  # (pattern, doses per day, needs); the first match wins, so specific forms come first (compiled below)
+    (r"\b\d+\s*(?:hours?|hrs?|h)\s*on\b[\s,]*\d+\s*(?:hours?|hrs?|h)\s*off\b", 1.0, ("off",)),
+    (r"\b(?:every\s+other\s+day|qod)\b", 0.5, ("every", "qod")),
+    (r"\b(?:weekly|once\s+(?:a|per|every)\s+week|every\s+week|q\s*(?:1\s*)?(?:wk|week))\b", 1 / 7, ()),
+    (rf"\b(?:qid|{_times_a_day('four', 4)})\b", 4.0, ("daily", "day", "qid", "times")),
+    (rf"\b(?:tid|{_times_a_day('three', 3)})\b", 3.0, ("daily", "day", "three", "tid", "times")),
+    (rf"\b(?:bid|twice\s+(?:a|per|each)?\s*day|twice\s+daily|{_times_a_day('two', 2)})\b", 2.0, ("bid", "daily", "day", "times", "twice")),
+    (rf"\b(?:{_ONCE_A_DAY})\b", 1.0, ()),
 ]
-_FIXED_RE = [(LazyPattern(pattern, re.I), per_day) for pattern, per_day in _FIXED]
+_FIXED_RE = [(LazyPattern(pattern, re.I, needs=needs), per_day) for pattern, per_day, needs in _FIXED]
 _TIMES_A_DAY = LazyPattern(
     rf"\b({_NUM}|\b{_WORD}\b)(?:\s*(?:-|to|or)\s*({_NUM}|\b{_WORD}\b))?\s*(?:x|times)\s*(?:/\s*|a\s+|per\s+|each\s+)?(?:day|daily)\b", re.I
 )
@@ -128,27 +136,28 @@ _INTERVAL = LazyPattern(
 )
 _SINGLE = LazyPattern(r"\b(?:once|one\s+time|single\s+dose|stat|x\s*1)\b(?!\s*(?:a|per|daily|every|each))", re.I)
 _PACKAGES = r"(?:box(?:es)?|bottles?|tubes?|containers?|jars?|kits?|packs?|packages?|pkgs?|cartons?)"
+_PACKAGE_NEEDS = ("bottle", "box", "carton", "container", "jar", "kit", "pack", "pkg", "tube")
 _QUANTITY_PATTERNS = [  # (pattern, unit group or fixed unit); the last match of the first pattern that matches wins
-    (LazyPattern(rf"#\s*({_NUM})\s*({_PACKAGES})\b", re.I), "package"),
+    (LazyPattern(rf"#\s*({_NUM})\s*({_PACKAGES})\b", re.I, needs=_PACKAGE_NEEDS), "package"),
     (LazyPattern(rf"#\s*({_NUM})\s*(ml|cc|g|gm|grams?)?\b", re.I), "unit"),
-    (LazyPattern(rf"\b(?:qty|quantity|disp(?:ense)?)\b\.?\s*[:#]?\s*({_NUM})\s*(ml|cc|g|gm|grams?)?\b", re.I), "unit"),
+    (LazyPattern(rf"\b(?:qty|quantity|disp(?:ense)?)\b\.?\s*[:#]?\s*({_NUM})\s*(ml|cc|g|gm|grams?)?\b", re.I, needs=("disp", "qty", "quantity")), "unit"),
     (LazyPattern(rf"({_NUM})\s*(?:count|ct)\b", re.I), "unit"),
     (LazyPattern(rf"({_NUM})\s*(ml|cc)\b", re.I), "volume"),
     (LazyPattern(rf"({_NUM})\s*(g|gm|grams?)\b", re.I), "grams"),
-    (LazyPattern(rf"({_NUM})\s*{_COUNT_UNIT}\b", re.I), "count"),
-    (LazyPattern(rf"\b({_WORD})\s+(?:count|tablets|tabs|capsules|caps|patches)\b", re.I), "count"),
-    (LazyPattern(rf"\b({_NUM}|{_WORD}|a|an)\s+({_PACKAGES})\b", re.I), "package"),
+    (LazyPattern(rf"({_NUM})\s*{_COUNT_UNIT}\b", re.I, needs=_COUNT_UNIT_NEEDS), "count"),
+    (LazyPattern(rf"\b({_WORD})\s+(?:count|tablets|tabs|capsules|caps|patches)\b", re.I, needs=("caps", "count", "patches", "tablets", "tabs")), "count"),
+    (LazyPattern(rf"\b({_NUM}|{_WORD}|a|an)\s+({_PACKAGES})\b", re.I, needs=_PACKAGE_NEEDS), "package"),
 ]
 _REFILLS = [
-    LazyPattern(rf"\b({_NUM}|{_WORD}|no|zero)\s*(?:\(\d+\)\s*)?refills?\b", re.I),
-    LazyPattern(rf"\brefills?\s*[:x#]?\s*({_NUM}|{_WORD})\b", re.I),
+    LazyPattern(rf"\b({_NUM}|{_WORD}|no|zero)\s*(?:\(\d+\)\s*)?refills?\b", re.I, needs=("refill",)),
+    LazyPattern(rf"\brefills?\s*[:x#]?\s*({_NUM}|{_WORD})\b", re.I, needs=("refill",)),
     LazyPattern(rf"\b(?:rf|rfl)\s*[:x#]?\s*({_NUM})\b", re.I),
 ]
 _DAYS_WRITTEN = [
-    (LazyPattern(rf"\b({_NUM}|{_WORD})[\s-]*days?'?s?'?\s+supply\b", re.I), 1),
-    (LazyPattern(rf"\b({_NUM}|{_WORD}|a)[\s-]*months?'?s?'?\s+supply\b", re.I), 30),
-    (LazyPattern(rf"\b(?:for|x)\s*({_NUM}|{_WORD})\s+days?\b", re.I), 1),
-    (LazyPattern(rf"\bfor\s+({_NUM}|{_WORD})\s+weeks?\b", re.I), 7),
+    (LazyPattern(rf"\b({_NUM}|{_WORD})[\s-]*days?'?s?'?\s+supply\b", re.I, needs=("supply",)), 1),
+    (LazyPattern(rf"\b({_NUM}|{_WORD}|a)[\s-]*months?'?s?'?\s+supply\b", re.I, needs=("supply",)), 30),
+    (LazyPattern(rf"\b(?:for|x)\s*({_NUM}|{_WORD})\s+days?\b", re.I, needs=("day",)), 1),
+    (LazyPattern(rf"\bfor\s+({_NUM}|{_WORD})\s+weeks?\b", re.I, needs=("week",)), 7),
 ]
 _DAYS_PER_MONTH_SUPPLY = 30  # pharmacies count a month's supply as 30 days
 # The largest strength one unit can have, by unit: far above any real product (gabapentin 800 mg,
@@ -189,6 +198,8 @@ class Strength:
 
 @dataclass(frozen=True)
 class Frequency:
+    """How often a dose is taken: doses a day, interval, as needed, and any daily maximum."""
+
     written: str
     doses_per_day: float | None
     interval_hours: float | None = None
@@ -202,6 +213,8 @@ class Frequency:
 
 @dataclass(frozen=True)
 class Quantity:
+    """The quantity dispensed and the unit it is counted in."""
+
     value: float
     unit: str  # "unit" (tablets, patches ... or not written), "mL", "g", or "package" (box, bottle ...)
     written: str = ""
@@ -209,6 +222,8 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Prescription:
+    """A prescription line read: drug, form, strength, units per dose, frequency, quantity, refills, notes."""
+
     text: str
     drug: str = ""  # generic
     written_name: str = ""

@@ -13,14 +13,17 @@ from checker.load.prescription import NUMBER_WORDS, Prescription, read_prescript
 from checker.load.services import ServiceLexicon
 
 _LOOKS_LIKE_DRUG = LazyPattern(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
-_INCLUDED = LazyPattern(r"\b(?:to include|labs?)\s*:\s*", re.I)
+_INCLUDED = LazyPattern(r"\b(?:to include|labs?)\s*:\s*", re.I, needs=("lab", "to include"))
 _PERCENT = LazyPattern(r"\d+(?:\.\d+)?\s*%")
-_COMPOUND = LazyPattern(r"\bcompound(?:ed)?\b", re.I)
+_COMPOUND = LazyPattern(r"\bcompound(?:ed)?\b", re.I, needs=("compound",))
 _ORAL = LazyPattern(r"\b(?:oral|orally|by mouth|p\.?o\.?|tablets?|capsules?|suspension)\b", re.I)
-_TOPICAL = LazyPattern(r"\b(?:topical|cream|gel|patch|patches|ointment|lotion|pad|pads|spray|liniment|balm|roll-on)\b", re.I)
-_PREOP = LazyPattern(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical clearance\b", re.I)
-_POSTOP = LazyPattern(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I)
-_ASSOCIATED = LazyPattern(r"\bassociated surgical service\b", re.I)
+_TOPICAL = LazyPattern(
+    r"\b(?:topical|cream|gel|patch|patches|ointment|lotion|pad|pads|spray|liniment|balm|roll-on)\b", re.I,
+    needs=("balm", "cream", "gel", "liniment", "lotion", "ointment", "pad", "patch", "roll-on", "spray", "topical"),
+)
+_PREOP = LazyPattern(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical clearance\b", re.I, needs=("medical clearance", "pre", "surgical"))
+_POSTOP = LazyPattern(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I, needs=("after surgery", "post", "surgical"))
+_ASSOCIATED = LazyPattern(r"\bassociated surgical service\b", re.I, needs=("associated surgical service",))
 _VISIT_CATEGORIES = ("therapy", "modality", "program")
 _PER_WEEK = r"(?:x|times|sessions?|visits?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
 _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
@@ -36,12 +39,16 @@ _VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come fir
 
 @dataclass(frozen=True)
 class ParsedIngredient:
+    """An ingredient of a compounded product as the request line writes it."""
+
     drug: str  # the name as written
     strength: str
 
 
 @dataclass(frozen=True)
 class ParsedRequest:
+    """A request line read into a drug (with strength, quantity and frequency) or a service."""
+
     drug_named: str
     strength: str
     quantity: int | None

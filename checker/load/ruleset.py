@@ -81,12 +81,16 @@ class Provenance:
 
 @dataclass(frozen=True)
 class TopicProvenance:
+    """How a topic was read from the guidelines: a summary, and the readings taken where several were defensible."""
+
     summary: str = ""
     readings: tuple[str, ...] = ()  # where several readings are defensible: the one taken and why
 
 
 @dataclass(frozen=True)
 class NotEncoded:
+    """A part of the guideline the topic does not encode, and why."""
+
     what: str
     why: str
 
@@ -124,6 +128,8 @@ class DatedCriterion:
 
 @dataclass(frozen=True)
 class Criterion:
+    """A criterion of an edition: its conditions, citation, role and provenance."""
+
     id: str
     title: str
     requirement: str
@@ -149,6 +155,8 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Edition:
+    """A topic's criteria and decision in one guideline edition, with the dates it is in force."""
+
     key: str  # "<topic>@<edition>"
     edition: str
     effective_from: dt.date
@@ -166,6 +174,8 @@ class Edition:
 
 @dataclass(frozen=True)
 class Topic:
+    """A guideline topic: what it applies to and its editions."""
+
     topic: str
     title: str
     drugs: tuple[str, ...]
@@ -257,6 +267,8 @@ for _name in TOPIC_DEFERRED:  # after @dataclass: its __init__ keeps the declare
 
 @dataclass(frozen=True)
 class GuidelineEdition:
+    """A guideline edition the rules cite: its names, how letters cite it, and its dates."""
+
     guideline: str
     edition: str
     title: str
@@ -278,6 +290,8 @@ GUIDELINE_COVERS = ("all", "drugs")
 
 @dataclass
 class RuleSet:
+    """Every rule file loaded: vocabulary, lexicon, guidelines, services and topics, with their digest."""
+
     directory: str
     name: str
     version: str

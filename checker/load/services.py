@@ -17,6 +17,8 @@ _GUIDANCE = re.compile(r"[\s-]*guid(?:ed|ance)\b", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Service:
+    """A service the rules know: its key, category, names, and the facts its name settles."""
+
     key: str
     category: str
     names: tuple[str, ...]
@@ -25,6 +27,8 @@ class Service:
 
 @dataclass(frozen=True)
 class Mention:
+    """A service or body part named in a text, and where."""
+
     key: str
     start: int
     end: int
@@ -32,6 +36,8 @@ class Mention:
 
 @dataclass
 class ServiceLexicon:
+    """The services and body parts by key, with the finders of their names."""
+
     services: dict[str, Service]
     body_parts: dict[str, tuple[str, ...]]
     path: str

@@ -49,6 +49,8 @@ class Equivalents:
 
 @dataclass(frozen=True)
 class FactDef:
+    """A fact the rules may test: its type, unit, range, how it is obtained and worded."""
+
     name: str
     type: str
     label: str
@@ -72,6 +74,8 @@ class FactDef:
 
 @dataclass(frozen=True)
 class Vocabulary:
+    """Every fact the rules may test, by name."""
+
     facts: dict[str, FactDef]
     path: str
 

@@ -49,7 +49,9 @@ def _autoescape(name: str | None) -> bool:
 def environment(user_dir: Path | None = None) -> jinja2.Environment:
     import jinja2  # here, not at the top: JSON output never pays for importing Jinja
 
-    packaged = jinja2.FileSystemLoader(str(packaged_templates_dir()))
+    from checker.render.ahead import packaged_loader
+
+    packaged = packaged_loader(packaged_templates_dir())
     loaders: list[jinja2.BaseLoader] = []
     if user_dir is not None:
         if not Path(user_dir).is_dir():

@@ -1,0 +1,119 @@
+"""What `mtus check` skips at start-up must not change an answer (issue 21): a pattern is not compiled
+while a text lacks every word it needs, and answers as the plain pattern does; every dataclass a check
+imports has its own docstring (else dataclasses builds one with inspect.signature at import); the
+cache fingerprint walks the package's modules as pathlib's rglob did."""
+
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.base.patterns import LazyPattern
+from checker.derive import derive
+from checker.load import cache, prescription, request_line
+from checker.text.literals import required_literals
+
+REPO = Path(__file__).resolve().parent.parent
+PRESCRIPTIONS = REPO / "tests" / "prescriptions.md"
+
+
+def _lazy_patterns(value: object) -> list[LazyPattern]:
+    if isinstance(value, LazyPattern):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [p for item in value for p in _lazy_patterns(item)]
+    return []
+
+
+GUARDED = [p for module in (prescription, request_line, derive) for value in vars(module).values() for p in _lazy_patterns(value) if p.needs]
+
+
+def _request_lines() -> list[str]:
+    rows = [line.split("|")[1].strip() for line in PRESCRIPTIONS.read_text(encoding="utf-8").splitlines() if line.startswith("| ") and "---" not in line]
+    examples = [m.group(1) for path in (REPO / "examples").glob("*.yaml") for m in re.finditer(r"^\s+text: \"(.*)\"$", path.read_text(encoding="utf-8"), re.M)]
+    return rows[1:] + examples
+
+
+def test_every_word_a_pattern_needs_is_proved_from_the_pattern():
+    """Every match holds one of the strings required_literals reads from the pattern's structure, and
+    each of those holds one of the words declared: so a text without them cannot match."""
+    assert len(GUARDED) >= 35
+    for pattern in GUARDED:
+        assert all(word.isascii() and word == word.lower() for word in pattern.needs), pattern
+        required = required_literals(re.compile(pattern.pattern, pattern.flags))
+        assert required, f"no required literals can be read from {pattern.pattern!r}: it cannot declare needs"
+        assert all(any(word in literal for word in pattern.needs) for literal in required), (pattern.pattern, required, pattern.needs)
+
+
+def test_guarded_patterns_answer_as_the_plain_patterns():
+    rng = random.Random(21)
+    lines = _request_lines()
+    assert len(lines) > 150
+    words = sorted({word for pattern in GUARDED for word in pattern.needs})
+    texts = lines + [""] + [line.upper() for line in lines[:40]] + [line.replace("mg", "mg ſ") for line in lines[:20]]
+    texts += [" ".join(rng.choice(words + ["1", "2 tabs", "#60", "x", "for", "q6h", "\u212a", "é"]) for _ in range(rng.randint(1, 6))) for _ in range(1500)]
+    for pattern in GUARDED:
+        plain = re.compile(pattern.pattern, pattern.flags)
+        for text in texts:
+            fresh = LazyPattern(pattern.pattern, pattern.flags, pattern.needs)  # not compiled yet: the guard answers
+            assert [m.span() for m in fresh.finditer(text)] == [m.span() for m in plain.finditer(text)], (pattern.pattern, text)
+            fresh = LazyPattern(pattern.pattern, pattern.flags, pattern.needs)
+            found, expected = fresh.search(text), plain.search(text)
+            assert (found and found.span()) == (expected and expected.span()), (pattern.pattern, text)
+            assert LazyPattern(pattern.pattern, pattern.flags, pattern.needs).findall(text) == plain.findall(text)
+            assert (LazyPattern(pattern.pattern, pattern.flags, pattern.needs).match(text) is None) == (plain.match(text) is None)
+
+
+def test_reading_a_request_line_compiles_no_pattern_whose_words_it_lacks(monkeypatch, repo_ruleset):
+    compiled: list[LazyPattern] = []
+    original = LazyPattern.compiled
+
+    def recording(self):
+        compiled.append(self)
+        return original(self)
+
+    monkeypatch.setattr(LazyPattern, "compiled", recording)
+    for pattern in GUARDED:  # as at start-up: none compiled yet
+        for name in ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split"):
+            pattern.__dict__.pop(name, None)
+    line = "Soma 350 mg BID #60 for muscle relaxation"
+    request_line.parse_request(line, repo_ruleset.lexicon, repo_ruleset.services)
+    lowered = line.lower()
+    skipped = [p for p in GUARDED if not any(word in lowered for word in p.needs)]
+    assert len(skipped) > 20 and not set(map(id, compiled)) & set(map(id, skipped))
+
+
+_UNDOCUMENTED = (  # run in a fresh interpreter: what `mtus check` imports, not what other tests did
+    "import dataclasses, sys\n"
+    "import checker.cli, checker.api, checker.render.render, checker.report.report, checker.evaluate.engine\n"
+    "print(len([n for n in sys.modules if n.startswith('checker.load.')]))\n"
+    "for name, module in sorted(sys.modules.items()):\n"
+    "    for cls in vars(module).values() if name.startswith('checker') else ():\n"
+    "        if isinstance(cls, type) and cls.__module__ == name and dataclasses.is_dataclass(cls) and (cls.__doc__ or '').startswith(cls.__name__ + '('):\n"
+    "            print(f'{name}.{cls.__name__}')\n"
+)
+
+
+def test_every_dataclass_a_check_imports_has_its_own_docstring():
+    done = subprocess.run([sys.executable, "-c", _UNDOCUMENTED], capture_output=True, text=True, cwd=REPO, check=True, timeout=120)
+    modules, *undocumented = done.stdout.split()
+    assert int(modules) > 5
+    assert not undocumented, f"give these dataclasses a docstring: {undocumented}"
+
+
+def test_the_fingerprint_walks_every_module_as_rglob_does():
+    walked = sorted(relative for relative, _ in cache._package_modules())
+    assert walked == sorted(p.relative_to(cache._PACKAGE).as_posix() for p in cache._PACKAGE.rglob("*.py"))
+    assert "lint/checks/__init__.py" in walked or any(r.startswith("lint/checks/") for r in walked)
+
+
+@pytest.mark.parametrize("method", ["sub", "subn", "split"])
+def test_methods_that_rewrite_a_text_always_compile(method):
+    pattern = LazyPattern(r"\brefills?\b", re.I, needs=("refill",))
+    args = ("_", "no match here") if method != "split" else ("no match here",)
+    assert getattr(pattern, method)(*args) == getattr(re.compile(r"\brefills?\b", re.I), method)(*args)
