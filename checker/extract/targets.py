@@ -105,6 +105,9 @@ class TargetFacts:
                 return None
             days = {parse_date(m.group(0), run.pivot) for m in self.shared.full_date.finditer(match.group(0))}
             return sum(1 for d in days if d and 0 <= (run.as_of - d[0]).days <= how.days)
+        if how.kind == "duration":
+            found = self.shared.duration_in(match.group(how.groups[0]), how.unit)
+            return None if found is None else tidy(found * how.factor)
         numbers = [self.shared.number_in(match.group(g)) for g in how.groups]
         if any(n is None for n in numbers):
             return None
