@@ -11,7 +11,7 @@ from checker.extract.asserting import Asserter
 from checker.extract.model import REQUEST_LINE, Assertion, Evidence, RequestInfo, Run, SentenceInfo
 from checker.extract.motion import MotionNorms
 from checker.extract.shared import SharedCues
-from checker.extract.text import tidy
+from checker.extract.text import height_m, tidy, weight_kg
 from checker.text.context import keep_longest
 from checker.text.extract_cues import Computed, FactRule, Target
 from checker.text.literals import required_literals
@@ -116,6 +116,9 @@ class TargetFacts:
                 return None
             days = {parse_date(m.group(0), run.pivot) for m in self.shared.full_date.finditer(match.group(0))}
             return sum(1 for d in days if d and 0 <= (run.as_of - d[0]).days <= how.days)
+        if how.kind == "bmi":  # weight in kilograms over the square of height in metres
+            height, weight = height_m(match.group(how.groups[0])), weight_kg(match.group(how.groups[1]))
+            return tidy(weight / height**2) if height and weight else None
         if how.kind == "duration":
             found = self.shared.duration_in(match.group(how.groups[0]), how.unit)
             return None if found is None else tidy(found * how.factor)

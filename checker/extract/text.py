@@ -66,6 +66,28 @@ def duration(written: str | None, words: dict[str, int], unit: str) -> float | N
     return None if amount is None else amount * DAYS_IN[found.lastgroup or "day"] / DAYS_IN[unit]
 
 
+def height_m(written: str | None) -> float | None:
+    """A height in metres from feet and inches ("5 ft 6 in", "5'6\""), centimetres or metres."""
+    if not written:
+        return None
+    text = written.lower()
+    feet = re.search(r"(\d)\s*(?:ft|feet|foot|')\s*(?:(\d{1,2}(?:\.\d)?)\s*(?:in|inches|inch|\"|'')?)?", text)
+    if feet:
+        return (int(feet.group(1)) * 12 + float(feet.group(2) or 0)) * 0.0254
+    metric = re.search(r"(\d+(?:\.\d+)?)\s*(cm|m)\b", text)
+    if metric:
+        return float(metric.group(1)) / (100 if metric.group(2) == "cm" else 1)
+    return None
+
+
+def weight_kg(written: str | None) -> float | None:
+    """A weight in kilograms from pounds or kilograms ("220 lb", "95 kg")."""
+    found = re.search(r"(\d+(?:\.\d+)?)\s*(lbs?|pounds?|kg|kgs|kilograms?)\b", (written or "").lower())
+    if not found:
+        return None
+    return float(found.group(1)) * (0.45359237 if found.group(2).startswith(("lb", "pound")) else 1)
+
+
 def tidy(value: float) -> int | float:
     """A whole number as an int, else one decimal."""
     rounded = round(value, 1)

@@ -20,7 +20,7 @@ from checker.text.textdates import FULL_DATE, MONTH_YEAR, YEAR
 EXTRACT_SCHEMA = "mtus-extract-cues/1"
 VALUE_RULES = ("invert", "true", "false", "drop", "keep")  # keep: the category says nothing about the value
 DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional")
-COMPUTED = ("number", "duration", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
+COMPUTED = ("number", "duration", "bmi", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
 UNITS = ("day", "week", "month", "year")  # a duration's value is given in one of these
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
 ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "region_or_limb", "injection", "other_drug", "none")
@@ -40,9 +40,9 @@ _SECTIONS = (
 
 @dataclass(frozen=True)
 class Computed:
-    """A value read from the match: a number (times a factor), a duration in a unit of time, the product of two numbers, the drop
-    from one number to another in percent, or the count of dates within some days before the
-    request date."""
+    """A value read from the match: a number (times a factor), a duration in a unit of time, a body
+    mass index from a height and a weight, the product of two numbers, the drop from one number to
+    another in percent, or the count of dates within some days before the request date."""
 
     kind: str
     groups: tuple[str, ...]
