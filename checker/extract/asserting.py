@@ -37,6 +37,8 @@ class Asserter:
             cats = {k: v for k, v in cats.items() if k != "remote"}
         if decided_by is not None:
             cats = {k: v for k, v in cats.items() if k not in ("negated", "not_documented")}
+        if rule.current_only and _dated_long_before(info.stated_date, run.as_of):
+            return None
         decided, modifier = decide(rule, value, cats, info.sentence.text, span, target)
         modifier = modifier or decided_by
         if decided is DROP:
@@ -119,6 +121,16 @@ def _apply(how: str, value: Any) -> Any:
     if how == "invert":
         return (not value) if isinstance(value, bool) else DROP
     return how == "true"
+
+
+# A state the records give a date for is current only near the request: a finding, a status or a score
+# dated more than this many days before the request date is history ("spasm noted on 01/12/2015" for a
+# request of June 2016), however it is worded.
+CURRENT_WITHIN_DAYS = 365
+
+
+def _dated_long_before(stated: dt.date | None, as_of: dt.date | None) -> bool:
+    return stated is not None and as_of is not None and (as_of - stated).days > CURRENT_WITHIN_DAYS
 
 
 def _recent_year(text: str, modifier: Modifier, as_of: dt.date | None) -> bool:

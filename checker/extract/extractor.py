@@ -119,7 +119,7 @@ class Extractor:
                 for m in shared.drug_pattern.finditer(sentence.text)
             ]
             classes = {cls for cls, rx in shared.class_words.items() if rx.search(sentence.text)}
-            found.append(SentenceInfo(sentence, modifiers, None if review else date or carried, drugs, classes, review))
+            found.append(SentenceInfo(sentence, modifiers, None if review else date or carried, drugs, classes, review, date))
         return found
 
     def _sentence_date(self, text: str, modifiers: list[Modifier], run: Run) -> dt.date | None:

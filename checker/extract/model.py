@@ -61,6 +61,7 @@ class SentenceInfo:
     drugs: list[DrugMention]
     classes: set[str]
     review: bool
+    stated_date: dt.date | None = None  # the date the sentence itself states (not one carried from a note before it)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from checker.extract.text import number, trie_regex
+from checker.extract.text import QUANTITY_WORDS, duration, number, trie_regex
 from checker.load.lexicon import normalise
 from checker.load.ruleset import RuleSet
 from checker.text.extract_cues import ExtractionCues, compile_regex, drug_placeholders, fill_fragments
@@ -29,9 +29,7 @@ class SharedCues:
         self.class_words = {cls: compile_regex(rx, path, f"drug_class_words.{cls}") for cls, rx in raw.get("drug_class_words", {}).items()}
         self._alternatives: dict[str | None, str] = {}
         self.numbers = {str(k).lower(): int(v) for k, v in raw["therapy"]["numbers"].items()}
-        words = "|".join(sorted((re.escape(w) for w in self.numbers), key=len, reverse=True))
-        # digits, a number word, or a compound of two ("thirty-nine"), with the digits repeated in brackets or not
-        self.number = rf"(?:\d{{1,3}}|(?:{words})(?:[\s-](?:{words})(?!\w)(?!-(?:{words})\b))?(?:\s*\(\d{{1,3}}\))?)"
+        self.number = number_regex(self.numbers)
         self.first_line = self._first_line(raw["first_line"])
         self.full_date = re.compile(FULL_DATE, re.IGNORECASE)
 
@@ -73,6 +71,25 @@ class SharedCues:
     def number_in(self, written: str | None) -> float | None:
         return number(written, self.numbers)
 
+    def duration_in(self, written: str | None, unit: str) -> float | None:
+        return duration(written, self.numbers, unit)
+
     def generic(self, written: str) -> str | None:
         """The generic name of a drug name as written, or None."""
         return self.drug_names.get(normalise(written))
+
+
+def number_regex(numbers: dict[str, int]) -> str:
+    """{number}: digits (a decimal, a range "6-8" or "6 to 8"), a number word or a compound of two
+    ("thirty-nine", "six to eight"), a quantity ("a dozen", "half a dozen", "a couple of"), each with
+    "and a half" or not, and with the digits repeated in brackets or not."""
+    words = "|".join(sorted((re.escape(w) for w in numbers), key=len, reverse=True))
+    word = rf"(?:{words})(?:[\s-](?:{words})(?!\w)(?!-(?:{words})\b))?"
+    digits = r"\d{1,3}(?:\.\d{1,2})?"
+    quantity = "|".join(QUANTITY_WORDS)
+    amount = (
+        rf"{digits}(?:\s*(?:-|–|to)\s*{digits}(?![\d/]))?"
+        rf"|(?:half\s+)?(?:an?\s+|{word}\s+)?(?:{quantity})(?:\s+of)?(?!\w)"
+        rf"|{word}(?:\s+(?:to|or)\s+{word})?"
+    )
+    return rf"(?:(?:{amount})(?:\s+and\s+a\s+half)?(?:\s*\(\d{{1,3}}\))?)"

@@ -11,7 +11,7 @@ from checker.extract.asserting import Asserter
 from checker.extract.model import REQUEST_LINE, Assertion, Evidence, RequestInfo, Run, SentenceInfo
 from checker.extract.motion import MotionNorms
 from checker.extract.shared import SharedCues
-from checker.extract.text import tidy
+from checker.extract.text import height_m, tidy, weight_kg
 from checker.text.context import keep_longest
 from checker.text.extract_cues import Computed, FactRule, Target
 from checker.text.literals import required_literals
@@ -31,6 +31,8 @@ class TargetFacts:
         self.sentence_match: dict[str, re.Pattern[str]] = {}
         self.with_request: dict[str, re.Pattern[str]] = {}
         self.target_sentence: dict[tuple[str, int], re.Pattern[str]] = {}  # a target's own sentence condition
+        refers_back = shared.cues.fragments.get("refers_back")
+        self.refers_back = cue(refers_back, "fragments.refers_back") if refers_back else None
         for name, rule in self.facts.items():
             if rule.with_request:
                 self.with_request[name] = cue(rule.with_request, f"facts.{name}.with_request")
@@ -56,8 +58,10 @@ class TargetFacts:
     def read(self, run: Run) -> list[Assertion]:
         found = []
         rules = [r for r in self.facts.values() if self._about_a_request(r, run)]
+        previous = ""
         for info in run.sentences:
             text = info.sentence.text
+            before, previous = previous, text
             lowered = text.lower()
             possible: dict[str, set[int]] = {}
             for literal, keys in self.literal_keys.items():
@@ -73,7 +77,7 @@ class TargetFacts:
                     if (rule.name, i) not in self.target_sentence or self.target_sentence[(rule.name, i)].search(text)
                 ]
                 must = self.sentence_match.get(rule.name)
-                if not patterns or (must is not None and not must.search(text)) or (rule.in_request and rule.in_request.only):
+                if not patterns or (must is not None and not self._context_named(must, text, before)) or (rule.in_request and rule.in_request.only):
                     continue
                 hits = keep_longest([(m.start(), m.end(), (t, m)) for pattern, t in patterns for m in pattern.finditer(text)])
                 for start, end, (target, match) in hits:
@@ -87,6 +91,13 @@ class TargetFacts:
                     if assertion:
                         found.append(assertion)
         return found
+
+    def _context_named(self, must: re.Pattern[str], text: str, before: str) -> bool:
+        """The sentence names what the fact is about (an epidural, a drug screen), or it refers back to
+        the sentence before that does ("She had an epidural in May. It helped for six weeks.")."""
+        if must.search(text):
+            return True
+        return bool(before) and self.refers_back is not None and self.refers_back.match(text) is not None and must.search(before) is not None
 
     def _about_a_request(self, rule: FactRule, run: Run) -> bool:
         """A fact about one kind of request (the surgery a post-operative opioid follows) only with one."""
@@ -105,6 +116,12 @@ class TargetFacts:
                 return None
             days = {parse_date(m.group(0), run.pivot) for m in self.shared.full_date.finditer(match.group(0))}
             return sum(1 for d in days if d and 0 <= (run.as_of - d[0]).days <= how.days)
+        if how.kind == "bmi":  # weight in kilograms over the square of height in metres
+            height, weight = height_m(match.group(how.groups[0])), weight_kg(match.group(how.groups[1]))
+            return tidy(weight / height**2) if height and weight else None
+        if how.kind == "duration":
+            found = self.shared.duration_in(match.group(how.groups[0]), how.unit)
+            return None if found is None else tidy(found * how.factor)
         numbers = [self.shared.number_in(match.group(g)) for g in how.groups]
         if any(n is None for n in numbers):
             return None

@@ -9,18 +9,83 @@ import re
 EARLIEST_YEAR = 1950
 
 
+# quantity words that are no plain number word: "a couple of" visits, "a dozen" sessions, "half a dozen"
+QUANTITY_WORDS = {"couple": 2, "pair": 2, "dozen": 12}
+# counts of times ("injected twice", "three times"): the word "times" adds nothing to the number
+TIMES_WORDS = {"once": 1, "twice": 2}
+_MULTIPLIERS = {"dozen"}
+# days in each unit of time a duration is written in, and the unit names as written
+DAYS_IN = {"day": 1.0, "week": 7.0, "month": 30.44, "year": 365.25}
+_UNIT = re.compile(r"\b(?:(?P<day>days?)|(?P<week>weeks?|wks?)|(?P<month>months?|mos?)|(?P<year>years?|yrs?))\b", re.IGNORECASE)
+
+
 def number(written: str | None, words: dict[str, int]) -> float | None:
-    """A number written in digits (12, 1.2) or words (six, twenty-four, thirty nine)."""
+    """A number written in digits (12, 1.2) or words (six, twenty-four, thirty nine, a dozen, a couple
+    of, two and a half, half a); of a range ("6-8", "six to eight") the lower bound, the one stated for
+    certain."""
     if written is None:
         return None
-    text = written.strip().lower()
+    text = re.sub(r"\s*\(\d+\)\s*$", "", written.strip().lower())
+    text = re.split(r"\s+(?:to|or)\s+|\s*[–—]\s*|(?<=\d)\s*-\s*(?=\d)", text)[0].strip()
+    half = re.search(r"\s*\band\s+a\s+half$", text)
+    if half:
+        text = text[: half.start()]
+    found = _amount(text, words)
+    return None if found is None else found + (0.5 if half else 0)
+
+
+def _amount(text: str, words: dict[str, int]) -> float | None:
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         return float(text)
-    parts = re.split(r"[\s-]+", text)
-    if parts and all(p in words for p in parts):
-        return float(sum(words[p] for p in parts))
+    parts = [p for p in re.split(r"[\s-]+", text) if p and p not in ("of", "times")]
+    if parts[:1] == ["half"]:
+        rest = _amount(" ".join(parts[1:]), words) if len(parts) > 1 else 1.0
+        return None if rest is None else rest / 2
+    if parts[:1] in (["a"], ["an"]):
+        parts = parts[1:] or ["one"]
+    known = {**words, **QUANTITY_WORDS, **TIMES_WORDS, "one": 1}
+    if parts and all(p in known for p in parts):
+        total = 0.0
+        for p in parts:
+            total = (total or 1) * known[p] if p in _MULTIPLIERS else total + known[p]
+        return total
     digits = re.search(r"\d+(?:\.\d+)?", text)
     return float(digits.group(0)) if digits else None
+
+
+def duration(written: str | None, words: dict[str, int], unit: str) -> float | None:
+    """A duration ("six weeks", "a month and a half", "two and a half months", "half a year", "6-8
+    weeks") in `unit` (day, week, month or year)."""
+    if written is None:
+        return None
+    found = _UNIT.search(written)
+    if found is None:
+        return None
+    amount_text = re.sub(r"\b(?:full|whole)\b", " ", written[: found.start()] + written[found.end() :])
+    amount = number(" ".join(amount_text.split()).strip(" -"), words)
+    return None if amount is None else amount * DAYS_IN[found.lastgroup or "day"] / DAYS_IN[unit]
+
+
+def height_m(written: str | None) -> float | None:
+    """A height in metres from feet and inches ("5 ft 6 in", "5'6\""), centimetres or metres."""
+    if not written:
+        return None
+    text = written.lower()
+    feet = re.search(r"(\d)\s*(?:ft|feet|foot|')\s*(?:(\d{1,2}(?:\.\d)?)\s*(?:in|inches|inch|\"|'')?)?", text)
+    if feet:
+        return (int(feet.group(1)) * 12 + float(feet.group(2) or 0)) * 0.0254
+    metric = re.search(r"(\d+(?:\.\d+)?)\s*(cm|m)\b", text)
+    if metric:
+        return float(metric.group(1)) / (100 if metric.group(2) == "cm" else 1)
+    return None
+
+
+def weight_kg(written: str | None) -> float | None:
+    """A weight in kilograms from pounds or kilograms ("220 lb", "95 kg")."""
+    found = re.search(r"(\d+(?:\.\d+)?)\s*(lbs?|pounds?|kg|kgs|kilograms?)\b", (written or "").lower())
+    if not found:
+        return None
+    return float(found.group(1)) * (0.45359237 if found.group(2).startswith(("lb", "pound")) else 1)
 
 
 def tidy(value: float) -> int | float:

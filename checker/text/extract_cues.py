@@ -20,7 +20,8 @@ from checker.text.textdates import FULL_DATE, MONTH_YEAR, YEAR
 EXTRACT_SCHEMA = "mtus-extract-cues/1"
 VALUE_RULES = ("invert", "true", "false", "drop", "keep")  # keep: the category says nothing about the value
 DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional")
-COMPUTED = ("number", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
+COMPUTED = ("number", "duration", "bmi", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
+UNITS = ("day", "week", "month", "year")  # a duration's value is given in one of these
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
 ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "region_or_limb", "injection", "other_drug", "none")
 _FACT_KEYS = (
@@ -39,14 +40,15 @@ _SECTIONS = (
 
 @dataclass(frozen=True)
 class Computed:
-    """A value read from the match: a number (times a factor), the product of two numbers, the drop
-    from one number to another in percent, or the count of dates within some days before the
-    request date."""
+    """A value read from the match: a number (times a factor), a duration in a unit of time, a body
+    mass index from a height and a weight, the product of two numbers, the drop from one number to
+    another in percent, or the count of dates within some days before the request date."""
 
     kind: str
     groups: tuple[str, ...]
     factor: float = 1.0
     days: int = 0
+    unit: str = ""  # duration: the unit of time the value is given in (day, week, month, year)
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ def _categories(raw: dict, field: str, allowed: tuple[str, ...], path: str, wher
 
 def _computed(raw: dict, pattern: re.Pattern[str], path: str, where: str) -> Computed:
     kinds = [k for k in COMPUTED if k in raw]
-    check_keys(raw, (*COMPUTED, "times"), path, where)
+    check_keys(raw, (*COMPUTED, "times", "unit"), path, where)
     if len(kinds) != 1:
         raise InputError(path, where, "give one way to compute the value", f"write one of: {', '.join(COMPUTED)}")
     kind = kinds[0]
@@ -258,8 +260,8 @@ def _computed(raw: dict, pattern: re.Pattern[str], path: str, where: str) -> Com
     if kind == "below_norm":  # [movement, degrees]: the joint is a group named joint, or the sentence's
         if len(groups) != 2:
             raise InputError(path, f"{where}.{kind}", "below_norm names two groups, the movement and the degrees", "write below_norm: [movement, degrees]")
-    elif len(groups) != (1 if kind == "number" else 2):
-        count = "one group" if kind == "number" else "two groups"
+    elif len(groups) != (1 if kind in ("number", "duration") else 2):
+        count = "one group" if kind in ("number", "duration") else "two groups"
         raise InputError(path, f"{where}.{kind}", f"{kind} names {count}", "name the regex groups that hold the numbers")
     missing = [g for g in groups if g not in pattern.groupindex]
     if missing:
@@ -267,7 +269,10 @@ def _computed(raw: dict, pattern: re.Pattern[str], path: str, where: str) -> Com
     factor = raw.get("times", 1)
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor <= 0:
         raise InputError(path, f"{where}.times", "expected a positive number", "write times: 4.3")
-    return Computed(kind, groups, float(factor))
+    unit = str(raw.get("unit", ""))
+    if (kind == "duration") != bool(unit) or (unit and unit not in UNITS):
+        raise InputError(path, f"{where}.unit", "a duration needs the unit of its value, and only a duration has one", f"write unit: one of {', '.join(UNITS)}")
+    return Computed(kind, groups, float(factor), unit=unit)
 
 
 def _request_cue(raw: Any, path: str, where: str, fragments: dict[str, str]) -> RequestCue:
