@@ -80,7 +80,7 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
        unless an indication the records leave unmet would lift it (`lifted_by`): that limit comes
        right after the indication, as documenting the indication would settle both;
     2. then the indications, those on the route through the indication tree that the records come
-       closest to meeting first (fewest indications missing, then most documented: route_scores),
+       closest to meeting first (fewest indications missing, then most documented: best_routes),
        as documenting what that route lacks is what would change the decision;
     3. among those, an indication about what the treatment already given achieved (BENEFIT_TEST),
        when the records show it was given: to continue a treatment, its benefit decides before the
@@ -111,13 +111,12 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
        carries, as a compound is judged first by the drug it holds.
     An approval orders what it rests on the same way. Stable: the same case gives the same order."""
     tree_place: dict[str, int] = {}
-    scores: dict[tuple[int, str], tuple[int, int]] = {}
-    for n, unit in enumerate(item.units):
+    for unit in item.units:
         if unit.edition is not None:
             for cid in _tree_ids(unit.edition.decision):
                 tree_place.setdefault(cid, len(tree_place))
-            statuses = {r.criterion.id: r.status for r in unit.criteria}
-            scores.update({(n, cid): score for cid, score in route_scores(unit.edition.decision, statuses).items()})
+    best = [unit_routes(unit) for unit in item.units]
+    scores = {(n, cid): route[0] for n, through in enumerate(best) for cid, route in through.items()}
     topic_place: dict[str, int] = {}
     for result in item.criteria:
         topic_place.setdefault(result.criterion.id, len(topic_place))
@@ -148,7 +147,7 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
             not _asks_for_benefit(result, facts),
             _asks_for_an_untold_outcome(result, facts, said),
             result.status != NOT_MET,
-            _after_the_finding(result, item.units[unit] if item.units else None),
+            _after_the_finding(result, item.units[unit] if item.units else None, best[unit] if best else {}),
             not _states_a_finding(result, said),
             tree_place.get(cid, len(tree_place)),
             topic_place[cid],
@@ -213,13 +212,13 @@ def _unmet_finding(result: CriterionResult) -> bool:
     return result.criterion.role == "indication" and result.status in (NOT_MET, NOT_DOCUMENTED) and not on_the_course(result.criterion)
 
 
-def _after_the_finding(result: CriterionResult, unit: Unit | None) -> bool:
-    """An indication on the course so far whose best route through the indication tree also needs an
-    indication the records leave unmet that is not on the course: that finding is named first."""
-    if unit is None or unit.edition is None or result.criterion.role != "indication" or not on_the_course(result.criterion):
+def _after_the_finding(result: CriterionResult, unit: Unit | None, through: dict[str, Route]) -> bool:
+    """An indication on the course so far whose best route through the indication tree (`through`:
+    unit_routes of its unit) also needs an indication the records leave unmet that is not on the
+    course: that finding is named first."""
+    if unit is None or result.criterion.role != "indication" or not on_the_course(result.criterion):
         return False
-    statuses = {r.criterion.id: r.status for r in unit.criteria}
-    route = best_routes(unit.edition.decision, statuses).get(result.criterion.id, ((0, 0), ()))[1]
+    route = through.get(result.criterion.id, ((0, 0), ()))[1]
     by_id = {r.criterion.id: r for r in unit.criteria}
     return any(cid in by_id and _unmet_finding(by_id[cid]) for cid in route if cid != result.criterion.id)
 
@@ -241,17 +240,19 @@ def _states_a_finding(result: CriterionResult, stated: set[str]) -> bool:
 Route = tuple[tuple[int, int], tuple[str, ...]]  # (score, the criteria on it, in tree order)
 
 
-def route_scores(tree: object, statuses: dict[str, str]) -> dict[str, tuple[int, int]]:
-    """For each criterion of an indication tree: the score of the best route through the tree that
-    includes it, as (indications on it not shown met, minus those shown met). A route takes every
-    part of an `all` and one part of an `any`; a not-applicable indication costs nothing. The route
-    with the lowest score is the one the records come closest to meeting."""
-    return {cid: route[0] for cid, route in best_routes(tree, statuses).items()}
+def unit_routes(unit: Unit) -> dict[str, Route]:
+    """best_routes through the unit's indication tree, on the statuses of its criteria ({} without
+    an edition)."""
+    if unit.edition is None:
+        return {}
+    return best_routes(unit.edition.decision, {r.criterion.id: r.status for r in unit.criteria})
 
 
 def best_routes(tree: object, statuses: dict[str, str]) -> dict[str, Route]:
-    """For each criterion of an indication tree, the best route through it (route_scores); of equal
-    routes, the first in the tree."""
+    """For each criterion of an indication tree, the best route through it and that route's score, as
+    (indications on it not shown met, minus those shown met). A route takes every part of an `all`
+    and one part of an `any`; a not-applicable indication costs nothing. The route with the lowest
+    score is the one the records come closest to meeting; of equal routes, the first in the tree."""
     return _routes(tree, statuses)[1] if tree is not None else {}
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from checker.base.outcomes import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MEDICALLY_NECESSARY, NOT_MET
-from checker.decide.decide import best_routes, on_the_course, routes
+from checker.decide.decide import on_the_course, routes, unit_routes
 from checker.evaluate.results import CriterionResult, ItemResult
 from checker.load.case import Case, FactEvidence, Request
 from checker.load.conditions import evaluate, tests, unknown_alternatives
@@ -173,17 +173,16 @@ def _documented(
 
 
 def _on_route(item: ItemResult, named: list[list[CriterionResult]], by_result: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The indications met on the best route through the first named reason (decide.best_routes)."""
+    """The indications met on the best route through the first named reason (decide.unit_routes)."""
     route = _route(item, named[0][0]) if named else ()
     return [by_result[id(r)] for r in item.criteria if r.criterion.id in route and r.status == MET and r.criterion.role == "indication"]
 
 
 def _route(item: ItemResult, result: CriterionResult) -> tuple[str, ...]:
     unit = next((u for u in item.units if any(r is result for r in u.criteria)), None)
-    if unit is None or unit.edition is None:
+    if unit is None:
         return ()
-    statuses = {r.criterion.id: r.status for r in unit.criteria}
-    return best_routes(unit.edition.decision, statuses).get(result.criterion.id, ((0, 0), ()))[1]
+    return unit_routes(unit).get(result.criterion.id, ((0, 0), ()))[1]
 
 
 def _together(item: ItemResult, named: list[list[CriterionResult]]) -> bool:
