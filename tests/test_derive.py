@@ -162,3 +162,21 @@ def test_home_care_hours_a_week(tmp_path, repo_ruleset, text, hours):
     case = load_case(path, repo_ruleset)
     facts = {k: v.value for k, v in derive_item_facts(case, case.requests[0], repo_ruleset.lexicon, repo_ruleset.services).items()}
     assert facts.get("hours_per_week_requested") == hours
+
+
+def test_pain_reduction_from_the_scores_else_from_the_relief_stated(tmp_path, repo_ruleset):
+    def facts(given: dict) -> dict:
+        return _facts(tmp_path, repo_ruleset, {"facts": {k: {"value": v} for k, v in given.items()}, "requests": [{"text": "Gabapentin 300 mg TID #90"}]})
+
+    assert facts({"pain_score_without_medication": 8, "pain_score_with_medication": 4})["pain_reduction_percent"] == 50.0
+    assert facts({"pain_relief_percent": 40})["pain_reduction_percent"] == 40
+    # scores, when both are given, decide over a stated share
+    both = facts({"pain_score_without_medication": 10, "pain_score_with_medication": 8, "pain_relief_percent": 50})
+    assert both["pain_reduction_percent"] == 20.0
+    assert "pain_reduction_percent" not in facts({"pain_score_without_medication": 8})
+
+
+def test_a_duration_of_use_in_any_form_is_a_lower_bound(tmp_path, repo_ruleset):
+    meds = [{"drug": "gabapentin", "duration_days": 547}]
+    facts = _facts(tmp_path, repo_ruleset, {"medications": meds, "requests": [{"text": "Gabapentin 300 mg TID #90"}]})
+    assert facts["weeks_of_use_at_least"] == 78.1 and "weeks_of_use" not in facts

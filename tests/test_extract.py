@@ -252,6 +252,29 @@ def test_two_digit_years_read_against_the_as_of_date() -> None:
     assert d["dates"]["injury"] == dt.date(1992, 7, 1)
 
 
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [("1-2015", (dt.date(2015, 1, 31), "month")), ("01/2016", (dt.date(2016, 1, 31), "month")), ("12 - 2014", (dt.date(2014, 12, 31), "month")),
+     ("13-2015", None), ("4/10", None)],
+)
+def test_a_month_and_year_in_figures_is_read_at_the_month_s_last_day(written: str, expected: Any) -> None:
+    from checker.text.textdates import parse_date
+
+    assert parse_date(written, 2016) == expected
+
+
+def test_a_drug_s_start_in_figures_or_a_duration_in_words() -> None:
+    def med(text: str) -> dict:
+        return draft(text, requests=["Norco 10/325mg #120"], as_of=dt.date(2016, 8, 15))["medications"][0]
+
+    assert med("She has been on Norco since at least 1-2015.")["documented_since"] == dt.date(2015, 1, 31)
+    assert med("She has used Norco for over a year.")["duration_months"] == 12
+    assert med("She has been on Norco for a year and a half.")["duration_days"] == 547
+    assert med("She started Norco three months ago.")["duration_months"] == 3
+    # a score or a full date is no month and year
+    assert med("Pain is 8/10 and she has taken Norco since 10-30-2015.")["documented_since"] == dt.date(2015, 10, 30)
+
+
 def test_offsets_point_into_the_text_as_given() -> None:
     text = "The claimant had  x-\nrays of the cervical\n spine that showed no\nfractures."
     d = draft(text)

@@ -393,9 +393,14 @@ def _alongside(
 
 
 def _pain_reduction(facts: dict[str, FactValue]) -> Derived | None:
+    """The pain reduction from the scores with and without the medication, else the relief the
+    records state in percent."""
     with_med = facts.get("pain_score_with_medication")
     without = facts.get("pain_score_without_medication")
-    if with_med is None or without is None or without.value <= 0:
-        return None
-    percent = round((without.value - with_med.value) / without.value * 100, 1)
-    return Derived(percent, {"without": without.value, "with": with_med.value})
+    if with_med is not None and without is not None and without.value > 0:
+        percent = round((without.value - with_med.value) / without.value * 100, 1)
+        return Derived(percent, {"without": without.value, "with": with_med.value})
+    stated = facts.get("pain_relief_percent")
+    if stated is not None and stated.value is not None:
+        return Derived(stated.value, {"stated": stated.value})
+    return None

@@ -9,8 +9,9 @@ from typing import Any
 
 from checker.extract.model import DrugMention, Evidence, Run, SentenceInfo, evidence_at
 from checker.extract.shared import SharedCues
-from checker.extract.text import list_items, plausible
+from checker.extract.text import duration_unit, list_items, plausible
 from checker.text.context import ContextRules, distance
+from checker.text.extract_cues import fill_fragments
 from checker.text.textdates import parse_date
 
 
@@ -22,7 +23,8 @@ class Medications:
         self.not_a_drug = shared.regex(raw["not_a_drug"], "medications.not_a_drug")
         self.dose_tail = shared.regex(raw["dose_tail"], "medications.dose_tail")
         self.since_patterns = [shared.regex(rx, f"medications.since[{i}]") for i, rx in enumerate(raw["since"])]
-        self.duration_patterns = [shared.regex(rx, f"medications.duration[{i}]", number=shared.number) for i, rx in enumerate(raw["duration"])]
+        durations = [fill_fragments(rx, shared.cues.fragments) for rx in raw["duration"]]  # {duration}, {about}
+        self.duration_patterns = [shared.regex(rx, f"medications.duration[{i}]", number=shared.number) for i, rx in enumerate(durations)]
         self.new_start_patterns = [shared.regex(rx, f"medications.new_start[{i}]") for i, rx in enumerate(raw.get("new_start", ()))]
 
     def read(self, run: Run, left_out: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -103,13 +105,19 @@ class Medications:
             if not parsed or not plausible(parsed[0], run.as_of):
                 return None
             return {"documented_since": parsed[0]}
-        count = self.shared.count(m.group("n"))
-        unit = m.group("unit").lower().rstrip("s")
-        if not count:
+        return self._duration_fields(m.group("d"))
+
+    def _duration_fields(self, written: str) -> dict[str, Any] | None:
+        """A duration of use as the case file writes it: whole in the unit it was written in (a year is
+        12 months), else whole days, rounded down so that a duration is never overstated."""
+        unit = duration_unit(written)
+        amount = self.shared.duration_in(written, unit) if unit else None
+        if not amount or amount <= 0:
             return None
-        if unit == "year":
-            return {"duration_months": count * 12}
-        return {f"duration_{unit}s": count}
+        if amount == int(amount):
+            return {"duration_months": int(amount) * 12} if unit == "year" else {f"duration_{unit}s": int(amount)}
+        days = int(self.shared.duration_in(written, "day") or 0)
+        return {"duration_days": days} if days else None
 
     def _listed_unknowns(self, run: Run, info: SentenceInfo, left_out: list[dict[str, Any]]) -> list[DrugMention]:
         """Names in a medication list the lexicon does not know exactly: a close misspelling becomes a

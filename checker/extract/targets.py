@@ -36,8 +36,8 @@ class TargetFacts:
         for name, rule in self.facts.items():
             if rule.with_request:
                 self.with_request[name] = cue(rule.with_request, f"facts.{name}.with_request")
-            if rule.sentence_must_match is not None:
-                self.sentence_match[name] = cue(rule.sentence_must_match.pattern, f"facts.{name}.sentence_must_match")
+            if rule.sentence_must_match:
+                self.sentence_match[name] = cue(rule.sentence_must_match, f"facts.{name}.sentence_must_match")
             self.fact_patterns[name] = [(cue(t.source, f"facts.{name}.targets[{i}].regex", t.case_sensitive), t) for i, t in enumerate(rule.targets)]
             for i, t in enumerate(rule.targets):
                 if t.sentence:

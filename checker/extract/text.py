@@ -66,6 +66,12 @@ def duration(written: str | None, words: dict[str, int], unit: str) -> float | N
     return None if amount is None else amount * DAYS_IN[found.lastgroup or "day"] / DAYS_IN[unit]
 
 
+def duration_unit(written: str | None) -> str | None:
+    """The unit a duration is written in (day, week, month or year), or None."""
+    found = _UNIT.search(written or "")
+    return found.lastgroup if found else None
+
+
 def height_m(written: str | None) -> float | None:
     """A height in metres from feet and inches ("5 ft 6 in", "5'6\""), centimetres or metres."""
     if not written:

@@ -86,7 +86,7 @@ class FactRule:
     keep: frozenset[str]
     require: frozenset[str]
     resolve: str
-    sentence_must_match: re.Pattern[str] | None
+    sentence_must_match: str  # a regex source with its fragments filled in; the extractor fills {drug}; "" for none
     attribute: str
     ongoing_overrides: bool
     in_request: RequestCue | None = None
@@ -201,7 +201,6 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
     resolve = spec.get("resolve", "")
     if resolve not in ("", "any_true"):
         raise InputError(path, f"{where}.resolve", f"unknown value {resolve!r}", "use any_true or leave it out")
-    must = spec.get("sentence_must_match")
     return FactRule(
         name=name,
         targets=tuple(targets),
@@ -212,7 +211,7 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
         keep=keep,
         require=require,
         resolve=resolve,
-        sentence_must_match=checked_regex(fill_fragments(str(must), fragments), path, f"{where}.sentence_must_match") if must else None,
+        sentence_must_match=_checked_source(spec.get("sentence_must_match", ""), path, f"{where}.sentence_must_match", fragments),
         attribute=attribute,
         ongoing_overrides=bool(spec.get("ongoing_overrides", False)),
         in_request=_request_cue(spec["in_request"], path, f"{where}.in_request", fragments) if "in_request" in spec else None,

@@ -1,4 +1,4 @@
-"""Dates as clinical text writes them: 4/10/02, 10-30-2016, October 10, 2015, March 2015, 2011.
+"""Dates as clinical text writes them: 4/10/02, 10-30-2016, October 10, 2015, March 2015, 3-2015, 2011.
 
 A date written without its day or month is a lower bound read at its latest possible day ("dating
 back to 2011" is 2011-12-31), so a duration computed from it is never overstated.
@@ -21,12 +21,16 @@ FULL_DATE = (
     r"(?:\d{1,2}\s?[/-]\s?\d{1,2}\s?[/-]\s?(?:\d{4}|\d{2})(?![\d/])"
     rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
 )
-MONTH_YEAR = rf"(?:{_MONTH}\.?,?\s+(?:of\s+)?\d{{4}})"
+# a month and year in figures ("1-2015", "01/2016") only with a four-digit year, so that a score or a
+# fraction ("4/10") is never read as one, and never as the tail of a full date
+_NUMERIC_MONTH_YEAR = r"(?<![\d/-])(?:0?[1-9]|1[0-2])\s?[/-]\s?(?:19|20)\d{2}(?![\d/-])"
+MONTH_YEAR = rf"(?:{_MONTH}\.?,?\s+(?:of\s+)?\d{{4}}|{_NUMERIC_MONTH_YEAR})"
 YEAR = r"(?:(?:19|20)\d{2})"
 
 _NUMERIC = re.compile(r"(\d{1,2})\s?[/-]\s?(\d{1,2})\s?[/-]\s?(\d{4}|\d{2})$")
 _NAMED = re.compile(rf"({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})$", re.IGNORECASE)
 _MONTH_YEAR = re.compile(rf"({_MONTH})\.?,?\s+(?:of\s+)?(\d{{4}})$", re.IGNORECASE)
+_FIGURES_MONTH_YEAR = re.compile(r"(0?[1-9]|1[0-2])\s?[/-]\s?((?:19|20)\d{2})$")
 _YEAR = re.compile(r"((?:19|20)\d{2})$")
 FOUR_DIGIT_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
@@ -51,6 +55,9 @@ def parse_date(text: str, pivot: int) -> tuple[dt.date, str] | None:
             return dt.date(int(m.group(3)), _month(m.group(1)), int(m.group(2))), "day"
         if m := _MONTH_YEAR.match(text):
             year, month = int(m.group(2)), _month(m.group(1))
+            return dt.date(year, month, calendar.monthrange(year, month)[1]), "month"
+        if m := _FIGURES_MONTH_YEAR.match(text):
+            year, month = int(m.group(2)), int(m.group(1))
             return dt.date(year, month, calendar.monthrange(year, month)[1]), "month"
         if m := _YEAR.match(text):
             return dt.date(int(m.group(1)), 12, 31), "year"
