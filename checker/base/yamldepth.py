@@ -12,7 +12,9 @@ level, and so may a bracket in odd places; no file of ours comes near the limit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from checker.base.records import dataclass
 
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 _LINE_START = re.compile(r"[\r\n\x85\u2028\u2029][ ]*(?:[-?:][ \t]+)*")  # a line's indentation and leading entries
