@@ -192,3 +192,41 @@ def test_a_table_of_another_python_or_damaged_is_not_used(tmp_path, monkeypatch)
     assert records.read_table(tmp_path / "other") == {} and records.read_table(tmp_path / "damaged") == {}
     assert records.read_table(tmp_path / "missing") == {}
     assert records.read_table(tmp_path / "good") == {"x = 1": code}
+
+
+def _yaml_texts() -> list[str]:
+    paths = sorted(REPO.glob("examples/*.yaml")) + sorted((REPO / "tests").rglob("*.yaml"))
+    return [path.read_text(encoding="utf-8", errors="replace") for path in paths]
+
+
+def test_the_yaml_depth_scan_answers_as_with_plain_patterns(monkeypatch):
+    from checker.base import yamldepth
+    from checker.base.yamlio import MAX_YAML_DEPTH
+
+    texts = _yaml_texts() + ["a:\n" + "".join(f"{' ' * n}k{n}: [{{x: 'y'}}]\n" for n in range(1, 130)), "- " * 150 + "x\n"]
+    lazy = [yamldepth.first_line_deeper_than(text, limit) for text in texts for limit in (3, MAX_YAML_DEPTH)]
+    for name, value in list(vars(yamldepth).items()):
+        if isinstance(value, LazyPattern):
+            monkeypatch.setattr(yamldepth, name, re.compile(value.pattern, value.flags))
+    plain_ends = {quote: re.compile(p.pattern, p.flags) for quote, p in yamldepth._QUOTE_END.items()}
+    monkeypatch.setattr(yamldepth, "_QUOTE_END", plain_ends)
+    plain = [yamldepth.first_line_deeper_than(text, limit) for text in texts for limit in (3, MAX_YAML_DEPTH)]
+    assert lazy == plain and any(line is not None for line in plain) and any(line is None for line in plain)
+
+
+_DEPTH_PATTERNS = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from checker.base import yamldepth\n"
+    "from checker.base.yamlio import MAX_YAML_DEPTH\n"
+    "for path in sorted(Path('examples').glob('*.yaml')):\n"
+    "    assert yamldepth.first_line_deeper_than(path.read_text(encoding='utf-8'), MAX_YAML_DEPTH) is None\n"
+    "patterns = [p for p in vars(yamldepth).values() if isinstance(p, yamldepth.LazyPattern)] + list(yamldepth._QUOTE_END.values())\n"
+    "print(len(patterns), sum('match' in vars(p) for p in patterns))\n"
+)
+
+
+def test_reading_the_examples_compiles_none_of_the_depth_scans_patterns():
+    done = subprocess.run([sys.executable, "-c", _DEPTH_PATTERNS], capture_output=True, text=True, cwd=REPO, check=True, timeout=120)
+    lazy, compiled = map(int, done.stdout.split())
+    assert lazy == 8 and compiled == 0
