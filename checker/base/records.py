@@ -10,8 +10,8 @@ are the ones the plain decorator makes (tests/test_startup.py compares every one
 compiling moves to build time.
 
 The table (text -> code) is checker/base/dataclass_code.marshal, written by
-`python -m checker.base.records` in a source checkout (git ignores it, as the compiled templates)
-and into the wheel at build time (setup.py). Without it, or when another Python build made it,
+`python -m checker.base.records` in a source checkout (`python -m checker.render.ahead` runs it too;
+git ignores the file, as the compiled templates) and into the wheel at build time (setup.py). Without it, or when another Python build made it,
 every class is built as before.
 """
 
