@@ -1,7 +1,8 @@
 """Build hook (the rest of the build is in pyproject.toml): the wheel gets the packaged templates
 compiled ahead for Jinja's ModuleLoader (checker/render/ahead.py), so an installed `mtus` never
-compiles a packaged template. An editable install reads them from the checkout, where
-`python -m checker.render.ahead` writes them."""
+compiles a packaged template, and the code of the dataclasses' generated methods (checker/base/records.py).
+An editable install reads them from the checkout, where `python -m checker.render.ahead` and
+`python -m checker.base.records` write them."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ class BuildPyWithCompiledTemplates(build_py):
         super().run()
         if getattr(self, "editable_mode", False):
             return
-        target = Path(self.build_lib) / "checker" / "render" / "compiled"
-        subprocess.run([sys.executable, "-m", "checker.render.ahead", str(target)], check=True, cwd=HERE)
+        package = Path(self.build_lib) / "checker"
+        subprocess.run([sys.executable, "-m", "checker.render.ahead", str(package / "render" / "compiled")], check=True, cwd=HERE)
+        subprocess.run([sys.executable, "-m", "checker.base.records", str(package / "base" / "dataclass_code.marshal")], check=True, cwd=HERE)
 
 
 setup(cmdclass={"build_py": BuildPyWithCompiledTemplates})

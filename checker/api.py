@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.base.records import dataclass
 from checker.evaluate.evaluate import Evaluator, evaluate_case
 from checker.evaluate.results import ItemResult
 from checker.load.cache import load_compiled_rules

@@ -16,6 +16,7 @@ from tools.check_install import (
     InstallCheckFailed,
     Installed,
     build_wheel,
+    check_compiled_dataclasses,
     check_compiled_templates,
     check_draft,
     check_extract,
@@ -68,6 +69,10 @@ def test_the_fresh_environment_runs_the_wheel_not_the_checkout(installed: Instal
 
 def test_the_installed_templates_come_compiled_ahead(installed: Installed):
     assert check_compiled_templates(installed).startswith("all ")
+
+
+def test_the_installed_dataclasses_come_compiled_ahead(installed: Installed):
+    assert check_compiled_dataclasses(installed).endswith("none compiled by a check")
 
 
 def test_installed_rules_lint_is_clean_and_has_every_topic(installed: Installed):

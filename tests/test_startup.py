@@ -88,9 +88,10 @@ def test_reading_a_request_line_compiles_no_pattern_whose_words_it_lacks(monkeyp
     assert len(skipped) > 20 and not set(map(id, compiled)) & set(map(id, skipped))
 
 
+_CHECK_MODULES = "checker.cli, checker.api, checker.render.render, checker.report.report, checker.evaluate.engine"
 _UNDOCUMENTED = (  # run in a fresh interpreter: what `mtus check` imports, not what other tests did
     "import dataclasses, sys\n"
-    "import checker.cli, checker.api, checker.render.render, checker.report.report, checker.evaluate.engine\n"
+    f"import {_CHECK_MODULES}\n"
     "print(len([n for n in sys.modules if n.startswith('checker.load.')]))\n"
     "for name, module in sorted(sys.modules.items()):\n"
     "    for cls in vars(module).values() if name.startswith('checker') else ():\n"
@@ -117,3 +118,115 @@ def test_methods_that_rewrite_a_text_always_compile(method):
     pattern = LazyPattern(r"\brefills?\b", re.I, needs=("refill",))
     args = ("_", "no match here") if method != "split" else ("no match here",)
     assert getattr(pattern, method)(*args) == getattr(re.compile(r"\brefills?\b", re.I), method)(*args)
+
+
+# Each generated method of every dataclass a check imports, as a comparable text: its code (nested code
+# too), defaults, annotations and the values it closes over (the class, the fields' types and defaults).
+_METHODS = (
+    "import dataclasses, sys, types\n"
+    "from pathlib import Path\n"
+    "import checker.base.records as records\n"
+    "mode, table = sys.argv[1], Path(sys.argv[2])\n"
+    "if mode == 'plain':\n"
+    "    records.dataclass = dataclasses.dataclass\n"
+    "records.TABLE = table\n"
+    "loaded = dict(records._table())\n"
+    f"import {_CHECK_MODULES}\n"
+    "def code_text(code):\n"
+    "    consts = tuple(code_text(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts)\n"
+    "    return repr((code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars, code.co_flags, code.co_argcount,\n"
+    "                 code.co_posonlyargcount, code.co_kwonlyargcount, code.co_firstlineno, code.co_filename, code.co_qualname,\n"
+    "                 code.co_linetable, code.co_exceptiontable, consts))\n"
+    "def nested(code):\n"
+    "    yield code\n"
+    "    for const in code.co_consts:\n"
+    "        if isinstance(const, types.CodeType):\n"
+    "            yield from nested(const)\n"
+    "served = {id(c) for code in loaded.values() for c in nested(code)}\n"
+    "classes = methods = from_table = 0\n"
+    "for name, module in sorted(sys.modules.items()):\n"
+    "    for cls in list(vars(module).values()) if name.startswith('checker') else ():\n"
+    "        if isinstance(cls, type) and cls.__module__ == name and dataclasses.is_dataclass(cls):\n"
+    "            classes += 1\n"
+    "            for method, fn in sorted(vars(cls).items()):\n"
+    "                fn = getattr(fn, '__wrapped__', fn)  # __repr__, wrapped against recursion\n"
+    "                if isinstance(fn, types.FunctionType) and fn.__code__.co_filename == '<string>':\n"
+    "                    cells = tuple(repr(c.cell_contents) for c in fn.__closure__ or ())\n"
+    "                    print(name, cls.__qualname__, method, code_text(fn.__code__), repr(fn.__defaults__), repr(fn.__kwdefaults__),\n"
+    "                          repr(fn.__annotations__), fn.__globals__.get('__name__'), cells)\n"
+    "                    methods += 1\n"
+    "                    from_table += id(fn.__code__) in served\n"
+    "print('counts', classes, methods, from_table)\n"
+)
+
+
+def _generated_methods(mode: str, table: Path) -> tuple[list[str], list[int]]:
+    done = subprocess.run([sys.executable, "-c", _METHODS, mode, str(table)], capture_output=True, text=True, cwd=REPO, check=True, timeout=120)
+    *methods, counts = done.stdout.splitlines()
+    return methods, [int(n) for n in counts.split()[1:]]
+
+
+def test_dataclass_methods_compiled_ahead_are_the_ones_dataclasses_makes(tmp_path):
+    """With the table (every method's code from it), without it (compiled here as dataclasses' exec
+    compiles) and with the plain decorator: the same methods, code and closures alike."""
+    table = tmp_path / "dataclass_code.marshal"
+    subprocess.run([sys.executable, "-m", "checker.base.records", str(table)], check=True, cwd=REPO, capture_output=True, timeout=120)
+    ahead, (classes, methods, from_table) = _generated_methods("ahead", table)
+    assert classes > 40 and methods > 200 and from_table == methods, "every dataclass a check imports takes its methods from the table"
+    compiled_here, counts = _generated_methods("ahead", tmp_path / "missing.marshal")
+    assert counts == [classes, methods, 0]
+    plain, counts = _generated_methods("plain", tmp_path / "missing.marshal")
+    assert counts == [classes, methods, 0]
+    assert ahead == plain and compiled_here == plain
+
+
+def test_a_table_of_another_python_or_damaged_is_not_used(tmp_path, monkeypatch):
+    import marshal
+
+    from checker.base import records
+
+    code = compile("x = 1", "<string>", "exec", dont_inherit=True)
+    (tmp_path / "other").write_bytes(marshal.dumps(("3.10.0 (other build)", {"x = 1": code})))
+    (tmp_path / "damaged").write_bytes(marshal.dumps((records._stamp(), {"x = 1": code}))[:-3])
+    (tmp_path / "good").write_bytes(marshal.dumps((records._stamp(), {"x = 1": code})))
+    assert records.read_table(tmp_path / "other") == {} and records.read_table(tmp_path / "damaged") == {}
+    assert records.read_table(tmp_path / "missing") == {}
+    assert records.read_table(tmp_path / "good") == {"x = 1": code}
+
+
+def _yaml_texts() -> list[str]:
+    paths = sorted(REPO.glob("examples/*.yaml")) + sorted((REPO / "tests").rglob("*.yaml"))
+    return [path.read_text(encoding="utf-8", errors="replace") for path in paths]
+
+
+def test_the_yaml_depth_scan_answers_as_with_plain_patterns(monkeypatch):
+    from checker.base import yamldepth
+    from checker.base.yamlio import MAX_YAML_DEPTH
+
+    texts = _yaml_texts() + ["a:\n" + "".join(f"{' ' * n}k{n}: [{{x: 'y'}}]\n" for n in range(1, 130)), "- " * 150 + "x\n"]
+    lazy = [yamldepth.first_line_deeper_than(text, limit) for text in texts for limit in (3, MAX_YAML_DEPTH)]
+    for name, value in list(vars(yamldepth).items()):
+        if isinstance(value, LazyPattern):
+            monkeypatch.setattr(yamldepth, name, re.compile(value.pattern, value.flags))
+    plain_ends = {quote: re.compile(p.pattern, p.flags) for quote, p in yamldepth._QUOTE_END.items()}
+    monkeypatch.setattr(yamldepth, "_QUOTE_END", plain_ends)
+    plain = [yamldepth.first_line_deeper_than(text, limit) for text in texts for limit in (3, MAX_YAML_DEPTH)]
+    assert lazy == plain and any(line is not None for line in plain) and any(line is None for line in plain)
+
+
+_DEPTH_PATTERNS = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from checker.base import yamldepth\n"
+    "from checker.base.yamlio import MAX_YAML_DEPTH\n"
+    "for path in sorted(Path('examples').glob('*.yaml')):\n"
+    "    assert yamldepth.first_line_deeper_than(path.read_text(encoding='utf-8'), MAX_YAML_DEPTH) is None\n"
+    "patterns = [p for p in vars(yamldepth).values() if isinstance(p, yamldepth.LazyPattern)] + list(yamldepth._QUOTE_END.values())\n"
+    "print(len(patterns), sum('match' in vars(p) for p in patterns))\n"
+)
+
+
+def test_reading_the_examples_compiles_none_of_the_depth_scans_patterns():
+    done = subprocess.run([sys.executable, "-c", _DEPTH_PATTERNS], capture_output=True, text=True, cwd=REPO, check=True, timeout=120)
+    lazy, compiled = map(int, done.stdout.split())
+    assert lazy == 8 and compiled == 0

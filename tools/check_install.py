@@ -143,6 +143,22 @@ def check_compiled_templates(installed: Installed) -> str:
     return f"all {count} packaged templates compiled ahead, check.txt.j2 from {Path(used).name}"
 
 
+_COMPILED_DATACLASSES = (
+    "from checker.base import records\n"
+    "import checker.api\n"
+    "print(records.TABLE.name, len(records.read_table(records.TABLE)), len(records._known or {}))\n"
+)
+
+
+def check_compiled_dataclasses(installed: Installed) -> str:
+    """The wheel holds the dataclasses' methods compiled ahead (setup.py), made by this Python, and a check's
+    classes need nothing else compiled."""
+    name, ahead, used = installed.run("python", "-c", _COMPILED_DATACLASSES).stdout.split()
+    if int(ahead) == 0 or int(used) != int(ahead):
+        raise InstallCheckFailed(f"the installed {name} holds {ahead} compiled methods; a check used {used}")
+    return f"{ahead} dataclass methods compiled ahead in {name}, none compiled by a check"
+
+
 def lint_verdict(installed: Installed, *args: str | Path) -> str:
     """The line that says whether the rules are clean; the report lint prints below it is not a verdict."""
     return installed.run("mtus", "rules", "lint", *args).stdout.splitlines()[0]
@@ -199,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             for check in (
                 lambda: check_imports_the_installed_copy(installed, REPO), lambda: check_lint(installed), lambda: check_draft(installed, REPO),
                 lambda: check_extract(installed), lambda: check_site_rules(installed, REPO), lambda: check_compiled_templates(installed),
+                lambda: check_compiled_dataclasses(installed),
             ):
                 print(f"ok: {check()}")
             if args.letters.is_dir():

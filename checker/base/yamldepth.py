@@ -12,18 +12,23 @@ level, and so may a bracket in odd places; no file of ours comes near the limit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+from checker.base.patterns import LazyPattern
+from checker.base.records import dataclass
+
+# Only _LINE_START is compiled at import: a text with few nesting marks, or whose quick bound is low
+# (every example case file), never reaches the scan, so the scan's patterns compile on first use.
+_LINE_BREAK = LazyPattern(r"\r\n|[\r\n\x85\u2028\u2029]")
 _LINE_START = re.compile(r"[\r\n\x85\u2028\u2029][ ]*(?:[-?:][ \t]+)*")  # a line's indentation and leading entries
-_ENTRY = re.compile(r"[-?:](?:[ \t]+|$)")  # '- item', '? key', ': value'
+_ENTRY = LazyPattern(r"[-?:](?:[ \t]+|$)")  # '- item', '? key', ': value'
 _QUOTED = r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'"
 _PLAIN_KEY = r"[^\s#'\"\[\]{},|>&*!%@`](?:[^:\s]|:(?=\S)|[ \t]+(?=[^#\s]))*"
-_KEY = re.compile(rf"(?:{_QUOTED}|{_PLAIN_KEY})[ \t]*:(?=[ \t]|$)[ \t]*")
-_PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)*")  # an anchor or tag before a value
-_DOCUMENT_MARK = re.compile(r"(?:---|\.\.\.)(?=[ \t]|$)[ \t]*")
-_FLOW_MARK = re.compile(r"[\"'\[\]{}#]")
-_QUOTE_END = {"'": re.compile(r"(?:[^']|'')*'"), '"': re.compile(r'(?:[^"\\]|\\.)*"')}
+_KEY = LazyPattern(rf"(?:{_QUOTED}|{_PLAIN_KEY})[ \t]*:(?=[ \t]|$)[ \t]*")
+_PROPERTIES = LazyPattern(r"(?:[&!]\S*[ \t]+)*")  # an anchor or tag before a value
+_DOCUMENT_MARK = LazyPattern(r"(?:---|\.\.\.)(?=[ \t]|$)[ \t]*")
+_FLOW_MARK = LazyPattern(r"[\"'\[\]{}#]")
+_QUOTE_END = {"'": LazyPattern(r"(?:[^']|'')*'"), '"': LazyPattern(r'(?:[^"\\]|\\.)*"')}
 
 
 def first_line_deeper_than(text: str, limit: int) -> int | None:

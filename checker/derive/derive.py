@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from checker.base.outcomes import LETTER_DECISIONS, MEDICALLY_NECESSARY
 from checker.base.patterns import LazyPattern
+from checker.base.records import dataclass
 from checker.load.case import Case, FactValue, Medication, Request
 from checker.load.conditions import evaluate as kleene
 from checker.load.conditions import tests

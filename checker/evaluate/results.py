@@ -4,9 +4,10 @@ checker/evaluate/evaluate.py fills them in, checker/decide/decide.py sets the it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from checker.base.outcomes import STATUSES  # noqa: F401 - the statuses a CriterionResult holds
+from checker.base.records import dataclass
 from checker.load.case import FactValue, Request
 from checker.load.ruleset import Criterion, Edition, Topic
 

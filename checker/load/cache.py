@@ -243,12 +243,14 @@ def environment_fingerprint() -> bytes:
 
 def _package_modules() -> Iterator[tuple[str, str]]:
     """(path relative to checker/, with '/'; path) of every module, also of subpackages (checker/lint/checks/):
-    os.walk, as pathlib's rglob cost a check a few milliseconds."""
-    for folder, _, names in os.walk(_PACKAGE):
+    os.walk, as pathlib's rglob cost a check a few milliseconds, and the relative path cut from the joined
+    one (every folder os.walk yields starts with the folder it was given), as os.path.relpath cost two more."""
+    top = str(_PACKAGE)
+    for folder, _, names in os.walk(top):
         for name in names:
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
-                yield os.path.relpath(path, _PACKAGE).replace(os.sep, "/"), path
+                yield path[len(top) + 1:].replace(os.sep, "/"), path
 
 
 def _distributions() -> set[str]:

@@ -7,7 +7,7 @@ import hashlib
 import math
 import re
 import shlex
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from checker.base.fields import (
     short,
 )
 from checker.base.outcomes import DECISIONS
+from checker.base.records import dataclass
 from checker.base.yamlio import parse_yaml, read_text, require_yaml_size
 from checker.load.lexicon import ROUTES
 from checker.load.prescription import MAX_STRENGTH, Dose, Prescription, Strength, read_prescription, with_drug, with_fields, work_out

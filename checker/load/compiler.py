@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from checker.base.errors import EngineError
 from checker.base.outcomes import MET, NOT_APPLICABLE, NOT_MET
+from checker.base.records import dataclass
 from checker.load.conditions import Condition, push_not
 from checker.load.ruleset import RuleSet
 

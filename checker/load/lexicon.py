@@ -7,12 +7,13 @@ import functools
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from checker.base.errors import InputError
 from checker.base.fields import check_keys, require_list, require_mapping, require_text
+from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
 
 # A fuzzy match must be this close (difflib ratio) and clearly ahead of the runner-up.

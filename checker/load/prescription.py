@@ -14,10 +14,11 @@ none is written, the upper bound of "1-2 tablets") are Notes too, so the report 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from checker.base.patterns import LazyPattern
+from checker.base.records import dataclass
 from checker.load.lexicon import Drug, Lexicon, MmeFactor, MmeTable, Resolution
 
 # ---- the words of a prescription ------------------------------------------------------------------

@@ -4,10 +4,11 @@ timing and a compound's ingredients. Part of loading a case (checker/load/case.p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from checker.base.patterns import LazyPattern
+from checker.base.records import dataclass
 from checker.load.lexicon import Lexicon
 from checker.load.prescription import NUMBER_WORDS, Prescription, read_prescription, read_quantity
 from checker.load.services import ServiceLexicon

@@ -8,13 +8,14 @@ import hashlib
 import pickle
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from pathlib import Path
 from typing import Any
 
 from checker.base.errors import InputError
 from checker.base.fields import check_keys, describe, did_you_mean, require_date, require_list, require_mapping, require_text
 from checker.base.packaged import packaged_dir
+from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
 from checker.load.conditions import Condition, negate, parse_condition
 from checker.load.lexicon import ROUTES, Lexicon, load_lexicon, normalise

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from checker.base.errors import InputError
 from checker.base.fields import check_keys, require_list, require_mapping, require_text
 from checker.base.patterns import LazyPattern
+from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
 
 SERVICES_SCHEMA = "mtus-services/1"

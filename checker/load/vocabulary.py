@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from checker.base.errors import SITE_RULES, InputError
 from checker.base.fields import check_keys, describe, did_you_mean, require_list, require_mapping, require_text
+from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
 from checker.load.conditions import Condition, parse_condition
 from checker.load.conditions import tests as tests_of

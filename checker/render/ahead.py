@@ -125,12 +125,19 @@ def _keys_source(keys: dict[str, str]) -> str:
 
 
 def main() -> None:
-    """Compile the packaged templates into checker/render/compiled/, or (build time) into the folder named."""
+    """Compile the packaged templates into checker/render/compiled/, or (build time) into the folder named.
+    In a checkout (no folder named) the dataclass table is written too (checker/base/records.py, in a
+    process of its own, which must import the classes afresh): one command prepares a checkout as the
+    wheel is prepared."""
     from checker.render.render import environment, packaged_templates_dir
 
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else COMPILED_DIR
     keys = write_compiled(environment(), packaged_templates_dir(), target)
     print(f"compiled {len(keys)} templates into {os.path.relpath(target)} (Jinja {jinja2.__version__})", file=sys.stderr)
+    if len(sys.argv) <= 1:
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "checker.base.records"], check=True)
 
 
 if __name__ == "__main__":
