@@ -492,3 +492,21 @@ def test_indented_json_is_json_dumps(corpus):
         assert regress.indented_json(value, "\n    ") == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str).replace("\n", "\n    ")
     numbered = {"case": "c", "by_number": {2: "b", 1: "a"}}
     assert regress.result_json(numbered) == regress.plain_result_json(numbered)
+
+
+def test_one_reason_is_in_order_as_ranking_it_would_give(corpus):
+    """reason_order returns one decisive criterion (or none) without ranking it: the same as ranking."""
+    from checker.decide.decide import ranked_reasons, reason_order
+
+    checker = Checker()
+    counts = {"one": 0, "more": 0}
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        for item in checker.decide_case(case, details=False):
+            reversed_order = item.decisive[::-1]
+            assert reason_order(item, reversed_order) == ranked_reasons(item, reversed_order)
+            counts["one" if len(item.decisive) < 2 else "more"] += 1
+    assert counts["one"] > 100 and counts["more"] > 100

@@ -127,12 +127,13 @@ def documented_by(vocabulary: Vocabulary) -> tuple[tuple[str, Equivalents], ...]
 
 def equivalent_in_records(case: Case, lexicon: Lexicon, equivalents: Equivalents, values: dict[str, Any]) -> dict[str, str]:
     """What in the records documents a fact through one of its equivalents (the first found), as a
-    basis ({"diagnosis": ..., "equivalent": ...}); {} when nothing does."""
-    for diagnosis in case.diagnoses:
+    basis ({"diagnosis": ..., "equivalent": ...}); {} when nothing does. A kind of equivalent the
+    fact has none of is not looked for (most facts have one kind)."""
+    for diagnosis in case.diagnoses if equivalents.diagnoses else ():
         phrase = equivalents.diagnosis_match(diagnosis)
         if phrase:
             return {"diagnosis": diagnosis, "equivalent": phrase}
-    for medication in case.medications or ():
+    for medication in (case.medications or ()) if equivalents.medication_classes else ():
         known = lexicon.drugs.get(medication.drug)
         classes = set(known.classes) & set(equivalents.medication_classes) if known else set()
         if medication.status == "current" and classes:
