@@ -510,3 +510,35 @@ def test_one_reason_is_in_order_as_ranking_it_would_give(corpus):
             assert reason_order(item, reversed_order) == ranked_reasons(item, reversed_order)
             counts["one" if len(item.decisive) < 2 else "more"] += 1
     assert counts["one"] > 100 and counts["more"] > 100
+
+
+def test_action_messages_are_read_as_decoding_them_reads_them(corpus, monkeypatch):
+    """engine.fired reads the rule and item index from the text of each action message, as decoding
+    it does: every message the corpus's cases give, and facts holding the key's text as a value."""
+    import durable_rules_engine
+
+    from checker.evaluate import engine
+
+    messages = []
+    start, complete = durable_rules_engine.start_action_for_state, durable_rules_engine.complete_and_start_action
+
+    def started(*args):
+        found = start(*args)
+        messages.extend([found[1]] if found else [])
+        return found
+
+    def completed(*args):
+        message = complete(*args)
+        messages.extend([message] if message else [])
+        return message
+
+    monkeypatch.setattr(durable_rules_engine, "start_action_for_state", started)
+    monkeypatch.setattr(durable_rules_engine, "complete_and_start_action", completed)
+    regress.regress(Checker(), [corpus], jobs=1).close()
+    tricky = [
+        '{"r7":{"m":{"note": "\\"item_index\\": 9, ", "item_index": 2, "t": "item"}}}',
+        '{"r7":{"m":{"item_index": 3}}}', '{"guard":{"m":{"t": "guard", "item_index": -1}}}', '{"r7": {"m": {"item_index": 4.0}}}',
+    ]
+    assert len(messages) > 500
+    for message in messages + tricky:
+        assert engine.fired(message) == engine.plain_fired(message), message
