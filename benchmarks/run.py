@@ -26,7 +26,9 @@ absolute times move with the neighbours' load; ratios much less):
     PyYAML's CSafeLoader: at most 2.5x; and `--jobs 2` CPU against `--jobs 1`: at most 1.10x;
   - a small corpus (600 items) with `--jobs 2`: CPU / wall near 2 when both cores work.
 `--skip-memory` leaves out parts 4 and 5 (a quicker run for these ratios); `--check-only` prints only
-the `mtus check` ratio, and with `--against TREE` the same for another source tree in the same runs.
+the `mtus check` ratio, and with `--against TREE` the same for another source tree in the same runs;
+`--regress-only` prints only the `mtus regress` CPU ratios, with `--against TREE` for both trees in the same
+interleaved runs (paired before and after on a shared machine).
 """
 
 from __future__ import annotations
@@ -382,6 +384,41 @@ def check_only(repeats: int, against: Path | None) -> None:
     print(f"load average {load:.2f} at the end")
 
 
+def regress_only(work: Path, items: int, repeats: int, against: Path | None) -> None:
+    """Issue 21's regress ratios alone: `mtus regress --jobs 1` and `--jobs 2` and the parse-only
+    process, interleaved run by run; with `against`, the same regress runs from that source tree
+    too, so each tree's figures come from the same minutes of the machine."""
+    corpus = work / f"corpus-{items}"
+    if not corpus.exists():
+        write_corpus(load_ruleset(default_rules_dir()), corpus, items)
+    files = len(list(corpus.glob("*.yaml")))
+    env = child_env(work / "cache")
+    trees = {"this tree": {**env, "PYTHONPATH": str(REPO)}} if against is None else {
+        "this tree": {**env, "PYTHONPATH": str(REPO)}, f"against {against}": _tree_env(env, against),
+    }
+    commands = {"parse": ([sys.executable, "-c", _PARSE_ONLY, str(corpus)], env)}
+    for tree, tree_env in trees.items():
+        for jobs in (1, 2):
+            commands[(tree, jobs)] = ([*mtus_command(), "regress", str(corpus), "--format", "json", "--jobs", str(jobs)], tree_env)
+    outputs = {}
+    for n, (name, (command, command_env)) in enumerate(commands.items()):  # bytecode, rules cache, compiled templates
+        outputs[name] = work / f"regress-only-{n}.json"
+        run_once(command, command_env, outputs[name])
+    cpu: dict = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, (command, command_env) in commands.items():
+            cpu[name].append(run_once(command, command_env).cpu)
+    parse = statistics.median(cpu["parse"])
+    print(f"`mtus regress` of {items:,} items in {files} case files, CPU medians of {repeats} interleaved runs; "
+          f"only parsing them with PyYAML's CSafeLoader: {ms(parse)}")
+    for tree in trees:
+        one, two = statistics.median(cpu[(tree, 1)]), statistics.median(cpu[(tree, 2)])
+        print(f"   {tree}: --jobs 1 {ms(one)} ({one / parse:.2f}x parsing), --jobs 2 {ms(two)} ({two / parse:.2f}x), "
+              f"--jobs 2 / --jobs 1 {two / one:.2f}x   (targets <= 2.5x, <= 1.10x)")
+    reports = {outputs[name].read_bytes() for name in commands if name != "parse"}
+    print(f"   reports byte-identical for every tree and job count: {'yes' if len(reports) == 1 else 'NO'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller corpora and fewer repeats (1k/10k items, 5 runs)")
@@ -394,8 +431,18 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="keep corpora and outputs here (default: a temporary folder)")
     parser.add_argument("--check-only", action="store_true", help="only the `mtus check` ratio of issue 21 (a minute or two)")
     parser.add_argument("--against", type=Path, default=None, metavar="TREE",
-                        help="with --check-only: the same check from this source tree too (main: git archive main | tar -x -C DIR), paired")
+                        help="with --check-only or --regress-only: the same from this source tree too (main: git archive main | tar -x -C DIR), paired")
+    parser.add_argument("--regress-only", action="store_true", help="only the `mtus regress` CPU ratios of issue 21 (with --against: paired)")
     args = parser.parse_args()
+    if args.regress_only:
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"load average {load:.2f} at start")
+        work = args.work or Path(tempfile.mkdtemp(prefix="mtus-bench-"))
+        work.mkdir(parents=True, exist_ok=True)
+        regress_only(work, args.items or 2_000, args.repeats or 5, args.against)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"load average {load:.2f} at the end")
+        return
     if args.check_only:
         check_only(args.repeats or 15, args.against)
         return

@@ -4,6 +4,7 @@ Also the regress summary's IMR figures and the progress line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import random
@@ -396,3 +397,148 @@ def test_topics_read_from_a_pickle_part_by_part_are_the_loaded_topics(repo_rules
     object.__setattr__(topic.editions[0], "on_denial", "changed in place")
     again = pickle.loads(pickle.dumps(topic, protocol=pickle.HIGHEST_PROTOCOL))
     assert again.editions[0].on_denial == "changed in place"
+
+
+def test_remembered_request_lines_are_the_plain_parse(corpus, monkeypatch):
+    """parsed_request_line against parse_request afresh, for every request line of the corpus and the
+    examples, first read and remembered; a small bound empties the memory and changes no answer."""
+    import pickle
+    import re
+
+    from checker.load import case as case_module
+    from checker.load.request_line import parse_request
+
+    ruleset = Checker(engine="reference").ruleset
+    texts = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        texts += [t.strip().strip('"') for t in re.findall(r"^\s*-?\s*text: (.*)$", Path(path).read_text(encoding="utf-8"), re.M)]
+    assert len(set(texts)) > 150 and len(texts) > len(set(texts))  # lines recur, as in any corpus
+    monkeypatch.setattr(case_module, "MAX_REMEMBERED_LINES", 50)
+    for text in texts + texts:
+        assert case_module.parsed_request_line(text, ruleset) == parse_request(text, ruleset.lexicon, ruleset.services), text
+        assert len(ruleset.__dict__["_parsed_lines"][2]) <= 50
+    assert "_parsed_lines" not in pickle.loads(pickle.dumps(ruleset)).__dict__
+
+
+def test_fuzzy_prefilter_bounds_are_difflibs(repo_ruleset):
+    """The letter-count bounds of lexicon._close_candidates are difflib's quick_ratio and real_quick_ratio."""
+    import difflib
+
+    names = sorted(repo_ruleset.lexicon._index)
+    rng = random.Random(3)
+    for _ in range(3000):
+        key, known = rng.choice(names), rng.choice(names)
+        key = "".join(c for c in key if rng.random() > 0.2) or key
+        matcher = difflib.SequenceMatcher(None, known, key)
+        length = len(key) + len(known)
+        assert 2.0 * lexicon._shared_letters(lexicon._letter_counts(key), known) / length == matcher.quick_ratio()
+        assert 2.0 * min(len(key), len(known)) / length == matcher.real_quick_ratio()
+        assert lexicon._released(known) == bool(lexicon._RELEASE_WORDS.search(known))
+
+
+def test_facts_documented_by_equivalents_are_the_vocabularys(repo_ruleset):
+    import dataclasses
+
+    from checker.derive.derive import documented_by
+
+    vocabulary = repo_ruleset.vocabulary
+    plain = tuple((name, fact.documented_by) for name, fact in vocabulary.facts.items() if fact.documented_by is not None)
+    assert documented_by(vocabulary) == plain and len(plain) >= 5
+    assert documented_by(vocabulary) is documented_by(vocabulary)  # remembered
+    fewer = dataclasses.replace(vocabulary, facts={k: v for k, v in vocabulary.facts.items() if k != plain[0][0]})
+    assert documented_by(fewer) == plain[1:]
+
+
+def test_text_keys_are_checked_for_duplicates_as_constructed_keys_were(corpus):
+    """yamlio reads a text key from its node instead of constructing it: the same mappings, the same
+    duplicates refused, and keys of other kinds (numbers, dates, quoted numbers) as before."""
+    import yaml
+
+    from checker.base.errors import InputError
+    from checker.base.yamlio import parse_yaml
+
+    for path in regress.collect_case_files([corpus, EXAMPLES])[:200]:
+        text = Path(path).read_text(encoding="utf-8")
+        if "[unclosed" not in text:
+            assert parse_yaml(text, path, "case file") == yaml.load(text, Loader=yaml.CSafeLoader)
+    assert parse_yaml('1: a\n"1": b\n2013-01-01: c\n"2013-01-01": d\n', "t", "file") == {1: "a", "1": "b", dt.date(2013, 1, 1): "c", "2013-01-01": "d"}
+    for duplicated, key, line in (
+        ('a: 1\n"a": 2\n', "a", 2), ("x:\n  'b': 1\n  b: 2\n", "b", 3), ("1: a\n01: b\n", "1", 2), ("2013-01-01: a\n2013-01-01: b\n", "2013-01-01", 2),
+    ):
+        with pytest.raises(InputError) as raised:
+            parse_yaml(duplicated, "t", "file")
+        assert (raised.value.field, raised.value.problem) == (key, f"key given twice (line {line})")
+
+
+def test_indented_json_is_json_dumps(corpus):
+    """regress.result_json (indented_json) against json.dumps with the report's settings: every result
+    of the corpus, and odd values (floats, non-ASCII and escaped text, dates, tuples, empty and nested
+    containers; keys that are not text go to json.dumps)."""
+    run_ = regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)
+    try:
+        results = list(run_.results)
+    finally:
+        run_.close()
+    assert len(results) > 300
+    for result in results:
+        assert regress.result_json(result) == regress.plain_result_json(result)
+    odd = {
+        "float": [0.1, 1e300, -0.0, 2.5e-8, float("nan"), float("inf"), -float("inf"), 3.0], "text": 'é "quoted" \\ \n\t\x01 \u2028 😀',
+        "date": dt.date(2013, 2, 3), "tuple": (1, (2, []), {}), "nested": {"b": {"z": None, "a": [True, False]}, "a": []}, "big": 10**30,
+        "path": Path("a/b"),
+    }
+    for value in (odd, [odd, odd], {}, [], "x", 1, None):
+        assert regress.indented_json(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+        assert regress.indented_json(value, "\n    ") == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str).replace("\n", "\n    ")
+    numbered = {"case": "c", "by_number": {2: "b", 1: "a"}}
+    assert regress.result_json(numbered) == regress.plain_result_json(numbered)
+
+
+def test_one_reason_is_in_order_as_ranking_it_would_give(corpus):
+    """reason_order returns one decisive criterion (or none) without ranking it: the same as ranking."""
+    from checker.decide.decide import ranked_reasons, reason_order
+
+    checker = Checker()
+    counts = {"one": 0, "more": 0}
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        for item in checker.decide_case(case, details=False):
+            reversed_order = item.decisive[::-1]
+            assert reason_order(item, reversed_order) == ranked_reasons(item, reversed_order)
+            counts["one" if len(item.decisive) < 2 else "more"] += 1
+    assert counts["one"] > 100 and counts["more"] > 100
+
+
+def test_action_messages_are_read_as_decoding_them_reads_them(corpus, monkeypatch):
+    """engine.fired reads the rule and item index from the text of each action message, as decoding
+    it does: every message the corpus's cases give, and facts holding the key's text as a value."""
+    import durable_rules_engine
+
+    from checker.evaluate import engine
+
+    messages = []
+    start, complete = durable_rules_engine.start_action_for_state, durable_rules_engine.complete_and_start_action
+
+    def started(*args):
+        found = start(*args)
+        messages.extend([found[1]] if found else [])
+        return found
+
+    def completed(*args):
+        message = complete(*args)
+        messages.extend([message] if message else [])
+        return message
+
+    monkeypatch.setattr(durable_rules_engine, "start_action_for_state", started)
+    monkeypatch.setattr(durable_rules_engine, "complete_and_start_action", completed)
+    regress.regress(Checker(), [corpus], jobs=1).close()
+    tricky = [
+        '{"r7":{"m":{"note": "\\"item_index\\": 9, ", "item_index": 2, "t": "item"}}}',
+        '{"r7":{"m":{"item_index": 3}}}', '{"guard":{"m":{"t": "guard", "item_index": -1}}}', '{"r7": {"m": {"item_index": 4.0}}}',
+    ]
+    assert len(messages) > 500
+    for message in messages + tricky:
+        assert engine.fired(message) == engine.plain_fired(message), message

@@ -76,11 +76,22 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = _plain_text(key_node)
+            if key is None:
+                key = self.construct_object(key_node, deep=True)
             if isinstance(key, _PLAIN_KEYS) and key in seen:
                 raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
             seen.add(key) if isinstance(key, _PLAIN_KEYS) else None
         return super().construct_mapping(node, deep=deep)
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _plain_text(node: yaml.Node) -> str | None:
+    """A text key as the safe constructor builds it (the scalar's value, which cannot fail), without
+    the constructor's calls: nearly every key of a file is one. None for any other node."""
+    return node.value if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode) else None
 
 
 def _refuse_unknown_tag(loader: _StrictLoader, node: yaml.Node) -> Any:

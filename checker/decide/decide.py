@@ -109,7 +109,15 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
     c. a limit of the compounded form of a compounding kit (the unit of the vehicle, VEHICLE_CLASS):
        every criterion of that unit, limit or indication, comes after those of the drug the kit
        carries, as a compound is judged first by the drug it holds.
-    An approval orders what it rests on the same way. Stable: the same case gives the same order."""
+    An approval orders what it rests on the same way. Stable: the same case gives the same order.
+    One criterion, or none, is in order already: ranked_reasons is not asked (most items of a corpus)."""
+    if len(decided) < 2:
+        return list(decided)
+    return ranked_reasons(item, decided)
+
+
+def ranked_reasons(item: ItemResult, decided: list[CriterionResult]) -> list[CriterionResult]:
+    """The criteria that decided, ranked as reason_order says."""
     tree_place: dict[str, int] = {}
     for unit in item.units:
         if unit.edition is not None:

@@ -107,23 +107,34 @@ def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabular
     a conflict, is never overridden."""
     found: dict[str, Derived] = {}
     values = {k: v.value for k, v in facts.items()}
-    for name, fact in vocabulary.facts.items():
-        if fact.documented_by is None or name in facts:
+    for name, equivalents in documented_by(vocabulary):
+        if name in facts:
             continue
-        basis = equivalent_in_records(case, lexicon, fact.documented_by, values)
+        basis = equivalent_in_records(case, lexicon, equivalents, values)
         if basis:
             found[name] = Derived(True, basis)
     return found
 
 
+def documented_by(vocabulary: Vocabulary) -> tuple[tuple[str, Equivalents], ...]:
+    """The facts that an equivalent may document, with their equivalents, in the vocabulary's order.
+    Remembered per vocabulary: a few of its hundreds of facts, read for every item."""
+    memo = vocabulary.__dict__.get("_documented_by")
+    if memo is None or memo[0] is not vocabulary.facts:  # facts are replaced, never changed in place
+        found = tuple((name, fact.documented_by) for name, fact in vocabulary.facts.items() if fact.documented_by is not None)
+        memo = vocabulary.__dict__["_documented_by"] = (vocabulary.facts, found)
+    return memo[1]
+
+
 def equivalent_in_records(case: Case, lexicon: Lexicon, equivalents: Equivalents, values: dict[str, Any]) -> dict[str, str]:
     """What in the records documents a fact through one of its equivalents (the first found), as a
-    basis ({"diagnosis": ..., "equivalent": ...}); {} when nothing does."""
-    for diagnosis in case.diagnoses:
+    basis ({"diagnosis": ..., "equivalent": ...}); {} when nothing does. A kind of equivalent the
+    fact has none of is not looked for (most facts have one kind)."""
+    for diagnosis in case.diagnoses if equivalents.diagnoses else ():
         phrase = equivalents.diagnosis_match(diagnosis)
         if phrase:
             return {"diagnosis": diagnosis, "equivalent": phrase}
-    for medication in case.medications or ():
+    for medication in (case.medications or ()) if equivalents.medication_classes else ():
         known = lexicon.drugs.get(medication.drug)
         classes = set(known.classes) & set(equivalents.medication_classes) if known else set()
         if medication.status == "current" and classes:

@@ -45,7 +45,10 @@ class Equivalents:
     def diagnosis_match(self, diagnosis: str) -> str:
         """The first phrase whose words the diagnosis holds, or ""."""
         found = words(diagnosis)
-        return next((phrase for phrase, needed in self.diagnoses if needed <= found), "")
+        for phrase, needed in self.diagnoses:  # a loop, not next() over a generator: read for every item
+            if needed <= found:
+                return phrase
+        return ""
 
 
 @dataclass(frozen=True)
