@@ -416,7 +416,7 @@ def test_remembered_request_lines_are_the_plain_parse(corpus, monkeypatch):
     monkeypatch.setattr(case_module, "MAX_REMEMBERED_LINES", 50)
     for text in texts + texts:
         assert case_module.parsed_request_line(text, ruleset) == parse_request(text, ruleset.lexicon, ruleset.services), text
-        assert len(ruleset.__dict__["_parsed_lines"][2]) <= 50
+        assert len(ruleset.__dict__["_parsed_lines"][1]) <= 50
     assert "_parsed_lines" not in pickle.loads(pickle.dumps(ruleset)).__dict__
 
 
@@ -542,3 +542,16 @@ def test_action_messages_are_read_as_decoding_them_reads_them(corpus, monkeypatc
     assert len(messages) > 500
     for message in messages + tricky:
         assert engine.fired(message) == engine.plain_fired(message), message
+
+
+def test_a_remembered_answer_is_forgotten_once_its_source_is_replaced():
+    from types import SimpleNamespace
+
+    from checker.base.memo import remembered
+
+    owner = SimpleNamespace(topics=[1], lexicon={})
+    memo = remembered(owner, "_answers", (owner.topics, owner.lexicon))
+    memo["q"] = "a"
+    assert remembered(owner, "_answers", (owner.topics, owner.lexicon)) == {"q": "a"}
+    owner.topics = [1]  # equal, but another object: the answers may no longer hold
+    assert remembered(owner, "_answers", (owner.topics, owner.lexicon)) == {}

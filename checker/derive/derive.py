@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from checker.base.memo import remembered
 from checker.base.outcomes import LETTER_DECISIONS, MEDICALLY_NECESSARY
 from checker.base.patterns import LazyPattern
 from checker.base.records import dataclass
@@ -119,11 +120,10 @@ def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabular
 def documented_by(vocabulary: Vocabulary) -> tuple[tuple[str, Equivalents], ...]:
     """The facts that an equivalent may document, with their equivalents, in the vocabulary's order.
     Remembered per vocabulary: a few of its hundreds of facts, read for every item."""
-    memo = vocabulary.__dict__.get("_documented_by")
-    if memo is None or memo[0] is not vocabulary.facts:  # facts are replaced, never changed in place
-        found = tuple((name, fact.documented_by) for name, fact in vocabulary.facts.items() if fact.documented_by is not None)
-        memo = vocabulary.__dict__["_documented_by"] = (vocabulary.facts, found)
-    return memo[1]
+    memo = remembered(vocabulary, "_documented_by", (vocabulary.facts,))
+    if "facts" not in memo:
+        memo["facts"] = tuple((name, fact.documented_by) for name, fact in vocabulary.facts.items() if fact.documented_by is not None)
+    return memo["facts"]
 
 
 def equivalent_in_records(case: Case, lexicon: Lexicon, equivalents: Equivalents, values: dict[str, Any]) -> dict[str, str]:

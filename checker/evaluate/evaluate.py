@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Protocol
 
 from checker.base.errors import EngineError
+from checker.base.memo import remembered
 from checker.base.outcomes import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MET
 from checker.decide.decide import decide
 from checker.derive.derive import derive_item_facts
@@ -78,13 +79,11 @@ def ranked_topics(ruleset: RuleSet, attributes: dict[str, set[str]]) -> tuple[To
     """Every topic whose every constraint the request's attributes meet, most specific first.
     Remembered per rule set and attributes: a corpus repeats the same few requests (the same
     answer as ranking afresh: tests/test_selection.py)."""
-    memo = ruleset.__dict__.get("_ranked_topics")
-    if memo is None or memo[0] is not ruleset.topics:  # topics are replaced, never changed in place
-        memo = ruleset.__dict__["_ranked_topics"] = (ruleset.topics, {})
+    memo = remembered(ruleset, "_ranked_topics", (ruleset.topics,))
     key = tuple(frozenset(attributes[name]) for name in _ATTRIBUTES)
-    ranked = memo[1].get(key)
+    ranked = memo.get(key)
     if ranked is None:
-        ranked = memo[1][key] = rank_topics(ruleset.topics, attributes)
+        ranked = memo[key] = rank_topics(ruleset.topics, attributes)
     return ranked
 
 

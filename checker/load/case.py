@@ -26,6 +26,7 @@ from checker.base.fields import (
     require_text,
     short,
 )
+from checker.base.memo import remembered
 from checker.base.outcomes import DECISIONS
 from checker.base.records import dataclass
 from checker.base.yamlio import parse_yaml, read_text, require_yaml_size
@@ -605,10 +606,7 @@ def parsed_request_line(text: str, ruleset: RuleSet) -> tuple[ParsedRequest, Pre
     """parse_request of the rule set's lexicon and services, remembered per rule set: a corpus repeats
     the same request lines ("Norco 10/325 mg #90"), and reading one is most of loading a case. The
     answer is the one parse_request gives afresh (its parts are frozen; tests/test_speed.py)."""
-    memo = ruleset.__dict__.get("_parsed_lines")
-    if memo is None or memo[0] is not ruleset.lexicon or memo[1] is not ruleset.services:  # replaced, never changed in place
-        memo = ruleset.__dict__["_parsed_lines"] = (ruleset.lexicon, ruleset.services, {})
-    lines = memo[2]
+    lines = remembered(ruleset, "_parsed_lines", (ruleset.lexicon, ruleset.services))
     found = lines.get(text)
     if found is None:
         if len(lines) >= MAX_REMEMBERED_LINES:
