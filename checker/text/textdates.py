@@ -23,14 +23,15 @@ FULL_DATE = (
 )
 # a month and year in figures ("1-2015", "01/2016") only with a four-digit year, so that a score or a
 # fraction ("4/10") is never read as one, and never as the tail of a full date
-_NUMERIC_MONTH_YEAR = r"(?<![\d/-])(?:0?[1-9]|1[0-2])\s?[/-]\s?(?:19|20)\d{2}(?![\d/-])"
-MONTH_YEAR = rf"(?:{_MONTH}\.?,?\s+(?:of\s+)?\d{{4}}|{_NUMERIC_MONTH_YEAR})"
+_MONTH_NUMBER = r"0?[1-9]|1[0-2]"
 YEAR = r"(?:(?:19|20)\d{2})"
+_NUMERIC_MONTH_YEAR = rf"(?<![\d/-])(?:{_MONTH_NUMBER})\s?[/-]\s?{YEAR}(?![\d/-])"
+MONTH_YEAR = rf"(?:{_MONTH}\.?,?\s+(?:of\s+)?\d{{4}}|{_NUMERIC_MONTH_YEAR})"
 
 _NUMERIC = re.compile(r"(\d{1,2})\s?[/-]\s?(\d{1,2})\s?[/-]\s?(\d{4}|\d{2})$")
 _NAMED = re.compile(rf"({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})$", re.IGNORECASE)
 _MONTH_YEAR = re.compile(rf"({_MONTH})\.?,?\s+(?:of\s+)?(\d{{4}})$", re.IGNORECASE)
-_FIGURES_MONTH_YEAR = re.compile(r"(0?[1-9]|1[0-2])\s?[/-]\s?((?:19|20)\d{2})$")
+_FIGURES_MONTH_YEAR = re.compile(rf"({_MONTH_NUMBER})\s?[/-]\s?({YEAR})$")
 _YEAR = re.compile(r"((?:19|20)\d{2})$")
 FOUR_DIGIT_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 
@@ -54,16 +55,19 @@ def parse_date(text: str, pivot: int) -> tuple[dt.date, str] | None:
         if m := _NAMED.match(text):
             return dt.date(int(m.group(3)), _month(m.group(1)), int(m.group(2))), "day"
         if m := _MONTH_YEAR.match(text):
-            year, month = int(m.group(2)), _month(m.group(1))
-            return dt.date(year, month, calendar.monthrange(year, month)[1]), "month"
+            return _month_end(int(m.group(2)), _month(m.group(1))), "month"
         if m := _FIGURES_MONTH_YEAR.match(text):
-            year, month = int(m.group(2)), int(m.group(1))
-            return dt.date(year, month, calendar.monthrange(year, month)[1]), "month"
+            return _month_end(int(m.group(2)), int(m.group(1))), "month"
         if m := _YEAR.match(text):
             return dt.date(int(m.group(1)), 12, 31), "year"
     except ValueError:
         return None
     return None
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    """A month read at its last day, so that a duration from it is never overstated."""
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _full_year(digits: str, pivot: int) -> int:
