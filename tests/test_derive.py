@@ -180,3 +180,15 @@ def test_a_duration_of_use_in_any_form_is_a_lower_bound(tmp_path, repo_ruleset):
     meds = [{"drug": "gabapentin", "duration_days": 547}]
     facts = _facts(tmp_path, repo_ruleset, {"medications": meds, "requests": [{"text": "Gabapentin 300 mg TID #90"}]})
     assert facts["weeks_of_use_at_least"] == 78.1 and "weeks_of_use" not in facts
+
+
+def test_a_drug_missing_from_a_current_medication_list_is_started_by_the_request(tmp_path, repo_ruleset):
+    listed = _facts(tmp_path, repo_ruleset, {"medications": [{"drug": "naproxen"}], "requests": [{"text": "Lidoderm 5% patch #30"}]})
+    assert listed["weeks_of_use"] == 0.0 and listed["weeks_of_use_at_least"] == 0.0
+    no_list = _facts(tmp_path, repo_ruleset, {"requests": [{"text": "Lidoderm 5% patch #30"}]})
+    assert "weeks_of_use" not in no_list  # nothing is read from the absence of a list
+    past_only = _facts(tmp_path, repo_ruleset, {"medications": [{"drug": "naproxen", "status": "past"}], "requests": [{"text": "Lidoderm 5% patch #30"}]})
+    assert "weeks_of_use" not in past_only  # a list of past drugs says nothing of what is taken now
+    meds = [{"drug": "naproxen"}, {"drug": "Lidoderm", "status": "past"}]
+    taken_before = _facts(tmp_path, repo_ruleset, {"medications": meds, "requests": [{"text": "Lidoderm 5% patch #30"}]})
+    assert "weeks_of_use" not in taken_before  # a drug taken before is not read as a first start

@@ -263,6 +263,33 @@ def test_a_month_and_year_in_figures_is_read_at_the_month_s_last_day(written: st
     assert parse_date(written, 2016) == expected
 
 
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [("8-9/10", None), ("3-4/10", None), ("8/9-10", None), ("8-9-10", (dt.date(2010, 8, 9), "day")), ("8/9/10", (dt.date(2010, 8, 9), "day"))],
+)
+def test_a_date_in_figures_keeps_one_separator(written: str, expected: Any) -> None:
+    from checker.text.textdates import FULL_DATE, parse_date
+
+    assert parse_date(written, 2016) == expected
+    assert bool(re.fullmatch(FULL_DATE, written)) is (expected is not None)
+
+
+def test_a_range_of_pain_scores_does_not_date_its_sentence() -> None:
+    facts = draft("Pain went from 8-9/10 to 5/10 with Norco.", requests=["Norco 10/325mg #90"], as_of=dt.date(2016, 8, 1))["requests"][0]["facts"]
+    assert facts["pain_score_without_medication"]["value"] == 8 and facts["pain_score_with_medication"]["value"] == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [("Norco 10/325 three times daily continues at the same dose as a year ago.", "current"),
+     ("She took Norco in 2014 and continues gabapentin.", "past"),
+     ("Norco was continued in 2014.", "past")],
+)
+def test_a_drug_said_to_continue_is_current_whatever_earlier_time_it_is_compared_with(text: str, status: str) -> None:
+    medications = draft(text, requests=["Urine drug screen"], as_of=dt.date(2016, 11, 14))["medications"]
+    assert [m["status"] for m in medications if m["drug"] == "hydrocodone/acetaminophen"] == [status]
+
+
 def test_a_drug_s_start_in_figures_or_a_duration_in_words() -> None:
     def med(text: str) -> dict:
         return draft(text, requests=["Norco 10/325mg #120"], as_of=dt.date(2016, 8, 15))["medications"][0]

@@ -321,6 +321,9 @@ def _duration(case: Case, request: Request, product: str = "") -> dict[str, Deri
     if request.new_start or any(m.new_start for m in history):
         basis = {"new_start": True}
         return {"weeks_of_use": Derived(0.0, basis), "weeks_of_use_at_least": Derived(0.0, basis)}
+    if not history and _started_by_request(case, taken):
+        basis = {"not_on_current_medications": True}
+        return {"weeks_of_use": Derived(0.0, basis), "weeks_of_use_at_least": Derived(0.0, basis)}
     starts = [m.started for m in history if m.started]
     if starts:
         started = max(starts)
@@ -332,6 +335,16 @@ def _duration(case: Case, request: Request, product: str = "") -> dict[str, Deri
     if not bounds:
         return {}
     return {"weeks_of_use_at_least": Derived(max(bounds), _history_basis(history, case))}
+
+
+def _started_by_request(case: Case, taken: set[str]) -> bool:
+    """The records list what the claimant currently takes, and the requested drug is nowhere in them
+    (not current, not past): the request starts it. Without a current medication list nothing is
+    read from the drug's absence."""
+    medications = case.medications or ()
+    if any(m.drug in taken for m in medications):
+        return False
+    return any(m.status == "current" for m in medications)
 
 
 def _weeks(case: Case, since: Any) -> float:

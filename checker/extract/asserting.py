@@ -141,5 +141,7 @@ def _recent_year(text: str, modifier: Modifier, as_of: dt.date | None) -> bool:
 
 
 def _adjacent(text: str, modifier: Modifier, span: tuple[int, int]) -> bool:
+    """The cue is right before or after the mention: at most one word between, and no comma or
+    semicolon ("no symptoms, Tinel's negative": the "no" belongs to the symptoms)."""
     between = text[modifier.end : span[0]] if modifier.end <= span[0] else text[span[1] : modifier.start]
-    return len(between.split()) <= 1
+    return len(between.split()) <= 1 and not any(mark in between for mark in ",;:")

@@ -67,8 +67,11 @@ class Medications:
     def _use(self, run: Run, info: SentenceInfo, mention: DrugMention) -> dict[str, Any] | None:
         cats = self.context.assess(info.modifiers, mention.start, mention.end)
         if "ongoing" in cats and "stopped" in cats:  # "stop X and continue Y": the nearer cue decides
-            farther = max(("ongoing", "stopped"), key=lambda c: distance(cats[c], mention.start, mention.end))
-            cats.pop(farther)
+            cats.pop(_farther(cats, "ongoing", "stopped", mention))
+        text = info.sentence.text
+        for earlier in ("historical", "remote"):  # "X continues at the dose of a year ago": continued now
+            if "ongoing" in cats and earlier in cats and not _past_tense(text, cats["ongoing"]):
+                cats.pop(_farther(cats, "ongoing", earlier, mention))
         if "ongoing" in cats:
             cats.pop("hypothetical", None)
         if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
@@ -141,6 +144,15 @@ class Medications:
                 evidence = evidence_at(run.doc, info.sentence, (start, end)).as_dict()
                 left_out.append({"what": "medication", "named": name, "why": "not in the drug lexicon", "evidence": evidence})
         return found
+
+
+def _farther(cats: dict[str, Any], one: str, other: str, mention: DrugMention) -> str:
+    return max((one, other), key=lambda c: distance(cats[c], mention.start, mention.end))
+
+
+def _past_tense(text: str, modifier: Any) -> bool:
+    """The cue tells of an earlier time itself ("was continued in 2014", "refilled")."""
+    return text[modifier.start : modifier.end].lower().endswith("ed")
 
 
 def _medication(generic: str, uses: list[dict[str, Any]]) -> dict[str, Any]:

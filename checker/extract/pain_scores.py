@@ -24,6 +24,7 @@ class PainScores:
         self.with_med = cue(raw["with_medication"], "pain_scores.with_medication")
         self.without_med = cue(raw["without_medication"], "pain_scores.without_medication")
         self.reduction = cue(raw["reduction"], "pain_scores.reduction")
+        self.comparison = cue(raw["comparison"], "pain_scores.comparison")
         self.score_before = cue(raw["score_before"], "pain_scores.score_before")
         self.transitions = [cue(rx, f"pain_scores.transitions[{i}]") for i, rx in enumerate(raw.get("transitions", ()))]
 
@@ -63,6 +64,8 @@ class PainScores:
             later = [s for s in scores[i + 1 :] if s[1] and s[1][0] == "with"]
             if qualifier is None and later and self.reduction.search(text[m.end() : later[0][0].start()]):
                 scores[i][1] = ("without", (m.start(), m.end()))
+            if scores[i][1] is None and self._compared_with_a_score_off_the_drug(text, m, scores[i + 1 :]):
+                scores[i][1] = ("with", (m.start(), m.end()))
         found = []
         for m, qualifier in scores:
             if qualifier:
@@ -75,6 +78,13 @@ class PainScores:
                     if kind in m.re.groupindex and m.group(kind) is not None and m.span(kind) not in taken:
                         found.append((kind, m.span(kind), m.span()))
         return found
+
+    def _compared_with_a_score_off_the_drug(self, text: str, score: re.Match[str], later: list[list[Any]]) -> bool:
+        """The next score is one without the drug, and a comparison joins the two ("4/10, compared with
+        8/10 before Lyrica"): this one is the score on the drug."""
+        if not later or not later[0][1] or later[0][1][0] != "without":
+            return False
+        return bool(self.comparison.search(text[score.end() : later[0][0].start()]))
 
     def _qualifier_at(self, text: str, at: int) -> tuple[str, tuple[int, int]] | None:
         for kind, pattern in (("without", self.without_med), ("with", self.with_med)):

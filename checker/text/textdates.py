@@ -17,8 +17,9 @@ _MONTHS = {
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 
 # Regex fragments (no capturing groups) for the cue files' {date}, {month_year} and {year}.
+# A date in figures keeps one separator: "8-9/10" is a range of pain scores, never August 9, 2010.
 FULL_DATE = (
-    r"(?:\d{1,2}\s?[/-]\s?\d{1,2}\s?[/-]\s?(?:\d{4}|\d{2})(?![\d/])"
+    r"(?:(?:\d{1,2}\s?/\s?\d{1,2}\s?/\s?|\d{1,2}\s?-\s?\d{1,2}\s?-\s?)(?:\d{4}|\d{2})(?![\d/])"
     rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
 )
 # a month and year in figures ("1-2015", "01/2016") only with a four-digit year, so that a score or a
@@ -28,7 +29,7 @@ YEAR = r"(?:(?:19|20)\d{2})"
 _NUMERIC_MONTH_YEAR = rf"(?<![\d/-])(?:{_MONTH_NUMBER})\s?[/-]\s?{YEAR}(?![\d/-])"
 MONTH_YEAR = rf"(?:{_MONTH}\.?,?\s+(?:of\s+)?\d{{4}}|{_NUMERIC_MONTH_YEAR})"
 
-_NUMERIC = re.compile(r"(\d{1,2})\s?[/-]\s?(\d{1,2})\s?[/-]\s?(\d{4}|\d{2})$")
+_NUMERIC = re.compile(r"(\d{1,2})\s?([/-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})$")
 _NAMED = re.compile(rf"({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})$", re.IGNORECASE)
 _MONTH_YEAR = re.compile(rf"({_MONTH})\.?,?\s+(?:of\s+)?(\d{{4}})$", re.IGNORECASE)
 _FIGURES_MONTH_YEAR = re.compile(rf"({_MONTH_NUMBER})\s?[/-]\s?({YEAR})$")
@@ -50,7 +51,7 @@ def parse_date(text: str, pivot: int) -> tuple[dt.date, str] | None:
     text = text.strip()
     try:
         if m := _NUMERIC.match(text):
-            month, day, year = int(m.group(1)), int(m.group(2)), _full_year(m.group(3), pivot)
+            month, day, year = int(m.group(1)), int(m.group(3)), _full_year(m.group(4), pivot)
             return dt.date(year, month, day), "day"
         if m := _NAMED.match(text):
             return dt.date(int(m.group(3)), _month(m.group(1)), int(m.group(2))), "day"
