@@ -290,6 +290,18 @@ def test_a_drug_said_to_continue_is_current_whatever_earlier_time_it_is_compared
     assert [m["status"] for m in medications if m["drug"] == "hydrocodone/acetaminophen"] == [status]
 
 
+@pytest.mark.parametrize(
+    ("text", "new_start"),
+    [("The physician prescribed naproxen sodium 550 mg twice daily, #60, for the flare.", True),
+     ("She takes naproxen daily. The physician prescribed naproxen 550 mg #60.", False),
+     ("Continue naproxen, prescribed 550 mg bid.", False),
+     ("The physician prescribed naproxen in 2014.", False)],
+)
+def test_a_drug_first_named_as_prescribed_is_started_by_that_prescription(text: str, new_start: bool) -> None:
+    medications = draft(text, requests=["Naproxen 550mg #60"], as_of=dt.date(2016, 4, 15))["medications"]
+    assert bool(medications[0].get("new_start")) is new_start
+
+
 def test_a_drug_s_start_in_figures_or_a_duration_in_words() -> None:
     def med(text: str) -> dict:
         return draft(text, requests=["Norco 10/325mg #120"], as_of=dt.date(2016, 8, 15))["medications"][0]

@@ -26,6 +26,7 @@ class Medications:
         durations = [fill_fragments(rx, shared.cues.fragments) for rx in raw["duration"]]  # {duration}, {about}
         self.duration_patterns = [shared.regex(rx, f"medications.duration[{i}]", number=shared.number) for i, rx in enumerate(durations)]
         self.new_start_patterns = [shared.regex(rx, f"medications.new_start[{i}]") for i, rx in enumerate(raw.get("new_start", ()))]
+        self.prescribed_before = shared.regex(raw["prescribed_before"], "medications.prescribed_before")
 
     def read(self, run: Run, left_out: list[dict[str, Any]]) -> list[dict[str, Any]]:
         uses: dict[str, list[dict[str, Any]]] = {}
@@ -43,10 +44,13 @@ class Medications:
                 first.setdefault(generic, evidence)
         found = [_medication(generic, used) for generic, used in uses.items()]
         for entry in found:
-            if entry["drug"] in first and entry["status"] == "current":
+            used = uses[entry["drug"]]
+            first_named_as_prescribed = used[0]["prescribed"] and not any(u["since"] for u in used)
+            if entry["status"] == "current" and (entry["drug"] in first or first_named_as_prescribed):
                 entry.pop("documented_since", None)
                 entry["new_start"] = True
-                entry["evidence"] = first[entry["drug"]].as_dict()
+                if entry["drug"] in first:
+                    entry["evidence"] = first[entry["drug"]].as_dict()
         return found
 
     def _first_prescriptions(self, run: Run, info: SentenceInfo) -> dict[str, Evidence]:
@@ -77,7 +81,9 @@ class Medications:
         if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
         past = "historical" in cats or "remote" in cats or "stopped" in cats
+        before = text[max(0, mention.start - 60) : mention.start]
         return {
+            "prescribed": "ongoing" not in cats and bool(self.prescribed_before.search(before)),
             "stopped": "stopped" in cats,
             "past": past,
             "date": info.date,
