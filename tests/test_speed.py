@@ -555,3 +555,29 @@ def test_a_remembered_answer_is_forgotten_once_its_source_is_replaced():
     assert remembered(owner, "_answers", (owner.topics, owner.lexicon)) == {"q": "a"}
     owner.topics = [1]  # equal, but another object: the answers may no longer hold
     assert remembered(owner, "_answers", (owner.topics, owner.lexicon)) == {}
+
+
+def test_the_engine_definition_written_at_compile_time_is_the_probes_definition(corpus, repo_program):
+    """Program.engine_json (compiled once, kept in the rules cache) is the JSON text of
+    durable_definition, and an engine registered from it fires as one registered from a fresh dump."""
+    import dataclasses
+
+    from checker.evaluate import engine
+    from checker.evaluate.evaluate import plan_case
+    from checker.load.compiler import durable_definition
+
+    assert repo_program.engine_json == json.dumps(durable_definition(repo_program.probes), ensure_ascii=False)
+    checker = Checker(engine="reference")
+    assert checker.program.engine_json == repo_program.engine_json  # the cached program keeps it
+    batches = []
+    for path in regress.collect_case_files([corpus])[:80]:
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        units = [u for item in plan_case(checker.ruleset, case) for u in item.units if u.edition]
+        batches.append([(u.edition.key, {k: v.value for k, v in u.facts.items()}) for u in units])
+    stored = engine.DurableEvaluator(checker.program)
+    dumped = engine.DurableEvaluator(dataclasses.replace(checker.program, engine_json=""))
+    fired = [stored.evaluate(batch) for batch in batches]
+    assert fired == [dumped.evaluate(batch) for batch in batches] and sum(map(len, fired)) > 50

@@ -29,7 +29,7 @@ import durable_rules_engine
 
 from checker.base.errors import EngineError
 from checker.base.patterns import LazyPattern
-from checker.load.compiler import GUARD_RULE, GUARD_TAG, ITEM_TAG, Program, durable_definition, probe_index
+from checker.load.compiler import GUARD_RULE, GUARD_TAG, ITEM_TAG, Program, definition_json, probe_index
 
 SESSION_ID = "case"
 REGISTRATIONS = ("all", "on_demand")
@@ -128,12 +128,15 @@ class DurableEvaluator:
         self._register(None if self._handle is not None else frozenset(needed))
 
     def _register(self, editions: frozenset[str] | None) -> None:
-        probes = self.program.probes if editions is None else [p for p in self.program.probes if p.edition_key in editions]
-        name = self.program.name if editions is None else f"{self.program.name}:{_editions_digest(editions)}"
+        if editions is None:
+            name, definition = self.program.name, self.program.engine_json or definition_json(self.program.probes)
+        else:
+            name = f"{self.program.name}:{_editions_digest(editions)}"
+            definition = definition_json(p for p in self.program.probes if p.edition_key in editions)
         if self._handle is not None:
             self._end_session()
         previous = self._handle
-        self._handle = durable_rules_engine.create_ruleset(name, json.dumps(durable_definition(probes), ensure_ascii=False))
+        self._handle = durable_rules_engine.create_ruleset(name, definition)
         self._editions = editions
         if previous is not None:
             durable_rules_engine.delete_ruleset(previous)

@@ -4,6 +4,7 @@ classes, the ingredients a strength names, and the morphine milligram equivalent
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -301,8 +302,11 @@ def _close_candidates(key: str, names: Iterable[str]) -> Iterator[str]:
 def _shared_letters(wanted: dict[str, int], known: str) -> int:
     """How many letters two names share, each counted as often as both hold it (difflib's quick_ratio
     counts these matches)."""
-    counts = _letter_counts(known)
-    return sum(min(n, counts.get(letter, 0)) for letter, n in wanted.items())
+    # map() over the two dicts, not a generator expression: the prefilter's cost for every misspelt word
+    return sum(map(min, wanted.values(), map(_letter_counts(known).get, wanted, _NONE_HELD)))
+
+
+_NONE_HELD = itertools.repeat(0)  # what _letter_counts(...).get gives for a letter the name lacks
 
 
 @functools.lru_cache(maxsize=8192)  # the lexicon's names, scored against every misspelt word
