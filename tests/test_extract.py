@@ -218,7 +218,10 @@ def test_pain_scores_with_and_without_medication() -> None:
     assert (value(d, "pain_score_without_medication"), value(d, "pain_score_with_medication")) == (8, 4)
     d = draft("Pain was 7/10 and with medications it decreases to 3/10.")
     assert (value(d, "pain_score_without_medication"), value(d, "pain_score_with_medication")) == (7, 3)
-    assert value(draft("She rated her pain 2-5/10 with medications."), "pain_score_with_medication") == "absent"
+    # a range is read at its end least favourable to the drug: the higher score with it, the lower without
+    assert value(draft("She rated her pain 2-5/10 with medications."), "pain_score_with_medication") == 5
+    assert value(draft("She rated her pain 7-9/10 without medications."), "pain_score_without_medication") == 7
+    assert value(draft("She rated her pain 2-5/10."), "pain_score_with_medication") == "absent"
 
 
 def test_an_effect_of_a_requested_drug_goes_under_that_request() -> None:

@@ -17,11 +17,12 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 90 items: 17 of 48 approvals caught before the
-# changes made from them (2026-12-03), 36 of 48 after, with no false approval either time. The floor
+# Measured with `python tools/own_cases.py` on the 122 items: 26 of 69 approvals caught before the
+# changes made from them (each set of 20 cases run before its changes, 2026-12-03), 49 of 69 after,
+# with no false approval either time. The floor
 # is the second figure less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall.
-MIN_APPROVALS_CAUGHT = 34
+MIN_APPROVALS_CAUGHT = 47
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def _decided(row: dict) -> str | None:
 
 def test_every_case_file_is_well_formed(tool) -> None:
     files = tool.case_files([CASES])
-    assert len(files) >= 60
+    assert len(files) >= 80
     for path in files:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert data["schema"] == tool.SCHEMA, path
@@ -61,7 +62,7 @@ def test_approvals_caught_stay_above_the_floor(report) -> None:
     regress, _ = report
     expected = [r for r in regress["results"] if r["expected"]["decision"] == "medically_necessary"]
     caught = sum(_decided(r) == "medically_necessary" for r in expected)
-    assert len(expected) >= 45 and caught >= MIN_APPROVALS_CAUGHT
+    assert len(expected) >= 65 and caught >= MIN_APPROVALS_CAUGHT
 
 
 def test_a_bad_case_file_is_one_line_naming_the_field(tool, tmp_path, capsys) -> None:

@@ -240,21 +240,29 @@ def test_a_process_with_threads_spawns_its_workers():
         thread.join()
 
 
-def test_cases_sharing_an_engine_session_fire_as_a_session_per_case(corpus, monkeypatch):
-    """The durable evaluator keeps one session for many cases (engine.CASES_PER_SESSION): each case's
-    rules fire exactly as they do in a session of its own."""
-    from checker.evaluate import engine
+def _engine_batches(checker: Checker, corpus: Path, limit: int) -> list[list[tuple[str, dict]]]:
+    """The engine's input for each of the first `limit` case files of a corpus: per unit with an
+    edition, its edition key and fact values (a broken file of the corpus is skipped)."""
     from checker.evaluate.evaluate import plan_case
 
-    checker = Checker(engine="reference")
     batches = []
-    for path in regress.collect_case_files([corpus])[:120]:
+    for path in regress.collect_case_files([corpus])[:limit]:
         try:
             case = checker.load(Path(path))
         except Exception:  # noqa: BLE001, S112 - the corpus's broken file
             continue
         units = [u for item in plan_case(checker.ruleset, case) for u in item.units if u.edition]
         batches.append([(u.edition.key, {k: v.value for k, v in u.facts.items()}) for u in units])
+    return batches
+
+
+def test_cases_sharing_an_engine_session_fire_as_a_session_per_case(corpus, monkeypatch):
+    """The durable evaluator keeps one session for many cases (engine.CASES_PER_SESSION): each case's
+    rules fire exactly as they do in a session of its own."""
+    from checker.evaluate import engine
+
+    checker = Checker(engine="reference")
+    batches = _engine_batches(checker, corpus, 120)
     shared = engine.DurableEvaluator(checker.program)
     together = [shared.evaluate(batch) for batch in batches]
     monkeypatch.setattr(engine, "CASES_PER_SESSION", 1)
@@ -563,20 +571,12 @@ def test_the_engine_definition_written_at_compile_time_is_the_probes_definition(
     import dataclasses
 
     from checker.evaluate import engine
-    from checker.evaluate.evaluate import plan_case
     from checker.load.compiler import durable_definition
 
     assert repo_program.engine_json == json.dumps(durable_definition(repo_program.probes), ensure_ascii=False)
     checker = Checker(engine="reference")
     assert checker.program.engine_json == repo_program.engine_json  # the cached program keeps it
-    batches = []
-    for path in regress.collect_case_files([corpus])[:80]:
-        try:
-            case = checker.load(Path(path))
-        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
-            continue
-        units = [u for item in plan_case(checker.ruleset, case) for u in item.units if u.edition]
-        batches.append([(u.edition.key, {k: v.value for k, v in u.facts.items()}) for u in units])
+    batches = _engine_batches(checker, corpus, 80)
     stored = engine.DurableEvaluator(checker.program)
     dumped = engine.DurableEvaluator(dataclasses.replace(checker.program, engine_json=""))
     fired = [stored.evaluate(batch) for batch in batches]

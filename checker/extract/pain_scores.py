@@ -20,6 +20,7 @@ class PainScores:
         cue = shared.cue_regex
         self.facts = {"with": shared.cues.facts["pain_score_with_medication"], "without": shared.cues.facts["pain_score_without_medication"]}
         self.score = cue(raw["score"], "pain_scores.score")
+        self.score_range = cue(raw["score_range"], "pain_scores.score_range")
         self.pain_word = cue(raw["pain_word"], "pain_scores.pain_word")
         self.with_med = cue(raw["with_medication"], "pain_scores.with_medication")
         self.without_med = cue(raw["without_medication"], "pain_scores.without_medication")
@@ -47,7 +48,10 @@ class PainScores:
         """(with|without, the number's span, the span of number and qualifier) for each pain score
         the sentence ties to medication use."""
         scores: list[list[Any]] = []
+        ranges = list(self.score_range.finditer(text))
         for m in self.score.finditer(text):
+            if any(r.start() <= m.start() < r.end() for r in ranges):
+                continue  # read with its range below
             if re.search(r"\d(?:\s*/\s*10)?\s*(?:-|to)\s*$", text[max(0, m.start() - 12) : m.start()]):
                 continue  # the end of a range
             after = re.match(r"\s*,?\s*", text[m.end() :])
@@ -71,12 +75,26 @@ class PainScores:
             if qualifier:
                 kind, (q_start, q_end) = qualifier
                 found.append((kind, (m.start("score"), m.end("score")), (min(m.start(), q_start), max(m.end(), q_end))))
+        found += self._ranges(text, ranges)
         taken = {span for _, span, _ in found}
         for pattern in self.transitions:  # "pain goes from a nine to a six after she takes tramadol"
             for m in pattern.finditer(text):
                 for kind in ("without", "with"):
                     if kind in m.re.groupindex and m.group(kind) is not None and m.span(kind) not in taken:
                         found.append((kind, m.span(kind), m.span()))
+        return found
+
+    def _ranges(self, text: str, ranges: list[re.Match[str]]) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+        """Each range of scores tied to medication use, read at its end least favourable to the drug:
+        its lower score without the drug, its higher score with it."""
+        found = []
+        for m in ranges:
+            after = re.match(r"\s*,?\s*", text[m.end() :])
+            qualifier = self._qualifier_at(text, m.end() + (after.end() if after else 0)) or self._qualifier_before(text, m, 0)
+            if qualifier:
+                kind, (q_start, q_end) = qualifier
+                end = "low" if kind == "without" else "high"
+                found.append((kind, m.span(end), (min(m.start(), q_start), max(m.end(), q_end))))
         return found
 
     def _compared_with_a_score_off_the_drug(self, text: str, score: re.Match[str], later: list[list[Any]]) -> bool:

@@ -120,7 +120,10 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         "missing_all": _missing_groups(ruleset, [r for r in item.decisive if r.status == NOT_DOCUMENTED], _absent(decisive)),
         # what the records show against the request; an `exists: false` test holds on a silence, which is no finding
         "contrary": _contrary(ruleset, named_criteria),
-        "follow_up": _without_implied(_merged_over_subjects([_follow_up(ruleset, r, page_era) for r in [*deferred, *item.follow_up]])),
+        "follow_up": _not_asked_again(
+            _without_implied(_merged_over_subjects([_follow_up(ruleset, r, page_era) for r in [*deferred, *item.follow_up]])),
+            missing_by_reason,
+        ),
         "facts": [
             {"name": k, "value": v.value, "origin": v.origin, "source": v.source or None, "reason": v.reason or None, "evidence": _evidence(v.evidence)}
             for k, v in sorted(item.facts.items())
@@ -368,6 +371,19 @@ def _without_implied(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         e for e in entries
         if not (e["needs"] and any(o is not e and o["subjects"] == e["subjects"] and asked(e) < asked(o) for o in entries))
     ]
+
+
+def _not_asked_again(entries: list[dict[str, Any]], missing_by_reason: list[list[list[dict[str, Any]]]]) -> list[dict[str, Any]]:
+    """The follow-up list less the alternatives the rationale already says are missing (a denial for
+    no red flags does not ask again for "no earlier imaging, or red flags"), and less an entry left
+    with nothing to ask."""
+    asked = {name for groups in missing_by_reason for group in groups for alternative in group for name in alternative["names"]}
+    kept = []
+    for entry in entries:
+        needs = [[a for a in group if not set(a["names"]) <= asked] for group in entry["needs"]]
+        if not entry["needs"] or any(needs):
+            kept.append({**entry, "needs": [group for group in needs if group]})
+    return kept
 
 
 def _holding(result: CriterionResult) -> dict[str, Any]:
