@@ -54,9 +54,7 @@ class PainScores:
                 continue  # read with its range below
             if re.search(r"\d(?:\s*/\s*10)?\s*(?:-|to)\s*$", text[max(0, m.start() - 12) : m.start()]):
                 continue  # the end of a range
-            after = re.match(r"\s*,?\s*", text[m.end() :])
-            rest = m.end() + (after.end() if after else 0)
-            qualifier = self._qualifier_at(text, rest)
+            qualifier = self._qualifier_after(text, m.end())
             rated = self.score_before.search(text, max(0, m.start() - 16), m.start())
             if qualifier is None and not m.group("scale") and not rated:
                 continue  # a bare number that is no score
@@ -89,8 +87,7 @@ class PainScores:
         its lower score without the drug, its higher score with it."""
         found = []
         for m in ranges:
-            after = re.match(r"\s*,?\s*", text[m.end() :])
-            qualifier = self._qualifier_at(text, m.end() + (after.end() if after else 0)) or self._qualifier_before(text, m, 0)
+            qualifier = self._qualifier_after(text, m.end()) or self._qualifier_before(text, m, 0)
             if qualifier:
                 kind, (q_start, q_end) = qualifier
                 end = "low" if kind == "without" else "high"
@@ -103,6 +100,11 @@ class PainScores:
         if not later or not later[0][1] or later[0][1][0] != "without":
             return False
         return bool(self.comparison.search(text[score.end() : later[0][0].start()]))
+
+    def _qualifier_after(self, text: str, end: int) -> tuple[str, tuple[int, int]] | None:
+        """The with/without-medication phrase right after a score (a comma between allowed)."""
+        after = re.match(r"\s*,?\s*", text[end:])
+        return self._qualifier_at(text, end + (after.end() if after else 0))
 
     def _qualifier_at(self, text: str, at: int) -> tuple[str, tuple[int, int]] | None:
         for kind, pattern in (("without", self.without_med), ("with", self.with_med)):
