@@ -305,6 +305,13 @@ def test_a_drug_first_named_as_prescribed_is_started_by_that_prescription(text: 
     assert bool(medications[0].get("new_start")) is new_start
 
 
+def test_a_list_item_with_a_verb_of_its_own_is_no_diagnosis() -> None:
+    text = "He was diagnosed with ilioinguinal neuralgia; a diagnostic nerve block in 12/2014 gave relief for a day."
+    assert draft(text, as_of=dt.date(2016, 1, 1))["diagnoses"] == ["ilioinguinal neuralgia"]
+    listed = draft("Diagnoses are cervical sprain/strain; lumbar radiculopathy; insomnia.", as_of=dt.date(2016, 1, 1))["diagnoses"]
+    assert listed == ["cervical sprain/strain", "lumbar radiculopathy", "insomnia"]
+
+
 def test_a_drug_s_start_in_figures_or_a_duration_in_words() -> None:
     def med(text: str) -> dict:
         return draft(text, requests=["Norco 10/325mg #120"], as_of=dt.date(2016, 8, 15))["medications"][0]

@@ -16,6 +16,7 @@ class Diagnoses:
         self.context = context
         self.cues = [shared.regex(rx, f"diagnoses.cues[{i}]") for i, rx in enumerate(raw["cues"])]
         self.skip = shared.regex(raw["skip"], "diagnoses.skip")
+        self.clause = shared.regex(raw["clause"], "diagnoses.clause")
 
     def read(self, run: Run, evidence: dict[str, Any]) -> list[str]:
         found: list[str] = []
@@ -33,7 +34,7 @@ class Diagnoses:
             added = False
             for item in split_list(text[cue.end() :].rstrip(" .")):
                 item = item.strip(" \"'“”.:")
-                if item and not self.skip.search(item) and item.lower() not in {f.lower() for f in found}:
+                if item and not self.skip.search(item) and not self.clause.search(item) and item.lower() not in {f.lower() for f in found}:
                     found.append(item)
                     added = True
             if added:
