@@ -318,12 +318,9 @@ def _duration(case: Case, request: Request, product: str = "") -> dict[str, Deri
     product counts the product's course too."""
     taken = {request.drug, product} - {""}
     history = [m for m in (case.medications or ()) if m.drug in taken and m.status == "current"]
-    if request.new_start or any(m.new_start for m in history):
-        basis = {"new_start": True}
-        return {"weeks_of_use": Derived(0.0, basis), "weeks_of_use_at_least": Derived(0.0, basis)}
-    if not history and _started_by_request(case, taken):
-        basis = {"not_on_current_medications": True}
-        return {"weeks_of_use": Derived(0.0, basis), "weeks_of_use_at_least": Derived(0.0, basis)}
+    started_now = _new_start_basis(case, request, history, taken)
+    if started_now:
+        return {"weeks_of_use": Derived(0.0, started_now), "weeks_of_use_at_least": Derived(0.0, started_now)}
     starts = [m.started for m in history if m.started]
     if starts:
         started = max(starts)
@@ -337,14 +334,16 @@ def _duration(case: Case, request: Request, product: str = "") -> dict[str, Deri
     return {"weeks_of_use_at_least": Derived(max(bounds), _history_basis(history, case))}
 
 
-def _started_by_request(case: Case, taken: set[str]) -> bool:
-    """The records list what the claimant currently takes, and the requested drug is nowhere in them
-    (not current, not past): the request starts it. Without a current medication list nothing is
-    read from the drug's absence."""
+def _new_start_basis(case: Case, request: Request, history: list[Medication], taken: set[str]) -> dict[str, bool]:
+    """Why the request starts the drug, or {}: a new start recorded (on the request or the current
+    course), or a current medication list that holds the drug nowhere (not current, not past).
+    Without a current medication list nothing is read from the drug's absence."""
+    if request.new_start or any(m.new_start for m in history):
+        return {"new_start": True}
     medications = case.medications or ()
-    if any(m.drug in taken for m in medications):
-        return False
-    return any(m.status == "current" for m in medications)
+    if not any(m.drug in taken for m in medications) and any(m.status == "current" for m in medications):
+        return {"not_on_current_medications": True}
+    return {}
 
 
 def _weeks(case: Case, since: Any) -> float:

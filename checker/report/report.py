@@ -380,10 +380,17 @@ def _not_asked_again(entries: list[dict[str, Any]], missing_by_reason: list[list
     asked = {name for groups in missing_by_reason for group in groups for alternative in group for name in alternative["names"]}
     kept = []
     for entry in entries:
-        needs = [[a for a in group if not set(a["names"]) <= asked] for group in entry["needs"]]
-        if not entry["needs"] or any(needs):
-            kept.append({**entry, "needs": [group for group in needs if group]})
+        needs = _unasked(entry["needs"], asked)
+        if not entry["needs"] or needs:
+            kept.append({**entry, "needs": needs})
     return kept
+
+
+def _unasked(needs: list[list[dict[str, Any]]], asked: set[str]) -> list[list[dict[str, Any]]]:
+    """The groups of alternatives less each alternative whose facts are all in `asked`, and less a
+    group left empty."""
+    groups = [[a for a in group if not set(a["names"]) <= asked] for group in needs]
+    return [group for group in groups if group]
 
 
 def _holding(result: CriterionResult) -> dict[str, Any]:
@@ -543,8 +550,7 @@ def _asked_once(info: dict[str, Any]) -> dict[str, Any]:
     for key in ("exceptions", "limits"):
         kept = []
         for entry in info[key]:
-            needs = [[a for a in g if not set(a["names"]) <= asked] for g in entry["needs"]]
-            needs = [g for g in needs if g]
+            needs = _unasked(entry["needs"], asked)
             if needs:
                 kept.append({**entry, "needs": needs})
             asked |= {name for g in entry["needs"] for a in g for name in a["names"]}
