@@ -32,6 +32,9 @@ class SharedCues:
         self.number = number_regex(self.numbers)
         self.first_line = self._first_line(raw["first_line"])
         self.full_date = re.compile(FULL_DATE, re.IGNORECASE)
+        medications = raw["medications"]
+        self._remedy_before = self.cue_regex(medications["remedy_before"], "medications.remedy_before")
+        self._remedy_after = self.cue_regex(medications["remedy_after"], "medications.remedy_after")
 
     def _first_line(self, raw: dict) -> str:
         """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
@@ -73,6 +76,10 @@ class SharedCues:
 
     def duration_in(self, written: str | None, unit: str) -> float | None:
         return duration(written, self.numbers, unit)
+
+    def names_remedy(self, text: str, start: int, end: int) -> bool:
+        """The drug named at text[start:end] is the remedy for another drug's adverse effect."""
+        return bool(self._remedy_before.search(text, max(0, start - 120), start) or self._remedy_after.match(text[end : end + 120]))
 
     def generic(self, written: str) -> str | None:
         """The generic name of a drug name as written, or None."""
