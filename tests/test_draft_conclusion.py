@@ -120,3 +120,21 @@ def test_an_entry_another_asks_for_with_more_is_not_listed() -> None:
     other_drug = entry(["ketoprofen"], ["functional_improvement"])
     other_need = entry(["tramadol"], ["cures_checked"])
     assert _without_implied([function, both, other_drug, other_need]) == [both, other_drug, other_need]
+
+
+def test_an_approval_names_only_the_facts_that_meet_its_requirements(tmp_path: Path) -> None:
+    """A met criterion with alternatives (neurological findings, entrapment signs or radiculopathy) rests
+    on the alternatives the records show; a fact documented against another alternative (no
+    radiculopathy) met nothing and is not among "what the guideline requires"."""
+    found = {"nerve_entrapment_signs": True, "radiculopathy": False, "conservative_care_failed": True, "carpal_tunnel_or_de_quervain": True}
+    rationale = _rationale(_draft(tmp_path, "EMG/NCS right upper extremity", found))
+    assert "is medically necessary." in rationale
+    assert "clinical signs of a focal nerve entrapment" in rationale
+    assert "radiculopathy on examination" not in rationale
+
+
+def test_a_denial_still_names_a_finding_documented_against_its_indication(tmp_path: Path) -> None:
+    found = {"nerve_entrapment_signs": False, "radiculopathy": False, "conservative_care_failed": True}
+    rationale = _rationale(_draft(tmp_path, "EMG/NCS right upper extremity", found))
+    assert "is not medically necessary." in rationale
+    assert "The records document no clinical signs of a focal nerve entrapment" in rationale

@@ -171,8 +171,17 @@ def _documented(
     bearing = [c for c in named if c["status"] != NOT_MET or c["role"] == "indication"] + on_route
     if decision == NOT_MEDICALLY_NECESSARY and named and all(c["role"] == "limit" for c in named):
         bearing += [c for c in met if c["role"] == "indication"]
-    facts = (f for c in bearing for f in c["facts"] if f["value"] is not None and f["name"] in c["requires"] and f["name"] not in shown_against)
+    facts = (f for c in bearing for f in c["facts"] if f["value"] is not None and f["name"] in _bearing_facts(c) and f["name"] not in shown_against)
     return _unique(facts, "name")
+
+
+def _bearing_facts(criterion: dict[str, Any]) -> set[str]:
+    """The facts of a criterion that bear on how it came out: for one met, only those whose tests hold
+    (an EMG's entrapment signs, not the radiculopathy the examination ruled out, which met none of its
+    alternatives); for one not met or undocumented, every fact it requires."""
+    if criterion["status"] == MET:
+        return {t["fact"] for t in criterion["tests"] if t["holds"]}
+    return set(criterion["requires"])
 
 
 def _on_route(item: ItemResult, named: list[list[CriterionResult]], by_result: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
