@@ -17,13 +17,12 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 153 items (2026-12-03): 59 of 84 approvals caught
-# and 1 of 69 upheld items approved (a zolpidem refill in fifth/: how long a hypnotic may be used is not
-# encoded, mtus-reference.md 11 [U]). The floor is the approvals less two, so that a change of principle
-# elsewhere may cost an item or two without hiding a larger fall; the ceiling is the false approvals
-# measured.
-MIN_APPROVALS_CAUGHT = 57
-MAX_FALSE_APPROVALS = 1
+# Measured with `python tools/own_cases.py` on the 187 items (2026-12-03, six sets): 66 of 96 approvals
+# caught and none of 91 upheld items approved. The floor is the approvals less two, so that a change of
+# principle elsewhere may cost an item or two without hiding a larger fall; the ceiling is the false
+# approvals measured.
+MIN_APPROVALS_CAUGHT = 64
+MAX_FALSE_APPROVALS = 0
 
 
 @pytest.fixture(scope="module")
