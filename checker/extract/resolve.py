@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.extract.model import SOURCE, Assertion
+from checker.extract.model import REQUEST_LINE, SOURCE, Assertion
 from checker.text.extract_cues import FactRule
 
 _REGIONAL = ("region", "region_or_limb", "injection")  # attributions by body region: an unplaced statement is the case's
@@ -26,9 +26,17 @@ def resolve(assertions: list[Assertion], n_requests: int, rules: dict[str, FactR
     case: dict[str, Any] = {}
     items: list[dict[str, Any]] = [{} for _ in range(n_requests)]
     for (where, fact), found in sorted(groups.items(), key=lambda g: (order.index(g[0][1]), -1 if g[0][0] is None else g[0][0])):
-        entry = _fact_entry(rules[fact], found)
+        entry = _fact_entry(rules[fact], _request_line_first(found) if where is not None else found)
         (case if where is None else items[where])[fact] = entry
     return case, items
+
+
+def _request_line_first(found: list[Assertion]) -> list[Assertion]:
+    """What a request's own line says about it ("Repeat L5-S1 ESI") is about that request, where the
+    clinical text speaks of the case before it ("she has never had spinal injections"): for that request
+    the line's statements stand alone."""
+    own = [a for a in found if a.source == REQUEST_LINE]
+    return own or found
 
 
 def _fact_entry(rule: FactRule, found: list[Assertion]) -> dict[str, Any]:
