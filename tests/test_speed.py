@@ -581,3 +581,184 @@ def test_the_engine_definition_written_at_compile_time_is_the_probes_definition(
     dumped = engine.DurableEvaluator(dataclasses.replace(checker.program, engine_json=""))
     fired = [stored.evaluate(batch) for batch in batches]
     assert fired == [dumped.evaluate(batch) for batch in batches] and sum(map(len, fired)) > 50
+
+
+_ODD_DOCUMENTS = (
+    "a: 1\nb: [x, 2, 2.5, null, true, 2013-02-01, 2013-02-01 10:00:00]\n",
+    "<<: {a: 1}\nb: 2\n",
+    "x:\n  - &k {a: 1}\n  - b\n",
+    "=: 1\n",
+    "1: a\n'1': b\n",
+    "a: !!set {x, y}\n",
+    "a: !!binary aGVsbG8=\n",
+    "a: !!omap [{x: 1}]\n",
+    "a: !!str 12\nb: !!int '12'\nc: !!float '1'\n",
+    "a: [1, {b: 2013-02-30}]\nc: d\nc: e\n",
+    "a: [1, {b: 2, b: 3}]\nc: 2013-02-30\n",
+    "a: !!python/object/apply:os.system [ls]\n",
+    "a: !custom x\n",
+    "a: 0x1f\nb: 1_000\nc: .inf\nd: -.NaN\ne: ~\nf: yes\ng: 'yes'\n",
+    "- a\n- [b, [c, {d: e}]]\n",
+    "just text\n",
+    "[1, 2]\n",
+    "a: 1\n---\nb: 2\n",
+    "a: {b: !!int x}\n",
+    "? [a, b]\n: c\n",
+    "a: 12:30:00\nb: 1e3\nc: 0o17\nd: +12\n",
+)
+
+
+def _yaml_answer(text: str):
+    from checker.base.errors import InputError
+    from checker.base.yamlio import parse_yaml
+
+    try:
+        value = parse_yaml(text, "t.yaml", "file")
+        return "value", repr(value), value
+    except InputError as error:
+        return "error", error.one_line(), None
+
+
+def test_yaml_built_directly_is_what_pyyamls_constructors_build(corpus, monkeypatch):
+    """yamlio builds a document of text keys, lists, mappings and plain scalars itself; anything else,
+    and every error, is PyYAML's constructors' as before: the same values (types included) for every
+    case file of the corpus and the examples, every rule file, and documents of other tags, merge
+    keys, duplicates and bad values, where the errors are the same messages."""
+    from checker.base import yamlio
+    from checker.load.ruleset import default_rules_dir
+
+    texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES, default_rules_dir()])]
+    texts = [t for t in texts if "[unclosed" not in t] + list(_ODD_DOCUMENTS)
+    assert len(texts) > 200
+    built = [_yaml_answer(t) for t in texts]
+
+    def never_plain(node, loader):
+        raise yamlio._NotPlain
+
+    monkeypatch.setattr(yamlio, "build_plain", never_plain)
+    constructed = [_yaml_answer(t) for t in texts]
+    assert [b[:2] for b in built] == [c[:2] for c in constructed]
+    assert [b[2] for b in built] == [c[2] for c in constructed]
+    errors = sum(kind == "error" for kind, _, _ in built)
+    assert 8 <= errors < len(_ODD_DOCUMENTS)
+
+
+def test_remembered_scalar_tags_are_the_resolvers(corpus):
+    """_StrictLoader.resolve remembers a plain scalar's tag by its text: the resolver's own answer for
+    every scalar of the corpus and for random ones, asked twice (the second time from memory)."""
+    import yaml
+
+    from checker.base import yamlio
+
+    scalars = set()
+    for path in regress.collect_case_files([corpus, EXAMPLES])[:150]:
+        text = Path(path).read_text(encoding="utf-8")
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader) if "[unclosed" not in text else ():
+            if isinstance(event, yaml.ScalarEvent):
+                scalars.add(event.value)
+    rng = random.Random(8)
+    pieces = ["1", "0", "-", ".", "e", "x", ":", "true", "no", "~", "null", "2013-01-01", " ", "_", "+", "inf", "o", "a"]
+    scalars |= {"".join(rng.choice(pieces) for _ in range(rng.randint(0, 4))) for _ in range(3000)}
+    scalars.add("x" * (yamlio._REMEMBERED_SCALAR_CHARS + 1))
+    loader = yamlio._StrictLoader("")
+    plain = yaml.resolver.BaseResolver.resolve
+    for _ in range(2):
+        for value in scalars:
+            for implicit in ((True, False), (False, True), (True, True)):
+                assert loader.resolve(yaml.ScalarNode, value, implicit) == plain(loader, yaml.ScalarNode, value, implicit), value
+    assert loader.resolve(yaml.MappingNode, None, (True, True)) == plain(loader, yaml.MappingNode, None, (True, True))
+    loader.dispose()
+    assert 100 < len(yamlio._PLAIN_SCALAR_TAGS) <= yamlio._MAX_REMEMBERED_SCALARS
+
+
+def test_fuzzy_candidates_by_letters_are_the_prefilters(repo_ruleset):
+    """The letter index of lexicon._close_candidates_by_letters gives the names the plain prefilter
+    (_close_candidates) gives, for misspelt lexicon names and other words, on both sides of -ER."""
+    lex = repo_ruleset.lexicon
+    names = sorted(lex._index)
+    rng = random.Random(13)
+    words = ["therapy", "epidural", "adhesiolysis", "er", "x", "hydrocodone er", "zzzzzzzzzzzzzz"]
+    for _ in range(600):
+        letters = list(rng.choice(names))
+        for _ in range(rng.randint(0, 4)):
+            letters[rng.randrange(len(letters))] = rng.choice("abcdefghijklmnopqrstuvwxyz ")
+        words.append("".join(letters))
+    found = 0
+    for word in words:
+        released = lexicon._released(word)
+        plain = set(lexicon._close_candidates(word, [k for k in lex._index if lexicon._released(k) == released]))
+        indexed = list(lexicon._close_candidates_by_letters(word, lexicon._names_by_letters(tuple(lex._index), released)))
+        assert set(indexed) == plain and len(indexed) == len(plain), word
+        found += bool(plain)
+    assert found > 400
+
+
+def test_a_name_is_cut_from_a_line_as_its_regex_cuts_it():
+    """prescription.without_name against the regex it stands for (plain_without_name): random lines
+    of names, spaces of every kind, capitals and punctuation, and non-ASCII ones (left to the regex)."""
+    from checker.load.prescription import plain_without_name, without_name
+
+    rng = random.Random(17)
+    alphabet = "aAbBnNoO \t\n\x0b\x1c#%/.-10239é"
+    names = ["norco", "Norco 10", "a b", "N", "b  a", "%", "o\to", "# 3", "", " ", "Tylenol #3", "é", "K"]
+    cut = 0
+    for _ in range(30000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        name = rng.choice(names) if rng.random() < 0.5 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 5)))
+        assert without_name(text, name) == plain_without_name(text, name), (text, name)
+        cut += without_name(text, name) != text
+    assert without_name("Tylenol  #3 tab #60", "tylenol #3") == "  tab #60" and cut > 3000
+    assert without_name("\u212a-tab", "k") == plain_without_name("\u212a-tab", "k")  # the Kelvin sign folds to k
+
+
+def test_topics_ranked_by_request_fields_are_the_plain_ranking(corpus):
+    """select_topic's ranking remembered by the request's own fields, and the prepared ranking of
+    ranked_topics, against rank_topics of request_attributes, for every item of the corpus and the
+    examples as itself, as each drug it is judged as, and by other routes."""
+    from checker.evaluate.evaluate import _prepared_topics, _rank_prepared, _ranked_for_request, judged_parts, rank_topics, request_attributes
+
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    seen = 0
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        for request in case.requests:
+            parts, route = judged_parts(ruleset, request)
+            for drug, by in [("", ""), ("", "topical"), *((part, route) for part in parts)]:
+                plain = rank_topics(ruleset.topics, request_attributes(ruleset, request, drug, by))
+                assert _ranked_for_request(ruleset, request, drug, by) == plain
+                assert _ranked_for_request(ruleset, request, drug, by) == plain  # and from memory
+                assert _rank_prepared(_prepared_topics(ruleset), request_attributes(ruleset, request, drug, by)) == plain
+                seen += 1
+    assert seen > 600
+
+
+def test_facts_documented_by_records_are_found_once_per_case(corpus):
+    """derive keeps the last case's diagnosis and medication bases: documented_by_equivalent gives what
+    equivalent_in_records finds for every fact, for the items of cases read in turn and again."""
+    from checker.derive.derive import Derived, derive_item_facts, documented_by, documented_by_equivalent, equivalent_in_records
+
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    cases = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            cases.append(checker.load(Path(path)))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+    documented = 0
+    for case in cases + cases[::-1]:
+        for request in case.requests:
+            facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, {})
+            values = {k: v.value for k, v in facts.items()}
+            plain = {}
+            for name, equivalents in documented_by(ruleset.vocabulary):
+                basis = equivalent_in_records(case, ruleset.lexicon, equivalents, values) if name not in facts else {}
+                if basis:
+                    plain[name] = Derived(True, basis)
+            assert documented_by_equivalent(case, ruleset.lexicon, ruleset.vocabulary, facts) == plain
+            documented += len(plain)
+    assert documented > 200
