@@ -762,3 +762,48 @@ def test_facts_documented_by_records_are_found_once_per_case(corpus):
             assert documented_by_equivalent(case, ruleset.lexicon, ruleset.vocabulary, facts) == plain
             documented += len(plain)
     assert documented > 200
+
+
+def test_items_asserted_with_the_facts_their_rules_test_fire_as_with_every_fact(corpus):
+    """The durable evaluator asserts an item with only the facts its edition's rules test: the same
+    rules fire as with every fact, for every case of the corpus and the examples, in a shared session
+    and registered on demand (a check)."""
+    from checker.evaluate import engine
+
+    checker = Checker(engine="reference")
+    batches = _engine_batches(checker, corpus, 400) + _engine_batches(checker, EXAMPLES, 20)
+    trimmed = engine.DurableEvaluator(checker.program)
+    whole = engine.DurableEvaluator(checker.program)
+    fired = [trimmed.evaluate(batch) for batch in batches]
+    assert fired == [whole.evaluate(batch, only_tested=False) for batch in batches]
+    assert sum(map(len, fired)) > 500
+    for batch in batches[-6:]:
+        assert engine.DurableEvaluator(checker.program, "on_demand").evaluate(batch) == whole.evaluate(batch, only_tested=False)
+    dropped = sum(len(values) - len([k for k in values if k in trimmed._tested_facts()[key]]) for batch in batches for key, values in batch)
+    assert dropped > 1000  # the facts left out are most of them
+
+
+def test_hash_comments_are_found_as_reading_every_line_finds_them(corpus):
+    """case._refuse_hash_comments reads only lines holding '#': the same refusals (and lines) as the
+    pattern tried on every line, for the corpus's files and the examples, and for texts with a bare
+    quantity written after ' #' on lines of every kind."""
+    from checker.base.errors import InputError
+    from checker.load import case as case_module
+
+    def plain(text: str) -> int | None:
+        return next((n for n, line in enumerate(text.splitlines(), start=1) if case_module._HASH_IN_PLAIN_TEXT.match(line)), None)
+
+    def found(text: str) -> int | None:
+        try:
+            case_module._refuse_hash_comments(text, "t")
+        except InputError as error:
+            return int(error.field.split()[-1])
+        return None
+
+    texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES])]
+    rng = random.Random(4)
+    lines = ["requests:", "  - text: Soma 350 mg BID #60", '  - text: "Soma #60"', "    text: Norco 10 # 90", "text: a\u2028 #3", "- text: x #", "# 60", "a: 1"]
+    texts += ["\n".join(rng.choice(lines) for _ in range(rng.randint(0, 6))) for _ in range(2000)]
+    answers = [found(text) for text in texts]
+    assert answers == [plain(text) for text in texts]
+    assert sum(a is not None for a in answers) > 500
