@@ -367,7 +367,7 @@ _UNIT_NOTES = ("assumed_one_unit", "range_upper_bound", "units_from_dose_amount"
 def without_name(text: str, name: str) -> str:
     """The text with the first occurrence of the name (its words apart by any whitespace, any case)
     made one space: what plain_without_name's regex does, found without compiling a regex for every
-    name a corpus writes (about 300 in 2,000 items, 0.1 ms each). Text other than ASCII goes to the
+    name a corpus writes (288 in a 2,000-item corpus). Text other than ASCII goes to the
     regex, whose case folding pairs some non-ASCII letters with ASCII ones (tests/test_speed.py)."""
     words = name.lower().split()
     if not (words and text.isascii() and name.isascii()):
