@@ -807,3 +807,27 @@ def test_hash_comments_are_found_as_reading_every_line_finds_them(corpus):
     answers = [found(text) for text in texts]
     assert answers == [plain(text) for text in texts]
     assert sum(a is not None for a in answers) > 500
+
+
+def test_remembered_citation_lists_are_the_grouped_citations(corpus):
+    """regress.actual_citations, remembered by the decisive criteria's citations, against the report's
+    grouping done afresh (plain_actual_citations) for every item of the corpus and the examples; each
+    answer is a fresh list, so changing one changes no other."""
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    seen = set()
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        for item in checker.decide_case(case, details=False):
+            citations = tuple(r.criterion.citation for r in item.decisive if r.criterion.citation)
+            for _ in range(2):
+                found = regress.actual_citations(ruleset, citations)
+                assert found == regress.plain_actual_citations(ruleset, citations)
+                if found:
+                    found[0]["section"] = "changed"
+                    found.append({})
+            seen.add(citations)
+    assert len(seen) > 30 and any(len(c) > 1 for c in seen)
