@@ -581,3 +581,253 @@ def test_the_engine_definition_written_at_compile_time_is_the_probes_definition(
     dumped = engine.DurableEvaluator(dataclasses.replace(checker.program, engine_json=""))
     fired = [stored.evaluate(batch) for batch in batches]
     assert fired == [dumped.evaluate(batch) for batch in batches] and sum(map(len, fired)) > 50
+
+
+_ODD_DOCUMENTS = (
+    "a: 1\nb: [x, 2, 2.5, null, true, 2013-02-01, 2013-02-01 10:00:00]\n",
+    "<<: {a: 1}\nb: 2\n",
+    "x:\n  - &k {a: 1}\n  - b\n",
+    "=: 1\n",
+    "1: a\n'1': b\n",
+    "a: !!set {x, y}\n",
+    "a: !!binary aGVsbG8=\n",
+    "a: !!omap [{x: 1}]\n",
+    "a: !!str 12\nb: !!int '12'\nc: !!float '1'\n",
+    "a: [1, {b: 2013-02-30}]\nc: d\nc: e\n",
+    "a: [1, {b: 2, b: 3}]\nc: 2013-02-30\n",
+    "a: !!python/object/apply:os.system [ls]\n",
+    "a: !custom x\n",
+    "a: 0x1f\nb: 1_000\nc: .inf\nd: -.NaN\ne: ~\nf: yes\ng: 'yes'\n",
+    "- a\n- [b, [c, {d: e}]]\n",
+    "just text\n",
+    "[1, 2]\n",
+    "a: 1\n---\nb: 2\n",
+    "a: {b: !!int x}\n",
+    "? [a, b]\n: c\n",
+    "a: 12:30:00\nb: 1e3\nc: 0o17\nd: +12\n",
+)
+
+
+def _yaml_answer(text: str):
+    from checker.base.errors import InputError
+    from checker.base.yamlio import parse_yaml
+
+    try:
+        value = parse_yaml(text, "t.yaml", "file")
+        return "value", repr(value), value
+    except InputError as error:
+        return "error", error.one_line(), None
+
+
+def test_yaml_built_directly_is_what_pyyamls_constructors_build(corpus, monkeypatch):
+    """yamlio builds a document of text keys, lists, mappings and plain scalars itself; anything else,
+    and every error, is PyYAML's constructors' as before: the same values (types included) for every
+    case file of the corpus and the examples, every rule file, and documents of other tags, merge
+    keys, duplicates and bad values, where the errors are the same messages."""
+    from checker.base import yamlio
+    from checker.load.ruleset import default_rules_dir
+
+    texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES, default_rules_dir()])]
+    texts = [t for t in texts if "[unclosed" not in t] + list(_ODD_DOCUMENTS)
+    assert len(texts) > 200
+    built = [_yaml_answer(t) for t in texts]
+
+    def never_plain(node, loader):
+        raise yamlio._NotPlain
+
+    monkeypatch.setattr(yamlio, "build_plain", never_plain)
+    constructed = [_yaml_answer(t) for t in texts]
+    assert [b[:2] for b in built] == [c[:2] for c in constructed]
+    assert [b[2] for b in built] == [c[2] for c in constructed]
+    errors = sum(kind == "error" for kind, _, _ in built)
+    assert 8 <= errors < len(_ODD_DOCUMENTS)
+
+
+def test_remembered_scalar_tags_are_the_resolvers(corpus):
+    """_StrictLoader.resolve remembers a plain scalar's tag by its text: the resolver's own answer for
+    every scalar of the corpus and for random ones, asked twice (the second time from memory)."""
+    import yaml
+
+    from checker.base import yamlio
+
+    scalars = set()
+    for path in regress.collect_case_files([corpus, EXAMPLES])[:150]:
+        text = Path(path).read_text(encoding="utf-8")
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader) if "[unclosed" not in text else ():
+            if isinstance(event, yaml.ScalarEvent):
+                scalars.add(event.value)
+    rng = random.Random(8)
+    pieces = ["1", "0", "-", ".", "e", "x", ":", "true", "no", "~", "null", "2013-01-01", " ", "_", "+", "inf", "o", "a"]
+    scalars |= {"".join(rng.choice(pieces) for _ in range(rng.randint(0, 4))) for _ in range(3000)}
+    scalars.add("x" * (yamlio._REMEMBERED_SCALAR_CHARS + 1))
+    loader = yamlio._StrictLoader("")
+    plain = yaml.resolver.BaseResolver.resolve
+    for _ in range(2):
+        for value in scalars:
+            for implicit in ((True, False), (False, True), (True, True)):
+                assert loader.resolve(yaml.ScalarNode, value, implicit) == plain(loader, yaml.ScalarNode, value, implicit), value
+    assert loader.resolve(yaml.MappingNode, None, (True, True)) == plain(loader, yaml.MappingNode, None, (True, True))
+    loader.dispose()
+    assert 100 < len(yamlio._PLAIN_SCALAR_TAGS) <= yamlio._MAX_REMEMBERED_SCALARS
+
+
+def test_fuzzy_candidates_by_letters_are_the_prefilters(repo_ruleset):
+    """The letter index of lexicon._close_candidates_by_letters gives the names the plain prefilter
+    (_close_candidates) gives, for misspelt lexicon names and other words, on both sides of -ER."""
+    lex = repo_ruleset.lexicon
+    names = sorted(lex._index)
+    rng = random.Random(13)
+    words = ["therapy", "epidural", "adhesiolysis", "er", "x", "hydrocodone er", "zzzzzzzzzzzzzz"]
+    for _ in range(600):
+        letters = list(rng.choice(names))
+        for _ in range(rng.randint(0, 4)):
+            letters[rng.randrange(len(letters))] = rng.choice("abcdefghijklmnopqrstuvwxyz ")
+        words.append("".join(letters))
+    found = 0
+    for word in words:
+        released = lexicon._released(word)
+        plain = set(lexicon._close_candidates(word, [k for k in lex._index if lexicon._released(k) == released]))
+        indexed = list(lexicon._close_candidates_by_letters(word, lexicon._names_by_letters(tuple(lex._index), released)))
+        assert set(indexed) == plain and len(indexed) == len(plain), word
+        found += bool(plain)
+    assert found > 400
+
+
+def test_a_name_is_cut_from_a_line_as_its_regex_cuts_it():
+    """prescription.without_name against the regex it stands for (plain_without_name): random lines
+    of names, spaces of every kind, capitals and punctuation, and non-ASCII ones (left to the regex)."""
+    from checker.load.prescription import plain_without_name, without_name
+
+    rng = random.Random(17)
+    alphabet = "aAbBnNoO \t\n\x0b\x1c#%/.-10239é"
+    names = ["norco", "Norco 10", "a b", "N", "b  a", "%", "o\to", "# 3", "", " ", "Tylenol #3", "é", "K"]
+    cut = 0
+    for _ in range(30000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        name = rng.choice(names) if rng.random() < 0.5 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 5)))
+        assert without_name(text, name) == plain_without_name(text, name), (text, name)
+        cut += without_name(text, name) != text
+    assert without_name("Tylenol  #3 tab #60", "tylenol #3") == "  tab #60" and cut > 3000
+    assert without_name("\u212a-tab", "k") == plain_without_name("\u212a-tab", "k")  # the Kelvin sign folds to k
+
+
+def test_topics_ranked_by_request_fields_are_the_plain_ranking(corpus):
+    """select_topic's ranking remembered by the request's own fields, and the prepared ranking of
+    ranked_topics, against rank_topics of request_attributes, for every item of the corpus and the
+    examples as itself, as each drug it is judged as, and by other routes."""
+    from checker.evaluate.evaluate import _prepared_topics, _rank_prepared, _ranked_for_request, judged_parts, rank_topics, request_attributes
+
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    seen = 0
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        for request in case.requests:
+            parts, route = judged_parts(ruleset, request)
+            for drug, by in [("", ""), ("", "topical"), *((part, route) for part in parts)]:
+                plain = rank_topics(ruleset.topics, request_attributes(ruleset, request, drug, by))
+                assert _ranked_for_request(ruleset, request, drug, by) == plain
+                assert _ranked_for_request(ruleset, request, drug, by) == plain  # and from memory
+                assert _rank_prepared(_prepared_topics(ruleset), request_attributes(ruleset, request, drug, by)) == plain
+                seen += 1
+    assert seen > 600
+
+
+def test_facts_documented_by_records_are_found_once_per_case(corpus):
+    """derive keeps the last case's diagnosis and medication bases: documented_by_equivalent gives what
+    equivalent_in_records finds for every fact, for the items of cases read in turn and again."""
+    from checker.derive.derive import Derived, derive_item_facts, documented_by, documented_by_equivalent, equivalent_in_records
+
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    cases = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            cases.append(checker.load(Path(path)))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+    documented = 0
+    for case in cases + cases[::-1]:
+        for request in case.requests:
+            facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, {})
+            values = {k: v.value for k, v in facts.items()}
+            plain = {}
+            for name, equivalents in documented_by(ruleset.vocabulary):
+                basis = equivalent_in_records(case, ruleset.lexicon, equivalents, values) if name not in facts else {}
+                if basis:
+                    plain[name] = Derived(True, basis)
+            assert documented_by_equivalent(case, ruleset.lexicon, ruleset.vocabulary, facts) == plain
+            documented += len(plain)
+    assert documented > 200
+
+
+def test_items_asserted_with_the_facts_their_rules_test_fire_as_with_every_fact(corpus):
+    """The durable evaluator asserts an item with only the facts its edition's rules test: the same
+    rules fire as with every fact, for every case of the corpus and the examples, in a shared session
+    and registered on demand (a check)."""
+    from checker.evaluate import engine
+
+    checker = Checker(engine="reference")
+    batches = _engine_batches(checker, corpus, 400) + _engine_batches(checker, EXAMPLES, 20)
+    trimmed = engine.DurableEvaluator(checker.program)
+    whole = engine.DurableEvaluator(checker.program)
+    fired = [trimmed.evaluate(batch) for batch in batches]
+    assert fired == [whole.evaluate(batch, only_tested=False) for batch in batches]
+    assert sum(map(len, fired)) > 500
+    for batch in batches[-6:]:
+        assert engine.DurableEvaluator(checker.program, "on_demand").evaluate(batch) == whole.evaluate(batch, only_tested=False)
+    dropped = sum(len(values) - len([k for k in values if k in trimmed._tested_facts()[key]]) for batch in batches for key, values in batch)
+    assert dropped > 1000  # the facts left out are most of them
+
+
+def test_hash_comments_are_found_as_reading_every_line_finds_them(corpus):
+    """case._refuse_hash_comments reads only lines holding '#': the same refusals (and lines) as the
+    pattern tried on every line, for the corpus's files and the examples, and for texts with a bare
+    quantity written after ' #' on lines of every kind."""
+    from checker.base.errors import InputError
+    from checker.load import case as case_module
+
+    def plain(text: str) -> int | None:
+        return next((n for n, line in enumerate(text.splitlines(), start=1) if case_module._HASH_IN_PLAIN_TEXT.match(line)), None)
+
+    def found(text: str) -> int | None:
+        try:
+            case_module._refuse_hash_comments(text, "t")
+        except InputError as error:
+            return int(error.field.split()[-1])
+        return None
+
+    texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES])]
+    rng = random.Random(4)
+    lines = ["requests:", "  - text: Soma 350 mg BID #60", '  - text: "Soma #60"', "    text: Norco 10 # 90", "text: a\u2028 #3", "- text: x #", "# 60", "a: 1"]
+    texts += ["\n".join(rng.choice(lines) for _ in range(rng.randint(0, 6))) for _ in range(2000)]
+    answers = [found(text) for text in texts]
+    assert answers == [plain(text) for text in texts]
+    assert sum(a is not None for a in answers) > 500
+
+
+def test_remembered_citation_lists_are_the_grouped_citations(corpus):
+    """regress.actual_citations, remembered by the decisive criteria's citations, against the report's
+    grouping done afresh (plain_actual_citations) for every item of the corpus and the examples; each
+    answer is a fresh list, so changing one changes no other."""
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    seen = set()
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            case = checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        for item in checker.decide_case(case, details=False):
+            citations = tuple(r.criterion.citation for r in item.decisive if r.criterion.citation)
+            for _ in range(2):
+                found = regress.actual_citations(ruleset, citations)
+                assert found == regress.plain_actual_citations(ruleset, citations)
+                if found:
+                    found[0]["section"] = "changed"
+                    found.append({})
+            seen.add(citations)
+    assert len(seen) > 30 and any(len(c) > 1 for c in seen)

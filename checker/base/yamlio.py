@@ -64,6 +64,20 @@ class _UnknownTag(Exception):
 class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader that refuses duplicate mapping keys instead of keeping the last one."""
 
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        """The tag of a plain scalar, remembered by its text: libyaml's composer asks the resolver
+        (pure Python, a regex per candidate tag) for every scalar of every file, and a corpus's files
+        hold the same keys and values again and again. Without path resolvers (a safe loader has
+        none) the answer depends on the text alone (the plain answer: tests/test_speed.py)."""
+        if kind is yaml.ScalarNode and implicit[0] and not self.yaml_path_resolvers and len(value) <= _REMEMBERED_SCALAR_CHARS:
+            tag = _PLAIN_SCALAR_TAGS.get(value)
+            if tag is None:
+                if len(_PLAIN_SCALAR_TAGS) >= _MAX_REMEMBERED_SCALARS:
+                    _PLAIN_SCALAR_TAGS.clear()
+                tag = _PLAIN_SCALAR_TAGS[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
+
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # '2013-02-30' or '!!int abc' make PyYAML's constructors raise plain Python errors.
         try:
@@ -86,6 +100,15 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+# Scalars other than text that build_plain hands to the safe constructor's own function for the tag.
+_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "timestamp"))
+# Plain scalars' tags remembered by their text (_StrictLoader.resolve): short ones only (keys, flags,
+# dates, names), and at most this many, forgotten all at once when full.
+_REMEMBERED_SCALAR_CHARS = 120
+_MAX_REMEMBERED_SCALARS = 8192
+_PLAIN_SCALAR_TAGS: dict[str, str] = {}
 
 
 def _plain_text(node: yaml.Node) -> str | None:
@@ -310,11 +333,12 @@ def _refuse_aliases(text: str, path: Path) -> None:
             )
 
 
-def _single_document(text: str, path: Path) -> Any:
-    """The one document of the text; a second one is refused (which of them would be meant?)."""
+def _single_document(text: str, path: Path | str, plain: bool = False) -> Any:
+    """The one document of the text; a second one is refused (which of them would be meant?).
+    Built by build_plain when it can, else (or with `plain`) by PyYAML's constructors."""
     loader = _StrictLoader(text)
     try:
-        data = loader.get_data() if loader.check_data() else None
+        data = _document(loader, loader.get_node(), plain) if loader.check_node() else None
         if loader.check_data():
             raise InputError(str(path), "", "holds more than one YAML document", "keep one document: remove the '---' line and what follows")
         return data
@@ -324,3 +348,43 @@ def _single_document(text: str, path: Path) -> Any:
 
 def _line(event: yaml.Event) -> int:
     return event.start_mark.line + 1 if event.start_mark else 0
+
+
+class _NotPlain(Exception):
+    """A node build_plain leaves to PyYAML's constructors."""
+
+
+def _document(loader: _StrictLoader, node: yaml.Node, plain: bool) -> Any:
+    """The document's data: what loader.construct_document(node) builds, built directly when the
+    document holds only text keys, lists, mappings and the safe constructor's plain scalars (a case
+    file always), so PyYAML's generic construction (its generators, its table of constructed nodes,
+    a duplicate check and a flattening pass per mapping) is not paid for every node. Anything else,
+    or any failure, is built by PyYAML's constructors from the start, so their errors are the ones
+    raised, in their order (the same data: tests/test_speed.py)."""
+    if not plain:
+        try:
+            return build_plain(node, loader)
+        except Exception:  # noqa: S110 - built again below, where any real error is raised
+            pass
+    return loader.construct_document(node)
+
+
+def build_plain(node: yaml.Node, loader: _StrictLoader) -> Any:
+    """The value of a node of text-keyed mappings, lists and plain scalars; _NotPlain for any other
+    node, a duplicate key or a key that is not text."""
+    kind, tag = node.__class__, node.tag
+    if kind is yaml.ScalarNode:
+        if tag == _STR_TAG:
+            return node.value
+        if tag in _SCALAR_TAGS:
+            return loader.yaml_constructors[tag](loader, node)
+    elif kind is yaml.SequenceNode and tag == _SEQ_TAG:
+        return [build_plain(item, loader) for item in node.value]
+    elif kind is yaml.MappingNode and tag == _MAP_TAG:
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not yaml.ScalarNode or key_node.tag != _STR_TAG or key_node.value in mapping:
+                raise _NotPlain
+            mapping[key_node.value] = build_plain(value_node, loader)
+        return mapping
+    raise _NotPlain

@@ -108,13 +108,33 @@ def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabular
     a conflict, is never overridden."""
     found: dict[str, Derived] = {}
     values = {k: v.value for k, v in facts.items()}
+    in_records = _bases_in_records(case, lexicon, vocabulary)
     for name, equivalents in documented_by(vocabulary):
         if name in facts:
             continue
-        basis = equivalent_in_records(case, lexicon, equivalents, values)
+        basis = in_records[name] or _basis_in_facts(equivalents, values)
         if basis:
             found[name] = Derived(True, basis)
     return found
+
+
+# The last case's diagnosis and medication bases (_bases_in_records): (diagnoses, medications, lexicon,
+# vocabulary facts, bases), the objects themselves, so a case of other records is never mistaken for it.
+_last_bases: list[tuple] = []
+
+
+def _bases_in_records(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> dict[str, dict[str, str]]:
+    """Per fact an equivalent may document, what the case's diagnoses or current medications document
+    it by ({} when nothing), as equivalent_in_records finds them before it reads any fact. Every item
+    of a case asks again of the same records, so the last case's answers are kept, matched by the
+    very tuples of diagnoses and medications (immutable) and the lexicon and vocabulary they were
+    read with (the same answers: tests/test_speed.py)."""
+    last = _last_bases[0] if _last_bases else None
+    if last is not None and last[0] is case.diagnoses and last[1] is case.medications and last[2] is lexicon and last[3] is vocabulary.facts:
+        return last[4]
+    bases = {name: _basis_in_records(case, lexicon, equivalents) for name, equivalents in documented_by(vocabulary)}
+    _last_bases[:] = [(case.diagnoses, case.medications, lexicon, vocabulary.facts, bases)]
+    return bases
 
 
 def documented_by(vocabulary: Vocabulary) -> tuple[tuple[str, Equivalents], ...]:
@@ -130,6 +150,11 @@ def equivalent_in_records(case: Case, lexicon: Lexicon, equivalents: Equivalents
     """What in the records documents a fact through one of its equivalents (the first found), as a
     basis ({"diagnosis": ..., "equivalent": ...}); {} when nothing does. A kind of equivalent the
     fact has none of is not looked for (most facts have one kind)."""
+    return _basis_in_records(case, lexicon, equivalents) or _basis_in_facts(equivalents, values)
+
+
+def _basis_in_records(case: Case, lexicon: Lexicon, equivalents: Equivalents) -> dict[str, str]:
+    """equivalent_in_records's diagnoses and medications."""
     for diagnosis in case.diagnoses if equivalents.diagnoses else ():
         phrase = equivalents.diagnosis_match(diagnosis)
         if phrase:
@@ -139,6 +164,11 @@ def equivalent_in_records(case: Case, lexicon: Lexicon, equivalents: Equivalents
         classes = set(known.classes) & set(equivalents.medication_classes) if known else set()
         if medication.status == "current" and classes:
             return {"medication": medication.drug, "class": sorted(classes)[0]}
+    return {}
+
+
+def _basis_in_facts(equivalents: Equivalents, values: dict[str, Any]) -> dict[str, str]:
+    """equivalent_in_records's other facts."""
     for test in equivalents.tests:
         if kleene(test, values):
             name = next(name for _, name, _, _ in tests(test))

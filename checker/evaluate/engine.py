@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterable
 
 import durable_rules_engine
@@ -30,6 +31,7 @@ import durable_rules_engine
 from checker.base.errors import EngineError
 from checker.base.patterns import LazyPattern
 from checker.load.compiler import GUARD_RULE, GUARD_TAG, ITEM_TAG, Program, definition_json, probe_index
+from checker.load.conditions import tests
 
 SESSION_ID = "case"
 REGISTRATIONS = ("all", "on_demand")
@@ -58,6 +60,7 @@ class DurableEvaluator:
         self._handle: int | None = None
         self._editions: frozenset[str] | None = None  # None: every edition is registered
         self._cases_in_session = 0  # 0: no live session
+        self._tested: dict[str, frozenset[str]] | None = None  # per edition, the facts its rules test
         if registration == "all":
             self._register(None)
 
@@ -66,11 +69,15 @@ class DurableEvaluator:
         """The editions whose rules are in the engine; None when all are."""
         return self._editions
 
-    def evaluate(self, items: list[tuple[str, dict]]) -> set[tuple[int, int]]:
-        """items: (edition_key, facts) per requested item -> {(probe index, item index)} that fired."""
+    def evaluate(self, items: list[tuple[str, dict]], only_tested: bool = True) -> set[tuple[int, int]]:
+        """items: (edition_key, facts) per requested item -> {(probe index, item index)} that fired.
+        An item is asserted with only the facts its edition's rules test (`only_tested`): every rule
+        matches one edition's items, and a fact no test names matches nothing, so the same rules
+        fire (tests/test_speed.py) for less JSON to write and for the engine to read and keep."""
         self._ensure_registered({key for key, _ in items})
         case = self._cases_in_session
-        facts = [_item_fact(i, key, values, case) for i, (key, values) in enumerate(items)]
+        tested = self._tested_facts() if only_tested else None
+        facts = [_item_fact(i, key, values, case, tested[key] if tested is not None else None) for i, (key, values) in enumerate(items)]
         facts.append({"t": GUARD_TAG, "sid": SESSION_ID, "id": f"guard{case}", "item_index": -1})
         self._cases_in_session += 1
         try:
@@ -84,6 +91,14 @@ class DurableEvaluator:
         if not guarded:
             raise EngineError("durable_rules did not run the guard action; results cannot be trusted")
         return hits
+
+    def _tested_facts(self) -> dict[str, frozenset[str]]:
+        if self._tested is None:
+            named: dict[str, set[str]] = {}
+            for probe in self.program.probes:
+                named.setdefault(probe.edition_key, set()).update(name for _, name, _, _ in tests(probe.condition))
+            self._tested = defaultdict(frozenset, {key: frozenset(names) for key, names in named.items()})
+        return self._tested
 
     def _end_session(self) -> None:
         if self._cases_in_session:
@@ -169,7 +184,9 @@ def _editions_digest(editions: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(editions)).encode()).hexdigest()[:12]
 
 
-def _item_fact(index: int, edition_key: str, values: dict, case: int) -> dict:
-    fact = {k: v for k, v in values.items() if v is not None and v != []}
+def _item_fact(index: int, edition_key: str, values: dict, case: int, tested: frozenset[str] | None = None) -> dict:
+    """The item as the engine is given it: its documented facts (those `tested`, when given) and the
+    attributes that place it in its case and session."""
+    fact = {k: v for k, v in values.items() if v is not None and v != [] and (tested is None or k in tested)}
     fact.update({"t": ITEM_TAG, "sid": SESSION_ID, "id": f"item{case}.{index}", "item_index": index, "edition_key": edition_key})
     return fact

@@ -336,9 +336,12 @@ _HASH_IN_PLAIN_TEXT = re.compile(r"^\s*(?:-\s+)?text:\s+[^\"'|>\s][^#]*\s#\s*\d"
 
 
 def _refuse_hash_comments(text: str, path: str) -> None:
-    """'text: Soma 350 mg BID #60' loses '#60': YAML reads ' #' as the start of a comment."""
+    """'text: Soma 350 mg BID #60' loses '#60': YAML reads ' #' as the start of a comment. Only a
+    line holding '#' can match (most lines of a case file hold none)."""
+    if "#" not in text:
+        return
     for number, line in enumerate(text.splitlines(), start=1):
-        if _HASH_IN_PLAIN_TEXT.match(line):
+        if "#" in line and _HASH_IN_PLAIN_TEXT.match(line):
             raise InputError(
                 path, f"line {number}", "an unquoted request text holds ' #', which YAML reads as a comment, dropping the quantity",
                 'put the text in quotes: text: "Soma 350 mg BID #60"',

@@ -3,6 +3,7 @@ classes, the ingredients a strength names, and the morphine milligram equivalent
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import math
@@ -176,8 +177,10 @@ class Lexicon:
         drugs are about as close, or the key crosses an affix that makes it another word.
         `prefilter=False` scores every name (the prefilter only saves time; a test checks it)."""
         released = bool(_RELEASE_WORDS.search(key))
-        names = [k for k in self._index if _released(k) == released]  # never across -ER
-        candidates = _close_candidates(key, names) if prefilter else names
+        if prefilter:
+            candidates: Iterable[str] = _close_candidates_by_letters(key, _names_by_letters(tuple(self._index), released))
+        else:
+            candidates = [k for k in self._index if _released(k) == released]  # never across -ER
         import difflib  # here: only a misspelt drug name needs it, and a check's start-up does not pay for it
 
         scored = sorted(((difflib.SequenceMatcher(None, key, known).ratio(), known) for known in candidates), reverse=True)
@@ -297,6 +300,33 @@ def _close_candidates(key: str, names: Iterable[str]) -> Iterator[str]:
         length = len(key) + len(known)
         if 2.0 * min(len(key), len(known)) / length >= floor and 2.0 * _shared_letters(wanted, known) / length >= floor:
             yield known
+
+
+def _close_candidates_by_letters(key: str, by_letters: dict[tuple[str, int], list[str]]) -> Iterator[str]:
+    """The names _close_candidates yields (in another order), counting each name's shared letters
+    from an index of the names by letter and count instead of comparing the key with every name: a
+    name shares n of a letter with the key when it is listed under (letter, 1) ... (letter, n)."""
+    floor = FUZZY_CUTOFF - FUZZY_MARGIN - 0.01
+    shared: collections.Counter[str] = collections.Counter()
+    for letter, count in _letter_counts(key).items():
+        for held in range(1, count + 1):
+            shared.update(by_letters.get((letter, held), ()))
+    for known, common in shared.items():
+        length = len(key) + len(known)
+        if 2.0 * min(len(key), len(known)) / length >= floor and 2.0 * common / length >= floor:
+            yield known
+
+
+@functools.lru_cache(maxsize=4)  # a lexicon's names, with and without a release word
+def _names_by_letters(names: tuple[str, ...], released: bool) -> dict[tuple[str, int], list[str]]:
+    """The names on the key's side of -ER, listed under (letter, n) for n = 1 .. how often they hold the letter."""
+    index: dict[tuple[str, int], list[str]] = {}
+    for name in names:
+        if _released(name) == released:
+            for letter, count in _letter_counts(name).items():
+                for held in range(1, count + 1):
+                    index.setdefault((letter, held), []).append(name)
+    return index
 
 
 def _shared_letters(wanted: dict[str, int], known: str) -> int:

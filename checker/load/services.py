@@ -91,6 +91,7 @@ class NameFinder:
             words = tuple(name.split())
             if words:
                 self.by_first_word.setdefault(words[0], []).append((rank, words))
+        self.first_letters = frozenset(word[0] for word in self.by_first_word)  # no name starts at any other
 
     def mentions(self, text: str) -> list[Mention]:
         if not self.by_name:
@@ -100,13 +101,16 @@ class NameFinder:
         lowered = text.lower()
         found = []
         position = 0
+        first_letters = self.first_letters
         while position < len(lowered):
-            end = self._match_at(lowered, position) if position == 0 or not _ALNUM(lowered[position - 1]) else -1
-            if end < 0:
-                position += 1
-                continue
-            found.append(self._mention(text, position, end))
-            position = end
+            # a name starts only with a first word's letter, after no letter or digit (ASCII text: isalnum is _ALNUM)
+            if lowered[position] in first_letters and (position == 0 or not lowered[position - 1].isalnum()):
+                end = self._match_at(lowered, position)
+                if end >= 0:
+                    found.append(self._mention(text, position, end))
+                    position = end
+                    continue
+            position += 1
         return found
 
     def _match_at(self, text: str, start: int) -> int:

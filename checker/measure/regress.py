@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from checker.base.errors import EngineError, InputError
 from checker.base.fields import check_keys, require_list, require_mapping, require_text
+from checker.base.memo import remembered
 from checker.base.outcomes import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
 from checker.load.case import Case, KnownDivergence
 from checker.load.ruleset import Citation, parse_pages
@@ -637,25 +638,46 @@ def check_file(checker: Any, path: str | Path, divergences: Divergences | None =
         return "error", InputError(str(path), "", problem, "run 'mtus check' on it and correct the rule named").one_line()
     listed = tuple(d for (case_id, _), d in (divergences or {}).items() if case_id == case.case_id and d.item in case.expected)
     case.known_divergences = case.known_divergences + listed
-    from checker.report.report import group_citations
-
     results = []
     for item in decided:
         if item.request.id not in case.expected:
             continue
-        cited = group_citations(checker.ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation])
+        cited = actual_citations(checker.ruleset, tuple(r.criterion.citation for r in item.decisive if r.criterion.citation))
         results.append(_compare(case, item.request.id, item.request.text, item.decision, item.deciding_topic.topic if item.deciding_topic else None, cited))
     return "ran", results
 
 
-def _compare(case: Case, item_id: str, request: str, decision: str, topic: str | None, cited: list[dict[str, Any]]) -> dict[str, Any]:
-    expected = case.expected[item_id]
-    actual_citations = [
+# Citation lists remembered per rule set (actual_citations): a corpus's items cite a few hundred.
+MAX_REMEMBERED_CITATIONS = 4096
+
+
+def actual_citations(ruleset: Any, citations: tuple[Citation, ...]) -> list[dict[str, str]]:
+    """plain_actual_citations, remembered per rule set by the citations: a corpus's items cite the
+    same few sections again and again (a fresh list of fresh mappings each time: tests/test_speed.py)."""
+    memo = remembered(ruleset, "_actual_citations", (ruleset.guidelines,))
+    found = memo.get(citations)
+    if found is None:
+        if len(memo) >= MAX_REMEMBERED_CITATIONS:
+            memo.clear()
+        found = memo[citations] = tuple(plain_actual_citations(ruleset, citations))
+    return [dict(entry) for entry in found]
+
+
+def plain_actual_citations(ruleset: Any, citations: tuple[Citation, ...]) -> list[dict[str, str]]:
+    """The decisive criteria's citations as a result lists them: grouped as a report groups them
+    (report.group_citations), one entry per section."""
+    from checker.report.report import group_citations
+
+    return [
         {"guideline": g["guideline"], "edition": g["edition"], "section": s["section"], "pages": s["pages"]}
-        for g in cited for s in g["sections"]
+        for g in group_citations(ruleset, list(citations)) for s in g["sections"]
     ]
+
+
+def _compare(case: Case, item_id: str, request: str, decision: str, topic: str | None, cited: list[dict[str, str]]) -> dict[str, Any]:
+    expected = case.expected[item_id]
     decision_agrees = decision == expected.decision
-    citation_agrees = citations_agree(expected.citations, actual_citations) if expected.citations else None
+    citation_agrees = citations_agree(expected.citations, cited) if expected.citations else None
     divergence = next((d for d in case.known_divergences if d.item == item_id), None)
     status = _status(decision, decision_agrees, citation_agrees, divergence)
     return {
@@ -668,7 +690,7 @@ def _compare(case: Case, item_id: str, request: str, decision: str, topic: str |
             "citations": [c.as_dict(keep_empty=True) for c in expected.citations],
             "non_mtus": expected.non_mtus,
         },
-        "actual": {"decision": decision, "citations": actual_citations, "topic": topic},
+        "actual": {"decision": decision, "citations": cited, "topic": topic},
         "agree": decision_agrees,
         "citation_agree": citation_agrees,
         "known_divergence": {"about": divergence.about, "reason": divergence.reason} if divergence else None,
