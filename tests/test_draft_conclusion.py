@@ -138,3 +138,14 @@ def test_a_denial_still_names_a_finding_documented_against_its_indication(tmp_pa
     rationale = _rationale(_draft(tmp_path, "EMG/NCS right upper extremity", found))
     assert "is not medically necessary." in rationale
     assert "The records document no clinical signs of a focal nerve entrapment" in rationale
+
+
+def test_a_limit_exceeded_is_named_by_the_alternative_that_holds(tmp_path: Path) -> None:
+    """A limit written per condition (the initial course of each surgery) names the threshold of the
+    surgery documented: 24 visits after arthroscopic shoulder surgery are beyond 12, not beyond the 8 of
+    another surgery's alternative, whose visit test alone would also hold."""
+    found = {"postsurgical_condition": "arthroscopic_rotator_cuff_or_impingement_surgery", "therapy_visits_completed": 0, "objective_functional_deficits": True}
+    rationale = _rationale(_draft(tmp_path, "Post-op physical therapy 3 times a week for 8 weeks for the right shoulder", found))
+    assert "is not medically necessary." in rationale
+    assert "24 visits requested, beyond the limit of 12 visits" in rationale
+    assert "limit of 8 visits" not in rationale

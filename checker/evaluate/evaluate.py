@@ -14,8 +14,8 @@ from checker.derive.derive import derive_item_facts
 from checker.evaluate.results import CriterionResult, FactRead, ItemResult, TestRead, Unit
 from checker.load.case import Case, FactValue, Request
 from checker.load.compiler import Program
+from checker.load.conditions import deciding_tests, tests, unknown_facts, unknown_groups
 from checker.load.conditions import evaluate as kleene
-from checker.load.conditions import tests, unknown_facts, unknown_groups
 from checker.load.ruleset import GATE_TOPIC, Criterion, Edition, RuleSet, Topic
 
 
@@ -267,7 +267,7 @@ def _criterion_result(ruleset: RuleSet, criterion: Criterion, outcomes: set[str]
     values = {k: v.value for k, v in facts.items()}
     test_reads = tuple(
         TestRead(name, op, value, values.get(name), kleene(("test", name, op, value), values))
-        for _, name, op, value in tests(condition)
+        for _, name, op, value in (deciding_tests(condition, values) if status == NOT_MET else tests(condition))
     )
     undecided = status == NOT_DOCUMENTED
     unknown = tuple(unknown_facts(criterion.met_when, values)) if undecided else ()

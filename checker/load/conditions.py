@@ -94,6 +94,21 @@ def tests(cond: Condition) -> Iterator[Condition]:
             yield from tests(child)
 
 
+def deciding_tests(cond: Condition, facts: dict) -> Iterator[Condition]:
+    """The tests of a condition that make it hold: of an `any` that holds, only the alternatives that
+    hold (a shoulder's 12-visit limit, not the 8 visits of another surgery's alternative whose visit
+    test alone would hold too); every test of a condition that does not hold."""
+    if cond[0] == "any" and evaluate(cond, facts) is True:
+        for child in cond[1]:
+            if evaluate(child, facts) is True:
+                yield from deciding_tests(child, facts)
+    elif cond[0] == "all":
+        for child in cond[1]:
+            yield from deciding_tests(child, facts)
+    else:
+        yield from tests(cond)
+
+
 def evaluate(cond: Condition, facts: dict) -> bool | None:
     """Kleene three-valued evaluation: True, False, or None when the records are silent."""
     kind = cond[0]
