@@ -192,3 +192,23 @@ def test_a_compounding_kit_is_judged_first_by_the_drug_it_carries():
     plain = dataclasses.replace(vehicle, topic=dataclasses.replace(vehicle.topic, drug_classes=("other",)))
     item = decide(ItemResult(request=None, units=[drug, plain]))  # type: ignore[arg-type]
     assert _order(item)[0] == "form_unsuitable"
+
+
+def test_a_denying_gate_of_associated_services_is_named_before_the_items_own_limit():
+    """Therapy after a surgery that is not medically necessary follows no surgery: the gate's reason
+    comes before the therapy's own limit exceeded; with the surgery approved, the limit is the reason."""
+    visits = _criterion("visits_within_course", "limit", ("test", "visits", "lte", 12))
+    deficits = _criterion("measured_deficits", "indication", ("test", "deficits", "eq", True))
+    gate = _criterion("surgery_necessary", "indication", ("test", "surgery_ok", "eq", True))
+
+    def item(gate_status: str) -> ItemResult:
+        own = Edition("demo@1", "1", dt.date(2000, 1, 1), None, (visits, deficits), "demo.measured_deficits", "none", "demo.yaml")
+        gated = Edition("gate@1", "1", dt.date(2000, 1, 1), None, (gate,), "demo.surgery_necessary", "none", "demo.yaml")
+        units = [
+            Unit("item", "", None, own, "", {}, criteria=[CriterionResult(visits, "not_met", (), ()), CriterionResult(deficits, "met", (), ())]),
+            Unit("gate", "", None, gated, "", {}, criteria=[CriterionResult(gate, gate_status, (), ())]),
+        ]
+        return decide(ItemResult(request=None, units=units))  # type: ignore[arg-type]
+
+    assert _order(item("not_met")) == ["surgery_necessary", "visits_within_course"]
+    assert _order(item("met")) == ["visits_within_course"]

@@ -277,17 +277,12 @@ def test_remembered_topic_ranking_is_the_plain_ranking(corpus):
     checker = Checker(engine="reference")
     ruleset = checker.ruleset
     seen = 0
-    for path in regress.collect_case_files([corpus, EXAMPLES]):
-        try:
-            case = checker.load(Path(path))
-        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
-            continue
-        for request in case.requests:
-            attributes = request_attributes(ruleset, request)
-            assert ranked_topics(ruleset, attributes) == rank_topics(ruleset.topics, attributes)
-            assert ranked_topics(ruleset, attributes) == ranked_topics(ruleset, attributes)  # and from memory
-            select_topic(ruleset, request, day=case.request_date)
-            seen += 1
+    for case, request in _corpus_requests(checker, corpus):
+        attributes = request_attributes(ruleset, request)
+        assert ranked_topics(ruleset, attributes) == rank_topics(ruleset.topics, attributes)
+        assert ranked_topics(ruleset, attributes) == ranked_topics(ruleset, attributes)  # and from memory
+        select_topic(ruleset, request, day=case.request_date)
+        seen += 1
     assert seen > 300
     import pickle
 
@@ -502,17 +497,29 @@ def test_indented_json_is_json_dumps(corpus):
     assert regress.result_json(numbered) == regress.plain_result_json(numbered)
 
 
+def _corpus_cases(checker: Checker, corpus: Path):
+    """Each loadable case of the corpus and the examples (the corpus holds a broken file on purpose)."""
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            yield checker.load(Path(path))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+
+
+def _corpus_requests(checker: Checker, corpus: Path):
+    """Each request of each loadable case of the corpus and the examples, with its case."""
+    for case in _corpus_cases(checker, corpus):
+        for request in case.requests:
+            yield case, request
+
+
 def test_one_reason_is_in_order_as_ranking_it_would_give(corpus):
     """reason_order returns one decisive criterion (or none) without ranking it: the same as ranking."""
     from checker.decide.decide import ranked_reasons, reason_order
 
     checker = Checker()
     counts = {"one": 0, "more": 0}
-    for path in regress.collect_case_files([corpus, EXAMPLES]):
-        try:
-            case = checker.load(Path(path))
-        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
-            continue
+    for case in _corpus_cases(checker, corpus):
         for item in checker.decide_case(case, details=False):
             reversed_order = item.decisive[::-1]
             assert reason_order(item, reversed_order) == ranked_reasons(item, reversed_order)
@@ -720,19 +727,14 @@ def test_topics_ranked_by_request_fields_are_the_plain_ranking(corpus):
     checker = Checker(engine="reference")
     ruleset = checker.ruleset
     seen = 0
-    for path in regress.collect_case_files([corpus, EXAMPLES]):
-        try:
-            case = checker.load(Path(path))
-        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
-            continue
-        for request in case.requests:
-            parts, route = judged_parts(ruleset, request)
-            for drug, by in [("", ""), ("", "topical"), *((part, route) for part in parts)]:
-                plain = rank_topics(ruleset.topics, request_attributes(ruleset, request, drug, by))
-                assert _ranked_for_request(ruleset, request, drug, by) == plain
-                assert _ranked_for_request(ruleset, request, drug, by) == plain  # and from memory
-                assert _rank_prepared(_prepared_topics(ruleset), request_attributes(ruleset, request, drug, by)) == plain
-                seen += 1
+    for _case, request in _corpus_requests(checker, corpus):
+        parts, route = judged_parts(ruleset, request)
+        for drug, by in [("", ""), ("", "topical"), *((part, route) for part in parts)]:
+            plain = rank_topics(ruleset.topics, request_attributes(ruleset, request, drug, by))
+            assert _ranked_for_request(ruleset, request, drug, by) == plain
+            assert _ranked_for_request(ruleset, request, drug, by) == plain  # and from memory
+            assert _rank_prepared(_prepared_topics(ruleset), request_attributes(ruleset, request, drug, by)) == plain
+            seen += 1
     assert seen > 600
 
 
@@ -816,11 +818,7 @@ def test_remembered_citation_lists_are_the_grouped_citations(corpus):
     checker = Checker(engine="reference")
     ruleset = checker.ruleset
     seen = set()
-    for path in regress.collect_case_files([corpus, EXAMPLES]):
-        try:
-            case = checker.load(Path(path))
-        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
-            continue
+    for case in _corpus_cases(checker, corpus):
         for item in checker.decide_case(case, details=False):
             citations = tuple(r.criterion.citation for r in item.decisive if r.criterion.citation)
             for _ in range(2):

@@ -17,6 +17,7 @@ letters with ASCII ones, as the Kelvin sign with k.)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
@@ -61,3 +62,16 @@ class LazyPattern:
 
     def __repr__(self) -> str:
         return f"LazyPattern({self.pattern!r}, {self.flags!r}, needs={self.needs!r})"
+
+
+def words_end(text: str, position: int, words: Iterable[str]) -> int:
+    """Where `words` end when each follows whitespace from `position` (a name's later words, matched
+    without a regex); -1 when they do not."""
+    for word in words:
+        after_space = position
+        while after_space < len(text) and text[after_space].isspace():
+            after_space += 1
+        if after_space == position or not text.startswith(word, after_space):
+            return -1
+        position = after_space + len(word)
+    return position

@@ -109,6 +109,9 @@ def reason_order(item: ItemResult, decided: list[CriterionResult]) -> list[Crite
     c. a limit of the compounded form of a compounding kit (the unit of the vehicle, VEHICLE_CLASS):
        every criterion of that unit, limit or indication, comes after those of the drug the kit
        carries, as a compound is judged first by the drug it holds.
+    Before all of these, the associated-services gate of a pre- or post-operative item, when it denies:
+    therapy after a surgery that is not medically necessary follows no surgery, so what the therapy
+    itself lacks comes after.
     An approval orders what it rests on the same way. Stable: the same case gives the same order.
     One criterion, or none, is in order already: ranked_reasons is not asked (most items of a corpus)."""
     if len(decided) < 2:
@@ -133,6 +136,7 @@ def ranked_reasons(item: ItemResult, decided: list[CriterionResult]) -> list[Cri
     stated = [{name for name, fact in u.facts.items() if fact.value is not None and fact.origin != "derived"} for u in item.units]
 
     vehicle = [_is_vehicle(u) for u in item.units]
+    gate_denies = [u.role == "gate" and any(r.status in (NOT_MET, NOT_DOCUMENTED) for r in u.criteria) for u in item.units]
     in_unit = [[r for r in decided if unit_place.get(id(r)) == n] for n in range(len(item.units))]
     asks_benefit = [any(_asks_for_benefit(r, values[n]) for r in rs) for n, rs in enumerate(in_unit)]
     finding_unmet = [any(_unmet_finding(r) for r in rs) for rs in in_unit]
@@ -147,6 +151,7 @@ def ranked_reasons(item: ItemResult, decided: list[CriterionResult]) -> list[Cri
             (finding_unmet[unit] and on_the_course(result.criterion)) or (asks_benefit[unit] and _on_monitoring(result.criterion))
         )
         return (
+            bool(gate_denies) and not gate_denies[unit] and any(gate_denies),
             bool(vehicle) and vehicle[unit],
             not exceeded or bool(lifters) or named_later,
             named_later,

@@ -17,7 +17,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from checker.base.patterns import LazyPattern
+from checker.base.patterns import LazyPattern, words_end
 from checker.base.records import dataclass
 from checker.load.lexicon import Drug, Lexicon, MmeFactor, MmeTable, Resolution
 
@@ -375,23 +375,11 @@ def without_name(text: str, name: str) -> str:
     lowered = text.lower()
     start = lowered.find(words[0])
     while start >= 0:
-        end = _words_after(lowered, start + len(words[0]), words[1:])
+        end = words_end(lowered, start + len(words[0]), words[1:])
         if end >= 0:
             return text[:start] + " " + text[end:]
         start = lowered.find(words[0], start + 1)
     return text
-
-
-def _words_after(text: str, position: int, words: list[str]) -> int:
-    """Where the words end when each follows whitespace from `position`; -1 when they do not."""
-    for word in words:
-        after_space = position
-        while after_space < len(text) and text[after_space].isspace():
-            after_space += 1
-        if after_space == position or not text.startswith(word, after_space):
-            return -1
-        position = after_space + len(word)
-    return position
 
 
 def plain_without_name(text: str, name: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from checker.base.errors import InputError
 from checker.base.fields import check_keys, require_list, require_mapping, require_text
-from checker.base.patterns import LazyPattern
+from checker.base.patterns import LazyPattern, words_end
 from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
 
@@ -138,16 +138,10 @@ def _ALNUM(char: str) -> bool:  # noqa: N802 - the regex's [A-Za-z0-9], for ASCI
 
 
 def _words_end(text: str, position: int, words: tuple[str, ...]) -> int:
-    """Where the name's remaining words end when each follows whitespace from `position`, and no
-    letter or digit follows the last; -1 otherwise."""
-    for word in words:
-        after_space = position
-        while after_space < len(text) and text[after_space].isspace():
-            after_space += 1
-        if after_space == position or not text.startswith(word, after_space):
-            return -1
-        position = after_space + len(word)
-    if position < len(text) and _ALNUM(text[position]):
+    """Where the name's remaining words end (words_end), when no letter or digit follows the last; -1
+    otherwise."""
+    position = words_end(text, position, words)
+    if 0 <= position < len(text) and _ALNUM(text[position]):
         return -1
     return position
 
