@@ -60,7 +60,7 @@ class Asserter:
             return DROP if rule.attribute == "drug" and generics and run.requests else None
         if rule.attribute == "therapy":
             therapy_requests = [r for r in run.requests if r.therapy]
-            same = tuple(r.index for r in therapy_requests if r.therapy == extra)
+            same = tuple(r.index for r in therapy_requests if r.therapy == extra or extra == "")
             return same or (DROP if therapy_requests else None)
         if rule.attribute == "imaging":
             return extra

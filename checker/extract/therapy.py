@@ -20,6 +20,7 @@ class TherapyVisits:
         kind = "|".join(f"(?:{rx})" for rx in raw["kinds"].values())
         self.counts = [shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["counts"])]
         self.none = [shared.regex(rx, f"therapy.none[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["none"])]
+        self.none_unnamed = [shared.regex(rx, f"therapy.none_unnamed[{i}]") for i, rx in enumerate(raw.get("none_unnamed", []))]
 
     def read(self, run: Run) -> list[Assertion]:
         found = []
@@ -30,6 +31,8 @@ class TherapyVisits:
                 hits += [(m.start(), m.end(), (self._visits(m), m.group("kind"))) for m in pattern.finditer(text)]
             for pattern in self.none:
                 hits += [(m.start(), m.end(), (0, m.group("kind"))) for m in pattern.finditer(text)]
+            for pattern in self.none_unnamed:  # every therapy request's kind (kind_of gives "")
+                hits += [(m.start(), m.end(), (0, "")) for m in pattern.finditer(text)]
             for start, end, (count, kind) in keep_longest(hits):
                 if count is None:
                     continue
