@@ -133,6 +133,17 @@ def test_an_approval_names_only_the_facts_that_meet_its_requirements(tmp_path: P
     assert "radiculopathy on examination" not in rationale
 
 
+def test_an_approval_names_only_the_alternative_that_met_a_requirement(tmp_path: Path) -> None:
+    """A requirement met by one alternative (care that failed) does not list the facts of another
+    alternative it also mentions (care given without improvement), even where one of them holds too:
+    a test inside an alternative that failed met nothing."""
+    found = {"red_flags": True, "conservative_care_failed": True, "conservative_care_given": True, "neurologic_deficit": True}
+    rationale = _rationale(_draft(tmp_path, "MRI of the right shoulder", found))
+    assert "is medically necessary." in rationale
+    assert "conservative care (rest, medication, physical therapy or home exercise) that failed to relieve the symptoms" in rationale
+    assert "conservative treatment already given" not in rationale
+
+
 def test_a_denial_still_names_a_finding_documented_against_its_indication(tmp_path: Path) -> None:
     found = {"nerve_entrapment_signs": False, "radiculopathy": False, "conservative_care_failed": True}
     rationale = _rationale(_draft(tmp_path, "EMG/NCS right upper extremity", found))

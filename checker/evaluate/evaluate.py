@@ -267,7 +267,7 @@ def _criterion_result(ruleset: RuleSet, criterion: Criterion, outcomes: set[str]
     values = {k: v.value for k, v in facts.items()}
     test_reads = tuple(
         TestRead(name, op, value, values.get(name), kleene(("test", name, op, value), values))
-        for _, name, op, value in (deciding_tests(condition, values) if status == NOT_MET else tests(condition))
+        for _, name, op, value in (deciding_tests(condition, values) if status in (MET, NOT_MET) else tests(condition))
     )
     undecided = status == NOT_DOCUMENTED
     unknown = tuple(unknown_facts(criterion.met_when, values)) if undecided else ()

@@ -180,7 +180,7 @@ def _bearing_facts(criterion: dict[str, Any]) -> set[str]:
     (an EMG's entrapment signs, not the radiculopathy the examination ruled out, which met none of its
     alternatives); for one not met or undocumented, every fact it requires."""
     if criterion["status"] == MET:
-        return {t["fact"] for t in criterion["tests"] if t["holds"]}
+        return {t["fact"] for t in criterion["tests"]}
     return set(criterion["requires"])
 
 
