@@ -192,3 +192,13 @@ def test_a_drug_missing_from_a_current_medication_list_is_started_by_the_request
     meds = [{"drug": "naproxen"}, {"drug": "Lidoderm", "status": "past"}]
     taken_before = _facts(tmp_path, repo_ruleset, {"medications": meds, "requests": [{"text": "Lidoderm 5% patch #30"}]})
     assert "weeks_of_use" not in taken_before  # a drug taken before is not read as a first start
+
+
+@pytest.mark.parametrize(("text", "route"), [
+    ("Retrospective ketorolac 60 mg intramuscular injection", "injection"),
+    ("Toradol 60 mg IM x1", "injection"),
+    ("Ketorolac 10 mg tablets #20", "oral"),
+    ("Toradol 10 mg QID #20", ""),  # no route written: the case loader gives the drug its usual one
+])
+def test_a_request_line_names_an_injected_drug_s_route(repo_ruleset, text: str, route: str):
+    assert parse_request_line(text, repo_ruleset.lexicon).route == route

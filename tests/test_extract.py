@@ -186,6 +186,15 @@ def test_start_evidence_reads_since_and_duration() -> None:
     assert meds["oxycodone"]["duration_months"] == 3
 
 
+def test_a_start_in_part_of_a_year_dates_no_earlier_than_that_year_s_end() -> None:
+    """"Since early 2015" or "from mid-2014" starts the use within that year; its end is the date that
+    never overstates how long the drug has been taken."""
+    d = draft("She has taken zolpidem nightly since early 2015. He has used Norco from mid-2014.", as_of=dt.date(2016, 9, 23))
+    meds = {m["drug"]: m for m in d["medications"]}
+    assert meds["zolpidem"]["documented_since"] == dt.date(2015, 12, 31)
+    assert meds["hydrocodone/acetaminophen"]["documented_since"] == dt.date(2014, 12, 31)
+
+
 def test_a_first_prescription_is_a_new_start() -> None:
     d = draft("On 12/16/16 Naprosyn was prescribed. This was a first-time request for Naprosyn. Norco was continued.", as_of=dt.date(2017, 1, 6))
     meds = {m["drug"]: m for m in d["medications"]}

@@ -18,6 +18,8 @@ _INCLUDED = LazyPattern(r"\b(?:to include|labs?)\s*:\s*", re.I, needs=("lab", "t
 _PERCENT = LazyPattern(r"\d+(?:\.\d+)?\s*%")
 _COMPOUND = LazyPattern(r"\bcompound(?:ed)?\b", re.I, needs=("compound",))
 _ORAL = LazyPattern(r"\b(?:oral|orally|by mouth|p\.?o\.?|tablets?|capsules?|suspension)\b", re.I)
+# an injected drug ("ketorolac 60 mg intramuscular injection", "Toradol 60 mg IM"): not its usual route by mouth
+_INJECTED = LazyPattern(r"(?i:\binject(?:ion|ions|ed|able)?\b|\b(?:intramuscular|intravenous|subcutaneous)(?:ly)?\b)|\b(?:IM|IV)\b")
 _TOPICAL = LazyPattern(
     r"\b(?:topical|cream|gel|patch|patches|ointment|lotion|pad|pads|spray|liniment|balm|roll-on)\b", re.I,
     needs=("balm", "cream", "gel", "liniment", "lotion", "ointment", "pad", "patch", "roll-on", "spray", "topical"),
@@ -159,6 +161,8 @@ def _route(text: str, drug: Any, compound: bool) -> str:
         return "oral"
     if _TOPICAL.search(text) or compound:
         return "topical"
+    if _INJECTED.search(text):
+        return "injection"
     return drug.route if drug is not None and drug.route else ""
 
 
