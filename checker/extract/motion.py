@@ -16,6 +16,7 @@ class MotionNorms:
         joints = raw.get("joints") or {}
         self.norms = {str(j): {str(m): float(d) for m, d in spec["normal"].items()} for j, spec in joints.items()}
         self.joint_words = {str(j): shared.cue_regex(spec["words"], f"motion_norms.joints.{j}.words") for j, spec in joints.items()}
+        self.joint_of_part = {str(spec["body_part"]): str(j) for j, spec in joints.items() if spec.get("body_part")}
         self.movement_words = {str(m): shared.cue_regex(rx, f"motion_norms.movements.{m}") for m, rx in (raw.get("movements") or {}).items()}
 
     def below_norm(self, match: re.Match[str], movement_group: str, degrees_group: str, before: str | None = None) -> bool | None:
@@ -34,7 +35,8 @@ class MotionNorms:
 
     def joint_before(self, run: Run, info: SentenceInfo | None, lines: int = 3) -> str | None:
         """The joint named last in the few sentences before this one (an examination lists a joint's
-        movements on the lines under its name)."""
+        movements on the lines under its name); failing that, the one joint the requests name (an
+        examination of the shoulder a shoulder request is for need not name it again)."""
         if info is None:
             return None
         at = info.sentence.index
@@ -42,7 +44,11 @@ class MotionNorms:
             found = [(m.start(), joint) for joint, rx in self.joint_words.items() for m in rx.finditer(earlier.sentence.text)]
             if found:
                 return max(found)[1]
-        return None
+        return self._requested_joint(run)
+
+    def _requested_joint(self, run: Run) -> str | None:
+        joints = {self.joint_of_part[part] for request in run.requests for part in request.parts if part in self.joint_of_part}
+        return joints.pop() if len(joints) == 1 else None
 
     def _joint(self, text: str) -> str | None:
         found = [(m.start(), joint) for joint, rx in self.joint_words.items() if (m := rx.search(text))]
