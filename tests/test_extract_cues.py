@@ -310,6 +310,18 @@ def test_a_benefit_long_past_says_nothing_of_now_but_a_recent_one_does() -> None
     assert value("Lumbar radiculopathy in 2009 that resolved.", "neuropathic_pain") == "absent"
 
 
+def test_a_month_in_the_year_before_the_request_dates_a_current_state() -> None:
+    """A current state dated "in January 2016" for an April 2016 request is current; dated a year and
+    more before, it is history; and the motion of a joint the examination does not name is the one
+    joint the requests name."""
+    norco = ["Norco 10/325 #90"]
+    cures = "The UDS in January 2016 was consistent with prescribed medications and the CURES report was appropriate."
+    assert value(cures, "single_prescriber", norco, dt.date(2016, 4, 12), item=0) is True
+    assert value(cures, "single_prescriber", norco, dt.date(2017, 4, 12), item=0) == "absent"
+    assert value("Forward flexion was 90 degrees.", "objective_functional_deficits", ["Post-operative physical therapy right shoulder x12"], item=0) is True
+    assert value("Forward flexion was 90 degrees.", "objective_functional_deficits", ["Physical therapy lumbar spine x6"], item=0) is False
+
+
 def test_a_finding_belongs_to_its_region_and_a_limb_s_sign_to_the_spine_that_supplies_it() -> None:
     assert value("Decreased sensation over the dorsum of the left foot.", "neurologic_deficit", ["MRI lumbar spine"], item=0) is True
     assert value("Decreased sensation over the dorsum of the left foot.", "neurologic_deficit", ["MRI cervical spine"], item=0) == "absent"

@@ -13,6 +13,7 @@ from checker.extract.regions import Regions
 from checker.extract.shared import SharedCues
 from checker.text.context import ContextRules, Modifier
 from checker.text.extract_cues import DROPPING, FactRule, Target
+from checker.text.textdates import parse_date
 
 
 class Asserter:
@@ -34,6 +35,8 @@ class Asserter:
         if result_cue is not None and "negated" in cats and result_cue.search(info.sentence.text, cats["negated"].start, cats["negated"].end):
             cats = {k: v for k, v in cats.items() if k != "negated"}
         if rule.recent_only and "remote" in cats and _recent_year(info.sentence.text, cats["remote"], run.as_of):
+            cats = {k: v for k, v in cats.items() if k != "remote"}
+        if rule.current_only and "remote" in cats and _recent_month(info.sentence.text, cats["remote"], run):
             cats = {k: v for k, v in cats.items() if k != "remote"}
         if decided_by is not None:
             cats = {k: v for k, v in cats.items() if k not in ("negated", "not_documented")}
@@ -139,6 +142,17 @@ def _recent_year(text: str, modifier: Modifier, as_of: dt.date | None) -> bool:
     of 2016): recent for a fact that only sets remote mentions aside."""
     year = re.search(r"(?:19|20)\d\d", text[modifier.start : modifier.end])
     return bool(year and as_of and int(year.group(0)) >= as_of.year - 1)
+
+
+_MONTH_OF_YEAR = re.compile(r"\b((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(?:of\s+)?(?:19|20)\d\d)\b", re.I)
+
+
+def _recent_month(text: str, modifier: Modifier, run: Run) -> bool:
+    """A remote cue that is a month of a year within CURRENT_WITHIN_DAYS before the request ("the UDS in
+    January 2016" for a request of April 2016): it dates a current state, not a long-past one."""
+    found = _MONTH_OF_YEAR.search(text[modifier.start : modifier.end])
+    parsed = parse_date(found.group(1).replace(" of ", " "), run.pivot) if found else None
+    return bool(parsed and run.as_of and -31 <= (run.as_of - parsed[0]).days <= CURRENT_WITHIN_DAYS)
 
 
 def _adjacent(text: str, modifier: Modifier, span: tuple[int, int]) -> bool:

@@ -16,7 +16,6 @@ class MotionNorms:
         joints = raw.get("joints") or {}
         self.norms = {str(j): {str(m): float(d) for m, d in spec["normal"].items()} for j, spec in joints.items()}
         self.joint_words = {str(j): shared.cue_regex(spec["words"], f"motion_norms.joints.{j}.words") for j, spec in joints.items()}
-        self.joint_of_part = {str(spec["body_part"]): str(j) for j, spec in joints.items() if spec.get("body_part")}
         self.movement_words = {str(m): shared.cue_regex(rx, f"motion_norms.movements.{m}") for m, rx in (raw.get("movements") or {}).items()}
 
     def below_norm(self, match: re.Match[str], movement_group: str, degrees_group: str, before: str | None = None) -> bool | None:
@@ -47,7 +46,7 @@ class MotionNorms:
         return self._requested_joint(run)
 
     def _requested_joint(self, run: Run) -> str | None:
-        joints = {self.joint_of_part[part] for request in run.requests for part in request.parts if part in self.joint_of_part}
+        joints = {part for request in run.requests for part in request.parts if part in self.norms}
         return joints.pop() if len(joints) == 1 else None
 
     def _joint(self, text: str) -> str | None:
