@@ -829,3 +829,26 @@ def test_remembered_citation_lists_are_the_grouped_citations(corpus):
                     found.append({})
             seen.add(citations)
     assert len(seen) > 30 and any(len(c) > 1 for c in seen)
+
+
+def test_one_case_commands_give_the_same_bytes_with_the_collector_paused_and_turn_it_back_on(monkeypatch):
+    """check and draft pause Python's cycle collector while they run (checker.cli.one_case): the same
+    output as with the collector running throughout, and the collector is on again afterwards (off
+    again when it was off before)."""
+    import gc
+
+    from checker import cli
+
+    examples = sorted(EXAMPLES.glob("*.yaml"))
+    paused = _outputs(examples)
+    assert gc.isenabled()
+    seen = []
+    monkeypatch.setattr(cli.gc, "disable", lambda: seen.append("disable"))  # the collector stays on throughout
+    assert _outputs(examples) == paused and len(seen) == 3 * len(examples)
+    monkeypatch.undo()
+    gc.disable()
+    try:
+        run("check", examples[0])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
