@@ -852,3 +852,23 @@ def test_one_case_commands_give_the_same_bytes_with_the_collector_paused_and_tur
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_reports_as_json_are_json_dumps(corpus):
+    """render.to_json (checker.base.jsontext) against json.dumps with the report's settings: every
+    example's check report, a regress summary, and values json.dumps converts (dates, tuples, sets,
+    non-text keys, str and int subclasses, NaN)."""
+    from checker.render.render import plain_json
+
+    checker = Checker(registration="on_demand")
+    values: list = [checker.check(path).report for path in sorted(EXAMPLES.glob("*.yaml"))]
+    values.append(regress.regress(checker, [corpus], jobs=1).summary())
+    values += [
+        {"when": dt.date(2024, 5, 1), "pair": (1, 2.5), "set": {3}, "none": None, "flags": [True, False], "text": "é\n\"x\""},
+        {1: "a", 2: "b"}, {"nan": float("nan"), "inf": float("inf"), "big": 10**30}, [], {}, "plain", 3,
+        {"subclasses": [dt.date.min, type("Named", (str,), {})("n"), type("Count", (int,), {})(7)]},
+    ]
+    for value in values:
+        assert to_json(value) == plain_json(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    with pytest.raises(TypeError):  # keys json.dumps cannot sort: refused as json.dumps refuses them
+        to_json({"a": {1: "x", "b": 2}})

@@ -250,9 +250,11 @@ def environment_fingerprint() -> bytes:
 def _package_modules() -> Iterator[tuple[str, str]]:
     """(path relative to checker/, with '/'; path) of every module, also of subpackages (checker/lint/checks/):
     os.walk, as pathlib's rglob cost a check a few milliseconds, and the relative path cut from the joined
-    one (every folder os.walk yields starts with the folder it was given), as os.path.relpath cost two more."""
+    one (every folder os.walk yields starts with the folder it was given), as os.path.relpath cost two more.
+    Python's bytecode folders (__pycache__) hold no module and are not listed: about half the walk."""
     top = str(_PACKAGE)
-    for folder, _, names in os.walk(top):
+    for folder, folders, names in os.walk(top):
+        folders[:] = [name for name in folders if name != "__pycache__"]
         for name in names:
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
