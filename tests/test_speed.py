@@ -872,3 +872,38 @@ def test_reports_as_json_are_json_dumps(corpus):
         assert to_json(value) == plain_json(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
     with pytest.raises(TypeError):  # keys json.dumps cannot sort: refused as json.dumps refuses them
         to_json({"a": {1: "x", "b": 2}})
+
+
+_AS_THE_COMMAND = (
+    "import atexit, sys\n"
+    "class Witness:\n"
+    "    def __del__(self):\n"
+    "        print('torn down', file=sys.stderr)\n"
+    "witness = Witness()\n"
+    "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+    "from checker.cli import main\n"
+    "sys.argv[0] = 'mtus'\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("args, code, at_once", [
+    (("check", "examples/seed-000.yaml"), 0, True),
+    (("check", "examples/seed-001.yaml", "--format", "json"), 0, True),
+    (("draft", "examples/seed-002.yaml", "--format", "markdown"), 0, True),
+    (("regress", "examples", "--jobs", "2"), 0, True),
+    (("check", "examples/missing.yaml"), 2, False),
+])
+def test_commands_run_as_the_process_end_it_as_a_normal_exit_would(args, code, at_once):
+    """Run as the `mtus` process (main() with no arguments: the console script, python -m checker.cli),
+    check, draft and regress end it at once after their output (checker.cli._end_process): the same
+    output and exit code as run in-process, the atexit handlers run, and only the teardown (here a
+    global's __del__) is skipped; a failing command exits as before."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _AS_THE_COMMAND, *args], capture_output=True, text=True, cwd=REPO, timeout=300)
+    in_process = run(*args)
+    assert done.returncode == in_process.exit_code == code
+    assert done.stdout == in_process.stdout
+    assert "atexit ran" in done.stderr and ("torn down" not in done.stderr) == at_once
