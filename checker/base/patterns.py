@@ -170,14 +170,38 @@ def write_table(path: Path, modules: Any) -> int:
     return len(table)
 
 
+def import_every_module() -> None:
+    """Every module of checker/. One that needs a library this process lacks (the wheel build has only
+    the build requirements: no durable_rules) is imported with that library stubbed by an empty module,
+    so that its patterns are recorded too (nothing else runs in this process); a module that still
+    cannot be imported (one using the library at import, as the command line uses click) is left out:
+    its patterns are compiled by re when used."""
+    import importlib
+    import pkgutil
+    import types
+
+    import checker
+
+    for module in pkgutil.walk_packages(checker.__path__, "checker."):
+        for _ in range(4):
+            try:
+                importlib.import_module(module.name)
+                break
+            except ModuleNotFoundError as missing:
+                if not missing.name or missing.name.split(".")[0] == "checker" or missing.name in sys.modules:
+                    break
+                sys.modules[missing.name] = types.ModuleType(missing.name)
+            except Exception:  # noqa: BLE001 - a module that cannot be imported here (one using a stubbed library at import) is left out
+                break
+
+
 def main() -> None:
     """Write the table into checker/base/, or (build time) to the path named."""
     import importlib
 
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else TABLE
     patterns = importlib.import_module("checker.base.patterns")  # the module the package uses, not __main__
-    records = importlib.import_module("checker.base.records")
-    count = patterns.write_table(target, records._import_the_package)
+    count = patterns.write_table(target, patterns.import_every_module)
     print(f"compiled {count} regular expressions into {target}", file=sys.stderr)
 
 
