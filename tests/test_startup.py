@@ -268,6 +268,12 @@ def test_a_pattern_table_of_another_python_or_damaged_is_not_used(tmp_path):
     assert patterns.read_table(tmp_path / "missing") == {}
     assert patterns.read_table(tmp_path / "good") == {("a+b", 0): program}
 
+    patterns._known = {("a+b", 0): (0, b"\xff\xff\xff\xff", 0, {}, ()), ("c+d", 0): ("not", "a program")}
+    try:  # a damaged entry of a table of this build: compiled by re
+        assert patterns.compile_pattern("a+b") == re.compile("a+b") and patterns.compile_pattern("c+d") == re.compile("c+d")
+    finally:
+        patterns._known = None
+
 
 _CHECK_COMPILES = (
     "import re, sys\n"

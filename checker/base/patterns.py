@@ -52,7 +52,12 @@ def compile_pattern(pattern: str, flags: int = 0) -> re.Pattern[str]:
     if _recording is not None:
         _recording.add((pattern, flags))
     program = _table().get((pattern, flags))
-    return re.compile(pattern, flags) if program is None else pattern_from_program(pattern, program)
+    if program is not None:
+        try:
+            return pattern_from_program(pattern, program)
+        except (TypeError, ValueError, RuntimeError):  # an entry not of this shape (_sre checks the code too)
+            pass
+    return re.compile(pattern, flags)
 
 
 def pattern_from_program(pattern: str, program: _Program) -> re.Pattern[str]:
