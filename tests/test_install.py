@@ -17,6 +17,7 @@ from tools.check_install import (
     Installed,
     build_wheel,
     check_compiled_dataclasses,
+    check_compiled_patterns,
     check_compiled_templates,
     check_draft,
     check_extract,
@@ -73,6 +74,10 @@ def test_the_installed_templates_come_compiled_ahead(installed: Installed):
 
 def test_the_installed_dataclasses_come_compiled_ahead(installed: Installed):
     assert check_compiled_dataclasses(installed).endswith("none compiled by a check")
+
+
+def test_the_installed_regular_expressions_come_compiled_ahead(installed: Installed):
+    assert check_compiled_patterns(installed, REPO).endswith("none compiled by a check")
 
 
 def test_installed_rules_lint_is_clean_and_has_every_topic(installed: Installed):

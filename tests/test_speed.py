@@ -829,3 +829,81 @@ def test_remembered_citation_lists_are_the_grouped_citations(corpus):
                     found.append({})
             seen.add(citations)
     assert len(seen) > 30 and any(len(c) > 1 for c in seen)
+
+
+def test_one_case_commands_give_the_same_bytes_with_the_collector_paused_and_turn_it_back_on(monkeypatch):
+    """check and draft pause Python's cycle collector while they run (checker.cli.one_case): the same
+    output as with the collector running throughout, and the collector is on again afterwards (off
+    again when it was off before)."""
+    import gc
+
+    from checker import cli
+
+    examples = sorted(EXAMPLES.glob("*.yaml"))
+    paused = _outputs(examples)
+    assert gc.isenabled()
+    seen = []
+    monkeypatch.setattr(cli.gc, "disable", lambda: seen.append("disable"))  # the collector stays on throughout
+    assert _outputs(examples) == paused and len(seen) == 3 * len(examples)
+    monkeypatch.undo()
+    gc.disable()
+    try:
+        run("check", examples[0])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_reports_as_json_are_json_dumps(corpus):
+    """render.to_json (checker.base.jsontext) against json.dumps with the report's settings: every
+    example's check report, a regress summary, and values json.dumps converts (dates, tuples, sets,
+    non-text keys, str and int subclasses, NaN)."""
+    from checker.render.render import plain_json
+
+    checker = Checker(registration="on_demand")
+    values: list = [checker.check(path).report for path in sorted(EXAMPLES.glob("*.yaml"))]
+    values.append(regress.regress(checker, [corpus], jobs=1).summary())
+    values += [
+        {"when": dt.date(2024, 5, 1), "pair": (1, 2.5), "set": {3}, "none": None, "flags": [True, False], "text": "é\n\"x\""},
+        {1: "a", 2: "b"}, {"nan": float("nan"), "inf": float("inf"), "big": 10**30}, [], {}, "plain", 3,
+        {"subclasses": [dt.date.min, type("Named", (str,), {})("n"), type("Count", (int,), {})(7)]},
+    ]
+    for value in values:
+        assert to_json(value) == plain_json(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    with pytest.raises(TypeError):  # keys json.dumps cannot sort: refused as json.dumps refuses them
+        to_json({"a": {1: "x", "b": 2}})
+
+
+_AS_THE_COMMAND = (
+    "import atexit, sys\n"
+    "class Witness:\n"
+    "    def __del__(self):\n"
+    "        print('torn down', file=sys.stderr)\n"
+    "witness = Witness()\n"
+    "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+    "from checker.cli import main\n"
+    "sys.argv[0] = 'mtus'\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("args, code, at_once", [
+    (("check", "examples/seed-000.yaml"), 0, True),
+    (("check", "examples/seed-001.yaml", "--format", "json"), 0, True),
+    (("draft", "examples/seed-002.yaml", "--format", "markdown"), 0, True),
+    (("regress", "examples", "--jobs", "2"), 0, True),
+    (("check", "examples/missing.yaml"), 2, False),
+])
+def test_commands_run_as_the_process_end_it_as_a_normal_exit_would(args, code, at_once):
+    """Run as the `mtus` process (main() with no arguments: the console script, python -m checker.cli),
+    check, draft and regress end it at once after their output (checker.cli._end_process): the same
+    output and exit code as run in-process, the atexit handlers run, and only the teardown (here a
+    global's __del__) is skipped; a failing command exits as before."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _AS_THE_COMMAND, *args], capture_output=True, text=True, cwd=REPO, timeout=300)
+    in_process = run(*args)
+    assert done.returncode == in_process.exit_code == code
+    assert done.stdout == in_process.stdout
+    assert "atexit ran" in done.stderr and ("torn down" not in done.stderr) == at_once

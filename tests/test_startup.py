@@ -230,3 +230,82 @@ def test_reading_the_examples_compiles_none_of_the_depth_scans_patterns():
     done = subprocess.run([sys.executable, "-c", _DEPTH_PATTERNS], capture_output=True, text=True, cwd=REPO, check=True, timeout=120)
     lazy, compiled = map(int, done.stdout.split())
     assert lazy == 8 and compiled == 0
+
+
+def test_patterns_compiled_ahead_are_the_ones_re_compiles(tmp_path):
+    """Every pattern of the table, made from its compiled program, equals re.compile's (a pattern
+    object equals another only when its text, flags and compiled code are the same) and has the same
+    groups; and every module-level pattern of the modules a check reads is in it."""
+    import checker.base.patterns as patterns
+
+    table_path = tmp_path / "pattern_code.marshal"
+    subprocess.run([sys.executable, "-m", "checker.base.patterns", str(table_path)], check=True, cwd=REPO, capture_output=True, timeout=120)
+    table = patterns.read_table(table_path)
+    assert len(table) > 100
+    for (text, flags), program in table.items():
+        ahead = patterns.pattern_from_program(text, program)
+        plain = re.compile(text, flags)
+        assert (ahead, ahead.flags, ahead.groups, ahead.groupindex) == (plain, plain.flags, plain.groups, plain.groupindex)
+    from checker.base import yamldepth, yamlio
+    from checker.load import lexicon, services
+
+    modules = (prescription, request_line, derive, yamldepth, lexicon, services)
+    made = [p for module in modules for value in vars(module).values() for p in _lazy_patterns(value)]
+    made += [p for module in (yamldepth, yamlio, lexicon, services) for p in vars(module).values() if isinstance(p, re.Pattern)]
+    assert len(made) > 80 and all((p.pattern, int(p.flags) & ~re.UNICODE) in table or (p.pattern, int(p.flags)) in table for p in made)
+
+
+def test_a_pattern_table_of_another_python_or_damaged_is_not_used(tmp_path):
+    import marshal
+
+    from checker.base import patterns
+
+    program = patterns.compiled_program("a+b", 0)
+    (tmp_path / "other").write_bytes(marshal.dumps(("3.10.0 (other build)", {("a+b", 0): program})))
+    (tmp_path / "damaged").write_bytes(marshal.dumps((patterns._stamp(), {("a+b", 0): program}))[:-3])
+    (tmp_path / "good").write_bytes(marshal.dumps((patterns._stamp(), {("a+b", 0): program})))
+    assert patterns.read_table(tmp_path / "other") == {} and patterns.read_table(tmp_path / "damaged") == {}
+    assert patterns.read_table(tmp_path / "missing") == {}
+    assert patterns.read_table(tmp_path / "good") == {("a+b", 0): program}
+
+    patterns._known = {("a+b", 0): (0, b"\xff\xff\xff\xff", 0, {}, ()), ("c+d", 0): ("not", "a program")}
+    try:  # a damaged entry of a table of this build: compiled by re
+        assert patterns.compile_pattern("a+b") == re.compile("a+b") and patterns.compile_pattern("c+d") == re.compile("c+d")
+    finally:
+        patterns._known = None
+
+
+_CHECK_COMPILES = (
+    "import re, sys\n"
+    "from pathlib import Path\n"
+    "import checker.base.patterns as patterns\n"
+    "patterns.TABLE = Path(sys.argv[1])\n"
+    "compiled = []\n"
+    "class Counting:\n"
+    "    def __getattr__(self, name):\n"
+    "        return getattr(re, name)\n"
+    "    def compile(self, *args):\n"
+    "        compiled.append(args)\n"
+    "        return re.compile(*args)\n"
+    "patterns.re = Counting()\n"
+    "from checker.cli import main\n"
+    "for path in sorted(Path('examples').glob('*.yaml')):\n"
+    "    try:\n"
+    "        main(['check', str(path), '--format', 'json'], standalone_mode=False)\n"
+    "    except SystemExit:\n"
+    "        pass\n"
+    "print('compiled', len(compiled), len(patterns._table()))\n"
+)
+
+
+def test_checking_the_examples_compiles_no_pattern_of_ours(tmp_path):
+    """With the table written ahead, checking every example makes every pattern of mtus-checker's
+    from it: none is compiled by re (with no table, all of them are)."""
+    table_path = tmp_path / "pattern_code.marshal"
+    subprocess.run([sys.executable, "-m", "checker.base.patterns", str(table_path)], check=True, cwd=REPO, capture_output=True, timeout=120)
+    counts = {}
+    for name, path in (("ahead", table_path), ("none", tmp_path / "missing.marshal")):
+        done = subprocess.run([sys.executable, "-c", _CHECK_COMPILES, str(path)], capture_output=True, text=True, cwd=REPO, check=True, timeout=300)
+        counts[name] = [int(n) for n in done.stdout.splitlines()[-1].split()[1:]]
+    assert counts["ahead"][0] == 0 and counts["ahead"][1] > 100
+    assert counts["none"][0] > 30 and counts["none"][1] == 0

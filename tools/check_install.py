@@ -159,6 +159,33 @@ def check_compiled_dataclasses(installed: Installed) -> str:
     return f"{ahead} dataclass methods compiled ahead in {name}, none compiled by a check"
 
 
+_COMPILED_PATTERNS = (
+    "import re, sys\n"
+    "import checker.base.patterns as patterns\n"
+    "compiled = []\n"
+    "class Counting:\n"
+    "    def __getattr__(self, name):\n"
+    "        return getattr(re, name)\n"
+    "    def compile(self, *args):\n"
+    "        compiled.append(args)\n"
+    "        return re.compile(*args)\n"
+    "patterns.re = Counting()\n"
+    "from checker.api import Checker\n"
+    "Checker(registration='on_demand').check(sys.argv[1])\n"
+    "print(patterns.TABLE.name, len(patterns._table()), len(compiled))\n"
+)
+
+
+def check_compiled_patterns(installed: Installed, repo: Path) -> str:
+    """The wheel holds the package's regular expressions compiled ahead (setup.py), made by this Python,
+    and checking a case compiles none of mtus-checker's patterns with re."""
+    case = shutil.copy(repo / "examples" / "seed-000.yaml", installed.work / "patterns-case.yaml")
+    name, ahead, compiled = installed.run("python", "-c", _COMPILED_PATTERNS, case).stdout.split()
+    if int(ahead) == 0 or int(compiled) != 0:
+        raise InstallCheckFailed(f"the installed {name} holds {ahead} compiled patterns; a check compiled {compiled} more")
+    return f"{ahead} regular expressions compiled ahead in {name}, none compiled by a check"
+
+
 def lint_verdict(installed: Installed, *args: str | Path) -> str:
     """The line that says whether the rules are clean; the report lint prints below it is not a verdict."""
     return installed.run("mtus", "rules", "lint", *args).stdout.splitlines()[0]
@@ -215,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             for check in (
                 lambda: check_imports_the_installed_copy(installed, REPO), lambda: check_lint(installed), lambda: check_draft(installed, REPO),
                 lambda: check_extract(installed), lambda: check_site_rules(installed, REPO), lambda: check_compiled_templates(installed),
-                lambda: check_compiled_dataclasses(installed),
+                lambda: check_compiled_dataclasses(installed), lambda: check_compiled_patterns(installed, REPO),
             ):
                 print(f"ok: {check()}")
             if args.letters.is_dir():

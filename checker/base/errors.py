@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
+from checker.base.patterns import compile_pattern
 
 # Control characters (a terminal escape, a carriage return) are shown escaped, never sent as they are.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = compile_pattern(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # An error quotes what it found; a value pasted from the records is cut so that the error line never
 # carries more of a claimant's record than a short excerpt.
 MAX_PART_CHARS = 300

@@ -11,16 +11,15 @@ level, and so may a bracket in odd places; no file of ours comes near the limit.
 
 from __future__ import annotations
 
-import re
 from dataclasses import field
 
-from checker.base.patterns import LazyPattern
+from checker.base.patterns import LazyPattern, compile_pattern
 from checker.base.records import dataclass
 
 # Only _LINE_START is compiled at import: a text with few nesting marks, or whose quick bound is low
 # (every example case file), never reaches the scan, so the scan's patterns compile on first use.
 _LINE_BREAK = LazyPattern(r"\r\n|[\r\n\x85\u2028\u2029]")
-_LINE_START = re.compile(r"[\r\n\x85\u2028\u2029][ ]*(?:[-?:][ \t]+)*")  # a line's indentation and leading entries
+_LINE_START = compile_pattern(r"[\r\n\x85\u2028\u2029][ ]*(?:[-?:][ \t]+)*")  # a line's indentation and leading entries
 _ENTRY = LazyPattern(r"[-?:](?:[ \t]+|$)")  # '- item', '? key', ': value'
 _QUOTED = r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'"
 _PLAIN_KEY = r"[^\s#'\"\[\]{},|>&*!%@`](?:[^:\s]|:(?=\S)|[ \t]+(?=[^#\s]))*"

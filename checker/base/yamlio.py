@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ import yaml
 
 from checker.base.errors import InputError
 from checker.base.fields import short
+from checker.base.patterns import compile_pattern
 from checker.base.yamldepth import first_line_deeper_than
 
 MAX_YAML_BYTES = 5 * 1024 * 1024
@@ -25,10 +25,10 @@ MAX_YAML_BYTES = 5 * 1024 * 1024
 MAX_YAML_DEPTH = 100
 # What YAML's reader refuses written raw: control characters (tab, line feed and carriage return
 # aside), surrogates and non-characters. Found before the parser, so the message is ours.
-_RAW_FORBIDDEN = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_RAW_FORBIDDEN = compile_pattern("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Control characters a YAML file may still hold as escapes ("\e", "\x1b", "\u009b") although the
 # reader refuses them raw: in a terminal they rewrite the screen, in XML they are not allowed.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = compile_pattern(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Keys checked for duplicates: a rule file's dated blocks are keyed by date.
 _PLAIN_KEYS = (str, int, float, bool, dt.date)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import re
 import shlex
 from dataclasses import field, replace
 from pathlib import Path
@@ -28,6 +27,7 @@ from checker.base.fields import (
 )
 from checker.base.memo import remembered
 from checker.base.outcomes import DECISIONS
+from checker.base.patterns import compile_pattern
 from checker.base.records import dataclass
 from checker.base.yamlio import parse_yaml, read_text, require_yaml_size
 from checker.load.lexicon import ROUTES
@@ -332,7 +332,7 @@ def _refuse_future_dates(dates: dict[str, dt.date | None], path: str) -> None:
             raise InputError(path, f"dates.{key}", f"{day} is in the future (today is {today})", "correct the date")
 
 
-_HASH_IN_PLAIN_TEXT = re.compile(r"^\s*(?:-\s+)?text:\s+[^\"'|>\s][^#]*\s#\s*\d")
+_HASH_IN_PLAIN_TEXT = compile_pattern(r"^\s*(?:-\s+)?text:\s+[^\"'|>\s][^#]*\s#\s*\d")
 
 
 def _refuse_hash_comments(text: str, path: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from checker.base.errors import InputError
 from checker.base.fields import check_keys, require_list, require_mapping, require_text
+from checker.base.patterns import LazyPattern, compile_pattern
 from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
 
@@ -27,13 +28,17 @@ PREFIX_RIVAL_MIN = 4
 # A known name inside a written word with this many letters around it is another word built on that
 # name ("des" + "venlafaxine"), not a misspelling of it.
 AFFIX_MIN = 2
-_STRENGTH_TOKEN = re.compile(r"\d+(?:\.\d+)?%")
-_AFTER_PERCENT = re.compile(r"(?<=%)[/\-]")  # "20%/Lidocaine", "20%-lidocaine": the mark after a percentage
+_STRENGTH_TOKEN = compile_pattern(r"\d+(?:\.\d+)?%")
+_AFTER_PERCENT = compile_pattern(r"(?<=%)[/\-]")  # "20%/Lidocaine", "20%-lidocaine": the mark after a percentage
 # Release words all read as "er", so "Ambien CR", "Effexor XR" and "hydrocodone extended-release"
 # meet the names the lexicon spells "ER".
-_RELEASE_WORDS = re.compile(
+_RELEASE_WORDS = compile_pattern(
     r"\b(?:xr|cr|sr|xl|er|(?:extended|controlled|sustained)[- ]release|long[- ]acting)\b", re.I
 )
+_LONG_WORD = LazyPattern(r"[a-z]{4,}")
+_LETTERS = LazyPattern(r"[a-z]+")
+_TOKEN = LazyPattern(r"[A-Za-z0-9#][A-Za-z0-9#/\-%]*")
+_SPACES = LazyPattern(r"\s+")
 
 _TOP_KEYS = ("schema", "mme_tables", "drugs")
 _TABLE_KEYS = ("name", "dated", "source")
@@ -157,7 +162,7 @@ class Lexicon:
                 self._spelled.setdefault(key, name)
             for product in drug.products:
                 self._products.update((_key(n), product) for n in product.names)
-        self._words = frozenset(k for k in self._index if re.fullmatch(r"[a-z]{4,}", k))
+        self._words = frozenset(k for k in self._index if _LONG_WORD.fullmatch(k))
 
     def resolve(self, name: str) -> Resolution | None:
         """Exact name (generic, brand, product, alias), else a close and unambiguous fuzzy match, else None."""
@@ -196,8 +201,8 @@ class Lexicon:
         """'desvenlafaxine' is 'venlafaxine' with 'des' before it, 'hydroxycodone' holds 'oxycodone': a
         known name inside a written word, with letters around it that the best match does not have
         around it, makes the word another drug's name, whatever it is closest to."""
-        best_words = re.findall(r"[a-z]+", best)
-        for word in re.findall(r"[a-z]+", key):
+        best_words = _LETTERS.findall(best)
+        for word in _LETTERS.findall(key):
             if word in self._words:
                 continue
             for name in (n for n in self._words if len(word) - len(n) >= AFFIX_MIN and n in word):
@@ -227,7 +232,7 @@ class Lexicon:
 
     def _first_name(self, text: str) -> Resolution | None:
         # digits and '#' too ("Tylenol #3"), but not a bare strength: "Lidocaine 5% patch" names "lidocaine patch"
-        words = [w for w in re.findall(r"[A-Za-z0-9#][A-Za-z0-9#/\-%]*", text) if not _STRENGTH_TOKEN.fullmatch(w)]
+        words = [w for w in _TOKEN.findall(text) if not _STRENGTH_TOKEN.fullmatch(w)]
         for size in (4, 3, 2, 1):
             for start in range(0, min(len(words), 3)):
                 phrase = " ".join(words[start : start + size])
@@ -246,7 +251,7 @@ class Lexicon:
         """Every lexicon name in the text (exact names only), left to right, longest first at each place.
         A strength closes a name: "Flurbiprofen 20%/Lidocaine 5%" names two drugs."""
         text = _AFTER_PERCENT.sub(" ", text)  # the same length: positions found stay those of the text
-        words = [w for w in re.finditer(r"[A-Za-z0-9#][A-Za-z0-9#/\-%]*", text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
+        words = [w for w in _TOKEN.finditer(text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
         found: list[Resolution] = []
         position = 0
         while position < len(words):
@@ -354,7 +359,7 @@ def _released(key: str) -> bool:
 
 
 def normalise(name: str) -> str:
-    return re.sub(r"\s+", " ", name.strip().lower())
+    return _SPACES.sub(" ", name.strip().lower())
 
 
 _RELEASE_TOKENS = frozenset(("xr", "cr", "sr", "xl", "er", "release", "acting"))

@@ -36,6 +36,15 @@ _WORD = (
 )
 _NUM = r"(?<![\d.])\d+(?:\.\d+)?"  # a whole run of digits only: a match never starts inside one (linear time)
 _HALF = r"(?:1/2|½|half(?:\s+an?)?)"
+# Patterns of single steps below, compiled on first use (from the table written ahead: checker/base/patterns.py)
+_HALF_WORD = LazyPattern(_HALF)
+_DECIMAL = LazyPattern(r"\d+(?:\.\d+)?")
+_MG_OR_MCG = LazyPattern(r"\s*(?:mg|mcg)\s*", re.I)
+_MG_OR_MCG_WORD = LazyPattern(r"(?i)(mg|mcg)")
+_PER_ML = LazyPattern(r"(?:/|per)\s*(?:ml|cc)\b", re.I)
+_PER_HOUR_END = LazyPattern(r"(?:/|per)(?:h|hr|hrs|hour)$")
+_SPACES = LazyPattern(r"\s+")
+_COMBINATION_MARK = LazyPattern(r"\s*(?:/|-|\bwith\b|\band\b)\s*")
 _COUNT = rf"(?:{_NUM}|{_HALF}|\b{_WORD}\b)"
 _MASS_UNITS = {"mg": 1.0, "mcg": 0.001, "g": 1000.0}
 _UNIT_WORDS = {
@@ -433,12 +442,12 @@ def _strength_for(written: str, drug: Drug | None, found: Resolution | None, lex
             return None, drug, []
         amount = float(gram.group(1))
         return Strength(f"{gram.group(1)} g", amount, "g", ingredient=_dose_ingredient(drug)), drug, []
-    amounts = [float(a) for a in re.findall(r"\d+(?:\.\d+)?", re.sub(r"\s*(?:mg|mcg)\s*", " ", match.group("amounts"), flags=re.I))]
+    amounts = [float(a) for a in _DECIMAL.findall(_MG_OR_MCG.sub(" ", match.group("amounts")))]
     unit = _unit(match.group("unit"))
     volume = match.group("volume")
-    per_ml = float(volume) if volume else (1.0 if re.search(r"(?:/|per)\s*(?:ml|cc)\b", match.group(0), re.I) else None)
-    digits = re.sub(r"\s+", "", match.group("amounts"))
-    digits = re.sub(r"(?i)(mg|mcg)", "", digits)
+    per_ml = float(volume) if volume else (1.0 if _PER_ML.search(match.group(0)) else None)
+    digits = _SPACES.sub("", match.group("amounts"))
+    digits = _MG_OR_MCG_WORD.sub("", digits)
     written_norm = (f"{digits}%" if unit == "%" else f"{digits} {unit}") + (f"/{_num(per_ml)} mL" if per_ml and per_ml != 1 else "/mL" if per_ml else "")
     notes: list[Note] = []
     if len(amounts) == 1:
@@ -491,7 +500,7 @@ def _written_order(found: Resolution | None, drug: Drug) -> tuple[str, ...]:
     """A name written as a list of ingredients ('APAP/codeine') gives the order of its strengths;
     any other name (a brand) the label's order."""
     if found is not None:
-        words = [w for w in re.split(r"\s*(?:/|-|\bwith\b|\band\b)\s*", found.matched.lower()) if w]
+        words = [w for w in _COMBINATION_MARK.split(found.matched.lower()) if w]
         named = [_ingredient_named(w, drug.ingredients) for w in words]
         if len(words) > 1 and all(named) and sorted(named) == sorted(drug.ingredients):
             return tuple(named)
@@ -507,7 +516,7 @@ def _unit(written: str) -> str:
     written = written.lower().replace(" ", "")
     if written == "%":
         return "%"
-    if re.search(r"(?:/|per)(?:h|hr|hrs|hour)$", written):
+    if _PER_HOUR_END.search(written):
         return "mcg/h"
     return _UNIT_WORDS.get(written, written)
 
@@ -518,7 +527,7 @@ def _num(value: float) -> str:
 
 def _count(word: str) -> float:
     word = word.strip().lower()
-    if re.fullmatch(_HALF, word):
+    if _HALF_WORD.fullmatch(word):
         return 0.5
     return float(_NUMBER_WORDS[word]) if word in _NUMBER_WORDS else float(word)
 

@@ -31,11 +31,14 @@ _VISIT_CATEGORIES = ("therapy", "modality", "program")
 _PER_WEEK = r"(?:x|times|sessions?|visits?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
 _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
 _VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come first
-    (r"\b(\d+)\s*(?:physical therapy |therapy |chiropractic |acupuncture |treatment |additional |more )?(?:visits?|sessions?|treatments?)\b", lambda n: n),
-    (rf"\b(\d+)\s*(?:-|to)\s*(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}", lambda lo, hi, weeks: hi * weeks),
-    (rf"\b(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}", lambda per, weeks: per * weeks),
-    (r"\b(\d+)\s*(?:x|times)\s*(\d+)\b", lambda a, b: a * b),
-    (r"(?:#|\bx\s*|\btimes\s+)(\d+)\b", lambda n: n),
+    (
+        LazyPattern(r"\b(\d+)\s*(?:physical therapy |therapy |chiropractic |acupuncture |treatment |additional |more )?(?:visits?|sessions?|treatments?)\b"),
+        lambda n: n,
+    ),
+    (LazyPattern(rf"\b(\d+)\s*(?:-|to)\s*(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}"), lambda lo, hi, weeks: hi * weeks),
+    (LazyPattern(rf"\b(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}"), lambda per, weeks: per * weeks),
+    (LazyPattern(r"\b(\d+)\s*(?:x|times)\s*(\d+)\b"), lambda a, b: a * b),
+    (LazyPattern(r"(?:#|\bx\s*|\btimes\s+)(\d+)\b"), lambda n: n),
 ]
 
 
@@ -181,7 +184,7 @@ def parse_visits(text: str) -> int | None:
     bound), 'six sessions' -> 6, '#6', 'x6', 'times 6' -> 6."""
     lowered = _number_words_to_digits(text.lower())
     for pattern, combine in _VISIT_PATTERNS:
-        match = re.search(pattern, lowered)
+        match = pattern.search(lowered)
         if match:
             value = combine(*(int(g) for g in match.groups() if g is not None))
             return value if 0 < value <= 500 else None

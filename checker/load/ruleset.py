@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import hashlib
 import pickle
-import re
 from collections.abc import Sequence
 from dataclasses import field, fields
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from checker.base.errors import InputError
 from checker.base.fields import check_keys, describe, did_you_mean, require_date, require_list, require_mapping, require_text
 from checker.base.packaged import packaged_dir
+from checker.base.patterns import LazyPattern
 from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
 from checker.load.conditions import Condition, negate, parse_condition
@@ -42,6 +42,8 @@ SPECIFICITY = {"drugs": 4, "drug_classes": 2, "services": 2, "categories": 0, "b
 _CRITERION_KEYS = ("id", "role", "title", "under", "provenance")
 _BLOCK_KEYS = ("title", "requirement", "citation", "basis", "applies_when", "not_applicable_when", "met_when", "not_met_when", "withdrawn")
 _CITATION_KEYS = ("guideline", "edition", "section", "pages", "pages_confirmed")
+_PAGE_LIST_MARK = LazyPattern(r"[;,]")
+_DIGITS = LazyPattern(r"\d+")
 _FOLLOWED_KEYS = ("guideline", "edition", "when", "until")
 _PROVENANCE_KEYS = ("paraphrases", "confirmed_by", "confidence", "note")
 _TOPIC_PROVENANCE_KEYS = ("summary", "readings")
@@ -326,8 +328,8 @@ class RuleSet:
 def parse_pages(pages: str) -> frozenset[int]:
     """'74-80, 92' -> {74..80, 92}. Non-numeric parts are ignored."""
     found: set[int] = set()
-    for part in re.split(r"[;,]", str(pages)):
-        bounds = re.findall(r"\d+", part)
+    for part in _PAGE_LIST_MARK.split(str(pages)):
+        bounds = _DIGITS.findall(part)
         if len(bounds) == 1:
             found.add(int(bounds[0]))
         elif len(bounds) >= 2 and int(bounds[0]) <= int(bounds[1]) and int(bounds[1]) - int(bounds[0]) < 500:

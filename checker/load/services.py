@@ -8,12 +8,13 @@ from pathlib import Path
 
 from checker.base.errors import InputError
 from checker.base.fields import check_keys, require_list, require_mapping, require_text
-from checker.base.patterns import LazyPattern, words_end
+from checker.base.patterns import LazyPattern, compile_pattern, words_end
 from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
 
 SERVICES_SCHEMA = "mtus-services/1"
-_GUIDANCE = re.compile(r"[\s-]*guid(?:ed|ance)\b", re.IGNORECASE)
+_GUIDANCE = compile_pattern(r"[\s-]*guid(?:ed|ance)\b", re.IGNORECASE)
+_SPACES = LazyPattern(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class NameFinder:
         return best_end
 
     def _mention(self, text: str, start: int, end: int) -> Mention:
-        return Mention(self.by_name[re.sub(r"\s+", " ", text[start:end].lower())], start, end)
+        return Mention(self.by_name[_SPACES.sub(" ", text[start:end].lower())], start, end)
 
 
 def _ALNUM(char: str) -> bool:  # noqa: N802 - the regex's [A-Za-z0-9], for ASCII text

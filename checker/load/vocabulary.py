@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from checker.base.errors import SITE_RULES, InputError
 from checker.base.fields import check_keys, describe, did_you_mean, require_list, require_mapping, require_text
+from checker.base.patterns import compile_pattern
 from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
 from checker.load.conditions import Condition, parse_condition
@@ -22,7 +22,7 @@ FACT_TYPES = ("boolean", "integer", "number", "string")
 OBTAINED = ("derived", "extracted", "reviewer")
 _FACT_KEYS = ("type", "unit", "min", "max", "obtained", "derived", "bound", "label", "meaning", "when_true", "when_false", "stated", "values", "documented_by")
 _DOCUMENTED_BY_KEYS = ("diagnoses", "medication_classes", "facts")
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = compile_pattern(r"[a-z0-9]+")
 
 
 @functools.lru_cache(maxsize=4096)  # a case's diagnoses are read once for every fact documented by an equivalent

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import pickle
 import re
@@ -21,12 +20,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring as _json_text
 from pathlib import Path
 from typing import IO, Any
 
 from checker.base.errors import EngineError, InputError
 from checker.base.fields import check_keys, require_list, require_mapping, require_text
+from checker.base.jsontext import NotPlainJson as _NotPlainJson
+from checker.base.jsontext import indented_json
 from checker.base.memo import remembered
 from checker.base.outcomes import MEDICALLY_NECESSARY, NO_APPLICABLE_RULE, NOT_MEDICALLY_NECESSARY
 from checker.load.case import Case, KnownDivergence
@@ -196,57 +196,6 @@ def plain_result_json(result: dict[str, Any]) -> str:
 
 
 _RESULT_INDENT = "\n    "
-
-
-class _NotPlainJson(Exception):
-    """A mapping key other than text: left to json.dumps, which converts or refuses it."""
-
-
-def indented_json(value: Any, newline: str = "\n") -> str:
-    """json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str) with each line
-    break written as `newline`, for values whose mapping keys are all text (tests/test_speed.py)."""
-    if isinstance(value, str):
-        return _json_text(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return int.__repr__(value)
-    if isinstance(value, float):
-        return _json_float(value)
-    if isinstance(value, (list, tuple)):
-        return _json_list(value, newline)
-    if isinstance(value, dict):
-        return _json_mapping(value, newline)
-    return _json_text(str(value))  # json.dumps's default=str
-
-
-def _json_list(value: list | tuple, newline: str) -> str:
-    if not value:
-        return "[]"
-    inner = newline + "  "
-    return "[" + inner + ("," + inner).join([indented_json(v, inner) for v in value]) + newline + "]"
-
-
-def _json_mapping(value: dict, newline: str) -> str:
-    if not value:
-        return "{}"
-    if any(type(key) is not str for key in value):
-        raise _NotPlainJson
-    inner = newline + "  "
-    entries = [_json_text(key) + ": " + indented_json(item, inner) for key, item in sorted(value.items())]
-    return "{" + inner + ("," + inner).join(entries) + newline + "}"
-
-
-def _json_float(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value in (math.inf, -math.inf):
-        return "Infinity" if value > 0 else "-Infinity"
-    return float.__repr__(value)
 
 
 @dataclass

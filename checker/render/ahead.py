@@ -127,8 +127,9 @@ def _keys_source(keys: dict[str, str]) -> str:
 def main() -> None:
     """Compile the packaged templates into checker/render/compiled/, or (build time) into the folder named.
     In a checkout (no folder named) the dataclass table is written too (checker/base/records.py, in a
-    process of its own, which must import the classes afresh): one command prepares a checkout as the
-    wheel is prepared."""
+    process of its own, which must import the classes afresh), and so is the table of compiled regular
+    expressions (checker/base/patterns.py, likewise): one command prepares a checkout as the wheel is
+    prepared."""
     from checker.render.render import environment, packaged_templates_dir
 
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else COMPILED_DIR
@@ -138,6 +139,7 @@ def main() -> None:
         import subprocess
 
         subprocess.run([sys.executable, "-m", "checker.base.records"], check=True)
+        subprocess.run([sys.executable, "-m", "checker.base.patterns"], check=True)
 
 
 if __name__ == "__main__":

@@ -114,4 +114,16 @@ def render_stream(kind: str, fmt: str, context: dict[str, Any], user_dir: Path |
 
 
 def to_json(data: Any) -> str:
+    """json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) and a line break,
+    written by checker.base.jsontext when every mapping key is text (json's indenting encoder is pure Python)."""
+    from checker.base.jsontext import NotPlainJson, indented_json
+
+    try:
+        return indented_json(data) + "\n"
+    except NotPlainJson:
+        return plain_json(data)
+
+
+def plain_json(data: Any) -> str:
+    """What to_json gives, by json.dumps."""
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
