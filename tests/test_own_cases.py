@@ -17,12 +17,12 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 295 items (2026-12-03, nine sets): 98 of 134 approvals
-# caught and 1 of 161 upheld items approved (a drug screen of the seventh set: how often testing may be
+# Measured with `python tools/own_cases.py` on the 332 items (2026-12-03, ten sets): 116 of 147 approvals
+# caught and 1 of 185 upheld items approved (a drug screen of the seventh set: how often testing may be
 # repeated before 2016-07-29 is not encoded). The floor is the approvals less two, so that a change of
 # principle elsewhere may cost an item or two without hiding a larger fall; the ceiling is the false
 # approvals measured.
-MIN_APPROVALS_CAUGHT = 96
+MIN_APPROVALS_CAUGHT = 114
 MAX_FALSE_APPROVALS = 1
 
 
