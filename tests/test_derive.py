@@ -202,3 +202,18 @@ def test_a_drug_missing_from_a_current_medication_list_is_started_by_the_request
 ])
 def test_a_request_line_names_an_injected_drug_s_route(repo_ruleset, text: str, route: str):
     assert parse_request_line(text, repo_ruleset.lexicon).route == route
+
+
+@pytest.mark.parametrize(("text", "ingredients"), [
+    ("Flurbiprofen/baclofen/lidocaine cream 180gm", ["flurbiprofen", "baclofen", "lidocaine"]),
+    ("Flurbiprofen/lidocaine cream 180gm", ["flurbiprofen", "lidocaine"]),
+    ("Hydrocodone/APAP 10/325 #90", []),  # a product the lexicon names stays one drug
+])
+def test_drugs_joined_by_slashes_in_one_cream_are_a_compound(repo_ruleset, text: str, ingredients: list[str]):
+    parsed = parse_request_line(text, repo_ruleset.lexicon)
+    assert [repo_ruleset.lexicon.resolve(i.drug).drug.generic for i in parsed.ingredients] == ingredients
+
+
+def test_an_evaluation_for_a_functional_restoration_program_is_that_evaluation(repo_ruleset):
+    parsed = parse_request_line("Multidisciplinary evaluation for functional restoration program", repo_ruleset.lexicon, repo_ruleset.services)
+    assert parsed.service == "frp_evaluation"

@@ -250,7 +250,7 @@ class Lexicon:
     def find_all_in_text(self, text: str) -> list[Resolution]:
         """Every lexicon name in the text (exact names only), left to right, longest first at each place.
         A strength closes a name: "Flurbiprofen 20%/Lidocaine 5%" names two drugs."""
-        text = _AFTER_PERCENT.sub(" ", text)  # the same length: positions found stay those of the text
+        text = self._split_unknown_combinations(_AFTER_PERCENT.sub(" ", text))  # the same length: positions found stay those of the text
         words = [w for w in _TOKEN.finditer(text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
         found: list[Resolution] = []
         position = 0
@@ -268,6 +268,16 @@ class Lexicon:
             else:
                 position += 1
         return found
+
+    def _split_unknown_combinations(self, text: str) -> str:
+        """Drugs joined by slashes that no product of the lexicon names ("Flurbiprofen/baclofen/lidocaine"),
+        each part a drug it knows: the slashes become spaces (the same length), so each drug is found."""
+        for token in _TOKEN.finditer(text):
+            written = token.group(0)
+            parts = written.split("/")
+            if len(parts) > 1 and _key(written) not in self._index and all(_key(part) in self._index for part in parts):
+                text = text[: token.start()] + written.replace("/", " ") + text[token.end() :]
+        return text
 
     def closest(self, name: str) -> str:
         import difflib

@@ -143,11 +143,14 @@ def _whole(value: float) -> float | int:
 
 
 def _is_compound(text: str, drugs: list) -> bool:
-    return len(drugs) >= 2 and len(_PERCENT.findall(text)) >= 2 or bool(drugs and _COMPOUND.search(text))
+    """Two drugs or more with their percentages, or in one cream, gel or other topical form ("Flurbiprofen/
+    baclofen/lidocaine cream"), or a request that says 'compound'."""
+    several = len(drugs) >= 2
+    return several and (len(_PERCENT.findall(text)) >= 2 or bool(_TOPICAL.search(text))) or bool(drugs and _COMPOUND.search(text))
 
 
 def _ingredients(text: str, drugs: list) -> tuple[ParsedIngredient, ...]:
-    """A compounded product names two or more drugs with percentages, or says 'compound'."""
+    """The ingredients of a compounded product (_is_compound)."""
     if not _is_compound(text, drugs):
         return ()
     parts = []
