@@ -35,6 +35,8 @@ class SharedCues:
         medications = raw["medications"]
         self._remedy_before = self.cue_regex(medications["remedy_before"], "medications.remedy_before")
         self._remedy_after = self.cue_regex(medications["remedy_after"], "medications.remedy_after")
+        self._reduced_before = self.cue_regex(medications["reduced_before"], "medications.reduced_before")
+        self._reduced_after = self.cue_regex(medications["reduced_after"], "medications.reduced_after")
 
     def _first_line(self, raw: dict) -> str:
         """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
@@ -80,6 +82,10 @@ class SharedCues:
     def names_remedy(self, text: str, start: int, end: int) -> bool:
         """The drug named at text[start:end] is the remedy for another drug's adverse effect."""
         return bool(self._remedy_before.search(text, max(0, start - 120), start) or self._remedy_after.match(text[end : end + 120]))
+
+    def names_reduced(self, text: str, start: int, end: int) -> bool:
+        """The drug named at text[start:end] is what was cut down, the benefit of other care."""
+        return bool(self._reduced_before.search(text, max(0, start - 60), start) or self._reduced_after.match(text[end : end + 60]))
 
     def generic(self, written: str) -> str | None:
         """The generic name of a drug name as written, or None."""
