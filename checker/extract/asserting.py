@@ -56,7 +56,7 @@ class Asserter:
     def _scope(self, rule: FactRule, run: Run, info: SentenceInfo, extra: Any) -> Any:
         if rule.attribute in ("drug", "drug_named"):
             text = info.sentence.text
-            generics = {d.generic for d in info.drugs if not (self.shared.names_remedy(text, d.start, d.end) or self.shared.names_reduced(text, d.start, d.end))}
+            generics = {d.generic for d in info.drugs if not self.shared.names_other_care(text, d.start, d.end)}
             named = tuple(r.index for r in run.requests if r.drug and (r.drug in generics or r.classes & info.classes))
             if named:
                 return named

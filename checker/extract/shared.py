@@ -87,6 +87,11 @@ class SharedCues:
         """The drug named at text[start:end] is what was cut down, the benefit of other care."""
         return bool(self._reduced_before.search(text, max(0, start - 60), start) or self._reduced_after.match(text[end : end + 60]))
 
+    def names_other_care(self, text: str, start: int, end: int) -> bool:
+        """The drug named at text[start:end] is not what the sentence speaks of: a remedy for another drug's
+        effect, or what other care let the claimant cut down."""
+        return self.names_remedy(text, start, end) or self.names_reduced(text, start, end)
+
     def generic(self, written: str) -> str | None:
         """The generic name of a drug name as written, or None."""
         return self.drug_names.get(normalise(written))
