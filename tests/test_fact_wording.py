@@ -84,3 +84,38 @@ def test_no_example_draft_reads_label_of_value(repo_ruleset: RuleSet) -> None:
         draft = CliRunner().invoke(main, ["draft", str(example)])
         assert draft.exit_code == 0, draft.output
         assert [label for label in labels if f"{label} of " in draft.output] == [], example.name
+
+
+def test_values_given_with_their_wording_are_read(tmp_path: Path) -> None:
+    spec = {"type": "string", "stated": "a {value} group", "values": {"crps": "complex regional pain syndrome", "arthritis": "arthritis"}}
+    fact = load_vocabulary(_facts_file(tmp_path, spec)).facts["x"]
+    assert set(fact.values) == {"crps", "arthritis"}
+    assert fact.value_words == {"crps": "complex regional pain syndrome", "arthritis": "arthritis"}
+
+
+def test_a_value_without_words_is_refused(tmp_path: Path) -> None:
+    spec = {"type": "string", "stated": "a {value} group", "values": {"crps": None}}
+    with pytest.raises(InputError) as err:
+        load_vocabulary(_facts_file(tmp_path, spec))
+    assert err.value.field == "facts.x.values.crps"
+
+
+def test_a_draft_states_a_value_in_its_wording_not_its_name(tmp_path: Path) -> None:
+    """A therapy count over the CRPS limit names the diagnosis group in words, not as "crps"."""
+    path = tmp_path / "case.yaml"
+    case = {
+        "schema": "mtus-case/1",
+        "case": "wording",
+        "claimant": {"age": 40},
+        "dates": {"injury": "2014-03-18", "request": "2016-09-08"},
+        "diagnoses": ["complex regional pain syndrome of the right hand"],
+        "facts": {"objective_functional_deficits": True, "functional_improvement": True},
+        "requests": [
+            {"id": "item", "text": "Physical therapy 2 x 6 right hand", "facts": {"therapy_visits_completed": 24, "physical_medicine_diagnosis": "crps"}},
+        ],
+    }
+    path.write_text(yaml.safe_dump(case))
+    result = CliRunner().invoke(main, ["draft", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "a diagnosis in the complex regional pain syndrome (CRPS) group of the visit table" in result.output
+    assert "crps group" not in result.output

@@ -68,6 +68,7 @@ class FactDef:
     when_false: str = ""
     stated: str = ""  # how a draft states a value: a phrase holding "{value}" (the value with its unit)
     values: tuple = field(default_factory=tuple)
+    value_words: dict[str, str] = field(default_factory=dict)  # a value's wording in drafts, where its name is not plain words
     documented_by: Equivalents | None = None
 
     @property
@@ -182,9 +183,23 @@ def _fact_def(name: str, spec: Any, path: str) -> FactDef:
         when_true=str(spec.get("when_true", "")),
         when_false=str(spec.get("when_false", "")),
         stated=_stated(spec, path, where),
-        values=tuple(require_list(spec.get("values", []), path, f"{where}.values")),
+        values=_values(spec, path, where),
+        value_words=_value_words(spec, path, where),
         documented_by=_equivalents(spec, path, where),
     )
+
+
+def _values(spec: dict, path: str, where: str) -> tuple:
+    """`values:` as a list of names, or as a mapping of each name to its wording."""
+    if isinstance(spec.get("values"), dict):
+        return tuple(spec["values"])
+    return tuple(require_list(spec.get("values", []), path, f"{where}.values"))
+
+
+def _value_words(spec: dict, path: str, where: str) -> dict[str, str]:
+    if not isinstance(spec.get("values"), dict):
+        return {}
+    return {name: require_text(text, path, f"{where}.values.{name}") for name, text in spec["values"].items()}
 
 
 def _stated(spec: dict, path: str, where: str) -> str:

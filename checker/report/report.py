@@ -13,6 +13,7 @@ from checker.load.conditions import evaluate, tests, unknown_alternatives
 from checker.load.lexicon import normalise
 from checker.load.prescription import Dose, Note
 from checker.load.ruleset import Citation, RuleSet, governing_after
+from checker.load.vocabulary import FactDef
 
 REPORT_SCHEMA = "mtus-check-report/1"
 
@@ -436,7 +437,7 @@ def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True)
             {
                 "name": f.name, "label": f.label, "unit": f.unit, "value": f.value, "origin": f.origin or None,
                 "obtained": vocab[f.name].obtained, "when_true": vocab[f.name].when_true, "when_false": vocab[f.name].when_false,
-                "stated": vocab[f.name].stated,
+                "stated": vocab[f.name].stated, "worded": _value_wording(vocab[f.name], f.value),
             }
             for f in result.facts
         ],
@@ -445,11 +446,16 @@ def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True)
                 "fact": t.fact, "op": t.op, "expected": list(t.expected) if isinstance(t.expected, tuple) else t.expected,
                 "actual": t.actual, "holds": t.holds, "label": vocab[t.fact].label, "unit": vocab[t.fact].unit,
                 "when_true": vocab[t.fact].when_true, "when_false": vocab[t.fact].when_false,
-                "stated": vocab[t.fact].stated,
+                "stated": vocab[t.fact].stated, "worded": _value_wording(vocab[t.fact], t.actual),
             }
             for t in result.tests
         ],
     }
+
+
+def _value_wording(fact: FactDef, value: Any) -> str | None:
+    """The wording facts.yaml gives a value whose name is not plain words ("crps"), if any."""
+    return fact.value_words.get(value) if isinstance(value, str) else None
 
 
 def citation_data(ruleset: RuleSet, citation: Citation, page_era: bool = True) -> dict[str, Any]:
