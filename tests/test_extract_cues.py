@@ -104,6 +104,13 @@ def test_context_rules_of_the_new_cues(text: str, fact: str, expected: Any) -> N
     assert value(text, fact) == expected
 
 
+def test_a_target_with_a_companion_fact_stands_only_beside_it() -> None:
+    """"Not improving" is failed care only where the text also gives care already given."""
+    given = "She has finished six therapy visits and takes naproxen. Her knee pain is not improving."
+    assert value(given, "conservative_care_failed") is True
+    assert value("Her knee pain is not improving.", "conservative_care_failed") == "absent"
+
+
 def test_a_therapy_authorized_but_never_started_was_not_given() -> None:
     assert value("Six PT visits were certified but she never started them.", "therapy_program_given") is False
 
@@ -126,6 +133,7 @@ def test_the_cue_files_are_read_by_family_and_each_fact_once(tmp_path: Path) -> 
         ("{regex: '(?P<n>\\d+) mm', value: {number: m}}", "no group 'm'"),
         ("{regex: '\\d+ mm', value: {number: n, product: [a, b]}}", "one way to compute"),
         ("{regex: 'x', value: true, keep: [sometimes]}", "unknown category"),
+        ("{regex: 'x', value: true, with_fact: no_such_fact}", "no cues find a fact 'no_such_fact'"),
     ],
 )
 def test_a_wrong_target_is_refused(tmp_path: Path, target: str, problem: str) -> None:

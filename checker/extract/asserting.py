@@ -51,7 +51,8 @@ class Asserter:
             return None
         cue = (modifier.start, modifier.end) if modifier else span
         evidence = evidence_at(run.doc, info.sentence, cue, span if modifier else None)
-        return Assertion(rule.name, decided, evidence, info.sentence.start + span[0], info.date, scope)
+        with_fact = target.with_fact if target is not None else ""
+        return Assertion(rule.name, decided, evidence, info.sentence.start + span[0], info.date, scope, with_fact=with_fact)
 
     def _scope(self, rule: FactRule, run: Run, info: SentenceInfo, extra: Any) -> Any:
         if rule.attribute in ("drug", "drug_named"):

@@ -43,6 +43,7 @@ class Assertion:
     date: dt.date | None
     scope: tuple[int, ...] | None  # indexes of the requests it is about; None: the whole case
     source: str = SOURCE
+    with_fact: str = ""  # it stands only when another assertion gives this fact as true
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ _REGIONAL = ("region", "region_or_limb", "injection")  # attributions by body re
 def resolve(assertions: list[Assertion], n_requests: int, rules: dict[str, FactRule], order: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(case facts, each request's facts) from the assertions, in the order of the rules' facts."""
     groups: dict[tuple[int | None, str], list[Assertion]] = {}
-    for a in sorted(assertions, key=lambda a: (a.order, a.fact)):
+    for a in sorted(_with_their_companions(assertions), key=lambda a: (a.order, a.fact)):
         for where in a.scope if a.scope is not None else (None,):
             groups.setdefault((where, a.fact), []).append(a)
     # a statement that names no region is about the whole case, so also about each request's region:
@@ -29,6 +29,13 @@ def resolve(assertions: list[Assertion], n_requests: int, rules: dict[str, FactR
         entry = _fact_entry(rules[fact], _request_line_first(found) if where is not None else found)
         (case if where is None else items[where])[fact] = entry
     return case, items
+
+
+def _with_their_companions(assertions: list[Assertion]) -> list[Assertion]:
+    """Drop the assertions that stand only beside another fact given as true ("her pain is not
+    improving" is failed care only where the text gives care already given) when nothing gives it."""
+    true_facts = {a.fact for a in assertions if a.value is True}
+    return [a for a in assertions if not a.with_fact or a.with_fact in true_facts]
 
 
 def _request_line_first(found: list[Assertion]) -> list[Assertion]:

@@ -33,6 +33,8 @@ class TargetFacts:
         self.target_sentence: dict[tuple[str, int], re.Pattern[str]] = {}  # a target's own sentence condition
         refers_back = shared.cues.fragments.get("refers_back")
         self.refers_back = cue(refers_back, "fragments.refers_back") if refers_back else None
+        carries_on = shared.cues.fragments.get("carries_on")
+        self.carries_on = cue(carries_on, "fragments.carries_on") if carries_on else None
         for name, rule in self.facts.items():
             if rule.with_request:
                 self.with_request[name] = cue(rule.with_request, f"facts.{name}.with_request")
@@ -74,7 +76,7 @@ class TargetFacts:
                     continue
                 patterns = [
                     self.fact_patterns[rule.name][i] for i in sorted(scans)
-                    if (rule.name, i) not in self.target_sentence or self.target_sentence[(rule.name, i)].search(text)
+                    if (rule.name, i) not in self.target_sentence or self._sentence_holds(self.target_sentence[(rule.name, i)], text, before)
                 ]
                 must = self.sentence_match.get(rule.name)
                 if not patterns or (must is not None and not self._context_named(must, text, before)) or (rule.in_request and rule.in_request.only):
@@ -91,6 +93,13 @@ class TargetFacts:
                     if assertion:
                         found.append(assertion)
         return found
+
+    def _sentence_holds(self, condition: re.Pattern[str], text: str, before: str) -> bool:
+        """A target's sentence condition holds in its sentence, or in the sentence before when this one
+        carries on the claimant's account ("She now sleeps six hours" after the drug's effect)."""
+        if condition.search(text):
+            return True
+        return bool(before) and self.carries_on is not None and self.carries_on.match(text) is not None and condition.search(before) is not None
 
     def _context_named(self, must: re.Pattern[str], text: str, before: str) -> bool:
         """The sentence names what the fact is about (an epidural, a drug screen), or it refers back to

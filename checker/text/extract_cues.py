@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.base.errors import InputError
-from checker.base.fields import check_keys, require_list, require_mapping
+from checker.base.fields import check_keys, require_list, require_mapping, require_text
 from checker.base.yamlio import load_yaml
 from checker.load.ruleset import cues_dir
 from checker.text.textdates import FULL_DATE, MONTH_YEAR, YEAR
@@ -61,6 +61,7 @@ class Target:
     keep: frozenset[str] | None = None  # override the fact's keep: and require: for this target
     require: frozenset[str] | None = None
     sentence: str = ""  # the target counts only in a sentence that also matches this regex (as written)
+    with_fact: str = ""  # the target counts only when the text also gives this fact as true (anywhere in it)
 
 
 @dataclass(frozen=True)
@@ -159,8 +160,17 @@ def _load(path: str) -> ExtractionCues:
                 raise InputError(where, f"facts.{name}", "cues already given in another cue file", "give each fact's cues in one file")
             facts[str(name)] = _fact_rule(str(name), spec, where, fragments)
         read += family.read_bytes()
+    _check_companions(facts, path)
     digest = hashlib.sha256(read + (cues_dir() / "context.yaml").read_bytes()).hexdigest()
     return ExtractionCues(path, digest, facts, {k: v for k, v in data.items() if k not in ("schema", "facts", "fragments")}, fragments)
+
+
+def _check_companions(facts: dict[str, FactRule], path: str) -> None:
+    """A target's with_fact names a fact these cues find."""
+    for name, rule in facts.items():
+        for i, target in enumerate(rule.targets):
+            if target.with_fact and target.with_fact not in facts:
+                raise InputError(path, f"facts.{name}.targets[{i}].with_fact", f"no cues find a fact '{target.with_fact}'", "name a fact that has cues")
 
 
 def _fragments(raw: Any, path: str) -> dict[str, str]:
@@ -222,7 +232,7 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
 
 def _target(raw: Any, path: str, where: str, fragments: dict[str, str]) -> Target:
     raw = require_mapping(raw, path, where)
-    check_keys(raw, ("regex", "value", "case_sensitive", "negated", "keep", "require", "sentence"), path, where, required=("regex",))
+    check_keys(raw, ("regex", "value", "case_sensitive", "negated", "keep", "require", "sentence", "with_fact"), path, where, required=("regex",))
     if "value" not in raw:  # null is a value here: a look-alike that gives nothing
         raise InputError(path, f"{where}.value", "required field is missing", "add 'value:' (see README)")
     negated = _value_rule(raw["negated"], path, f"{where}.negated") if "negated" in raw else ""
@@ -233,7 +243,8 @@ def _target(raw: Any, path: str, where: str, fragments: dict[str, str]) -> Targe
     keep = _categories(raw, "keep", DROPPING + REQUIRABLE, path, where) if "keep" in raw else None
     require = _categories(raw, "require", DROPPING + REQUIRABLE, path, where) if "require" in raw else None
     sentence = _checked_source(raw.get("sentence", ""), path, f"{where}.sentence", fragments)
-    return Target(pattern, value, negated, source, sensitive, keep, require, sentence)
+    with_fact = require_text(raw["with_fact"], path, f"{where}.with_fact") if "with_fact" in raw else ""
+    return Target(pattern, value, negated, source, sensitive, keep, require, sentence, with_fact)
 
 
 def _categories(raw: dict, field: str, allowed: tuple[str, ...], path: str, where: str) -> frozenset[str]:
