@@ -119,3 +119,14 @@ def test_a_draft_states_a_value_in_its_wording_not_its_name(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert "a diagnosis in the complex regional pain syndrome (CRPS) group of the visit table" in result.output
     assert "crps group" not in result.output
+    assert "The records give a diagnosis of complex regional pain syndrome of the right hand." in result.output
+
+
+def test_a_draft_lists_several_diagnoses_with_and(tmp_path: Path) -> None:
+    case = yaml.safe_load(_case(tmp_path, "X-rays of the lumbar spine", "2016-09-01", "2016-09-20").read_text())
+    case["diagnoses"] = ["lumbar strain", "lumbar radiculitis", "sleep disturbance"]
+    path = tmp_path / "three.yaml"
+    path.write_text(yaml.safe_dump(case))
+    result = CliRunner().invoke(main, ["draft", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "The records give diagnoses of lumbar strain, lumbar radiculitis and sleep disturbance." in result.output
