@@ -307,7 +307,10 @@ def test_a_drug_said_to_continue_is_current_whatever_earlier_time_it_is_compared
     [("The physician prescribed naproxen sodium 550 mg twice daily, #60, for the flare.", True),
      ("She takes naproxen daily. The physician prescribed naproxen 550 mg #60.", False),
      ("Continue naproxen, prescribed 550 mg bid.", False),
-     ("The physician prescribed naproxen in 2014.", False)],
+     ("The physician prescribed naproxen in 2014.", False),
+     # the length of the course prescribed is no time already taken
+     ("The physician prescribed naproxen 550 mg twice a day for two weeks for the flare.", True),
+     ("She has taken naproxen for two weeks.", False)],
 )
 def test_a_drug_first_named_as_prescribed_is_started_by_that_prescription(text: str, new_start: bool) -> None:
     medications = draft(text, requests=["Naproxen 550mg #60"], as_of=dt.date(2016, 4, 15))["medications"]

@@ -103,10 +103,16 @@ class Medications:
                 if not fields:
                     continue
                 for mention in _attached(text, ordered, m.start()):
+                    if kind == "duration" and self._course_prescribed(text, mention, m):
+                        continue
                     key = (mention.start, mention.end)
                     if key not in found or _since_key(found[key]) > _since_key({"fields": fields}):
                         found[key] = {"fields": fields, "evidence": evidence_at(run.doc, info.sentence, m.span(), (mention.start, mention.end))}
         return found
+
+    def _course_prescribed(self, text: str, mention: DrugMention, m: re.Match[str]) -> bool:
+        """"Prescribed tizanidine ... for two weeks": the course prescribed, not the time it was taken."""
+        return m.group(0).lower().startswith("for") and bool(self.prescribed_before.search(text[max(0, mention.start - 60) : mention.start]))
 
     def _since_fields(self, m: re.Match[str], kind: str, run: Run) -> dict[str, Any] | None:
         if kind == "since":
