@@ -12,6 +12,8 @@ from checker.extract.text import sides, sides_agree
 from checker.text.context import ContextRules, Modifier
 from checker.text.extract_cues import DROPPING
 
+_SPINE = frozenset({"lumbar", "cervical", "thoracic"})  # the regions whose studies corroborate a radiculopathy
+
 
 class Imaging:
     def __init__(self, shared: SharedCues, asserter: Asserter, context: ContextRules, regions: Regions, raw: dict) -> None:
@@ -23,6 +25,7 @@ class Imaging:
         self.result = shared.regex(raw["result"], "imaging.result")
         self.abnormal = shared.regex(raw["abnormal"], "imaging.abnormal")
         self.normal = shared.regex(raw["normal"], "imaging.normal")
+        self.neural = shared.regex(raw["neural"], "imaging.neural")
 
     def modality(self, text: str) -> str:
         """The modality a text names first in the cue file's order, or ""."""
@@ -61,17 +64,26 @@ class Imaging:
 
     def _finding(self, info: SentenceInfo) -> tuple[bool, tuple[int, int], Modifier | None] | None:
         """True with the first pathological finding, else False with the first negated finding
-        (and its negation cue) or the first normal result."""
+        (and its negation cue) or the first normal result. A study that denies a nerve root's
+        compromise corroborates nothing with its other findings unless it reports one as well."""
         text = info.sentence.text
         normal: tuple[bool, tuple[int, int], Modifier | None] | None = None
+        pathological: tuple[bool, tuple[int, int], Modifier | None] | None = None
+        root_denied: tuple[bool, tuple[int, int], Modifier | None] | None = None
         for m in self.abnormal.finditer(text):
             cats = self.context.assess(info.modifiers, m.start(), m.end())
             if set(cats) & {"hypothetical", "uncertain", "requested", "review", "conditional"}:
                 continue
+            neural = self.neural.search(m.group(0)) is not None
             if "negated" in cats:
                 normal = normal or (False, m.span(), cats["negated"])
+                root_denied = root_denied or ((False, m.span(), cats["negated"]) if neural else None)
                 continue
-            return True, m.span(), None
+            if neural:
+                return True, m.span(), None
+            pathological = pathological or (True, m.span(), None)
+        if pathological:
+            return root_denied if root_denied and self.regions.parts(text) & _SPINE else pathological
         for m in self.normal.finditer(text):
             normal = normal or (False, m.span(), None)
         return normal

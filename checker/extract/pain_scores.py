@@ -119,7 +119,7 @@ class PainScores:
         for kind, pattern in (("without", self.without_med), ("with", self.with_med)):
             for m in pattern.finditer(text, window_start, score.start()):
                 between = text[m.end() : score.start()]
-                if re.search(r";|\b(?:and|but|however)\b", between):
+                if re.search(r";|\b(?:and|but|however|now)\b", between):  # "7/10 before gabapentin, now 4/10": now is no longer before
                     continue
                 if best is None or m.start() > best[1][0]:
                     best = (kind, (m.start(), m.end()))
