@@ -781,8 +781,24 @@ def test_items_asserted_with_the_facts_their_rules_test_fire_as_with_every_fact(
     assert sum(map(len, fired)) > 500
     for batch in batches[-6:]:
         assert engine.DurableEvaluator(checker.program, "on_demand").evaluate(batch) == whole.evaluate(batch, only_tested=False)
-    dropped = sum(len(values) - len([k for k in values if k in trimmed._tested_facts()[key]]) for batch in batches for key, values in batch)
+    dropped = sum(len(values) - len([k for k in values if k in trimmed.tested_facts(key)]) for batch in batches for key, values in batch)
     assert dropped > 1000  # the facts left out are most of them
+
+
+def test_tested_facts_per_edition_are_those_of_every_rule_at_once():
+    """DurableEvaluator.tested_facts works out one edition's tested facts when first asked: the same
+    sets as walking every rule at once, for every edition (asked in both orders, so none depends on
+    what was asked before), and none for an edition without rules."""
+    from checker.evaluate import engine
+
+    program = Checker(engine="reference").program
+    plain = engine.plain_tested_facts(program)
+    editions = sorted({probe.edition_key for probe in program.probes})
+    assert len(editions) > 100 and sum(map(len, plain.values())) > 300
+    for order in (editions, editions[::-1]):
+        evaluator = engine.DurableEvaluator(program, "on_demand")
+        assert {key: evaluator.tested_facts(key) for key in order} == plain
+        assert evaluator.tested_facts("no-such-edition") == frozenset()
 
 
 def test_hash_comments_are_found_as_reading_every_line_finds_them(corpus):
