@@ -926,3 +926,32 @@ def test_commands_run_as_the_process_end_it_as_a_normal_exit_would(args, code, a
     assert done.returncode == in_process.exit_code == code
     assert done.stdout == in_process.stdout
     assert f"atexit ran, collector {collector}" in done.stderr and ("torn down" not in done.stderr) == at_once
+
+
+def test_a_program_read_from_a_pickle_gives_the_compiled_probes_edition_by_edition():
+    """Program.__reduce__ pickles each edition's probes apart, unpickled when first read: read back,
+    a program gives the compiled program's probes edition by edition, one by one (in any order) and
+    all at once, equals it, and pickles again to an equal program, whichever of its parts were read."""
+    import pickle
+
+    from checker.load.cache import _build
+    from checker.load.ruleset import default_rules_dir
+
+    _, compiled = _build(default_rules_dir())
+    pickled = pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL)
+    editions = list(dict.fromkeys(probe.edition_key for probe in compiled.probes))
+    assert len(editions) > 100 and len(compiled.probes) > 1000
+    read = pickle.loads(pickled)
+    assert "probes" not in read.__dict__  # nothing unpickled yet
+    for key in editions[::-1]:
+        assert read.edition_probes(key) == tuple(p for p in compiled.probes if p.edition_key == key) == compiled.edition_probes(key)
+    assert read.edition_probes("no-such-edition") == compiled.edition_probes("no-such-edition") == ()
+    rng = random.Random(8)
+    for order in (list(range(len(compiled.probes))), rng.sample(range(len(compiled.probes)), len(compiled.probes))):
+        one_by_one = pickle.loads(pickled)
+        assert [one_by_one.probe(i) for i in order] == [compiled.probes[i] for i in order] == [compiled.probe(i) for i in order]
+    for reader in (lambda p: None, lambda p: p.edition_probes(editions[3]), lambda p: p.probes):
+        program = pickle.loads(pickled)
+        reader(program)
+        assert program == compiled and program.probes == compiled.probes and program.engine_json == compiled.engine_json
+        assert pickle.loads(pickle.dumps(program)) == compiled and pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL) == pickled

@@ -60,7 +60,6 @@ class DurableEvaluator:
         self._editions: frozenset[str] | None = None  # None: every edition is registered
         self._cases_in_session = 0  # 0: no live session
         self._tested: dict[str, frozenset[str]] = {}  # per edition asked for, the facts its rules test
-        self._probes_by_edition: dict[str, list] | None = None
         if registration == "all":
             self._register(None)
 
@@ -97,11 +96,7 @@ class DurableEvaluator:
         every rule's conditions was about 1.5 ms of its run (plain_tested_facts: tests/test_speed.py)."""
         named = self._tested.get(edition_key)
         if named is None:
-            if self._probes_by_edition is None:
-                self._probes_by_edition = {}
-                for probe in self.program.probes:
-                    self._probes_by_edition.setdefault(probe.edition_key, []).append(probe)
-            probes = self._probes_by_edition.get(edition_key, ())
+            probes = self.program.edition_probes(edition_key)
             named = self._tested[edition_key] = frozenset(name for probe in probes for _, name, _, _ in tests(probe.condition))
         return named
 
@@ -152,7 +147,7 @@ class DurableEvaluator:
             name, definition = self.program.name, self.program.engine_json or definition_json(self.program.probes)
         else:
             name = f"{self.program.name}:{_editions_digest(editions)}"
-            definition = definition_json(p for p in self.program.probes if p.edition_key in editions)
+            definition = definition_json(sorted((p for key in editions for p in self.program.edition_probes(key)), key=lambda p: p.index))
         if self._handle is not None:
             self._end_session()
         previous = self._handle
