@@ -71,8 +71,9 @@ class Program:
         probes = editions.get(edition_key)
         if probes is None:
             pickled = state[_PICKLED_EDITIONS].get(edition_key)
-            probes = editions[edition_key] = pickle.loads(pickled) if pickled is not None else ()  # noqa: S301 - our own pickle, read with its program
+            probes = pickle.loads(pickled) if pickled is not None else ()  # noqa: S301 - our own pickle, read with its program
             state.setdefault(_BY_INDEX, {}).update((probe.index, probe) for probe in probes)
+            editions[edition_key] = probes  # last: an edition listed here has its probes by index (probe)
         return probes
 
     def probe(self, index: int) -> Probe:
