@@ -781,8 +781,24 @@ def test_items_asserted_with_the_facts_their_rules_test_fire_as_with_every_fact(
     assert sum(map(len, fired)) > 500
     for batch in batches[-6:]:
         assert engine.DurableEvaluator(checker.program, "on_demand").evaluate(batch) == whole.evaluate(batch, only_tested=False)
-    dropped = sum(len(values) - len([k for k in values if k in trimmed._tested_facts()[key]]) for batch in batches for key, values in batch)
+    dropped = sum(len(values) - len([k for k in values if k in trimmed.tested_facts(key)]) for batch in batches for key, values in batch)
     assert dropped > 1000  # the facts left out are most of them
+
+
+def test_tested_facts_per_edition_are_those_of_every_rule_at_once():
+    """DurableEvaluator.tested_facts works out one edition's tested facts when first asked: the same
+    sets as walking every rule at once, for every edition (asked in both orders, so none depends on
+    what was asked before), and none for an edition without rules."""
+    from checker.evaluate import engine
+
+    program = Checker(engine="reference").program
+    plain = engine.plain_tested_facts(program)
+    editions = sorted({probe.edition_key for probe in program.probes})
+    assert len(editions) > 100 and sum(map(len, plain.values())) > 300
+    for order in (editions, editions[::-1]):
+        evaluator = engine.DurableEvaluator(program, "on_demand")
+        assert {key: evaluator.tested_facts(key) for key in order} == plain
+        assert evaluator.tested_facts("no-such-edition") == frozenset()
 
 
 def test_hash_comments_are_found_as_reading_every_line_finds_them(corpus):
@@ -880,25 +896,28 @@ _AS_THE_COMMAND = (
     "    def __del__(self):\n"
     "        print('torn down', file=sys.stderr)\n"
     "witness = Witness()\n"
-    "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+    "import gc\n"
+    "atexit.register(lambda: print('atexit ran, collector', 'on' if gc.isenabled() else 'paused', file=sys.stderr))\n"
     "from checker.cli import main\n"
     "sys.argv[0] = 'mtus'\n"
     "main()\n"
 )
 
 
-@pytest.mark.parametrize("args, code, at_once", [
-    (("check", "examples/seed-000.yaml"), 0, True),
-    (("check", "examples/seed-001.yaml", "--format", "json"), 0, True),
-    (("draft", "examples/seed-002.yaml", "--format", "markdown"), 0, True),
-    (("regress", "examples", "--jobs", "2"), 0, True),
-    (("check", "examples/missing.yaml"), 2, False),
+@pytest.mark.parametrize("args, code, at_once, collector", [
+    (("check", "examples/seed-000.yaml"), 0, True, "paused"),
+    (("check", "examples/seed-001.yaml", "--format", "json"), 0, True, "paused"),
+    (("draft", "examples/seed-002.yaml", "--format", "markdown"), 0, True, "paused"),
+    (("regress", "examples", "--jobs", "2"), 0, True, "on"),
+    (("check", "examples/missing.yaml"), 2, False, "on"),
 ])
-def test_commands_run_as_the_process_end_it_as_a_normal_exit_would(args, code, at_once):
+def test_commands_run_as_the_process_end_it_as_a_normal_exit_would(args, code, at_once, collector):
     """Run as the `mtus` process (main() with no arguments: the console script, python -m checker.cli),
     check, draft and regress end it at once after their output (checker.cli._end_process): the same
     output and exit code as run in-process, the atexit handlers run, and only the teardown (here a
-    global's __del__) is skipped; a failing command exits as before."""
+    global's __del__) is skipped; a failing command exits as before. check and draft end it with the
+    cycle collector still paused (no last collection of a heap the exit drops); a failing one turns
+    it back on, as in-process."""
     import subprocess
     import sys
 
@@ -906,4 +925,33 @@ def test_commands_run_as_the_process_end_it_as_a_normal_exit_would(args, code, a
     in_process = run(*args)
     assert done.returncode == in_process.exit_code == code
     assert done.stdout == in_process.stdout
-    assert "atexit ran" in done.stderr and ("torn down" not in done.stderr) == at_once
+    assert f"atexit ran, collector {collector}" in done.stderr and ("torn down" not in done.stderr) == at_once
+
+
+def test_a_program_read_from_a_pickle_gives_the_compiled_probes_edition_by_edition():
+    """Program.__reduce__ pickles each edition's probes apart, unpickled when first read: read back,
+    a program gives the compiled program's probes edition by edition, one by one (in any order) and
+    all at once, equals it, and pickles again to an equal program, whichever of its parts were read."""
+    import pickle
+
+    from checker.load.cache import _build
+    from checker.load.ruleset import default_rules_dir
+
+    _, compiled = _build(default_rules_dir())
+    pickled = pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL)
+    editions = list(dict.fromkeys(probe.edition_key for probe in compiled.probes))
+    assert len(editions) > 100 and len(compiled.probes) > 1000
+    read = pickle.loads(pickled)
+    assert "probes" not in read.__dict__  # nothing unpickled yet
+    for key in editions[::-1]:
+        assert read.edition_probes(key) == tuple(p for p in compiled.probes if p.edition_key == key) == compiled.edition_probes(key)
+    assert read.edition_probes("no-such-edition") == compiled.edition_probes("no-such-edition") == ()
+    rng = random.Random(8)
+    for order in (list(range(len(compiled.probes))), rng.sample(range(len(compiled.probes)), len(compiled.probes))):
+        one_by_one = pickle.loads(pickled)
+        assert [one_by_one.probe(i) for i in order] == [compiled.probes[i] for i in order] == [compiled.probe(i) for i in order]
+    for reader in (lambda p: None, lambda p: p.edition_probes(editions[3]), lambda p: p.probes):
+        program = pickle.loads(pickled)
+        reader(program)
+        assert program == compiled and program.probes == compiled.probes and program.engine_json == compiled.engine_json
+        assert pickle.loads(pickle.dumps(program)) == compiled and pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL) == pickled

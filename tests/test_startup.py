@@ -126,12 +126,18 @@ _METHODS = (
     "import dataclasses, sys, types\n"
     "from pathlib import Path\n"
     "import checker.base.records as records\n"
-    "mode, table = sys.argv[1], Path(sys.argv[2])\n"
+    "mode, table, modules, prefix = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4]\n"
+    "sys.path[:0] = sys.argv[5:]\n"
     "if mode == 'plain':\n"
     "    records.dataclass = dataclasses.dataclass\n"
     "records.TABLE = table\n"
     "loaded = dict(records._table())\n"
-    f"import {_CHECK_MODULES}\n"
+    "recipes = []\n"
+    "replay = records._from_recipe\n"
+    "records._from_recipe = lambda cls, *args: recipes.append(cls) or replay(cls, *args)\n"
+    "import importlib\n"
+    "for module in modules.split(','):\n"
+    "    importlib.import_module(module.strip())\n"
     "def code_text(code):\n"
     "    consts = tuple(code_text(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts)\n"
     "    return repr((code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars, code.co_flags, code.co_argcount,\n"
@@ -145,9 +151,13 @@ _METHODS = (
     "served = {id(c) for code in loaded.values() for c in nested(code)}\n"
     "classes = methods = from_table = 0\n"
     "for name, module in sorted(sys.modules.items()):\n"
-    "    for cls in list(vars(module).values()) if name.startswith('checker') else ():\n"
+    "    for cls in list(vars(module).values()) if name.startswith(prefix) else ():\n"
     "        if isinstance(cls, type) and cls.__module__ == name and dataclasses.is_dataclass(cls):\n"
     "            classes += 1\n"
+    "            fields = dataclasses.fields(cls)\n"
+    "            print(name, cls.__qualname__, list(vars(cls)), repr(cls.__dataclass_params__), cls.__match_args__, cls.__doc__,\n"
+    "                  [repr(f) for f in fields], [repr(vars(cls).get(f.name, '(none)')) for f in fields], cls.__hash__ is None,\n"
+    "                  sorted(getattr(cls, '__abstractmethods__', ())), [getattr(vars(cls).get(m), '__qualname__', None) for m in list(vars(cls))])\n"
     "            for method, fn in sorted(vars(cls).items()):\n"
     "                fn = getattr(fn, '__wrapped__', fn)  # __repr__, wrapped against recursion\n"
     "                if isinstance(fn, types.FunctionType) and fn.__code__.co_filename == '<string>':\n"
@@ -156,14 +166,15 @@ _METHODS = (
     "                          repr(fn.__annotations__), fn.__globals__.get('__name__'), cells)\n"
     "                    methods += 1\n"
     "                    from_table += id(fn.__code__) in served\n"
-    "print('counts', classes, methods, from_table)\n"
+    "print('counts', classes, methods, from_table, len(recipes))\n"
 )
 
 
-def _generated_methods(mode: str, table: Path) -> tuple[list[str], list[int]]:
-    done = subprocess.run([sys.executable, "-c", _METHODS, mode, str(table)], capture_output=True, text=True, cwd=REPO, check=True, timeout=120)
+def _generated_methods(mode: str, table: Path, modules: str = _CHECK_MODULES, prefix: str = "checker", *path: str) -> tuple[list[str], list[int]]:
+    command = [sys.executable, "-c", _METHODS, mode, str(table), modules, prefix, *path]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True, timeout=120)
     *methods, counts = done.stdout.splitlines()
-    return methods, [int(n) for n in counts.split()[1:]]
+    return [re.sub(r" at 0x[0-9a-f]+", " at (address)", line) for line in methods], [int(n) for n in counts.split()[1:]]
 
 
 def test_dataclass_methods_compiled_ahead_are_the_ones_dataclasses_makes(tmp_path):
@@ -171,13 +182,132 @@ def test_dataclass_methods_compiled_ahead_are_the_ones_dataclasses_makes(tmp_pat
     compiles) and with the plain decorator: the same methods, code and closures alike."""
     table = tmp_path / "dataclass_code.marshal"
     subprocess.run([sys.executable, "-m", "checker.base.records", str(table)], check=True, cwd=REPO, capture_output=True, timeout=120)
-    ahead, (classes, methods, from_table) = _generated_methods("ahead", table)
+    ahead, (classes, methods, from_table, from_recipes) = _generated_methods("ahead", table)
     assert classes > 40 and methods > 200 and from_table == methods, "every dataclass a check imports takes its methods from the table"
+    assert from_recipes == classes, "every dataclass a check imports is built from its recipe"
     compiled_here, counts = _generated_methods("ahead", tmp_path / "missing.marshal")
-    assert counts == [classes, methods, 0]
+    assert counts == [classes, methods, 0, 0]
     plain, counts = _generated_methods("plain", tmp_path / "missing.marshal")
-    assert counts == [classes, methods, 0]
+    assert counts == [classes, methods, 0, 0]
     assert ahead == plain and compiled_here == plain
+
+
+_SHAPES = '''
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import KW_ONLY, InitVar, field
+from typing import ClassVar
+
+from checker.base.records import dataclass
+
+CV = ClassVar
+
+
+@dataclass
+class Plain:
+    """Defaults of every kind."""
+    a: int
+    b: str = "x"
+    c: list = field(default_factory=list)
+    d: int = field(default=3, repr=False, compare=False)
+    e: int = field(default=4, hash=True, metadata={"m": 1})
+    f: tuple = field(default=(), init=False)
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """Frozen, with a keyword-only field and one left out of the hash."""
+    a: int
+    b: dict = field(default_factory=dict, kw_only=True)
+    c: int = field(default=1, hash=False)
+
+
+@dataclass
+class WithPost:
+    """A __post_init__."""
+    a: int
+
+    def __post_init__(self) -> None:
+        self.b = 1
+
+
+@dataclass
+class Self:
+    """A field named self."""
+    self: int
+    x: int = 0
+
+
+@dataclass(frozen=True)
+class Empty:
+    """No field."""
+
+
+@dataclass
+class NoDoc:
+    a: int
+
+
+@dataclass
+class Pseudo:
+    """ClassVar, InitVar and KW_ONLY, named every way."""
+    a: int
+    b: ClassVar[int] = 3
+    c: CV = 4
+    d: InitVar[int] = 0
+    _: KW_ONLY
+    e: int = 5
+    g: typing.ClassVar = 1
+    h: dataclasses.InitVar = 2
+
+
+@dataclass
+class OwnEq:
+    """Its own __eq__."""
+    a: int
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class Child(Frozen):
+    """A dataclass base."""
+    z: int = 0
+
+
+@dataclass(order=True)
+class Ordered:
+    """Another option."""
+    a: int
+'''
+
+
+def test_classes_built_from_recipes_are_the_ones_dataclasses_makes(tmp_path):
+    """Classes of every shape, built with their recipes from a table written for them, without a
+    table and by the plain decorator: the same classes. Only the plain shapes have recipes (the first
+    five); the others are built by the decorator."""
+    (tmp_path / "shapes.py").write_text(_SHAPES, encoding="utf-8")
+    table = tmp_path / "table.marshal"
+    writer = (f"import sys; sys.path.insert(0, {str(tmp_path)!r}); from pathlib import Path; from checker.base import records; "
+              f"records.write_table(Path({str(table)!r}), lambda: __import__('shapes'))")
+    subprocess.run([sys.executable, "-c", writer], check=True, cwd=REPO, capture_output=True, timeout=120)
+    ahead, counts = _generated_methods("ahead", table, "shapes", "shapes", str(tmp_path))
+    assert counts[0] == 10 and counts[3] == 5
+    plain, plain_counts = _generated_methods("plain", table, "shapes", "shapes", str(tmp_path))
+    assert plain_counts[:2] == counts[:2] and plain_counts[3] == 0
+    assert ahead == plain
+
+
+def test_a_mutable_default_is_refused_with_or_without_a_recipe(tmp_path, monkeypatch):
+    from checker.base import records
+
+    monkeypatch.setattr(records, "_known", {})
+    monkeypatch.setattr(records, "_recipes", {})
+    with pytest.raises(ValueError, match="mutable default"):
+        records.dataclass(type("Bad", (), {"__annotations__": {"a": "list"}, "a": [], "__doc__": "d", "__module__": __name__}))
 
 
 def test_a_table_of_another_python_or_damaged_is_not_used(tmp_path, monkeypatch):

@@ -146,17 +146,18 @@ def check_compiled_templates(installed: Installed) -> str:
 _COMPILED_DATACLASSES = (
     "from checker.base import records\n"
     "import checker.api\n"
-    "print(records.TABLE.name, len(records.read_table(records.TABLE)), len(records._known or {}))\n"
+    "code, recipes = records.read_tables(records.TABLE)\n"
+    "print(records.TABLE.name, len(code), len(records._known or {}), len(recipes))\n"
 )
 
 
 def check_compiled_dataclasses(installed: Installed) -> str:
-    """The wheel holds the dataclasses' methods compiled ahead (setup.py), made by this Python, and a check's
-    classes need nothing else compiled."""
-    name, ahead, used = installed.run("python", "-c", _COMPILED_DATACLASSES).stdout.split()
-    if int(ahead) == 0 or int(used) != int(ahead):
-        raise InstallCheckFailed(f"the installed {name} holds {ahead} compiled methods; a check used {used}")
-    return f"{ahead} dataclass methods compiled ahead in {name}, none compiled by a check"
+    """The wheel holds the dataclasses' methods compiled ahead (setup.py), made by this Python, and the
+    recipes of the classes a check imports; a check's classes need nothing else compiled."""
+    name, ahead, used, recipes = installed.run("python", "-c", _COMPILED_DATACLASSES).stdout.split()
+    if int(ahead) == 0 or int(used) != int(ahead) or int(recipes) == 0:
+        raise InstallCheckFailed(f"the installed {name} holds {ahead} compiled methods and {recipes} class recipes; a check used {used}")
+    return f"{ahead} dataclass methods and {recipes} class recipes compiled ahead in {name}, none compiled by a check"
 
 
 _COMPILED_PATTERNS = (

@@ -237,8 +237,9 @@ def _run(ruleset: RuleSet, program: Program, evaluator: Evaluator, items: list[I
 
 def _outcomes_by_item(program: Program, hits: set[tuple[int, int]]) -> dict[tuple[int, str], set[str]]:
     found: dict[tuple[int, str], set[str]] = {}
+    probe_at = program.probe
     for probe_index, item_index in hits:
-        probe = program.probes[probe_index]
+        probe = probe_at(probe_index)
         found.setdefault((item_index, probe.criterion_id), set()).add(probe.outcome)
     return found
 
