@@ -17,7 +17,7 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 526 items (2026-12-04, fifteen sets): 178 of 216 approvals
+# Measured with `python tools/own_cases.py` on the 526 items (2026-12-04, fifteen sets): 179 of 216 approvals
 # caught and 3 of 310 upheld items approved (the third: a post-operative Norco supply the fifteenth set's writer
 # denies by its quantity, 1-2 tablets every 4-6 hours, #90, after a carpal tunnel release; the post-operative
 # rules encode only the duration of a supply, and the release itself is rightly approved now) (a drug screen of the seventh set: how often testing may be
@@ -25,7 +25,7 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 176
+MIN_APPROVALS_CAUGHT = 177
 MAX_FALSE_APPROVALS = 3
 
 
