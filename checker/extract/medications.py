@@ -81,9 +81,8 @@ class Medications:
         if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
         past = "historical" in cats or "remote" in cats or "stopped" in cats
-        before = text[max(0, mention.start - 60) : mention.start]
         return {
-            "prescribed": "ongoing" not in cats and bool(self.prescribed_before.search(before)),
+            "prescribed": "ongoing" not in cats and self._prescribed_right_before(text, mention),
             "stopped": "stopped" in cats,
             "past": past,
             "date": info.date,
@@ -112,7 +111,11 @@ class Medications:
 
     def _course_prescribed(self, text: str, mention: DrugMention, m: re.Match[str]) -> bool:
         """"Prescribed tizanidine ... for two weeks": the course prescribed, not the time it was taken."""
-        return m.group(0).lower().startswith("for") and bool(self.prescribed_before.search(text[max(0, mention.start - 60) : mention.start]))
+        return m.group(0).lower().startswith("for") and self._prescribed_right_before(text, mention)
+
+    def _prescribed_right_before(self, text: str, mention: DrugMention) -> bool:
+        """A prescribing verb right before the drug ("the physician prescribed naproxen")."""
+        return self.prescribed_before.search(text[max(0, mention.start - 60) : mention.start]) is not None
 
     def _since_fields(self, m: re.Match[str], kind: str, run: Run) -> dict[str, Any] | None:
         if kind == "since":

@@ -97,16 +97,12 @@ class TargetFacts:
     def _sentence_holds(self, condition: re.Pattern[str], text: str, before: str) -> bool:
         """A target's sentence condition holds in its sentence, or in the sentence before when this one
         carries on the claimant's account ("She now sleeps six hours" after the drug's effect)."""
-        if condition.search(text):
-            return True
-        return bool(before) and self.carries_on is not None and self.carries_on.match(text) is not None and condition.search(before) is not None
+        return _here_or_before(condition, text, before, self.carries_on)
 
     def _context_named(self, must: re.Pattern[str], text: str, before: str) -> bool:
         """The sentence names what the fact is about (an epidural, a drug screen), or it refers back to
         the sentence before that does ("She had an epidural in May. It helped for six weeks.")."""
-        if must.search(text):
-            return True
-        return bool(before) and self.refers_back is not None and self.refers_back.match(text) is not None and must.search(before) is not None
+        return _here_or_before(must, text, before, self.refers_back)
 
     def _about_a_request(self, rule: FactRule, run: Run) -> bool:
         """A fact about one kind of request (the surgery a post-operative opioid follows) only with one."""
@@ -176,3 +172,10 @@ class TargetFacts:
         evidence = Evidence(text, 0, len(text), text[start:end], start, end)
         scope = None if cue.scope == "case" else (request.index,)
         return Assertion(rule.name, value, evidence, -1, None, scope, REQUEST_LINE)
+
+
+def _here_or_before(condition: re.Pattern[str], text: str, before: str, opener: re.Pattern[str] | None) -> bool:
+    """The condition holds in the sentence, or in the sentence before when this one opens by continuing it."""
+    if condition.search(text):
+        return True
+    return bool(before) and opener is not None and opener.match(text) is not None and condition.search(before) is not None

@@ -62,10 +62,7 @@ class Program:
         state = self.__dict__
         if _PICKLED_EDITIONS not in state:
             if _LOADED_EDITIONS not in state:
-                grouped: dict[str, list[Probe]] = {}
-                for probe in self.probes:
-                    grouped.setdefault(probe.edition_key, []).append(probe)
-                state[_LOADED_EDITIONS] = {key: tuple(probes) for key, probes in grouped.items()}
+                state[_LOADED_EDITIONS] = _by_edition(self.probes)
             return state[_LOADED_EDITIONS].get(edition_key, ())
         editions = state.setdefault(_LOADED_EDITIONS, {})
         probes = editions.get(edition_key)
@@ -91,11 +88,16 @@ class Program:
         """Pickled with each edition's probes as a nested pickle of its own, unpickled when first read:
         a `mtus check` registers the two or three editions its case needs of some 150, and unpickling
         all 1,231 probes was about 1.5 ms of its start (the same program: tests/test_speed.py)."""
-        by_edition: dict[str, list[Probe]] = {}
-        for probe in self.probes:
-            by_edition.setdefault(probe.edition_key, []).append(probe)
-        pickled = {key: pickle.dumps(tuple(probes), protocol=pickle.HIGHEST_PROTOCOL) for key, probes in by_edition.items()}
+        pickled = {key: pickle.dumps(probes, protocol=pickle.HIGHEST_PROTOCOL) for key, probes in _by_edition(self.probes).items()}
         return (_program_from_parts, (self.digest, self.engine_json, pickled, tuple(probe.edition_key for probe in self.probes)))
+
+
+def _by_edition(probes: Iterable[Probe]) -> dict[str, tuple[Probe, ...]]:
+    """The probes of each edition, in the order given."""
+    grouped: dict[str, list[Probe]] = {}
+    for probe in probes:
+        grouped.setdefault(probe.edition_key, []).append(probe)
+    return {key: tuple(found) for key, found in grouped.items()}
 
 
 _PICKLED_EDITIONS = "_pickled_editions"
