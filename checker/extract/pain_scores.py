@@ -12,6 +12,10 @@ from checker.extract.model import Assertion, Run
 from checker.extract.shared import SharedCues
 from checker.extract.text import tidy
 
+# the bare "with"/"without" of a comparison ("5/10 compared with 8/10 in May") names no medication; the
+# window searched ends at the score, so the bare-word qualifier would otherwise take it
+_BARE_COMPARED = re.compile(r"\b(?:compared|contrasted|as\s+opposed)\s+(?:with|to|without)\s*$", re.I)
+
 
 class PainScores:
     def __init__(self, shared: SharedCues, asserter: Asserter, raw: dict) -> None:
@@ -119,8 +123,10 @@ class PainScores:
         for kind, pattern in (("without", self.without_med), ("with", self.with_med)):
             for m in pattern.finditer(text, window_start, score.start()):
                 between = text[m.end() : score.start()]
-                if re.search(r";|\b(?:and|but|however|now)\b", between):  # "7/10 before gabapentin, now 4/10": now is no longer before
+                if re.search(r";|->|→|=>|\b(?:and|but|however|now)\b", between):  # "7/10 before gabapentin, now 4/10": now is no longer before
                     continue
+                if _BARE_COMPARED.search(text, max(0, m.start() - 24), m.end()):
+                    continue  # "compared with 8/10": a comparison, not a score with the drug
                 if best is None or m.start() > best[1][0]:
                     best = (kind, (m.start(), m.end()))
         return best

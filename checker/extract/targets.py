@@ -178,4 +178,10 @@ def _here_or_before(condition: re.Pattern[str], text: str, before: str, opener: 
     """The condition holds in the sentence, or in the sentence before when this one opens by continuing it."""
     if condition.search(text):
         return True
-    return bool(before) and opener is not None and opener.match(text) is not None and condition.search(before) is not None
+    return bool(before) and opener is not None and _opens_by_continuing(opener, text) and condition.search(before) is not None
+
+
+def _opens_by_continuing(opener: re.Pattern[str], text: str) -> bool:
+    """The sentence, or a clause after its semicolon, opens by continuing the account ("His score fell; he has
+    resumed walking")."""
+    return opener.match(text) is not None or any(opener.match(text, m.end()) for m in re.finditer(r";\s*", text))
