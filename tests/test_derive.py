@@ -217,3 +217,17 @@ def test_drugs_joined_by_slashes_in_one_cream_are_a_compound(repo_ruleset, text:
 def test_an_evaluation_for_a_functional_restoration_program_is_that_evaluation(repo_ruleset):
     parsed = parse_request_line("Multidisciplinary evaluation for functional restoration program", repo_ruleset.lexicon, repo_ruleset.services)
     assert parsed.service == "frp_evaluation"
+
+
+def test_therapy_before_a_surgery_requested_with_it_is_not_post_operative(tmp_path, repo_ruleset):
+    body = {
+        "facts": {"therapy_visits_completed": 6},
+        "requests": [
+            {"id": "release", "text": "Right carpal tunnel release"},
+            {"id": "ot", "text": "Post-operative occupational therapy x4", "associated_with": "release"},
+        ],
+    }
+    after = _facts(tmp_path, repo_ruleset, body, item=1)
+    assert after["therapy_visits_completed"] == 0 and after["visits_total"] == 4
+    alone = _facts(tmp_path, repo_ruleset, {"facts": {"therapy_visits_completed": 6}, "requests": [{"text": "Post-operative occupational therapy x4"}]})
+    assert alone["therapy_visits_completed"] == 6

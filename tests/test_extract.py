@@ -125,6 +125,8 @@ def test_context_decides_the_value(text: str, fact: str, expected: Any) -> None:
         ("An MRI is recommended.", "MRI", "hypothetical"),
         ("It was not clear whether she had radicular symptoms.", "radicular symptoms", "uncertain"),
         ("Utilization review non-certified the request for Norco.", "Norco", "review"),
+        ("The surgeon requested a carpal tunnel release, which Utilization Review certified.", "carpal tunnel release", "certified"),
+        ("The arthroscopy was certified by UR in March.", "arthroscopy", "certified"),
         ("She had no fever but reported spasm.", "spasm", None),
         ("There was no change and she was given refills.", "refills", None),
         # the second round's cues (issue 14): notation, abbreviations, suspicion, plans, relatives

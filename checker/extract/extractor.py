@@ -110,7 +110,7 @@ class Extractor:
         carried: dt.date | None = None
         for sentence in run.doc.sentences:
             modifiers = self.context.sentence_modifiers(sentence)
-            review = any(m.category == "review" for m in modifiers)
+            review = any(m.category in ("review", "certified") for m in modifiers)
             date = None if review else self._sentence_date(sentence.text, modifiers, run)
             if date is not None and (carried is None or date > carried):
                 carried = date

@@ -72,7 +72,7 @@ class Imaging:
         root_denied: tuple[bool, tuple[int, int], Modifier | None] | None = None
         for m in self.abnormal.finditer(text):
             cats = self.context.assess(info.modifiers, m.start(), m.end())
-            if set(cats) & {"hypothetical", "uncertain", "requested", "review", "conditional"}:
+            if set(cats) & {"hypothetical", "uncertain", "requested", "review", "certified", "conditional"}:
                 continue
             neural = self.neural.search(m.group(0)) is not None
             if "negated" in cats:

@@ -78,7 +78,7 @@ class Medications:
                 cats.pop(_farther(cats, "ongoing", earlier, mention))
         if "ongoing" in cats:
             cats.pop("hypothetical", None)
-        if set(cats) & {"review", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
+        if set(cats) & {"review", "certified", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
         past = "historical" in cats or "remote" in cats or "stopped" in cats
         return {

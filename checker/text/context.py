@@ -28,7 +28,7 @@ from checker.text.literals import required_literals
 CONTEXT_SCHEMA = "mtus-context-cues/1"
 CATEGORIES = (
     "negated", "not_documented", "historical", "remote", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing",
-    "stopped", "other_person", "conditional",
+    "stopped", "other_person", "conditional", "certified",
 )
 DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "terminate")
 
@@ -325,6 +325,8 @@ class ContextRules:
             best = found.get(mod.category)
             if best is None or distance(mod, start, end) < distance(best, start, end):
                 found[mod.category] = mod
+        if "certified" in found:
+            found.pop("requested", None)  # "requested a release, which UR certified": a certified request
         return found
 
 

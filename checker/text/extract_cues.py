@@ -19,7 +19,7 @@ from checker.text.textdates import FULL_DATE, MONTH_YEAR, YEAR
 
 EXTRACT_SCHEMA = "mtus-extract-cues/1"
 VALUE_RULES = ("invert", "true", "false", "drop", "keep")  # keep: the category says nothing about the value
-DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional")
+DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional", "certified")
 COMPUTED = ("number", "duration", "bmi", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
 UNITS = ("day", "week", "month", "year")  # a duration's value is given in one of these
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
