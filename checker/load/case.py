@@ -529,14 +529,19 @@ def _requests(raw: Any, ruleset: RuleSet, path: str) -> tuple[Request, ...]:
 
 
 def _with_procedure(requests: list[Request], ruleset: RuleSet) -> list[Request]:
-    """A pre- or post-operative item in a case that also requests a surgery serves that surgery."""
+    """A pre- or post-operative item, or equipment, in a case that also requests a surgery serves that
+    surgery (crutches or a cold therapy unit requested with a knee arthroscopy are for after it)."""
     surgeries = [r.id for r in requests if ruleset.services.category(r.service) == "surgery"]
     if not surgeries:
         return requests
     return [
-        replace(r, associated_with=surgeries[0]) if r.timing and not r.associated_with and r.id not in surgeries else r
+        replace(r, associated_with=surgeries[0]) if _serves_a_surgery(r, ruleset) and not r.associated_with and r.id not in surgeries else r
         for r in requests
     ]
+
+
+def _serves_a_surgery(request: Request, ruleset: RuleSet) -> bool:
+    return bool(request.timing) or (not request.drug and ruleset.services.category(request.service) == "equipment")
 
 
 def request_from_mapping(raw: Any, index: int, ruleset: RuleSet, path: str) -> Request:
