@@ -76,6 +76,32 @@ def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monke
         two.close()
 
 
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_forked_runs_check_files_in_the_parent_too_with_the_same_reports(corpus, monkeypatch, small_batches, jobs):
+    """When forking, the parent is one of the `jobs` workers: it checks files itself between reading
+    the others' answers, and starts jobs - 1 processes. The reports are the serial run's, byte for byte."""
+    monkeypatch.setattr(regress, "worker_start_method", lambda: "fork")
+    here, started = [], []
+    checked_here = regress._checked_here
+    monkeypatch.setattr(regress, "_checked_here", lambda *a: here.append(a[-1]) or checked_here(*a))
+    start = regress.WorkerPool._start
+    monkeypatch.setattr(regress.WorkerPool, "_start", lambda self: started.append(1) or start(self))
+    checker = Checker()
+    serial = regress.regress(checker, [corpus], jobs=1)
+    parallel = regress.regress(checker, [corpus], jobs=jobs, json_report=True)
+    try:
+        assert len(started) == jobs - 1
+        assert 0 < len(here) < len(regress.collect_case_files([corpus])) - regress.MIN_FILES_PER_FORKED_WORKER
+        assert _reports(serial) == _reports(parallel)
+    finally:
+        serial.close()
+        parallel.close()
+
+
+def test_a_shared_batch_shrinks_as_the_files_run_out():
+    assert [regress._shared_batch(16, pending, 2) for pending in (400, 64, 40, 12, 3, 1)] == [16, 16, 10, 3, 1, 1]
+
+
 def test_regress_cli_jobs_option_and_exit_codes(corpus, small_batches):
     one = run("regress", corpus, "--format", "json", "--jobs", "1")
     many = run("regress", corpus, "--format", "json", "--jobs", "3")
@@ -671,11 +697,44 @@ def test_remembered_scalar_tags_are_the_resolvers(corpus):
     plain = yaml.resolver.BaseResolver.resolve
     for _ in range(2):
         for value in scalars:
-            for implicit in ((True, False), (False, True), (True, True)):
+            for implicit in ((True, False), (False, True), (True, True), (False, False)):
                 assert loader.resolve(yaml.ScalarNode, value, implicit) == plain(loader, yaml.ScalarNode, value, implicit), value
     assert loader.resolve(yaml.MappingNode, None, (True, True)) == plain(loader, yaml.MappingNode, None, (True, True))
     loader.dispose()
     assert 100 < len(yamlio._PLAIN_SCALAR_TAGS) <= yamlio._MAX_REMEMBERED_SCALARS
+
+
+def test_remembered_scalars_are_what_the_constructors_build(corpus):
+    """build_plain builds a null, bool, int or float once per text, and a date from its remembered
+    parts: what the safe constructor builds afresh (type and value), the second time from memory; a
+    date is a new object each time, as the constructor's are; a bad one still refuses as before."""
+    import yaml
+
+    from checker.base import yamlio
+
+    rng = random.Random(21)
+    texts = ["~", "null", "", "yes", "No", "TRUE", "off", "0", "-0", "+12", "0x1f", "0o17", "1_000", "12:30:00",
+             "2013-02-01", "2013-02-01 10:00:00", "2013-02-01T10:00:00Z", "2013-02-01 10:00:00 +02:00",
+             "1.5", "-.inf", ".Inf", "1e3", "6.02e+23", "0.1"]
+    texts += [str(rng.randint(-10**6, 10**6)) for _ in range(200)]
+    texts += [f"20{rng.randint(10, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" for _ in range(200)]
+    loader = yamlio._StrictLoader("")
+    try:
+        for _ in range(2):
+            for text in texts:
+                node = yaml.ScalarNode(loader.resolve(yaml.ScalarNode, text, (True, False)), text)
+                fresh = loader.construct_object(node)
+                built = yamlio.build_plain(node, loader)
+                assert (type(built), repr(built)) == (type(fresh), repr(fresh)), text
+        day = yaml.ScalarNode("tag:yaml.org,2002:timestamp", "2013-02-01")
+        assert yamlio.build_plain(day, loader) is not yamlio.build_plain(day, loader)
+        nan = yaml.ScalarNode("tag:yaml.org,2002:float", ".nan")
+        assert repr(yamlio.build_plain(nan, loader)) == repr(loader.construct_object(nan)) == "nan"
+    finally:
+        loader.dispose()
+    assert _yaml_answer("a: 2013-02-28\n")[0] == "value"
+    refused = "t.yaml: line 1: '2013-02-30' is not a valid date (day is out of range for month); fix: write a real calendar date as YYYY-MM-DD"
+    assert _yaml_answer("a: 2013-02-30\n")[:2] == ("error", refused)
 
 
 def test_fuzzy_candidates_by_letters_are_the_prefilters(repo_ruleset):

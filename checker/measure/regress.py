@@ -11,6 +11,7 @@ many items run, and the report is the same bytes whatever the number of workers.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import pickle
@@ -338,15 +339,25 @@ def worker_start_method() -> str:
 def _parallel_outcomes(
     checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences, start_method: str = "spawn",
 ) -> Iterator[tuple[str, Any]]:
+    batch = max(1, min(64, len(files) // (workers * 8)))
     if start_method == "fork":
+        # The parent is one of the workers: it checks files itself between reading the others'
+        # answers, so --jobs 2 forks one process, not two, and ships half the results, not all.
         checker.evaluator  # noqa: B018 - built once here, inherited by every worker
-        pool = WorkerPool(checker, json_report, divergences, workers, start_method)
+        pool = WorkerPool(checker, json_report, divergences, workers - 1, start_method)
+        own = functools.partial(_checked_here, checker, divergences)
     else:
         pool = WorkerPool(checker.state(), json_report, divergences, workers, start_method)
+        own = None
     try:
-        yield from pool.outcomes(files, batch=max(1, min(64, len(files) // (workers * 8))))
+        yield from pool.outcomes(files, batch, own)
     finally:
         pool.stop()
+
+
+def _checked_here(checker: Any, divergences: Divergences, path: str) -> tuple[str, Any]:
+    """A file's outcome as the serial run gives it (the report's JSON written later, as there)."""
+    return _with_json(check_file(checker, path, divergences), False)
 
 
 @dataclass
@@ -373,13 +384,12 @@ class WorkerPool:
         self.workers: list[_Worker] = []
         self.deaths_in_a_row = 0  # workers that died since a file was last answered
 
-    def outcomes(self, files: list[str], batch: int) -> Iterator[tuple[str, Any]]:
-        """Every file's outcome, in file order."""
-        from multiprocessing.connection import wait
-
+    def outcomes(self, files: list[str], batch: int, own: Callable[[str], tuple[str, Any]] | None = None) -> Iterator[tuple[str, Any]]:
+        """Every file's outcome, in file order. `own`: this process checks files too (one at a time,
+        the next in line, reading the workers' answers after each), as a serial run checks them."""
         pending = deque(range(len(files)))
         answered: dict[int, tuple[str, Any]] = {}
-        ahead = self.size * batch * 4  # how far past the next file in order workers may run (memory)
+        ahead = max(1, self.size) * batch * 4  # how far past the next file in order workers may run (memory)
         next_out = 0
         while True:
             while next_out in answered:
@@ -391,17 +401,31 @@ class WorkerPool:
                 self.workers.append(self._start())
             for worker in self.workers:  # a second batch waits in line, so a worker never idles between batches
                 if len(worker.held) <= batch and pending and pending[0] - next_out < ahead:
-                    self._send(worker, [pending.popleft() for _ in range(min(batch, len(pending)))], files)
+                    count = batch if own is None else _shared_batch(batch, len(pending), self.size + 1)
+                    self._send(worker, [pending.popleft() for _ in range(count)], files)
+            if own is not None and pending and pending[0] - next_out < ahead:
+                index = pending.popleft()
+                answered[index] = own(files[index])
+                self._read_answers(answered, pending, files, 0)
+                continue
             if not any(worker.held for worker in self.workers):  # the file next in order is neither answered, pending nor held
                 raise RuntimeError(f"regress lost track of {files[next_out]}")
-            ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers])
-            for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
-                if not self._receive(worker, answered):
-                    self._bury(worker, answered, pending, files)
-            if all(len(worker.held) > 1 for worker in self.workers):
+            self._read_answers(answered, pending, files, None)
+            if own is None and all(len(worker.held) > 1 for worker in self.workers):
                 # Answers come every millisecond or two: woken for each, the parent spent more CPU
                 # waking than reading. Each worker still has a file in hand, so none idles meanwhile.
                 time.sleep(ANSWER_PAUSE_SECONDS)
+
+    def _read_answers(self, answered: dict[int, tuple[str, Any]], pending: deque[int], files: list[str], timeout: float | None) -> None:
+        """The answers waiting (or, timeout None, the next to come); a worker gone is buried."""
+        from multiprocessing.connection import wait
+
+        if not self.workers:
+            return
+        ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers], timeout)
+        for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
+            if not self._receive(worker, answered):
+                self._bury(worker, answered, pending, files)
 
     def _start(self) -> _Worker:
         import signal
@@ -471,6 +495,12 @@ class WorkerPool:
             worker.process.join(5)
             worker.connection.close()
         self.workers = []
+
+
+def _shared_batch(batch: int, pending: int, sharers: int) -> int:
+    """A worker's next batch when this process checks files too: smaller as the files left run out,
+    so that no process is left with a long batch while the others have finished theirs."""
+    return max(1, min(batch, pending // (sharers * 2)))
 
 
 def _died(path: str, exitcode: int | None) -> str:
