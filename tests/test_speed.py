@@ -368,6 +368,44 @@ def test_lazily_compiled_patterns_match_as_compiled_ones():
         assert (copy.pattern, copy.flags) == (pattern.pattern, pattern.flags)
 
 
+def test_drug_names_in_a_text_are_found_as_keying_every_phrase_finds_them(corpus, repo_ruleset):
+    """find_all_in_text skips the phrases whose first word starts no name; it finds what keying every
+    phrase of one to four words finds, on the corpus's and the examples' request lines and on random
+    texts of names, release words, strengths and slashes."""
+    from checker.base.yamlio import load_yaml
+
+    lexicon = repo_ruleset.lexicon
+    lines = [str(r.get("text", "")) for path in regress.collect_case_files([corpus, EXAMPLES]) if "[unclosed" not in Path(path).read_text(encoding="utf-8")
+             for r in (load_yaml(Path(path), "case") or {}).get("requests", []) if isinstance(r, dict)]
+    names = sorted(lexicon._spelled.values())
+    rng = random.Random(9)
+    pieces = names[::7] + ["ER", "extended release", "extended-release", "long-acting", "XR", "CR", "10 mg", "5%", "/", "#90", "and", "cream", "Tylenol #3"]
+    lines += [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 7))) for _ in range(3000)]
+    lines += ["/".join(rng.sample(names, 3)) + " cream" for _ in range(200)]
+    assert len(lines) > 3500
+    found = [lexicon.find_all_in_text(line) for line in lines]
+    assert found == [lexicon.plain_find_all_in_text(line) for line in lines]
+    assert sum(map(len, found)) > 3000
+
+
+def test_a_guarded_pattern_used_again_and_again_answers_as_the_plain_pattern():
+    """A pattern that names the words it needs keeps its guarded methods as attributes until a text
+    holding one of them compiles it; used again and again (as the request-line reader uses it), before
+    and after that compile, it answers as the plain pattern does."""
+    import re
+
+    from checker.base.patterns import LazyPattern
+
+    texts = ["Norco 10/325 mg #90", "Lidoderm 5% PATCH 12 hours on", "", "gel", "Voltaren gel 1% 100 g", "é patch", "no words here"] * 3
+    for words, pattern in ((("patch", "gel"), r"\b(?:patch|gel)\b"), (("refill",), r"\brefills?\b")):
+        lazy, plain = LazyPattern(pattern, re.I, needs=words), re.compile(pattern, re.I)
+        for text in texts if "patch" in words else [t for t in texts if t.isascii()]:  # a text not ASCII compiles it
+            assert (lazy.search(text) and lazy.search(text).span()) == (plain.search(text) and plain.search(text).span()), text
+            assert lazy.findall(text) == plain.findall(text) and (lazy.match(text) is None) == (plain.match(text) is None)
+            assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in plain.finditer(text)]
+        assert "search" in vars(lazy) and (vars(lazy)["search"] == plain.search) == ("patch" in words)  # compiled, or still guarded
+
+
 def test_number_words_become_digits_as_one_substitution_per_word_did():
     import re
 
