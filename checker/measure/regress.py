@@ -3,8 +3,9 @@
 Cases run in parallel worker processes (`jobs`). Workers are forked on Linux when the process runs
 no other thread: each gets the parent's loaded rules and rule engine as its own copy
 (durable_rules keeps no shared state: ../shared/reference/durable-rules-notes.md), with nothing
-re-imported or rebuilt. Elsewhere they are spawned, each building its engine from the parent's
-compiled rules. Results come back in file order and go to a spool file, so memory stays flat however
+re-imported or rebuilt, and the parent is one of the `jobs` (it forks jobs - 1 and checks files
+itself between reading their answers). Elsewhere they are spawned, each building its engine from the
+parent's compiled rules. Results come back in file order and go to a spool file, so memory stays flat however
 many items run, and the report is the same bytes whatever the number of workers.
 """
 
