@@ -561,6 +561,36 @@ def test_indented_json_is_json_dumps(corpus):
     assert regress.result_json(numbered) == regress.plain_result_json(numbered)
 
 
+def test_results_of_the_usual_shape_are_written_as_json_dumps_writes_them(corpus):
+    """result_json writes a result of _compare's shape with its keys in order (no sorting): the text
+    json.dumps gives, for every result of the corpus and the examples, and for results changed in every
+    part (a known divergence, no topic, odd values, a key more or less, a citation of other fields, a
+    mapping keyed by numbers), which go to the general writer or json.dumps."""
+    import copy
+
+    run_ = regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)
+    try:
+        results = list(run_.results)
+    finally:
+        run_.close()
+    assert sum(regress._shaped_result_json(r) is not None for r in results) == len(results) > 300
+    sample = next(r for r in results if r["actual"]["citations"] and r["expected"]["citations"])
+    changes = [
+        lambda r: r.update(known_divergence={"about": "decision", "reason": 'é "x" \n'}), lambda r: r["actual"].update(topic=None),
+        lambda r: r.update(agree=1, citation_agree=None), lambda r: r["expected"].update(non_mtus=["a", 2.5]),
+        lambda r: r.update(extra=True), lambda r: r.pop("status"), lambda r: r["actual"]["citations"][0].update(pages=12),
+        lambda r: r["expected"]["citations"][0].pop("edition"), lambda r: r["actual"].update(citations=()),
+        lambda r: r.update(known_divergence={"about": "citation"}), lambda r: r["expected"].update(non_mtus={2: "b", 1: "a"}),
+        lambda r: r.update(request=dt.date(2016, 1, 2)), lambda r: r["actual"].update(citations=[]),
+    ]
+    for change in changes:
+        changed = copy.deepcopy(sample)
+        change(changed)
+        assert regress.result_json(changed) == regress.plain_result_json(changed)
+    for result in results:
+        assert regress.result_json(result) == regress.plain_result_json(result)
+
+
 def _corpus_cases(checker: Checker, corpus: Path):
     """Each loadable case of the corpus and the examples (the corpus holds a broken file on purpose)."""
     for path in regress.collect_case_files([corpus, EXAMPLES]):
