@@ -76,6 +76,32 @@ def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monke
         two.close()
 
 
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_forked_runs_check_files_in_the_parent_too_with_the_same_reports(corpus, monkeypatch, small_batches, jobs):
+    """When forking, the parent is one of the `jobs` workers: it checks files itself between reading
+    the others' answers, and starts jobs - 1 processes. The reports are the serial run's, byte for byte."""
+    monkeypatch.setattr(regress, "worker_start_method", lambda: "fork")
+    here, started = [], []
+    checked_here = regress._checked_here
+    monkeypatch.setattr(regress, "_checked_here", lambda *a: here.append(a[-1]) or checked_here(*a))
+    start = regress.WorkerPool._start
+    monkeypatch.setattr(regress.WorkerPool, "_start", lambda self: started.append(1) or start(self))
+    checker = Checker()
+    serial = regress.regress(checker, [corpus], jobs=1)
+    parallel = regress.regress(checker, [corpus], jobs=jobs, json_report=True)
+    try:
+        assert len(started) == jobs - 1
+        assert 0 < len(here) < len(regress.collect_case_files([corpus])) - regress.MIN_FILES_PER_FORKED_WORKER
+        assert _reports(serial) == _reports(parallel)
+    finally:
+        serial.close()
+        parallel.close()
+
+
+def test_a_shared_batch_shrinks_as_the_files_run_out():
+    assert [regress._shared_batch(16, pending, 2) for pending in (400, 64, 40, 12, 3, 1)] == [16, 16, 10, 3, 1, 1]
+
+
 def test_regress_cli_jobs_option_and_exit_codes(corpus, small_batches):
     one = run("regress", corpus, "--format", "json", "--jobs", "1")
     many = run("regress", corpus, "--format", "json", "--jobs", "3")
@@ -342,6 +368,44 @@ def test_lazily_compiled_patterns_match_as_compiled_ones():
         assert (copy.pattern, copy.flags) == (pattern.pattern, pattern.flags)
 
 
+def test_drug_names_in_a_text_are_found_as_keying_every_phrase_finds_them(corpus, repo_ruleset):
+    """find_all_in_text skips the phrases whose first word starts no name; it finds what keying every
+    phrase of one to four words finds, on the corpus's and the examples' request lines and on random
+    texts of names, release words, strengths and slashes."""
+    from checker.base.yamlio import load_yaml
+
+    lexicon = repo_ruleset.lexicon
+    lines = [str(r.get("text", "")) for path in regress.collect_case_files([corpus, EXAMPLES]) if "[unclosed" not in Path(path).read_text(encoding="utf-8")
+             for r in (load_yaml(Path(path), "case") or {}).get("requests", []) if isinstance(r, dict)]
+    names = sorted(lexicon._spelled.values())
+    rng = random.Random(9)
+    pieces = names[::7] + ["ER", "extended release", "extended-release", "long-acting", "XR", "CR", "10 mg", "5%", "/", "#90", "and", "cream", "Tylenol #3"]
+    lines += [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 7))) for _ in range(3000)]
+    lines += ["/".join(rng.sample(names, 3)) + " cream" for _ in range(200)]
+    assert len(lines) > 3500
+    found = [lexicon.find_all_in_text(line) for line in lines]
+    assert found == [lexicon.plain_find_all_in_text(line) for line in lines]
+    assert sum(map(len, found)) > 3000
+
+
+def test_a_guarded_pattern_used_again_and_again_answers_as_the_plain_pattern():
+    """A pattern that names the words it needs keeps its guarded methods as attributes until a text
+    holding one of them compiles it; used again and again (as the request-line reader uses it), before
+    and after that compile, it answers as the plain pattern does."""
+    import re
+
+    from checker.base.patterns import LazyPattern
+
+    texts = ["Norco 10/325 mg #90", "Lidoderm 5% PATCH 12 hours on", "", "gel", "Voltaren gel 1% 100 g", "é patch", "no words here"] * 3
+    for words, pattern in ((("patch", "gel"), r"\b(?:patch|gel)\b"), (("refill",), r"\brefills?\b")):
+        lazy, plain = LazyPattern(pattern, re.I, needs=words), re.compile(pattern, re.I)
+        for text in texts if "patch" in words else [t for t in texts if t.isascii()]:  # a text not ASCII compiles it
+            assert (lazy.search(text) and lazy.search(text).span()) == (plain.search(text) and plain.search(text).span()), text
+            assert lazy.findall(text) == plain.findall(text) and (lazy.match(text) is None) == (plain.match(text) is None)
+            assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in plain.finditer(text)]
+        assert "search" in vars(lazy) and (vars(lazy)["search"] == plain.search) == ("patch" in words)  # compiled, or still guarded
+
+
 def test_number_words_become_digits_as_one_substitution_per_word_did():
     import re
 
@@ -495,6 +559,36 @@ def test_indented_json_is_json_dumps(corpus):
         assert regress.indented_json(value, "\n    ") == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str).replace("\n", "\n    ")
     numbered = {"case": "c", "by_number": {2: "b", 1: "a"}}
     assert regress.result_json(numbered) == regress.plain_result_json(numbered)
+
+
+def test_results_of_the_usual_shape_are_written_as_json_dumps_writes_them(corpus):
+    """result_json writes a result of _compare's shape with its keys in order (no sorting): the text
+    json.dumps gives, for every result of the corpus and the examples, and for results changed in every
+    part (a known divergence, no topic, odd values, a key more or less, a citation of other fields, a
+    mapping keyed by numbers), which go to the general writer or json.dumps."""
+    import copy
+
+    run_ = regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)
+    try:
+        results = list(run_.results)
+    finally:
+        run_.close()
+    assert sum(regress._shaped_result_json(r) is not None for r in results) == len(results) > 300
+    sample = next(r for r in results if r["actual"]["citations"] and r["expected"]["citations"])
+    changes = [
+        lambda r: r.update(known_divergence={"about": "decision", "reason": 'é "x" \n'}), lambda r: r["actual"].update(topic=None),
+        lambda r: r.update(agree=1, citation_agree=None), lambda r: r["expected"].update(non_mtus=["a", 2.5]),
+        lambda r: r.update(extra=True), lambda r: r.pop("status"), lambda r: r["actual"]["citations"][0].update(pages=12),
+        lambda r: r["expected"]["citations"][0].pop("edition"), lambda r: r["actual"].update(citations=()),
+        lambda r: r.update(known_divergence={"about": "citation"}), lambda r: r["expected"].update(non_mtus={2: "b", 1: "a"}),
+        lambda r: r.update(request=dt.date(2016, 1, 2)), lambda r: r["actual"].update(citations=[]),
+    ]
+    for change in changes:
+        changed = copy.deepcopy(sample)
+        change(changed)
+        assert regress.result_json(changed) == regress.plain_result_json(changed)
+    for result in results:
+        assert regress.result_json(result) == regress.plain_result_json(result)
 
 
 def _corpus_cases(checker: Checker, corpus: Path):
@@ -671,11 +765,44 @@ def test_remembered_scalar_tags_are_the_resolvers(corpus):
     plain = yaml.resolver.BaseResolver.resolve
     for _ in range(2):
         for value in scalars:
-            for implicit in ((True, False), (False, True), (True, True)):
+            for implicit in ((True, False), (False, True), (True, True), (False, False)):
                 assert loader.resolve(yaml.ScalarNode, value, implicit) == plain(loader, yaml.ScalarNode, value, implicit), value
     assert loader.resolve(yaml.MappingNode, None, (True, True)) == plain(loader, yaml.MappingNode, None, (True, True))
     loader.dispose()
     assert 100 < len(yamlio._PLAIN_SCALAR_TAGS) <= yamlio._MAX_REMEMBERED_SCALARS
+
+
+def test_remembered_scalars_are_what_the_constructors_build(corpus):
+    """build_plain builds a null, bool, int or float once per text, and a date from its remembered
+    parts: what the safe constructor builds afresh (type and value), the second time from memory; a
+    date is a new object each time, as the constructor's are; a bad one still refuses as before."""
+    import yaml
+
+    from checker.base import yamlio
+
+    rng = random.Random(21)
+    texts = ["~", "null", "", "yes", "No", "TRUE", "off", "0", "-0", "+12", "0x1f", "0o17", "1_000", "12:30:00",
+             "2013-02-01", "2013-02-01 10:00:00", "2013-02-01T10:00:00Z", "2013-02-01 10:00:00 +02:00",
+             "1.5", "-.inf", ".Inf", "1e3", "6.02e+23", "0.1"]
+    texts += [str(rng.randint(-10**6, 10**6)) for _ in range(200)]
+    texts += [f"20{rng.randint(10, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" for _ in range(200)]
+    loader = yamlio._StrictLoader("")
+    try:
+        for _ in range(2):
+            for text in texts:
+                node = yaml.ScalarNode(loader.resolve(yaml.ScalarNode, text, (True, False)), text)
+                fresh = loader.construct_object(node)
+                built = yamlio.build_plain(node, loader)
+                assert (type(built), repr(built)) == (type(fresh), repr(fresh)), text
+        day = yaml.ScalarNode("tag:yaml.org,2002:timestamp", "2013-02-01")
+        assert yamlio.build_plain(day, loader) is not yamlio.build_plain(day, loader)
+        nan = yaml.ScalarNode("tag:yaml.org,2002:float", ".nan")
+        assert repr(yamlio.build_plain(nan, loader)) == repr(loader.construct_object(nan)) == "nan"
+    finally:
+        loader.dispose()
+    assert _yaml_answer("a: 2013-02-28\n")[0] == "value"
+    refused = "t.yaml: line 1: '2013-02-30' is not a valid date (day is out of range for month); fix: write a real calendar date as YYYY-MM-DD"
+    assert _yaml_answer("a: 2013-02-30\n")[:2] == ("error", refused)
 
 
 def test_fuzzy_candidates_by_letters_are_the_prefilters(repo_ruleset):

@@ -32,8 +32,7 @@ import marshal
 import re
 import sys
 from array import array
-from collections.abc import Iterable
-from functools import partial
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -121,19 +120,33 @@ class LazyPattern:
         return compiled
 
     def __getattr__(self, name: str) -> Any:
-        """search, match, finditer ... before the first compile (then they are attributes of self)."""
+        """search, match, finditer ... before the first compile (then they are attributes of self).
+        A guarded method (a pattern that names the words it needs) is kept as an attribute of self
+        too, until the compile replaces it: most request lines hold none of a pattern's words, and
+        each call came here and made a partial (about a fifth of reading a request line)."""
         if name in _METHODS:
             if self.needs and name in _NO_MATCH:
-                return partial(self._unless_needs_absent, name)
+                guarded = self._guarded(name)
+                setattr(self, name, guarded)
+                return guarded
             return getattr(self.compiled(), name)
         raise AttributeError(name)
 
-    def _unless_needs_absent(self, method: str, string: str, *args: Any, **kwargs: Any) -> Any:
-        if string.isascii():
-            lowered = string.lower()
-            if not any(word in lowered for word in self.needs):
-                return _NO_MATCH[method]()
-        return getattr(self.compiled(), method)(string, *args, **kwargs)
+    def _guarded(self, method: str) -> Callable[..., Any]:
+        """The method answering "no match" without compiling for an ASCII text lacking every needed word."""
+        needs, no_match = self.needs, _NO_MATCH[method]
+
+        def unless_needs_absent(string: str, *args: Any, **kwargs: Any) -> Any:
+            if string.isascii():
+                lowered = string.lower()
+                for word in needs:
+                    if word in lowered:
+                        break
+                else:
+                    return no_match()
+            return getattr(self.compiled(), method)(string, *args, **kwargs)
+
+        return unless_needs_absent
 
     def __getstate__(self) -> tuple[str, int, tuple[str, ...]]:
         return self.pattern, self.flags, self.needs

@@ -69,13 +69,17 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         (pure Python, a regex per candidate tag) for every scalar of every file, and a corpus's files
         hold the same keys and values again and again. Without path resolvers (a safe loader has
         none) the answer depends on the text alone (the plain answer: tests/test_speed.py)."""
-        if kind is yaml.ScalarNode and implicit[0] and not self.yaml_path_resolvers and len(value) <= _REMEMBERED_SCALAR_CHARS:
+        if kind is _SCALAR_NODE and not self.yaml_path_resolvers:
+            if not implicit[0]:  # quoted (or tagged '!'): the resolver tries no pattern on it
+                return _STR_TAG
             tag = _PLAIN_SCALAR_TAGS.get(value)
-            if tag is None:
+            if tag is not None:
+                return tag
+            if len(value) <= _REMEMBERED_SCALAR_CHARS:
                 if len(_PLAIN_SCALAR_TAGS) >= _MAX_REMEMBERED_SCALARS:
                     _PLAIN_SCALAR_TAGS.clear()
                 tag = _PLAIN_SCALAR_TAGS[value] = super().resolve(kind, value, implicit)
-            return tag
+                return tag
         return super().resolve(kind, value, implicit)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
@@ -99,6 +103,7 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
+_SCALAR_NODE = yaml.ScalarNode
 _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -109,6 +114,14 @@ _SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool"
 _REMEMBERED_SCALAR_CHARS = 120
 _MAX_REMEMBERED_SCALARS = 8192
 _PLAIN_SCALAR_TAGS: dict[str, str] = {}
+# Plain scalars other than text built once per text (build_plain), per tag: what their constructors
+# build depends on the text alone and cannot be changed in place (None, a bool, an int, a float), and
+# PyYAML's dumpers never write an alias for one object met twice of these types. A date is a new object
+# each time, as the constructor makes it (a dumper would alias one date met twice), from its remembered
+# year, month and day. At most _MAX_REMEMBERED_SCALARS per tag, forgotten all at once when full.
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_BUILT_SCALARS: dict[str, dict[str, Any]] = {tag: {} for tag in _SCALAR_TAGS - {_TIMESTAMP_TAG}}
+_DAYS: dict[str, tuple[int, int, int]] = {}
 
 
 def _plain_text(node: yaml.Node) -> str | None:
@@ -350,6 +363,9 @@ def _line(event: yaml.Event) -> int:
     return event.start_mark.line + 1 if event.start_mark else 0
 
 
+_NOT_BUILT = object()
+
+
 class _NotPlain(Exception):
     """A node build_plain leaves to PyYAML's constructors."""
 
@@ -369,6 +385,19 @@ def _document(loader: _StrictLoader, node: yaml.Node, plain: bool) -> Any:
     return loader.construct_document(node)
 
 
+def _timestamp(node: yaml.ScalarNode, loader: _StrictLoader) -> Any:
+    """What the constructor builds of a timestamp: a date made afresh from its remembered parts."""
+    day = _DAYS.get(node.value)
+    if day is not None:
+        return dt.date(*day)
+    value = loader.yaml_constructors[_TIMESTAMP_TAG](loader, node)
+    if type(value) is dt.date:
+        if len(_DAYS) >= _MAX_REMEMBERED_SCALARS:
+            _DAYS.clear()
+        _DAYS[node.value] = (value.year, value.month, value.day)
+    return value
+
+
 def build_plain(node: yaml.Node, loader: _StrictLoader) -> Any:
     """The value of a node of text-keyed mappings, lists and plain scalars; _NotPlain for any other
     node, a duplicate key or a key that is not text."""
@@ -376,8 +405,16 @@ def build_plain(node: yaml.Node, loader: _StrictLoader) -> Any:
     if kind is yaml.ScalarNode:
         if tag == _STR_TAG:
             return node.value
-        if tag in _SCALAR_TAGS:
-            return loader.yaml_constructors[tag](loader, node)
+        built = _BUILT_SCALARS.get(tag)
+        if built is not None:
+            value = built.get(node.value, _NOT_BUILT)
+            if value is _NOT_BUILT:
+                if len(built) >= _MAX_REMEMBERED_SCALARS:
+                    built.clear()
+                value = built[node.value] = loader.yaml_constructors[tag](loader, node)
+            return value
+        if tag == _TIMESTAMP_TAG:
+            return _timestamp(node, loader)
     elif kind is yaml.SequenceNode and tag == _SEQ_TAG:
         return [build_plain(item, loader) for item in node.value]
     elif kind is yaml.MappingNode and tag == _MAP_TAG:

@@ -185,7 +185,7 @@ class Case:
 
 
 def load_case(path: Path, ruleset: RuleSet) -> Case:
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     text, raw = _read_case_yaml(path)
     _refuse_hash_comments(text, str(path))
     return case_from_mapping(raw, ruleset, str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())

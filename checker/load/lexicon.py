@@ -15,6 +15,7 @@ from typing import Any
 
 from checker.base.errors import InputError
 from checker.base.fields import check_keys, require_list, require_mapping, require_text
+from checker.base.memo import remembered
 from checker.base.patterns import LazyPattern, compile_pattern
 from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
@@ -252,6 +253,37 @@ class Lexicon:
         A strength closes a name: "Flurbiprofen 20%/Lidocaine 5%" names two drugs."""
         text = self._split_unknown_combinations(_AFTER_PERCENT.sub(" ", text))  # the same length: positions found stay those of the text
         words = [w for w in _TOKEN.finditer(text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
+        written = [w.group(0) for w in words]
+        # A phrase of words holding no release word is keyed as its words in lower case, joined by
+        # spaces (what _key gives it): none can be a name unless its first word starts a name.
+        lowered = [word.lower() for word in written]
+        plain = [_RELEASE_TOKENS.isdisjoint(word.replace("-", " ").split()) for word in lowered]
+        starts = self._first_words()
+        found: list[Resolution] = []
+        position = 0
+        while position < len(words):
+            for size in (4, 3, 2, 1):
+                end = position + size
+                if end > len(words):
+                    continue
+                if all(plain[position:end]):
+                    if lowered[position] not in starts:
+                        continue
+                    key = " ".join(lowered[position:end])
+                else:
+                    key = _key(" ".join(written[position:end]))
+                if key in self._index:
+                    found.append(self._resolution(key, text[words[position].start() : words[end - 1].end()], "exact", words[position].start()))
+                    position = end
+                    break
+            else:
+                position += 1
+        return found
+
+    def plain_find_all_in_text(self, text: str) -> list[Resolution]:
+        """find_all_in_text, keying every phrase of one to four words (what it finds: tests/test_speed.py)."""
+        text = self._split_unknown_combinations(_AFTER_PERCENT.sub(" ", text))
+        words = [w for w in _TOKEN.finditer(text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
         found: list[Resolution] = []
         position = 0
         while position < len(words):
@@ -259,15 +291,21 @@ class Lexicon:
                 span = words[position : position + size]
                 if len(span) < size:
                     continue
-                phrase = text[span[0].start() : span[-1].end()]
                 key = _key(" ".join(w.group(0) for w in span))
                 if key in self._index:
-                    found.append(self._resolution(key, phrase, "exact", span[0].start()))
+                    found.append(self._resolution(key, text[span[0].start() : span[-1].end()], "exact", span[0].start()))
                     position += size
                     break
             else:
                 position += 1
         return found
+
+    def _first_words(self) -> frozenset[str]:
+        """The first word of every name the lexicon indexes (its key), remembered per index."""
+        memo = remembered(self, "_first_words_memo", (self._index,))
+        if "words" not in memo:
+            memo["words"] = frozenset(key.split(" ", 1)[0] for key in self._index)
+        return memo["words"]
 
     def _split_unknown_combinations(self, text: str) -> str:
         """Drugs joined by slashes that no product of the lexicon names ("Flurbiprofen/baclofen/lidocaine"),

@@ -3,14 +3,16 @@
 Cases run in parallel worker processes (`jobs`). Workers are forked on Linux when the process runs
 no other thread: each gets the parent's loaded rules and rule engine as its own copy
 (durable_rules keeps no shared state: ../shared/reference/durable-rules-notes.md), with nothing
-re-imported or rebuilt. Elsewhere they are spawned, each building its engine from the parent's
-compiled rules. Results come back in file order and go to a spool file, so memory stays flat however
+re-imported or rebuilt, and the parent is one of the `jobs` (it forks jobs - 1 and checks files
+itself between reading their answers). Elsewhere they are spawned, each building its engine from the
+parent's compiled rules. Results come back in file order and go to a spool file, so memory stays flat however
 many items run, and the report is the same bytes whatever the number of workers.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import pickle
@@ -20,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _json_text
 from pathlib import Path
 from typing import IO, Any
 
@@ -183,11 +186,69 @@ class ResultSpool:
 def result_json(result: dict[str, Any]) -> str:
     """One result as the JSON report prints it inside "results" (indented two levels): the text of
     plain_result_json, written by indented_json (json's indenting encoder is pure Python and was a
-    tenth of a run's CPU)."""
+    tenth of a run's CPU), its keys in the order of a result as _compare makes it (_shaped_result_json)."""
     try:
-        return indented_json(result, _RESULT_INDENT)
+        shaped = _shaped_result_json(result)
+        return shaped if shaped is not None else indented_json(result, _RESULT_INDENT)
     except _NotPlainJson:
         return plain_result_json(result)
+
+
+# A result as _compare makes it: its keys, and those of the mappings it holds, known in advance.
+_RESULT_KEYS = frozenset({"actual", "agree", "case", "citation_agree", "expected", "file", "item", "known_divergence", "request", "status"})
+_ACTUAL_KEYS = frozenset({"citations", "decision", "topic"})
+_EXPECTED_KEYS = frozenset({"citations", "decision", "non_mtus"})
+_CITATION_KEYS = frozenset({"edition", "guideline", "pages", "section"})
+_DIVERGENCE_KEYS = frozenset({"about", "reason"})
+_N1, _N2, _N3, _N4 = "\n      ", "\n        ", "\n          ", "\n            "  # a result's own lines, then deeper
+
+
+def _shaped_result_json(result: Any) -> str | None:
+    """What indented_json(result, _RESULT_INDENT) writes, for a result of _compare's shape, its keys
+    written in their sorted order without sorting them; None for any other shape (tests/test_speed.py)."""
+    if type(result) is not dict or result.keys() != _RESULT_KEYS:
+        return None
+    actual, expected, divergence = result["actual"], result["expected"], result["known_divergence"]
+    if type(actual) is not dict or actual.keys() != _ACTUAL_KEYS or type(expected) is not dict or expected.keys() != _EXPECTED_KEYS:
+        return None
+    cited, letter = _citations_json(actual["citations"]), _citations_json(expected["citations"])
+    if cited is None or letter is None:
+        return None
+    if divergence is None:
+        diverges = "null"
+    elif type(divergence) is dict and divergence.keys() == _DIVERGENCE_KEYS:
+        about, reason = indented_json(divergence["about"], _N2), indented_json(divergence["reason"], _N2)
+        diverges = "{" + _N2 + '"about": ' + about + "," + _N2 + '"reason": ' + reason + _N1 + "}"
+    else:
+        return None
+    return "".join((
+        "{", _N1, '"actual": {', _N2, '"citations": ', cited, ",", _N2, '"decision": ', indented_json(actual["decision"], _N2),
+        ",", _N2, '"topic": ', indented_json(actual["topic"], _N2), _N1, "},",
+        _N1, '"agree": ', indented_json(result["agree"], _N1), ",", _N1, '"case": ', indented_json(result["case"], _N1),
+        ",", _N1, '"citation_agree": ', indented_json(result["citation_agree"], _N1), ",",
+        _N1, '"expected": {', _N2, '"citations": ', letter, ",", _N2, '"decision": ', indented_json(expected["decision"], _N2),
+        ",", _N2, '"non_mtus": ', indented_json(expected["non_mtus"], _N2), _N1, "},",
+        _N1, '"file": ', indented_json(result["file"], _N1), ",", _N1, '"item": ', indented_json(result["item"], _N1),
+        ",", _N1, '"known_divergence": ', diverges, ",", _N1, '"request": ', indented_json(result["request"], _N1),
+        ",", _N1, '"status": ', indented_json(result["status"], _N1), _RESULT_INDENT, "}",
+    ))
+
+
+def _citations_json(citations: Any) -> str | None:
+    """A result's list of citations as indented_json writes it at its place; None for another shape."""
+    if type(citations) is not list:
+        return None
+    if not citations:
+        return "[]"
+    entries = []
+    for citation in citations:
+        if type(citation) is not dict or citation.keys() != _CITATION_KEYS or any(type(v) is not str for v in citation.values()):
+            return None
+        entries.append("".join((
+            "{", _N4, '"edition": ', _json_text(citation["edition"]), ",", _N4, '"guideline": ', _json_text(citation["guideline"]),
+            ",", _N4, '"pages": ', _json_text(citation["pages"]), ",", _N4, '"section": ', _json_text(citation["section"]), _N3, "}",
+        )))
+    return "[" + _N3 + ("," + _N3).join(entries) + _N2 + "]"
 
 
 def plain_result_json(result: dict[str, Any]) -> str:
@@ -338,15 +399,25 @@ def worker_start_method() -> str:
 def _parallel_outcomes(
     checker: Any, files: list[str], workers: int, json_report: bool, divergences: Divergences, start_method: str = "spawn",
 ) -> Iterator[tuple[str, Any]]:
+    batch = max(1, min(64, len(files) // (workers * 8)))
     if start_method == "fork":
+        # The parent is one of the workers: it checks files itself between reading the others'
+        # answers, so --jobs 2 forks one process, not two, and ships half the results, not all.
         checker.evaluator  # noqa: B018 - built once here, inherited by every worker
-        pool = WorkerPool(checker, json_report, divergences, workers, start_method)
+        pool = WorkerPool(checker, json_report, divergences, workers - 1, start_method)
+        own = functools.partial(_checked_here, checker, divergences)
     else:
         pool = WorkerPool(checker.state(), json_report, divergences, workers, start_method)
+        own = None
     try:
-        yield from pool.outcomes(files, batch=max(1, min(64, len(files) // (workers * 8))))
+        yield from pool.outcomes(files, batch, own)
     finally:
         pool.stop()
+
+
+def _checked_here(checker: Any, divergences: Divergences, path: str) -> tuple[str, Any]:
+    """A file's outcome as the serial run gives it (the report's JSON written later, as there)."""
+    return _with_json(check_file(checker, path, divergences), False)
 
 
 @dataclass
@@ -373,13 +444,12 @@ class WorkerPool:
         self.workers: list[_Worker] = []
         self.deaths_in_a_row = 0  # workers that died since a file was last answered
 
-    def outcomes(self, files: list[str], batch: int) -> Iterator[tuple[str, Any]]:
-        """Every file's outcome, in file order."""
-        from multiprocessing.connection import wait
-
+    def outcomes(self, files: list[str], batch: int, own: Callable[[str], tuple[str, Any]] | None = None) -> Iterator[tuple[str, Any]]:
+        """Every file's outcome, in file order. `own`: this process checks files too (one at a time,
+        the next in line, reading the workers' answers after each), as a serial run checks them."""
         pending = deque(range(len(files)))
         answered: dict[int, tuple[str, Any]] = {}
-        ahead = self.size * batch * 4  # how far past the next file in order workers may run (memory)
+        ahead = max(1, self.size) * batch * 4  # how far past the next file in order workers may run (memory)
         next_out = 0
         while True:
             while next_out in answered:
@@ -391,17 +461,31 @@ class WorkerPool:
                 self.workers.append(self._start())
             for worker in self.workers:  # a second batch waits in line, so a worker never idles between batches
                 if len(worker.held) <= batch and pending and pending[0] - next_out < ahead:
-                    self._send(worker, [pending.popleft() for _ in range(min(batch, len(pending)))], files)
+                    count = batch if own is None else _shared_batch(batch, len(pending), self.size + 1)
+                    self._send(worker, [pending.popleft() for _ in range(count)], files)
+            if own is not None and pending and pending[0] - next_out < ahead:
+                index = pending.popleft()
+                answered[index] = own(files[index])
+                self._read_answers(answered, pending, files, 0)
+                continue
             if not any(worker.held for worker in self.workers):  # the file next in order is neither answered, pending nor held
                 raise RuntimeError(f"regress lost track of {files[next_out]}")
-            ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers])
-            for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
-                if not self._receive(worker, answered):
-                    self._bury(worker, answered, pending, files)
-            if all(len(worker.held) > 1 for worker in self.workers):
+            self._read_answers(answered, pending, files, None)
+            if own is None and all(len(worker.held) > 1 for worker in self.workers):
                 # Answers come every millisecond or two: woken for each, the parent spent more CPU
                 # waking than reading. Each worker still has a file in hand, so none idles meanwhile.
                 time.sleep(ANSWER_PAUSE_SECONDS)
+
+    def _read_answers(self, answered: dict[int, tuple[str, Any]], pending: deque[int], files: list[str], timeout: float | None) -> None:
+        """The answers waiting (or, timeout None, the next to come); a worker gone is buried."""
+        from multiprocessing.connection import wait
+
+        if not self.workers:
+            return
+        ready = wait([w.connection for w in self.workers] + [w.process.sentinel for w in self.workers], timeout)
+        for worker in [w for w in self.workers if w.connection in ready or w.process.sentinel in ready]:
+            if not self._receive(worker, answered):
+                self._bury(worker, answered, pending, files)
 
     def _start(self) -> _Worker:
         import signal
@@ -471,6 +555,12 @@ class WorkerPool:
             worker.process.join(5)
             worker.connection.close()
         self.workers = []
+
+
+def _shared_batch(batch: int, pending: int, sharers: int) -> int:
+    """A worker's next batch when this process checks files too: smaller as the files left run out,
+    so that no process is left with a long batch while the others have finished theirs."""
+    return max(1, min(batch, pending // (sharers * 2)))
 
 
 def _died(path: str, exitcode: int | None) -> str:
