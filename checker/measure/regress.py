@@ -461,7 +461,7 @@ class WorkerPool:
                 self.workers.append(self._start())
             for worker in self.workers:  # a second batch waits in line, so a worker never idles between batches
                 if len(worker.held) <= batch and pending and pending[0] - next_out < ahead:
-                    count = batch if own is None else _shared_batch(batch, len(pending), self.size + 1)
+                    count = min(batch, len(pending)) if own is None else _shared_batch(batch, len(pending), self.size + 1)
                     self._send(worker, [pending.popleft() for _ in range(count)], files)
             if own is not None and pending and pending[0] - next_out < ahead:
                 index = pending.popleft()
