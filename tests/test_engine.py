@@ -156,5 +156,23 @@ def test_durable_quirks_this_wrapper_relies_on_are_still_there():
     assert ("neq_missing", "str100") in seen
 
 
+def test_nested_conjunctions_are_spliced_within_the_engine_limit():
+    # durable_rules refuses a rule whose disjunction holds too many nested $and (error 113): a not_in
+    # inside an all is compiled into the all's own conjunction, so a ladder of them still registers.
+    import json
+
+    from checker.load.compiler import to_durable
+    from checker.load.conditions import parse_condition
+
+    values = [f"v{i}" for i in range(16)]
+    ladder = {"any": [{"all": [{"fact": "kind", "not_in": values[:i]}, {"fact": "n", "lte": i}]} for i in range(1, 13)]}
+    compiled = to_durable(parse_condition(ladder, "test", "ladder"))
+    first = compiled["$or"][0]["$and"]
+    assert first == [{"$neq": {"kind": "v0"}}, {"$lte": {"n": 1}}]
+    rules = {"ladder": {"all": [{"m": {"$and": [{"t": "p"}, compiled]}}]}}
+    handle = durable_rules_engine.create_ruleset("probe-ladder", json.dumps(rules))
+    durable_rules_engine.delete_ruleset(handle)
+
+
 def test_compiled_program_is_deterministic(repo_ruleset):
     assert compile_program(repo_ruleset).digest == compile_program(repo_ruleset).digest

@@ -177,7 +177,9 @@ def probe_index(rule_name: str) -> int:
 def to_durable(cond: Condition) -> dict:
     kind = cond[0]
     if kind == "all":
-        return {"$and": [to_durable(c) for c in cond[1]]}
+        # a not_in (or a nested all) is spliced into its conjunction: durable_rules counts each nested
+        # $and against its limit of disjuncts in one rule (error 113), and the meaning is the same
+        return {"$and": [part for c in cond[1] for part in _conjuncts(to_durable(c))]}
     if kind == "any":
         return {"$or": [to_durable(c) for c in cond[1]]}
     _, fact, op, value = cond
@@ -190,6 +192,10 @@ def to_durable(cond: Condition) -> dict:
     if op == "not_in":
         return {"$and": [{"$neq": {fact: v}} for v in value]}
     return {_OPS[op]: {fact: value}}
+
+
+def _conjuncts(expr: dict) -> list[dict]:
+    return expr["$and"] if list(expr) == ["$and"] else [expr]
 
 
 def fnv1a_32(text: str) -> int:
