@@ -72,7 +72,8 @@ def derive_item_facts(
     facts.update(request.facts)
     if request.timing == "postoperative" and request.associated_with and "therapy_visits_completed" in facts:
         # the surgery it follows is requested with it: the therapy counted so far was all before it
-        facts["therapy_visits_completed"] = FactValue(0, "derived", f"before the surgery requested with it ({request.associated_with})")
+        before = facts["therapy_visits_completed"].value
+        facts["therapy_visits_completed"] = FactValue(0, "derived", _basis_text({"procedure": request.associated_with, "visits_before_it": before}))
     if case.age is not None:
         facts["age"] = FactValue(case.age, "structured", "claimant.age")
     product = ""
