@@ -65,7 +65,7 @@ class Checker:
         return self._evaluator
 
     def load(self, path: Path) -> Case:
-        return load_case(path if isinstance(path, Path) else Path(path), self.ruleset)
+        return load_case(path, self.ruleset)
 
     def decide_case(self, case: Case, as_of: dt.date | None = None, details: bool = True) -> list[ItemResult]:
         """Every requested item with its criteria and decision; details=False leaves out the facts

@@ -26,7 +26,7 @@ from checker.extract.therapy import TherapyVisits
 from checker.load.lexicon import normalise
 from checker.load.request_line import parse_request_line
 from checker.load.ruleset import RuleSet
-from checker.text.context import ContextRules, Document, Modifier, load_context_rules
+from checker.text.context import REVIEW_CATEGORIES, ContextRules, Document, Modifier, load_context_rules
 from checker.text.extract_cues import ExtractionCues, load_extraction_cues
 from checker.text.textdates import parse_date, pivot_year
 
@@ -110,7 +110,7 @@ class Extractor:
         carried: dt.date | None = None
         for sentence in run.doc.sentences:
             modifiers = self.context.sentence_modifiers(sentence)
-            review = any(m.category in ("review", "certified") for m in modifiers)
+            review = any(m.category in REVIEW_CATEGORIES for m in modifiers)
             date = None if review else self._sentence_date(sentence.text, modifiers, run)
             if date is not None and (carried is None or date > carried):
                 carried = date

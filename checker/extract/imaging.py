@@ -9,7 +9,7 @@ from checker.extract.model import Assertion, Run, SentenceInfo
 from checker.extract.regions import Regions
 from checker.extract.shared import SharedCues
 from checker.extract.text import sides, sides_agree
-from checker.text.context import ContextRules, Modifier
+from checker.text.context import REVIEW_CATEGORIES, ContextRules, Modifier
 from checker.text.extract_cues import DROPPING
 
 _SPINE = frozenset({"lumbar", "cervical", "thoracic"})  # the regions whose studies corroborate a radiculopathy
@@ -72,7 +72,7 @@ class Imaging:
         root_denied: tuple[bool, tuple[int, int], Modifier | None] | None = None
         for m in self.abnormal.finditer(text):
             cats = self.context.assess(info.modifiers, m.start(), m.end())
-            if set(cats) & {"hypothetical", "uncertain", "requested", "review", "certified", "conditional"}:
+            if set(cats) & {"hypothetical", "uncertain", "requested", *REVIEW_CATEGORIES, "conditional"}:
                 continue
             neural = self.neural.search(m.group(0)) is not None
             if "negated" in cats:

@@ -10,7 +10,7 @@ from typing import Any
 from checker.extract.model import DrugMention, Evidence, Run, SentenceInfo, evidence_at
 from checker.extract.shared import SharedCues
 from checker.extract.text import duration_unit, list_items, plausible
-from checker.text.context import ContextRules, distance
+from checker.text.context import REVIEW_CATEGORIES, ContextRules, distance
 from checker.text.extract_cues import fill_fragments
 from checker.text.textdates import parse_date
 
@@ -78,7 +78,7 @@ class Medications:
                 cats.pop(_farther(cats, "ongoing", earlier, mention))
         if "ongoing" in cats:
             cats.pop("hypothetical", None)
-        if set(cats) & {"review", "certified", "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
+        if set(cats) & {*REVIEW_CATEGORIES, "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
         past = "historical" in cats or "remote" in cats or "stopped" in cats
         return {

@@ -251,8 +251,7 @@ class Lexicon:
     def find_all_in_text(self, text: str) -> list[Resolution]:
         """Every lexicon name in the text (exact names only), left to right, longest first at each place.
         A strength closes a name: "Flurbiprofen 20%/Lidocaine 5%" names two drugs."""
-        text = self._split_unknown_combinations(_AFTER_PERCENT.sub(" ", text))  # the same length: positions found stay those of the text
-        words = [w for w in _TOKEN.finditer(text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
+        text, words = self._name_words(text)
         written = [w.group(0) for w in words]
         # A phrase of words holding no release word is keyed as its words in lower case, joined by
         # spaces (what _key gives it): none can be a name unless its first word starts a name.
@@ -282,8 +281,7 @@ class Lexicon:
 
     def plain_find_all_in_text(self, text: str) -> list[Resolution]:
         """find_all_in_text, keying every phrase of one to four words (what it finds: tests/test_speed.py)."""
-        text = self._split_unknown_combinations(_AFTER_PERCENT.sub(" ", text))
-        words = [w for w in _TOKEN.finditer(text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
+        text, words = self._name_words(text)
         found: list[Resolution] = []
         position = 0
         while position < len(words):
@@ -299,6 +297,12 @@ class Lexicon:
             else:
                 position += 1
         return found
+
+    def _name_words(self, text: str) -> tuple[str, list[re.Match[str]]]:
+        """The text as names are looked for in it (unknown slash combinations split, the same length:
+        positions found stay those of the text) and its words, strengths left out."""
+        text = self._split_unknown_combinations(_AFTER_PERCENT.sub(" ", text))
+        return text, [w for w in _TOKEN.finditer(text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
 
     def _first_words(self) -> frozenset[str]:
         """The first word of every name the lexicon indexes (its key), remembered per index."""

@@ -30,6 +30,8 @@ CATEGORIES = (
     "negated", "not_documented", "historical", "remote", "prior_treatment", "hypothetical", "requested", "uncertain", "review", "ongoing",
     "stopped", "other_person", "conditional", "certified",
 )
+# a utilization review's words and what it certified: what a review says, not records evidence
+REVIEW_CATEGORIES = ("review", "certified")
 DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "terminate")
 
 # Words after which a period does not end a sentence.
