@@ -396,3 +396,14 @@ def test_earlier_injections_are_the_requested_kind_s() -> None:
 def test_facts_once_left_to_the_reviewer_are_drafted_when_stated(text: str, fact: str, requests: list[str], expected: Any) -> None:
     got = value(text, fact, requests, dt.date(2016, 12, 1), item=0 if requests else None)
     assert got == expected and type(got) is type(expected)
+
+
+def test_a_positive_finding_outweighs_the_negatives_of_its_own_sentence_only() -> None:
+    """resolve: true_in_its_sentence: the study that shows the entrapment and calls the other nerves
+    normal confirms it; the same two findings in two sentences stay a conflict for the reviewer."""
+    release = ["Right carpal tunnel release"]
+    one_sentence = "NCS showed moderate right median neuropathy at the wrist; the ulnar studies were normal."
+    assert value(one_sentence, "electrodiagnostic_confirmation", release, item=0) is True
+    two_sentences = "NCS showed moderate right median neuropathy at the wrist. Ulnar nerve conduction was normal."
+    assert value(two_sentences, "electrodiagnostic_confirmation", release, item=0) is None
+    assert value("The EMG/NCS of both arms was normal.", "electrodiagnostic_confirmation", release, item=0) is False

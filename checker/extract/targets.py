@@ -82,6 +82,7 @@ class TargetFacts:
                 if not patterns or (must is not None and not self._context_named(must, text, before)) or (rule.in_request and rule.in_request.only):
                     continue
                 hits = keep_longest([(m.start(), m.end(), (t, m)) for pattern, t in patterns for m in pattern.finditer(text)])
+                in_sentence = []
                 for start, end, (target, match) in hits:
                     value = self._value(target, match, run, info)
                     if value is None:
@@ -91,7 +92,8 @@ class TargetFacts:
                         continue  # "NSAIDs" names no other drug; only its denial ("no other NSAID") says something
                     assertion = self.asserter.assertion(run, info, rule, value, (start, end), mention, target=target)
                     if assertion:
-                        found.append(assertion)
+                        in_sentence.append(assertion)
+                found.extend(_outweighed_dropped(rule, in_sentence))
         return found
 
     def _sentence_holds(self, condition: re.Pattern[str], text: str, before: str) -> bool:
@@ -172,6 +174,14 @@ class TargetFacts:
         evidence = Evidence(text, 0, len(text), text[start:end], start, end)
         scope = None if cue.scope == "case" else (request.index,)
         return Assertion(rule.name, value, evidence, -1, None, scope, REQUEST_LINE)
+
+
+def _outweighed_dropped(rule: FactRule, in_sentence: list[Assertion]) -> list[Assertion]:
+    """A sentence's assertions of the fact, without its negative ones where the rule lets a positive
+    finding in the same sentence outweigh them (resolve: true_in_its_sentence)."""
+    if rule.resolve == "true_in_its_sentence" and any(a.value is True for a in in_sentence):
+        return [a for a in in_sentence if a.value is not False]
+    return in_sentence
 
 
 def _here_or_before(condition: re.Pattern[str], text: str, before: str, opener: re.Pattern[str] | None) -> bool:

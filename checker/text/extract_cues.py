@@ -22,6 +22,7 @@ VALUE_RULES = ("invert", "true", "false", "drop", "keep")  # keep: the category 
 DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional", "certified")
 COMPUTED = ("number", "duration", "bmi", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
 UNITS = ("day", "week", "month", "year")  # a duration's value is given in one of these
+RESOLUTIONS = ("", "any_true", "true_in_its_sentence")  # "": one value, or the latest where current_only
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
 ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "region_or_limb", "injection", "other_drug", "none")
 _FACT_KEYS = (
@@ -209,8 +210,8 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
     if attribute not in ATTRIBUTIONS:
         raise InputError(path, f"{where}.attribute", f"unknown value {attribute!r}", f"use one of: {', '.join(ATTRIBUTIONS)}")
     resolve = spec.get("resolve", "")
-    if resolve not in ("", "any_true"):
-        raise InputError(path, f"{where}.resolve", f"unknown value {resolve!r}", "use any_true or leave it out")
+    if resolve not in RESOLUTIONS:
+        raise InputError(path, f"{where}.resolve", f"unknown value {resolve!r}", "use any_true or true_in_its_sentence, or leave it out")
     return FactRule(
         name=name,
         targets=tuple(targets),
