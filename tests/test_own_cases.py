@@ -17,16 +17,19 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 680 items (2026-12-04, eighteen sets): 227 of 285 approvals
-# caught and 4 of 395 upheld items approved (the third and fourth: post-operative Norco supplies the fifteenth and
+# Measured with `python tools/own_cases.py` on the 739 items (2026-12-04, nineteen sets): 256 of 316 approvals
+# caught and 5 of 423 upheld items approved (the fifth: nerve conduction studies of the legs for a presumed
+# radiculopathy before 2016-07-29, which the nineteenth set's writer denies by ODG; the low back chapter decides
+# then and ODG's statement on them is not encoded, no source here confirming it; the third and fourth:
+# post-operative Norco supplies the fifteenth and
 # sixteenth sets' writers deny by their quantity after a carpal tunnel release; the post-operative rules encode
 # only the duration of a supply, and the releases themselves are rightly approved) (a drug screen of the seventh set: how often testing may be
 # repeated before 2016-07-29 is not encoded; a second screen in a year that the 2016 guideline allows and
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 225
-MAX_FALSE_APPROVALS = 4
+MIN_APPROVALS_CAUGHT = 254
+MAX_FALSE_APPROVALS = 5
 
 
 @pytest.fixture(scope="module")
