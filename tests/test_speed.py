@@ -1152,3 +1152,18 @@ def test_a_request_line_is_read_alike_whether_drug_names_are_looked_for_first(co
             assert lazy.lexicon._fuzzy == fuzzy_before, text
     assert services > 20
 
+
+def test_a_run_with_the_collector_set_for_it_reports_as_the_plain_collector_does_and_restores_it(corpus, monkeypatch, small_batches):
+    """regress runs with the heap frozen and the young generation collected less often
+    (collector_for_a_run): the same reports as with the collector as it was, serial and forked, and
+    the collector as it was afterwards."""
+    import contextlib
+    import gc
+
+    checker = Checker()
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    tuned = [_reports(regress.regress(checker, [corpus], jobs=jobs)) for jobs in (1, 2)]
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    monkeypatch.setattr(regress, "collector_for_a_run", contextlib.nullcontext)
+    plain = [_reports(regress.regress(checker, [corpus], jobs=jobs)) for jobs in (1, 2)]
+    assert tuned == plain and tuned[0] == tuned[1]

@@ -307,8 +307,38 @@ def regress(
     """Run every case file under `paths` (in `jobs` worker processes) and tally the agreement.
     json_report: the workers also write each result's JSON text (a JSON report then costs the
     parent almost nothing). divergences: known divergences listed apart from the case files."""
-    files = collect_case_files(paths)
-    divergences = divergences or {}
+    with collector_for_a_run():
+        return _regress(checker, collect_case_files(paths), jobs, progress, json_report, divergences or {})
+
+
+# The cycle collector's young-generation threshold during a run (Python's default is 700): a case's
+# objects then mostly die before a collection walks them (fewer collections, and fewer objects promoted
+# to be walked again in the older generations).
+YOUNG_COLLECTION_THRESHOLD = 20_000
+
+
+@contextlib.contextmanager
+def collector_for_a_run() -> Iterator[None]:
+    """Python's cycle collector set for a run of many cases, as before afterwards: what exists when
+    the run starts (the modules, the loaded rules) is frozen, so no collection walks it again, nor
+    touches it in a forked worker (where touching it copies its memory pages), and the young generation
+    is collected less often. The collector frees what it did; only when changes (the same reports:
+    tests/test_speed.py)."""
+    import gc
+
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], YOUNG_COLLECTION_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def _regress(
+    checker: Any, files: list[str], jobs: int, progress: Progress | None, json_report: bool, divergences: Divergences,
+) -> Regression:
     tally, spool = Tally(), ResultSpool()
     outcomes = _outcomes(checker, files, jobs, json_report, divergences)
     done = 0
