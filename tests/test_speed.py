@@ -1164,6 +1164,15 @@ def test_a_run_with_the_collector_set_for_it_reports_as_the_plain_collector_does
     before = (gc.get_threshold(), gc.get_freeze_count())
     tuned = [_reports(regress.regress(checker, [corpus], jobs=jobs)) for jobs in (1, 2)]
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    tune = regress.collector_for_a_run
     monkeypatch.setattr(regress, "collector_for_a_run", contextlib.nullcontext)
     plain = [_reports(regress.regress(checker, [corpus], jobs=jobs)) for jobs in (1, 2)]
     assert tuned == plain and tuned[0] == tuned[1]
+    gc.freeze()  # a caller's frozen heap is left frozen
+    try:
+        frozen = gc.get_freeze_count()
+        with tune():
+            assert gc.get_threshold()[0] == regress.YOUNG_COLLECTION_THRESHOLD
+        assert (gc.get_threshold(), gc.get_freeze_count()) == (before[0], frozen)
+    finally:
+        gc.unfreeze()

@@ -319,21 +319,23 @@ YOUNG_COLLECTION_THRESHOLD = 20_000
 
 @contextlib.contextmanager
 def collector_for_a_run() -> Iterator[None]:
-    """Python's cycle collector set for a run of many cases, as before afterwards: what exists when
-    the run starts (the modules, the loaded rules) is frozen, so no collection walks it again, nor
-    touches it in a forked worker (where touching it copies its memory pages), and the young generation
-    is collected less often. The collector frees what it did; only when changes (the same reports:
-    tests/test_speed.py)."""
+    """Python's cycle collector set for a run of many cases, and as it was afterwards: what exists when
+    the run starts (the modules, the loaded rules) is frozen, so that no collection walks it again nor,
+    in a forked worker, writes to its memory pages (copying them); and the young generation is
+    collected less often. What is collected, and so the reports, stay the same (tests/test_speed.py).
+    A heap frozen already by the caller is left as the caller froze it."""
     import gc
 
-    threshold = gc.get_threshold()
-    gc.freeze()
+    threshold, frozen_here = gc.get_threshold(), gc.get_freeze_count() == 0
+    if frozen_here:
+        gc.freeze()
     gc.set_threshold(max(threshold[0], YOUNG_COLLECTION_THRESHOLD), *threshold[1:])
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if frozen_here:
+            gc.unfreeze()
 
 
 def _regress(
@@ -622,10 +624,14 @@ def _worker_main(connection: Any, checker: Any, json_report: bool, divergences: 
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     for sibling in siblings:  # so a worker's pipe reads end-of-file when the parent alone closes it
         sibling.close()
-    if isinstance(checker, bytes):
+    if isinstance(checker, bytes):  # spawned: the collector as collector_for_a_run sets it in the parent
+        import gc
+
         from checker.api import Checker
 
         checker = Checker.from_state(checker)
+        gc.freeze()
+        gc.set_threshold(max(gc.get_threshold()[0], YOUNG_COLLECTION_THRESHOLD), *gc.get_threshold()[1:])
     while True:
         try:
             batch = connection.recv()
