@@ -313,9 +313,8 @@ def regress(
 
 # The cycle collector's young-generation threshold during a run (Python's default is 700): a case's
 # objects then mostly die before a collection walks them (fewer collections, and fewer objects promoted
-# to be walked again in the older generations). CPU of one regress --jobs 1 of 2,000 items, medians of
-# 7 alternated runs: 959 ms at 700, 923 at 20,000, 909 at 100,000, 903 with no collection at all;
-# peak RSS the same (68 MB) at each.
+# to be walked again in the older generations). Peak RSS the same at 700 and here (README, "Regress,
+# round ten").
 YOUNG_COLLECTION_THRESHOLD = 100_000
 
 
