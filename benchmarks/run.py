@@ -28,7 +28,8 @@ absolute times move with the neighbours' load; ratios much less):
 `--skip-memory` leaves out parts 4 and 5 (a quicker run for these ratios); `--check-only` prints only
 the `mtus check` ratio, and with `--against TREE` the same for another source tree in the same runs;
 `--regress-only` prints only the `mtus regress` CPU ratios, with `--against TREE` for both trees in the same
-interleaved runs (paired before and after on a shared machine).
+interleaved runs (paired before and after on a shared machine), and with `--corpus DIR` on a folder of
+case files of your own (`mtus import ../shared/imr-corpus/dev --out DIR`) instead of a synthetic corpus.
 """
 
 from __future__ import annotations
@@ -384,13 +385,18 @@ def check_only(repeats: int, against: Path | None) -> None:
     print(f"load average {load:.2f} at the end")
 
 
-def regress_only(work: Path, items: int, repeats: int, against: Path | None) -> None:
+def regress_only(work: Path, items: int, repeats: int, against: Path | None, corpus: Path | None = None) -> None:
     """Issue 21's regress ratios alone: `mtus regress --jobs 1` and `--jobs 2` and the parse-only
     process, interleaved run by run; with `against`, the same regress runs from that source tree
-    too, so each tree's figures come from the same minutes of the machine."""
-    corpus = work / f"corpus-{items}"
-    if not corpus.exists():
-        write_corpus(load_ruleset(default_rules_dir()), corpus, items)
+    too, so each tree's figures come from the same minutes of the machine. `corpus`: a folder of
+    case files to run instead of a synthetic corpus of `items` items (an import of the dev letters)."""
+    if corpus is None:
+        corpus = work / f"corpus-{items}"
+        if not corpus.exists():
+            write_corpus(load_ruleset(default_rules_dir()), corpus, items)
+    else:
+        corpus = corpus.resolve()
+        items = sum(len(_expected_items(path)) for path in sorted(corpus.glob("*.yaml")))
     files = len(list(corpus.glob("*.yaml")))
     env = child_env(work / "cache")
     trees = {"this tree": {**env, "PYTHONPATH": str(REPO)}} if against is None else {
@@ -424,6 +430,14 @@ def regress_only(work: Path, items: int, repeats: int, against: Path | None) -> 
     print(f"   reports byte-identical for every tree and job count: {'yes' if len(reports) == 1 else 'NO'}")
 
 
+def _expected_items(path: Path) -> list:
+    import yaml
+
+    with path.open("rb") as handle:
+        data = yaml.load(handle, Loader=yaml.CSafeLoader)
+    return data.get("expected") or [] if isinstance(data, dict) else []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller corpora and fewer repeats (1k/10k items, 5 runs)")
@@ -438,13 +452,15 @@ def main() -> None:
     parser.add_argument("--against", type=Path, default=None, metavar="TREE",
                         help="with --check-only or --regress-only: the same from this source tree too (main: git archive main | tar -x -C DIR), paired")
     parser.add_argument("--regress-only", action="store_true", help="only the `mtus regress` CPU ratios of issue 21 (with --against: paired)")
+    parser.add_argument("--corpus", type=Path, default=None, metavar="DIR",
+                        help="with --regress-only: run this folder of case files (an import of the dev letters) instead of a synthetic corpus")
     args = parser.parse_args()
     if args.regress_only:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"load average {load:.2f} at start")
         work = args.work or Path(tempfile.mkdtemp(prefix="mtus-bench-"))
         work.mkdir(parents=True, exist_ok=True)
-        regress_only(work, args.items or 2_000, args.repeats or 5, args.against)
+        regress_only(work, args.items or 2_000, args.repeats or 5, args.against, args.corpus)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"load average {load:.2f} at the end")
         return

@@ -309,7 +309,7 @@ def test_remembered_topic_ranking_is_the_plain_ranking(corpus):
         assert ranked_topics(ruleset, attributes) == ranked_topics(ruleset, attributes)  # and from memory
         select_topic(ruleset, request, day=case.request_date)
         seen += 1
-    assert seen > 300
+    assert seen > 200
     import pickle
 
     assert "_ranked_topics" in ruleset.__dict__ and "_ranked_topics" not in pickle.loads(pickle.dumps(ruleset)).__dict__
@@ -1082,3 +1082,97 @@ def test_a_program_read_from_a_pickle_gives_the_compiled_probes_edition_by_editi
         reader(program)
         assert program == compiled and program.probes == compiled.probes and program.engine_json == compiled.engine_json
         assert pickle.loads(pickle.dumps(program)) == compiled and pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL) == pickled
+
+
+def test_remembered_doses_are_the_plain_work_out(corpus, monkeypatch):
+    """case.worked_out against work_out afresh, for every prescription the corpus's and the examples'
+    request lines bring, read twice (the second time from memory, the same object); a small bound
+    empties the memory and changes no answer."""
+    from checker.load import case as case_module
+    from checker.load.prescription import work_out
+
+    ruleset = Checker(engine="reference").ruleset
+    monkeypatch.setattr(case_module, "MAX_REMEMBERED_LINES", 40)
+    prescriptions = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            raw = case_module._read_case_yaml(Path(path))[1]
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+        for request in raw["requests"]:
+            rx = case_module.parsed_request_line(str(request["text"]).strip(), ruleset)[1]
+            prescriptions += [rx] if rx is not None and rx.drug else []
+    assert len(prescriptions) > 60 and len({id(rx) for rx in prescriptions}) < len(prescriptions)  # lines recur
+    for rx in prescriptions + prescriptions:
+        assert case_module.worked_out(rx, ruleset) == work_out(rx, ruleset.lexicon)
+        assert case_module.worked_out(rx, ruleset) is case_module.worked_out(rx, ruleset)
+        assert len(ruleset.__dict__["_worked_out"][1]) <= 40
+
+
+def test_timeline_facts_kept_per_case_are_the_plain_ones(corpus):
+    """derive.timeline_facts against the facts of _timeline made afresh, for the cases of the corpus and
+    the examples read in turn, again and backwards; a case of other dates is never given the last one's."""
+    from checker.derive import derive
+
+    checker = Checker(engine="reference")
+    cases = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            cases.append(checker.load(Path(path)))
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+    seen = 0
+    for case in cases + cases + cases[::-1]:
+        plain = {name: derive.FactValue(found.value, "derived", derive._basis_text(found.basis)) for name, found in derive._timeline(case).items()}
+        assert derive.timeline_facts(case) == plain and list(derive.timeline_facts(case)) == list(plain)
+        seen += bool(plain)
+    assert seen > 200
+
+
+def test_a_request_line_is_read_alike_whether_drug_names_are_looked_for_first(corpus):
+    """parse_request looks for the drug a line starts with only once the line is not a service's: the
+    same reading as looking for it first (the lexicon's fuzzy memory as that order leaves it), for
+    every request line of the corpus and the examples; a service's line needs no fuzzy search."""
+    import re
+
+    from checker.load.request_line import parse_request
+
+    texts = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        texts += [t.strip().strip('"') for t in re.findall(r"^\s*-?\s*text: (.*)$", Path(path).read_text(encoding="utf-8"), re.M)]
+    lazy, eager = Checker(engine="reference").ruleset, Checker(engine="reference").ruleset
+    services = 0
+    for text in dict.fromkeys(texts):
+        eager.lexicon.find_in_text(text)
+        fuzzy_before = dict(lazy.lexicon._fuzzy)
+        parsed = parse_request(text, lazy.lexicon, lazy.services)
+        assert parsed == parse_request(text, eager.lexicon, eager.services), text
+        if parsed[0].service:
+            services += 1
+            assert lazy.lexicon._fuzzy == fuzzy_before, text
+    assert services > 20
+
+
+def test_a_run_with_the_collector_set_for_it_reports_as_the_plain_collector_does_and_restores_it(corpus, monkeypatch, small_batches):
+    """regress runs with the heap frozen and the young generation collected less often
+    (collector_for_a_run): the same reports as with the collector as it was, serial and forked, and
+    the collector as it was afterwards."""
+    import contextlib
+    import gc
+
+    checker = Checker()
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    tuned = [_reports(regress.regress(checker, [corpus], jobs=jobs)) for jobs in (1, 2)]
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    tune = regress.collector_for_a_run
+    monkeypatch.setattr(regress, "collector_for_a_run", contextlib.nullcontext)
+    plain = [_reports(regress.regress(checker, [corpus], jobs=jobs)) for jobs in (1, 2)]
+    assert tuned == plain and tuned[0] == tuned[1]
+    gc.freeze()  # a caller's frozen heap is left frozen
+    try:
+        frozen = gc.get_freeze_count()
+        with tune():
+            assert gc.get_threshold()[0] == regress.YOUNG_COLLECTION_THRESHOLD
+        assert (gc.get_threshold(), gc.get_freeze_count()) == (before[0], frozen)
+    finally:
+        gc.unfreeze()

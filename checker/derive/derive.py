@@ -80,14 +80,21 @@ def derive_item_facts(
     if ingredient:
         product = request.drug  # "" for a compound written out by its ingredients
         request = _as_ingredient(request, ingredient, lexicon)
-    derived = _derived(case, request, lexicon, facts, product)
+    derived: dict[str, Any] = _derived(case, request, lexicon, facts, product)  # Derived, or FactValue ready made
     derived.update(_request_shape(request, services, facts))
-    derived.update(_timeline(case))
+    derived.update(timeline_facts(case))
     procedure = _procedure_decision(request, decided or {})
     if procedure is not None:
         derived["procedure_medically_necessary"] = procedure
+    texts: dict[int, str] = {}  # by basis mapping: the request shape's facts share theirs (the request line)
     for name, found in derived.items():
-        facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
+        if found.__class__ is FactValue:
+            facts[name] = found
+            continue
+        text = texts.get(id(found.basis))
+        if text is None:
+            text = texts[id(found.basis)] = _basis_text(found.basis)
+        facts[name] = FactValue(found.value, "derived", text)
     if vocabulary is not None:
         for name, found in documented_by_equivalent(case, lexicon, vocabulary, facts).items():
             facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
@@ -285,6 +292,26 @@ def _certified_visits(request: Request) -> int:
 
 def _same_request(text: str, original: str) -> bool:
     return " ".join(text.lower().split()) == " ".join(original.lower().split())
+
+
+def _derived_fact(found: Derived) -> FactValue:
+    return FactValue(found.value, "derived", _basis_text(found.basis))
+
+
+# The last case's timeline facts (timeline_facts): its injury, request and surgery dates, and the facts.
+_last_timeline: list[tuple] = []
+
+
+def timeline_facts(case: Case) -> dict[str, FactValue]:
+    """_timeline's facts as derive_item_facts writes them, kept for the last dates asked of: every item
+    of a case asks again (FactValue is frozen; the plain answer: tests/test_speed.py)."""
+    dates = (case.injury_date, case.request_date, case.surgery_date)
+    last = _last_timeline[0] if _last_timeline else None
+    if last is not None and last[0] == dates:
+        return last[1]
+    facts = {name: _derived_fact(found) for name, found in _timeline(case).items()}
+    _last_timeline[:] = [(dates, facts)]
+    return facts
 
 
 def _timeline(case: Case) -> dict[str, Derived]:

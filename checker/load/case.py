@@ -600,8 +600,24 @@ def request_from_mapping(raw: Any, index: int, ruleset: RuleSet, path: str) -> R
         original_text=_optional_text(raw, "original_text", path, where),
         certified=_optional_text(raw, "certified", path, where),
         conflicts=_conflicts(raw.get("facts", {}), ruleset, path, f"{where}.facts"),
-        dose=work_out(rx, ruleset.lexicon) if rx is not None and generic else None,
+        dose=worked_out(rx, ruleset) if rx is not None and generic else None,
     )
+
+
+def worked_out(rx: Prescription, ruleset: RuleSet) -> Dose:
+    """work_out of the rule set's lexicon, remembered per prescription object: a request line read
+    from memory (parsed_request_line) brings the very prescription it brought before, and its dose is
+    the same (Dose is frozen; the plain answer: tests/test_speed.py). The memo holds each prescription
+    it answers for, so no other object can take its id while it is kept."""
+    memo = remembered(ruleset, "_worked_out", (ruleset.lexicon,))
+    found = memo.get(id(rx))
+    if found is not None and found[0] is rx:
+        return found[1]
+    if len(memo) >= MAX_REMEMBERED_LINES:
+        memo.clear()
+    dose = work_out(rx, ruleset.lexicon)
+    memo[id(rx)] = (rx, dose)
+    return dose
 
 
 # Request lines remembered per rule set (parsed_request_line), about 2 KB each: enough for a corpus's

@@ -78,11 +78,13 @@ def parse_request_line(text: str, lexicon: Lexicon, services: ServiceLexicon | N
 def parse_request(text: str, lexicon: Lexicon, services: ServiceLexicon | None = None) -> tuple[ParsedRequest, Prescription | None]:
     """The request line's fields, and for a drug its written prescription (checker/load/prescription.py)."""
     drugs = lexicon.find_all_in_text(text)
-    found = lexicon.find_in_text(text)
     service = _requested_service(text, services)
     first_drug = min((d.start for d in drugs), default=None)
     if service and (first_drug is None or service.start < first_drug) and not _is_compound(text, drugs):
         return _service_request(text, service.key, services), None
+    # Looked for only once the line is not a service's: a service's words ("epidural adhesiolysis")
+    # are no drug's name, and each unknown word costs a fuzzy search of the lexicon.
+    found = lexicon.find_in_text(text)
     if found is None and drugs:
         found = drugs[0]
     ingredients = _ingredients(text, drugs)
