@@ -17,7 +17,7 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 739 items (2026-12-04, nineteen sets): 256 of 316 approvals
+# Measured with `python tools/own_cases.py` on the 739 items (2026-12-04, nineteen sets): 257 of 316 approvals
 # caught and 5 of 423 upheld items approved (the fifth: nerve conduction studies of the legs for a presumed
 # radiculopathy before 2016-07-29, which the nineteenth set's writer denies by ODG; the low back chapter decides
 # then and ODG's statement on them is not encoded, no source here confirming it; the third and fourth:
@@ -28,7 +28,7 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 254
+MIN_APPROVALS_CAUGHT = 255
 MAX_FALSE_APPROVALS = 5
 
 
