@@ -872,12 +872,7 @@ def test_facts_documented_by_records_are_found_once_per_case(corpus):
 
     checker = Checker(engine="reference")
     ruleset = checker.ruleset
-    cases = []
-    for path in regress.collect_case_files([corpus, EXAMPLES]):
-        try:
-            cases.append(checker.load(Path(path)))
-        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
-            continue
+    cases = list(_corpus_cases(checker, corpus))
     documented = 0
     for case in cases + cases[::-1]:
         for request in case.requests:
@@ -1115,12 +1110,7 @@ def test_timeline_facts_kept_per_case_are_the_plain_ones(corpus):
     from checker.derive import derive
 
     checker = Checker(engine="reference")
-    cases = []
-    for path in regress.collect_case_files([corpus, EXAMPLES]):
-        try:
-            cases.append(checker.load(Path(path)))
-        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
-            continue
+    cases = list(_corpus_cases(checker, corpus))
     seen = 0
     for case in cases + cases + cases[::-1]:
         plain = {name: derive.FactValue(found.value, "derived", derive._basis_text(found.basis)) for name, found in derive._timeline(case).items()}
