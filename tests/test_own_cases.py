@@ -17,8 +17,12 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 739 items (2026-12-04, nineteen sets): 257 of 316 approvals
-# caught and 5 of 423 upheld items approved (the fifth: nerve conduction studies of the legs for a presumed
+# Measured with `python tools/own_cases.py` on the 793 items (2026-12-04, twenty sets): 271 of 338 approvals
+# caught and 7 of 455 upheld items approved (the sixth and seventh, of the twentieth set: a repeat
+# electrodiagnostic study of the arms after one that confirmed the radiculopathy, where no repeat-study limit
+# is encoded for electrodiagnostic studies, no source here giving one; and a shoulder MRI where "night pain" is
+# read as the red flag it is for the spine, no source here saying whether the shoulder chapter counts it; the
+# fifth: nerve conduction studies of the legs for a presumed
 # radiculopathy before 2016-07-29, which the nineteenth set's writer denies by ODG; the low back chapter decides
 # then and ODG's statement on them is not encoded, no source here confirming it; the third and fourth:
 # post-operative Norco supplies the fifteenth and
@@ -28,8 +32,8 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 255
-MAX_FALSE_APPROVALS = 5
+MIN_APPROVALS_CAUGHT = 269
+MAX_FALSE_APPROVALS = 7
 
 
 @pytest.fixture(scope="module")

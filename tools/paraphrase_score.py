@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from checker.base.errors import InputError  # noqa: E402
 from checker.base.yamlio import load_yaml  # noqa: E402
 from checker.extract import Extractor  # noqa: E402
 from checker.load.ruleset import RuleSet, load_ruleset  # noqa: E402
@@ -243,10 +244,14 @@ def main(argv: list[str]) -> int:
     if which == "heldout" and "--misses" in argv:
         print("paraphrase_score: the held-out set prints aggregate figures only (cue writers never read its entries)", file=sys.stderr)
         return 2
-    ruleset = load_ruleset(REPO / "rules")
-    scored = score(ruleset, load_entries(SETS[which]))
+    try:
+        ruleset = load_ruleset(REPO / "rules")
+        scored = score(ruleset, load_entries(SETS[which]))
+        notes = load_notes(SETS[which])
+    except InputError as err:  # a malformed entry file: one line naming file, field and fix
+        print(f"paraphrase_score: {err}", file=sys.stderr)
+        return 2
     print(report(scored, ruleset, misses="--misses" in argv))
-    notes = load_notes(SETS[which])
     if notes:
         total, others = score_notes(ruleset, notes)
         listed = sum(total.values())
