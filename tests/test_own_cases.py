@@ -17,7 +17,7 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 793 items (2026-12-04, twenty sets): 271 of 338 approvals
+# Measured with `python tools/own_cases.py` on the 793 items (2026-12-04, twenty sets): 272 of 338 approvals
 # caught and 7 of 455 upheld items approved (the sixth and seventh, of the twentieth set: a repeat
 # electrodiagnostic study of the arms after one that confirmed the radiculopathy, where no repeat-study limit
 # is encoded for electrodiagnostic studies, no source here giving one; and a shoulder MRI where "night pain" is
@@ -32,7 +32,7 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 269
+MIN_APPROVALS_CAUGHT = 270
 MAX_FALSE_APPROVALS = 7
 
 
