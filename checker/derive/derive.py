@@ -80,24 +80,21 @@ def derive_item_facts(
     if ingredient:
         product = request.drug  # "" for a compound written out by its ingredients
         request = _as_ingredient(request, ingredient, lexicon)
-    derived: dict[str, Any] = _derived(case, request, lexicon, facts, product)  # Derived, or FactValue ready made
+    derived = _derived(case, request, lexicon, facts, product)
     derived.update(_request_shape(request, services, facts))
-    derived.update(timeline_facts(case))
-    procedure = _procedure_decision(request, decided or {})
-    if procedure is not None:
-        derived["procedure_medically_necessary"] = procedure
     texts: dict[int, str] = {}  # by basis mapping: the request shape's facts share theirs (the request line)
     for name, found in derived.items():
-        if found.__class__ is FactValue:
-            facts[name] = found
-            continue
         text = texts.get(id(found.basis))
         if text is None:
             text = texts[id(found.basis)] = _basis_text(found.basis)
         facts[name] = FactValue(found.value, "derived", text)
+    facts.update(timeline_facts(case))
+    procedure = _procedure_decision(request, decided or {})
+    if procedure is not None:
+        facts["procedure_medically_necessary"] = _derived_fact(procedure)
     if vocabulary is not None:
         for name, found in documented_by_equivalent(case, lexicon, vocabulary, facts).items():
-            facts[name] = FactValue(found.value, "derived", _basis_text(found.basis))
+            facts[name] = _derived_fact(found)
     return facts
 
 

@@ -330,13 +330,20 @@ def collector_for_a_run() -> Iterator[None]:
     threshold, frozen_here = gc.get_threshold(), gc.get_freeze_count() == 0
     if frozen_here:
         gc.freeze()
-    gc.set_threshold(max(threshold[0], YOUNG_COLLECTION_THRESHOLD), *threshold[1:])
+    _collect_young_less_often()
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
         if frozen_here:
             gc.unfreeze()
+
+
+def _collect_young_less_often() -> None:
+    import gc
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], YOUNG_COLLECTION_THRESHOLD), *threshold[1:])
 
 
 def _regress(
@@ -632,7 +639,7 @@ def _worker_main(connection: Any, checker: Any, json_report: bool, divergences: 
 
         checker = Checker.from_state(checker)
         gc.freeze()
-        gc.set_threshold(max(gc.get_threshold()[0], YOUNG_COLLECTION_THRESHOLD), *gc.get_threshold()[1:])
+        _collect_young_less_often()
     while True:
         try:
             batch = connection.recv()
