@@ -130,3 +130,44 @@ def test_a_draft_lists_several_diagnoses_with_and(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["draft", str(path)])
     assert result.exit_code == 0, result.output
     assert "The records give diagnoses of lumbar strain, lumbar radiculitis and sleep disturbance." in result.output
+
+
+def _post_operative_case(tmp_path: Path, with_surgery: bool) -> Path:
+    facts = {"therapy_visits_completed": 16, "postsurgical_condition": "arthroscopic_rotator_cuff_or_impingement_surgery"}
+    therapy = {"id": "pt", "text": "Post-operative physical therapy x12 right shoulder", "facts": facts}
+    requests = [therapy]
+    if with_surgery:
+        requests = [{"id": "repair", "text": "Right shoulder arthroscopic rotator cuff repair"}, {**therapy, "associated_with": "repair"}]
+    path = tmp_path / f"post-op-{with_surgery}.yaml"
+    case = {
+        "schema": "mtus-case/1",
+        "case": "wording",
+        "claimant": {"age": 50},
+        "dates": {"injury": "2016-01-22", "request": "2016-08-29"},
+        "diagnoses": ["right rotator cuff tear"],
+        "facts": {"objective_functional_deficits": True, "imaging_corroborates": True, "conservative_care_failed": True, "conservative_care_months": 6},
+        "requests": requests,
+    }
+    path.write_text(yaml.safe_dump(case))
+    return path
+
+
+def test_a_count_derived_in_place_of_the_records_one_is_stated_as_derived(tmp_path: Path) -> None:
+    """Therapy after a surgery requested with it counts none of the visits the records give (they came
+    before the surgery): the draft says so rather than "0 visits already completed" beside records
+    that list 16. The same therapy without the surgery in the request counts the records' visits."""
+    with_surgery = CliRunner().invoke(main, ["draft", str(_post_operative_case(tmp_path, True))])
+    assert with_surgery.exit_code == 0, with_surgery.output
+    assert "0 visits of this therapy since the surgery it follows (the surgery is requested with it" in with_surgery.output
+    assert "0 visits of this therapy already completed" not in with_surgery.output
+    alone = CliRunner().invoke(main, ["draft", str(_post_operative_case(tmp_path, False))])
+    assert alone.exit_code == 0, alone.output
+    assert "28 visits in all" in alone.output and "since the surgery it follows" not in alone.output  # 16 given + 12
+
+
+def test_a_derived_phrase_is_read_and_checked_like_the_phrase(tmp_path: Path) -> None:
+    fact = load_vocabulary(_facts_file(tmp_path, {"stated": "{value} done", "stated_when_derived": "{value} since it"})).facts["x"]
+    assert (fact.stated, fact.stated_when_derived) == ("{value} done", "{value} since it")
+    with pytest.raises(InputError) as err:
+        load_vocabulary(_facts_file(tmp_path, {"stated_when_derived": "since it"}))
+    assert err.value.field == "facts.x.stated_when_derived" and "expected the placeholder {value} once" in err.value.problem

@@ -20,7 +20,10 @@ FACT_TYPES = ("boolean", "integer", "number", "string")
 # How a fact is obtained: computed by mtus-checker (derived), drafted from clinical text by the cues of
 # checker/cues/facts.yaml (extracted), or given only by a reviewer who reads the records (reviewer).
 OBTAINED = ("derived", "extracted", "reviewer")
-_FACT_KEYS = ("type", "unit", "min", "max", "obtained", "derived", "bound", "label", "meaning", "when_true", "when_false", "stated", "values", "documented_by")
+_FACT_KEYS = (
+    "type", "unit", "min", "max", "obtained", "derived", "bound", "label", "meaning",
+    "when_true", "when_false", "stated", "stated_when_derived", "values", "documented_by",
+)
 _DOCUMENTED_BY_KEYS = ("diagnoses", "medication_classes", "facts")
 _WORD = compile_pattern(r"[a-z0-9]+")
 
@@ -67,6 +70,7 @@ class FactDef:
     when_true: str = ""
     when_false: str = ""
     stated: str = ""  # how a draft states a value: a phrase holding "{value}" (the value with its unit)
+    stated_when_derived: str = ""  # the same for a value mtus-checker derived in place of the records' one
     values: tuple = field(default_factory=tuple)
     value_words: dict[str, str] = field(default_factory=dict)  # a value's wording in drafts, where its name is not plain words
     documented_by: Equivalents | None = None
@@ -183,6 +187,7 @@ def _fact_def(name: str, spec: Any, path: str) -> FactDef:
         when_true=str(spec.get("when_true", "")),
         when_false=str(spec.get("when_false", "")),
         stated=_stated(spec, path, where),
+        stated_when_derived=_stated(spec, path, where, "stated_when_derived"),
         values=_values(spec, path, where),
         value_words=_value_words(spec, path, where),
         documented_by=_equivalents(spec, path, where),
@@ -202,14 +207,14 @@ def _value_words(spec: dict, path: str, where: str) -> dict[str, str]:
     return {name: require_text(text, path, f"{where}.values.{name}") for name, text in spec["values"].items()}
 
 
-def _stated(spec: dict, path: str, where: str) -> str:
-    if spec.get("stated") is None:
+def _stated(spec: dict, path: str, where: str, key: str = "stated") -> str:
+    if spec.get(key) is None:
         return ""
-    stated = require_text(spec["stated"], path, f"{where}.stated")
+    stated = require_text(spec[key], path, f"{where}.{key}")
     if spec["type"] == "boolean":
-        raise InputError(path, f"{where}.stated", "a boolean fact is stated by when_true and when_false", "remove stated, or use when_true and when_false")
+        raise InputError(path, f"{where}.{key}", "a boolean fact is stated by when_true and when_false", f"remove {key}, or use when_true and when_false")
     if stated.count("{value}") != 1:
-        raise InputError(path, f"{where}.stated", f"expected the placeholder {{value}} once, found {stated!r}", "write where the value goes as {value}")
+        raise InputError(path, f"{where}.{key}", f"expected the placeholder {{value}} once, found {stated!r}", "write where the value goes as {value}")
     return stated
 
 

@@ -429,6 +429,7 @@ def _criterion_summary(ruleset: RuleSet, result: CriterionResult, page_era: bool
 def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True) -> dict[str, Any]:
     c = result.criterion
     vocab = ruleset.vocabulary.facts
+    origins = {f.name: f.origin for f in result.facts}
     return {
         **_criterion_summary(ruleset, result, page_era),
         "unknown": list(result.unknown),
@@ -437,7 +438,7 @@ def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True)
             {
                 "name": f.name, "label": f.label, "unit": f.unit, "value": f.value, "origin": f.origin or None,
                 "obtained": vocab[f.name].obtained, "when_true": vocab[f.name].when_true, "when_false": vocab[f.name].when_false,
-                "stated": vocab[f.name].stated, "worded": _value_wording(vocab[f.name], f.value),
+                "stated": _stated(vocab[f.name], f.origin), "worded": _value_wording(vocab[f.name], f.value),
             }
             for f in result.facts
         ],
@@ -446,11 +447,16 @@ def _criterion(ruleset: RuleSet, result: CriterionResult, page_era: bool = True)
                 "fact": t.fact, "op": t.op, "expected": list(t.expected) if isinstance(t.expected, tuple) else t.expected,
                 "actual": t.actual, "holds": t.holds, "label": vocab[t.fact].label, "unit": vocab[t.fact].unit,
                 "when_true": vocab[t.fact].when_true, "when_false": vocab[t.fact].when_false,
-                "stated": vocab[t.fact].stated, "worded": _value_wording(vocab[t.fact], t.actual),
+                "stated": _stated(vocab[t.fact], origins.get(t.fact)), "worded": _value_wording(vocab[t.fact], t.actual),
             }
             for t in result.tests
         ],
     }
+
+
+def _stated(fact: FactDef, origin: str | None) -> str:
+    """The phrase a draft states the fact's value in: its own for a value derived in place of the records'."""
+    return fact.stated_when_derived if origin == "derived" and fact.stated_when_derived else fact.stated
 
 
 def _value_wording(fact: FactDef, value: Any) -> str | None:
