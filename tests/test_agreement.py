@@ -31,7 +31,10 @@ TARGETS = {"scope": 0.90, "decision agreement": 0.95, "overturns caught": 0.80, 
 # what the tool does not (web pages; ODG's back entry for an unnamed region). Clinic electrical
 # stimulation now has its own topic, which cites the CPMTG entry most dev letters cite; one letter on an
 # acute low back cites the ACOEM 2004 chapter instead: 126/153 (82.4%).
-FLOORS_ALL_ITEMS = {"decision agreement": 0.93, "overturns caught": 0.52, "citation match": 0.82}
+# Rules 0.38.0 read failed care from symptoms said to continue after care given ("complaints of continued
+# numbness" after therapy, a splint and medications): one more dev overturn caught, an EMG whose decision
+# divergence became a citation one: 157/167 (94.0%), 12/21 (57.1%).
+FLOORS_ALL_ITEMS = {"decision agreement": 0.93, "overturns caught": 0.57, "citation match": 0.82}
 
 
 

@@ -319,6 +319,41 @@ def test_a_drug_first_named_as_prescribed_is_started_by_that_prescription(text: 
     assert bool(medications[0].get("new_start")) is new_start
 
 
+@pytest.mark.parametrize(
+    ("text", "started"),
+    [  # each verb of a plan governs its own drug; a prescribing verb governs every drug of its list
+        ("Plan: continue ibuprofen, add cyclobenzaprine 7.5mg at bedtime for about two weeks.", {"cyclobenzaprine"}),
+        ("The physician prescribed naproxen sodium 550 mg twice daily, #60, cyclobenzaprine 5 mg at bedtime, #15, and Lidoderm 5% patches.",
+         {"naproxen", "cyclobenzaprine", "lidocaine patch"}),
+        ("The physician prescribed naproxen and continued cyclobenzaprine.", set()),
+        ("Prescribed naproxen; she continues cyclobenzaprine.", {"naproxen"}),
+        ("She continues cyclobenzaprine and ibuprofen.", set()),
+    ],
+)
+def test_a_prescribing_verb_reaches_the_drugs_of_its_own_act_only(text: str, started: set[str]) -> None:
+    medications = draft(text, requests=["Cyclobenzaprine 7.5mg #20"], as_of=dt.date(2017, 9, 19))["medications"]
+    assert {m["drug"] for m in medications if m.get("new_start")} == started
+    assert all("duration_weeks" not in m for m in medications)  # the course planned is no time taken
+
+
+def test_a_duration_of_another_act_in_the_sentence_is_not_the_drug_s() -> None:
+    text = "She was given Lidoderm 5% patches, #30, and requested physical therapy three times a week for four weeks."
+    (lidoderm,) = draft(text, requests=["Lidoderm 5% #30"], as_of=dt.date(2017, 1, 10))["medications"]
+    assert "duration_weeks" not in lidoderm
+    (soma,) = draft("She has used Soma for at least 3 months.", requests=["Soma 350mg #60"], as_of=dt.date(2017, 1, 10))["medications"]
+    assert soma["duration_months"] == 3
+
+
+def test_a_finding_of_the_case_s_one_region_reaches_a_request_that_names_none() -> None:
+    """Every placed request is for the ankle: a finding about the ankle is also the cream's, which names no
+    region; beside requests for two regions it stays with its own region's request."""
+    text = "A grade II sprain of the left ankle was diagnosed."
+    drafted = draft(text, requests=["Physical therapy 2x3 left ankle", "Voltaren gel 1% 100gm"], as_of=dt.date(2016, 11, 15))
+    assert [r.get("facts", {}).get("sprain_strain", {}).get("value") for r in drafted["requests"]] == [True, True]
+    drafted = draft(text, requests=["Physical therapy 2x3 left ankle", "MRI lumbar spine", "Voltaren gel 1% 100gm"], as_of=dt.date(2016, 11, 15))
+    assert [r.get("facts", {}).get("sprain_strain", {}).get("value") for r in drafted["requests"]] == [True, None, None]
+
+
 def test_a_list_item_with_a_verb_of_its_own_is_no_diagnosis() -> None:
     text = "He was diagnosed with ilioinguinal neuralgia; a diagnostic nerve block in 12/2014 gave relief for a day."
     assert draft(text, as_of=dt.date(2016, 1, 1))["diagnoses"] == ["ilioinguinal neuralgia"]

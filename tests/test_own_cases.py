@@ -17,8 +17,15 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 793 items (2026-12-04, twenty sets): 272 of 338 approvals
-# caught and 7 of 455 upheld items approved (the sixth and seventh, of the twentieth set: a repeat
+# Measured with `python tools/own_cases.py` on the 910 items (2026-12-04, twenty-two sets): 325 of 400
+# approvals caught and 12 of 510 upheld items approved. The five of the twenty-first and twenty-second sets
+# (early cases): a cyclobenzaprine supply of a month whose three-times-daily dosing only the summary gives
+# (the short-course limit reads the days' supply from the request line); ibuprofen for a claimant with stage 3
+# chronic kidney disease (the CPMTG's renal caution is not encoded: no fact records it); a lumbar support in
+# the acute phase, which the rule allows and the writer denies for a nonspecific strain; nerve conduction
+# studies of the legs where the radiculopathy is clinically clear (ODG's statement, not encoded); a
+# post-operative hydrocodone supply of #120 whose every-four-hours dosing only the summary gives. The seven
+# of the first twenty sets (the sixth and seventh, of the twentieth set: a repeat
 # electrodiagnostic study of the arms after one that confirmed the radiculopathy, where no repeat-study limit
 # is encoded for electrodiagnostic studies, no source here giving one; and a shoulder MRI where "night pain" is
 # read as the red flag it is for the spine, no source here saying whether the shoulder chapter counts it; the
@@ -32,8 +39,8 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 270
-MAX_FALSE_APPROVALS = 7
+MIN_APPROVALS_CAUGHT = 323
+MAX_FALSE_APPROVALS = 12
 
 
 @pytest.fixture(scope="module")

@@ -82,6 +82,10 @@ def derive_item_facts(
         request = _as_ingredient(request, ingredient, lexicon)
     derived = _derived(case, request, lexicon, facts, product)
     derived.update(_request_shape(request, services, facts))
+    if not request.body_parts:
+        region = _case_region(case)
+        if region:  # a drug or cream asked for in a case whose other requests are all for one region is for it
+            derived["body_part"] = Derived(region, {"region of the case's other requests": region})
     texts: dict[int, str] = {}  # by basis mapping: the request shape's facts share theirs (the request line)
     for name, found in derived.items():
         text = texts.get(id(found.basis))
@@ -182,6 +186,15 @@ def _basis_in_facts(equivalents: Equivalents, values: dict[str, Any]) -> dict[st
             name = next(name for _, name, _, _ in tests(test))
             return {"fact": name, "value": str(values.get(name))}
     return {}
+
+
+def _case_region(case: Case) -> str:
+    """The one body part every request of the case that names one names, or "" (none, or several)."""
+    parts = {r.body_parts for r in case.requests if r.body_parts}
+    if len(parts) != 1:
+        return ""
+    (only,) = parts
+    return only[0] if len(only) == 1 else ""
 
 
 def _request_shape(request: Request, services: ServiceLexicon | None, facts: dict[str, FactValue]) -> dict[str, Derived]:

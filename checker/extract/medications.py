@@ -34,12 +34,17 @@ class Medications:
         for info in run.sentences:
             mentions = list(info.drugs) + self._listed_unknowns(run, info, left_out)
             since = self._since(run, info, mentions)
-            for mention in mentions:
+            listed_after: tuple[DrugMention, dict[str, Any]] | None = None  # the drug before, prescribed
+            for mention in sorted(mentions, key=lambda d: d.start):
                 use = self._use(run, info, mention)
                 if use is None:
+                    listed_after = None
                     continue
+                if listed_after is not None and _next_in_list(info.sentence.text, listed_after[0], mention):
+                    use["prescribed"] = use["prescribed"] or listed_after[1]["prescribed"]
                 use["since"] = since.get((mention.start, mention.end))
                 uses.setdefault(mention.generic, []).append(use)
+                listed_after = (mention, use)
             for generic, evidence in self._first_prescriptions(run, info).items():
                 first.setdefault(generic, evidence)
         found = [_medication(generic, used) for generic, used in uses.items()]
@@ -82,7 +87,7 @@ class Medications:
             return None
         past = "historical" in cats or "remote" in cats or "stopped" in cats
         return {
-            "prescribed": "ongoing" not in cats and self._prescribed_right_before(text, mention),
+            "prescribed": self._prescribed_right_before(text, mention) and not _governed_by(text, cats.get("ongoing"), mention),
             "stopped": "stopped" in cats,
             "past": past,
             "date": info.date,
@@ -165,6 +170,28 @@ def _farther(cats: dict[str, Any], one: str, other: str, mention: DrugMention) -
     return max((one, other), key=lambda c: distance(cats[c], mention.start, mention.end))
 
 
+def _next_in_list(text: str, previous: DrugMention, mention: DrugMention) -> bool:
+    """The drug follows the one before in a list of one act ("prescribed naproxen 550 mg twice daily,
+    #60, cyclobenzaprine 5 mg at bedtime"): only its dose and a separator lie between them."""
+    gap = text[previous.end : mention.start]
+    if len(gap) > 60 or re.fullmatch(r"[^;.]*?(?:,|\band\b)\s*(?:(?:a|an|the)\s+)?", gap) is None:
+        return False
+    return _CLAUSE_BETWEEN.search(gap) is None and _ACT_VERB.search(gap) is None
+
+
+_ACT_VERB = re.compile(r"\b(?:continu\w*|stop\w*|discontinu\w*|held|hold|was|were|is|are|has|had|takes|taking|took|used|uses|using)\b", re.IGNORECASE)
+
+
+def _governed_by(text: str, modifier: Any, mention: DrugMention) -> bool:
+    """The cue (a "continue") reaches the drug: in a list of actions each verb governs its own drug,
+    so "continue ibuprofen, add cyclobenzaprine" continues the one and starts the other."""
+    if modifier is None:
+        return False
+    if modifier.end > mention.start:
+        return True
+    return re.search(r"[,;]|\band\b", text[modifier.end : mention.start]) is None
+
+
 def _past_tense(text: str, modifier: Any) -> bool:
     """The cue tells of an earlier time itself ("was continued in 2014", "refilled")."""
     return text[modifier.start : modifier.end].lower().endswith("ed")
@@ -192,11 +219,21 @@ def _medication(generic: str, uses: list[dict[str, Any]]) -> dict[str, Any]:
     return entry
 
 
+# A clause of its own between a drug and a duration: another act with its own verb.
+_CLAUSE_BETWEEN = re.compile(
+    r";|,?\s+and\s+(?:was\s+|were\s+|(?:she|he|they)\s+)?(?:requested|recommended|referred|ordered|scheduled|"
+    r"attended|completed|underwent|started|began|had|has|is|was|will|would|planned|prescribed)\b",
+    re.IGNORECASE,
+)
+
+
 def _attached(text: str, mentions: list[DrugMention], at: int) -> list[DrugMention]:
     """The drug mentions a start or duration phrase at `at` belongs to: the list of drugs right
     before it ("Soma and Oxycodone for at least 3 months"), else the nearest drug before it, else
     the nearest one after it."""
     before = [d for d in mentions if d.end <= at]
+    if before and _CLAUSE_BETWEEN.search(text[before[-1].end : at]):
+        return []  # "Lidoderm #30, and requested therapy for four weeks": the phrase is another act's
     if before:
         attached = [before[-1]]
         if re.fullmatch(r"[\s,]*(?:\d[\w./]*\s*(?:mg|mcg)?\s*)?", text[before[-1].end : at]):

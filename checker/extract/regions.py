@@ -31,7 +31,8 @@ class Regions:
 
     def same_region(self, run: Run, sentence: Sentence, limbs: bool = False) -> Any:
         """A statement about a body region goes to the requests for that region (and side); one about
-        another region than every request's is dropped; one that names no region is case-level. With
+        another region than every request's is dropped; one that names no region is case-level. Where
+        the placed requests are all for one region, the requests that name none go with them. With
         `limbs`, a limb counts as the spinal region that supplies it (a foot's numbness is lumbar)."""
         placed = [r for r in run.requests if r.parts]
         if not placed:
@@ -44,6 +45,9 @@ class Regions:
         if not parts:
             return DROP if other_side(placed, stated_sides) else None
         same = tuple(r.index for r in placed if self._reach(r.parts, limbs) & parts and sides_agree(r.sides, stated_sides))
+        if same and len({r.parts for r in placed}) == 1:
+            # every placed request is for one region: a request that names none (a drug, a cream) is about it too
+            same += tuple(r.index for r in run.requests if not r.parts)
         return same or DROP
 
     def same_injection(self, run: Run, sentence: Sentence) -> Any:
