@@ -2,7 +2,7 @@
 minor page faults (copy-on-write copies of pages the forked processes share, and fresh pages), the
 faults the parent had taken when it forked, and the request lines each process read afresh.
 
-    python benchmarks/regress_faults.py CORPUS [--jobs N] [--no-warm-up] [--freeze-before-fork] [--collect-before-fork]
+    python benchmarks/regress_faults.py CORPUS [--jobs N] [--no-warm-up] [--freeze-before-fork] [--collect-before-fork] [--young N]
 
 Runs the regression in this process (the JSON report written and dropped, as `mtus regress --format
 json` does). --no-warm-up forks before the parent checks its first files; --freeze-before-fork moves
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--no-warm-up", action="store_true")
     parser.add_argument("--freeze-before-fork", action="store_true")
     parser.add_argument("--collect-before-fork", action="store_true")
+    parser.add_argument("--young", type=int, help="the young generation's collection threshold during the run (regress.YOUNG_COLLECTION_THRESHOLD)")
     args = parser.parse_args()
 
     import checker.load.case as case_module
@@ -49,6 +50,8 @@ def main() -> None:
         return parse_request(*parts)
 
     case_module.parse_request = counted_parse
+    if args.young:
+        regress.YOUNG_COLLECTION_THRESHOLD = args.young
     if args.no_warm_up:
         regress.MAX_WARM_UP_FILES = 0
     at_fork: list[int] = []
