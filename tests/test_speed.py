@@ -5,8 +5,10 @@ Also the regress summary's IMR figures and the progress line."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
+import os
 import random
 import shutil
 import xml.etree.ElementTree as ET
@@ -1168,3 +1170,92 @@ def test_a_run_with_the_collector_set_for_it_reports_as_the_plain_collector_does
         assert (gc.get_threshold(), gc.get_freeze_count()) == (before[0], frozen)
     finally:
         gc.unfreeze()
+
+
+def _renders_of_every_example(checker: Checker) -> list[str]:
+    from checker.render.render import FORMAT_TEMPLATES, render
+
+    found = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        result = checker.check(path)
+        for kind, fmt in FORMAT_TEMPLATES:
+            if kind in ("check", "draft", "information-request"):
+                found.append(render(kind, fmt, {"report": result.report}))
+    return found
+
+
+def test_reports_rendered_with_keys_looked_up_at_once_are_jinjas_renders(monkeypatch):
+    import jinja2
+
+    from checker.render import render as render_module
+
+    checker = Checker(registration="on_demand")
+    fast = _renders_of_every_example(checker)
+    monkeypatch.setattr(render_module, "_environment_class", lambda: jinja2.Environment)
+    assert _renders_of_every_example(checker) == fast
+
+
+def test_a_name_on_a_mapping_is_what_jinjas_getattr_finds():
+    import jinja2
+
+    from checker.render.render import environment
+
+    fast, plain = environment(), jinja2.Environment(undefined=jinja2.StrictUndefined)
+    assert type(fast) is not jinja2.Environment
+
+    class Mapping(dict):
+        decision = "an attribute"
+
+    values = [{"decision": "upheld", "items": 3, "get": 1}, Mapping(decision="a key"), {}, {1: "one"}, ["a"], "text", None]
+    for value in values:
+        for name in ("decision", "items", "get", "keys", "__class__", "missing", "upper"):
+            found, expected = fast.getattr(value, name), plain.getattr(value, name)
+            if isinstance(expected, jinja2.Undefined):
+                assert isinstance(found, jinja2.Undefined) and found._undefined_name == name and found._undefined_obj is value
+            else:
+                assert found == expected
+
+
+def _rule_folders(tmp_path: Path) -> tuple[Path, ...]:
+    """The packaged rules and cues, and a site folder with a nested folder, a folder linked in twice and a linked file."""
+    from checker.load.ruleset import cues_dir, default_rules_dir
+
+    site = tmp_path / "site"
+    (site / "topics" / "deeper").mkdir(parents=True)
+    (site / "topics" / "a.yaml").write_text("a: 1\n", encoding="utf-8")
+    (site / "topics" / "deeper" / "b.yaml").write_bytes(b"")
+    (site / "again").symlink_to(site / "topics")
+    (site / "linked.yaml").symlink_to(site / "topics" / "a.yaml")
+    return default_rules_dir(), site, cues_dir()
+
+
+def test_the_rules_entry_named_from_digests_is_the_name_from_the_bytes(tmp_path, monkeypatch):
+    folders = _rule_folders(tmp_path)
+    files = cache.snapshot(folders)
+    digests = cache.snapshot_digests(folders)
+    assert files and list(digests) == list(files)
+    assert digests == {path: hashlib.sha256(data).digest() for path, data in files.items()}
+    assert cache.entry_name_of_digests(folders, digests) == cache.rules_entry_name(folders, files)
+    monkeypatch.setattr(cache, "MAX_SNAPSHOT_BYTES", sum(map(len, files.values())) - 1)
+    assert cache.snapshot(folders) is None and cache.snapshot_digests(folders) is None
+    monkeypatch.undo()
+    os.mkfifo(folders[1] / "pipe.yaml")  # not a regular file: left out by both, never waited on
+    files = cache._snapshot_or_none(folders)
+    assert list(cache._snapshot_or_none(folders, cache.snapshot_digests)) == list(files)
+    assert str(folders[1] / "pipe.yaml") not in files
+
+
+def test_a_rule_file_is_read_for_the_cache_as_read_bounded_reads_it(tmp_path, monkeypatch):
+    from checker.base.errors import InputError
+
+    folders = _rule_folders(tmp_path)
+    for path in cache.snapshot(folders):
+        assert cache._read_regular(path) == cache.plain_read_regular(path)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    large = tmp_path / "large.yaml"
+    large.write_bytes(b"x" * 101)
+    monkeypatch.setattr(cache, "MAX_SNAPSHOT_BYTES", 100)
+    for odd in (tmp_path / "pipe.yaml", large, tmp_path / "site", tmp_path / "missing.yaml"):
+        for read in (cache._read_regular, cache.plain_read_regular):
+            with pytest.raises((OSError, InputError)):
+                read(str(odd))

@@ -32,11 +32,10 @@ import hashlib
 import hmac
 import os
 import pickle
-import secrets
 import stat
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -208,6 +207,8 @@ def _read_private(folder: int, name: str, limit: int) -> bytes:
 
 
 def _new_key(folder: int) -> bytes:
+    import secrets  # here and below, not at the top: a check that finds its entries writes nothing
+
     key = secrets.token_bytes(_KEY_BYTES)
     _write_new(folder, _KEY_FILE, key, replace=False)
     return key
@@ -215,6 +216,8 @@ def _new_key(folder: int) -> bytes:
 
 def _write_new(folder: int, name: str, data: bytes, replace: bool = True) -> None:
     """Write a file of the folder whole or not at all: a temporary file (0600) renamed or linked into place."""
+    import secrets
+
     temp = f".tmp-{secrets.token_hex(8)}"
     handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o600, dir_fd=folder)
     try:
@@ -275,6 +278,21 @@ def _distributions() -> set[str]:
 def snapshot(folders: tuple[Path, ...]) -> dict[str, bytes] | None:
     """Every regular file under the folders (symbolic links followed, each folder once), read once:
     absolute path as the loader names it -> bytes. None when they are too large to cache."""
+    return _each_file(folders, bytes)
+
+
+def snapshot_digests(folders: tuple[Path, ...]) -> dict[str, bytes] | None:
+    """What snapshot(folders) reads, each file's bytes kept only as their SHA-256 (all the entry's name
+    needs): a check that finds its entry holds no copy of the 1.3 MB of rule files, whose fresh pages
+    cost about as much as reading them."""
+    return _each_file(folders, _sha256)
+
+
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def _each_file(folders: tuple[Path, ...], keep: Callable[[bytes], bytes]) -> dict[str, bytes] | None:
     files: dict[str, bytes] = {}
     seen: set[tuple[int, int]] = set()
     pending = [os.path.abspath(folder) for folder in reversed(folders)]
@@ -289,25 +307,56 @@ def snapshot(folders: tuple[Path, ...]) -> dict[str, bytes] | None:
             if entry.is_dir():
                 pending.append(entry.path)
             elif entry.is_file():
-                files[entry.path] = _read_regular(entry.path)
-                total += len(files[entry.path])
+                data = _read_regular(entry.path)
+                files[entry.path] = keep(data)
+                total += len(data)
                 if len(files) > MAX_SNAPSHOT_FILES or total > MAX_SNAPSHOT_BYTES:
                     return None
     return files
 
 
+class NotSnapshotted(OSError):
+    """A file under the rules that the snapshot does not take: not a regular file, or too large."""
+
+
 def _read_regular(path: str) -> bytes:
+    """The file's bytes, as checker.base.yamlio.read_bounded reads a rule file (symbolic links followed, a
+    FIFO never waited on, at most MAX_SNAPSHOT_BYTES, however much the file grows), without its error
+    texts: the snapshot only needs to know that a file cannot be cached (read_bounded's checks and
+    messages were about half of reading the 153 rule files on each check)."""
+    from checker.base.yamlio import read_at_most
+
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SNAPSHOT_BYTES:
+            raise NotSnapshotted(path)
+        data = read_at_most(handle, MAX_SNAPSHOT_BYTES + 1, info.st_size)
+    finally:
+        os.close(handle)
+    if len(data) > MAX_SNAPSHOT_BYTES:
+        raise NotSnapshotted(path)
+    return data
+
+
+def plain_read_regular(path: str) -> bytes:
+    """What _read_regular reads, by read_bounded (tests/test_speed.py)."""
     from checker.base.yamlio import read_bounded
 
     return read_bounded(path, "rule file", MAX_SNAPSHOT_BYTES, "", "")
 
 
 def rules_entry_name(folders: tuple[Path, ...], files: dict[str, bytes]) -> str:
+    return entry_name_of_digests(folders, {path: _sha256(data) for path, data in files.items()})
+
+
+def entry_name_of_digests(folders: tuple[Path, ...], digests: dict[str, bytes]) -> str:
+    """rules_entry_name from each file's SHA-256 (snapshot_digests): the same name."""
     sha = hashlib.sha256(environment_fingerprint())
     for folder in folders:
         sha.update(f"{folder}\0{folder.resolve()}\0".encode())
-    for path in sorted(files):
-        sha.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+    for path in sorted(digests):
+        sha.update(path.encode() + b"\0" + digests[path])
     return f"rules-{sha.hexdigest()}"
 
 
@@ -321,24 +370,28 @@ def load_compiled_rules(directory: Path, extra_dirs: tuple[Path, ...] = ()) -> t
     # the extraction cues are read too: lint refuses a fact marked extracted that has none
     folders = (Path(directory), *map(Path, extra_dirs), cues_dir())
     with _opened_store() as store:
-        files = _snapshot_or_none(folders) if store is not None else None
-        if store is None or files is None:
+        digests = _snapshot_or_none(folders, snapshot_digests) if store is not None else None
+        if store is None or digests is None:
             return _build(directory, extra_dirs)
-        name = rules_entry_name(folders, files)
-        cached = _unpickled(store.read(name))
+        cached = _unpickled(store.read(entry_name_of_digests(folders, digests)))
         if cached is not None:
             return cached
+        # not cached: read again, keeping the bytes, and build from those very bytes under their own name
+        files = _snapshot_or_none(folders)
+        if files is None:
+            return _build(directory, extra_dirs)
+        name = rules_entry_name(folders, files)
         built, pure = _build_from(directory, extra_dirs, files)
         if pure and _snapshot_or_none(folders) == files:  # nothing changed while building
             store.write(name, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL))
         return built
 
 
-def _snapshot_or_none(folders: tuple[Path, ...]) -> dict[str, bytes] | None:
+def _snapshot_or_none(folders: tuple[Path, ...], read: Callable[[tuple[Path, ...]], dict[str, bytes] | None] = snapshot) -> dict[str, bytes] | None:
     from checker.base.errors import InputError
 
     try:
-        return snapshot(folders) if all(folder.is_dir() for folder in folders) else None
+        return read(folders) if all(folder.is_dir() for folder in folders) else None
     except (OSError, InputError):  # a file that cannot be read, or is not a regular file: no cache for it
         return None
 

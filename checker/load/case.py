@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import shlex
 from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
@@ -301,6 +300,8 @@ def _read_case_yaml(path: Path) -> tuple[str, Any]:
 
 
 def _not_a_case_file(path: Path) -> InputError:
+    import shlex  # here, not at the top: only this refusal quotes a path
+
     with path.open("rb") as handle:
         kind = "a PDF" if handle.read(5) == b"%PDF-" else "plain text"
     name = shlex.quote(str(path))

@@ -4,6 +4,7 @@ templates first with --templates DIR and still reach (and extend) the packaged o
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,7 +60,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         loaders.append(jinja2.FileSystemLoader(str(user_dir)))
     loaders.append(jinja2.PrefixLoader({"default": packaged}))
     loaders.append(packaged)
-    env = jinja2.Environment(
+    env = _environment_class()(
         loader=jinja2.ChoiceLoader(loaders),
         bytecode_cache=_bytecode_cache(),
         autoescape=_autoescape,
@@ -73,6 +74,31 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     env.filters["as_text"] = as_text
     env.filters["capfirst"] = lambda s: str(s)[:1].upper() + str(s)[1:]
     return env
+
+
+# Every attribute and method a plain dict has: a name that is not one is never found by getattr on a dict.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+@functools.cache
+def _environment_class() -> type[jinja2.Environment]:
+    """jinja2.Environment, with `x.name` on a report's mappings looked up as a key at once. Jinja tries
+    the attribute first: on a plain dict that raises and catches AttributeError for every `item.decision`
+    a template reads (about a quarter of rendering a check). A name a dict has as an attribute
+    (`items`, `get`) and any other object go through Jinja's own lookup, so the result is the same
+    (tests/test_speed.py renders every example both ways)."""
+    import jinja2
+
+    class ReportEnvironment(jinja2.Environment):
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+                try:
+                    return obj[attribute]
+                except (TypeError, LookupError):
+                    return self.undefined(obj=obj, name=attribute)
+            return super().getattr(obj, attribute)
+
+    return ReportEnvironment
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
