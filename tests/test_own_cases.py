@@ -17,7 +17,7 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 910 items (2026-12-04, twenty-two sets): 325 of 400
+# Measured with `python tools/own_cases.py` on the 910 items (2026-12-04, twenty-two sets): 328 of 400
 # approvals caught and 12 of 510 upheld items approved. The five of the twenty-first and twenty-second sets
 # (early cases): a cyclobenzaprine supply of a month whose three-times-daily dosing only the summary gives
 # (the short-course limit reads the days' supply from the request line); ibuprofen for a claimant with stage 3
@@ -39,7 +39,7 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 323
+MIN_APPROVALS_CAUGHT = 326
 MAX_FALSE_APPROVALS = 12
 
 

@@ -21,25 +21,45 @@ class TherapyVisits:
         self.counts = [shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["counts"])]
         self.none = [shared.regex(rx, f"therapy.none[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["none"])]
         self.none_unnamed = [shared.regex(rx, f"therapy.none_unnamed[{i}]") for i, rx in enumerate(raw.get("none_unnamed", []))]
+        # a further kind listed right after one a "none" cue denies ("no physical therapy or chiropractic care")
+        # ("no physical therapy, massage or acupuncture"): each item of the list, a kind or another treatment
+        self.listed_next = re.compile(
+            rf"\s*(?:,\s*(?:(?:or|nor)\s+)?|\s+(?:or|nor|and)\s+)(?:(?P<kind>{kind})|[A-Za-z-]+(?:\s+(?:therapy|therapies|care|treatments?))?)\b",
+            re.IGNORECASE,
+        )
 
     def read(self, run: Run) -> list[Assertion]:
         found = []
         for info in run.sentences:
             text = info.sentence.text
-            hits = []
+            hits, listed = [], []
             for pattern in self.counts:
                 hits += [(m.start(), m.end(), (self._visits(m), m.group("kind"))) for m in pattern.finditer(text)]
             for pattern in self.none:
-                hits += [(m.start(), m.end(), (0, m.group("kind"))) for m in pattern.finditer(text)]
+                for m in pattern.finditer(text):
+                    hits.append((m.start(), m.end(), (0, m.group("kind"))))
+                    listed += self._denied_with_it(text, m.start(), m.end())
             for pattern in self.none_unnamed:  # every therapy request's kind (kind_of gives "")
                 hits += [(m.start(), m.end(), (0, "")) for m in pattern.finditer(text)]
-            for start, end, (count, kind) in keep_longest(hits):
+            counted = {self.kind_of(kind) for _, _, (count, kind) in hits if count}
+            listed = [hit for hit in listed if self.kind_of(hit[2][1]) not in counted]  # a count of its own wins
+            for start, end, (count, kind) in keep_longest(hits) + listed:
                 if count is None:
                     continue
                 assertion = self.asserter.assertion(run, info, self.fact, count, (start, end), self.kind_of(kind))
                 if assertion:
                     found.append(assertion)
         return found
+
+    def _denied_with_it(self, text: str, start: int, at: int) -> list[tuple[int, int, tuple[int, str]]]:
+        """The kinds listed right after a denied one share its denial: none of each, its span the
+        denial's with that kind (so the denying word is the cue's own, not a negation of it)."""
+        hits = []
+        while (m := self.listed_next.match(text, at)) is not None and len(hits) < 8:
+            if m.group("kind"):
+                hits.append((start, m.end(), (0, m.group("kind"))))
+            at = m.end()
+        return hits
 
     def _visits(self, m: re.Match[str]) -> int | None:
         """The visits a count states: n, or m courses of n ("two courses of six PT visits")."""
