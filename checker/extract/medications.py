@@ -170,6 +170,10 @@ def _farther(cats: dict[str, Any], one: str, other: str, mention: DrugMention) -
     return max((one, other), key=lambda c: distance(cats[c], mention.start, mention.end))
 
 
+# A verb of its own between two drugs: they are not one act's list.
+_ACT_VERB = re.compile(r"\b(?:continu\w*|stop\w*|discontinu\w*|held|hold|was|were|is|are|has|had|takes|taking|took|used|uses|using)\b", re.IGNORECASE)
+
+
 def _next_in_list(text: str, previous: DrugMention, mention: DrugMention) -> bool:
     """The drug follows the one before in a list of one act ("prescribed naproxen 550 mg twice daily,
     #60, cyclobenzaprine 5 mg at bedtime"): only its dose and a separator lie between them."""
@@ -177,9 +181,6 @@ def _next_in_list(text: str, previous: DrugMention, mention: DrugMention) -> boo
     if len(gap) > 60 or re.fullmatch(r"[^;.]*?(?:,|\band\b)\s*(?:(?:a|an|the)\s+)?", gap) is None:
         return False
     return _CLAUSE_BETWEEN.search(gap) is None and _ACT_VERB.search(gap) is None
-
-
-_ACT_VERB = re.compile(r"\b(?:continu\w*|stop\w*|discontinu\w*|held|hold|was|were|is|are|has|had|takes|taking|took|used|uses|using)\b", re.IGNORECASE)
 
 
 def _governed_by(text: str, modifier: Any, mention: DrugMention) -> bool:

@@ -21,8 +21,8 @@ class TherapyVisits:
         self.counts = [shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["counts"])]
         self.none = [shared.regex(rx, f"therapy.none[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["none"])]
         self.none_unnamed = [shared.regex(rx, f"therapy.none_unnamed[{i}]") for i, rx in enumerate(raw.get("none_unnamed", []))]
-        # a further kind listed right after one a "none" cue denies ("no physical therapy or chiropractic care")
-        # ("no physical therapy, massage or acupuncture"): each item of the list, a kind or another treatment
+        # the items listed right after a kind a "none" cue denies ("no physical therapy, massage or acupuncture"):
+        # each a kind of therapy or another treatment, read one by one
         self.listed_next = re.compile(
             rf"\s*(?:,\s*(?:(?:or|nor)\s+)?|\s+(?:or|nor|and)\s+)(?:(?P<kind>{kind})|[A-Za-z-]+(?:\s+(?:therapy|therapies|care|treatments?))?)\b",
             re.IGNORECASE,
