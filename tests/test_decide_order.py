@@ -212,3 +212,18 @@ def test_a_denying_gate_of_associated_services_is_named_before_the_items_own_lim
 
     assert _order(item("not_met")) == ["surgery_necessary", "visits_within_course"]
     assert _order(item("met")) == ["visits_within_course"]
+
+
+def test_an_approval_rests_on_the_route_the_records_meet():
+    """Surgery after failed care, or at once for an acute lesion: with the acute lesion documented and
+    the failed-care route incomplete (the lesion's imaging not documented), the approval rests on the
+    acute lesion alone; the care given, met on a route the records do not complete, is not a reason.
+    When both routes are met, both are."""
+    imaging = _criterion("imaging", "indication", ("test", "imaging_corroborates", "eq", True))
+    care = _criterion("failed_care", "indication", ("test", "conservative_care_failed", "eq", True))
+    acute = _criterion("acute_lesion", "indication", ("test", "acute_surgical_lesion", "eq", True))
+    tree = ("any", (("all", ("demo.imaging", "demo.failed_care")), "demo.acute_lesion"))
+    item = _item(tree, [(imaging, "not_documented"), (care, "met"), (acute, "met")], {})
+    assert item.decision == "medically_necessary" and _order(item) == ["acute_lesion"]
+    item = _item(tree, [(imaging, "met"), (care, "met"), (acute, "met")], {})
+    assert item.decision == "medically_necessary" and set(_order(item)) == {"imaging", "failed_care", "acute_lesion"}

@@ -17,8 +17,11 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 910 items (2026-12-04, twenty-two sets): 328 of 400
-# approvals caught and 12 of 510 upheld items approved. The five of the twenty-first and twenty-second sets
+# Measured with `python tools/own_cases.py` on the 965 items (2026-12-04, twenty-three sets): 341 of 429
+# approvals caught and 14 of 536 upheld items approved. The two of the twenty-third set: a post-operative
+# Norco supply of #90 after a carpal tunnel release, which its writer denies by quantity as the fifteenth and
+# sixteenth sets' writers do; a diclofenac patch beside oral naproxen the claimant tolerates (a second NSAID,
+# which the topical rules do not count). The five of the twenty-first and twenty-second sets
 # (early cases): a cyclobenzaprine supply of a month whose three-times-daily dosing only the summary gives
 # (the short-course limit reads the days' supply from the request line); ibuprofen for a claimant with stage 3
 # chronic kidney disease (the CPMTG's renal caution is not encoded: no fact records it); a lumbar support in
@@ -39,8 +42,8 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 326
-MAX_FALSE_APPROVALS = 12
+MIN_APPROVALS_CAUGHT = 339
+MAX_FALSE_APPROVALS = 14
 
 
 @pytest.fixture(scope="module")

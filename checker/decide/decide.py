@@ -33,6 +33,9 @@ def decide(item: ItemResult) -> ItemResult:
     else:
         item.decision = MEDICALLY_NECESSARY
     item.decisive = [r for r in item.criteria if _decides(r, item.decision)]
+    if item.decision == MEDICALLY_NECESSARY:
+        off = _off_every_met_route(item)
+        item.decisive = [r for r in item.decisive if id(r) not in off]
     if item.decision == MEDICALLY_NECESSARY and not item.decisive:
         # No indication to show (a post-operative opioid: the request's timing is its indication), so
         # the approval rests on the limits shown to be kept.
@@ -330,6 +333,22 @@ def _decides(result: CriterionResult, decision: str) -> bool:
     if decision == NOT_MEDICALLY_NECESSARY:
         return (role == "indication" and status in (NOT_MET, NOT_DOCUMENTED)) or (role == "limit" and status == NOT_MET)
     return False
+
+
+def _off_every_met_route(item: ItemResult) -> set[int]:
+    """The indications shown met that lie on no route of their edition's indication tree that the
+    records meet: an approval rests on the route it took ("an acute lesion repaired at once"), not on
+    an indication of another route left incomplete (failed care, where the route also needs what the
+    records do not give)."""
+    off: set[int] = set()
+    for unit in item.units:
+        if unit.edition is None or unit.edition.decision is None:
+            continue
+        statuses = {r.criterion.id: r.status for r in unit.criteria}
+        met_routes = [route for route in routes(unit.edition.decision) if all(statuses.get(c, NOT_APPLICABLE) in (MET, NOT_APPLICABLE) for c in route)]
+        on = {c for route in met_routes for c in route}
+        off |= {id(r) for r in unit.criteria if r.criterion.role == "indication" and r.status == MET and r.criterion.id not in on}
+    return off
 
 
 def _left_open(result: CriterionResult) -> bool:
