@@ -235,9 +235,12 @@ def test_therapy_before_a_surgery_requested_with_it_is_not_post_operative(tmp_pa
 
 def test_a_request_naming_no_body_part_is_for_the_case_s_one_region(tmp_path, repo_ruleset):
     """A cream or a drug asked for beside requests that are all for one region is for that region (a topical
-    NSAID's site is then known); beside requests for two regions, or alone, it has none."""
+    NSAID's site is then known); beside requests for two regions, or alone, it has none; nor has a service
+    that names none (which guideline applies turns on the part it names)."""
     one = {"requests": [{"text": "Right shoulder subacromial injection"}, {"text": "Flector 1.3% patch #30"}]}
     assert _facts(tmp_path, repo_ruleset, one, item=1)["body_part"] == "shoulder"
     two = {"requests": [{"text": "MRI lumbar spine"}, {"text": "X-ray right knee"}, {"text": "Flector 1.3% patch #30"}]}
     assert "body_part" not in _facts(tmp_path, repo_ruleset, two, item=2)
     assert "body_part" not in _facts(tmp_path, repo_ruleset, {"requests": [{"text": "Flector 1.3% patch #30"}]})
+    service = {"requests": [{"text": "MRI of the right shoulder"}, {"text": "Epidural steroid injection"}]}
+    assert "body_part" not in _facts(tmp_path, repo_ruleset, service, item=1)  # a service's guideline turns on its own part

@@ -82,9 +82,10 @@ def derive_item_facts(
         request = _as_ingredient(request, ingredient, lexicon)
     derived = _derived(case, request, lexicon, facts, product)
     derived.update(_request_shape(request, services, facts))
-    if not request.body_parts:
+    if request.drug and not request.body_parts:
         region = _case_region(case)
         if region:  # a drug or cream asked for in a case whose other requests are all for one region is for it
+            # (a service naming no body part keeps it unknown: its guideline turns on the part it names)
             derived["body_part"] = Derived(region, {"region of the case's other requests": region})
     texts: dict[int, str] = {}  # by basis mapping: the request shape's facts share theirs (the request line)
     for name, found in derived.items():
