@@ -354,6 +354,26 @@ def test_a_finding_of_the_case_s_one_region_reaches_a_request_that_names_none() 
     assert [r.get("facts", {}).get("sprain_strain", {}).get("value") for r in drafted["requests"]] == [True, None, None]
 
 
+def test_nerve_studies_of_the_legs_and_a_lumbar_mri_are_one_region() -> None:
+    """The legs' nerve studies are about the lumbar roots: beside a lumbar MRI the case is one region, so a
+    drug that names none shares its findings; a knee's MRI beside the lumbar one is another region."""
+    text = "Left great toe extension is 3/5 with decreased light touch over the dorsum of the left foot."
+    drafted = draft(text, requests=["MRI lumbar spine", "EMG/NCS bilateral lower extremities", "Gabapentin 300mg #90"], as_of=dt.date(2016, 11, 15))
+    assert [r.get("facts", {}).get("radiculopathy", {}).get("value") for r in drafted["requests"]] == [True, True, True]
+    drafted = draft(text, requests=["MRI lumbar spine", "MRI left knee", "Gabapentin 300mg #90"], as_of=dt.date(2016, 11, 15))
+    assert drafted["requests"][2].get("facts", {}).get("radiculopathy") is None
+
+
+def test_the_drug_a_request_replaces_is_stopped() -> None:
+    """A drug named as the one a new prescription replaces is not taken beside it; one added is."""
+    replaced = draft("She takes ibuprofen 800 mg three times a day. Naproxen 550 mg is requested in place of the ibuprofen.", ["Naproxen 550mg #60"])
+    assert {m["drug"]: m["status"] for m in replaced["medications"]} == {"ibuprofen": "past"}
+    switched = draft("She takes ibuprofen 800 mg three times a day. She was switched from ibuprofen to naproxen.", ["Naproxen 550mg #60"])
+    assert {m["drug"]: m["status"] for m in switched["medications"]} == {"ibuprofen": "past", "naproxen": "current"}
+    added = draft("She takes ibuprofen 800 mg three times a day. Naproxen 550 mg twice a day is added.", ["Naproxen 550mg #60"])
+    assert {m["drug"]: m["status"] for m in added["medications"]} == {"ibuprofen": "current", "naproxen": "current"}
+
+
 def test_a_list_item_with_a_verb_of_its_own_is_no_diagnosis() -> None:
     text = "He was diagnosed with ilioinguinal neuralgia; a diagnostic nerve block in 12/2014 gave relief for a day."
     assert draft(text, as_of=dt.date(2016, 1, 1))["diagnoses"] == ["ilioinguinal neuralgia"]

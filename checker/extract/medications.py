@@ -83,6 +83,8 @@ class Medications:
                 cats.pop(_farther(cats, "ongoing", earlier, mention))
         if "ongoing" in cats:
             cats.pop("hypothetical", None)
+        if "stopped" in cats:  # the drug a request replaces ("naproxen requested in place of the ibuprofen") ends
+            cats.pop("requested", None)
         if set(cats) & {*REVIEW_CATEGORIES, "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
         past = "historical" in cats or "remote" in cats or "stopped" in cats

@@ -12,6 +12,9 @@ from checker.extract.text import sides, sides_agree
 from checker.text.context import Sentence
 
 
+_SPINE = frozenset({"cervical", "thoracic", "lumbar"})
+
+
 class Regions:
     def __init__(self, shared: SharedCues, raw: dict) -> None:
         self.body_parts = {k: shared.regex(rx, f"imaging.body_parts.{k}") for k, rx in raw["body_parts"].items()}
@@ -19,6 +22,9 @@ class Regions:
         self.region_groups = [frozenset(parts) for parts in raw.get("same_region") or ()]
         self.injection_kinds = {k: shared.regex(rx, f"imaging.injection_kinds.{k}") for k, rx in (raw.get("injection_kinds") or {}).items()}
         self.other_limb = shared.regex(raw["other_limb"], "imaging.other_limb") if raw.get("other_limb") else None
+        # the spine-and-limb pairs of same_region ([lumbar, leg], [cervical, arm]): the limb's spinal region
+        self.limb_home = {part: spine for group in self.region_groups if len(group) == 2
+                          for spine in group & _SPINE for part in group - _SPINE}
 
     def parts(self, text: str) -> set[str]:
         """The body parts a text names."""
@@ -45,7 +51,7 @@ class Regions:
         if not parts:
             return DROP if other_side(placed, stated_sides) else None
         same = tuple(r.index for r in placed if self._reach(r.parts, limbs) & parts and sides_agree(r.sides, stated_sides))
-        if same and len({r.parts for r in placed}) == 1:
+        if same and len({self._spinal_home(r.parts) for r in placed}) == 1:
             # every placed request is for one region: a request that names none (a drug, a cream) is about it too
             same += tuple(r.index for r in run.requests if not r.parts)
         return same or DROP
@@ -63,6 +69,12 @@ class Regions:
             return DROP
         same = tuple(r.index for r in typed if r.injection in kinds and (by_region is None or r.index in by_region))
         return same or DROP
+
+    def _spinal_home(self, parts: frozenset[str]) -> frozenset[str]:
+        """The parts with a limb named as a whole ("the lower extremities") read as the spinal region whose
+        roots supply it (same_region's spine-and-limb pairs): nerve studies of the legs beside a lumbar MRI
+        are one region's requests. A joint stays itself."""
+        return frozenset(self.limb_home.get(part, part) for part in parts)
 
     def _names_other_limb(self, requests: list[Any], text: str) -> bool:
         """The statement is about "the other knee" or "the opposite shoulder", and no request is for
