@@ -11,7 +11,6 @@ from checker.extract.shared import SharedCues
 from checker.extract.text import sides, sides_agree
 from checker.text.context import Sentence
 
-
 _SPINE = frozenset({"cervical", "thoracic", "lumbar"})
 
 

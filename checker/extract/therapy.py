@@ -3,10 +3,11 @@ therapy, the fact therapy_visits_completed under the request for the same kind."
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from checker.extract.asserting import Asserter
-from checker.extract.model import Assertion, Run
+from checker.extract.model import Assertion, Run, SentenceInfo
 from checker.extract.shared import SharedCues
 from checker.text.context import keep_longest
 
@@ -21,6 +22,11 @@ class TherapyVisits:
         self.counts = [shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["counts"])]
         self.none = [shared.regex(rx, f"therapy.none[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["none"])]
         self.none_unnamed = [shared.regex(rx, f"therapy.none_unnamed[{i}]") for i, rx in enumerate(raw.get("none_unnamed", []))]
+        # a trial or first course of a kind proposed now: none of that kind given before it. Read only inside a
+        # plan or request (a trial that "helped" was given), so the rule keeps and requires those categories
+        self.first_course = [shared.regex(rx, f"therapy.first_course[{i}]", kind=kind) for i, rx in enumerate(raw.get("first_course", []))]
+        planned = frozenset({"requested", "hypothetical", "conditional"})
+        self.planned_fact = dataclasses.replace(self.fact, keep=self.fact.keep | planned, require=planned)
         # the items listed right after a kind a "none" cue denies ("no physical therapy, massage or acupuncture"):
         # each a kind of therapy or another treatment, read one by one
         self.listed_next = re.compile(
@@ -47,6 +53,21 @@ class TherapyVisits:
                 if count is None:
                     continue
                 assertion = self.asserter.assertion(run, info, self.fact, count, (start, end), self.kind_of(kind))
+                if assertion:
+                    found.append(assertion)
+            found += self._first_courses(run, info, counted)
+        return found
+
+    def _first_courses(self, run: Run, info: SentenceInfo, counted: set[str]) -> list[Assertion]:
+        """None of a kind given, from a trial or first course of it planned or requested in the sentence
+        (a count of that kind in the same sentence wins)."""
+        found = []
+        for pattern in self.first_course:
+            for m in pattern.finditer(info.sentence.text):
+                kind = self.kind_of(m.group("kind"))
+                if kind in counted:
+                    continue
+                assertion = self.asserter.assertion(run, info, self.planned_fact, 0, m.span(), kind)
                 if assertion:
                     found.append(assertion)
         return found
