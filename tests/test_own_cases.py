@@ -17,8 +17,11 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 965 items (2026-12-04, twenty-three sets): 350 of 429
-# approvals caught and 15 of 536 upheld items approved. The three of the twenty-third set: nerve studies of
+# Measured with `python tools/own_cases.py` on the 965 items (2026-12-04, twenty-three sets): 355 of 429
+# approvals caught and 16 of 536 upheld items approved. One of the sixteenth set: a cervical MRI beside nerve
+# studies for carpal tunnel syndrome, whose thumb weakness and median-distribution sensory loss are read as
+# cervical findings (a finding of the arm reaches the neck; a peripheral nerve's territory is not yet told from
+# a root's). The three of the twenty-third set: nerve studies of
 # the arms beside an MRI for a C6 radiculopathy the examination already makes clear (ODG's statement that
 # they are then not needed is not encoded, as for the legs below); a post-operative
 # Norco supply of #90 after a carpal tunnel release, which its writer denies by quantity as the fifteenth and
@@ -44,8 +47,8 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 348
-MAX_FALSE_APPROVALS = 15
+MIN_APPROVALS_CAUGHT = 353
+MAX_FALSE_APPROVALS = 16
 
 
 @pytest.fixture(scope="module")
