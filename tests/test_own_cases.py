@@ -17,7 +17,7 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 965 items (2026-12-04, twenty-three sets): 356 of 429
+# Measured with `python tools/own_cases.py` on the 965 items (2026-12-04, twenty-three sets): 357 of 429
 # approvals caught and 16 of 536 upheld items approved. One of the sixteenth set: a cervical MRI beside nerve
 # studies for carpal tunnel syndrome, whose thumb weakness and median-distribution sensory loss are read as
 # cervical findings (a finding of the arm reaches the neck; a peripheral nerve's territory is not yet told from
@@ -47,7 +47,7 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 354
+MIN_APPROVALS_CAUGHT = 355
 MAX_FALSE_APPROVALS = 16
 
 
