@@ -1259,3 +1259,46 @@ def test_a_rule_file_is_read_for_the_cache_as_read_bounded_reads_it(tmp_path, mo
         for read in (cache._read_regular, cache.plain_read_regular):
             with pytest.raises((OSError, InputError)):
                 read(str(odd))
+
+
+def test_remembered_engine_answers_are_what_the_engine_fires(corpus, monkeypatch):
+    """With remember_items, the durable evaluator answers an item asserted before with the same
+    edition and tested facts from memory: the rules that fire are those of an evaluator sending every
+    item to the engine, for every case of the corpus and the examples, each asked twice (the second
+    time all from memory), and again with a memory small enough to be emptied along the way."""
+    from checker.evaluate import engine
+
+    checker = Checker(engine="reference")
+    batches = _engine_batches(checker, corpus, 400) + _engine_batches(checker, EXAMPLES, 20)
+    plain = engine.DurableEvaluator(checker.program)
+    fired = [plain.evaluate(batch) for batch in batches]
+    assert sum(map(len, fired)) > 500
+    remembering = engine.DurableEvaluator(checker.program, remember_items=True)
+    asserted = []
+    take = remembering._fire
+    monkeypatch.setattr(remembering, "_fire", lambda items, only: asserted.append(len(items)) or take(items, only))
+    assert [remembering.evaluate(batch) for batch in batches + batches] == fired + fired
+    items = sum(map(len, batches))
+    assert 0 < sum(asserted) < items * 0.8  # a corpus repeats items: a good part came from memory
+    assert 0 < len(remembering._remembered) <= sum(asserted)
+    monkeypatch.setattr(engine, "MAX_REMEMBERED_ITEMS", 40)
+    small = engine.DurableEvaluator(checker.program, remember_items=True)
+    assert [small.evaluate(batch) for batch in batches + batches] == fired + fired
+    assert len(small._remembered) <= 40
+
+
+def test_a_regression_run_remembers_engine_answers_with_the_plain_reports(corpus, monkeypatch, small_batches):
+    """regress turns remember_items on for the durable evaluator it checks with (serial and forked
+    workers alike); the reports are those of a run that sends every item to the engine, and the
+    reference evaluator is left as it is."""
+    checker = Checker()
+    remembered = [_reports(regress.regress(checker, [corpus], jobs=jobs)) for jobs in (1, 2)]
+    assert checker.evaluator.remember_items is True and checker.evaluator._remembered
+    monkeypatch.setattr(regress, "remember_items", lambda evaluator: None)
+    plain_checker = Checker()
+    plain = [_reports(regress.regress(plain_checker, [corpus], jobs=jobs)) for jobs in (1, 2)]
+    assert plain_checker.evaluator.remember_items is False
+    assert remembered == plain and remembered[0] == remembered[1]
+    reference = Checker(engine="reference").evaluator
+    regress.remember_items(reference)
+    assert not hasattr(reference, "remember_items")
