@@ -1302,3 +1302,47 @@ def test_a_regression_run_remembers_engine_answers_with_the_plain_reports(corpus
     reference = Checker(engine="reference").evaluator
     regress.remember_items(reference)
     assert not hasattr(reference, "remember_items")
+
+
+def test_report_pieces_echoed_in_chunks_are_the_bytes_echoed_one_by_one(monkeypatch):
+    """`mtus regress` echoes its report's pieces in chunks (cli.EchoedInChunks): the bytes click.echo
+    writes for each piece in turn, escape codes stripped as click strips them from a piece (one split
+    over two pieces stays half-stripped as before), empty pieces, pieces longer than a chunk."""
+    import click
+    from click.testing import CliRunner
+
+    from checker import cli
+
+    monkeypatch.setattr(cli.EchoedInChunks, "CHUNK_CHARS", 50)
+    rng = random.Random(12)
+    words = ["", "a", "line\n", "\x1b[31mred\x1b[0m", "\x1b[3", "1m", "é", "x" * 120, "\x1b", "[0m ok\n"]
+    pieces = [rng.choice(words) for _ in range(400)]
+
+    @click.command()
+    @click.option("--chunked", is_flag=True)
+    def write(chunked: bool) -> None:
+        echoed = cli.EchoedInChunks() if chunked else (lambda piece: click.echo(piece, nl=False))
+        for piece in pieces:
+            echoed(piece)
+        if chunked:
+            echoed.flush()
+
+    one_by_one = CliRunner().invoke(write, []).stdout_bytes
+    assert CliRunner().invoke(write, ["--chunked"]).stdout_bytes == one_by_one
+    assert b"\x1b" in one_by_one and b"red" in one_by_one and len(one_by_one) > 5000
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit"])
+def test_regress_reports_echoed_in_chunks_are_those_echoed_piece_by_piece(corpus, monkeypatch, fmt):
+    """The whole `mtus regress` report and exit code, chunked and echoed piece by piece."""
+    from checker import cli
+
+    chunked = run("regress", corpus, EXAMPLES, "--format", fmt, "--jobs", "1")
+
+    class OneByOne(cli.EchoedInChunks):
+        CHUNK_CHARS = 0  # every piece echoed at once, on its own
+
+    monkeypatch.setattr(cli, "EchoedInChunks", OneByOne)
+    plain = run("regress", corpus, EXAMPLES, "--format", fmt, "--jobs", "1")
+    assert (chunked.exit_code, chunked.stdout_bytes) == (plain.exit_code, plain.stdout_bytes)
+    assert chunked.exit_code == 2 and len(chunked.stdout_bytes) > 20000
