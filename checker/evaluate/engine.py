@@ -91,6 +91,16 @@ class DurableEvaluator:
         self._ensure_registered({key for key, _ in items})
         if not (only_tested and self.remember_items):
             return self._fire(list(enumerate(items)), only_tested)
+        hits, asked, keys = self._recalled(items)
+        if asked:
+            fired = self._fire(asked, False)
+            hits |= fired
+            self._remember(keys, fired)
+        return hits
+
+    def _recalled(self, items: list[tuple[str, dict]]) -> tuple[set[tuple[int, int]], list[tuple[int, tuple[str, dict]]], dict[int, tuple[str, str]]]:
+        """What the remembered items fired; the others (item index, (edition_key, tested facts)) to
+        assert, and each one's key in memory (by item index)."""
         hits: set[tuple[int, int]] = set()
         asked: list[tuple[int, tuple[str, dict]]] = []
         keys: dict[int, tuple[str, str]] = {}
@@ -104,11 +114,7 @@ class DurableEvaluator:
                 keys[index] = memo_key
             else:
                 hits.update((rule, index) for rule in rules)
-        if asked:
-            fired = self._fire(asked, False)
-            hits |= fired
-            self._remember(keys, fired)
-        return hits
+        return hits, asked, keys
 
     def _remember(self, keys: dict[int, tuple[str, str]], fired: set[tuple[int, int]]) -> None:
         """What each asked item fired, by its edition and tested facts' JSON (keys: by item index)."""
