@@ -29,7 +29,8 @@ absolute times move with the neighbours' load; ratios much less):
 the `mtus check` ratio, and with `--against TREE` the same for another source tree in the same runs;
 `--regress-only` prints only the `mtus regress` CPU ratios, with `--against TREE` for both trees in the same
 interleaved runs (paired before and after on a shared machine), and with `--corpus DIR` on a folder of
-case files of your own (`mtus import ../shared/imr-corpus/dev --out DIR`) instead of a synthetic corpus.
+case files of your own (`mtus import ../shared/imr-corpus/dev --out DIR`) instead of a synthetic corpus,
+and with `--format text` or `junit` for the report in that format (default JSON).
 """
 
 from __future__ import annotations
@@ -385,11 +386,12 @@ def check_only(repeats: int, against: Path | None) -> None:
     print(f"load average {load:.2f} at the end")
 
 
-def regress_only(work: Path, items: int, repeats: int, against: Path | None, corpus: Path | None = None) -> None:
+def regress_only(work: Path, items: int, repeats: int, against: Path | None, corpus: Path | None = None, fmt: str = "json") -> None:
     """Issue 21's regress ratios alone: `mtus regress --jobs 1` and `--jobs 2` and the parse-only
     process, interleaved run by run; with `against`, the same regress runs from that source tree
     too, so each tree's figures come from the same minutes of the machine. `corpus`: a folder of
-    case files to run instead of a synthetic corpus of `items` items (an import of the dev letters)."""
+    case files to run instead of a synthetic corpus of `items` items (an import of the dev letters); `fmt`,
+    the report's format."""
     if corpus is None:
         corpus = work / f"corpus-{items}"
         if not corpus.exists():
@@ -405,7 +407,7 @@ def regress_only(work: Path, items: int, repeats: int, against: Path | None, cor
     commands = {"parse": ([sys.executable, "-c", _PARSE_ONLY, str(corpus)], env)}
     for tree, tree_env in trees.items():
         for jobs in (1, 2):
-            commands[(tree, jobs)] = ([*mtus_command(), "regress", str(corpus), "--format", "json", "--jobs", str(jobs)], tree_env)
+            commands[(tree, jobs)] = ([*mtus_command(), "regress", str(corpus), "--format", fmt, "--jobs", str(jobs)], tree_env)
     outputs = {}
     for n, (name, (command, command_env)) in enumerate(commands.items()):  # bytecode, rules cache, compiled templates
         outputs[name] = work / f"regress-only-{n}.json"
@@ -418,7 +420,7 @@ def regress_only(work: Path, items: int, repeats: int, against: Path | None, cor
             cpu[name].append(done.cpu)
             wall[name].append(done.wall)
     parse = statistics.median(cpu["parse"])
-    print(f"`mtus regress` of {items:,} items in {files} case files, CPU medians of {repeats} interleaved runs; "
+    print(f"`mtus regress --format {fmt}` of {items:,} items in {files} case files, CPU medians of {repeats} interleaved runs; "
           f"only parsing them with PyYAML's CSafeLoader: {ms(parse)}")
     for tree in trees:
         one, two = statistics.median(cpu[(tree, 1)]), statistics.median(cpu[(tree, 2)])
@@ -454,13 +456,15 @@ def main() -> None:
     parser.add_argument("--regress-only", action="store_true", help="only the `mtus regress` CPU ratios of issue 21 (with --against: paired)")
     parser.add_argument("--corpus", type=Path, default=None, metavar="DIR",
                         help="with --regress-only: run this folder of case files (an import of the dev letters) instead of a synthetic corpus")
+    parser.add_argument("--format", dest="fmt", choices=("json", "text", "junit"), default="json",
+                        help="with --regress-only: the report's format (default json)")
     args = parser.parse_args()
     if args.regress_only:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"load average {load:.2f} at start")
         work = args.work or Path(tempfile.mkdtemp(prefix="mtus-bench-"))
         work.mkdir(parents=True, exist_ok=True)
-        regress_only(work, args.items or 2_000, args.repeats or 5, args.against, args.corpus)
+        regress_only(work, args.items or 2_000, args.repeats or 5, args.against, args.corpus, args.fmt)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"load average {load:.2f} at the end")
         return

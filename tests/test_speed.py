@@ -1259,3 +1259,90 @@ def test_a_rule_file_is_read_for_the_cache_as_read_bounded_reads_it(tmp_path, mo
         for read in (cache._read_regular, cache.plain_read_regular):
             with pytest.raises((OSError, InputError)):
                 read(str(odd))
+
+
+def test_remembered_engine_answers_are_what_the_engine_fires(corpus, monkeypatch):
+    """With remember_items, the durable evaluator answers an item asserted before with the same
+    edition and tested facts from memory: the rules that fire are those of an evaluator sending every
+    item to the engine, for every case of the corpus and the examples, each asked twice (the second
+    time all from memory), and again with a memory small enough to be emptied along the way."""
+    from checker.evaluate import engine
+
+    checker = Checker(engine="reference")
+    batches = _engine_batches(checker, corpus, 400) + _engine_batches(checker, EXAMPLES, 20)
+    plain = engine.DurableEvaluator(checker.program)
+    fired = [plain.evaluate(batch) for batch in batches]
+    assert sum(map(len, fired)) > 500
+    remembering = engine.DurableEvaluator(checker.program, remember_items=True)
+    asserted = []
+    take = remembering._fire
+    monkeypatch.setattr(remembering, "_fire", lambda items, only: asserted.append(len(items)) or take(items, only))
+    assert [remembering.evaluate(batch) for batch in batches + batches] == fired + fired
+    items = sum(map(len, batches))
+    assert 0 < sum(asserted) < items * 0.8  # a corpus repeats items: a good part came from memory
+    assert 0 < len(remembering._remembered) <= sum(asserted)
+    monkeypatch.setattr(engine, "MAX_REMEMBERED_ITEMS", 40)
+    small = engine.DurableEvaluator(checker.program, remember_items=True)
+    assert [small.evaluate(batch) for batch in batches + batches] == fired + fired
+    assert len(small._remembered) <= 40
+
+
+def test_a_regression_run_remembers_engine_answers_with_the_plain_reports(corpus, monkeypatch, small_batches):
+    """regress turns remember_items on for the durable evaluator it checks with (serial and forked
+    workers alike); the reports are those of a run that sends every item to the engine, and the
+    reference evaluator is left as it is."""
+    checker = Checker()
+    remembered = [_reports(regress.regress(checker, [corpus], jobs=jobs)) for jobs in (1, 2)]
+    assert checker.evaluator.remember_items is True and checker.evaluator._remembered
+    monkeypatch.setattr(regress, "remember_items", lambda evaluator: None)
+    plain_checker = Checker()
+    plain = [_reports(regress.regress(plain_checker, [corpus], jobs=jobs)) for jobs in (1, 2)]
+    assert plain_checker.evaluator.remember_items is False
+    assert remembered == plain and remembered[0] == remembered[1]
+    reference = Checker(engine="reference").evaluator
+    regress.remember_items(reference)
+    assert not hasattr(reference, "remember_items")
+
+
+def test_report_pieces_echoed_in_chunks_are_the_bytes_echoed_one_by_one(monkeypatch):
+    """`mtus regress` echoes its report's pieces in chunks (cli.EchoedInChunks): the bytes click.echo
+    writes for each piece in turn, escape codes stripped as click strips them from a piece (one split
+    over two pieces stays half-stripped as before), empty pieces, pieces longer than a chunk."""
+    import click
+    from click.testing import CliRunner
+
+    from checker import cli
+
+    monkeypatch.setattr(cli.EchoedInChunks, "CHUNK_CHARS", 50)
+    rng = random.Random(12)
+    words = ["", "a", "line\n", "\x1b[31mred\x1b[0m", "\x1b[3", "1m", "é", "x" * 120, "\x1b", "[0m ok\n"]
+    pieces = [rng.choice(words) for _ in range(400)]
+
+    @click.command()
+    @click.option("--chunked", is_flag=True)
+    def write(chunked: bool) -> None:
+        echoed = cli.EchoedInChunks() if chunked else (lambda piece: click.echo(piece, nl=False))
+        for piece in pieces:
+            echoed(piece)
+        if chunked:
+            echoed.flush()
+
+    one_by_one = CliRunner().invoke(write, []).stdout_bytes
+    assert CliRunner().invoke(write, ["--chunked"]).stdout_bytes == one_by_one
+    assert b"\x1b" in one_by_one and b"red" in one_by_one and len(one_by_one) > 5000
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit"])
+def test_regress_reports_echoed_in_chunks_are_those_echoed_piece_by_piece(corpus, monkeypatch, fmt):
+    """The whole `mtus regress` report and exit code, chunked and echoed piece by piece."""
+    from checker import cli
+
+    chunked = run("regress", corpus, EXAMPLES, "--format", fmt, "--jobs", "1")
+
+    class OneByOne(cli.EchoedInChunks):
+        CHUNK_CHARS = 0  # every piece echoed at once, on its own
+
+    monkeypatch.setattr(cli, "EchoedInChunks", OneByOne)
+    plain = run("regress", corpus, EXAMPLES, "--format", fmt, "--jobs", "1")
+    assert (chunked.exit_code, chunked.stdout_bytes) == (plain.exit_code, plain.stdout_bytes)
+    assert chunked.exit_code == 2 and len(chunked.stdout_bytes) > 20000

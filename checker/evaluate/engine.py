@@ -39,6 +39,10 @@ REGISTRATIONS = ("all", "on_demand")
 # match one fact each, so a case's facts fire only its own rules), and the session is deleted
 # after this many cases so it does not grow.
 CASES_PER_SESSION = 64
+# What the items asserted fired, remembered by their edition and tested facts (DurableEvaluator.evaluate):
+# every rule matches one item's fact, so the rules an item fires depend on that fact alone, and a
+# corpus repeats items (about half of a synthetic one's). At most this many, forgotten all at once.
+MAX_REMEMBERED_ITEMS = 4096
 
 
 class DurableEvaluator:
@@ -48,11 +52,15 @@ class DurableEvaluator:
     registers only the rule editions the first case needs (a single check: start-up grows with the
     editions one case uses, not with the size of the rule set), and the whole program as soon as a
     later case needs another edition.
+
+    remember_items: the rules each item fired are remembered by its edition and the facts asserted,
+    and an item asserted again with the same ones is answered from memory (see evaluate). Off by
+    default, so that every item reaches the engine (the engine's own tests); a regression run sets it.
     """
 
     engine_name = "durable_rules"
 
-    def __init__(self, program: Program, registration: str = "all") -> None:
+    def __init__(self, program: Program, registration: str = "all", remember_items: bool = False) -> None:
         if registration not in REGISTRATIONS:
             raise ValueError(f"registration must be one of {REGISTRATIONS}")
         self.program = program
@@ -60,6 +68,10 @@ class DurableEvaluator:
         self._editions: frozenset[str] | None = None  # None: every edition is registered
         self._cases_in_session = 0  # 0: no live session
         self._tested: dict[str, frozenset[str]] = {}  # per edition asked for, the facts its rules test
+        # remember_items: what each item fired, by (edition_key, tested facts' JSON); a regression run
+        # sets it (checker.measure.regress), a check asks once for each item and leaves it off
+        self.remember_items = remember_items
+        self._remembered: dict[tuple[str, str], tuple[int, ...]] = {}
         if registration == "all":
             self._register(None)
 
@@ -72,10 +84,53 @@ class DurableEvaluator:
         """items: (edition_key, facts) per requested item -> {(probe index, item index)} that fired.
         An item is asserted with only the facts its edition's rules test (`only_tested`): every rule
         matches one edition's items, and a fact no test names matches nothing, so the same rules
-        fire (tests/test_speed.py) for less JSON to write and for the engine to read and keep."""
+        fire (tests/test_speed.py) for less JSON to write and for the engine to read and keep.
+        With `remember_items` (and only_tested), an item asserted before with the same edition and
+        the same tested facts fires the rules it fired then, without the engine (the plain answer:
+        tests/test_speed.py)."""
         self._ensure_registered({key for key, _ in items})
+        if not (only_tested and self.remember_items):
+            return self._fire(list(enumerate(items)), only_tested)
+        hits, asked, keys = self._recalled(items)
+        if asked:
+            fired = self._fire(asked, False)
+            hits |= fired
+            self._remember(keys, fired)
+        return hits
+
+    def _recalled(self, items: list[tuple[str, dict]]) -> tuple[set[tuple[int, int]], list[tuple[int, tuple[str, dict]]], dict[int, tuple[str, str]]]:
+        """What the remembered items fired; the others (item index, (edition_key, tested facts)) to
+        assert, and each one's key in memory (by item index)."""
+        hits: set[tuple[int, int]] = set()
+        asked: list[tuple[int, tuple[str, dict]]] = []
+        keys: dict[int, tuple[str, str]] = {}
+        for index, (key, values) in enumerate(items):
+            tested = self.tested_facts(key)
+            documented = {k: v for k, v in values.items() if v is not None and v != [] and k in tested}
+            memo_key = (key, json.dumps(documented))
+            rules = self._remembered.get(memo_key)
+            if rules is None:
+                asked.append((index, (key, documented)))
+                keys[index] = memo_key
+            else:
+                hits.update((rule, index) for rule in rules)
+        return hits, asked, keys
+
+    def _remember(self, keys: dict[int, tuple[str, str]], fired: set[tuple[int, int]]) -> None:
+        """What each asked item fired, by its edition and tested facts' JSON (keys: by item index)."""
+        rules: dict[int, list[int]] = {index: [] for index in keys}
+        for rule, index in fired:
+            rules[index].append(rule)
+        if len(self._remembered) + len(keys) > MAX_REMEMBERED_ITEMS:
+            self._remembered.clear()
+        for index, memo_key in keys.items():
+            self._remembered[memo_key] = tuple(rules[index])
+
+    def _fire(self, items: list[tuple[int, tuple[str, dict]]], only_tested: bool) -> set[tuple[int, int]]:
+        """Assert the items (item index, (edition_key, facts)) as one case of the session and take the
+        actions: {(probe index, item index)} that fired."""
         case = self._cases_in_session
-        facts = [_item_fact(i, key, values, case, self.tested_facts(key) if only_tested else None) for i, (key, values) in enumerate(items)]
+        facts = [_item_fact(i, key, values, case, self.tested_facts(key) if only_tested else None) for i, (key, values) in items]
         facts.append({"t": GUARD_TAG, "sid": SESSION_ID, "id": f"guard{case}", "item_index": -1})
         self._cases_in_session += 1
         try:

@@ -711,6 +711,7 @@ def check_file(checker: Any, path: str | Path, divergences: Divergences | None =
         case = checker.load(Path(path))
         if not case.expected:
             return "skipped", None
+        remember_items(checker.evaluator)
         decided = checker.decide_case(case, details=False)
     except InputError as exc:
         return "error", exc.one_line()
@@ -728,6 +729,15 @@ def check_file(checker: Any, path: str | Path, divergences: Divergences | None =
         cited = actual_citations(checker.ruleset, tuple(r.criterion.citation for r in item.decisive if r.criterion.citation))
         results.append(_compare(case, item.request.id, item.request.text, item.decision, item.deciding_topic.topic if item.deciding_topic else None, cited))
     return "ran", results
+
+
+def remember_items(evaluator: Any) -> None:
+    """A regression run's durable evaluator remembers the rules each item fired (remember_items of
+    checker.evaluate.engine.DurableEvaluator): a corpus repeats items (about half of a synthetic
+    corpus's items are asserted with an edition and facts asserted before), and the answer is the one
+    the engine gave them. Any other evaluator is left as it is."""
+    if getattr(evaluator, "remember_items", True) is False:
+        evaluator.remember_items = True
 
 
 # Citation lists remembered per rule set (actual_citations): a corpus's items cite a few hundred.
