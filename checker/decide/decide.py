@@ -164,7 +164,7 @@ def ranked_reasons(item: ItemResult, decided: list[CriterionResult]) -> list[Cri
             _asks_for_an_untold_outcome(result, facts, said),
             result.status != NOT_MET,
             _after_the_finding(result, item.units[unit] if item.units else None, best[unit] if best else {}),
-            not _states_a_finding(result, said),
+            not _states_a_finding(result, said, facts),
             tree_place.get(cid, len(tree_place)),
             topic_place[cid],
             unit,
@@ -248,9 +248,11 @@ def _tests(condition: object) -> list[tuple[str, str, object]]:
     return [(name, op, value) for _, name, op, value in tests(condition)]
 
 
-def _states_a_finding(result: CriterionResult, stated: set[str]) -> bool:
-    """Whether the records state (not derive) a fact the criterion's met_when reads."""
-    return any(name in stated for _, name, _, _ in tests(result.criterion.met_when))
+def _states_a_finding(result: CriterionResult, stated: set[str], facts: dict[str, object]) -> bool:
+    """Whether the records state (not derive) a fact the criterion's met_when reads, as present: an
+    alternative the records deny ("the tear is not full-thickness") is not the finding the criterion
+    is about, so it does not put the criterion before one whose finding the records do state."""
+    return any(name in stated and facts.get(name) is not False for _, name, _, _ in tests(result.criterion.met_when))
 
 
 Route = tuple[tuple[int, int], tuple[str, ...]]  # (score, the criteria on it, in tree order)
