@@ -136,7 +136,9 @@ def ranked_reasons(item: ItemResult, decided: list[CriterionResult]) -> list[Cri
         topic_place.setdefault(result.criterion.id, len(topic_place))
     unit_place = {id(r): n for n, u in enumerate(item.units) for r in u.criteria}
     values = [{name: fact.value for name, fact in u.facts.items()} for u in item.units]
-    stated = [{name for name, fact in u.facts.items() if fact.value is not None and fact.origin != "derived"} for u in item.units]
+    # what the records state: not derived, and not who the claimant is (age and sex are no finding)
+    stated = [{name for name, fact in u.facts.items() if fact.value is not None and fact.origin != "derived" and not fact.source.startswith("claimant.")}
+              for u in item.units]
 
     vehicle = [_is_vehicle(u) for u in item.units]
     gate_denies = [u.role == "gate" and any(r.status in (NOT_MET, NOT_DOCUMENTED) for r in u.criteria) for u in item.units]
@@ -249,10 +251,11 @@ def _tests(condition: object) -> list[tuple[str, str, object]]:
 
 
 def _states_a_finding(result: CriterionResult, stated: set[str], facts: dict[str, object]) -> bool:
-    """Whether the records state (not derive) a fact the criterion's met_when reads, as present: an
-    alternative the records deny ("the tear is not full-thickness") is not the finding the criterion
-    is about, so it does not put the criterion before one whose finding the records do state."""
-    return any(name in stated and facts.get(name) is not False for _, name, _, _ in tests(result.criterion.met_when))
+    """Whether the records state (not derive) a fact that satisfies one of the tests of the criterion's
+    met_when: what they state against an alternative ("the tear is not full-thickness", an age past
+    the one the alternative names) is not the finding the criterion is about, so it does not put the
+    criterion before one whose finding they do state."""
+    return any(test[1] in stated and evaluate(test, facts) is True for test in tests(result.criterion.met_when))
 
 
 Route = tuple[tuple[int, int], tuple[str, ...]]  # (score, the criteria on it, in tree order)
