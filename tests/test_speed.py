@@ -1277,10 +1277,14 @@ def test_remembered_engine_answers_are_what_the_engine_fires(corpus, monkeypatch
     asserted = []
     take = remembering._fire
     monkeypatch.setattr(remembering, "_fire", lambda items, only: asserted.append(len(items)) or take(items, only))
-    assert [remembering.evaluate(batch) for batch in batches + batches] == fired + fired
+    assert [remembering.evaluate(batch) for batch in batches] == fired
+    first_pass = sum(asserted)
+    assert [remembering.evaluate(batch) for batch in batches] == fired
     items = sum(map(len, batches))
-    assert 0 < sum(asserted) < items * 0.8  # a corpus repeats items: a good part came from memory
-    assert 0 < len(remembering._remembered) <= sum(asserted)
+    # the corpus repeats items, so the first pass asks the engine about fewer than it holds (how many
+    # fewer depends on the rule set the corpus is drawn from); the second pass asks it about none
+    assert 0 < first_pass < items and sum(asserted) == first_pass
+    assert 0 < len(remembering._remembered) <= first_pass
     monkeypatch.setattr(engine, "MAX_REMEMBERED_ITEMS", 40)
     small = engine.DurableEvaluator(checker.program, remember_items=True)
     assert [small.evaluate(batch) for batch in batches + batches] == fired + fired
