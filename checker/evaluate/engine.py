@@ -105,8 +105,7 @@ class DurableEvaluator:
         asked: list[tuple[int, tuple[str, dict]]] = []
         keys: dict[int, tuple[str, str]] = {}
         for index, (key, values) in enumerate(items):
-            tested = self.tested_facts(key)
-            documented = {k: v for k, v in values.items() if v is not None and v != [] and k in tested}
+            documented = _documented(values, self.tested_facts(key))
             memo_key = (key, json.dumps(documented))
             rules = self._remembered.get(memo_key)
             if rules is None:
@@ -247,9 +246,15 @@ def _editions_digest(editions: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(editions)).encode()).hexdigest()[:12]
 
 
+def _documented(values: dict, tested: frozenset[str] | None) -> dict:
+    """The facts with a value (not None, not an empty list), of those `tested` when given: what an item
+    is asserted with, and what a remembered answer is keyed by."""
+    return {k: v for k, v in values.items() if v is not None and v != [] and (tested is None or k in tested)}
+
+
 def _item_fact(index: int, edition_key: str, values: dict, case: int, tested: frozenset[str] | None = None) -> dict:
     """The item as the engine is given it: its documented facts (those `tested`, when given) and the
     attributes that place it in its case and session."""
-    fact = {k: v for k, v in values.items() if v is not None and v != [] and (tested is None or k in tested)}
+    fact = _documented(values, tested)
     fact.update({"t": ITEM_TAG, "sid": SESSION_ID, "id": f"item{case}.{index}", "item_index": index, "edition_key": edition_key})
     return fact
