@@ -46,7 +46,12 @@ from checker.extract import Extractor  # noqa: E402
 from checker.load.ruleset import RuleSet, load_ruleset  # noqa: E402
 
 PARAPHRASES = REPO / "tests" / "paraphrase"
-SETS = {"paraphrase": PARAPHRASES, "heldout": REPO / "tests" / "paraphrase_heldout", "own": REPO / "tests" / "own_phrasings"}
+SETS = {
+    "paraphrase": PARAPHRASES,
+    "second": REPO / "tests" / "paraphrase_second",
+    "heldout": REPO / "tests" / "paraphrase_heldout",
+    "own": REPO / "tests" / "own_phrasings",
+}
 SCHEMA = "mtus-paraphrase/1"
 NOTES_SCHEMA = "mtus-paraphrase-notes/1"
 KINDS = ("positive", "negated", "historical", "hedged", "hypothetical", "other_subject", "numeric")

@@ -129,7 +129,15 @@ def sides_agree(requested: frozenset[str], stated: set[str]) -> bool:
     return not (requested and stated and not requested & stated and "bilateral" not in requested | stated)
 
 
+# "left" as the verb, not the side: "left her pain free", "was left with", "left work early"
+_LEFT_AS_VERB = re.compile(
+    r"\bleft\s+(?=(?:her|him|them|me|us|it|the|a|an|his|their|work|home|early|without|with|over|behind|untreated|alone)\b)",
+    re.IGNORECASE,
+)
+
+
 def sides(text: str) -> set[str]:
+    text = _LEFT_AS_VERB.sub(" ", text) if "left" in text.lower() else text
     return {side for side in ("left", "right", "bilateral") if re.search(rf"\b{side}\b", text, re.IGNORECASE)}
 
 

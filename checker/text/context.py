@@ -309,8 +309,8 @@ class ContextRules:
         for start, end, rule in hits:
             if rule.direction == "terminate":
                 continue
-            stops = stop_lists[rule.category not in self.across_semicolons]
-            scope_start, scope_end = _scope(sentence, start, end, rule, stops, words)
+            forward_stops = stop_lists[rule.category not in self.across_semicolons]
+            scope_start, scope_end = _scope(sentence, start, end, rule, (forward_stops, stop_lists[True]), words)
             found.append(Modifier(rule, start, end, scope_start, scope_end))
         return found
 
@@ -405,11 +405,14 @@ class _Words:
         return start
 
 
-def _scope(sentence: str, start: int, end: int, rule: CueRule, stops: _Stops, words: _Words) -> tuple[int, int]:
+def _scope(sentence: str, start: int, end: int, rule: CueRule, stops: tuple[_Stops, _Stops], words: _Words) -> tuple[int, int]:
+    """`stops` are those ending a forward scope and a backward one: a request's items may follow it across
+    semicolons, but what it looks back to is its own clause ("no chest pain; the ECG is requested")."""
     if rule.direction == "sentence":
         return 0, len(sentence)
-    after = stops.after(end, len(sentence))
-    before = stops.before(start)
+    forward_stops, backward_stops = stops
+    after = forward_stops.after(end, len(sentence))
+    before = backward_stops.before(start)
     forward = (end, words.forward(end, after, rule.max_scope))
     backward = (words.backward(before, start, rule.max_scope), start)
     if rule.direction == "forward":
