@@ -132,3 +132,14 @@ def test_the_second_set_is_well_formed_and_keeps_its_gains(tool, repo_ruleset: R
     total = tool.overall(tool.score(repo_ruleset, entries))
     measured = {"precision": tool.precision(total), "recall": tool.recall(total)}
     assert {k: round(v, 3) for k, v in measured.items() if v < SECOND_FLOORS[k]} == {}
+
+
+def test_causes_name_the_kind_of_miss_without_the_entry(tool, repo_ruleset: RuleSet) -> None:
+    def entry(text: str, expect) -> object:
+        return tool.Entry("x.yaml", "radicular_pain", 0, text, expect, "positive", ("MRI lumbar spine",), None)
+
+    found = tool.causes(repo_ruleset, [
+        entry("Sciatica down the left leg since the lift.", True),  # tp: not counted
+        entry("The ache wanders and wobbles about.", True),  # no word of radiating pain
+    ])
+    assert found == {("fn", "no target matches (vocabulary)", "positive"): 1}

@@ -4,6 +4,13 @@
     python tools/paraphrase_score.py --misses        # and every entry scored wrong, with what was drafted
     python tools/paraphrase_score.py --set heldout   # tests/paraphrase_heldout/: the same aggregates, and its whole notes
     python tools/paraphrase_score.py --set own --misses   # tests/own_phrasings/: the cue author's own phrasings (a regression set)
+    python tools/paraphrase_score.py --set second          # tests/paraphrase_second/: a second development set
+    python tools/paraphrase_score.py --set heldout --causes   # why entries are scored wrong, as counts only
+
+--causes counts the entries scored fn, wrong or fp by cause and kind, naming no entry and no fact (so it
+may be run on the held-out set): a fact a reviewer enters; a fact read by code (no targets); a value
+found without the request line (lost to attribution); a target of the fact matching the text somewhere
+(then context, sentence conditions or resolution dropped it) or none matching (a vocabulary gap).
 
 The held-out set (tests/paraphrase_heldout/) was written after the cues, by someone who read neither
 them nor the first set; cue writers never read it, so only its aggregate figures are printed
@@ -146,6 +153,36 @@ def score(ruleset: RuleSet | None = None, entries: list[Entry] | None = None) ->
     return found
 
 
+def causes(ruleset: RuleSet, entries: list[Entry]) -> Counter:
+    """Counts of (outcome, cause, kind) for the entries scored fn, wrong or fp; see the module doc."""
+    extractor = Extractor(ruleset)
+    found: Counter = Counter()
+    for e in entries:
+        got = drafted_value(extractor.draft(e.text, list(e.requests), e.as_of), e.fact)
+        result = outcome(e.expect, got)
+        if result in ("tp", "tn"):
+            continue
+        found[(result, _cause(extractor, ruleset, e, result, got), e.kind)] += 1
+    return found
+
+
+def _cause(extractor: Extractor, ruleset: RuleSet, e: Entry, result: str, got: Any) -> str:
+    if obtained_kind(ruleset, e.fact) == "reviewer":
+        return "a fact a reviewer enters"
+    patterns = extractor.targets.fact_patterns.get(e.fact) or []
+    if not patterns:
+        return "a fact read by code (no targets)"
+    if result == "wrong":
+        return "a conflict" if got is CONFLICT else "another value"
+    if result == "fp":
+        return "drafted"
+    if drafted_value(extractor.draft(e.text, [], e.as_of), e.fact) is not ABSENT:
+        return "found without the request line (attribution)"
+    if any(pattern.search(e.text) for pattern, _ in patterns):
+        return "a target matches (dropped by context or conditions)"
+    return "no target matches (vocabulary)"
+
+
 def ratio(a: int, b: int) -> float:
     return a / b if b else 1.0
 
@@ -249,6 +286,11 @@ def main(argv: list[str]) -> int:
     if which == "heldout" and "--misses" in argv:
         print("paraphrase_score: the held-out set prints aggregate figures only (cue writers never read its entries)", file=sys.stderr)
         return 2
+    if "--causes" in argv:
+        ruleset = load_ruleset(REPO / "rules")
+        for (result, cause, kind), n in sorted(causes(ruleset, load_entries(SETS[which])).items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"{n:5d}  {result:5s}  {cause}  [{kind}]")
+        return 0
     try:
         ruleset = load_ruleset(REPO / "rules")
         scored = score(ruleset, load_entries(SETS[which]))
