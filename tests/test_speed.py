@@ -746,6 +746,37 @@ def test_yaml_built_directly_is_what_pyyamls_constructors_build(corpus, monkeypa
     assert 8 <= errors < len(_ODD_DOCUMENTS)
 
 
+def test_yaml_read_without_pyyamls_descend_and_ascend_is_the_same(corpus, monkeypatch):
+    """_StrictLoader's descend_resolver and ascend_resolver do nothing (written in C), as PyYAML's do
+    for a loader without path resolvers: every case file of the corpus and the examples, every rule
+    file and the odd documents read the same (values and errors) with PyYAML's own; and a loader
+    given a path resolver keeps PyYAML's, which follow the path."""
+    import yaml
+
+    from checker.base import yamlio
+    from checker.load.ruleset import default_rules_dir
+
+    texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES, default_rules_dir()])]
+    texts += list(_ODD_DOCUMENTS)
+    assert not yamlio._StrictLoader.yaml_path_resolvers
+    fast = [_yaml_answer(t) for t in texts]
+    monkeypatch.setattr(yamlio._StrictLoader, "descend_resolver", yaml.resolver.BaseResolver.descend_resolver)
+    monkeypatch.setattr(yamlio._StrictLoader, "ascend_resolver", yaml.resolver.BaseResolver.ascend_resolver)
+    plain = [_yaml_answer(t) for t in texts]
+    assert [f[:2] for f in fast] == [p[:2] for p in plain] and [f[2] for f in fast] == [p[2] for p in plain]
+    monkeypatch.undo()
+
+    class PathLoader(yamlio._StrictLoader):
+        pass
+
+    PathLoader.add_path_resolver("!tagged", ["a"], dict)
+    loader = PathLoader("a: {b: 1}\n")
+    try:
+        assert loader.get_single_node().value[0][1].tag == "!tagged"
+    finally:
+        loader.dispose()
+
+
 def test_remembered_scalar_tags_are_the_resolvers(corpus):
     """_StrictLoader.resolve remembers a plain scalar's tag by its text: the resolver's own answer for
     every scalar of the corpus and for random ones, asked twice (the second time from memory)."""
