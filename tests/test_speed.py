@@ -41,9 +41,9 @@ def corpus(tmp_path_factory) -> Path:
     return folder
 
 
-def _reports(run_: regress.Regression) -> dict[str, str]:
+def _reports(run_: regress.Regression, formats: tuple[str, ...] = ("text", "json", "junit")) -> dict[str, str]:
     found = {}
-    for fmt in ("text", "json", "junit"):
+    for fmt in formats:
         pieces: list[str] = []
         regress.write_report(run_, fmt, pieces.append)
         found[fmt] = "".join(pieces)
@@ -67,15 +67,18 @@ def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monke
     monkeypatch.setattr(regress, "_parallel_outcomes", lambda *a: started.append(a[2:]) or parallel(*a))
     checker = Checker()
     serial = regress.regress(checker, [corpus], jobs=1)
-    two = regress.regress(checker, [corpus], jobs=2, json_report=True)  # workers write the JSON text too
+    two = regress.regress(checker, [corpus], jobs=2)
+    two_json = regress.regress(checker, [corpus], jobs=2, json_report=True)  # workers write the JSON text too
     try:
-        assert [(workers, method) for workers, *_, method in started] == [(2, start_method)]
-        assert serial.tally.items == two.tally.items > 0
+        assert [(workers, method) for workers, *_, method in started] == [(2, start_method)] * 2
+        assert serial.tally.items == two.tally.items == two_json.tally.items > 0
         assert serial.tally.errors and serial.tally.skipped == 1  # the broken file and the case without expected:
         assert _reports(serial) == _reports(two)
+        assert _reports(serial)["json"] == _reports(two_json, ("json",))["json"]
     finally:
         serial.close()
         two.close()
+        two_json.close()
 
 
 @pytest.mark.parametrize("jobs", [2, 3])
@@ -90,14 +93,34 @@ def test_forked_runs_check_files_in_the_parent_too_with_the_same_reports(corpus,
     monkeypatch.setattr(regress.WorkerPool, "_start", lambda self: started.append(1) or start(self))
     checker = Checker()
     serial = regress.regress(checker, [corpus], jobs=1)
-    parallel = regress.regress(checker, [corpus], jobs=jobs, json_report=True)
+    parallel = regress.regress(checker, [corpus], jobs=jobs)
+    parallel_json = regress.regress(checker, [corpus], jobs=jobs, json_report=True)
     try:
-        assert len(started) == jobs - 1
-        assert 0 < len(here) < len(regress.collect_case_files([corpus])) - regress.MIN_FILES_PER_FORKED_WORKER
+        assert len(started) == 2 * (jobs - 1)
+        assert 0 < len(here) < 2 * (len(regress.collect_case_files([corpus])) - regress.MIN_FILES_PER_FORKED_WORKER)
         assert _reports(serial) == _reports(parallel)
+        assert _reports(serial)["json"] == _reports(parallel_json, ("json",))["json"]
     finally:
         serial.close()
         parallel.close()
+        parallel_json.close()
+
+
+def test_a_run_for_a_json_report_keeps_each_result_as_its_json_text_alone(corpus):
+    """json_report: the spool keeps the JSON texts, not the results (ResultSpool's texts_only); the
+    report is the plain run's, byte for byte, and the results cannot be read back."""
+    checker = Checker()
+    plain = regress.regress(checker, [corpus], jobs=1)
+    texts = regress.regress(checker, [corpus], jobs=1, json_report=True)
+    try:
+        assert texts.results.texts_only and not plain.results.texts_only
+        assert _reports(texts, ("json",)) == _reports(plain, ("json",))
+        assert list(texts.results.json_texts()) == [regress.plain_result_json(r) for r in plain.results]
+        with pytest.raises(TypeError):
+            list(texts.results)
+    finally:
+        plain.close()
+        texts.close()
 
 
 def test_a_shared_batch_shrinks_as_the_files_run_out():
