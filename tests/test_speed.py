@@ -800,6 +800,31 @@ def test_yaml_read_without_pyyamls_descend_and_ascend_is_the_same(corpus, monkey
         loader.dispose()
 
 
+def test_fact_value_is_the_dataclass_made_plainly():
+    """case.fact_value writes a FactValue's fields into its dict: the object FactValue(value, origin,
+    source) makes (equal, hashed alike, the same fields in the same order, the same pickle, still
+    frozen), for values of every kind; and FactValue is still a plain frozen dataclass of those five
+    fields with no __post_init__ that fact_value would skip."""
+    import dataclasses
+    import datetime as dt
+    import pickle
+
+    from checker.load.case import FactValue, fact_value
+
+    assert [f.name for f in dataclasses.fields(FactValue)] == ["value", "origin", "source", "reason", "evidence"]
+    assert not hasattr(FactValue, "__post_init__") and "__new__" not in vars(FactValue)
+    for value in (None, True, False, 0, 2.5, "x", ["a", "b"], dt.date(2014, 3, 1)):
+        for args in ((value,), (value, "derived"), (value, "derived", "request line"), (value, "structured", "claimant.age")):
+            plain, fast = FactValue(*args), fact_value(*args)
+            assert fast == plain and type(fast) is FactValue
+            assert list(vars(fast).items()) == list(vars(plain).items())
+            assert pickle.dumps(fast) == pickle.dumps(plain) and repr(fast) == repr(plain)
+            if not isinstance(value, list):
+                assert hash(fast) == hash(plain)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                fast.value = 1
+
+
 def test_remembered_scalar_tags_are_the_resolvers(corpus):
     """_StrictLoader.resolve remembers a plain scalar's tag by its text: the resolver's own answer for
     every scalar of the corpus and for random ones, asked twice (the second time from memory)."""
