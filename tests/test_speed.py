@@ -646,6 +646,33 @@ def test_one_reason_is_in_order_as_ranking_it_would_give(corpus):
     assert counts["one"] > 100 and counts["more"] > 100
 
 
+def test_remembered_condition_reads_rank_reasons_as_walking_the_conditions_does(corpus, monkeypatch):
+    """decide._read_of remembers each condition's tests (and the facts they read) by the condition
+    object: the walk's own answer for every condition of every criterion, asked twice; and the
+    corpus's decisive reasons rank in the same order when every condition is walked afresh."""
+    from checker.decide import decide as deciding
+    from checker.load.conditions import tests
+
+    checker = Checker()
+    conditions = [c for _, _, criterion in checker.ruleset.criteria() for c in (criterion.met_when, criterion.not_met_when, criterion.applies_when) if c]
+    assert len(conditions) > 300
+    for _ in range(2):
+        for condition in conditions:
+            held, walked, reads, named = deciding._read_of(condition)
+            assert held is condition and walked == tuple(tests(condition))
+            assert reads == {name for _, name, _, _ in tests(condition)} and named == tuple((n, o, v) for _, n, o, v in tests(condition))
+    items = [item for case in _corpus_cases(checker, corpus) for item in checker.decide_case(case, details=False) if len(item.decisive) > 1]
+    remembered = [deciding.ranked_reasons(item, item.decisive[::-1]) for item in items]
+
+    def walked_afresh(condition):
+        found = tuple(tests(condition))
+        return condition, found, frozenset(name for _, name, _, _ in found), tuple((n, o, v) for _, n, o, v in found)
+
+    monkeypatch.setattr(deciding, "_read_of", walked_afresh)
+    assert len(items) > 100
+    assert [deciding.ranked_reasons(item, item.decisive[::-1]) for item in items] == remembered
+
+
 def test_action_messages_are_read_as_decoding_them_reads_them(corpus, monkeypatch):
     """engine.fired reads the rule and item index from the text of each action message, as decoding
     it does: every message the corpus's cases give, and facts holding the key's text as a value."""
