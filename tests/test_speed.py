@@ -41,9 +41,9 @@ def corpus(tmp_path_factory) -> Path:
     return folder
 
 
-def _reports(run_: regress.Regression) -> dict[str, str]:
+def _reports(run_: regress.Regression, formats: tuple[str, ...] = ("text", "json", "junit")) -> dict[str, str]:
     found = {}
-    for fmt in ("text", "json", "junit"):
+    for fmt in formats:
         pieces: list[str] = []
         regress.write_report(run_, fmt, pieces.append)
         found[fmt] = "".join(pieces)
@@ -67,15 +67,18 @@ def test_regress_reports_are_byte_identical_whatever_the_job_count(corpus, monke
     monkeypatch.setattr(regress, "_parallel_outcomes", lambda *a: started.append(a[2:]) or parallel(*a))
     checker = Checker()
     serial = regress.regress(checker, [corpus], jobs=1)
-    two = regress.regress(checker, [corpus], jobs=2, json_report=True)  # workers write the JSON text too
+    two = regress.regress(checker, [corpus], jobs=2)
+    two_json = regress.regress(checker, [corpus], jobs=2, json_report=True)  # workers write the JSON text too
     try:
-        assert [(workers, method) for workers, *_, method in started] == [(2, start_method)]
-        assert serial.tally.items == two.tally.items > 0
+        assert [(workers, method) for workers, *_, method in started] == [(2, start_method)] * 2
+        assert serial.tally.items == two.tally.items == two_json.tally.items > 0
         assert serial.tally.errors and serial.tally.skipped == 1  # the broken file and the case without expected:
         assert _reports(serial) == _reports(two)
+        assert _reports(serial)["json"] == _reports(two_json, ("json",))["json"]
     finally:
         serial.close()
         two.close()
+        two_json.close()
 
 
 @pytest.mark.parametrize("jobs", [2, 3])
@@ -90,14 +93,34 @@ def test_forked_runs_check_files_in_the_parent_too_with_the_same_reports(corpus,
     monkeypatch.setattr(regress.WorkerPool, "_start", lambda self: started.append(1) or start(self))
     checker = Checker()
     serial = regress.regress(checker, [corpus], jobs=1)
-    parallel = regress.regress(checker, [corpus], jobs=jobs, json_report=True)
+    parallel = regress.regress(checker, [corpus], jobs=jobs)
+    parallel_json = regress.regress(checker, [corpus], jobs=jobs, json_report=True)
     try:
-        assert len(started) == jobs - 1
-        assert 0 < len(here) < len(regress.collect_case_files([corpus])) - regress.MIN_FILES_PER_FORKED_WORKER
+        assert len(started) == 2 * (jobs - 1)
+        assert 0 < len(here) < 2 * (len(regress.collect_case_files([corpus])) - regress.MIN_FILES_PER_FORKED_WORKER)
         assert _reports(serial) == _reports(parallel)
+        assert _reports(serial)["json"] == _reports(parallel_json, ("json",))["json"]
     finally:
         serial.close()
         parallel.close()
+        parallel_json.close()
+
+
+def test_a_run_for_a_json_report_keeps_each_result_as_its_json_text_alone(corpus):
+    """json_report: the spool keeps the JSON texts, not the results (ResultSpool's texts_only); the
+    report is the plain run's, byte for byte, and the results cannot be read back."""
+    checker = Checker()
+    plain = regress.regress(checker, [corpus], jobs=1)
+    texts = regress.regress(checker, [corpus], jobs=1, json_report=True)
+    try:
+        assert texts.results.texts_only and not plain.results.texts_only
+        assert _reports(texts, ("json",)) == _reports(plain, ("json",))
+        assert list(texts.results.json_texts()) == [regress.plain_result_json(r) for r in plain.results]
+        with pytest.raises(TypeError):
+            list(texts.results)
+    finally:
+        plain.close()
+        texts.close()
 
 
 def test_a_shared_batch_shrinks_as_the_files_run_out():
@@ -384,7 +407,7 @@ def test_drug_names_in_a_text_are_found_as_keying_every_phrase_finds_them(corpus
     pieces = names[::7] + ["ER", "extended release", "extended-release", "long-acting", "XR", "CR", "10 mg", "5%", "/", "#90", "and", "cream", "Tylenol #3"]
     lines += [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 7))) for _ in range(3000)]
     lines += ["/".join(rng.sample(names, 3)) + " cream" for _ in range(200)]
-    assert len(lines) > 3500
+    assert len(lines) > 3200
     found = [lexicon.find_all_in_text(line) for line in lines]
     assert found == [lexicon.plain_find_all_in_text(line) for line in lines]
     assert sum(map(len, found)) > 3000
@@ -623,6 +646,33 @@ def test_one_reason_is_in_order_as_ranking_it_would_give(corpus):
     assert counts["one"] > 100 and counts["more"] > 100
 
 
+def test_remembered_condition_reads_rank_reasons_as_walking_the_conditions_does(corpus, monkeypatch):
+    """decide._read_of remembers each condition's tests (and the facts they read) by the condition
+    object: the walk's own answer for every condition of every criterion, asked twice; and the
+    corpus's decisive reasons rank in the same order when every condition is walked afresh."""
+    from checker.decide import decide as deciding
+    from checker.load.conditions import tests
+
+    checker = Checker()
+    conditions = [c for _, _, criterion in checker.ruleset.criteria() for c in (criterion.met_when, criterion.not_met_when, criterion.applies_when) if c]
+    assert len(conditions) > 300
+    for _ in range(2):
+        for condition in conditions:
+            held, walked, reads, named = deciding._read_of(condition)
+            assert held is condition and walked == tuple(tests(condition))
+            assert reads == {name for _, name, _, _ in tests(condition)} and named == tuple((n, o, v) for _, n, o, v in tests(condition))
+    items = [item for case in _corpus_cases(checker, corpus) for item in checker.decide_case(case, details=False) if len(item.decisive) > 1]
+    remembered = [deciding.ranked_reasons(item, item.decisive[::-1]) for item in items]
+
+    def walked_afresh(condition):
+        found = tuple(tests(condition))
+        return condition, found, frozenset(name for _, name, _, _ in found), tuple((n, o, v) for _, n, o, v in found)
+
+    monkeypatch.setattr(deciding, "_read_of", walked_afresh)
+    assert len(items) > 100
+    assert [deciding.ranked_reasons(item, item.decisive[::-1]) for item in items] == remembered
+
+
 def test_action_messages_are_read_as_decoding_them_reads_them(corpus, monkeypatch):
     """engine.fired reads the rule and item index from the text of each action message, as decoding
     it does: every message the corpus's cases give, and facts holding the key's text as a value."""
@@ -744,6 +794,83 @@ def test_yaml_built_directly_is_what_pyyamls_constructors_build(corpus, monkeypa
     assert [b[2] for b in built] == [c[2] for c in constructed]
     errors = sum(kind == "error" for kind, _, _ in built)
     assert 8 <= errors < len(_ODD_DOCUMENTS)
+
+
+def test_yaml_read_without_pyyamls_descend_and_ascend_is_the_same(corpus, monkeypatch):
+    """_StrictLoader's descend_resolver and ascend_resolver do nothing (written in C), as PyYAML's do
+    for a loader without path resolvers: every case file of the corpus and the examples, every rule
+    file and the odd documents read the same (values and errors) with PyYAML's own; and a loader
+    given a path resolver keeps PyYAML's, which follow the path."""
+    import yaml
+
+    from checker.base import yamlio
+    from checker.load.ruleset import default_rules_dir
+
+    texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES, default_rules_dir()])]
+    texts += list(_ODD_DOCUMENTS)
+    assert not yamlio._StrictLoader.yaml_path_resolvers
+    fast = [_yaml_answer(t) for t in texts]
+    monkeypatch.setattr(yamlio._StrictLoader, "descend_resolver", yaml.resolver.BaseResolver.descend_resolver)
+    monkeypatch.setattr(yamlio._StrictLoader, "ascend_resolver", yaml.resolver.BaseResolver.ascend_resolver)
+    plain = [_yaml_answer(t) for t in texts]
+    assert [f[:2] for f in fast] == [p[:2] for p in plain] and [f[2] for f in fast] == [p[2] for p in plain]
+    monkeypatch.undo()
+
+    class PathLoader(yamlio._StrictLoader):
+        pass
+
+    PathLoader.add_path_resolver("!tagged", ["a"], dict)
+    loader = PathLoader("a: {b: 1}\n")
+    try:
+        assert loader.get_single_node().value[0][1].tag == "!tagged"
+    finally:
+        loader.dispose()
+
+
+def test_fact_value_is_the_dataclass_made_plainly():
+    """case.fact_value writes a FactValue's fields into its dict: the object FactValue(value, origin,
+    source) makes (equal, hashed alike, the same fields in the same order, the same pickle, still
+    frozen), for values of every kind; and FactValue is still a plain frozen dataclass of those five
+    fields with no __post_init__ that fact_value would skip."""
+    import dataclasses
+    import datetime as dt
+    import pickle
+
+    from checker.load.case import FactValue, fact_value
+
+    assert [f.name for f in dataclasses.fields(FactValue)] == ["value", "origin", "source", "reason", "evidence"]
+    assert not hasattr(FactValue, "__post_init__") and "__new__" not in vars(FactValue)
+    for value in (None, True, False, 0, 2.5, "x", ["a", "b"], dt.date(2014, 3, 1)):
+        for args in ((value,), (value, "derived"), (value, "derived", "request line"), (value, "structured", "claimant.age")):
+            plain, fast = FactValue(*args), fact_value(*args)
+            assert fast == plain and type(fast) is FactValue
+            assert list(vars(fast).items()) == list(vars(plain).items())
+            assert pickle.dumps(fast) == pickle.dumps(plain) and repr(fast) == repr(plain)
+            if not isinstance(value, list):
+                assert hash(fast) == hash(plain)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                fast.value = 1
+
+
+def test_a_line_made_plain_without_needless_substitutions_is_the_same(corpus):
+    """prescription._plain runs each substitution only on a text holding its character: the text every
+    substitution gives (plain_plain) for the corpus's and the examples' request lines and random lines
+    of number words, digits, commas, parentheses and dots."""
+    import yaml
+
+    from checker.load import prescription
+
+    lines = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        text = Path(path).read_text(encoding="utf-8")
+        data = yaml.safe_load(text) if "[unclosed" not in text else None
+        lines += [r.get("text") for r in (data or {}).get("requests") or [] if isinstance(r, dict) and isinstance(r.get("text"), str)]
+    rng = random.Random(13)
+    pieces = ["two", "(2)", " ", "1,000", ",", "(", ")", ".", "t.i.d.", "q.8h", "mg", "#60", "3", "x", "Norco", "(10)", "b.i.d"]
+    lines += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(3000)]
+    assert len(lines) > 3200
+    for line in lines:
+        assert prescription._plain(line) == prescription.plain_plain(line), line
 
 
 def test_remembered_scalar_tags_are_the_resolvers(corpus):

@@ -33,6 +33,7 @@ _CONTROL = compile_pattern(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _PLAIN_KEYS = (str, int, float, bool, dt.date)
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NO_PATHS: dict = {}  # never written: its get takes (parent, index) and does nothing with them
 
 
 class _DuplicateKey(Exception):
@@ -63,6 +64,20 @@ class _UnknownTag(Exception):
 
 class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe loader that refuses duplicate mapping keys instead of keeping the last one."""
+
+    # libyaml's composer calls descend_resolver(parent, index) and ascend_resolver() around every
+    # node (about 100 of each per case file), and PyYAML's own return at once when the loader has no
+    # path resolvers, as a safe loader has none: two functions written in C that do nothing with their
+    # arguments take their place, without a Python call each (the plain resolver's tags:
+    # tests/test_speed.py). A loader given path resolvers keeps PyYAML's.
+    descend_resolver = _NO_PATHS.get
+    ascend_resolver = int
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        if self.yaml_path_resolvers:  # then descending and ascending follow the path: PyYAML's own
+            self.descend_resolver = super().descend_resolver  # type: ignore[method-assign]
+            self.ascend_resolver = super().ascend_resolver  # type: ignore[method-assign]
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         """The tag of a plain scalar, remembered by its text: libyaml's composer asks the resolver

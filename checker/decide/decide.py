@@ -208,8 +208,31 @@ def _asks_for_an_untold_outcome(result: CriterionResult, facts: dict[str, object
     return not given and not stated & OUTCOME_FACTS
 
 
-def _reads(condition: object) -> set[str]:
-    return {name for _, name, _, _ in tests(condition)}
+def _reads(condition: object) -> frozenset[str]:
+    return _read_of(condition)[2]
+
+
+# What rank asks of the conditions of every decisive criterion of every item ranked (their tests, the
+# facts they read), remembered by the condition: the rule set's own objects, asked again item after
+# item, and walking each condition tree several times per criterion was most of ranking the reasons.
+# A condition is held with its answer, so no other object takes its id while it is remembered; at most
+# this many, forgotten all at once.
+MAX_REMEMBERED_CONDITIONS = 4096
+_CONDITIONS: dict[int, tuple[object, tuple, frozenset[str], tuple]] = {}
+
+
+def _read_of(condition: object) -> tuple[object, tuple, frozenset[str], tuple]:
+    """(condition, its tests as tests() yields them, the facts they read, (name, op, value) of each)."""
+    found = _CONDITIONS.get(id(condition))
+    if found is not None and found[0] is condition:
+        return found
+    if len(_CONDITIONS) >= MAX_REMEMBERED_CONDITIONS:
+        _CONDITIONS.clear()
+    walked = tuple(tests(condition))
+    found = _CONDITIONS[id(condition)] = (
+        condition, walked, frozenset(name for _, name, _, _ in walked), tuple((name, op, value) for _, name, op, value in walked),
+    )
+    return found
 
 
 def on_the_course(criterion: Criterion) -> bool:
@@ -246,8 +269,8 @@ def _is_vehicle(unit: Unit) -> bool:
     return unit.role == "ingredient" and unit.topic is not None and VEHICLE_CLASS in unit.topic.drug_classes
 
 
-def _tests(condition: object) -> list[tuple[str, str, object]]:
-    return [(name, op, value) for _, name, op, value in tests(condition)]
+def _tests(condition: object) -> tuple[tuple[str, str, object], ...]:
+    return _read_of(condition)[3]
 
 
 def _states_a_finding(result: CriterionResult, stated: set[str], facts: dict[str, object]) -> bool:
@@ -255,7 +278,7 @@ def _states_a_finding(result: CriterionResult, stated: set[str], facts: dict[str
     met_when: what they state against an alternative ("the tear is not full-thickness", an age past
     the one the alternative names) is not the finding the criterion is about, so it does not put the
     criterion before one whose finding they do state."""
-    return any(test[1] in stated and evaluate(test, facts) is True for test in tests(result.criterion.met_when))
+    return any(test[1] in stated and evaluate(test, facts) is True for test in _read_of(result.criterion.met_when)[1])
 
 
 Route = tuple[tuple[int, int], tuple[str, ...]]  # (score, the criteria on it, in tree order)

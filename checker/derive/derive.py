@@ -10,7 +10,7 @@ from checker.base.memo import remembered
 from checker.base.outcomes import LETTER_DECISIONS, MEDICALLY_NECESSARY
 from checker.base.patterns import LazyPattern
 from checker.base.records import dataclass
-from checker.load.case import Case, FactValue, Medication, Request
+from checker.load.case import Case, FactValue, Medication, Request, fact_value
 from checker.load.conditions import evaluate as kleene
 from checker.load.conditions import tests
 from checker.load.lexicon import Lexicon
@@ -75,7 +75,7 @@ def derive_item_facts(
         before = facts["therapy_visits_completed"].value
         facts["therapy_visits_completed"] = FactValue(0, "derived", _basis_text({"procedure": request.associated_with, "visits_before_it": before}))
     if case.age is not None:
-        facts["age"] = FactValue(case.age, "structured", "claimant.age")
+        facts["age"] = fact_value(case.age, "structured", "claimant.age")
     product = ""
     if ingredient:
         product = request.drug  # "" for a compound written out by its ingredients
@@ -92,7 +92,7 @@ def derive_item_facts(
         text = texts.get(id(found.basis))
         if text is None:
             text = texts[id(found.basis)] = _basis_text(found.basis)
-        facts[name] = FactValue(found.value, "derived", text)
+        facts[name] = fact_value(found.value, "derived", text)
     facts.update(timeline_facts(case))
     procedure = _procedure_decision(request, decided or {})
     if procedure is not None:
@@ -306,7 +306,7 @@ def _same_request(text: str, original: str) -> bool:
 
 
 def _derived_fact(found: Derived) -> FactValue:
-    return FactValue(found.value, "derived", _basis_text(found.basis))
+    return fact_value(found.value, "derived", _basis_text(found.basis))
 
 
 # The last case's timeline facts (timeline_facts): its injury, request and surgery dates, and the facts.

@@ -78,6 +78,24 @@ class FactValue:
     evidence: FactEvidence | None = None
 
 
+_new_object = object.__new__
+
+
+def fact_value(value: Any, origin: str = "structured", source: str = "") -> FactValue:
+    """FactValue(value, origin, source), its fields written into its __dict__ in their order rather than
+    by the frozen dataclass's __init__, which sets each through object.__setattr__: the same object
+    (equal, the same fields in the same order, pickled alike: tests/test_speed.py) in under half the
+    time. A regression run makes about ten per item (the case's facts, the derived ones)."""
+    fact = _new_object(FactValue)
+    fields = fact.__dict__
+    fields["value"] = value
+    fields["origin"] = origin
+    fields["source"] = source
+    fields["reason"] = ""
+    fields["evidence"] = None
+    return fact
+
+
 @dataclass(frozen=True)
 class FactConflict:
     """Statements that contradict each other: the fact stays undocumented until a reviewer decides."""
@@ -390,7 +408,7 @@ def _facts(raw: Any, ruleset: RuleSet, path: str, where: str) -> dict[str, FactV
 
 def _fact_value(given: Any, path: str, where: str) -> FactValue:
     if not isinstance(given, dict):
-        return FactValue(given)
+        return fact_value(given)
     check_keys(given, _FACT_KEYS, path, where, required=() if given.get("conflict") is not None else ("value",))
     origin = given.get("origin", "structured")
     if origin not in ORIGINS:

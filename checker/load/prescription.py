@@ -403,7 +403,18 @@ _DOTS = LazyPattern(r"(?<=[A-Za-z])\.(?=[A-Za-z0-9]|\s|$)")
 
 
 def _plain(text: str) -> str:
-    """'1,000 mg' -> '1000 mg'; 'two (2) tablets' -> '2 tablets'; 't.i.d.' -> 'tid', 'q.8h' -> 'q8h'."""
+    """'1,000 mg' -> '1000 mg'; 'two (2) tablets' -> '2 tablets'; 't.i.d.' -> 'tid', 'q.8h' -> 'q8h'.
+    Each substitution runs only on a text holding the character it removes or reads (a comma, an
+    opening parenthesis, a dot): most request lines hold none (the same text: plain_plain)."""
+    if "," in text:
+        text = _THOUSANDS.sub("", text)
+    if "(" in text:
+        text = _WORD_THEN_DIGITS.sub(r"\1", text)
+    return _DOTS.sub("", text) if "." in text else text
+
+
+def plain_plain(text: str) -> str:
+    """_plain, every substitution run."""
     return _DOTS.sub("", _WORD_THEN_DIGITS.sub(r"\1", _THOUSANDS.sub("", text)))
 
 

@@ -140,22 +140,27 @@ def _short(decision: str) -> str:
 
 
 class ResultSpool:
-    """Item results kept in a temporary file (pickled one by one), readable again in order; with
-    each, optionally, its JSON text as the report prints it (made by the worker that ran it)."""
+    """Item results kept in a temporary file (pickled one case file at a time), readable again in
+    order; with each, optionally, its JSON text as the report prints it (made by the worker that ran
+    it). texts_only: a spool for a JSON report alone keeps each result as that text and nothing else
+    (unpickling every result for its text was a twentieth of a run's CPU); its results cannot be read
+    back, only their texts."""
 
-    def __init__(self) -> None:
+    def __init__(self, texts_only: bool = False) -> None:
         self._file: IO[bytes] = tempfile.TemporaryFile()
         self._count = 0
+        self.texts_only = texts_only
 
     def append(self, result: dict[str, Any], json_text: str | None = None) -> None:
         self.extend([(result, json_text)])
 
     def extend(self, entries: list[tuple[dict[str, Any], str | None]]) -> None:
         """The results of one case file, pickled together (one pickle per file, not per item)."""
-        self.extend_pickled(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), len(entries))
+        self.extend_pickled(pickled_entries(entries, self.texts_only), len(entries))
 
     def extend_pickled(self, pickled: bytes, count: int) -> None:
-        """What extend writes, pickled already (by a worker: the parent never unpickles it)."""
+        """What extend writes, pickled already by pickled_entries (by a worker: the parent never
+        unpickles it)."""
         if count:
             self._file.write(pickled)
             self._count += count
@@ -164,12 +169,16 @@ class ResultSpool:
         return self._count
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self.texts_only:
+            raise TypeError("this run kept its results as JSON text only (json_report)")
         return (result for result, _ in self._entries())
 
     def json_texts(self) -> Iterator[str]:
+        if self.texts_only:
+            return self._entries()
         return (text if text is not None else result_json(result) for result, text in self._entries())
 
-    def _entries(self) -> Iterator[tuple[dict[str, Any], str | None]]:
+    def _entries(self) -> Iterator[Any]:
         self._file.flush()
         self._file.seek(0)
         read = 0
@@ -181,6 +190,16 @@ class ResultSpool:
 
     def close(self) -> None:
         self._file.close()
+
+
+def pickled_entries(entries: list[tuple[dict[str, Any], str | None]], texts_only: bool) -> bytes:
+    """One case file's (result, JSON text) pairs as a spool keeps them: pickled together, or with
+    `texts_only` each result's JSON text alone (written here when the pair holds none)."""
+    if texts_only:
+        kept: list[Any] = [text if text is not None else result_json(result) for result, text in entries]
+    else:
+        kept = entries
+    return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def result_json(result: dict[str, Any]) -> str:
@@ -305,8 +324,9 @@ def regress(
     divergences: Divergences | None = None,
 ) -> Regression:
     """Run every case file under `paths` (in `jobs` worker processes) and tally the agreement.
-    json_report: the workers also write each result's JSON text (a JSON report then costs the
-    parent almost nothing). divergences: known divergences listed apart from the case files."""
+    json_report: the run is for a JSON report: the workers also write each result's JSON text (the
+    report then costs the parent almost nothing), and the run keeps each result as that text alone
+    (ResultSpool's texts_only). divergences: known divergences listed apart from the case files."""
     with collector_for_a_run():
         return _regress(checker, collect_case_files(paths), jobs, progress, json_report, divergences or {})
 
@@ -349,7 +369,7 @@ def _collect_young_less_often() -> None:
 def _regress(
     checker: Any, files: list[str], jobs: int, progress: Progress | None, json_report: bool, divergences: Divergences,
 ) -> Regression:
-    tally, spool = Tally(), ResultSpool()
+    tally, spool = Tally(), ResultSpool(texts_only=json_report)
     outcomes = _outcomes(checker, files, jobs, json_report, divergences)
     done = 0
     try:
@@ -648,7 +668,7 @@ def _worker_main(connection: Any, checker: Any, json_report: bool, divergences: 
         connection.send(("started", batch[0][0]))
         for k, (index, path) in enumerate(batch):
             try:
-                outcome = _packed(_with_json(check_file(checker, path, divergences), json_report))
+                outcome = _packed(_with_json(check_file(checker, path, divergences), json_report), json_report)
             except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
                 connection.send(("raised", index, exc))
                 return
@@ -661,17 +681,19 @@ def _worker_main(connection: Any, checker: Any, json_report: bool, divergences: 
 @dataclass
 class PackedResults:
     """A case file's results as a worker sends them: what Tally.add reads of each result, and the
-    (result, JSON text) pairs pickled for the spool. The parent counts and spools without unpickling
+    (result, JSON text) pairs, or the texts alone, pickled for the spool (pickled_entries). The parent counts and spools without unpickling
     whole results (that was most of its work, and the extra CPU of --jobs 2 over --jobs 1)."""
     summaries: list[dict[str, Any]]
     pickled: bytes
 
 
-def _packed(outcome: tuple[str, Any]) -> tuple[str, Any]:
+def _packed(outcome: tuple[str, Any], texts_only: bool = False) -> tuple[str, Any]:
+    """A file's outcome as a worker sends it: results as PackedResults, pickled for a spool (texts_only:
+    for a JSON report's spool, ResultSpool)."""
     kind, payload = outcome
     if kind != "ran":
         return outcome
-    pickled = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL) if payload else b""
+    pickled = pickled_entries(payload, texts_only) if payload else b""
     return kind, PackedResults([_tally_summary(result) for result, _ in payload], pickled)
 
 
