@@ -47,7 +47,7 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 355
+MIN_APPROVALS_CAUGHT = 356  # 358 caught on 2026-12-04 (ninth round of cues)
 MAX_FALSE_APPROVALS = 16
 
 
