@@ -227,7 +227,7 @@ def test_kill_9_of_a_worker_from_outside_completes_the_run_with_exit_2(tmp_path)
 
 @needs_proc
 def test_ctrl_c_exits_130_with_one_line_and_no_worker_traceback(tmp_path):
-    copies_of_the_examples(tmp_path / "corpus", 400)
+    copies_of_the_examples(tmp_path / "corpus", 1000)  # enough that the run is still going when the signal comes
     process = _start(["regress", str(tmp_path / "corpus"), "--jobs", "2"], tmp_path)
     _wait_for_busy_workers(process, tmp_path)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
@@ -235,7 +235,7 @@ def test_ctrl_c_exits_130_with_one_line_and_no_worker_traceback(tmp_path):
     assert process.returncode == 130, stderr
     assert stdout == ""
     assert stderr.count("\n") == 1 and stderr.startswith("mtus: interrupted after "), stderr
-    assert " of 2400 case files (" in stderr and "no report written" in stderr
+    assert " of 6000 case files (" in stderr and "no report written" in stderr
 
 
 def test_the_report_file_is_written_whole_or_not_at_all(tmp_path, monkeypatch):

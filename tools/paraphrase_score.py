@@ -183,6 +183,12 @@ def _cause(extractor: Extractor, ruleset: RuleSet, e: Entry, result: str, got: A
     return "no target matches (vocabulary)"
 
 
+def causes_report(found: Counter) -> str:
+    """The causes, most frequent first: count, outcome, cause and [kind] per line."""
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
+    return "\n".join(f"{n:5d}  {result:5s}  {cause}  [{kind}]" for (result, cause, kind), n in ranked)
+
+
 def ratio(a: int, b: int) -> float:
     return a / b if b else 1.0
 
@@ -286,13 +292,11 @@ def main(argv: list[str]) -> int:
     if which == "heldout" and "--misses" in argv:
         print("paraphrase_score: the held-out set prints aggregate figures only (cue writers never read its entries)", file=sys.stderr)
         return 2
-    if "--causes" in argv:
-        ruleset = load_ruleset(REPO / "rules")
-        for (result, cause, kind), n in sorted(causes(ruleset, load_entries(SETS[which])).items(), key=lambda kv: (-kv[1], kv[0])):
-            print(f"{n:5d}  {result:5s}  {cause}  [{kind}]")
-        return 0
     try:
         ruleset = load_ruleset(REPO / "rules")
+        if "--causes" in argv:
+            print(causes_report(causes(ruleset, load_entries(SETS[which]))))
+            return 0
         scored = score(ruleset, load_entries(SETS[which]))
         notes = load_notes(SETS[which])
     except InputError as err:  # a malformed entry file: one line naming file, field and fix
