@@ -176,7 +176,7 @@ class ResultSpool:
     def json_texts(self) -> Iterator[str]:
         if self.texts_only:
             return self._entries()
-        return (text if text is not None else result_json(result) for result, text in self._entries())
+        return (_text_of(result, text) for result, text in self._entries())
 
     def _entries(self) -> Iterator[Any]:
         self._file.flush()
@@ -196,10 +196,15 @@ def pickled_entries(entries: list[tuple[dict[str, Any], str | None]], texts_only
     """One case file's (result, JSON text) pairs as a spool keeps them: pickled together, or with
     `texts_only` each result's JSON text alone (written here when the pair holds none)."""
     if texts_only:
-        kept: list[Any] = [text if text is not None else result_json(result) for result, text in entries]
+        kept: list[Any] = [_text_of(result, text) for result, text in entries]
     else:
         kept = entries
     return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _text_of(result: dict[str, Any], text: str | None) -> str:
+    """A result's JSON text: the one its worker wrote, else written now."""
+    return text if text is not None else result_json(result)
 
 
 def result_json(result: dict[str, Any]) -> str:
