@@ -17,8 +17,9 @@ from tests.tool_loader import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "own_cases"
-# Measured with `python tools/own_cases.py` on the 965 items (2026-12-04, twenty-three sets): 357 of 429
-# approvals caught and 16 of 536 upheld items approved. One of the sixteenth set: a cervical MRI beside nerve
+# Measured with `python tools/own_cases.py` on the 1,022 items (2026-12-04, twenty-four sets, rules 0.42.0):
+# 386 of 453 approvals caught and 17 of 569 upheld items approved (on the 965 items of twenty-three sets
+# before rules 0.42.0: 358 of 429 and 16 of 536; the sixteen are these). One of the sixteenth set: a cervical MRI beside nerve
 # studies for carpal tunnel syndrome, whose thumb weakness and median-distribution sensory loss are read as
 # cervical findings (a finding of the arm reaches the neck; a peripheral nerve's territory is not yet told from
 # a root's). The three of the twenty-third set: nerve studies of
@@ -47,8 +48,11 @@ CASES = REPO / "tests" / "own_cases"
 # the twelfth set's writer denies).
 # The floor is the approvals less two, so that a change of principle elsewhere may cost an item or two
 # without hiding a larger fall; the ceiling is the false approvals measured.
-MIN_APPROVALS_CAUGHT = 356  # 358 caught on 2026-12-04 (ninth round of cues)
-MAX_FALSE_APPROVALS = 16
+# Rules 0.42.0 (2026-12-04) added one: now that a trigger finger release after failed injections is approved
+# (its own topic), the post-operative Norco 10/325 #60 requested with it is judged on its own, and the
+# seventeenth set's writer denies it by strength and quantity as for the carpal tunnel releases above.
+MIN_APPROVALS_CAUGHT = 384  # 386 caught on 2026-12-04 (rules 0.42.0, with the twenty-fourth set)
+MAX_FALSE_APPROVALS = 17
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ limb_groups, same_region and injection_kinds of checker/cues/facts.yaml)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from checker.extract.model import DROP, Run
@@ -12,6 +13,8 @@ from checker.extract.text import sides, sides_agree
 from checker.text.context import Sentence
 
 _SPINE = frozenset({"cervical", "thoracic", "lumbar"})
+# the words that make what follows a finding's comparison ("versus", "compared with", "than")
+_COMPARED_WITH = re.compile(r"\b(?:versus|vs\.?|compared\s+(?:with|to)|in\s+comparison\s+(?:with|to)|than|relative\s+to)\b", re.IGNORECASE)
 
 
 class Regions:
@@ -77,10 +80,11 @@ class Regions:
 
     def _names_other_limb(self, requests: list[Any], text: str) -> bool:
         """The statement is about "the other knee" or "the opposite shoulder", and no request is for
-        both sides."""
+        both sides. The other side named as the measure a finding is compared with ("15 degrees versus
+        5 on the uninjured side") is not a statement about it."""
         if self.other_limb is None or any("bilateral" in r.sides for r in requests):
             return False
-        return bool(self.other_limb.search(text))
+        return any(not _COMPARED_WITH.search(text, max(0, m.start() - 60), m.start()) for m in self.other_limb.finditer(text))
 
     def _reach(self, parts: frozenset[str], limbs: bool) -> frozenset[str]:
         """The body parts a request's findings may name: its own and those of the same region (a limb

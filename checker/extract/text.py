@@ -129,9 +129,10 @@ def sides_agree(requested: frozenset[str], stated: set[str]) -> bool:
     return not (requested and stated and not requested & stated and "bilateral" not in requested | stated)
 
 
-# "left" as the verb, not the side: "left her pain free", "was left with", "left work early"
+# "left" as the verb, not the side: "left her pain free", "was left with", "left work early"; "the left"
+# and "on left" are always the side ("positive on the left with increased translation")
 _LEFT_AS_VERB = re.compile(
-    r"\bleft\s+(?=(?:her|him|them|me|us|it|the|a|an|his|their|work|home|early|without|with|over|behind|untreated|alone)\b)",
+    r"(?<!\bthe\s)(?<!\bon\s)\bleft\s+(?=(?:her|him|them|me|us|it|the|a|an|his|their|work|home|early|without|with|over|behind|untreated|alone)\b)",
     re.IGNORECASE,
 )
 
