@@ -51,7 +51,7 @@ CASES = REPO / "tests" / "own_cases"
 # Rules 0.42.0 (2026-12-04) added one: now that a trigger finger release after failed injections is approved
 # (its own topic), the post-operative Norco 10/325 #60 requested with it is judged on its own, and the
 # seventeenth set's writer denies it by strength and quantity as for the carpal tunnel releases above.
-MIN_APPROVALS_CAUGHT = 384  # 386 caught on 2026-12-04 (rules 0.42.0, with the twenty-fourth set)
+MIN_APPROVALS_CAUGHT = 385  # 387 caught on 2026-12-04 (rules 0.42.0 and the cues after it, twenty-four sets)
 MAX_FALSE_APPROVALS = 17
 
 
