@@ -49,6 +49,17 @@ def test_a_rule_change_without_a_version_entry_fails_until_one_is_added(tmp_path
     assert load_ruleset(rules).stamp.startswith("9.0.0+")
 
 
+def test_a_summary_outside_ascii_or_with_backslashes_is_written_as_given(tmp_path: Path):
+    """The entry is inserted verbatim: json writes "broström" as "brostr\\u00f6m", which a regex
+    replacement template would have read as a bad escape."""
+    rules = _copy_rules(tmp_path)
+    topic = rules / "topics" / "carisoprodol.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8").replace("lte: 3", "lte: 4", 1), encoding="utf-8")
+    bump(rules, "9.0.0", ["carisoprodol"], ["all"], "The name broström and a path C:\\rules\\1 stay as written.", TODAY)
+    assert _newest(rules)["summary"] == "The name broström and a path C:\\rules\\1 stay as written."
+    assert problems(rules) == []
+
+
 def test_an_entry_must_say_which_topics_and_periods_in_order(tmp_path: Path):
     rules = _copy_rules(tmp_path)
     path = rules / "changelog.yaml"

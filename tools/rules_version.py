@@ -128,7 +128,8 @@ def bump(rules_dir: Path, version: str, topics: list[str], periods: list[str], s
         f"    digest: {load_ruleset(rules_dir).digest}",
     ])
     path = rules_dir / CHANGELOG
-    changelog, count = re.subn(r"(?m)^versions:[ \t]*$", "versions:\n" + entry, path.read_text(encoding="utf-8"), count=1)
+    # the entry is inserted as it is: a summary's backslashes (json's "\u00f6") are not a replacement template's escapes
+    changelog, count = re.subn(r"(?m)^versions:[ \t]*$", lambda _: "versions:\n" + entry, path.read_text(encoding="utf-8"), count=1)
     if count != 1:
         raise InputError(str(path), "versions", "no 'versions:' line", "restore the file's 'versions:' line")
     path.write_text(changelog, encoding="utf-8")
