@@ -90,10 +90,11 @@ def test_precision_and_recall_on_the_paraphrase_set(tool, scored, repo_ruleset: 
 # (on the first 757 entries alone: 0.913 / 0.747). Notes recall is 310/443 = 0.6998, so its floor is 0.69.
 # On 2026-12-04, after the ninth round (vocabulary by clinical meaning): 0.918 / 0.737, notes recall
 # 0.734. Rules 0.42.0 added 11 extracted facts and a writer's 77 held-out entries for them
-# (surgical_topics.yaml); with them the set is 1,192 entries at 0.918 / 0.726 (the 1,115 before: still
-# 0.918 / 0.737; the 77 alone 0.914 / 0.571, written from the facts' vocabulary and checked on the
-# development sets only), so the recall floor is that figure rounded down.
-HELDOUT_FLOORS = {"precision": 0.91, "recall": 0.72, "notes_recall": 0.73}
+# (surgical_topics.yaml); with them the set was 1,192 entries at 0.918 / 0.726 (the 1,115 before: still
+# 0.918 / 0.737; the 77 alone 0.914 / 0.571, cues written from the facts' definitions and checked on the
+# development sets only). A vocabulary round for those 11 facts (own phrasings batch 33): 0.921 / 0.737
+# overall, the 77 at 0.953 / 0.732.
+HELDOUT_FLOORS = {"precision": 0.91, "recall": 0.73, "notes_recall": 0.73}
 
 # The second development set (tests/paraphrase_second/, its README says who wrote it and how): cue writers
 # read its misses, so it guards what its fixes won. Written for the 72 facts with two or more held-out
