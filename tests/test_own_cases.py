@@ -51,8 +51,12 @@ CASES = REPO / "tests" / "own_cases"
 # Rules 0.42.0 (2026-12-04) added one: now that a trigger finger release after failed injections is approved
 # (its own topic), the post-operative Norco 10/325 #60 requested with it is judged on its own, and the
 # seventeenth set's writer denies it by strength and quantity as for the carpal tunnel releases above.
-MIN_APPROVALS_CAUGHT = 385  # 387 caught on 2026-12-04 (rules 0.42.0 and the cues after it, twenty-four sets)
-MAX_FALSE_APPROVALS = 17
+# The twenty-fifth set (2026-12-05) added one more of the same kind as the twenty-first's: nerve conduction
+# studies and EMG of both legs for a right L5 radiculopathy that is clinically clear and being imaged, which
+# its writer denies by ODG's "not necessary if radiculopathy is already clinically obvious" (not encoded: no
+# record fact says "clinically obvious", and no source here says how reviewers read it before imaging).
+MIN_APPROVALS_CAUGHT = 410  # 412 caught on 2026-12-05 (rules 0.44.1 and the cues after it, twenty-five sets)
+MAX_FALSE_APPROVALS = 18
 
 
 @pytest.fixture(scope="module")

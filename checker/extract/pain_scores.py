@@ -70,7 +70,9 @@ class PainScores:
             later = [s for s in scores[i + 1 :] if s[1] and s[1][0] == "with"]
             if qualifier is None and later and self.reduction.search(text[m.end() : later[0][0].start()]):
                 scores[i][1] = ("without", (m.start(), m.end()))
-            if scores[i][1] is None and self._compared_with_a_score_off_the_drug(text, m, scores[i + 1 :]):
+            if scores[i][1] is None and (
+                self._compared_with_a_score_off_the_drug(text, m, scores[i + 1 :]) or self._compared_with_a_range_off_the_drug(text, m, ranges)
+            ):
                 scores[i][1] = ("with", (m.start(), m.end()))
         found = []
         for m, qualifier in scores:
@@ -104,6 +106,14 @@ class PainScores:
         if not later or not later[0][1] or later[0][1][0] != "without":
             return False
         return bool(self.comparison.search(text[score.end() : later[0][0].start()]))
+
+    def _compared_with_a_range_off_the_drug(self, text: str, score: re.Match[str], ranges: list[re.Match[str]]) -> bool:
+        """The same, when the score off the drug is a range ("5/10, down from 7-8/10 before duloxetine")."""
+        following = next((r for r in ranges if r.start() >= score.end()), None)
+        if following is None:
+            return False
+        qualifier = self._qualifier_after(text, following.end())
+        return qualifier is not None and qualifier[0] == "without" and bool(self.comparison.search(text[score.end() : following.start()]))
 
     def _qualifier_after(self, text: str, end: int) -> tuple[str, tuple[int, int]] | None:
         """The with/without-medication phrase right after a score (a comma between allowed)."""
