@@ -39,12 +39,12 @@ def test_a_topic_naming_the_service_and_body_part_wins_over_general_principles(t
 
 def test_an_item_of_a_known_category_without_a_topic_is_judged_by_general_principles(tmp_path):
     chosen = {text: select_topic(RULES, _request(tmp_path, text)) for text in (
-        "MRI of the left lower extremity", "Cortisone injection right wrist", "Right wrist first dorsal compartment release",
+        "MRI of the left lower extremity", "Cortisone injection right wrist", "Right wrist dorsal ganglion cyst excision",
         "Transfer of care to pain management", "Visual evoked potentials")}
     assert {t: c.topic for t, c in chosen.items()} == {
         "MRI of the left lower extremity": "general_imaging",
         "Cortisone injection right wrist": "general_injections",
-        "Right wrist first dorsal compartment release": "general_surgery",
+        "Right wrist dorsal ganglion cyst excision": "general_surgery",
         "Transfer of care to pain management": "general_consultation",
         "Visual evoked potentials": "general_electrodiagnostics",
     }

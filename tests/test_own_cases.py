@@ -55,8 +55,12 @@ CASES = REPO / "tests" / "own_cases"
 # studies and EMG of both legs for a right L5 radiculopathy that is clinically clear and being imaged, which
 # its writer denies by ODG's "not necessary if radiculopathy is already clinically obvious" (not encoded: no
 # record fact says "clinically obvious", and no source here says how reviewers read it before imaging).
-MIN_APPROVALS_CAUGHT = 410  # 412 caught on 2026-12-05 (rules 0.44.1 and the cues after it, twenty-five sets)
-MAX_FALSE_APPROVALS = 18
+# The twenty-seventh (2026-12-05) added two: nerve studies of the legs for an L5 radiculopathy that the
+# writer calls clinically obvious and matched by the MRI (the same ODG reading, not encoded); and a repeat
+# head CT six weeks after a normal one, with no new focal sign, which the writer denies as a repeat study
+# without a change (the records' "no ... new focal deficit" is not read as no significant change).
+MIN_APPROVALS_CAUGHT = 445  # 447 caught on 2026-12-05 (rules 0.45.0 and the cues after it, twenty-seven sets)
+MAX_FALSE_APPROVALS = 20
 
 
 @pytest.fixture(scope="module")

@@ -137,8 +137,17 @@ _LEFT_AS_VERB = re.compile(
 )
 
 
+# the side named as what a finding is measured against ("flexion to 110 degrees compared with 140 on the
+# left", "4/5 versus 5/5 on the right", "worse than the left"): the measure, not the side the finding is on
+_COMPARED_SIDE = re.compile(
+    r"\b(?:versus|vs\.?|compared\s+(?:with|to)|in\s+comparison\s+(?:with|to)|than|relative\s+to)\b[^;,.]{0,40}?\b(?:left|right)\b",
+    re.IGNORECASE,
+)
+
+
 def sides(text: str) -> set[str]:
     text = _LEFT_AS_VERB.sub(" ", text) if "left" in text.lower() else text
+    text = _COMPARED_SIDE.sub(" ", text)
     return {side for side in ("left", "right", "bilateral") if re.search(rf"\b{side}\b", text, re.IGNORECASE)}
 
 
