@@ -59,8 +59,10 @@ CASES = REPO / "tests" / "own_cases"
 # writer calls clinically obvious and matched by the MRI (the same ODG reading, not encoded); and a repeat
 # head CT six weeks after a normal one, with no new focal sign, which the writer denies as a repeat study
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
-MIN_APPROVALS_CAUGHT = 445  # 447 caught on 2026-12-05 (rules 0.45.0 and the cues after it, twenty-seven sets)
-MAX_FALSE_APPROVALS = 20
+# The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
+# writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
+MIN_APPROVALS_CAUGHT = 463  # 465 caught on 2026-12-05 (rules 0.45.0 and the cues after it, twenty-eight sets)
+MAX_FALSE_APPROVALS = 21
 
 
 @pytest.fixture(scope="module")
