@@ -9,12 +9,11 @@ from typing import Any
 
 from checker.extract.model import DROP, Run
 from checker.extract.shared import SharedCues
-from checker.extract.text import sides, sides_agree
+from checker.extract.text import COMPARED_WITH, sides, sides_agree
 from checker.text.context import Sentence
 
 _SPINE = frozenset({"cervical", "thoracic", "lumbar"})
-# the words that make what follows a finding's comparison ("versus", "compared with", "than")
-_COMPARED_WITH = re.compile(r"\b(?:versus|vs\.?|compared\s+(?:with|to)|in\s+comparison\s+(?:with|to)|than|relative\s+to)\b", re.IGNORECASE)
+_COMPARED_WITH = re.compile(rf"\b{COMPARED_WITH}\b", re.IGNORECASE)
 
 
 class Regions:
