@@ -206,6 +206,19 @@ def test_a_first_prescription_is_a_new_start() -> None:
     assert "new_start" not in negated["medications"][0]
 
 
+def test_a_trial_begun_at_the_visit_is_a_new_start() -> None:
+    """A drug the physician starts now as a new trial is the request's first course (cues: medications.new_start);
+    a drug started long ago and continued is not."""
+    d = draft("On 10/11/16 the physician started amitriptyline 10 mg at bedtime as a new trial. Norco was continued.", as_of=dt.date(2016, 10, 18))
+    meds = {m["drug"]: m for m in d["medications"]}
+    assert meds["amitriptyline"]["new_start"] is True
+    assert "new_start" not in meds["hydrocodone/acetaminophen"]
+    trial = draft("A trial of tramadol 50 mg was started at this visit.", as_of=dt.date(2016, 10, 18))
+    assert trial["medications"][0]["new_start"] is True
+    old = draft("Gabapentin was started in 2015 and titrated to 300 mg three times daily.", as_of=dt.date(2016, 4, 5))
+    assert "new_start" not in old["medications"][0]
+
+
 def test_a_drug_the_lexicon_does_not_know_is_left_out_and_noted() -> None:
     d = draft("Current medications include Zzyzxol and Norco.")
     assert [m["drug"] for m in d["medications"]] == ["hydrocodone/acetaminophen"]
