@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import field
 
-from checker.base.outcomes import STATUSES  # noqa: F401 - the statuses a CriterionResult holds
+from checker.base.outcomes import NOT_APPLICABLE, STATUSES  # noqa: F401 - the statuses a CriterionResult holds
 from checker.base.records import dataclass
 from checker.load.case import FactValue, Request
-from checker.load.ruleset import Criterion, Edition, Topic
+from checker.load.ruleset import Citation, Criterion, Edition, Topic
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,14 @@ class ItemResult:
     @property
     def criteria(self) -> list[CriterionResult]:
         return [c for u in self.units for c in u.criteria]
+
+    @property
+    def citations(self) -> list[Citation]:
+        """The guideline the decision rests on: the citations of the criteria that decided. An item
+        decided only by a criterion no guideline states (the associated-services gate: a surgery's
+        items follow the surgery) rests on its own topic's guideline as well, as reviewers cite it:
+        the citations of its criteria that applied."""
+        cited = [r.criterion.citation for r in self.decisive if r.criterion.citation]
+        if cited or not self.decisive:
+            return cited
+        return [r.criterion.citation for r in self.main.criteria if r.criterion.citation and r.status != NOT_APPLICABLE]

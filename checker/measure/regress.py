@@ -753,7 +753,7 @@ def check_file(checker: Any, path: str | Path, divergences: Divergences | None =
     for item in decided:
         if item.request.id not in case.expected:
             continue
-        cited = actual_citations(checker.ruleset, tuple(r.criterion.citation for r in item.decisive if r.criterion.citation))
+        cited = actual_citations(checker.ruleset, tuple(item.citations))
         results.append(_compare(case, item.request.id, item.request.text, item.decision, item.deciding_topic.topic if item.deciding_topic else None, cited))
     return "ran", results
 

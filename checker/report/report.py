@@ -104,7 +104,7 @@ def _item(ruleset: RuleSet, item: ItemResult, case: Case, page_era: bool, as_of:
         # the one or two criteria the rationale names, strongest first; the others that decided are listed to document
         "reasons": [_reason(ruleset, group, page_era) for group in named],
         # every criterion that decided, as the letter's "Decision based on" line cites what the reviewer relied on
-        "cited": group_citations(ruleset, [r.criterion.citation for r in item.decisive if r.criterion.citation], page_era),
+        "cited": group_citations(ruleset, item.citations, page_era),
         "uncited": list(dict.fromkeys(r.criterion.basis for r in item.decisive if r.criterion.citation is None and r.criterion.basis)),
         "non_mtus": any(not c["citation"]["mtus"] for c in decisive if c["citation"]),
         "documented": _documented(ruleset, named_criteria, _on_route(item, named, by_result), met, item.decision),
