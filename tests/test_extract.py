@@ -756,3 +756,29 @@ if __name__ == "__main__":
         if path.is_file():
             print(f"== {path.relative_to(REPO)}")
             print(table(score(path)))
+
+
+# ---- a drug requested for after the operation ------------------------------------------------------
+
+
+def test_a_drug_the_request_names_for_after_the_operation_is_post_operative():
+    """The request line "Norco 5/325mg #30" does not say what the records do ("Norco ... for post-op
+    pain"): the draft gives the request its post-operative timing, so it serves the surgery requested
+    beside it. A drug taken after an earlier operation, or one requested for chronic pain, is not."""
+    requests = ["Right carpal tunnel release", "Norco 5/325mg #30"]
+    asked = draft("The RFA asked for a right carpal tunnel release and Norco 5/325 mg #30 for post-op pain.", requests)
+    assert asked["requests"][1].get("timing") == "postoperative" and "timing" not in asked["requests"][0]
+    named_before = draft("The surgeon requested the release and postoperative Norco 5/325 #30.", requests)
+    assert named_before["requests"][1].get("timing") == "postoperative"
+    taken = draft("He takes Norco for post-op pain left after his 2014 surgery.", ["Norco 10/325mg #90"])
+    assert "timing" not in taken["requests"][0]
+    chronic = draft("The provider requested Norco 10/325 #90 for chronic low back pain.", ["Norco 10/325mg #90"])
+    assert "timing" not in chronic["requests"][0]
+
+
+def test_a_timing_the_case_gives_stands_over_the_drafted_one():
+    drafted = {"requests": [{"text": "Norco 5/325mg #30", "timing": "postoperative"}]}
+    own = {"requests": [{"id": "norco", "text": "Norco 5/325mg #30", "timing": "preoperative"}]}
+    assert merge_draft(own, drafted)["requests"][0]["timing"] == "preoperative"
+    plain = {"requests": [{"id": "norco", "text": "Norco 5/325mg #30"}]}
+    assert merge_draft(plain, drafted)["requests"][0]["timing"] == "postoperative"

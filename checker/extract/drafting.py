@@ -35,8 +35,8 @@ def extractor_for(ruleset: RuleSet) -> Extractor:
     _EXTRACTORS[:] = [*_EXTRACTORS[-3:], (ruleset, extractor)]
     return extractor
 def merge_draft(case: dict, draft: dict) -> dict:
-    """A case-file mapping with the draft's keys added; item facts join the case's requests by
-    position, keeping their ids and parsed fields."""
+    """A case-file mapping with the draft's keys added; item facts (and a timing the request line
+    leaves out) join the case's requests by position, keeping their ids and parsed fields."""
     merged = dict(case)
     for key in ("claimant", "dates"):
         if key in draft:
@@ -48,6 +48,8 @@ def merge_draft(case: dict, draft: dict) -> dict:
     for own, drafted in zip(requests, draft.get("requests", []), strict=False):
         if drafted.get("facts"):
             own["facts"] = {**drafted["facts"], **dict(own.get("facts") or {})}
+        if drafted.get("timing") and not own.get("timing"):
+            own["timing"] = drafted["timing"]  # the records say what the request line does not: for after the surgery
     if requests:
         merged["requests"] = requests
     return merged

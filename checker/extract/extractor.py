@@ -92,7 +92,11 @@ class Extractor:
         if medications:
             draft["medications"] = medications
         draft["facts"] = case_facts
-        draft["requests"] = [{"text": t, **({"facts": item_facts[i]} if item_facts[i] else {})} for i, t in enumerate(request_texts)]
+        after_surgery = self.medications.postoperative_requests(run)
+        draft["requests"] = [
+            {"text": t, **({"timing": "postoperative"} if i in after_surgery else {}), **({"facts": item_facts[i]} if item_facts[i] else {})}
+            for i, t in enumerate(request_texts)
+        ]
         draft["extraction"] = {
             "cues": self.cues.digest[:12],
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),

@@ -27,6 +27,9 @@ class Medications:
         self.duration_patterns = [shared.regex(rx, f"medications.duration[{i}]", number=shared.number) for i, rx in enumerate(durations)]
         self.new_start_patterns = [shared.regex(rx, f"medications.new_start[{i}]") for i, rx in enumerate(raw.get("new_start", ()))]
         self.prescribed_before = shared.regex(raw["prescribed_before"], "medications.prescribed_before")
+        postoperative = raw.get("postoperative_use") or {}
+        self.postoperative_after = shared.regex(postoperative["after"], "medications.postoperative_use.after") if postoperative else None
+        self.postoperative_before = shared.regex(postoperative["before"], "medications.postoperative_use.before") if postoperative else None
 
     def read(self, run: Run, left_out: list[dict[str, Any]]) -> list[dict[str, Any]]:
         uses: dict[str, list[dict[str, Any]]] = {}
@@ -56,6 +59,24 @@ class Medications:
                 entry["new_start"] = True
                 if entry["drug"] in first:
                     entry["evidence"] = first[entry["drug"]].as_dict()
+        return found
+
+    def postoperative_requests(self, run: Run) -> set[int]:
+        """The requests for a drug the records ask for to use after an operation ("Norco 5/325 mg #30 for
+        post-op pain", "post-operative Percocet"), where the request line itself does not say so: the
+        drug is requested for after the surgery, so its timing is post-operative."""
+        if self.postoperative_after is None or self.postoperative_before is None:
+            return set()
+        drugs = {r.drug: r.index for r in run.requests if r.drug}
+        found = set()
+        for info in run.sentences:
+            text = info.sentence.text
+            for mention in info.drugs:
+                index = drugs.get(mention.generic)
+                if index is None or "requested" not in self.context.assess(info.modifiers, mention.start, mention.end):
+                    continue
+                if self.postoperative_after.match(text, mention.end) or self.postoperative_before.search(text, max(0, mention.start - 40), mention.start):
+                    found.add(index)
         return found
 
     def _first_prescriptions(self, run: Run, info: SentenceInfo) -> dict[str, Evidence]:
