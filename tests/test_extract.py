@@ -782,3 +782,14 @@ def test_a_timing_the_case_gives_stands_over_the_drafted_one():
     assert merge_draft(own, drafted)["requests"][0]["timing"] == "preoperative"
     plain = {"requests": [{"id": "norco", "text": "Norco 5/325mg #30"}]}
     assert merge_draft(plain, drafted)["requests"][0]["timing"] == "postoperative"
+
+
+def test_an_arrow_reads_as_the_change_it_stands_for_and_its_evidence_is_the_arrow():
+    """Notes write a change with an arrow ("leg pain ↓ ~75% since injection"): the text is read with the
+    word, and the evidence of what the word matched points back at the arrow in the original text."""
+    doc = Document("S: leg pain ↓ ~75% since injection; walking ↑ from 10 to 30 min;↓sens L5.")
+    assert doc.norm == "S: leg pain decreased ~75% since injection; walking increased from 10 to 30 min; decreased sens L5."
+    start = doc.norm.index("decreased")
+    assert doc.raw_text(start, start + len("decreased")) == "↓"
+    relief = draft("Procedure note 1/12: L5-S1 TFESI. F/u 3/8: leg pain ↓ 75% since injection.", ["Repeat L5-S1 TFESI"])
+    assert value(relief, "prior_esi_pain_relief_percent", 0) == 75

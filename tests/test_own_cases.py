@@ -61,10 +61,14 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 511  # 513 caught on 2026-12-05 (rules 0.45.1 and the cues after it, thirty-one sets)
+MIN_APPROVALS_CAUGHT = 540  # 542 caught on 2026-12-05 (rules 0.46.0 and the cues after it, thirty-three sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
-MAX_FALSE_APPROVALS = 22
+# Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
+# "already clinically obvious", read as a deficit on examination that imaging of the root corroborates): those
+# of the twentieth, twenty-third, twenty-fifth and twenty-seventh sets. Those studied before 2016-07-29, or
+# before any imaging (the thirty-third set's, with the MRI requested beside it), stay.
+MAX_FALSE_APPROVALS = 19
 
 
 @pytest.fixture(scope="module")

@@ -87,8 +87,14 @@ class Document:
         return self.raw[a:b]
 
 
+# Notes write a change with an arrow ("leg pain ↓ ~75% since injection", "walking ↑ from 10 to 30 min",
+# "↓ sens L5"): read as the word it stands for. Each letter of the word maps back to the arrow.
+_ARROW_WORDS = {"↓": "decreased", "↑": "increased"}
+
+
 def _normalise(raw: str) -> tuple[str, list[int]]:
-    """Collapse whitespace runs to one space; join a word hyphenated across a line break."""
+    """Collapse whitespace runs to one space; join a word hyphenated across a line break; an up or down
+    arrow becomes its word (_ARROW_WORDS)."""
     chars: list[str] = []
     offsets: list[int] = []
     i, n = 0, len(raw)
@@ -96,6 +102,12 @@ def _normalise(raw: str) -> tuple[str, list[int]]:
         i += 1
     while i < n:
         ch = raw[i]
+        if ch in _ARROW_WORDS:
+            word = ("" if not chars or chars[-1] == " " else " ") + _ARROW_WORDS[ch] + ("" if i + 1 >= n or raw[i + 1].isspace() else " ")
+            chars.extend(word)
+            offsets.extend([i] * len(word))
+            i += 1
+            continue
         if ch.isspace():
             j = i
             while j < n and raw[j].isspace():
