@@ -646,6 +646,31 @@ def test_one_reason_is_in_order_as_ranking_it_would_give(corpus):
     assert counts["one"] > 100 and counts["more"] > 100
 
 
+def test_unordered_reasons_cite_what_ranked_reasons_cite(corpus, monkeypatch):
+    """decide_case(ordered=False), as a regression run asks, ranks the deciding criteria only when they
+    cite two guideline editions or more: every item of the corpus and the examples has the decision,
+    the deciding criteria (as a set) and the result's citations of ranking them always; and the run's
+    reports are those of a run that ranks them always."""
+    from checker.decide import decide
+
+    original = Checker.decide_case
+    checker = Checker()
+    counts = {"left as they are": 0, "ranked": 0}
+    for case in _corpus_cases(checker, corpus):
+        for plain, quick in zip(checker.decide_case(case, details=False), checker.decide_case(case, details=False, ordered=False), strict=True):
+            assert plain.decision == quick.decision and plain.deciding_topic is quick.deciding_topic
+            assert sorted(id(r.criterion) for r in plain.decisive) == sorted(id(r.criterion) for r in quick.decisive)
+            cited = [tuple(r.criterion.citation for r in item.decisive if r.criterion.citation) for item in (plain, quick)]
+            assert regress.plain_actual_citations(checker.ruleset, cited[0]) == regress.plain_actual_citations(checker.ruleset, cited[1])
+            if len(quick.decisive) > 1:
+                counts["ranked" if [r.criterion for r in quick.decisive] == [r.criterion for r in plain.decisive] and decide._cites_apart(quick.decisive)
+                       else "left as they are"] += 1
+    assert counts["left as they are"] > 50 and counts["ranked"] > 0, counts
+    quick_reports = _reports(regress.regress(Checker(), [corpus, EXAMPLES], jobs=1))
+    monkeypatch.setattr(Checker, "decide_case", lambda self, case, as_of=None, details=True, ordered=True: original(self, case, as_of, details, True))
+    assert _reports(regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)) == quick_reports
+
+
 def test_remembered_condition_reads_rank_reasons_as_walking_the_conditions_does(corpus, monkeypatch):
     """decide._read_of remembers each condition's tests (and the facts they read) by the condition
     object: the walk's own answer for every condition of every criterion, asked twice; and the

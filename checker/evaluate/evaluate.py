@@ -203,13 +203,15 @@ def plan_case(ruleset: RuleSet, case: Case, as_of: dt.date | None = None) -> lis
 
 
 def evaluate_case(
-    ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None, details: bool = True
+    ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None, details: bool = True,
+    ordered: bool = True,
 ) -> list[ItemResult]:
     """Every requested item evaluated and decided (checker.decide.decide), in request order: the results are
     final, no caller decides again. Items that serve a procedure are evaluated after it, since its
     decision is one of their facts.
     details=False gives statuses only, without the facts and tests each criterion read (what a
-    regression run needs; the report needs the details)."""
+    regression run needs; the report needs the details). ordered=False: the deciding criteria are
+    ranked only where their order orders their citations (checker.decide.decide)."""
     day = as_of or case.request_date
     first = [r for r in case.requests if not r.associated_with]
     results: dict[str, ItemResult] = {}
@@ -218,7 +220,7 @@ def evaluate_case(
         items = [ItemResult(r, _units(ruleset, case, r, day, decided)) for r in batch]
         _run(ruleset, program, evaluator, items, details)
         for item in items:
-            results[item.request.id] = decide(item)
+            results[item.request.id] = decide(item, ordered)
     return [results[r.id] for r in case.requests]
 
 
