@@ -877,6 +877,88 @@ def test_fact_value_is_the_dataclass_made_plainly():
                 fast.value = 1
 
 
+def test_criterion_status_is_the_dataclass_made_plainly(corpus):
+    """results.criterion_status writes a CriterionResult's fields into its dict: the object
+    CriterionResult(criterion, status, (), (), subject=subject) makes (equal, hashed alike, the same
+    fields in the same order, the same pickle, still frozen), for criteria of the rules, every status
+    and subject; CriterionResult is still a plain frozen dataclass of those seven fields; and a
+    regression run's statuses (details=False, _status_of) are status_from's for every item of the
+    corpus and the examples."""
+    import dataclasses
+    import pickle
+
+    from checker.base.outcomes import STATUSES
+    from checker.evaluate import evaluate
+    from checker.evaluate.results import CriterionResult, criterion_status
+
+    assert [f.name for f in dataclasses.fields(CriterionResult)] == ["criterion", "status", "facts", "tests", "unknown", "subject", "unknown_groups"]
+    assert not hasattr(CriterionResult, "__post_init__") and "__new__" not in vars(CriterionResult)
+    checker = Checker()
+    criteria = [criterion for _, _, criterion in checker.ruleset.criteria()][:40]
+    for criterion in criteria:
+        for status in STATUSES:
+            for subject in ("", "ibuprofen"):
+                plain, fast = CriterionResult(criterion, status, (), (), subject=subject), criterion_status(criterion, status, subject)
+                assert fast == plain and type(fast) is CriterionResult
+                assert list(vars(fast).items()) == list(vars(plain).items())
+                assert pickle.dumps(fast) == pickle.dumps(plain) and repr(fast) == repr(plain) and hash(fast) == hash(plain)
+                with pytest.raises(dataclasses.FrozenInstanceError):
+                    fast.status = "met"
+    assert evaluate._status_of(None, "x") == evaluate.status_from(set(), "x")
+    for case in _corpus_cases(checker, corpus):
+        try:
+            quick, full = checker.decide_case(case, details=False), checker.decide_case(case)
+        except Exception:  # noqa: BLE001, S112 - a case the engine refuses refuses either way
+            continue
+        for a, b in zip(quick, full, strict=True):
+            assert [(r.criterion.id, r.status, r.subject) for r in a.criteria] == [(r.criterion.id, r.status, r.subject) for r in b.criteria]
+
+
+def test_facts_checked_once_per_value_are_the_facts_checked_afresh(corpus):
+    """case._facts remembers a fact given as a plain value once checked: for the facts of every case
+    and request of the corpus and the examples, read twice, plain_facts' answer; and for facts of every
+    kind and odd values (unknown, derived, of the wrong type or out of range, null, true against 1, a
+    fact given as a mapping, 0.0 against -0.0), the same facts or the same error, asked twice and after
+    a value of the same fact was remembered."""
+    import yaml
+
+    from checker.base.errors import InputError
+    from checker.load import case as case_module
+
+    ruleset = Checker().ruleset
+    given = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        text = Path(path).read_text(encoding="utf-8")
+        data = yaml.safe_load(text) if "[unclosed" not in text else None
+        given += [data.get("facts") or {}] if isinstance(data, dict) else []
+        given += [r.get("facts") or {} for r in (data or {}).get("requests") or [] if isinstance(r, dict)]
+    assert sum(len(g) for g in given) > 800
+    vocabulary = ruleset.vocabulary.facts
+    kinds = {}
+    for name, fact in vocabulary.items():
+        kinds.setdefault((fact.type, fact.derived), name)
+    odd_values = [True, False, 1, 0, -1, 3, 500, 2.5, 0.0, -0.0, "left", "", None, [1], {"value": True}, {"value": 2, "origin": "reviewer"}]
+    for name in [*kinds.values(), "no_such_fact"]:
+        for value in odd_values:
+            given.append({name: value})
+    seen = {"facts": 0, "error": 0}
+
+    def answer(read, facts):
+        try:
+            return "facts", read(facts, ruleset, "case.yaml", "facts")
+        except InputError as exc:
+            return "error", exc.one_line()
+
+    for _ in range(2):
+        for facts in given:
+            fast, plain = answer(case_module._facts, facts), answer(case_module.plain_facts, facts)
+            assert fast == plain, facts
+            if fast[0] == "facts":
+                assert all(type(a.value) is type(b.value) and repr(a.value) == repr(b.value) for a, b in zip(fast[1].values(), plain[1].values(), strict=True))
+            seen[fast[0]] += 1
+    assert seen["facts"] > 500 and seen["error"] > 20, seen
+
+
 def test_a_line_made_plain_without_needless_substitutions_is_the_same(corpus):
     """prescription._plain runs each substitution only on a text holding its character: the text every
     substitution gives (plain_plain) for the corpus's and the examples' request lines and random lines

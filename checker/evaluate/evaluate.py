@@ -11,7 +11,7 @@ from checker.base.memo import remembered
 from checker.base.outcomes import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MET
 from checker.decide.decide import decide
 from checker.derive.derive import derive_item_facts
-from checker.evaluate.results import CriterionResult, FactRead, ItemResult, TestRead, Unit
+from checker.evaluate.results import CriterionResult, FactRead, ItemResult, TestRead, Unit, criterion_status
 from checker.load.case import Case, FactValue, Request
 from checker.load.compiler import Program
 from checker.load.conditions import deciding_tests, tests, unknown_facts, unknown_groups
@@ -230,11 +230,15 @@ def _run(ruleset: RuleSet, program: Program, evaluator: Evaluator, items: list[I
     hits = evaluator.evaluate(batch) if batch else set()
     outcomes = _outcomes_by_item(program, hits)
     for position, unit in enumerate(units):
-        unit.criteria = [
-            _criterion_result(ruleset, c, outcomes.get((position, c.id), set()), unit.facts, unit.subject)
-            if details else CriterionResult(c, status_from(outcomes.get((position, c.id), set()), c.id), (), (), subject=unit.subject)
-            for c in unit.edition.criteria
-        ]
+        if details:
+            unit.criteria = [_criterion_result(ruleset, c, outcomes.get((position, c.id), set()), unit.facts, unit.subject) for c in unit.edition.criteria]
+        else:
+            unit.criteria = [criterion_status(c, _status_of(outcomes.get((position, c.id)), c.id), unit.subject) for c in unit.edition.criteria]
+
+
+def _status_of(fired: set[str] | None, criterion_id: str) -> str:
+    """status_from the outcomes fired for a criterion, None when none fired (most criteria of an item)."""
+    return NOT_DOCUMENTED if fired is None else status_from(fired, criterion_id)
 
 
 def _outcomes_by_item(program: Program, hits: set[tuple[int, int]]) -> dict[tuple[int, str], set[str]]:
