@@ -65,7 +65,8 @@ def main() -> None:
     regress.remember_items(checker.evaluator)  # as check_file does
     files = regress.collect_case_files([args.corpus])
     for number in range(1, args.passes + 1):
-        spent = one_pass(checker, files)
+        with regress.collector_for_a_run():  # as a run collects
+            spent = one_pass(checker, files)
         stages = ", ".join(f"{stage} {seconds * 1000:.0f}" for stage, seconds in spent.items())
         print(f"pass {number}: {stages}; all {sum(spent.values()) * 1000:.0f} ms CPU ({len(files)} case files)")
 

@@ -959,6 +959,33 @@ def test_facts_checked_once_per_value_are_the_facts_checked_afresh(corpus):
     assert seen["facts"] > 500 and seen["error"] > 20, seen
 
 
+def test_derived_facts_without_bases_are_the_same_facts(corpus, monkeypatch):
+    """derive_item_facts(bases=False), as a regression run derives: for every request of the corpus and
+    the examples (and each ingredient of a compound), the same facts in the same order with the same
+    values and origins as deriving them with their bases, only the source of a fact derived from the
+    request or the records left empty; and a run's reports are those of a run deriving every basis."""
+    from checker.derive import derive
+    from checker.evaluate import evaluate
+
+    checker = Checker()
+    ruleset = checker.ruleset
+    emptied = 0
+    for case, request in _corpus_requests(checker, corpus):
+        for ingredient in ("", *evaluate.judged_parts(ruleset, request)[0]):
+            args = (case, request, ruleset.lexicon, ruleset.services, {}, ingredient, ruleset.vocabulary)
+            full, bare = derive.derive_item_facts(*args), derive.derive_item_facts(*args, bases=False)
+            assert list(full) == list(bare)
+            for name, fact in full.items():
+                assert (fact.value, fact.origin, fact.reason, fact.evidence) == (bare[name].value, bare[name].origin, bare[name].reason, bare[name].evidence)
+                assert bare[name].source == fact.source or (bare[name].source == "" and fact.origin == "derived")
+                emptied += bare[name].source != fact.source
+    assert emptied > 1000
+    quick_reports = _reports(regress.regress(Checker(), [corpus, EXAMPLES], jobs=1))
+    plain = derive.derive_item_facts
+    monkeypatch.setattr(evaluate, "derive_item_facts", lambda *args, bases=True, **named: plain(*args, **named))
+    assert _reports(regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)) == quick_reports
+
+
 def test_a_line_made_plain_without_needless_substitutions_is_the_same(corpus):
     """prescription._plain runs each substitution only on a text holding its character: the text every
     substitution gives (plain_plain) for the corpus's and the examples' request lines and random lines

@@ -167,8 +167,9 @@ def _unit(ruleset: RuleSet, role: str, subject: str, topic: Topic | None, facts:
     return Unit(role, subject, topic, edition, reason, facts, unknown)
 
 
-def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided: dict[str, str]) -> list[Unit]:
-    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, vocabulary=ruleset.vocabulary)
+def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided: dict[str, str], details: bool = True) -> list[Unit]:
+    """The item's units with their facts; details=False: derived facts without their bases (derive_item_facts)."""
+    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, vocabulary=ruleset.vocabulary, bases=details)
     units = []
     if request.associated_with:
         gate = next((t for t in ruleset.topics if t.topic == GATE_TOPIC), None)
@@ -177,7 +178,7 @@ def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided
     parts, route = judged_parts(ruleset, request)
     if parts:
         for ingredient in parts:
-            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient, ruleset.vocabulary)
+            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient, ruleset.vocabulary, details)
             topic = select_topic(ruleset, request, ingredient, route, day)
             units.append(_unit(ruleset, "ingredient", ingredient, topic, part, day))
         return units
@@ -210,14 +211,15 @@ def evaluate_case(
     final, no caller decides again. Items that serve a procedure are evaluated after it, since its
     decision is one of their facts.
     details=False gives statuses only, without the facts and tests each criterion read (what a
-    regression run needs; the report needs the details). ordered=False: the deciding criteria are
+    regression run needs; the report needs the details), and derived facts without their bases.
+    ordered=False: the deciding criteria are
     ranked only where their order orders their citations (checker.decide.decide)."""
     day = as_of or case.request_date
     first = [r for r in case.requests if not r.associated_with]
     results: dict[str, ItemResult] = {}
     for batch in (first, [r for r in case.requests if r.associated_with]):
         decided = {rid: item.decision for rid, item in results.items()}
-        items = [ItemResult(r, _units(ruleset, case, r, day, decided)) for r in batch]
+        items = [ItemResult(r, _units(ruleset, case, r, day, decided, details)) for r in batch]
         _run(ruleset, program, evaluator, items, details)
         for item in items:
             results[item.request.id] = decide(item, ordered)
