@@ -986,6 +986,25 @@ def test_derived_facts_without_bases_are_the_same_facts(corpus, monkeypatch):
     assert _reports(regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)) == quick_reports
 
 
+def test_remembered_answers_are_kept_while_their_sources_are_the_same_objects():
+    """memo.remembered gives the dict it kept while every source is the very object it was kept for, and
+    a fresh one when any source is another object (even an equal one), or when there are more or fewer."""
+    from checker.base.memo import remembered
+
+    class Owner:
+        pass
+
+    owner, first, second = Owner(), ["a"], {"b": 1}
+    kept = remembered(owner, "memo", (first, second))
+    kept["x"] = 1
+    assert remembered(owner, "memo", (first, second)) is kept
+    for sources in ((["a"], second), (first, {"b": 1}), (first,), (first, second, first), ()):
+        fresh = remembered(owner, "memo", sources)
+        assert fresh is not kept and fresh == {}
+        assert remembered(owner, "memo", sources) is fresh
+    assert remembered(owner, "other", (first, second)) is not remembered(owner, "memo", (first, second))
+
+
 def test_a_line_made_plain_without_needless_substitutions_is_the_same(corpus):
     """prescription._plain runs each substitution only on a text holding its character: the text every
     substitution gives (plain_plain) for the corpus's and the examples' request lines and random lines
