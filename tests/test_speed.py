@@ -1005,6 +1005,48 @@ def test_remembered_answers_are_kept_while_their_sources_are_the_same_objects():
     assert remembered(owner, "other", (first, second)) is not remembered(owner, "memo", (first, second))
 
 
+def test_editions_chosen_without_values_made_first_are_the_same(corpus):
+    """evaluate.choose_edition gathers the facts' values only for an edition with a `when`: for every
+    topic the rules hold and the facts of every request of the corpus and the examples, at its request
+    date and a day in each year its editions start, the answer of gathering them first."""
+    from checker.derive.derive import derive_item_facts
+    from checker.evaluate.evaluate import choose_edition
+    from checker.load.conditions import evaluate as kleene
+    from checker.load.conditions import unknown_facts
+
+    def plain(topic, day, facts):
+        in_force = topic.editions_in_force(day)
+        if not in_force:
+            return None, "no_edition_in_force", ()
+        values = {k: v.value for k, v in facts.items()}
+        for edition in in_force:
+            if edition.when is None:
+                return edition, "", ()
+            holds = kleene(edition.when, values)
+            if holds:
+                return edition, "", ()
+            if holds is None:
+                return None, "edition_undetermined", tuple(unknown_facts(edition.when, values))
+        return None, "no_edition_in_force", ()
+
+    checker = Checker()
+    ruleset = checker.ruleset
+    topics = [t for t in ruleset.topics if any(e.when is not None for e in t.editions)] + list(ruleset.topics)[:10]
+    assert len(topics) > 12
+    days = sorted({e.effective_from for t in topics for e in t.editions})[:6]
+    answers = set()
+    for n, (case, request) in enumerate(_corpus_requests(checker, corpus)):
+        if n > 300:
+            break
+        facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, {}, vocabulary=ruleset.vocabulary)
+        for topic in topics:
+            for day in (case.request_date, *days):
+                found = choose_edition(topic, day, facts)
+                assert found == plain(topic, day, facts)
+                answers.add(found[1])
+    assert {"", "edition_undetermined"} <= answers
+
+
 def test_a_line_made_plain_without_needless_substitutions_is_the_same(corpus):
     """prescription._plain runs each substitution only on a text holding its character: the text every
     substitution gives (plain_plain) for the corpus's and the examples' request lines and random lines

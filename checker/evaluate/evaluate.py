@@ -4,7 +4,7 @@ its hits into criterion statuses (met, not_met, not_documented, not_applicable).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import Any, Protocol
 
 from checker.base.errors import EngineError
 from checker.base.memo import remembered
@@ -148,10 +148,12 @@ def choose_edition(topic: Topic, day: dt.date, facts: dict[str, FactValue]) -> t
     in_force = topic.editions_in_force(day)
     if not in_force:
         return None, "no_edition_in_force", ()
-    values = {k: v.value for k, v in facts.items()}
+    values: dict[str, Any] | None = None  # made for the first edition with a `when` (most editions have none)
     for edition in in_force:
         if edition.when is None:
             return edition, "", ()
+        if values is None:
+            values = {k: v.value for k, v in facts.items()}
         holds = kleene(edition.when, values)
         if holds:
             return edition, "", ()
