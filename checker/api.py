@@ -67,11 +67,12 @@ class Checker:
     def load(self, path: Path) -> Case:
         return load_case(path, self.ruleset)
 
-    def decide_case(self, case: Case, as_of: dt.date | None = None, details: bool = True) -> list[ItemResult]:
+    def decide_case(self, case: Case, as_of: dt.date | None = None, details: bool = True, ordered: bool = True) -> list[ItemResult]:
         """Every requested item with its criteria and decision; details=False leaves out the facts
-        and tests each criterion read (statuses and decisions are the same)."""
+        and tests each criterion read (statuses and decisions are the same); ordered=False ranks the
+        deciding criteria only where their order orders their citations (checker.decide.decide)."""
         day = as_of or case.request_date
-        return evaluate_case(self.ruleset, self.program, self.evaluator, case, day, details)
+        return evaluate_case(self.ruleset, self.program, self.evaluator, case, day, details, ordered)
 
     def check_case(self, case: Case, as_of: dt.date | None = None) -> CheckResult:
         day = as_of or case.request_date

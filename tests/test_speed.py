@@ -646,6 +646,31 @@ def test_one_reason_is_in_order_as_ranking_it_would_give(corpus):
     assert counts["one"] > 100 and counts["more"] > 100
 
 
+def test_unordered_reasons_cite_what_ranked_reasons_cite(corpus, monkeypatch):
+    """decide_case(ordered=False), as a regression run asks, ranks the deciding criteria only when they
+    cite two guideline editions or more: every item of the corpus and the examples has the decision,
+    the deciding criteria (as a set) and the result's citations of ranking them always; and the run's
+    reports are those of a run that ranks them always."""
+    from checker.decide import decide
+
+    original = Checker.decide_case
+    checker = Checker()
+    counts = {"left as they are": 0, "ranked": 0}
+    for case in _corpus_cases(checker, corpus):
+        for plain, quick in zip(checker.decide_case(case, details=False), checker.decide_case(case, details=False, ordered=False), strict=True):
+            assert plain.decision == quick.decision and plain.deciding_topic is quick.deciding_topic
+            assert sorted(id(r.criterion) for r in plain.decisive) == sorted(id(r.criterion) for r in quick.decisive)
+            cited = [tuple(r.criterion.citation for r in item.decisive if r.criterion.citation) for item in (plain, quick)]
+            assert regress.plain_actual_citations(checker.ruleset, cited[0]) == regress.plain_actual_citations(checker.ruleset, cited[1])
+            if len(quick.decisive) > 1:
+                counts["ranked" if [r.criterion for r in quick.decisive] == [r.criterion for r in plain.decisive] and decide._cites_apart(quick.decisive)
+                       else "left as they are"] += 1
+    assert counts["left as they are"] > 50 and counts["ranked"] > 0, counts
+    quick_reports = _reports(regress.regress(Checker(), [corpus, EXAMPLES], jobs=1))
+    monkeypatch.setattr(Checker, "decide_case", lambda self, case, as_of=None, details=True, ordered=True: original(self, case, as_of, details, True))
+    assert _reports(regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)) == quick_reports
+
+
 def test_remembered_condition_reads_rank_reasons_as_walking_the_conditions_does(corpus, monkeypatch):
     """decide._read_of remembers each condition's tests (and the facts they read) by the condition
     object: the walk's own answer for every condition of every criterion, asked twice; and the
@@ -850,6 +875,176 @@ def test_fact_value_is_the_dataclass_made_plainly():
                 assert hash(fast) == hash(plain)
             with pytest.raises(dataclasses.FrozenInstanceError):
                 fast.value = 1
+
+
+def test_criterion_status_is_the_dataclass_made_plainly(corpus):
+    """results.criterion_status writes a CriterionResult's fields into its dict: the object
+    CriterionResult(criterion, status, (), (), subject=subject) makes (equal, hashed alike, the same
+    fields in the same order, the same pickle, still frozen), for criteria of the rules, every status
+    and subject; CriterionResult is still a plain frozen dataclass of those seven fields; and a
+    regression run's statuses (details=False, _status_of) are status_from's for every item of the
+    corpus and the examples."""
+    import dataclasses
+    import pickle
+
+    from checker.base.outcomes import STATUSES
+    from checker.evaluate import evaluate
+    from checker.evaluate.results import CriterionResult, criterion_status
+
+    assert [f.name for f in dataclasses.fields(CriterionResult)] == ["criterion", "status", "facts", "tests", "unknown", "subject", "unknown_groups"]
+    assert not hasattr(CriterionResult, "__post_init__") and "__new__" not in vars(CriterionResult)
+    checker = Checker()
+    criteria = [criterion for _, _, criterion in checker.ruleset.criteria()][:40]
+    for criterion in criteria:
+        for status in STATUSES:
+            for subject in ("", "ibuprofen"):
+                plain, fast = CriterionResult(criterion, status, (), (), subject=subject), criterion_status(criterion, status, subject)
+                assert fast == plain and type(fast) is CriterionResult
+                assert list(vars(fast).items()) == list(vars(plain).items())
+                assert pickle.dumps(fast) == pickle.dumps(plain) and repr(fast) == repr(plain) and hash(fast) == hash(plain)
+                with pytest.raises(dataclasses.FrozenInstanceError):
+                    fast.status = "met"
+    assert evaluate._status_of(None, "x") == evaluate.status_from(set(), "x")
+    for case in _corpus_cases(checker, corpus):
+        try:
+            quick, full = checker.decide_case(case, details=False), checker.decide_case(case)
+        except Exception:  # noqa: BLE001, S112 - a case the engine refuses refuses either way
+            continue
+        for a, b in zip(quick, full, strict=True):
+            assert [(r.criterion.id, r.status, r.subject) for r in a.criteria] == [(r.criterion.id, r.status, r.subject) for r in b.criteria]
+
+
+def test_facts_checked_once_per_value_are_the_facts_checked_afresh(corpus):
+    """case._facts remembers a fact given as a plain value once checked: for the facts of every case
+    and request of the corpus and the examples, read twice, plain_facts' answer; and for facts of every
+    kind and odd values (unknown, derived, of the wrong type or out of range, null, true against 1, a
+    fact given as a mapping, 0.0 against -0.0), the same facts or the same error, asked twice and after
+    a value of the same fact was remembered."""
+    import yaml
+
+    from checker.base.errors import InputError
+    from checker.load import case as case_module
+
+    ruleset = Checker().ruleset
+    given = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        text = Path(path).read_text(encoding="utf-8")
+        data = yaml.safe_load(text) if "[unclosed" not in text else None
+        given += [data.get("facts") or {}] if isinstance(data, dict) else []
+        given += [r.get("facts") or {} for r in (data or {}).get("requests") or [] if isinstance(r, dict)]
+    assert sum(len(g) for g in given) > 800
+    vocabulary = ruleset.vocabulary.facts
+    kinds = {}
+    for name, fact in vocabulary.items():
+        kinds.setdefault((fact.type, fact.derived), name)
+    odd_values = [True, False, 1, 0, -1, 3, 500, 2.5, 0.0, -0.0, "left", "", None, [1], {"value": True}, {"value": 2, "origin": "reviewer"}]
+    for name in [*kinds.values(), "no_such_fact"]:
+        for value in odd_values:
+            given.append({name: value})
+    seen = {"facts": 0, "error": 0}
+
+    def answer(read, facts):
+        try:
+            return "facts", read(facts, ruleset, "case.yaml", "facts")
+        except InputError as exc:
+            return "error", exc.one_line()
+
+    for _ in range(2):
+        for facts in given:
+            fast, plain = answer(case_module._facts, facts), answer(case_module.plain_facts, facts)
+            assert fast == plain, facts
+            if fast[0] == "facts":
+                assert all(type(a.value) is type(b.value) and repr(a.value) == repr(b.value) for a, b in zip(fast[1].values(), plain[1].values(), strict=True))
+            seen[fast[0]] += 1
+    assert seen["facts"] > 500 and seen["error"] > 20, seen
+
+
+def test_derived_facts_without_bases_are_the_same_facts(corpus, monkeypatch):
+    """derive_item_facts(bases=False), as a regression run derives: for every request of the corpus and
+    the examples (and each ingredient of a compound), the same facts in the same order with the same
+    values and origins as deriving them with their bases, only the source of a fact derived from the
+    request or the records left empty; and a run's reports are those of a run deriving every basis."""
+    from checker.derive import derive
+    from checker.evaluate import evaluate
+
+    checker = Checker()
+    ruleset = checker.ruleset
+    emptied = 0
+    for case, request in _corpus_requests(checker, corpus):
+        for ingredient in ("", *evaluate.judged_parts(ruleset, request)[0]):
+            args = (case, request, ruleset.lexicon, ruleset.services, {}, ingredient, ruleset.vocabulary)
+            full, bare = derive.derive_item_facts(*args), derive.derive_item_facts(*args, bases=False)
+            assert list(full) == list(bare)
+            for name, fact in full.items():
+                assert (fact.value, fact.origin, fact.reason, fact.evidence) == (bare[name].value, bare[name].origin, bare[name].reason, bare[name].evidence)
+                assert bare[name].source == fact.source or (bare[name].source == "" and fact.origin == "derived")
+                emptied += bare[name].source != fact.source
+    assert emptied > 1000
+    quick_reports = _reports(regress.regress(Checker(), [corpus, EXAMPLES], jobs=1))
+    plain = derive.derive_item_facts
+    monkeypatch.setattr(evaluate, "derive_item_facts", lambda *args, bases=True, **named: plain(*args, **named))
+    assert _reports(regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)) == quick_reports
+
+
+def test_remembered_answers_are_kept_while_their_sources_are_the_same_objects():
+    """memo.remembered gives the dict it kept while every source is the very object it was kept for, and
+    a fresh one when any source is another object (even an equal one), or when there are more or fewer."""
+    from checker.base.memo import remembered
+
+    class Owner:
+        pass
+
+    owner, first, second = Owner(), ["a"], {"b": 1}
+    kept = remembered(owner, "memo", (first, second))
+    kept["x"] = 1
+    assert remembered(owner, "memo", (first, second)) is kept
+    for sources in ((["a"], second), (first, {"b": 1}), (first,), (first, second, first), ()):
+        fresh = remembered(owner, "memo", sources)
+        assert fresh is not kept and fresh == {}
+        assert remembered(owner, "memo", sources) is fresh
+    assert remembered(owner, "other", (first, second)) is not remembered(owner, "memo", (first, second))
+
+
+def test_editions_chosen_without_values_made_first_are_the_same(corpus):
+    """evaluate.choose_edition gathers the facts' values only for an edition with a `when`: for every
+    topic the rules hold and the facts of every request of the corpus and the examples, at its request
+    date and a day in each year its editions start, the answer of gathering them first."""
+    from checker.derive.derive import derive_item_facts
+    from checker.evaluate.evaluate import choose_edition
+    from checker.load.conditions import evaluate as kleene
+    from checker.load.conditions import unknown_facts
+
+    def plain(topic, day, facts):
+        in_force = topic.editions_in_force(day)
+        if not in_force:
+            return None, "no_edition_in_force", ()
+        values = {k: v.value for k, v in facts.items()}
+        for edition in in_force:
+            if edition.when is None:
+                return edition, "", ()
+            holds = kleene(edition.when, values)
+            if holds:
+                return edition, "", ()
+            if holds is None:
+                return None, "edition_undetermined", tuple(unknown_facts(edition.when, values))
+        return None, "no_edition_in_force", ()
+
+    checker = Checker()
+    ruleset = checker.ruleset
+    topics = [t for t in ruleset.topics if any(e.when is not None for e in t.editions)] + list(ruleset.topics)[:10]
+    assert len(topics) > 12
+    days = sorted({e.effective_from for t in topics for e in t.editions})[:6]
+    answers = set()
+    for n, (case, request) in enumerate(_corpus_requests(checker, corpus)):
+        if n > 300:
+            break
+        facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, {}, vocabulary=ruleset.vocabulary)
+        for topic in topics:
+            for day in (case.request_date, *days):
+                found = choose_edition(topic, day, facts)
+                assert found == plain(topic, day, facts)
+                answers.add(found[1])
+    assert {"", "edition_undetermined"} <= answers
 
 
 def test_a_line_made_plain_without_needless_substitutions_is_the_same(corpus):

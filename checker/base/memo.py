@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import is_
 from typing import Any
 
 
@@ -10,11 +11,10 @@ def remembered(owner: object, name: str, sources: tuple[object, ...]) -> dict[An
     that are replaced, never changed in place): a fresh one once any source is another object.
     A corpus asks the same questions of one rule set again and again."""
     memo = owner.__dict__.get(name)
-    if memo is not None and len(memo[0]) == len(sources):
-        for held, given in zip(memo[0], sources, strict=True):  # a loop, not any() over a generator: asked for every item
-            if held is not given:
-                break
-        else:
+    if memo is not None:
+        held = memo[0]
+        # compared in C (map of operator.is_), not by a loop over zip(): asked several times for every item
+        if len(held) == len(sources) and all(map(is_, held, sources)):
             return memo[1]
     memo = owner.__dict__[name] = (sources, {})
     return memo[1]

@@ -24,7 +24,12 @@ _NO_RULE = "no_rule"
 _VALUE = {MET: True, NOT_MET: False, NOT_DOCUMENTED: None, NOT_APPLICABLE: _SKIP}
 
 
-def decide(item: ItemResult) -> ItemResult:
+def decide(item: ItemResult, ordered: bool = True) -> ItemResult:
+    """The item's decision, the criteria that decided (in reason_order) and those left to follow up.
+    `ordered=False` (a regression run) leaves the deciding criteria in the rule's order when their
+    order cannot change the citations a result lists: all cite one guideline edition, or none do
+    (report.group_citations keeps each edition's group where it is first met and sorts the sections
+    within it; the same citations as ranking: tests/test_speed.py)."""
     values = [_unit_value(u) for u in item.units]
     if False in values or None in values:
         item.decision = NOT_MEDICALLY_NECESSARY
@@ -40,9 +45,16 @@ def decide(item: ItemResult) -> ItemResult:
         # No indication to show (a post-operative opioid: the request's timing is its indication), so
         # the approval rests on the limits shown to be kept.
         item.decisive = [r for r in item.criteria if r.criterion.role == "limit" and r.status == MET]
-    item.decisive = reason_order(item, item.decisive)
+    if ordered or _cites_apart(item.decisive):
+        item.decisive = reason_order(item, item.decisive)
     item.follow_up = [r for r in item.criteria if _left_open(r) and not _decides(r, item.decision)]
     return item
+
+
+def _cites_apart(decided: list[CriterionResult]) -> bool:
+    """Whether the criteria cite two guideline editions or more (then their order orders the citations)."""
+    editions = {(c.guideline, c.edition) for c in (r.criterion.citation for r in decided) if c is not None}
+    return len(editions) > 1
 
 
 # The MTUS makes continuing a treatment depend on functional improvement from it (8 CCR 9792.20,

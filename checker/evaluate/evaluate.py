@@ -4,14 +4,14 @@ its hits into criterion statuses (met, not_met, not_documented, not_applicable).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import Any, Protocol
 
 from checker.base.errors import EngineError
 from checker.base.memo import remembered
 from checker.base.outcomes import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MET
 from checker.decide.decide import decide
 from checker.derive.derive import derive_item_facts
-from checker.evaluate.results import CriterionResult, FactRead, ItemResult, TestRead, Unit
+from checker.evaluate.results import CriterionResult, FactRead, ItemResult, TestRead, Unit, criterion_status
 from checker.load.case import Case, FactValue, Request
 from checker.load.compiler import Program
 from checker.load.conditions import deciding_tests, tests, unknown_facts, unknown_groups
@@ -148,10 +148,12 @@ def choose_edition(topic: Topic, day: dt.date, facts: dict[str, FactValue]) -> t
     in_force = topic.editions_in_force(day)
     if not in_force:
         return None, "no_edition_in_force", ()
-    values = {k: v.value for k, v in facts.items()}
+    values: dict[str, Any] | None = None  # made for the first edition with a `when` (most editions have none)
     for edition in in_force:
         if edition.when is None:
             return edition, "", ()
+        if values is None:
+            values = {k: v.value for k, v in facts.items()}
         holds = kleene(edition.when, values)
         if holds:
             return edition, "", ()
@@ -167,8 +169,9 @@ def _unit(ruleset: RuleSet, role: str, subject: str, topic: Topic | None, facts:
     return Unit(role, subject, topic, edition, reason, facts, unknown)
 
 
-def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided: dict[str, str]) -> list[Unit]:
-    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, vocabulary=ruleset.vocabulary)
+def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided: dict[str, str], details: bool = True) -> list[Unit]:
+    """The item's units with their facts; details=False: derived facts without their bases (derive_item_facts)."""
+    facts = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, vocabulary=ruleset.vocabulary, bases=details)
     units = []
     if request.associated_with:
         gate = next((t for t in ruleset.topics if t.topic == GATE_TOPIC), None)
@@ -177,7 +180,7 @@ def _units(ruleset: RuleSet, case: Case, request: Request, day: dt.date, decided
     parts, route = judged_parts(ruleset, request)
     if parts:
         for ingredient in parts:
-            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient, ruleset.vocabulary)
+            part = derive_item_facts(case, request, ruleset.lexicon, ruleset.services, decided, ingredient, ruleset.vocabulary, details)
             topic = select_topic(ruleset, request, ingredient, route, day)
             units.append(_unit(ruleset, "ingredient", ingredient, topic, part, day))
         return units
@@ -203,22 +206,25 @@ def plan_case(ruleset: RuleSet, case: Case, as_of: dt.date | None = None) -> lis
 
 
 def evaluate_case(
-    ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None, details: bool = True
+    ruleset: RuleSet, program: Program, evaluator: Evaluator, case: Case, as_of: dt.date | None = None, details: bool = True,
+    ordered: bool = True,
 ) -> list[ItemResult]:
     """Every requested item evaluated and decided (checker.decide.decide), in request order: the results are
     final, no caller decides again. Items that serve a procedure are evaluated after it, since its
     decision is one of their facts.
     details=False gives statuses only, without the facts and tests each criterion read (what a
-    regression run needs; the report needs the details)."""
+    regression run needs; the report needs the details), and derived facts without their bases.
+    ordered=False: the deciding criteria are
+    ranked only where their order orders their citations (checker.decide.decide)."""
     day = as_of or case.request_date
     first = [r for r in case.requests if not r.associated_with]
     results: dict[str, ItemResult] = {}
     for batch in (first, [r for r in case.requests if r.associated_with]):
         decided = {rid: item.decision for rid, item in results.items()}
-        items = [ItemResult(r, _units(ruleset, case, r, day, decided)) for r in batch]
+        items = [ItemResult(r, _units(ruleset, case, r, day, decided, details)) for r in batch]
         _run(ruleset, program, evaluator, items, details)
         for item in items:
-            results[item.request.id] = decide(item)
+            results[item.request.id] = decide(item, ordered)
     return [results[r.id] for r in case.requests]
 
 
@@ -228,11 +234,15 @@ def _run(ruleset: RuleSet, program: Program, evaluator: Evaluator, items: list[I
     hits = evaluator.evaluate(batch) if batch else set()
     outcomes = _outcomes_by_item(program, hits)
     for position, unit in enumerate(units):
-        unit.criteria = [
-            _criterion_result(ruleset, c, outcomes.get((position, c.id), set()), unit.facts, unit.subject)
-            if details else CriterionResult(c, status_from(outcomes.get((position, c.id), set()), c.id), (), (), subject=unit.subject)
-            for c in unit.edition.criteria
-        ]
+        if details:
+            unit.criteria = [_criterion_result(ruleset, c, outcomes.get((position, c.id), set()), unit.facts, unit.subject) for c in unit.edition.criteria]
+        else:
+            unit.criteria = [criterion_status(c, _status_of(outcomes.get((position, c.id)), c.id), unit.subject) for c in unit.edition.criteria]
+
+
+def _status_of(fired: set[str] | None, criterion_id: str) -> str:
+    """status_from the outcomes fired for a criterion, None when none fired (most criteria of an item)."""
+    return NOT_DOCUMENTED if fired is None else status_from(fired, criterion_id)
 
 
 def _outcomes_by_item(program: Program, hits: set[tuple[int, int]]) -> dict[tuple[int, str], set[str]]:

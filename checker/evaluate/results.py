@@ -48,6 +48,26 @@ class CriterionResult:
     unknown_groups: tuple[tuple[str, ...], ...] = ()  # `unknown` as alternatives: any one of a group would decide
 
 
+_new_object = object.__new__
+
+
+def criterion_status(criterion: Criterion, status: str, subject: str = "") -> CriterionResult:
+    """CriterionResult(criterion, status, (), (), subject=subject), its fields written into its __dict__
+    in their order rather than by the frozen dataclass's __init__, which sets each through
+    object.__setattr__: the same object (equal, the same fields in the same order, pickled alike:
+    tests/test_speed.py). A regression run makes one for every criterion of every item."""
+    result = _new_object(CriterionResult)
+    fields = result.__dict__
+    fields["criterion"] = criterion
+    fields["status"] = status
+    fields["facts"] = ()
+    fields["tests"] = ()
+    fields["unknown"] = ()
+    fields["subject"] = subject
+    fields["unknown_groups"] = ()
+    return result
+
+
 @dataclass
 class Unit:
     """One evaluation of an item under one topic edition: the item itself, one ingredient of a

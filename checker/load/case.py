@@ -387,23 +387,58 @@ def _sex(value: Any, path: str) -> str:
     return value
 
 
+# A fact given as a plain value (true, 3, "left"; not a number with a point), checked once per rule set: (name, type, value) ->
+# its FactValue, at most this many, forgotten all at once when full.
+MAX_REMEMBERED_FACTS = 8192
+_PLAIN_FACT_TYPES = frozenset((bool, int, str))  # not float: 0.0 and -0.0 are one key
+
+
 def _facts(raw: Any, ruleset: RuleSet, path: str, where: str) -> dict[str, FactValue]:
+    """The facts a case or a request gives, each known, not derived and of its declared type and range.
+    A fact given as a plain value is checked once per rule set and value: a corpus gives the same
+    few values of each fact again and again, and the answer, a frozen FactValue, depends on the name,
+    the value and the vocabulary alone (the same facts and errors as plain_facts: tests/test_speed.py)."""
+    checked = remembered(ruleset, "_checked_facts", (ruleset.vocabulary, ruleset.vocabulary.facts))
     facts = {}
     for name, given in require_mapping(raw or {}, path, where).items():
         name = str(name)
-        fact = ruleset.vocabulary.get(name)
-        if fact is None:
-            raise InputError(path, join(where, name), "unknown fact", ruleset.vocabulary.suggestion(name))
-        if fact.derived:
-            raise InputError(
-                path, join(where, name), "is derived by mtus-checker and cannot be set", "remove it; give the request line and medication dates instead"
-            )
-        entry = _fact_value(given, path, f"{where}.{name}")
-        if entry.value is None:
-            continue  # null means "not documented", the same as leaving the fact out
-        ruleset.vocabulary.check_value(name, entry.value, path, f"{where}.{name}")
-        facts[name] = entry
+        key = (name, given.__class__, given) if given.__class__ in _PLAIN_FACT_TYPES else None
+        found = checked.get(key) if key is not None else None
+        if found is None:
+            found = _fact(name, given, ruleset, path, where)
+            if found is not None and key is not None:
+                if len(checked) >= MAX_REMEMBERED_FACTS:
+                    checked.clear()
+                checked[key] = found
+        if found is not None:
+            facts[name] = found
     return facts
+
+
+def plain_facts(raw: Any, ruleset: RuleSet, path: str, where: str) -> dict[str, FactValue]:
+    """_facts, every fact checked afresh."""
+    facts = {}
+    for name, given in require_mapping(raw or {}, path, where).items():
+        found = _fact(str(name), given, ruleset, path, where)
+        if found is not None:
+            facts[str(name)] = found
+    return facts
+
+
+def _fact(name: str, given: Any, ruleset: RuleSet, path: str, where: str) -> FactValue | None:
+    """One fact as given, checked; None when its value is null ("not documented")."""
+    fact = ruleset.vocabulary.get(name)
+    if fact is None:
+        raise InputError(path, join(where, name), "unknown fact", ruleset.vocabulary.suggestion(name))
+    if fact.derived:
+        raise InputError(
+            path, join(where, name), "is derived by mtus-checker and cannot be set", "remove it; give the request line and medication dates instead"
+        )
+    entry = _fact_value(given, path, f"{where}.{name}")
+    if entry.value is None:
+        return None  # null means "not documented", the same as leaving the fact out
+    ruleset.vocabulary.check_value(name, entry.value, path, f"{where}.{name}")
+    return entry
 
 
 def _fact_value(given: Any, path: str, where: str) -> FactValue:

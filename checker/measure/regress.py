@@ -739,7 +739,7 @@ def check_file(checker: Any, path: str | Path, divergences: Divergences | None =
         if not case.expected:
             return "skipped", None
         remember_items(checker.evaluator)
-        decided = checker.decide_case(case, details=False)
+        decided = checker.decide_case(case, details=False, ordered=False)  # a result lists the citations alone
     except InputError as exc:
         return "error", exc.one_line()
     except (MemoryError, RecursionError):
