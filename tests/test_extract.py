@@ -774,6 +774,10 @@ def test_a_drug_the_request_names_for_after_the_operation_is_post_operative():
     assert "timing" not in taken["requests"][0]
     chronic = draft("The provider requested Norco 10/325 #90 for chronic low back pain.", ["Norco 10/325mg #90"])
     assert "timing" not in chronic["requests"][0]
+    years_on = draft("The provider requested Norco 10/325 #90 for chronic pain following his 2012 surgery.", ["Norco 10/325mg #90"])
+    assert "timing" not in years_on["requests"][0]
+    for_after = draft("The RFA asked for the release and Norco #30 to be taken after the surgery.", requests)
+    assert for_after["requests"][1].get("timing") == "postoperative"
 
 
 def test_a_timing_the_case_gives_stands_over_the_drafted_one():
