@@ -797,3 +797,13 @@ def test_an_arrow_reads_as_the_change_it_stands_for_and_its_evidence_is_the_arro
     assert doc.raw_text(start, start + len("decreased")) == "↓"
     relief = draft("Procedure note 1/12: L5-S1 TFESI. F/u 3/8: leg pain ↓ 75% since injection.", ["Repeat L5-S1 TFESI"])
     assert value(relief, "prior_esi_pain_relief_percent", 0) == 75
+
+
+def test_one_measure_told_twice_in_a_sentence_is_one_finding_at_its_lower_value():
+    """"From 7/10 to 3/10, about 60% relief" gives the block's relief twice (57 computed, 60 stated): one
+    finding, read at the lower value, not a conflict left for a reviewer. Two values far apart stay a
+    conflict."""
+    told_twice = draft("The first C6-7 epidural reduced his arm pain from 7/10 to 3/10, about 60% relief, for 10 weeks.", ["Repeat C6-7 ESI"])
+    assert round(value(told_twice, "prior_esi_pain_relief_percent", 0)) == 57
+    apart = draft("The first C6-7 epidural reduced his arm pain from 8/10 to 2/10, about 40% relief, for 10 weeks.", ["Repeat C6-7 ESI"])
+    assert value(apart, "prior_esi_pain_relief_percent", 0) is None

@@ -69,9 +69,16 @@ def _same(a: Any, b: Any) -> bool:
     return isinstance(a, bool) == isinstance(b, bool) and a == b
 
 
+# Two numbers one sentence gives for the same measure ("from 7/10 to 3/10, about 60% relief": 57 and 60)
+# differ by rounding when at most this far apart: one finding, read at its lower value.
+SAME_MEASURE_SPREAD = 10
+
+
 def _choose(rule: FactRule, found: list[Assertion], values: list[Any]) -> Assertion | None:
     if len(values) == 1:
         return found[0]
+    if _one_measure_told_twice(found, values):
+        return min(found, key=lambda a: a.value)
     if rule.resolve == "any_true" and any(v is True for v in values):
         return next(a for a in found if a.value is True)
     if rule.current_only and all(a.date for a in found):
@@ -80,3 +87,8 @@ def _choose(rule: FactRule, found: list[Assertion], values: list[Any]) -> Assert
         if len({repr(a.value) for a in at_latest}) == 1:
             return at_latest[0]
     return None
+
+
+def _one_measure_told_twice(found: list[Assertion], values: list[Any]) -> bool:
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    return numbers and len({(a.evidence.start, a.evidence.end) for a in found}) == 1 and max(values) - min(values) <= SAME_MEASURE_SPREAD
