@@ -807,3 +807,44 @@ def test_one_measure_told_twice_in_a_sentence_is_one_finding_at_its_lower_value(
     assert round(value(told_twice, "prior_esi_pain_relief_percent", 0)) == 57
     apart = draft("The first C6-7 epidural reduced his arm pain from 8/10 to 2/10, about 40% relief, for 10 weeks.", ["Repeat C6-7 ESI"])
     assert value(apart, "prior_esi_pain_relief_percent", 0) is None
+
+
+# ---- therapy in the post-surgical period; a gain told of another treatment ----------------------------
+
+
+def test_therapy_asked_for_soon_after_a_dated_operation_on_its_part_is_post_operative():
+    """8 CCR 9792.24.3: therapy in the post-surgical period follows the Postsurgical Treatment Guidelines.
+    Occupational therapy for a wrist released three weeks before the request is post-operative though its
+    line does not say so; therapy for a spine fused years ago, or for the other wrist, is not."""
+    text = "A left open carpal tunnel release was performed on 10/05/2016. He had a lumbar fusion on 01/12/2014."
+    requests = ["Occupational therapy 2x4 left wrist", "Occupational therapy 2x4 right wrist", "Physical therapy x12 lumbar spine"]
+    drafted = draft(text, requests, as_of=dt.date(2016, 10, 27))
+    assert [r.get("timing") for r in drafted["requests"]] == ["postoperative", None, None]
+    months_on = draft(text, requests[:1], as_of=dt.date(2017, 3, 1))
+    assert "timing" not in months_on["requests"][0]
+    undated = draft("She had a left open carpal tunnel release.", requests[:1], as_of=dt.date(2016, 10, 27))
+    assert "timing" not in undated["requests"][0]
+
+
+def test_a_gain_told_of_a_therapy_goes_to_the_therapy_not_to_the_drugs():
+    """A gain in a sentence about physical therapy that names no drug is the therapy's: it supports the
+    therapy request and no drug's continuation; relief told of an injection is no drug's relief."""
+    requests = ["Norco 10/325mg #90", "Physical therapy x6 lumbar spine"]
+    therapy = draft("She completed 12 physical therapy visits in 2016, which improved her sitting tolerance enough to return to driving.", requests)
+    assert "functional_improvement" not in therapy["facts"]
+    assert "functional_improvement" not in therapy["requests"][0].get("facts", {})
+    assert therapy["requests"][1]["facts"]["functional_improvement"]["value"] is True
+    relief = draft("She said the epidural took the edge off for about two weeks; her Norco use did not change.", requests[:1])
+    assert "pain_relief" not in relief["facts"] and "pain_relief" not in relief["requests"][0].get("facts", {})
+    own = draft("Norco takes the edge off her back pain.", requests[:1])
+    assert own["requests"][0]["facts"]["pain_relief"]["value"] is True
+
+
+def test_of_several_injections_a_finding_is_about_the_one_named_last_before_it():
+    """"Medial branch blocks gave 80% relief, and a radiofrequency ablation was done": the 80% is the
+    diagnostic blocks', not the earlier ablation's a repeat ablation asks about."""
+    text = "Right L4-5 medial branch blocks in March gave about 80% relief for several hours, and right L4-5 radiofrequency ablation was performed in May."
+    drafted = draft(text, ["Repeat right L4-5 radiofrequency ablation"])
+    assert "prior_injection_relief_percent" not in drafted["requests"][0].get("facts", {})
+    after = draft("Right L4-5 radiofrequency ablation in May gave about 60% relief.", ["Repeat right L4-5 radiofrequency ablation"])
+    assert after["requests"][0]["facts"]["prior_injection_relief_percent"]["value"] == 60

@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 557  # 559 caught on 2026-12-05 (rules 0.46.0 and the cues after it, thirty-four sets)
+MIN_APPROVALS_CAUGHT = 590  # 592 caught on 2026-12-05 (rules 0.46.0 and the cues of batch 39, thirty-six sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -70,6 +70,9 @@ MIN_APPROVALS_CAUGHT = 557  # 559 caught on 2026-12-05 (rules 0.46.0 and the cue
 # before any imaging (the thirty-third set's, with the MRI requested beside it), stay.
 # The thirty-fourth added one: a lumbar MRI a week after a fall with a red flag, which its writer denies until
 # the plain films the chapter orders first are done (the red flag is read; "x-rays first" is not encoded).
+# The thirty-fifth and thirty-sixth (2026-12-05) came in with three, each gone with the principles read from them
+# (relief told of an injection is no drug's; a stimulator trial requested now is none done; a diagnostic block's
+# relief is no earlier ablation's).
 MAX_FALSE_APPROVALS = 20
 
 

@@ -107,6 +107,18 @@ def test_the_imaging_that_guides_a_procedure_is_not_the_service_requested(repo_r
     assert parse_request_line(text, repo_rules.lexicon, repo_rules.services).service == service
 
 
+@pytest.mark.parametrize(("text", "service"), [
+    ("Left first dorsal compartment (de Quervain) release", "de_quervain_release"),
+    ("Left first dorsal compartment release", "de_quervain_release"),
+    ("MRI (lumbar spine) without contrast", "mri"),
+    ("Physical therapy (2x6) for the lumbar spine", "physical_therapy"),
+])
+def test_a_gloss_in_brackets_inside_a_service_name_is_part_of_the_name(repo_rules, text, service):
+    """A name glossed in brackets ("first dorsal compartment (de Quervain) release") is the same name: the
+    brackets read as spaces; a line without them reads as before."""
+    assert parse_request_line(text, repo_rules.lexicon, repo_rules.services).service == service
+
+
 def test_quantity_of_equipment_is_not_read_as_visits(repo_rules):
     parsed = parse_request_line("Wrist braces #2", repo_rules.lexicon, repo_rules.services)
     assert (parsed.quantity, parsed.visits) == (2, None)

@@ -46,7 +46,7 @@ class Asserter:
         modifier = modifier or decided_by
         if decided is DROP:
             return None
-        scope = self._scope(rule, run, info, extra_scope)
+        scope = self._scope(rule, run, info, extra_scope, span)
         if scope is DROP:
             return None
         cue = (modifier.start, modifier.end) if modifier else span
@@ -54,14 +54,26 @@ class Asserter:
         with_fact = target.with_fact if target is not None else ""
         return Assertion(rule.name, decided, evidence, info.sentence.start + span[0], info.date, scope, with_fact=with_fact)
 
-    def _scope(self, rule: FactRule, run: Run, info: SentenceInfo, extra: Any) -> Any:
-        if rule.attribute in ("drug", "drug_named"):
+    @staticmethod
+    def _other_treatments_own(rule: FactRule, run: Run) -> Any:
+        """A drug's measure (relief, a gain) told of an injection, a therapy or an operation, in a sentence that
+        names no drug nor medication: the treatment's own, so no drug item's. A drug's own relief (drug_only)
+        is nobody's; a gain goes to the items that are no drug."""
+        if rule.attribute == "drug_only":
+            return DROP
+        others = tuple(r.index for r in run.requests if not r.drug)
+        return others or DROP
+
+    def _scope(self, rule: FactRule, run: Run, info: SentenceInfo, extra: Any, span: tuple[int, int] = (0, 0)) -> Any:
+        if rule.attribute in ("drug", "drug_only", "drug_named"):
             text = info.sentence.text
             generics = {d.generic for d in info.drugs if not self.shared.names_other_care(text, d.start, d.end)}
             named = tuple(r.index for r in run.requests if r.drug and (r.drug in generics or r.classes & info.classes))
             if named:
                 return named
-            return DROP if rule.attribute == "drug" and generics and run.requests else None
+            if rule.attribute != "drug_named" and not generics and run.requests and self.shared.names_other_treatment(text):
+                return self._other_treatments_own(rule, run)
+            return DROP if rule.attribute != "drug_named" and generics and run.requests else None
         if rule.attribute == "therapy":
             therapy_requests = [r for r in run.requests if r.therapy]
             same = tuple(r.index for r in therapy_requests if r.therapy == extra or extra == "")
@@ -71,7 +83,7 @@ class Asserter:
         if rule.attribute in ("region", "region_or_limb"):
             return self.regions.same_region(run, info.sentence, limbs=rule.attribute == "region_or_limb")
         if rule.attribute == "injection":
-            return self.regions.same_injection(run, info.sentence)
+            return self.regions.same_injection(run, info.sentence, span)
         if rule.attribute == "other_drug":
             return self._other_drug(run, str(extra or ""))
         return None

@@ -92,7 +92,7 @@ class Extractor:
         if medications:
             draft["medications"] = medications
         draft["facts"] = case_facts
-        after_surgery = self.medications.postoperative_requests(run)
+        after_surgery = self.medications.postoperative_requests(run) | self._therapy_soon_after_surgery(run, item_facts)
         draft["requests"] = [
             {"text": t, **({"timing": "postoperative"} if i in after_surgery else {}), **({"facts": item_facts[i]} if item_facts[i] else {})}
             for i, t in enumerate(request_texts)
@@ -104,6 +104,23 @@ class Extractor:
             "left_out": left_out,
         }
         return _fresh(draft)
+
+    def _therapy_soon_after_surgery(self, run: Run, item_facts: list[dict[str, Any]]) -> set[int]:
+        """The therapy requests made within POSTSURGICAL_DAYS of a dated operation on their own part ("A left open
+        carpal tunnel release was performed on 10/26/2016" and "Occupational therapy 2x2 left wrist" asked for
+        on 11/01/2016): therapy in the post-surgical period follows the Postsurgical Treatment Guidelines
+        (8 CCR 9792.24.3), so the request is post-operative though its line does not say so."""
+        if run.as_of is None:
+            return set()
+        found = set()
+        for request in run.requests:
+            surgery = item_facts[request.index].get("postsurgical_condition") if request.therapy in _POSTSURGICAL_THERAPY else None
+            sentence = ((surgery or {}).get("evidence") or {}).get("sentence", "")
+            for match in self.shared.full_date.finditer(sentence):
+                parsed = parse_date(match.group(0), run.pivot)
+                if parsed and parsed[1] == "day" and 0 <= (run.as_of - parsed[0]).days <= POSTSURGICAL_DAYS:
+                    found.add(request.index)
+        return found
 
     def _sentences(self, run: Run) -> list[SentenceInfo]:
         """Each sentence with its cues, drug mentions and date: the date of the note it reports,
@@ -155,6 +172,12 @@ class Extractor:
             sides=frozenset(sides(text)),
             injection="" if drug else self.regions.injection_kind(text),
         )
+
+
+# The shortest post-surgical physical medicine period of 8 CCR 9792.24.3's table is 3 months (carpal tunnel
+# release): within it, every encoded surgery's period still runs.
+POSTSURGICAL_DAYS = 90
+_POSTSURGICAL_THERAPY = frozenset({"physical_therapy", "occupational_therapy", "aquatic_therapy"})
 
 
 def _fresh(value: Any) -> Any:

@@ -57,11 +57,13 @@ class Regions:
             same += tuple(r.index for r in run.requests if not r.parts)
         return same or DROP
 
-    def same_injection(self, run: Run, sentence: Sentence) -> Any:
+    def same_injection(self, run: Run, sentence: Sentence, span: tuple[int, int] = (0, 0)) -> Any:
         """A statement about earlier injections goes to the requests for the same kind of injection
         (and region); one naming only another kind is set aside ("trigger point injections" say nothing
-        of a knee's hyaluronic series); one naming no kind goes by region."""
-        kinds = {kind for kind, rx in self.injection_kinds.items() if rx.search(sentence.text)}
+        of a knee's hyaluronic series); one naming no kind goes by region. Where the sentence names
+        several kinds, the statement is about the kind named last before it ("medial branch blocks gave
+        80% relief, and an ablation was done": the 80% is the blocks')."""
+        kinds = self._kinds_before(sentence.text, span[0])
         typed = [r for r in run.requests if r.injection]
         if not kinds or not typed:
             return self.same_region(run, sentence)
@@ -70,6 +72,20 @@ class Regions:
             return DROP
         same = tuple(r.index for r in typed if r.injection in kinds and (by_region is None or r.index in by_region))
         return same or DROP
+
+    def _kinds_before(self, text: str, at: int) -> set[str]:
+        """The kinds of injection the sentence names; of several, the one named last before `at` (all of
+        them when none comes before it)."""
+        last: dict[str, int] = {}
+        for kind, rx in self.injection_kinds.items():
+            starts = [m.start() for m in rx.finditer(text)]
+            if starts:
+                before = [s for s in starts if s < at]
+                last[kind] = max(before) if before else -1
+        if len(last) > 1 and max(last.values()) >= 0:
+            nearest = max(last.values())
+            return {kind for kind, start in last.items() if start == nearest}
+        return set(last)
 
     def _spinal_home(self, parts: frozenset[str]) -> frozenset[str]:
         """The parts with a limb named as a whole ("the lower extremities") read as the spinal region whose

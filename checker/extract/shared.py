@@ -37,6 +37,8 @@ class SharedCues:
         self._remedy_after = self.cue_regex(medications["remedy_after"], "medications.remedy_after")
         self._reduced_before = self.cue_regex(medications["reduced_before"], "medications.reduced_before")
         self._reduced_after = self.cue_regex(medications["reduced_after"], "medications.reduced_after")
+        other = self.cues.fragments.get("other_treatment")
+        self._other_treatment = self.cue_regex(other, "fragments.other_treatment") if other else None
 
     def _first_line(self, raw: dict) -> str:
         """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
@@ -86,6 +88,11 @@ class SharedCues:
     def names_reduced(self, text: str, start: int, end: int) -> bool:
         """The drug named at text[start:end] is what was cut down, the benefit of other care."""
         return bool(self._reduced_before.search(text, max(0, start - 60), start) or self._reduced_after.match(text[end : end + 60]))
+
+    def names_other_treatment(self, text: str) -> bool:
+        """The sentence names a treatment other than a drug (an injection, a therapy, an operation): the
+        other_treatment fragment of the cues."""
+        return bool(self._other_treatment is not None and self._other_treatment.search(text))
 
     def names_other_care(self, text: str, start: int, end: int) -> bool:
         """The drug named at text[start:end] is not what the sentence speaks of: a remedy for another drug's

@@ -60,10 +60,11 @@ class TargetFacts:
     def read(self, run: Run) -> list[Assertion]:
         found = []
         rules = [r for r in self.facts.values() if self._about_a_request(r, run)]
-        previous = ""
+        previous = earlier = ""
         for info in run.sentences:
             text = info.sentence.text
-            before, previous = previous, text
+            before, previous, earlier_one = previous, text, earlier
+            earlier = before  # the sentence two back, for an account that refers back twice
             lowered = text.lower()
             possible: dict[str, set[int]] = {}
             for literal, keys in self.literal_keys.items():
@@ -79,7 +80,8 @@ class TargetFacts:
                     if (rule.name, i) not in self.target_sentence or self._sentence_holds(self.target_sentence[(rule.name, i)], text, before)
                 ]
                 must = self.sentence_match.get(rule.name)
-                if not patterns or (must is not None and not self._context_named(must, text, before)) or (rule.in_request and rule.in_request.only):
+                unnamed = must is not None and not self._context_named(must, text, before, earlier_one)
+                if not patterns or unnamed or (rule.in_request and rule.in_request.only):
                     continue
                 hits = keep_longest([(m.start(), m.end(), (t, m)) for pattern, t in patterns for m in pattern.finditer(text)])
                 in_sentence = []
@@ -101,10 +103,15 @@ class TargetFacts:
         carries on the claimant's account ("She now sleeps six hours" after the drug's effect)."""
         return _here_or_before(condition, text, before, self.carries_on)
 
-    def _context_named(self, must: re.Pattern[str], text: str, before: str) -> bool:
+    def _context_named(self, must: re.Pattern[str], text: str, before: str, earlier: str = "") -> bool:
         """The sentence names what the fact is about (an epidural, a drug screen), or it refers back to
-        the sentence before that does ("She had an epidural in May. It helped for six weeks.")."""
-        return _here_or_before(must, text, before, self.refers_back)
+        the sentence before that does ("She had an epidural in May. It helped for six weeks."), or to one
+        that itself refers back to the sentence naming it ("An epidural was given in March. At the April
+        follow-up her pain had fallen by 75%. The note of August records that the relief lasted ten weeks.")."""
+        if _here_or_before(must, text, before, self.refers_back):
+            return True
+        opener = self.refers_back
+        return bool(earlier) and opener is not None and _opens_by_continuing(opener, text) and _here_or_before(must, before, earlier, opener)
 
     def _about_a_request(self, rule: FactRule, run: Run) -> bool:
         """A fact about one kind of request (the surgery a post-operative opioid follows) only with one."""

@@ -14,6 +14,7 @@ from checker.load.prescription import NUMBER_WORDS, Prescription, read_prescript
 from checker.load.services import ServiceLexicon
 
 _LOOKS_LIKE_DRUG = LazyPattern(r"\d\s*(?:mg|mcg|ml)\b|#\s*\d", re.I)
+_BRACKETS_AS_SPACES = str.maketrans("()[]", "    ")
 _INCLUDED = LazyPattern(r"\b(?:to include|labs?)\s*:\s*", re.I, needs=("lab", "to include"))
 _PERCENT = LazyPattern(r"\d+(?:\.\d+)?\s*%")
 _COMPOUND = LazyPattern(r"\bcompound(?:ed)?\b", re.I, needs=("compound",))
@@ -116,6 +117,10 @@ def _requested_service(text: str, services: ServiceLexicon | None) -> Any:
     'to include:' or 'labs:' names the service."""
     if services is None:
         return None
+    # A gloss in brackets inside a service's name ("first dorsal compartment (de Quervain) release") is
+    # part of the name's words: the brackets read as spaces, so every offset stays the line's own.
+    if "(" in text or "[" in text:
+        text = text.translate(_BRACKETS_AS_SPACES)
     included = _INCLUDED.search(text)
     found = services.find_service(text[included.end():]) if included else None
     if found is not None:

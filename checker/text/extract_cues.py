@@ -24,7 +24,7 @@ COMPUTED = ("number", "duration", "bmi", "product", "percent_drop", "below", "un
 UNITS = ("day", "week", "month", "year")  # a duration's value is given in one of these
 RESOLUTIONS = ("", "any_true", "true_in_its_sentence")  # "": one value, or the latest where current_only
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
-ATTRIBUTIONS = ("drug", "drug_named", "therapy", "imaging", "region", "region_or_limb", "injection", "other_drug", "none")
+ATTRIBUTIONS = ("drug", "drug_only", "drug_named", "therapy", "imaging", "region", "region_or_limb", "injection", "other_drug", "none")
 _FACT_KEYS = (
     "targets", "negated", "not_documented", "stopped", "current_only", "recent_only", "keep", "require", "resolve",
     "sentence_must_match", "attribute", "ongoing_overrides", "in_request", "with_request",
