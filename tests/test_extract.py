@@ -848,3 +848,24 @@ def test_of_several_injections_a_finding_is_about_the_one_named_last_before_it()
     assert "prior_injection_relief_percent" not in drafted["requests"][0].get("facts", {})
     after = draft("Right L4-5 radiofrequency ablation in May gave about 60% relief.", ["Repeat right L4-5 radiofrequency ablation"])
     assert after["requests"][0]["facts"]["prior_injection_relief_percent"]["value"] == 60
+
+
+def test_a_sentence_carrying_on_a_drugs_account_is_about_that_drug():
+    """"... 8/10 before gabapentin and 3-4/10 now. She sleeps six hours a night instead of three": the second
+    sentence names no drug but carries on the first's account, so its gain is the gabapentin's, not every
+    item's; a gain after a drug not requested stays where it was (the case's)."""
+    requests = ["Gabapentin 600mg #90", "Chiropractic 2x3 cervical spine"]
+    text = "Her arm pain was about 8/10 before gabapentin and is now 3-4/10. She sleeps about six hours a night instead of three."
+    drafted = draft(text, requests)
+    assert drafted["requests"][0]["facts"]["functional_improvement"]["value"] is True
+    assert "functional_improvement" not in drafted["requests"][1].get("facts", {}) and "functional_improvement" not in drafted["facts"]
+    other = draft("She stopped ibuprofen because of stomach upset. She now walks a mile each morning.", ["Norco 10/325mg #90"])
+    assert other["facts"]["functional_improvement"]["value"] is True
+
+
+def test_a_gain_told_of_one_kind_of_therapy_goes_to_that_kind():
+    """"Six massage sessions ... with no change in activity" is no word on the chiropractic requested beside it."""
+    requests = ["Chiropractic 2x4 lumbar", "Massage therapy 1x6 lumbar"]
+    drafted = draft("He received six sessions of massage in January, with no change in pain rating or activity.", requests)
+    assert "functional_improvement" not in drafted["requests"][0].get("facts", {})
+    assert drafted["requests"][1]["facts"]["functional_improvement"]["value"] is False

@@ -54,14 +54,30 @@ class Asserter:
         with_fact = target.with_fact if target is not None else ""
         return Assertion(rule.name, decided, evidence, info.sentence.start + span[0], info.date, scope, with_fact=with_fact)
 
-    @staticmethod
-    def _other_treatments_own(rule: FactRule, run: Run) -> Any:
+    def _account_continued(self, run: Run, info: SentenceInfo) -> SentenceInfo | None:
+        """The sentence before, when this one names no drug and opens by carrying on the claimant's account
+        of it ("... 8/10 before gabapentin and 3-4/10 now. She sleeps six hours a night instead of three"):
+        what it tells is about what that one was about. None when it does not carry on, or that one names
+        no drug either."""
+        index = info.sentence.index
+        if index == 0 or index > len(run.sentences) or not self.shared.carries_on(info.sentence.text):
+            return None
+        before = run.sentences[index - 1]
+        return before if before.drugs and before.sentence.index == index - 1 else None
+
+    def _other_treatments_own(self, rule: FactRule, run: Run, text: str) -> Any:
         """A drug's measure (relief, a gain) told of an injection, a therapy or an operation, in a sentence that
         names no drug nor medication: the treatment's own, so no drug item's. A drug's own relief (drug_only)
-        is nobody's; a gain goes to the items that are no drug."""
+        is nobody's; a gain goes to the requests for the kind of therapy the sentence names ("six massage
+        sessions, with no change in activity" is no word on the chiropractic requested beside it), or else to
+        every item that is no drug."""
         if rule.attribute == "drug_only":
             return DROP
-        others = tuple(r.index for r in run.requests if not r.drug)
+        kinds = self.shared.therapy_kinds_in(text)
+        same_kind = tuple(r.index for r in run.requests if r.therapy and r.therapy in kinds)
+        if same_kind:
+            return same_kind
+        others = tuple(r.index for r in run.requests if not r.drug and not (r.therapy and kinds))
         return others or DROP
 
     def _scope(self, rule: FactRule, run: Run, info: SentenceInfo, extra: Any, span: tuple[int, int] = (0, 0)) -> Any:
@@ -71,8 +87,13 @@ class Asserter:
             named = tuple(r.index for r in run.requests if r.drug and (r.drug in generics or r.classes & info.classes))
             if named:
                 return named
-            if rule.attribute != "drug_named" and not generics and run.requests and self.shared.names_other_treatment(text):
-                return self._other_treatments_own(rule, run)
+            if rule.attribute != "drug_named" and not generics and run.requests:
+                account = self._account_continued(run, info)  # "She now sleeps six hours" after the drug's effect
+                inherited = self._scope(rule, run, account, extra, span) if account is not None else None
+                if isinstance(inherited, tuple) and inherited:
+                    return inherited
+                if self.shared.names_other_treatment(text):
+                    return self._other_treatments_own(rule, run, text)
             return DROP if rule.attribute != "drug_named" and generics and run.requests else None
         if rule.attribute == "therapy":
             therapy_requests = [r for r in run.requests if r.therapy]

@@ -39,6 +39,9 @@ class SharedCues:
         self._reduced_after = self.cue_regex(medications["reduced_after"], "medications.reduced_after")
         other = self.cues.fragments.get("other_treatment")
         self._other_treatment = self.cue_regex(other, "fragments.other_treatment") if other else None
+        self._therapy_kinds = {kind: compile_regex(rf"\b(?:{rx})\b", path, f"therapy.kinds.{kind}") for kind, rx in raw["therapy"]["kinds"].items()}
+        carries = self.cues.fragments.get("carries_on")
+        self._carries_on = self.cue_regex(carries, "fragments.carries_on") if carries else None
 
     def _first_line(self, raw: dict) -> str:
         """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
@@ -88,6 +91,14 @@ class SharedCues:
     def names_reduced(self, text: str, start: int, end: int) -> bool:
         """The drug named at text[start:end] is what was cut down, the benefit of other care."""
         return bool(self._reduced_before.search(text, max(0, start - 60), start) or self._reduced_after.match(text[end : end + 60]))
+
+    def carries_on(self, text: str) -> bool:
+        """The sentence opens by carrying on the claimant's account of the one before (carries_on of the cues)."""
+        return self._carries_on is not None and self._carries_on.match(text) is not None
+
+    def therapy_kinds_in(self, text: str) -> set[str]:
+        """The kinds of therapy (therapy.kinds of the cues) the text names."""
+        return {kind for kind, rx in self._therapy_kinds.items() if rx.search(text)}
 
     def names_other_treatment(self, text: str) -> bool:
         """The sentence names a treatment other than a drug (an injection, a therapy, an operation): the
