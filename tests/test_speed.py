@@ -1672,3 +1672,34 @@ def test_regress_reports_echoed_in_chunks_are_those_echoed_piece_by_piece(corpus
     plain = run("regress", corpus, EXAMPLES, "--format", fmt, "--jobs", "1")
     assert (chunked.exit_code, chunked.stdout_bytes) == (plain.exit_code, plain.stdout_bytes)
     assert chunked.exit_code == 2 and len(chunked.stdout_bytes) > 20000
+
+
+def test_numbers_remembered_by_their_place_among_the_rules_numbers_fire_as_the_engine_fires_them(corpus):
+    """The durable evaluator remembers an item's numbers by their type and their place among the
+    numbers its edition's rules compare them with (memo_key): items whose numbers sit on, just below
+    and just above each such number, as integers and as floats, fire from memory, and on a second
+    pass all from memory, the rules the engine fires for each; two numbers between the same two of the
+    rules' numbers share a key, one on a rule's number does not."""
+    from checker.evaluate import engine
+
+    checker = Checker(engine="reference")
+    items = [item for batch in _engine_batches(checker, corpus, 60) for item in batch]
+    remembering = engine.DurableEvaluator(checker.program, remember_items=True)
+    varied = []
+    for key, values in items:
+        for name, constants in engine.compared_numbers(checker.program.edition_probes(key)).items():
+            for number in {edge for c in constants for edge in (c, int(c), float(c), c - 1, c + 1, c - 0.01, c + 0.5)} | {0, 10**6}:
+                varied.append((key, {**values, name: number}))
+    assert len(varied) > 1000
+    batches = [varied[i:i + 6] for i in range(0, len(varied), 6)]
+    plain = engine.DurableEvaluator(checker.program)
+    fired = [plain.evaluate(batch) for batch in batches]
+    assert [remembering.evaluate(batch) for batch in batches] == fired
+    assert len(remembering._remembered) < len(varied)  # numbers alike against every rule shared an answer
+    assert [remembering.evaluate(batch) for batch in batches] == fired
+    key, values = next((k, v) for k, v in items if engine.compared_numbers(checker.program.edition_probes(k)))
+    name, constants = next(iter(engine.compared_numbers(checker.program.edition_probes(key)).items()))
+    above = constants[-1]
+    assert remembering.memo_key(key, {**values, name: above + 1}) == remembering.memo_key(key, {**values, name: above + 2})
+    assert remembering.memo_key(key, {**values, name: above}) != remembering.memo_key(key, {**values, name: above + 1})
+    assert remembering.memo_key(key, {**values, name: float(above + 1)}) != remembering.memo_key(key, {**values, name: int(above + 1)})
