@@ -1703,3 +1703,25 @@ def test_numbers_remembered_by_their_place_among_the_rules_numbers_fire_as_the_e
     assert remembering.memo_key(key, {**values, name: above + 1}) == remembering.memo_key(key, {**values, name: above + 2})
     assert remembering.memo_key(key, {**values, name: above}) != remembering.memo_key(key, {**values, name: above + 1})
     assert remembering.memo_key(key, {**values, name: float(above + 1)}) != remembering.memo_key(key, {**values, name: int(above + 1)})
+
+
+def test_diagnosis_bases_remembered_by_the_diagnoses_are_those_read_afresh(corpus, monkeypatch):
+    """derive remembers what a list of diagnoses documents by an equivalent, per vocabulary and by the
+    diagnoses themselves: for every case of the corpus, read in turn and again, and with a bound small
+    enough to empty the memory along the way, the bases are those read from the case's own records
+    (_basis_in_records), and a fact a medication documents is still found when no diagnosis does."""
+    from checker.derive import derive
+
+    for bound in (derive.MAX_REMEMBERED_DIAGNOSES, 3):
+        monkeypatch.setattr(derive, "MAX_REMEMBERED_DIAGNOSES", bound)
+        checker = Checker(engine="reference")  # a rule set of its own: its memory starts empty
+        ruleset = checker.ruleset
+        cases = list(_corpus_cases(checker, corpus))
+        for case in cases + cases[::-1]:
+            plain = {name: derive._basis_in_records(case, ruleset.lexicon, eq) for name, eq in derive.documented_by(ruleset.vocabulary)}
+            assert derive._bases_in_records(case, ruleset.lexicon, ruleset.vocabulary) == plain
+        assert len(ruleset.vocabulary._bases_in_diagnoses[1]) <= bound
+    by_medication = [c for c in cases if any("medication" in b for b in derive._bases_in_records(c, ruleset.lexicon, ruleset.vocabulary).values())]
+    by_diagnosis = [c for c in cases if any("diagnosis" in b for b in derive._bases_in_records(c, ruleset.lexicon, ruleset.vocabulary).values())]
+    assert by_medication and by_diagnosis
+    assert len({c.diagnoses for c in cases}) < len(cases)  # the corpus's cases share diagnosis lists
