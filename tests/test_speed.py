@@ -1725,3 +1725,25 @@ def test_diagnosis_bases_remembered_by_the_diagnoses_are_those_read_afresh(corpu
     by_diagnosis = [c for c in cases if any("diagnosis" in b for b in derive._bases_in_records(c, ruleset.lexicon, ruleset.vocabulary).values())]
     assert by_medication and by_diagnosis
     assert len({c.diagnoses for c in cases}) < len(cases)  # the corpus's cases share diagnosis lists
+
+
+@pytest.mark.parametrize("odd_name", ["", "(left) knee"])
+def test_names_are_found_from_runs_of_letters_as_the_regex_finds_them(odd_name):
+    """services.NameFinder tries a name only where a run of letters and digits is the start of a first
+    word, and at every letter when a name starts with another character: the mentions the regex of
+    every name finds, whether names touch, are cut, or hide inside longer words."""
+    import re
+
+    from checker.load.services import NameFinder
+
+    by_name = {"h-wave unit": "h", "h-wave": "h", "knee": "k", "knee brace": "kb", "l4-5": "l", "left knee": "lk", "tens unit": "t"}
+    if odd_name:
+        by_name[odd_name] = "odd"
+    finder = NameFinder(by_name)
+    assert finder.by_runs is not bool(odd_name)
+    rng = random.Random(5)
+    pieces = [*by_name, "kneel", "xknee", "h-", "wave", "unit", "l4", "-5", "4-5", "(", ")", " ", "  ", "\t", "/", ",", "2", "mg", "#90"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
+    for text in texts + [t.upper() for t in texts[:300]]:
+        plain = [(by_name[re.sub(r"\s+", " ", m.group(0).lower())], m.start(), m.end()) for m in finder.regex.finditer(text)]
+        assert [(m.key, m.start, m.end) for m in finder.mentions(text)] == plain, text
