@@ -1679,7 +1679,8 @@ def test_numbers_remembered_by_their_place_among_the_rules_numbers_fire_as_the_e
     numbers its edition's rules compare them with (memo_key): items whose numbers sit on, just below
     and just above each such number, as integers and as floats, fire from memory, and on a second
     pass all from memory, the rules the engine fires for each; two numbers between the same two of the
-    rules' numbers share a key, one on a rule's number does not."""
+    rules' numbers share a key, one on a rule's number does not, and the order of an item's facts
+    makes no other key."""
     from checker.evaluate import engine
 
     checker = Checker(engine="reference")
@@ -1703,6 +1704,7 @@ def test_numbers_remembered_by_their_place_among_the_rules_numbers_fire_as_the_e
     assert remembering.memo_key(key, {**values, name: above + 1}) == remembering.memo_key(key, {**values, name: above + 2})
     assert remembering.memo_key(key, {**values, name: above}) != remembering.memo_key(key, {**values, name: above + 1})
     assert remembering.memo_key(key, {**values, name: float(above + 1)}) != remembering.memo_key(key, {**values, name: int(above + 1)})
+    assert remembering.memo_key(key, dict(reversed(values.items()))) == remembering.memo_key(key, values)  # whatever the facts' order
 
 
 def test_diagnosis_bases_remembered_by_the_diagnoses_are_those_read_afresh(corpus, monkeypatch):

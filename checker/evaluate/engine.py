@@ -74,7 +74,8 @@ class DurableEvaluator:
         self._editions: frozenset[str] | None = None  # None: every edition is registered
         self._cases_in_session = 0  # 0: no live session
         self._tested: dict[str, frozenset[str]] = {}  # per edition asked for, the facts its rules test
-        self._compared: dict[str, dict[str, tuple[float, ...]]] = {}  # per edition asked for: compared_numbers
+        # per edition asked for: its tested facts by name, and compared_numbers (memo_key)
+        self._keying: dict[str, tuple[tuple[str, ...], dict[str, tuple[float, ...]]]] = {}
         # remember_items: what each item fired, by (edition_key, tested facts' JSON); a regression run
         # sets it (checker.measure.regress), a check asks once for each item and leaves it off
         self.remember_items = remember_items
@@ -112,36 +113,41 @@ class DurableEvaluator:
         asked: list[tuple[int, tuple[str, dict]]] = []
         keys: dict[int, tuple] = {}
         for index, (key, values) in enumerate(items):
-            documented = _documented(values, self.tested_facts(key))
-            memo_key = self.memo_key(key, documented)
+            memo_key = self.memo_key(key, values)
             rules = self._remembered.get(memo_key)
             if rules is None:
-                asked.append((index, (key, documented)))
+                asked.append((index, (key, _documented(values, self.tested_facts(key)))))
                 keys[index] = memo_key
             else:
                 hits.update((rule, index) for rule in rules)
         return hits, asked, keys
 
-    def memo_key(self, edition_key: str, documented: dict) -> tuple:
-        """What an item's answer is remembered by: its edition, and its documented facts (those its rules
-        test), each number that its edition's rules compare only with numbers by its type and its place
-        among them (compared_numbers). Every test is of one fact against constants, so two items whose
-        facts sit alike against every constant fire the same rules: 41.9 and 38.5 months of conservative
-        care, both at least the 6 a rule asks for, are asked of the engine once (the engine's answer for
-        each: tests/test_speed.py). The other facts are keyed by their JSON."""
-        compared = self._compared.get(edition_key)
-        if compared is None:
-            compared = self._compared[edition_key] = compared_numbers(self.program.edition_probes(edition_key))
+    def memo_key(self, edition_key: str, values: dict) -> tuple:
+        """What an item's answer is remembered by: its edition, and its documented facts of those its
+        rules test, by name in order of their names (whatever order the item holds them in), each number
+        that its edition's rules compare only with numbers by its type and its place among them
+        (compared_numbers). Every test is of one fact against constants, so two items whose facts sit
+        alike against every constant fire the same rules: 41.9 and 38.5 months of conservative care,
+        both at least the 6 a rule asks for, are asked of the engine once (the engine's answer for each:
+        tests/test_speed.py). The other facts are keyed by their JSON."""
+        keying = self._keying.get(edition_key)
+        if keying is None:
+            probes = self.program.edition_probes(edition_key)
+            keying = self._keying[edition_key] = (tuple(sorted(self.tested_facts(edition_key))), compared_numbers(probes))
+        names, compared = keying
+        exact = {}
         places = []
-        for name, constants in compared.items():
-            value = documented.get(name)
-            if type(value) in _NUMBER_TYPES and -EXACT_NUMBERS < value < EXACT_NUMBERS:
+        for name in names:
+            value = values.get(name)
+            if value is None or value == []:
+                continue  # not documented (_documented)
+            constants = compared.get(name)
+            if constants is not None and type(value) in _NUMBER_TYPES and -EXACT_NUMBERS < value < EXACT_NUMBERS:
                 at = bisect_left(constants, value)
                 places.append((name, type(value), at, at < len(constants) and constants[at] == value))
-        if not places:
-            return edition_key, json.dumps(documented), ()
-        placed = {name for name, *_ in places}
-        return edition_key, json.dumps({k: v for k, v in documented.items() if k not in placed}), tuple(places)
+            else:
+                exact[name] = value
+        return edition_key, json.dumps(exact), tuple(places)
 
     def _remember(self, keys: dict[int, tuple], fired: set[tuple[int, int]]) -> None:
         """What each asked item fired, by its edition and tested facts' JSON (keys: by item index)."""
