@@ -1749,3 +1749,40 @@ def test_names_are_found_from_runs_of_letters_as_the_regex_finds_them(odd_name):
     for text in texts + [t.upper() for t in texts[:300]]:
         plain = [(by_name[re.sub(r"\s+", " ", m.group(0).lower())], m.start(), m.end()) for m in finder.regex.finditer(text)]
         assert [(m.key, m.start, m.end) for m in finder.mentions(text)] == plain, text
+
+
+@pytest.mark.parametrize("bound", [None, 5])
+def test_items_decided_alike_are_decided_as_afresh(corpus, monkeypatch, bound):
+    """decide(ordered=False) decides an item of one unit as the last item of the same edition and
+    statuses was: for every case of the corpus and the examples, read twice (the second time mostly
+    from memory), the decision, the deciding criteria and those to follow up (the item's own, in the
+    same order) are plain_decide's; and with a bound small enough to empty the memory along the way."""
+    from checker.decide import decide as deciding
+    from checker.evaluate import evaluate
+
+    if bound is not None:
+        monkeypatch.setattr(deciding, "MAX_DECIDED_ALIKE", bound)
+    deciding._DECIDED_ALIKE.clear()
+    deciding._decided_alike_count[0] = 0
+    checker = Checker()
+    cases = list(_corpus_cases(checker, corpus))
+
+    def shown(items):
+        return [(i.decision, [r.criterion for r in i.decisive], [r.criterion for r in i.follow_up]) for i in items]
+
+    plain = deciding.plain_decide
+    afresh_count = []
+    monkeypatch.setattr(deciding, "plain_decide", lambda item, ordered=True: afresh_count.append(1) or plain(item, ordered))
+    for _ in range(2):
+        for case in cases:
+            remembered = checker.decide_case(case, details=False, ordered=False)
+            with monkeypatch.context() as m:
+                m.setattr(evaluate, "decide", plain)
+                assert shown(remembered) == shown(checker.decide_case(case, details=False, ordered=False))
+            for item in remembered:  # the item's own criteria
+                own = {id(r) for r in item.criteria}
+                assert {id(r) for r in item.decisive} <= own and {id(r) for r in item.follow_up} <= own
+    items = 2 * sum(len(case.requests) for case in cases)
+    if bound is None:
+        assert len(afresh_count) < items / 2  # most items were decided from memory
+    assert deciding._decided_alike_count[0] <= (bound or deciding.MAX_DECIDED_ALIKE)
