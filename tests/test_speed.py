@@ -1672,3 +1672,117 @@ def test_regress_reports_echoed_in_chunks_are_those_echoed_piece_by_piece(corpus
     plain = run("regress", corpus, EXAMPLES, "--format", fmt, "--jobs", "1")
     assert (chunked.exit_code, chunked.stdout_bytes) == (plain.exit_code, plain.stdout_bytes)
     assert chunked.exit_code == 2 and len(chunked.stdout_bytes) > 20000
+
+
+def test_numbers_remembered_by_their_place_among_the_rules_numbers_fire_as_the_engine_fires_them(corpus):
+    """The durable evaluator remembers an item's numbers by their type and their place among the
+    numbers its edition's rules compare them with (memo_key): items whose numbers sit on, just below
+    and just above each such number, as integers and as floats, fire from memory, and on a second
+    pass all from memory, the rules the engine fires for each; two numbers between the same two of the
+    rules' numbers share a key, one on a rule's number does not, and the order of an item's facts
+    makes no other key."""
+    from checker.evaluate import engine
+
+    checker = Checker(engine="reference")
+    items = [item for batch in _engine_batches(checker, corpus, 60) for item in batch]
+    remembering = engine.DurableEvaluator(checker.program, remember_items=True)
+    varied = []
+    for key, values in items:
+        for name, constants in engine.compared_numbers(checker.program.edition_probes(key)).items():
+            for number in {edge for c in constants for edge in (c, int(c), float(c), c - 1, c + 1, c - 0.01, c + 0.5)} | {0, 10**6}:
+                varied.append((key, {**values, name: number}))
+    assert len(varied) > 1000
+    batches = [varied[i:i + 6] for i in range(0, len(varied), 6)]
+    plain = engine.DurableEvaluator(checker.program)
+    fired = [plain.evaluate(batch) for batch in batches]
+    assert [remembering.evaluate(batch) for batch in batches] == fired
+    assert len(remembering._remembered) < len(varied)  # numbers alike against every rule shared an answer
+    assert [remembering.evaluate(batch) for batch in batches] == fired
+    key, values = next((k, v) for k, v in items if engine.compared_numbers(checker.program.edition_probes(k)))
+    name, constants = next(iter(engine.compared_numbers(checker.program.edition_probes(key)).items()))
+    above = constants[-1]
+    assert remembering.memo_key(key, {**values, name: above + 1}) == remembering.memo_key(key, {**values, name: above + 2})
+    assert remembering.memo_key(key, {**values, name: above}) != remembering.memo_key(key, {**values, name: above + 1})
+    assert remembering.memo_key(key, {**values, name: float(above + 1)}) != remembering.memo_key(key, {**values, name: int(above + 1)})
+    assert remembering.memo_key(key, dict(reversed(values.items()))) == remembering.memo_key(key, values)  # whatever the facts' order
+
+
+def test_diagnosis_bases_remembered_by_the_diagnoses_are_those_read_afresh(corpus, monkeypatch):
+    """derive remembers what a list of diagnoses documents by an equivalent, per vocabulary and by the
+    diagnoses themselves: for every case of the corpus, read in turn and again, and with a bound small
+    enough to empty the memory along the way, the bases are those read from the case's own records
+    (_basis_in_records), and a fact a medication documents is still found when no diagnosis does."""
+    from checker.derive import derive
+
+    for bound in (derive.MAX_REMEMBERED_DIAGNOSES, 3):
+        monkeypatch.setattr(derive, "MAX_REMEMBERED_DIAGNOSES", bound)
+        checker = Checker(engine="reference")  # a rule set of its own: its memory starts empty
+        ruleset = checker.ruleset
+        cases = list(_corpus_cases(checker, corpus))
+        for case in cases + cases[::-1]:
+            plain = {name: derive._basis_in_records(case, ruleset.lexicon, eq) for name, eq in derive.documented_by(ruleset.vocabulary)}
+            assert derive._bases_in_records(case, ruleset.lexicon, ruleset.vocabulary) == plain
+        assert len(ruleset.vocabulary._bases_in_diagnoses[1]) <= bound
+    by_medication = [c for c in cases if any("medication" in b for b in derive._bases_in_records(c, ruleset.lexicon, ruleset.vocabulary).values())]
+    by_diagnosis = [c for c in cases if any("diagnosis" in b for b in derive._bases_in_records(c, ruleset.lexicon, ruleset.vocabulary).values())]
+    assert by_medication and by_diagnosis
+    assert len({c.diagnoses for c in cases}) < len(cases)  # the corpus's cases share diagnosis lists
+
+
+@pytest.mark.parametrize("odd_name", ["", "(left) knee"])
+def test_names_are_found_from_runs_of_letters_as_the_regex_finds_them(odd_name):
+    """services.NameFinder tries a name only where a run of letters and digits is the start of a first
+    word, and at every letter when a name starts with another character: the mentions the regex of
+    every name finds, whether names touch, are cut, or hide inside longer words."""
+    import re
+
+    from checker.load.services import NameFinder
+
+    by_name = {"h-wave unit": "h", "h-wave": "h", "knee": "k", "knee brace": "kb", "l4-5": "l", "left knee": "lk", "tens unit": "t"}
+    if odd_name:
+        by_name[odd_name] = "odd"
+    finder = NameFinder(by_name)
+    assert finder.by_runs is not bool(odd_name)
+    rng = random.Random(5)
+    pieces = [*by_name, "kneel", "xknee", "h-", "wave", "unit", "l4", "-5", "4-5", "(", ")", " ", "  ", "\t", "/", ",", "2", "mg", "#90"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
+    for text in texts + [t.upper() for t in texts[:300]]:
+        plain = [(by_name[re.sub(r"\s+", " ", m.group(0).lower())], m.start(), m.end()) for m in finder.regex.finditer(text)]
+        assert [(m.key, m.start, m.end) for m in finder.mentions(text)] == plain, text
+
+
+@pytest.mark.parametrize("bound", [None, 5])
+def test_items_decided_alike_are_decided_as_afresh(corpus, monkeypatch, bound):
+    """decide(ordered=False) decides an item of one unit as the last item of the same edition and
+    statuses was: for every case of the corpus and the examples, read twice (the second time mostly
+    from memory), the decision, the deciding criteria and those to follow up (the item's own, in the
+    same order) are plain_decide's; and with a bound small enough to empty the memory along the way."""
+    from checker.decide import decide as deciding
+    from checker.evaluate import evaluate
+
+    if bound is not None:
+        monkeypatch.setattr(deciding, "MAX_DECIDED_ALIKE", bound)
+    deciding._DECIDED_ALIKE.clear()
+    deciding._decided_alike_count[0] = 0
+    checker = Checker()
+    cases = list(_corpus_cases(checker, corpus))
+
+    def shown(items):
+        return [(i.decision, [r.criterion for r in i.decisive], [r.criterion for r in i.follow_up]) for i in items]
+
+    plain = deciding.plain_decide
+    afresh_count = []
+    monkeypatch.setattr(deciding, "plain_decide", lambda item, ordered=True: afresh_count.append(1) or plain(item, ordered))
+    for _ in range(2):
+        for case in cases:
+            remembered = checker.decide_case(case, details=False, ordered=False)
+            with monkeypatch.context() as m:
+                m.setattr(evaluate, "decide", plain)
+                assert shown(remembered) == shown(checker.decide_case(case, details=False, ordered=False))
+            for item in remembered:  # the item's own criteria
+                own = {id(r) for r in item.criteria}
+                assert {id(r) for r in item.decisive} <= own and {id(r) for r in item.follow_up} <= own
+    items = 2 * sum(len(case.requests) for case in cases)
+    if bound is None:
+        assert len(afresh_count) < items / 2  # most items were decided from memory
+    assert deciding._decided_alike_count[0] <= (bound or deciding.MAX_DECIDED_ALIKE)

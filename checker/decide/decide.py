@@ -14,6 +14,8 @@ The criteria that decided are kept in the order a rationale names them (`reason_
 
 from __future__ import annotations
 
+from typing import Any
+
 from checker.base.outcomes import MEDICALLY_NECESSARY, MET, NO_APPLICABLE_RULE, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MEDICALLY_NECESSARY, NOT_MET
 from checker.evaluate.results import CriterionResult, ItemResult, Unit
 from checker.load.conditions import combine, evaluate, tests
@@ -29,7 +31,62 @@ def decide(item: ItemResult, ordered: bool = True) -> ItemResult:
     `ordered=False` (a regression run) leaves the deciding criteria in the rule's order when their
     order cannot change the citations a result lists: all cite one guideline edition, or none do
     (report.group_citations keeps each edition's group where it is first met and sorts the sections
-    within it; the same citations as ranking: tests/test_speed.py)."""
+    within it; the same citations as ranking: tests/test_speed.py). Then an item of one unit is
+    decided as the last item of the same edition and statuses was (decided_alike)."""
+    if ordered:
+        return plain_decide(item, ordered)
+    key = _alike_key(item)
+    found = _DECIDED_ALIKE.get(key[0]) if key is not None else None
+    if found is not None and found[0] is item.units[0].edition:
+        answer = found[1].get(key[1])
+        if answer is not None:
+            criteria = item.criteria
+            item.decision = answer[0]
+            item.decisive = [criteria[i] for i in answer[1]]
+            item.follow_up = [criteria[i] for i in answer[2]]
+            return item
+    plain_decide(item, ordered)
+    if key is not None and not _cites_apart(item.decisive):
+        _remember_decided(item, key)
+    return item
+
+
+# Decisions remembered per edition by the statuses of its criteria (decide, ordered=False): an item of
+# one unit is decided from its edition and the statuses alone when the deciding criteria stay in the
+# rule's order. By id(edition), the edition kept with its answers so no other takes its id; at most
+# this many answers in all, forgotten all at once.
+MAX_DECIDED_ALIKE = 4096
+_DECIDED_ALIKE: dict[int, tuple[Any, dict[tuple[str, ...], tuple[str, tuple[int, ...], tuple[int, ...]]]]] = {}
+_decided_alike_count = [0]
+
+
+def _alike_key(item: ItemResult) -> tuple[int, tuple[str, ...]] | None:
+    """(id of the edition, the statuses of its criteria in its order) of an item of one unit with an
+    edition whose criteria it holds in that order; None for any other item."""
+    if len(item.units) != 1:
+        return None
+    unit = item.units[0]
+    edition = unit.edition
+    if edition is None or len(unit.criteria) != len(edition.criteria) or (unit.criteria and unit.criteria[0].criterion is not edition.criteria[0]):
+        return None
+    return id(edition), tuple(r.status for r in unit.criteria)
+
+
+def _remember_decided(item: ItemResult, key: tuple[int, tuple[str, ...]]) -> None:
+    if _decided_alike_count[0] >= MAX_DECIDED_ALIKE:
+        _DECIDED_ALIKE.clear()
+        _decided_alike_count[0] = 0
+    edition = item.units[0].edition
+    held = _DECIDED_ALIKE.get(key[0])
+    if held is None or held[0] is not edition:
+        held = _DECIDED_ALIKE[key[0]] = (edition, {})
+    position = {id(r): i for i, r in enumerate(item.criteria)}
+    held[1][key[1]] = (item.decision, tuple(position[id(r)] for r in item.decisive), tuple(position[id(r)] for r in item.follow_up))
+    _decided_alike_count[0] += 1
+
+
+def plain_decide(item: ItemResult, ordered: bool = True) -> ItemResult:
+    """decide, every item worked out afresh."""
     values = [_unit_value(u) for u in item.units]
     if False in values or None in values:
         item.decision = NOT_MEDICALLY_NECESSARY

@@ -714,11 +714,10 @@ def work_out(rx: Prescription, lexicon: Lexicon) -> Dose:
     notes: list[Note] = list(rx.notes)
     units_per_day, day_notes = _units_per_day(rx)
     notes += day_notes
-    dose = Dose(rx, units_per_day=units_per_day)
     daily, unit, daily_notes = _daily_amount(rx, units_per_day)
     notes += daily_notes
     daily_mg = round(daily * _MASS_UNITS[unit], 4) if daily is not None and unit in _MASS_UNITS else None
-    dose = replace(dose, daily_amount=daily if daily is None else round(daily, 4), daily_unit=unit, daily_mg=daily_mg)
+    dose = Dose(rx, units_per_day=units_per_day, daily_amount=daily if daily is None else round(daily, 4), daily_unit=unit, daily_mg=daily_mg)
     if drug is not None and "opioid" in drug.classes:
         dose = _morphine_equivalents(dose, drug, lexicon)
     days, days_from, supply_notes = _days_supply(rx, units_per_day)

@@ -93,6 +93,10 @@ class NameFinder:
             if words:
                 self.by_first_word.setdefault(words[0], []).append((rank, words))
         self.first_letters = frozenset(word[0] for word in self.by_first_word)  # no name starts at any other
+        # a first word's letters and digits up to its first other character ("h" of "h-wave"): a name starts
+        # only where a run of letters and digits is one of these (the first words all start with one)
+        self.leading_runs = frozenset(_LEADING.match(word).group() for word in self.by_first_word)  # type: ignore[union-attr]
+        self.by_runs = "" not in self.leading_runs
 
     def mentions(self, text: str) -> list[Mention]:
         if not self.by_name:
@@ -100,6 +104,23 @@ class NameFinder:
         if not (text.isascii() and self.ascii_names):
             return [self._mention(text, m.start(), m.end()) for m in self.regex.finditer(text)]
         lowered = text.lower()
+        if not self.by_runs:
+            return self._mentions_by_letters(text, lowered)
+        found = []
+        position = 0  # a name found ends here: the next starts no earlier
+        leading_runs = self.leading_runs
+        for run in _RUN.finditer(lowered):  # each starts after no letter or digit; most are no name's start ("mg", "#90")
+            at = run.start()
+            if at >= position and run.group() in leading_runs:
+                end = self._match_at(lowered, at)
+                if end >= 0:
+                    found.append(self._mention(text, at, end))
+                    position = end
+        return found
+
+    def _mentions_by_letters(self, text: str, lowered: str) -> list[Mention]:
+        """mentions tried at every first word's letter after no letter or digit (a name starting with
+        another character)."""
         found = []
         position = 0
         first_letters = self.first_letters
@@ -116,13 +137,12 @@ class NameFinder:
 
     def _match_at(self, text: str, start: int) -> int:
         """The end of the name (earliest in the regex's order) that matches at `start`, or -1."""
-        token_end = start
-        while token_end < len(text) and not text[token_end].isspace():
-            token_end += 1
+        token_end = _TOKEN.match(text, start).end()  # type: ignore[union-attr] # \S* matches everywhere
         best_rank, best_end = len(self.by_name), -1
-        for cut in range(start + 1, token_end + 1):  # a first word ends where the token ends or before a non-alphanumeric
-            if cut < token_end and _ALNUM(text[cut]):
-                continue
+        # a first word ends where the token ends or before a character that is no ASCII letter or digit
+        cuts = [m.start() for m in _NOT_ALNUM.finditer(text, start + 1, token_end)] if not text[start:token_end].isalnum() else []
+        cuts.append(token_end)
+        for cut in cuts:
             for rank, words in self.by_first_word.get(text[start:cut], ()):
                 if rank < best_rank:
                     end = _words_end(text, cut, words[1:])
@@ -132,6 +152,12 @@ class NameFinder:
 
     def _mention(self, text: str, start: int, end: int) -> Mention:
         return Mention(self.by_name[_SPACES.sub(" ", text[start:end].lower())], start, end)
+
+
+_RUN = LazyPattern(r"[a-z0-9]+")  # a run of letters and digits of lower-cased ASCII text, as long as it goes
+_LEADING = LazyPattern(r"[a-z0-9]*")
+_TOKEN = LazyPattern(r"\S*")  # up to the next whitespace (str.isspace's, as \s of a str pattern)
+_NOT_ALNUM = LazyPattern(r"[^A-Za-z0-9]")
 
 
 def _ALNUM(char: str) -> bool:  # noqa: N802 - the regex's [A-Za-z0-9], for ASCII text
