@@ -176,3 +176,42 @@ def test_nested_conjunctions_are_spliced_within_the_engine_limit():
 
 def test_compiled_program_is_deterministic(repo_ruleset):
     assert compile_program(repo_ruleset).digest == compile_program(repo_ruleset).digest
+
+
+_TINY_NUMBERS_CASE = """schema: mtus-case/1
+case: tiny-numbers
+title: numbers json.dumps writes with an exponent
+claimant: {age: 50, sex: female}
+dates: {injury: 2014-04-10, request: 2016-11-20}
+diagnoses: [lumbar radiculopathy]
+facts:
+  radiculopathy: true
+  prior_esi: true
+  prior_esi_relief_weeks: 0.000000001
+  prior_esi_pain_relief_percent: 0.00000001
+requests:
+  - {id: esi, text: "Repeat lumbar epidural steroid injection L4-5"}
+"""
+
+
+def test_numbers_json_writes_with_an_exponent_reach_the_engine_in_positional_digits(tmp_path):
+    """durable_rules reads no number in exponent notation (json.dumps writes 1e-09 so): a case with such a
+    number crashed its C engine. Checked in a child process, which a crash would end, against the
+    reference evaluator's report."""
+    case = tmp_path / "tiny.yaml"
+    case.write_text(_TINY_NUMBERS_CASE)
+    reports = {}
+    for engine in ("durable", "reference"):
+        command = [sys.executable, "-c", "from checker.cli import main; main()", "check", str(case), "--format", "json", "--engine", engine]
+        run = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+        assert run.returncode == 0, (engine, run.returncode, run.stderr[-300:])
+        reports[engine] = run.stdout.replace('"engine": "reference"', '"engine": "durable_rules"')
+    assert reports["durable"] == reports["reference"]
+
+
+def test_engine_json_writes_floats_in_positional_digits_and_nothing_else_changes():
+    from checker.evaluate.engine import engine_json
+
+    facts = [{"a": 1e-09, "b": "x1e-5", "c": [2e20, 0.5], "d": True, "e": None}]
+    assert engine_json(facts) == '[{"a":0.000000001,"b":"x1e-5","c":[200000000000000000000,0.5],"d":true,"e":null}]'
+    assert engine_json([{"a": 3, "b": 0.25}]) == '[{"a": 3, "b": 0.25}]'

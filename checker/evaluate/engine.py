@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from bisect import bisect_left
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine
@@ -167,7 +170,7 @@ class DurableEvaluator:
         facts.append({"t": GUARD_TAG, "sid": SESSION_ID, "id": f"guard{case}", "item_index": -1})
         self._cases_in_session += 1
         try:
-            _, state_offset = durable_rules_engine.assert_facts(self._handle, json.dumps(facts))
+            _, state_offset = durable_rules_engine.assert_facts(self._handle, engine_json(facts))
             hits, guarded = self._take_actions(state_offset)
         except BaseException:
             self._end_session()
@@ -305,3 +308,25 @@ def _item_fact(index: int, edition_key: str, values: dict, case: int, tested: fr
     fact = _documented(values, tested)
     fact.update({"t": ITEM_TAG, "sid": SESSION_ID, "id": f"item{case}.{index}", "item_index": index, "edition_key": edition_key})
     return fact
+
+
+# durable_rules reads no number in exponent notation (json.dumps writes 1e-09 and 1e+20 so): such a number
+# in a case file or a request line made its C engine crash. Positional digits are the same number.
+_EXPONENT = re.compile(r"\d[eE][+-]?\d")
+
+
+def engine_json(value: Any) -> str:
+    """`value` as JSON for durable_rules: json.dumps, its floats written in positional digits where
+    json.dumps would use an exponent ("0.000000001", "100000000000000000000")."""
+    text = json.dumps(value)
+    return _positional_json(value) if _EXPONENT.search(text) else text
+
+
+def _positional_json(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value):
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{_positional_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_positional_json(v) for v in value) + "]"
+    return json.dumps(value)
