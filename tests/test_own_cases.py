@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 618  # 620 caught on 2026-12-05 (rules 0.46.0 and the cues of batch 39, thirty-eight sets)
+MIN_APPROVALS_CAUGHT = 624  # 626 caught on 2026-12-05 (rules 0.46.0 and the cues of batch 39, thirty-eight sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -78,7 +78,10 @@ MIN_APPROVALS_CAUGHT = 618  # 620 caught on 2026-12-05 (rules 0.46.0 and the cue
 # named above: nerve studies of an arm for a C6 radiculopathy its writer calls clinically clear on examination and
 # imaging (EMG/NCV of the arm, the MRI beside it not yet done, so the limit stays not documented), and nerve
 # conduction studies of the legs for a presumed S1 radiculopathy (ODG's reading, not encoded).
-MAX_FALSE_APPROVALS = 23
+# Batch 39b read a first-line drug stopped for its side effects later in the clause ("gabapentin, which was stopped
+# due to dizziness"): the eighth set's Lidoderm for axial low back pain beside a radiculopathy then meets its
+# first-line criterion, and its writer denies it as no localized peripheral pain (not encoded).
+MAX_FALSE_APPROVALS = 24
 
 
 @pytest.fixture(scope="module")

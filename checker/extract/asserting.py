@@ -60,7 +60,7 @@ class Asserter:
         what it tells is about what that one was about. None when it does not carry on, or that one names
         no drug either."""
         index = info.sentence.index
-        if index == 0 or index > len(run.sentences) or not self.shared.carries_on(info.sentence.text):
+        if not 0 < index <= len(run.sentences) or not self.shared.carries_on(info.sentence.text):
             return None
         before = run.sentences[index - 1]
         return before if before.drugs and before.sentence.index == index - 1 else None

@@ -60,11 +60,11 @@ class TargetFacts:
     def read(self, run: Run) -> list[Assertion]:
         found = []
         rules = [r for r in self.facts.values() if self._about_a_request(r, run)]
-        previous = earlier = ""
-        for info in run.sentences:
+        texts = [info.sentence.text for info in run.sentences]
+        for position, info in enumerate(run.sentences):
             text = info.sentence.text
-            before, previous, earlier_one = previous, text, earlier
-            earlier = before  # the sentence two back, for an account that refers back twice
+            before = texts[position - 1] if position else ""
+            two_back = texts[position - 2] if position > 1 else ""  # for an account that refers back twice
             lowered = text.lower()
             possible: dict[str, set[int]] = {}
             for literal, keys in self.literal_keys.items():
@@ -80,7 +80,7 @@ class TargetFacts:
                     if (rule.name, i) not in self.target_sentence or self._sentence_holds(self.target_sentence[(rule.name, i)], text, before)
                 ]
                 must = self.sentence_match.get(rule.name)
-                unnamed = must is not None and not self._context_named(must, text, before, earlier_one)
+                unnamed = must is not None and not self._context_named(must, text, before, two_back)
                 if not patterns or unnamed or (rule.in_request and rule.in_request.only):
                     continue
                 hits = keep_longest([(m.start(), m.end(), (t, m)) for pattern, t in patterns for m in pattern.finditer(text)])
