@@ -272,7 +272,7 @@ def draft(
     if fmt == "docx":
         from checker.render.render_docx import html_to_docx
 
-        click.get_binary_stream("stdout").write(html_to_docx(render(template, "html", {"report": result.report}, templates_dir)))
+        sys.stdout.buffer.write(html_to_docx(render(template, "html", {"report": result.report}, templates_dir)))  # click.get_binary_stream is deprecated
         return
     click.echo(render(template, fmt, {"report": result.report}, templates_dir), nl=False)
 
