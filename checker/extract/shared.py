@@ -39,7 +39,8 @@ class SharedCues:
         self._reduced_after = self.cue_regex(medications["reduced_after"], "medications.reduced_after")
         other = self.cues.fragments.get("other_treatment")
         self._other_treatment = self.cue_regex(other, "fragments.other_treatment") if other else None
-        self._therapy_kinds = {kind: compile_regex(rf"\b(?:{rx})\b", path, f"therapy.kinds.{kind}") for kind, rx in raw["therapy"]["kinds"].items()}
+        # each kind of therapy (therapy.kinds of the cues) as a whole word; TherapyVisits reads the same patterns
+        self.therapy_kinds = {kind: compile_regex(rf"\b(?:{rx})\b", path, f"therapy.kinds.{kind}") for kind, rx in raw["therapy"]["kinds"].items()}
         carries = self.cues.fragments.get("carries_on")
         self._carries_on = self.cue_regex(carries, "fragments.carries_on") if carries else None
 
@@ -98,7 +99,7 @@ class SharedCues:
 
     def therapy_kinds_in(self, text: str) -> set[str]:
         """The kinds of therapy (therapy.kinds of the cues) the text names."""
-        return {kind for kind, rx in self._therapy_kinds.items() if rx.search(text)}
+        return {kind for kind, rx in self.therapy_kinds.items() if rx.search(text)}
 
     def names_other_treatment(self, text: str) -> bool:
         """The sentence names a treatment other than a drug (an injection, a therapy, an operation): the

@@ -17,7 +17,7 @@ class TherapyVisits:
         self.shared = shared
         self.asserter = asserter
         self.fact = shared.cues.facts["therapy_visits_completed"]
-        self.kinds = {kind: shared.regex(rx, f"therapy.kinds.{kind}") for kind, rx in raw["kinds"].items()}
+        self.kinds = shared.therapy_kinds
         kind = "|".join(f"(?:{rx})" for rx in raw["kinds"].values())
         self.counts = [shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["counts"])]
         self.none = [shared.regex(rx, f"therapy.none[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["none"])]

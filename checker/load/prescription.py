@@ -804,16 +804,15 @@ def _morphine_equivalents(dose: Dose, drug: Drug, lexicon: Lexicon) -> Dose:
     table = lexicon.tables.get(factor.table)
     if table is not None and rx.form in table.leaves_out:
         return replace(dose, table=table, mme_missing=Note("form_not_in_table", rx.form))
-    basis, note = _mme_basis(dose, factor)
+    basis, missing = _mme_basis(dose, factor)  # a basis found comes with no note
     if basis is None:
-        return replace(dose, factor=factor, table=table, mme_missing=note)
+        return replace(dose, factor=factor, table=table, mme_missing=missing)
     found = factor.at(dose.daily_mg if factor.tiers else basis)
     if found is None:
         return replace(dose, factor=factor, mme_basis=basis, mme_missing=Note("beyond_tiers"))
     value, tier = found
-    extra = (note,) if note else ()
     return replace(dose, factor=factor, factor_value=value, tier=tier, table=table, mme_basis=round(basis, 4),
-                   mme=round(basis * value, 1), notes=dose.notes + extra)
+                   mme=round(basis * value, 1))
 
 
 def _choose_factor(factors: tuple[MmeFactor, ...], rx: Prescription) -> tuple[MmeFactor | None, Note | None]:
