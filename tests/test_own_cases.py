@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 652  # 654 caught on 2026-12-05 (rules 0.46.0 and the cues of batch 39, forty sets)
+MIN_APPROVALS_CAUGHT = 684  # 686 caught on 2026-12-05 (rules 0.46.0 and the cues of batch 41, forty-two sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -81,7 +81,13 @@ MIN_APPROVALS_CAUGHT = 652  # 654 caught on 2026-12-05 (rules 0.46.0 and the cue
 # Batch 39b read a first-line drug stopped for its side effects later in the clause ("gabapentin, which was stopped
 # due to dizziness"): the eighth set's Lidoderm for axial low back pain beside a radiculopathy then meets its
 # first-line criterion, and its writer denies it as no localized peripheral pain (not encoded).
-MAX_FALSE_APPROVALS = 24
+# The forty-first and forty-second (2026-12-05) came in with four; two went with the principles read from them (a
+# drug taken "at the time" of an earlier screen is not taken now; a course after which the duty status did not
+# change gave no functional improvement). Two stay, of kinds named above: a drug screen before 2016-07-29 for a
+# low-risk claimant with three screens that year (how often testing may be repeated before 2016-07-29 is not
+# encoded), and repeat nerve studies of the arms "to update the baseline" after a study that confirmed carpal
+# tunnel syndrome (no repeat-study limit for electrodiagnostic studies is encoded, no source here giving one).
+MAX_FALSE_APPROVALS = 26
 
 
 @pytest.fixture(scope="module")

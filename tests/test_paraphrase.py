@@ -101,6 +101,11 @@ HELDOUT_FLOORS = {"precision": 0.91, "recall": 0.73, "notes_recall": 0.73}
 # misses; 0.854 / 0.669 on part B before any fix, 0.952 / 0.900 after the ninth round (2026-12-04).
 SECOND_FLOORS = {"precision": 0.95, "recall": 0.89}
 
+# The third development set (tests/paraphrase_third/, its README says who wrote it and how): the context kinds
+# (history, hedges, plans, other people) and the facts weakest on the held-out set's per-fact figures. 0.930 /
+# 0.768 as it came; 0.973 / 0.923 after own phrasings batch 41 (2026-12-05); the floors guard that round.
+THIRD_FLOORS = {"precision": 0.97, "recall": 0.92}
+
 
 def test_the_held_out_set_is_well_formed_and_covers_every_extracted_fact(tool, repo_ruleset: RuleSet) -> None:
     entries = tool.load_entries(tool.SETS["heldout"])
@@ -136,6 +141,18 @@ def test_the_second_set_is_well_formed_and_keeps_its_gains(tool, repo_ruleset: R
     total = tool.overall(tool.score(repo_ruleset, entries))
     measured = {"precision": tool.precision(total), "recall": tool.recall(total)}
     assert {k: round(v, 3) for k, v in measured.items() if v < SECOND_FLOORS[k]} == {}
+
+
+def test_the_third_set_is_well_formed_and_keeps_its_gains(tool, repo_ruleset: RuleSet) -> None:
+    entries = tool.load_entries(tool.SETS["third"])
+    assert len(entries) >= 300
+    for e in entries:
+        assert e.kind in tool.KINDS, e
+        if e.expect is not None:
+            repo_ruleset.vocabulary.check_value(e.fact, e.expect, e.file, f"facts.{e.fact}[{e.index}]")
+    total = tool.overall(tool.score(repo_ruleset, entries))
+    measured = {"precision": tool.precision(total), "recall": tool.recall(total)}
+    assert {k: round(v, 3) for k, v in measured.items() if v < THIRD_FLOORS[k]} == {}
 
 
 def test_causes_name_the_kind_of_miss_without_the_entry(tool, repo_ruleset: RuleSet) -> None:

@@ -5,6 +5,7 @@
     python tools/paraphrase_score.py --set heldout   # tests/paraphrase_heldout/: the same aggregates, and its whole notes
     python tools/paraphrase_score.py --set own --misses   # tests/own_phrasings/: the cue author's own phrasings (a regression set)
     python tools/paraphrase_score.py --set second          # tests/paraphrase_second/: a second development set
+    python tools/paraphrase_score.py --set third           # tests/paraphrase_third/: a third, the context kinds and the weakest facts
     python tools/paraphrase_score.py --set heldout --causes   # why entries are scored wrong, as counts only
 
 --causes counts the entries scored fn, wrong or fp by cause and kind, naming no entry and no fact (so it
@@ -57,6 +58,7 @@ SETS = {
     "paraphrase": PARAPHRASES,
     "second": REPO / "tests" / "paraphrase_second",
     "heldout": REPO / "tests" / "paraphrase_heldout",
+    "third": REPO / "tests" / "paraphrase_third",
     "own": REPO / "tests" / "own_phrasings",
 }
 SCHEMA = "mtus-paraphrase/1"
