@@ -86,6 +86,16 @@ def test_other_nsaids_counted_from_the_medication_list(tmp_path, repo_ruleset):
     assert both["other_nsaids"] == 1
 
 
+def test_a_listed_drug_requested_as_a_topical_product_is_no_systemic_nsaid(tmp_path, repo_ruleset):
+    """A gastric protector guards against systemic NSAIDs: the diclofenac on the list, requested as a gel, is that gel
+    continued (the list does not say its form); a listed oral NSAID still counts (batch 41)."""
+    requests = [{"text": "Voltaren gel 1% 100g #2"}, {"text": "Omeprazole 20 mg #30"}]
+    gel = _facts(tmp_path, repo_ruleset, {"medications": [{"drug": "diclofenac"}], "requests": requests}, item=1)
+    assert gel["nsaids_alongside"] == 0
+    oral = _facts(tmp_path, repo_ruleset, {"medications": [{"drug": "diclofenac"}, {"drug": "naproxen"}], "requests": requests}, item=1)
+    assert oral["nsaids_alongside"] == 1
+
+
 def _visit_facts(tmp_path: Path, ruleset, request: dict, facts: dict | None = None) -> dict:
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump({"case": "t", "dates": {"injury": "2016-10-01", "request": "2016-12-01"}, "facts": facts or {}, "requests": [request]}))

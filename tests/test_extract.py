@@ -869,3 +869,21 @@ def test_a_gain_told_of_one_kind_of_therapy_goes_to_that_kind():
     drafted = draft("He received six sessions of massage in January, with no change in pain rating or activity.", requests)
     assert "functional_improvement" not in drafted["requests"][0].get("facts", {})
     assert drafted["requests"][1]["facts"]["functional_improvement"]["value"] is False
+
+
+@pytest.mark.parametrize(
+    ("text", "statuses"),
+    [
+        # "stopped it" stands for the drug named last before it, with no other drug between (batch 41)
+        ("Naproxen helped the ankle, but he developed heartburn and stopped it himself in July.", {"naproxen": "past"}),
+        ("Tramadol helps her sleep; ibuprofen upset her stomach and she stopped it.", {"tramadol": "current", "ibuprofen": "past"}),
+        ("He takes meloxicam daily and it has stopped the night pain.", {"meloxicam": "current"}),
+        # "stopping" a drug is a stop too
+        ("The heartburn went away within a week of stopping naproxen.", {"naproxen": "past"}),
+        # the drug switched to is taken now
+        ("Ibuprofen upset her stomach and she stopped it, switching to acetaminophen.", {"ibuprofen": "past", "acetaminophen": "current"}),
+    ],
+)
+def test_a_drug_stopped_by_a_pronoun_or_a_gerund_is_past(text: str, statuses: dict[str, str]) -> None:
+    medications = draft(text, requests=["Omeprazole 20mg #30"], as_of=dt.date(2016, 9, 1))["medications"]
+    assert {m["drug"]: m["status"] for m in medications} == statuses

@@ -134,6 +134,8 @@ def test_the_cue_files_are_read_by_family_and_each_fact_once(tmp_path: Path) -> 
         ("{regex: '\\d+ mm', value: {number: n, product: [a, b]}}", "one way to compute"),
         ("{regex: 'x', value: true, keep: [sometimes]}", "unknown category"),
         ("{regex: 'x', value: true, with_fact: no_such_fact}", "no cues find a fact 'no_such_fact'"),
+        ("{regex: '(?P<n>\\d+) mm', value: {number: n, by: 5}}", "only a 'below' value has a margin"),
+        ("{regex: '(?P<a>\\d+) to (?P<b>\\d+)', value: {below: [b, a], by: -2}}", "only a 'below' value has a margin"),
     ],
 )
 def test_a_wrong_target_is_refused(tmp_path: Path, target: str, problem: str) -> None:

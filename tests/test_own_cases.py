@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 684  # 686 caught on 2026-12-05 (rules 0.46.0 and the cues of batch 41, forty-two sets)
+MIN_APPROVALS_CAUGHT = 714  # 716 caught on 2026-12-05 (rules 0.46.0 and the cues of batch 41b, forty-four sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -87,7 +87,14 @@ MIN_APPROVALS_CAUGHT = 684  # 686 caught on 2026-12-05 (rules 0.46.0 and the cue
 # low-risk claimant with three screens that year (how often testing may be repeated before 2016-07-29 is not
 # encoded), and repeat nerve studies of the arms "to update the baseline" after a study that confirmed carpal
 # tunnel syndrome (no repeat-study limit for electrodiagnostic studies is encoded, no source here giving one).
-MAX_FALSE_APPROVALS = 26
+# The forty-third (medications) and forty-fourth (services) came in with one and four; two went with principles read
+# from them (a disability index that moved under 5 points is no clinically significant improvement; a follow-up named
+# by the weeks since a neurotomy refers back to it, its 40% relief short of a repeat's 50%). Three stay: omeprazole
+# beside a topical diclofenac whose oral NSAID's dyspepsia has resolved (the NSAID therapy a gastric protector guards is
+# read from any NSAID request line, topical included); a knee MRI its writer denies because weight-bearing films already
+# show end-stage osteoarthritis and nothing mechanical (no limit of that kind is encoded); and a lumbar MRI in the first
+# month for a suspected fracture before any plain films (the thirty-fourth's kind: "x-rays first" is not encoded).
+MAX_FALSE_APPROVALS = 29
 
 
 @pytest.fixture(scope="module")

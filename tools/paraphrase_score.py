@@ -6,6 +6,7 @@
     python tools/paraphrase_score.py --set own --misses   # tests/own_phrasings/: the cue author's own phrasings (a regression set)
     python tools/paraphrase_score.py --set second          # tests/paraphrase_second/: a second development set
     python tools/paraphrase_score.py --set third           # tests/paraphrase_third/: a third, the context kinds and the weakest facts
+    python tools/paraphrase_score.py --set fourth          # tests/paraphrase_fourth/: a second held-out set, whole notes only
     python tools/paraphrase_score.py --set heldout --causes   # why entries are scored wrong, as counts only
 
 --causes counts the entries scored fn, wrong or fp by cause and kind, naming no entry and no fact (so it
@@ -15,7 +16,8 @@ found without the request line (lost to attribution); a target of the fact match
 
 The held-out set (tests/paraphrase_heldout/) was written after the cues, by someone who read neither
 them nor the first set; cue writers never read it, so only its aggregate figures are printed
-(--misses is refused for it). Its notes (notes.yaml, whole progress notes with every fact they
+(--misses is refused for it). The fourth set (tests/paraphrase_fourth/, 40 whole notes by another writer who
+read no cue) is held out the same way. Its notes (notes.yaml, whole progress notes with every fact they
 document) are scored on the facts each lists: recall and accuracy of those values, and how many other
 facts were drafted besides (not scored: the snippets' null entries measure false positives).
 
@@ -59,8 +61,11 @@ SETS = {
     "second": REPO / "tests" / "paraphrase_second",
     "heldout": REPO / "tests" / "paraphrase_heldout",
     "third": REPO / "tests" / "paraphrase_third",
+    "fourth": REPO / "tests" / "paraphrase_fourth",
     "own": REPO / "tests" / "own_phrasings",
 }
+# sets nobody who writes cues reads: only their aggregate figures are printed
+HELD_OUT = ("heldout", "fourth")
 SCHEMA = "mtus-paraphrase/1"
 NOTES_SCHEMA = "mtus-paraphrase-notes/1"
 KINDS = ("positive", "negated", "historical", "hedged", "hypothetical", "other_subject", "numeric")
@@ -291,8 +296,8 @@ def main(argv: list[str]) -> int:
     if which not in SETS:
         print(f"paraphrase_score: unknown set {which!r}; use one of: {', '.join(SETS)}", file=sys.stderr)
         return 2
-    if which == "heldout" and "--misses" in argv:
-        print("paraphrase_score: the held-out set prints aggregate figures only (cue writers never read its entries)", file=sys.stderr)
+    if which in HELD_OUT and "--misses" in argv:
+        print(f"paraphrase_score: the {which} set prints aggregate figures only (cue writers never read its entries)", file=sys.stderr)
         return 2
     try:
         ruleset = load_ruleset(REPO / "rules")

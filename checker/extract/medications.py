@@ -27,6 +27,8 @@ class Medications:
         self.duration_patterns = [shared.regex(rx, f"medications.duration[{i}]", number=shared.number) for i, rx in enumerate(durations)]
         self.new_start_patterns = [shared.regex(rx, f"medications.new_start[{i}]") for i, rx in enumerate(raw.get("new_start", ()))]
         self.prescribed_before = shared.regex(raw["prescribed_before"], "medications.prescribed_before")
+        stopped = raw.get("stopped_by_pronoun")
+        self.stopped_by_pronoun = shared.regex(stopped, "medications.stopped_by_pronoun") if stopped else None
         postoperative = raw.get("postoperative_use") or {}
         self.postoperative_after = shared.regex(postoperative["after"], "medications.postoperative_use.after") if postoperative else None
         self.postoperative_before = shared.regex(postoperative["before"], "medications.postoperative_use.before") if postoperative else None
@@ -108,15 +110,23 @@ class Medications:
             cats.pop("requested", None)
         if set(cats) & {*REVIEW_CATEGORIES, "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
-        past = "historical" in cats or "remote" in cats or "stopped" in cats
+        stopped = "stopped" in cats or self._stopped_after(text, mention, info.drugs)
+        past = "historical" in cats or "remote" in cats or stopped
         return {
             "prescribed": self._prescribed_right_before(text, mention) and not _governed_by(text, cats.get("ongoing"), mention),
-            "stopped": "stopped" in cats,
+            "stopped": stopped,
             "past": past,
             "date": info.date,
             "evidence": evidence_at(run.doc, info.sentence, (mention.start, mention.end)),
             "written": mention.written,
         }
+
+    def _stopped_after(self, text: str, mention: DrugMention, mentions: list[DrugMention]) -> bool:
+        """The sentence goes on to say "stopped it" before naming another drug: the pronoun stands for this one."""
+        if self.stopped_by_pronoun is None:
+            return False
+        until = min((d.start for d in mentions if d.start > mention.start), default=len(text))
+        return self.stopped_by_pronoun.search(text, mention.end, until) is not None
 
     def _since(self, run: Run, info: SentenceInfo, mentions: list[DrugMention]) -> dict[tuple[int, int], dict[str, Any]]:
         """Start or duration evidence ("since at least 8/28/13", "for at least 3 months") and the

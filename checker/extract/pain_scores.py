@@ -14,6 +14,12 @@ from checker.extract.text import tidy
 
 # the bare "with"/"without" of a comparison ("5/10 compared with 8/10 in May") names no medication; the
 # window searched ends at the score, so the bare-word qualifier would otherwise take it
+# what may lie between a score and its qualifier: a comma, and the time the claimant is in that state ("a 7 when she
+# is without tramadol", batch 41)
+_TO_QUALIFIER = re.compile(
+    r"\s*,?\s*(?:(?:when|while|on\s+days?\s+when)\s+(?:she|he|they)\s+(?:is|are|was|were|goes|went|has\s+been)\s+(?=without\b|off\b))?",
+    re.IGNORECASE,
+)
 _BARE_COMPARED = re.compile(r"\b(?:compared|contrasted|as\s+opposed)\s+(?:with|to|without)\s*$", re.I)
 
 
@@ -117,8 +123,8 @@ class PainScores:
 
     def _qualifier_after(self, text: str, end: int) -> tuple[str, tuple[int, int]] | None:
         """The with/without-medication phrase right after a score (a comma between allowed)."""
-        after = re.match(r"\s*,?\s*", text[end:])
-        return self._qualifier_at(text, end + (after.end() if after else 0))
+        after = _TO_QUALIFIER.match(text, end)
+        return self._qualifier_at(text, after.end() if after else end)
 
     def _qualifier_at(self, text: str, at: int) -> tuple[str, tuple[int, int]] | None:
         for kind, pattern in (("without", self.without_med), ("with", self.with_med)):

@@ -142,8 +142,8 @@ class TargetFacts:
         if how.kind == "percent_drop":
             before, after = numbers
             return tidy(100 * (before - after) / before) if before and 0 <= after <= before else None
-        if how.kind == "below":  # a measure short of its normal (abduction 90/180)
-            return numbers[0] < numbers[1]
+        if how.kind == "below":  # a measure short of its normal (abduction 90/180), by at least `by` when given
+            return numbers[0] < numbers[1] if not how.by else numbers[0] <= numbers[1] - how.by
         if how.kind == "unequal":  # two sides differing by more than the fraction `times` of the larger
             return abs(numbers[0] - numbers[1]) > how.factor * max(numbers)
         value = numbers[0] * (numbers[1] if how.kind == "product" else 1) * how.factor

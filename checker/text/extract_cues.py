@@ -50,6 +50,7 @@ class Computed:
     factor: float = 1.0
     days: int = 0
     unit: str = ""  # duration: the unit of time the value is given in (day, week, month, year)
+    by: float = 0.0  # below: the least the first number must be below the second by
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ def _categories(raw: dict, field: str, allowed: tuple[str, ...], path: str, wher
 
 def _computed(raw: dict, pattern: re.Pattern[str], path: str, where: str) -> Computed:
     kinds = [k for k in COMPUTED if k in raw]
-    check_keys(raw, (*COMPUTED, "times", "unit"), path, where)
+    check_keys(raw, (*COMPUTED, "times", "unit", "by"), path, where)
     if len(kinds) != 1:
         raise InputError(path, where, "give one way to compute the value", f"write one of: {', '.join(COMPUTED)}")
     kind = kinds[0]
@@ -283,7 +284,10 @@ def _computed(raw: dict, pattern: re.Pattern[str], path: str, where: str) -> Com
     unit = str(raw.get("unit", ""))
     if (kind == "duration") != bool(unit) or (unit and unit not in UNITS):
         raise InputError(path, f"{where}.unit", "a duration needs the unit of its value, and only a duration has one", f"write unit: one of {', '.join(UNITS)}")
-    return Computed(kind, groups, float(factor), unit=unit)
+    by = raw.get("by", 0)
+    if "by" in raw and (kind != "below" or isinstance(by, bool) or not isinstance(by, (int, float)) or by <= 0):
+        raise InputError(path, f"{where}.by", "only a 'below' value has a margin, a positive number", "write by: 5 beside below: [a, b]")
+    return Computed(kind, groups, float(factor), unit=unit, by=float(by))
 
 
 def _request_cue(raw: Any, path: str, where: str, fragments: dict[str, str]) -> RequestCue:
