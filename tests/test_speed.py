@@ -1606,7 +1606,7 @@ def test_remembered_engine_answers_are_what_the_engine_fires(corpus, monkeypatch
     # the corpus repeats items, so the first pass asks the engine about fewer than it holds (how many
     # fewer depends on the rule set the corpus is drawn from); the second pass asks it about none
     assert 0 < first_pass < items and sum(asserted) == first_pass
-    assert 0 < len(remembering._remembered) <= first_pass
+    assert 0 < len(remembering._remembered) <= items  # those asserted, and those answered rule by rule
     monkeypatch.setattr(engine, "MAX_REMEMBERED_ITEMS", 40)
     small = engine.DurableEvaluator(checker.program, remember_items=True)
     assert [small.evaluate(batch) for batch in batches + batches] == fired + fired
@@ -1705,6 +1705,73 @@ def test_numbers_remembered_by_their_place_among_the_rules_numbers_fire_as_the_e
     assert remembering.memo_key(key, {**values, name: above}) != remembering.memo_key(key, {**values, name: above + 1})
     assert remembering.memo_key(key, {**values, name: float(above + 1)}) != remembering.memo_key(key, {**values, name: int(above + 1)})
     assert remembering.memo_key(key, dict(reversed(values.items()))) == remembering.memo_key(key, values)  # whatever the facts' order
+
+
+def _varied_items(checker: Checker, batches: list[list[tuple[str, dict]]]) -> list[list[tuple[str, dict]]]:
+    """Each item of the batches, then the same item once per fact its edition's rules test: that fact
+    left out, a truth value turned over, a number moved past the rules' numbers, or a text changed."""
+    from checker.evaluate import engine
+
+    varied = []
+    for batch in batches:
+        for key, values in batch:
+            tested = engine.DurableEvaluator.tested_facts.__get__(_TestedOnly(checker.program))(key)
+            items = [(key, values)]
+            for name in sorted(tested):
+                value = values.get(name)
+                items.append((key, {k: v for k, v in values.items() if k != name}))
+                if isinstance(value, bool):
+                    items.append((key, {**values, name: not value}))
+                elif isinstance(value, (int, float)):
+                    items.append((key, {**values, name: value + 1000}))
+                elif isinstance(value, str):
+                    items.append((key, {**values, name: value + "x"}))
+            varied.append(items)
+    return varied
+
+
+class _TestedOnly:
+    """What DurableEvaluator.tested_facts reads of an evaluator, without registering any rule."""
+
+    def __init__(self, program) -> None:
+        self.program = program
+        self._tested = {}
+
+
+def test_engine_answers_remembered_rule_by_rule_are_what_the_engine_fires(corpus, monkeypatch):
+    """With remember_items, an item whose whole facts were never asserted is answered rule by rule
+    when each rule of its edition met facts alike in what it tests before (rule_keys): the rules that
+    fire are those of an evaluator sending every item to the engine, for every case of the corpus and
+    the examples and for their items varied fact by fact (a fact left out, turned over, moved past the
+    rules' numbers), asked twice, and again with memories small enough to be emptied along the way;
+    many items are answered rule by rule, and changing one fact changes the keys of the rules testing
+    it alone."""
+    from checker.evaluate import engine
+
+    checker = Checker(engine="reference")
+    batches = _engine_batches(checker, corpus, 400) + _engine_batches(checker, EXAMPLES, 20)
+    batches += _varied_items(checker, batches[:80])
+    plain = engine.DurableEvaluator(checker.program)
+    fired = [plain.evaluate(batch) for batch in batches]
+    remembering = engine.DurableEvaluator(checker.program, remember_items=True)
+    by_rules = []
+    answer = remembering.answered_by_rules
+    monkeypatch.setattr(remembering, "answered_by_rules", lambda keys: by_rules.append(answer(keys)) or by_rules[-1])
+    assert [remembering.evaluate(batch) for batch in batches] == fired
+    assert [remembering.evaluate(batch) for batch in batches] == fired
+    answered = [rules for rules in by_rules if rules is not None]
+    assert len(answered) > 200 and any(answered) and () in answered
+    monkeypatch.setattr(engine, "MAX_REMEMBERED_RULES", 50)
+    monkeypatch.setattr(engine, "MAX_REMEMBERED_ITEMS", 20)
+    small = engine.DurableEvaluator(checker.program, remember_items=True)
+    assert [small.evaluate(batch) for batch in batches + batches] == fired + fired
+    assert len(small._rule_answers) <= 50 + max(len(keys) for keys in small._rules_of.values())
+    key, values = next((k, v) for batch in batches for k, v in batch if any(isinstance(x, bool) for x in v.values()))
+    name = next(n for n, x in values.items() if isinstance(x, bool) and n in remembering.tested_facts(key))
+    remembering.memo_key(key, values)
+    before, after = remembering.rule_keys(key, values), remembering.rule_keys(key, {**values, name: not values[name]})
+    testing = {rule for rule, names in remembering._rules_of[key] if name in names}
+    assert testing and {b[0] for b, a in zip(before, after, strict=True) if b != a} == testing
 
 
 def test_diagnosis_bases_remembered_by_the_diagnoses_are_those_read_afresh(corpus, monkeypatch):
