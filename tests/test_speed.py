@@ -1768,9 +1768,10 @@ def test_engine_answers_remembered_rule_by_rule_are_what_the_engine_fires(corpus
     assert len(small._rule_answers) <= 50 + max(len(keys) for keys in small._rules_of.values())
     key, values = next((k, v) for batch in batches for k, v in batch if any(isinstance(x, bool) for x in v.values()))
     name = next(n for n, x in values.items() if isinstance(x, bool) and n in remembering.tested_facts(key))
-    remembering.memo_key(key, values)
-    before, after = remembering.rule_keys(key, values), remembering.rule_keys(key, {**values, name: not values[name]})
-    testing = {rule for rule, names in remembering._rules_of[key] if name in names}
+    before = remembering.rule_keys(remembering.memo_key(key, values))
+    after = remembering.rule_keys(remembering.memo_key(key, {**values, name: not values[name]}))
+    place = remembering._keying[key][0].index(name)
+    testing = {rule for rule, places in remembering._rules_of[key] if place in places}
     assert testing and {b[0] for b, a in zip(before, after, strict=True) if b != a} == testing
 
 

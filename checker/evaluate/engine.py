@@ -88,9 +88,9 @@ class DurableEvaluator:
         self.remember_items = remember_items
         self._remembered: dict[tuple, tuple[int, ...]] = {}
         # remember_items: whether each rule fired, by (rule, its tested facts' keys) (rule_keys); and per
-        # edition its rules with the facts each tests
+        # edition its rules with the places in memo_key of the facts each tests
         self._rule_answers: dict[tuple, bool] = {}
-        self._rules_of: dict[str, tuple[tuple[int, tuple[str, ...]], ...]] = {}
+        self._rules_of: dict[str, tuple[tuple[int, tuple[int, ...]], ...]] = {}
         if registration == "all":
             self._register(None)
 
@@ -128,7 +128,7 @@ class DurableEvaluator:
             memo_key = self.memo_key(key, values)
             rules = self._remembered.get(memo_key)
             if rules is None:
-                rule_keys = self.rule_keys(key, values)
+                rule_keys = self.rule_keys(memo_key)
                 rules = self.answered_by_rules(rule_keys)
                 if rules is None:
                     asked.append((index, (key, _documented(values, self.tested_facts(key)))))
@@ -138,21 +138,18 @@ class DurableEvaluator:
             hits.update((rule, index) for rule in rules)
         return hits, asked, keys
 
-    def rule_keys(self, edition_key: str, values: dict) -> tuple[tuple[int, tuple], ...]:
-        """Each rule of the edition (its probe index) with the keys of the facts it tests, in order of
-        their names: a number its edition's rules compare only with numbers by its type and place among
-        them (as memo_key keys it), any other value by its type and itself (its JSON when it is a list or
-        a mapping), an undocumented fact by None. Two items alike in a rule's key meet its test alike."""
+    def rule_keys(self, memo_key: tuple) -> tuple[tuple[int, tuple], ...]:
+        """Each rule of an item's edition (its probe index) with the keys of the facts it tests, taken
+        from the item's memo_key: two items alike in a rule's key meet its tests alike."""
+        edition_key, keys = memo_key
         rules = self._rules_of.get(edition_key)
         if rules is None:
+            place = {name: at for at, name in enumerate(self._keying[edition_key][0])}
             rules = self._rules_of[edition_key] = tuple(
-                (probe.index, tuple(sorted({name for _, name, _, _ in tests(probe.condition)}))) for probe in self.program.edition_probes(edition_key)
+                (probe.index, tuple(sorted({place[name] for _, name, _, _ in tests(probe.condition)})))
+                for probe in self.program.edition_probes(edition_key)
             )
-        compared = self._keying[edition_key][1]  # memo_key keyed the item first
-        placed: dict[str, Any] = {}
-        for name in self._keying[edition_key][0]:
-            placed[name] = _fact_key(values.get(name), compared.get(name))
-        return tuple((rule, tuple(placed[name] for name in names)) for rule, names in rules)
+        return tuple((rule, tuple([keys[at] for at in tested])) for rule, tested in rules)
 
     def answered_by_rules(self, rule_keys: tuple[tuple[int, tuple], ...]) -> tuple[int, ...] | None:
         """The rules an item fires, from what each rule of its edition answered for an earlier item with
@@ -168,31 +165,34 @@ class DurableEvaluator:
         return tuple(fired)
 
     def memo_key(self, edition_key: str, values: dict) -> tuple:
-        """What an item's answer is remembered by: its edition, and its documented facts of those its
-        rules test, by name in order of their names (whatever order the item holds them in), each number
-        that its edition's rules compare only with numbers by its type and its place among them
-        (compared_numbers). Every test is of one fact against constants, so two items whose facts sit
-        alike against every constant fire the same rules: 41.9 and 38.5 months of conservative care,
-        both at least the 6 a rule asks for, are asked of the engine once (the engine's answer for each:
-        tests/test_speed.py). The other facts are keyed by their JSON."""
+        """What an item's answer is remembered by: its edition, and the key of each fact its rules test,
+        in order of their names (whatever order the item holds them in): None when not documented
+        (_documented), a number that its edition's rules compare only with numbers by its type and its
+        place among them (compared_numbers), any other value by its type and itself (a list by its JSON).
+        Every test is of one fact against constants, so two items whose facts sit alike against every
+        constant fire the same rules: 41.9 and 38.5 months of conservative care, both at least the 6 a
+        rule asks for, are asked of the engine once (the engine's answer for each: tests/test_speed.py)."""
         keying = self._keying.get(edition_key)
         if keying is None:
             probes = self.program.edition_probes(edition_key)
             keying = self._keying[edition_key] = (tuple(sorted(self.tested_facts(edition_key))), compared_numbers(probes))
         names, compared = keying
-        exact = {}
-        places = []
+        keys: list[Any] = []
         for name in names:
             value = values.get(name)
             if value is None or value == []:
-                continue  # not documented (_documented)
+                keys.append(None)
+                continue
+            kind = value.__class__
             constants = compared.get(name)
-            if constants is not None and type(value) in _NUMBER_TYPES and -EXACT_NUMBERS < value < EXACT_NUMBERS:
+            if constants is not None and kind in _NUMBER_TYPES and -EXACT_NUMBERS < value < EXACT_NUMBERS:
                 at = bisect_left(constants, value)
-                places.append((name, type(value), at, at < len(constants) and constants[at] == value))
+                keys.append((kind, at, at < len(constants) and constants[at] == value))
+            elif kind in _PLAIN_TYPES:
+                keys.append((kind, value))
             else:
-                exact[name] = value
-        return edition_key, json.dumps(exact), tuple(places)
+                keys.append((kind, json.dumps(value)))
+        return edition_key, tuple(keys)
 
     def _remember(self, keys: dict[int, tuple], fired: set[tuple[int, int]]) -> None:
         """What each asked item fired, by its memo_key, and whether each rule of its edition fired, by
@@ -349,21 +349,7 @@ def compared_numbers(probes: Iterable[Any]) -> dict[str, tuple[float, ...]]:
     }
 
 
-def _fact_key(value: Any, constants: tuple[float, ...] | None) -> Any:
-    """A fact's value as rule_keys keys it: None when undocumented (_documented); a number compared only
-    with numbers by its type and its place among them (memo_key); any other value by its type and itself,
-    or its JSON when it cannot be a key (a list)."""
-    if value is None or value == []:
-        return None
-    kind = value.__class__
-    if constants is not None and kind in _NUMBER_TYPES and -EXACT_NUMBERS < value < EXACT_NUMBERS:
-        at = bisect_left(constants, value)
-        return kind, at, at < len(constants) and constants[at] == value
-    if kind in _PLAIN_TYPES:
-        return kind, value
-    return kind, json.dumps(value)
-
-
+# Values memo_key keys by their type and themselves (hashable, and equal only when the engine reads them alike).
 _PLAIN_TYPES = frozenset((str, bool, int, float))
 
 
