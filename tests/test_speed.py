@@ -877,6 +877,54 @@ def test_fact_value_is_the_dataclass_made_plainly():
                 fast.value = 1
 
 
+def test_requests_made_and_replaced_through_their_dict_are_the_dataclass_made_plainly(corpus):
+    """case.request_record and case.replaced_request write a Request's fields into its dict: for every
+    requested item of the corpus and the examples, the object Request(**fields) makes and the one
+    dataclasses.replace makes (equal, the same fields in the same order, the same pickle and repr, still
+    frozen); a field left out, one out of order or one Request lacks is refused as the dataclass refuses
+    it; a subclass is replaced by dataclasses.replace; Request is still a plain frozen dataclass."""
+    import dataclasses
+    import pickle
+
+    from checker.load import case as case_module
+    from checker.load.case import Request, replaced_request, request_record
+
+    assert case_module._REQUEST_FIELDS == tuple(f.name for f in dataclasses.fields(Request))
+    assert not hasattr(Request, "__post_init__") and "__new__" not in vars(Request)
+    checker = Checker(engine="reference")
+    requests = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            requests += checker.load(Path(path)).requests
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+    assert len(requests) > 300 and any(r.associated_with for r in requests) and any(r.dose for r in requests)
+    changes = ({"associated_with": "item9"}, {"drug": "ibuprofen", "drug_named": "ibuprofen", "strength": "", "dose": None}, {})
+    for made in requests:
+        plain = Request(**vars(made))
+        assert made == plain and type(made) is Request
+        assert list(vars(made).items()) == list(vars(plain).items())
+        assert pickle.dumps(made) == pickle.dumps(plain) and repr(made) == repr(plain)
+        for change in changes:
+            fast, slow = replaced_request(made, **change), dataclasses.replace(made, **change)
+            assert fast == slow and list(vars(fast).items()) == list(vars(slow).items()) and pickle.dumps(fast) == pickle.dumps(slow)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.text = "x"
+    fields = vars(requests[0])
+    for odd in ({k: v for k, v in fields.items() if k != "dose"}, dict(reversed(list(fields.items()))), {**fields, "colour": "red"}):
+        with pytest.raises(TypeError):
+            request_record(**odd)
+    with pytest.raises(TypeError):
+        replaced_request(requests[0], colour="red")
+
+    @dataclasses.dataclass(frozen=True)
+    class Kept(Request):
+        pass
+
+    kept = Kept(**fields)
+    assert type(replaced_request(kept, text="y")) is Kept and replaced_request(kept, text="y").text == "y"
+
+
 def test_criterion_status_is_the_dataclass_made_plainly(corpus):
     """results.criterion_status writes a CriterionResult's fields into its dict: the object
     CriterionResult(criterion, status, (), (), subject=subject) makes (equal, hashed alike, the same

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from checker.base.memo import remembered
 from checker.base.outcomes import LETTER_DECISIONS, MEDICALLY_NECESSARY
 from checker.base.patterns import LazyPattern
 from checker.base.records import dataclass
-from checker.load.case import Case, FactValue, Medication, Request, fact_value
+from checker.load.case import Case, FactValue, Medication, Request, fact_value, replaced_request
 from checker.load.conditions import evaluate as kleene
 from checker.load.conditions import tests
 from checker.load.lexicon import Lexicon
@@ -111,9 +110,9 @@ def _as_ingredient(request: Request, ingredient: str, lexicon: Lexicon) -> Reque
     drugs it holds, the same prescription (quantity, frequency), with the worked-out dose only for the
     drug the dose counts ("ibuprofen" in ibuprofen/famotidine)."""
     if not request.drug:
-        return replace(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None, dose=None)
+        return replaced_request(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None, dose=None)
     counted = lexicon.drugs[request.drug].dose_of == ingredient
-    return replace(request, drug=ingredient, drug_named=ingredient, strength=request.strength if counted else "",
+    return replaced_request(request, drug=ingredient, drug_named=ingredient, strength=request.strength if counted else "",
                    dose=request.dose if counted else None)
 
 
