@@ -1260,6 +1260,35 @@ def test_facts_documented_by_records_are_found_once_per_case(corpus):
     assert documented > 200
 
 
+def test_facts_documented_by_other_facts_remembered_by_their_values_are_those_read_afresh(corpus, monkeypatch):
+    """derive remembers what other facts' values document (_basis_in_fact_values), per vocabulary by the
+    fact and those values: for the items of every case of the corpus and the examples, read in turn and
+    again, with values of other types, and with a bound small enough to empty the memory along the way,
+    the bases are _basis_in_facts's of the same values, each a dict of its own."""
+    from checker.derive import derive
+
+    for bound in (derive.MAX_REMEMBERED_FACT_BASES, 2):
+        monkeypatch.setattr(derive, "MAX_REMEMBERED_FACT_BASES", bound)
+        checker = Checker(engine="reference")  # a rule set of its own: its memory starts empty
+        ruleset = checker.ruleset
+        cases = list(_corpus_cases(checker, corpus))
+        tested = [(name, e) for name, e in derive.documented_by(ruleset.vocabulary) if e.tests]
+        assert tested
+        found = 0
+        for case in cases + cases[::-1]:
+            for request in case.requests:
+                facts = derive.derive_item_facts(case, request, ruleset.lexicon, ruleset.services, {})
+                for name, equivalents in tested:
+                    odd = [{other: derive.fact_value(value) for other in equivalents.facts} for value in (2.0, -0.0, 0.0, None, 3, 0, True)]
+                    for given in (facts, *({**facts, **values} for values in odd), {k: v for k, v in facts.items() if k not in equivalents.facts}):
+                        values = {other: given[other].value for other in equivalents.facts if other in given}
+                        basis = derive._basis_in_fact_values(ruleset.vocabulary, name, equivalents, given)
+                        again = derive._basis_in_fact_values(ruleset.vocabulary, name, equivalents, given)
+                        assert basis == again == derive._basis_in_facts(equivalents, values) and (basis is not again or not basis)
+                        found += bool(basis)
+        assert found > 20
+
+
 def test_items_asserted_with_the_facts_their_rules_test_fire_as_with_every_fact(corpus):
     """The durable evaluator asserts an item with only the facts its edition's rules test: the same
     rules fire as with every fact, for every case of the corpus and the examples, in a shared session
