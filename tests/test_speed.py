@@ -877,6 +877,54 @@ def test_fact_value_is_the_dataclass_made_plainly():
                 fast.value = 1
 
 
+def test_requests_made_and_replaced_through_their_dict_are_the_dataclass_made_plainly(corpus):
+    """case.request_record and case.replaced_request write a Request's fields into its dict: for every
+    requested item of the corpus and the examples, the object Request(**fields) makes and the one
+    dataclasses.replace makes (equal, the same fields in the same order, the same pickle and repr, still
+    frozen); a field left out, one out of order or one Request lacks is refused as the dataclass refuses
+    it; a subclass is replaced by dataclasses.replace; Request is still a plain frozen dataclass."""
+    import dataclasses
+    import pickle
+
+    from checker.load import case as case_module
+    from checker.load.case import Request, replaced_request, request_record
+
+    assert case_module._REQUEST_FIELDS == tuple(f.name for f in dataclasses.fields(Request))
+    assert not hasattr(Request, "__post_init__") and "__new__" not in vars(Request)
+    checker = Checker(engine="reference")
+    requests = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        try:
+            requests += checker.load(Path(path)).requests
+        except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+            continue
+    assert len(requests) > 300 and any(r.associated_with for r in requests) and any(r.dose for r in requests)
+    changes = ({"associated_with": "item9"}, {"drug": "ibuprofen", "drug_named": "ibuprofen", "strength": "", "dose": None}, {})
+    for made in requests:
+        plain = Request(**vars(made))
+        assert made == plain and type(made) is Request
+        assert list(vars(made).items()) == list(vars(plain).items())
+        assert pickle.dumps(made) == pickle.dumps(plain) and repr(made) == repr(plain)
+        for change in changes:
+            fast, slow = replaced_request(made, **change), dataclasses.replace(made, **change)
+            assert fast == slow and list(vars(fast).items()) == list(vars(slow).items()) and pickle.dumps(fast) == pickle.dumps(slow)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.text = "x"
+    fields = vars(requests[0])
+    for odd in ({k: v for k, v in fields.items() if k != "dose"}, dict(reversed(list(fields.items()))), {**fields, "colour": "red"}):
+        with pytest.raises(TypeError):
+            request_record(**odd)
+    with pytest.raises(TypeError):
+        replaced_request(requests[0], colour="red")
+
+    @dataclasses.dataclass(frozen=True)
+    class Kept(Request):
+        pass
+
+    kept = Kept(**fields)
+    assert type(replaced_request(kept, text="y")) is Kept and replaced_request(kept, text="y").text == "y"
+
+
 def test_criterion_status_is_the_dataclass_made_plainly(corpus):
     """results.criterion_status writes a CriterionResult's fields into its dict: the object
     CriterionResult(criterion, status, (), (), subject=subject) makes (equal, hashed alike, the same
@@ -1210,6 +1258,35 @@ def test_facts_documented_by_records_are_found_once_per_case(corpus):
             assert documented_by_equivalent(case, ruleset.lexicon, ruleset.vocabulary, facts) == plain
             documented += len(plain)
     assert documented > 200
+
+
+def test_facts_documented_by_other_facts_remembered_by_their_values_are_those_read_afresh(corpus, monkeypatch):
+    """derive remembers what other facts' values document (_basis_in_fact_values), per vocabulary by the
+    fact and those values: for the items of every case of the corpus and the examples, read in turn and
+    again, with values of other types, and with a bound small enough to empty the memory along the way,
+    the bases are _basis_in_facts's of the same values, each a dict of its own."""
+    from checker.derive import derive
+
+    for bound in (derive.MAX_REMEMBERED_FACT_BASES, 2):
+        monkeypatch.setattr(derive, "MAX_REMEMBERED_FACT_BASES", bound)
+        checker = Checker(engine="reference")  # a rule set of its own: its memory starts empty
+        ruleset = checker.ruleset
+        cases = list(_corpus_cases(checker, corpus))
+        tested = [(name, e) for name, e in derive.documented_by(ruleset.vocabulary) if e.tests]
+        assert tested
+        found = 0
+        for case in cases + cases[::-1]:
+            for request in case.requests:
+                facts = derive.derive_item_facts(case, request, ruleset.lexicon, ruleset.services, {})
+                for name, equivalents in tested:
+                    odd = [{other: derive.fact_value(value) for other in equivalents.facts} for value in (2.0, -0.0, 0.0, None, 3, 0, True)]
+                    for given in (facts, *({**facts, **values} for values in odd), {k: v for k, v in facts.items() if k not in equivalents.facts}):
+                        values = {other: given[other].value for other in equivalents.facts if other in given}
+                        basis = derive._basis_in_fact_values(ruleset.vocabulary, name, equivalents, given)
+                        again = derive._basis_in_fact_values(ruleset.vocabulary, name, equivalents, given)
+                        assert basis == again == derive._basis_in_facts(equivalents, values) and (basis is not again or not basis)
+                        found += bool(basis)
+        assert found > 20
 
 
 def test_items_asserted_with_the_facts_their_rules_test_fire_as_with_every_fact(corpus):
@@ -1606,7 +1683,7 @@ def test_remembered_engine_answers_are_what_the_engine_fires(corpus, monkeypatch
     # the corpus repeats items, so the first pass asks the engine about fewer than it holds (how many
     # fewer depends on the rule set the corpus is drawn from); the second pass asks it about none
     assert 0 < first_pass < items and sum(asserted) == first_pass
-    assert 0 < len(remembering._remembered) <= first_pass
+    assert 0 < len(remembering._remembered) <= items  # those asserted, and those answered rule by rule
     monkeypatch.setattr(engine, "MAX_REMEMBERED_ITEMS", 40)
     small = engine.DurableEvaluator(checker.program, remember_items=True)
     assert [small.evaluate(batch) for batch in batches + batches] == fired + fired
@@ -1705,6 +1782,74 @@ def test_numbers_remembered_by_their_place_among_the_rules_numbers_fire_as_the_e
     assert remembering.memo_key(key, {**values, name: above}) != remembering.memo_key(key, {**values, name: above + 1})
     assert remembering.memo_key(key, {**values, name: float(above + 1)}) != remembering.memo_key(key, {**values, name: int(above + 1)})
     assert remembering.memo_key(key, dict(reversed(values.items()))) == remembering.memo_key(key, values)  # whatever the facts' order
+
+
+def _varied_items(checker: Checker, batches: list[list[tuple[str, dict]]]) -> list[list[tuple[str, dict]]]:
+    """Each item of the batches, then the same item once per fact its edition's rules test: that fact
+    left out, a truth value turned over, a number moved past the rules' numbers, or a text changed."""
+    from checker.evaluate import engine
+
+    varied = []
+    for batch in batches:
+        for key, values in batch:
+            tested = engine.DurableEvaluator.tested_facts.__get__(_TestedOnly(checker.program))(key)
+            items = [(key, values)]
+            for name in sorted(tested):
+                value = values.get(name)
+                items.append((key, {k: v for k, v in values.items() if k != name}))
+                if isinstance(value, bool):
+                    items.append((key, {**values, name: not value}))
+                elif isinstance(value, (int, float)):
+                    items.append((key, {**values, name: value + 1000}))
+                elif isinstance(value, str):
+                    items.append((key, {**values, name: value + "x"}))
+            varied.append(items)
+    return varied
+
+
+class _TestedOnly:
+    """What DurableEvaluator.tested_facts reads of an evaluator, without registering any rule."""
+
+    def __init__(self, program) -> None:
+        self.program = program
+        self._tested = {}
+
+
+def test_engine_answers_remembered_rule_by_rule_are_what_the_engine_fires(corpus, monkeypatch):
+    """With remember_items, an item whose whole facts were never asserted is answered rule by rule
+    when each rule of its edition met facts alike in what it tests before (rule_keys): the rules that
+    fire are those of an evaluator sending every item to the engine, for every case of the corpus and
+    the examples and for their items varied fact by fact (a fact left out, turned over, moved past the
+    rules' numbers), asked twice, and again with memories small enough to be emptied along the way;
+    many items are answered rule by rule, and changing one fact changes the keys of the rules testing
+    it alone."""
+    from checker.evaluate import engine
+
+    checker = Checker(engine="reference")
+    batches = _engine_batches(checker, corpus, 400) + _engine_batches(checker, EXAMPLES, 20)
+    batches += _varied_items(checker, batches[:80])
+    plain = engine.DurableEvaluator(checker.program)
+    fired = [plain.evaluate(batch) for batch in batches]
+    remembering = engine.DurableEvaluator(checker.program, remember_items=True)
+    by_rules = []
+    answer = remembering.answered_by_rules
+    monkeypatch.setattr(remembering, "answered_by_rules", lambda keys: by_rules.append(answer(keys)) or by_rules[-1])
+    assert [remembering.evaluate(batch) for batch in batches] == fired
+    assert [remembering.evaluate(batch) for batch in batches] == fired
+    answered = [rules for rules in by_rules if rules is not None]
+    assert len(answered) > 200 and any(answered) and () in answered
+    monkeypatch.setattr(engine, "MAX_REMEMBERED_RULES", 50)
+    monkeypatch.setattr(engine, "MAX_REMEMBERED_ITEMS", 20)
+    small = engine.DurableEvaluator(checker.program, remember_items=True)
+    assert [small.evaluate(batch) for batch in batches + batches] == fired + fired
+    assert len(small._rule_answers) <= 50 + max(len(keys) for keys in small._rules_of.values())
+    key, values = next((k, v) for batch in batches for k, v in batch if any(isinstance(x, bool) for x in v.values()))
+    name = next(n for n, x in values.items() if isinstance(x, bool) and n in remembering.tested_facts(key))
+    before = remembering.rule_keys(remembering.memo_key(key, values))
+    after = remembering.rule_keys(remembering.memo_key(key, {**values, name: not values[name]}))
+    place = remembering._keying[key][0].index(name)
+    testing = {rule for rule, places in remembering._rules_of[key] if place in places}
+    assert testing and {b[0] for b, a in zip(before, after, strict=True) if b != a} == testing
 
 
 def test_diagnosis_bases_remembered_by_the_diagnoses_are_those_read_afresh(corpus, monkeypatch):

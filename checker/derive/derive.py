@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from checker.base.memo import remembered
 from checker.base.outcomes import LETTER_DECISIONS, MEDICALLY_NECESSARY
 from checker.base.patterns import LazyPattern
 from checker.base.records import dataclass
-from checker.load.case import Case, FactValue, Medication, Request, fact_value
+from checker.load.case import Case, FactValue, Medication, Request, fact_value, replaced_request
 from checker.load.conditions import evaluate as kleene
 from checker.load.conditions import tests
 from checker.load.lexicon import Lexicon
@@ -111,9 +110,9 @@ def _as_ingredient(request: Request, ingredient: str, lexicon: Lexicon) -> Reque
     drugs it holds, the same prescription (quantity, frequency), with the worked-out dose only for the
     drug the dose counts ("ibuprofen" in ibuprofen/famotidine)."""
     if not request.drug:
-        return replace(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None, dose=None)
+        return replaced_request(request, drug=ingredient, drug_named=ingredient, strength="", frequency="", quantity=None, dose=None)
     counted = lexicon.drugs[request.drug].dose_of == ingredient
-    return replace(request, drug=ingredient, drug_named=ingredient, strength=request.strength if counted else "",
+    return replaced_request(request, drug=ingredient, drug_named=ingredient, strength=request.strength if counted else "",
                    dose=request.dose if counted else None)
 
 
@@ -129,7 +128,7 @@ def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabular
             continue
         basis = in_records[name]
         if not basis and equivalents.tests:  # one fact of ten: its tests read only the facts it names
-            basis = _basis_in_facts(equivalents, {other: facts[other].value for other in equivalents.facts if other in facts})
+            basis = _basis_in_fact_values(vocabulary, name, equivalents, facts)
         if basis:
             found[name] = Derived(True, basis)
     return found
@@ -200,6 +199,32 @@ def _basis_in_diagnoses(diagnoses: tuple[str, ...], equivalents: Equivalents) ->
         if phrase:
             return {"diagnosis": diagnosis, "equivalent": phrase}
     return {}
+
+
+# What other facts' values document (_basis_in_fact_values), remembered per vocabulary by the fact and
+# those values: at most this many, forgotten all at once when full.
+MAX_REMEMBERED_FACT_BASES = 4096
+_KEYED_VALUES = frozenset((bool, int, str))  # equal only when written alike (not 0.0 and -0.0)
+
+
+def _basis_in_fact_values(vocabulary: Vocabulary, name: str, equivalents: Equivalents, facts: dict[str, FactValue]) -> dict[str, str]:
+    """_basis_in_facts of the values of the facts `name`'s equivalents read, remembered per vocabulary by
+    `name` and those values (each a truth value, a whole number or a text; any other is read afresh): the
+    tests read nothing else, and a corpus's items give a few values (a fresh dict each time; the same
+    bases: tests/test_speed.py)."""
+    values = {other: facts[other].value for other in equivalents.facts if other in facts}
+    key: list[Any] = [name]
+    for other, value in values.items():
+        if value.__class__ not in _KEYED_VALUES:
+            return _basis_in_facts(equivalents, values)
+        key.append((other, value.__class__, value))
+    memo = remembered(vocabulary, "_bases_in_facts", (vocabulary.facts,))
+    found = memo.get(tuple(key))
+    if found is None:
+        if len(memo) >= MAX_REMEMBERED_FACT_BASES:
+            memo.clear()
+        found = memo[tuple(key)] = _basis_in_facts(equivalents, values)
+    return dict(found)
 
 
 def _basis_in_medications(case: Case, lexicon: Lexicon, equivalents: Equivalents) -> dict[str, str]:

@@ -48,6 +48,10 @@ CASES_PER_SESSION = 64
 # every rule matches one item's fact, so the rules an item fires depend on that fact alone, and a
 # corpus repeats items (about half of a synthetic one's). At most this many, forgotten all at once.
 MAX_REMEMBERED_ITEMS = 4096
+# Whether each rule fired, remembered by the rule and the facts it tests (DurableEvaluator.rule_keys):
+# a rule matches one item's fact by the facts it names, so an item none of whose rules meets facts
+# unlike those it met before is answered rule by rule. At most this many, forgotten all at once.
+MAX_REMEMBERED_RULES = 65536
 # A number is remembered by its place among the numbers its edition's rules compare it with (memo_key)
 # only below this magnitude, where the engine's doubles hold every integer exactly (2**53).
 EXACT_NUMBERS = float(2**53)
@@ -83,6 +87,10 @@ class DurableEvaluator:
         # sets it (checker.measure.regress), a check asks once for each item and leaves it off
         self.remember_items = remember_items
         self._remembered: dict[tuple, tuple[int, ...]] = {}
+        # remember_items: whether each rule fired, by (rule, its tested facts' keys) (rule_keys); and per
+        # edition its rules with the places in memo_key of the facts each tests
+        self._rule_answers: dict[tuple, bool] = {}
+        self._rules_of: dict[str, tuple[tuple[int, tuple[int, ...]], ...]] = {}
         if registration == "all":
             self._register(None)
 
@@ -110,8 +118,9 @@ class DurableEvaluator:
         return hits
 
     def _recalled(self, items: list[tuple[str, dict]]) -> tuple[set[tuple[int, int]], list[tuple[int, tuple[str, dict]]], dict[int, tuple]]:
-        """What the remembered items fired; the others (item index, (edition_key, tested facts)) to
-        assert, and each one's key in memory (by item index)."""
+        """What the remembered items fired, whole or rule by rule (answered_by_rules); the others (item
+        index, (edition_key, tested facts)) to assert, and each one's keys in memory (by item index:
+        its memo_key and its rule_keys)."""
         hits: set[tuple[int, int]] = set()
         asked: list[tuple[int, tuple[str, dict]]] = []
         keys: dict[int, tuple] = {}
@@ -119,48 +128,92 @@ class DurableEvaluator:
             memo_key = self.memo_key(key, values)
             rules = self._remembered.get(memo_key)
             if rules is None:
-                asked.append((index, (key, _documented(values, self.tested_facts(key)))))
-                keys[index] = memo_key
-            else:
-                hits.update((rule, index) for rule in rules)
+                rule_keys = self.rule_keys(memo_key)
+                rules = self.answered_by_rules(rule_keys)
+                if rules is None:
+                    asked.append((index, (key, _documented(values, self.tested_facts(key)))))
+                    keys[index] = (memo_key, rule_keys)
+                    continue
+                self._keep({memo_key: rules})
+            hits.update((rule, index) for rule in rules)
         return hits, asked, keys
 
+    def rule_keys(self, memo_key: tuple) -> tuple[tuple[int, tuple], ...]:
+        """Each rule of an item's edition (its probe index) with the keys of the facts it tests, taken
+        from the item's memo_key: two items alike in a rule's key meet its tests alike."""
+        edition_key, keys = memo_key
+        rules = self._rules_of.get(edition_key)
+        if rules is None:
+            place = {name: at for at, name in enumerate(self._keying[edition_key][0])}
+            rules = self._rules_of[edition_key] = tuple(
+                (probe.index, tuple(sorted({place[name] for _, name, _, _ in tests(probe.condition)})))
+                for probe in self.program.edition_probes(edition_key)
+            )
+        return tuple((rule, tuple([keys[at] for at in tested])) for rule, tested in rules)
+
+    def answered_by_rules(self, rule_keys: tuple[tuple[int, tuple], ...]) -> tuple[int, ...] | None:
+        """The rules an item fires, from what each rule of its edition answered for an earlier item with
+        the same keys of the facts it tests; None when one of its rules has not met such facts yet."""
+        answers = self._rule_answers
+        fired = []
+        for rule_key in rule_keys:
+            answer = answers.get(rule_key)
+            if answer is None:
+                return None
+            if answer:
+                fired.append(rule_key[0])
+        return tuple(fired)
+
     def memo_key(self, edition_key: str, values: dict) -> tuple:
-        """What an item's answer is remembered by: its edition, and its documented facts of those its
-        rules test, by name in order of their names (whatever order the item holds them in), each number
-        that its edition's rules compare only with numbers by its type and its place among them
-        (compared_numbers). Every test is of one fact against constants, so two items whose facts sit
-        alike against every constant fire the same rules: 41.9 and 38.5 months of conservative care,
-        both at least the 6 a rule asks for, are asked of the engine once (the engine's answer for each:
-        tests/test_speed.py). The other facts are keyed by their JSON."""
+        """What an item's answer is remembered by: its edition, and the key of each fact its rules test,
+        in order of their names (whatever order the item holds them in): None when not documented
+        (_documented), a number that its edition's rules compare only with numbers by its type and its
+        place among them (compared_numbers), any other value by its type and itself (a list by its JSON).
+        Every test is of one fact against constants, so two items whose facts sit alike against every
+        constant fire the same rules: 41.9 and 38.5 months of conservative care, both at least the 6 a
+        rule asks for, are asked of the engine once (the engine's answer for each: tests/test_speed.py)."""
         keying = self._keying.get(edition_key)
         if keying is None:
             probes = self.program.edition_probes(edition_key)
             keying = self._keying[edition_key] = (tuple(sorted(self.tested_facts(edition_key))), compared_numbers(probes))
         names, compared = keying
-        exact = {}
-        places = []
+        keys: list[Any] = []
         for name in names:
             value = values.get(name)
             if value is None or value == []:
-                continue  # not documented (_documented)
+                keys.append(None)
+                continue
+            kind = value.__class__
             constants = compared.get(name)
-            if constants is not None and type(value) in _NUMBER_TYPES and -EXACT_NUMBERS < value < EXACT_NUMBERS:
+            if constants is not None and kind in _NUMBER_TYPES and -EXACT_NUMBERS < value < EXACT_NUMBERS:
                 at = bisect_left(constants, value)
-                places.append((name, type(value), at, at < len(constants) and constants[at] == value))
+                keys.append((kind, at, at < len(constants) and constants[at] == value))
+            elif kind in _PLAIN_TYPES:
+                keys.append((kind, value))
             else:
-                exact[name] = value
-        return edition_key, json.dumps(exact), tuple(places)
+                keys.append((kind, json.dumps(value)))
+        return edition_key, tuple(keys)
 
     def _remember(self, keys: dict[int, tuple], fired: set[tuple[int, int]]) -> None:
-        """What each asked item fired, by its edition and tested facts' JSON (keys: by item index)."""
+        """What each asked item fired, by its memo_key, and whether each rule of its edition fired, by
+        the rule's key (keys: by item index, (memo_key, rule_keys))."""
         rules: dict[int, list[int]] = {index: [] for index in keys}
         for rule, index in fired:
             rules[index].append(rule)
-        if len(self._remembered) + len(keys) > MAX_REMEMBERED_ITEMS:
+        self._keep({memo_key: tuple(rules[index]) for index, (memo_key, _) in keys.items()})
+        answers = self._rule_answers
+        if len(answers) + sum(len(rule_keys) for _, rule_keys in keys.values()) > MAX_REMEMBERED_RULES:
+            answers.clear()
+        for index, (_, rule_keys) in keys.items():
+            fired_here = rules[index]
+            for rule_key in rule_keys:
+                answers[rule_key] = rule_key[0] in fired_here
+
+    def _keep(self, answers: dict[tuple, tuple[int, ...]]) -> None:
+        """Items' answers kept by their memo_key, the memory emptied first when it would hold too many."""
+        if len(self._remembered) + len(answers) > MAX_REMEMBERED_ITEMS:
             self._remembered.clear()
-        for index, memo_key in keys.items():
-            self._remembered[memo_key] = tuple(rules[index])
+        self._remembered.update(answers)
 
     def _fire(self, items: list[tuple[int, tuple[str, dict]]], only_tested: bool) -> set[tuple[int, int]]:
         """Assert the items (item index, (edition_key, facts)) as one case of the session and take the
@@ -294,6 +347,10 @@ def compared_numbers(probes: Iterable[Any]) -> dict[str, tuple[float, ...]]:
         name: tuple(sorted(set(numbers))) for name, numbers in constants.items()
         if all(type(n) in _NUMBER_TYPES and -EXACT_NUMBERS < n < EXACT_NUMBERS for n in numbers)
     }
+
+
+# Values memo_key keys by their type and themselves (hashable, and equal only when the engine reads them alike).
+_PLAIN_TYPES = frozenset((str, bool, int, float))
 
 
 def _documented(values: dict, tested: frozenset[str] | None) -> dict:

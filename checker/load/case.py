@@ -145,6 +145,37 @@ class Request:
     dose: Dose | None = None  # the written prescription worked out (checker/load/prescription.py)
 
 
+# Request's fields in their order (request_record, replaced_request): each is given, none is made.
+_REQUEST_FIELDS = tuple(Request.__dataclass_fields__)
+
+
+def request_record(**fields: Any) -> Request:
+    """Request(**fields) given every field by name in the class's order, written into its dict rather
+    than set one by one through the frozen dataclass's __init__: the same object (equal, the same fields
+    in the same order, pickled alike: tests/test_speed.py) in a quarter of the time; a regression run
+    makes one per item."""
+    if tuple(fields) != _REQUEST_FIELDS:
+        raise TypeError("request_record takes every field of Request, in order")
+    request = _new_object(Request)
+    request.__dict__.update(fields)
+    return request
+
+
+def replaced_request(request: Request, **changes: Any) -> Request:
+    """dataclasses.replace(request, **changes), the fields copied into the new object's dict (a tenth of
+    the time); a subclass of Request, or a name that is no field of it, goes to dataclasses.replace."""
+    if request.__class__ is not Request or not changes.keys() <= _REQUEST_FIELD_NAMES:
+        return replace(request, **changes)
+    copy = _new_object(Request)
+    fields = copy.__dict__
+    fields.update(request.__dict__)
+    fields.update(changes)
+    return copy
+
+
+_REQUEST_FIELD_NAMES = frozenset(_REQUEST_FIELDS)
+
+
 @dataclass(frozen=True)
 class Ingredient:
     """One ingredient of a compounded product, as written and as the lexicon names it."""
@@ -589,7 +620,7 @@ def _with_procedure(requests: list[Request], ruleset: RuleSet) -> list[Request]:
     if not surgeries:
         return requests
     return [
-        replace(r, associated_with=surgeries[0]) if _serves_a_surgery(r, ruleset) and not r.associated_with and r.id not in surgeries else r
+        replaced_request(r, associated_with=surgeries[0]) if _serves_a_surgery(r, ruleset) and not r.associated_with and r.id not in surgeries else r
         for r in requests
     ]
 
@@ -632,7 +663,7 @@ def request_from_mapping(raw: Any, index: int, ruleset: RuleSet, path: str) -> R
         rx = _stated_fields(rx, raw, parsed, ruleset)
         _refuse_absurd_strength(rx.strength, path, f"{where}.strength" if raw.get("strength") else f"{where}.text")
     strength = str(raw.get("strength") or parsed.strength or "")
-    return Request(
+    return request_record(
         id=str(raw.get("id") or f"item{index + 1}"),
         text=text,
         drug=generic,
