@@ -43,7 +43,8 @@ _SECTIONS = (
 class Computed:
     """A value read from the match: a number (times a factor), a duration in a unit of time, a body
     mass index from a height and a weight, the product of two numbers, the drop from one number to
-    another in percent, or the count of dates within some days before the request date."""
+    another in percent, whether one number is below another (by a margin `by`), whether two differ, a
+    motion below its norm, or the count of dates within some days before the request date."""
 
     kind: str
     groups: tuple[str, ...]
