@@ -532,14 +532,11 @@ def _alongside(
     requested with a post-operative opioid), and the other drugs of the product this drug is part of
     (the NSAID of an NSAID with a gastric protector). systemic_only leaves out requests for a topical or
     compounded product (a cream's NSAID is not the systemic NSAID a gastric protector guards against)."""
-    topical = {r.drug for r in case.requests if r.drug and (r.route == "topical" or r.ingredients)}
-    requested = {
-        r.drug for r in case.requests
-        if r.drug and r.id != request.id and not (systemic_only and (r.route == "topical" or r.ingredients))
-    }
+    topical = {r.id: r.drug for r in case.requests if r.drug and (r.route == "topical" or r.ingredients)} if systemic_only else {}
+    requested = {r.drug for r in case.requests if r.drug and r.id != request.id and r.id not in topical}
     # a listed drug that the case requests as a topical product is that product, continued (the list does not say
     # its form): no systemic NSAID either
-    current = {m.drug for m in (case.medications or ()) if m.status == "current" and not (systemic_only and m.drug in topical)}
+    current = {m.drug for m in (case.medications or ()) if m.status == "current" and m.drug not in topical.values()}
     in_product = set(lexicon.drugs[product].judged_as) if product and not (systemic_only and request.route == "topical") else set()
     found = sorted(d for d in (requested | current | in_product) - {request.drug, product} if drug_class in lexicon.drugs[d].classes)
     if case.medications is None and not found:

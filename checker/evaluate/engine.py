@@ -355,7 +355,7 @@ _PLAIN_TYPES = frozenset((str, bool, int, float))
 
 def _documented(values: dict, tested: frozenset[str] | None) -> dict:
     """The facts with a value (not None, not an empty list), of those `tested` when given: what an item
-    is asserted with, and what a remembered answer is keyed by."""
+    is asserted with (memo_key keys the others as None)."""
     return {k: v for k, v in values.items() if v is not None and v != [] and (tested is None or k in tested)}
 
 
