@@ -826,6 +826,24 @@ def test_therapy_asked_for_soon_after_a_dated_operation_on_its_part_is_post_oper
     assert "timing" not in undated["requests"][0]
 
 
+def test_therapy_visits_before_the_operation_are_no_post_operative_visits():
+    """8 CCR 9792.24.3 counts the post-surgical course from the operation. Ten therapy visits told before a
+    repair still to come (certified and scheduled after the request date) leave no post-operative visit
+    given: 0; visits dated before an operation already done say nothing of the course after it and are left
+    out; visits dated after it stay."""
+    requests = ["Post-op physical therapy 2x6 right shoulder"]
+    before = "He attended 10 physical therapy visits through 01/06/2016 with continued weakness."
+    to_come = draft(before + " Right shoulder arthroscopy with rotator cuff repair and subacromial decompression was certified by "
+                    "utilization review on 02/10/2016 and scheduled for 03/08/2016.",
+                    requests, as_of=dt.date(2016, 2, 19))
+    assert value(to_come, "therapy_visits_completed", 0) == 0
+    done = draft(before + " Right shoulder arthroscopy with rotator cuff repair was performed on 02/01/2016.", requests, as_of=dt.date(2016, 2, 19))
+    assert "therapy_visits_completed" not in done["requests"][0].get("facts", {})
+    after = draft("Right shoulder arthroscopy with rotator cuff repair was performed on 12/01/2015. "
+                  "He attended 10 physical therapy visits through 01/06/2016 with continued weakness.", requests, as_of=dt.date(2016, 2, 19))
+    assert value(after, "therapy_visits_completed", 0) == 10
+
+
 def test_a_gain_told_of_a_therapy_goes_to_the_therapy_not_to_the_drugs():
     """A gain in a sentence about physical therapy that names no drug is the therapy's: it supports the
     therapy request and no drug's continuation; relief told of an injection is no drug's relief."""

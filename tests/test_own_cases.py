@@ -119,7 +119,8 @@ def test_every_case_file_is_well_formed(tool) -> None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert data["schema"] == tool.SCHEMA, path
         assert data["date_of_injury"] < data["ur_denial_date"], path
-        assert dt.date(2015, 1, 1) <= data["ur_denial_date"] <= dt.date(2017, 12, 31), path
+        # IMR decides UR denials from 2013-07-01 (SB 863); the sets stop with the ACOEM 2004 era, 2017-12-31
+        assert dt.date(2013, 7, 1) <= data["ur_denial_date"] <= dt.date(2017, 12, 31), path
         assert all(item["decision"] in tool.DECISIONS and item["why"].strip() for item in data["items"]), path
 
 

@@ -110,6 +110,10 @@ THIRD_FLOORS = {"precision": 0.97, "recall": 0.92}
 # aggregate figures are printed): notes recall 0.752, accuracy 0.951 as it came (2026-12-05).
 FOURTH_FLOORS = {"notes_recall": 0.74, "notes_accuracy": 0.94}
 
+# The fifth set (tests/paraphrase_fifth/, 40 whole notes, a development set: its misses are read): notes recall
+# 0.699, accuracy 0.949 as it came; the floors guard the round of own phrasings batch 45 (2026-12-05).
+FIFTH_FLOORS = {"notes_recall": 0.73, "notes_accuracy": 0.95}
+
 
 def test_the_held_out_set_is_well_formed_and_covers_every_extracted_fact(tool, repo_ruleset: RuleSet) -> None:
     entries = tool.load_entries(tool.SETS["heldout"])
@@ -169,6 +173,20 @@ def test_the_fourth_set_is_well_formed_and_held_out(tool, repo_ruleset: RuleSet)
     total, _ = tool.score_notes(repo_ruleset, notes)
     measured = {"notes_recall": tool.recall(total), "notes_accuracy": tool.precision(total)}
     assert {k: round(v, 3) for k, v in measured.items() if v < FOURTH_FLOORS[k]} == {}
+
+
+def test_the_fifth_set_is_well_formed_and_keeps_its_gains(tool, repo_ruleset: RuleSet) -> None:
+    notes = tool.load_notes(tool.SETS["fifth"])
+    assert len(notes) >= 40 and "fifth" not in tool.HELD_OUT
+    for note in notes:
+        for fact, value in note.expect.items():
+            assert repo_ruleset.vocabulary.facts[fact].obtained == "extracted", fact
+            repo_ruleset.vocabulary.check_value(fact, value, note.id, f"{note.id}.{fact}")
+    missed: list[str] = []
+    total, _ = tool.score_notes(repo_ruleset, notes, missed)
+    assert len(missed) == total["fn"] + total["wrong"]  # every listed fact not drafted as listed is named
+    measured = {"notes_recall": tool.recall(total), "notes_accuracy": tool.precision(total)}
+    assert {k: round(v, 3) for k, v in measured.items() if v < FIFTH_FLOORS[k]} == {}
 
 
 def test_causes_name_the_kind_of_miss_without_the_entry(tool, repo_ruleset: RuleSet) -> None:

@@ -7,6 +7,7 @@
     python tools/paraphrase_score.py --set second          # tests/paraphrase_second/: a second development set
     python tools/paraphrase_score.py --set third           # tests/paraphrase_third/: a third, the context kinds and the weakest facts
     python tools/paraphrase_score.py --set fourth          # tests/paraphrase_fourth/: a second held-out set, whole notes only
+    python tools/paraphrase_score.py --set fifth           # tests/paraphrase_fifth/: whole notes, a development set
     python tools/paraphrase_score.py --set heldout --causes   # why entries are scored wrong, as counts only
 
 --causes counts the entries scored fn, wrong or fp by cause and kind, naming no entry and no fact (so it
@@ -62,6 +63,7 @@ SETS = {
     "heldout": REPO / "tests" / "paraphrase_heldout",
     "third": REPO / "tests" / "paraphrase_third",
     "fourth": REPO / "tests" / "paraphrase_fourth",
+    "fifth": REPO / "tests" / "paraphrase_fifth",
     "own": REPO / "tests" / "own_phrasings",
 }
 # sets nobody who writes cues reads: only their aggregate figures are printed
@@ -277,15 +279,20 @@ def load_notes(folder: Path) -> list[Note]:
     return notes
 
 
-def score_notes(ruleset: RuleSet, notes: list[Note]) -> tuple[Counter, int]:
-    """tp / fn / wrong over every fact each note lists, and the number of other facts drafted."""
+def score_notes(ruleset: RuleSet, notes: list[Note], missed: list[str] | None = None) -> tuple[Counter, int]:
+    """tp / fn / wrong over every fact each note lists, and the number of other facts drafted; each fact
+    not drafted as listed goes to `missed` as a line, when a list is given."""
     extractor = Extractor(ruleset)
     total: Counter = Counter()
     others = 0
     for note in notes:
         draft = extractor.draft(note.text, list(note.requests), note.as_of)
         for fact, expect in note.expect.items():
-            total[outcome(expect, drafted_value(draft, fact))] += 1
+            got = drafted_value(draft, fact)
+            scored = outcome(expect, got)
+            total[scored] += 1
+            if missed is not None and scored != "tp":
+                missed.append(f"{scored:<5} {note.id} {fact}: expect {expect!r} got {'absent' if got is ABSENT else repr(got)}")
         drafted = set(draft.get("facts", {})) | {f for r in draft.get("requests", []) for f in r.get("facts", {})}
         others += len(drafted - set(note.expect))
     return total, others
@@ -311,7 +318,10 @@ def main(argv: list[str]) -> int:
         return 2
     print(report(scored, ruleset, misses="--misses" in argv))
     if notes:
-        total, others = score_notes(ruleset, notes)
+        missed: list[str] | None = [] if "--misses" in argv else None
+        total, others = score_notes(ruleset, notes, missed)
+        if missed:
+            print("\nlisted facts of whole notes not drafted as listed\n" + "\n".join(missed))
         listed = sum(total.values())
         print(f"\nwhole notes: {len(notes)} notes, {listed} listed facts: recall {recall(total):.3f}, "
               f"accuracy of drafted values {ratio(total['tp'], total['tp'] + total['wrong']):.3f}; "

@@ -92,6 +92,7 @@ class Extractor:
         if medications:
             draft["medications"] = medications
         draft["facts"] = case_facts
+        self._leave_out_preoperative_visits(run, item_facts)
         after_surgery = self.medications.postoperative_requests(run) | self._therapy_soon_after_surgery(run, item_facts)
         draft["requests"] = [
             {"text": t, **({"timing": "postoperative"} if i in after_surgery else {}), **({"facts": item_facts[i]} if item_facts[i] else {})}
@@ -115,12 +116,35 @@ class Extractor:
         found = set()
         for request in run.requests:
             surgery = item_facts[request.index].get("postsurgical_condition") if request.therapy in _POSTSURGICAL_THERAPY else None
-            sentence = ((surgery or {}).get("evidence") or {}).get("sentence", "")
-            for match in self.shared.full_date.finditer(sentence):
-                parsed = parse_date(match.group(0), run.pivot)
-                if parsed and parsed[1] == "day" and 0 <= (run.as_of - parsed[0]).days <= POSTSURGICAL_DAYS:
-                    found.add(request.index)
+            if any(0 <= (run.as_of - day).days <= POSTSURGICAL_DAYS for day in self._days_in_evidence(surgery, run)):
+                found.add(request.index)
         return found
+
+    def _leave_out_preoperative_visits(self, run: Run, item_facts: list[dict[str, Any]]) -> None:
+        """Therapy visits told before the operation a therapy request follows are no post-operative visits
+        (the Postsurgical Treatment Guidelines count the course from the operation, 8 CCR 9792.24.3): with the
+        operation still to come (dated after the request: "certified ... and scheduled for 03-08-2016") none
+        has been given, so the count is 0; with the visits dated before a past operation the count says
+        nothing of the course after it and is left out."""
+        if run.as_of is None:
+            return
+        for request in run.requests:
+            facts = item_facts[request.index]
+            surgery, visits = facts.get("postsurgical_condition"), facts.get("therapy_visits_completed")
+            operated = max(self._days_in_evidence(surgery, run), default=None) if request.therapy in _POSTSURGICAL_THERAPY else None
+            if operated is None or visits is None:
+                continue
+            told = max(self._days_in_evidence(visits, run), default=None)
+            if operated > run.as_of:
+                facts["therapy_visits_completed"] = {**visits, "value": 0, "evidence": surgery.get("evidence")}
+            elif told is not None and told < operated:
+                del facts["therapy_visits_completed"]
+
+    def _days_in_evidence(self, fact: dict[str, Any] | None, run: Run) -> list[dt.date]:
+        """The dates, to the day, in the sentence a drafted fact was read from."""
+        sentence = ((fact or {}).get("evidence") or {}).get("sentence", "")
+        parsed = (parse_date(m.group(0), run.pivot) for m in self.shared.full_date.finditer(sentence))
+        return [p[0] for p in parsed if p and p[1] == "day"]
 
     def _sentences(self, run: Run) -> list[SentenceInfo]:
         """Each sentence with its cues, drug mentions and date: the date of the note it reports,
