@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 714  # 716 caught on 2026-12-05 (rules 0.46.0 and the cues of batch 41b, forty-four sets)
+MIN_APPROVALS_CAUGHT = 779  # 781 caught on 2026-12-05 (rules 0.47.1 and the cues of batch 45, forty-eight sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -94,7 +94,13 @@ MIN_APPROVALS_CAUGHT = 714  # 716 caught on 2026-12-05 (rules 0.46.0 and the cue
 # read from any NSAID request line, topical included); a knee MRI its writer denies because weight-bearing films already
 # show end-stage osteoarthritis and nothing mechanical (no limit of that kind is encoded); and a lumbar MRI in the first
 # month for a suspected fracture before any plain films (the thirty-fourth's kind: "x-rays first" is not encoded).
-MAX_FALSE_APPROVALS = 29
+# Rules 0.47.0 (nerve conduction studies of the legs are not for a presumed radiculopathy) took four of the kind
+# named above (nerve studies of both legs for a radiculopathy the writers call clinically clear). The forty-fifth to
+# forty-eighth sets came in with two more: a cyclobenzaprine refill after about three weeks on it, #90 (a 30-day
+# supply beyond the 2-3 week course; the time already taken is not read from "about three weeks"), and a
+# neurosurgery consultation for axial neck pain with a normal neurologic examination, which its writer denies for
+# want of a lesion surgery could fix (the surgical-lesion criterion read met from imaging said to corroborate).
+MAX_FALSE_APPROVALS = 27
 
 
 @pytest.fixture(scope="module")
