@@ -111,8 +111,8 @@ THIRD_FLOORS = {"precision": 0.97, "recall": 0.92}
 FOURTH_FLOORS = {"notes_recall": 0.74, "notes_accuracy": 0.94}
 
 # The fifth set (tests/paraphrase_fifth/, 40 whole notes, a development set: its misses are read): notes recall
-# 0.699, accuracy 0.949 as it came; the floors guard the round of own phrasings batch 45 (2026-12-05).
-FIFTH_FLOORS = {"notes_recall": 0.73, "notes_accuracy": 0.95}
+# 0.699, accuracy 0.949 as it came; 0.758 / 0.957 after own phrasings batch 45 (2026-12-05), which the floors guard.
+FIFTH_FLOORS = {"notes_recall": 0.75, "notes_accuracy": 0.95}
 
 
 def test_the_held_out_set_is_well_formed_and_covers_every_extracted_fact(tool, repo_ruleset: RuleSet) -> None:
