@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 779  # 781 caught on 2026-12-05 (rules 0.47.1 and the cues of batch 45, forty-eight sets)
+MIN_APPROVALS_CAUGHT = 783  # 785 caught on 2026-12-05 (rules 0.48.0 and the cues of batch 45, forty-eight sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -100,7 +100,11 @@ MIN_APPROVALS_CAUGHT = 779  # 781 caught on 2026-12-05 (rules 0.47.1 and the cue
 # supply beyond the 2-3 week course; the time already taken is not read from "about three weeks"), and a
 # neurosurgery consultation for axial neck pain with a normal neurologic examination, which its writer denies for
 # want of a lesion surgery could fix (the surgical-lesion criterion read met from imaging said to corroborate).
-MAX_FALSE_APPROVALS = 27
+# Rules 0.48.0 (a significant loss of independent function read from the records) let two programme approvals
+# through and one more false approval: an additional 80 hours of a functional restoration programme after a
+# course without gains, whose attended days ("14 of 20 scheduled days") no cue counts as the programme's visits,
+# so the criterion on gains before more sessions is not applicable.
+MAX_FALSE_APPROVALS = 28
 
 
 @pytest.fixture(scope="module")
