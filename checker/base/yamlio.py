@@ -471,6 +471,9 @@ _KEPT_VALUE_TYPES = (str, type(None), bool, int, float)
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _SCALAR_LOADER: list[_StrictLoader] = []
 _Row = tuple[int, str, str, str]
+_END_ROW: _Row = (-1, "", "", "")  # after the last row: less indented than any, it ends every block
+# Keys found to be text (_text_key): at most _MAX_REMEMBERED_SCALARS, forgotten all at once when full.
+_TEXT_KEYS: set[str] = set()
 
 
 class _NotBlockText(Exception):
@@ -540,57 +543,67 @@ def _written_value(rest: str) -> Any:
 
 def read_block_text(text: str) -> Any:
     """The document of a text written in the subset above, or _NOT_BUILT (see the note above)."""
-    if _NOT_BLOCK_TEXT.search(text):
+    if ("\t" in text or "\r" in text) if text.isascii() else _NOT_BLOCK_TEXT.search(text):
         return _NOT_BUILT
     lines = _BLOCK_LINES_SPACED if " \n" in text or text[-1:] == " " else _BLOCK_LINES
     rows = [(len(indent), dash, key, rest) for indent, dash, key, rest in lines.findall(text) if rest or key or dash]
     if not rows or rows[0][0]:
         return _NOT_BUILT
+    rows.append(_END_ROW)
     try:
         data, at = _block_mapping(rows, 0, 0)
     except _NotBlockText:
         return _NOT_BUILT
     except Exception:  # noqa: BLE001 - a constructor's refusal: libyaml's reading raises it in its words
         return _NOT_BUILT
-    return data if at == len(rows) else _NOT_BUILT
+    return data if at == len(rows) - 1 else _NOT_BUILT
 
 
 def _block_mapping(rows: list[_Row], at: int, indent: int) -> tuple[dict, int]:
-    """The mapping whose keys stand at `indent` from rows[at] on; the row after it."""
+    """The mapping whose keys stand at `indent` from rows[at] on; the row after it. A row more indented
+    than the keys where none may be (after a value on the key's line) is refused at the loop's start."""
     mapping: dict[str, Any] = {}
-    count = len(rows)
-    while at < count:
+    while True:
         row_indent, dash, key, rest = rows[at]
         if row_indent != indent or dash or not key:
-            if row_indent < indent:
-                break
+            if row_indent < indent:  # the end row's -1 included
+                return mapping, at
             raise _NotBlockText
-        if key in mapping or (_PLAIN_SCALAR_TAGS.get(key) or _scalar_loader().resolve(_SCALAR_NODE, key, (True, False))) != _STR_TAG:
+        if key in mapping or (key not in _TEXT_KEYS and not _text_key(key)):
             raise _NotBlockText
         at += 1
         if rest:
             value = _INLINE_VALUES.get(rest, _NOT_BUILT)
             mapping[key] = _inline_value(rest) if value is _NOT_BUILT else value
-            if at < count and rows[at][0] > indent:
-                raise _NotBlockText
-        elif at < count and rows[at][0] > indent:
-            mapping[key], at = (_block_sequence if rows[at][1] else _block_mapping)(rows, at, rows[at][0])
-        elif at < count and rows[at][0] == indent and rows[at][1]:  # a list at its key's indent
+            continue
+        next_indent, next_dash = rows[at][:2]
+        if next_indent > indent:
+            mapping[key], at = (_block_sequence if next_dash else _block_mapping)(rows, at, next_indent)
+        elif next_indent == indent and next_dash:  # a list at its key's indent
             mapping[key], at = _block_sequence(rows, at, indent)
         else:
             mapping[key] = _plain_value("")
-    return mapping, at
+
+
+def _text_key(key: str) -> bool:
+    """Whether a plain key is text (not "yes", "null", "12" ...), remembered when it is."""
+    tag = _PLAIN_SCALAR_TAGS.get(key) or _scalar_loader().resolve(_SCALAR_NODE, key, (True, False))
+    if tag != _STR_TAG:
+        return False
+    if len(_TEXT_KEYS) >= _MAX_REMEMBERED_SCALARS:
+        _TEXT_KEYS.clear()
+    _TEXT_KEYS.add(key)
+    return True
 
 
 def _block_sequence(rows: list[_Row], at: int, indent: int) -> tuple[list, int]:
     """The list whose "- " stand at `indent` from rows[at] on; the row after it."""
     items: list[Any] = []
-    count = len(rows)
-    while at < count:
+    while True:
         row_indent, dash, key, rest = rows[at]
         if row_indent != indent or not dash:
-            if row_indent <= indent:  # the parent reads it (a key after a list at its keys' indent)
-                break
+            if row_indent <= indent:  # the parent reads it (a key after a list at its keys' indent; the end row)
+                return items, at
             raise _NotBlockText
         if key:  # "- key: ...": a mapping whose keys stand where this one does
             column = indent + len(dash)
@@ -599,9 +612,6 @@ def _block_sequence(rows: list[_Row], at: int, indent: int) -> tuple[list, int]:
         elif rest:
             item = _inline_value(rest)
             at += 1
-            if at < count and rows[at][0] > indent:
-                raise _NotBlockText
         else:
             raise _NotBlockText
         items.append(item)
-    return items, at
