@@ -1411,11 +1411,32 @@ def test_hash_comments_are_found_as_reading_every_line_finds_them(corpus):
 
     texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES])]
     rng = random.Random(4)
-    lines = ["requests:", "  - text: Soma 350 mg BID #60", '  - text: "Soma #60"', "    text: Norco 10 # 90", "text: a\u2028 #3", "- text: x #", "# 60", "a: 1"]
-    texts += ["\n".join(rng.choice(lines) for _ in range(rng.randint(0, 6))) for _ in range(2000)]
+    lines = ["requests:", "  - text: Soma 350 mg BID #60", '  - text: "Soma #60"', "    text: Norco 10 # 90", "text: a\u2028 #3", "- text: x #", "# 60", "a: 1",
+             "text: Norco #\r 90", "text: a #4\r", "text: b\x0b #5", "text: c #\x0c6", "text: d\x1c #7", "text: e #\x1d8", "text: f\x1e #9", "text: g #1\x85",
+             "#", "##", "text: h ##2", "  text:  i  #  3  ", ""]
+    texts += ["\n".join(rng.choice(lines) for _ in range(rng.randint(0, 6))) + rng.choice(("", "\n", "#", " #1")) for _ in range(4000)]
     answers = [found(text) for text in texts]
     assert answers == [plain(text) for text in texts]
-    assert sum(a is not None for a in answers) > 500
+    assert sum(a is not None for a in answers) > 1000
+
+
+def test_raw_characters_are_refused_as_the_pattern_refuses_them(corpus):
+    """yamlio._raw_forbidden answers an ASCII text of allowed characters without the regex's scan: the
+    same answer as _RAW_FORBIDDEN.search (place and character) for every ASCII character, the corpus's
+    files, the examples and random texts of allowed, refused and non-ASCII characters."""
+    from checker.base import yamlio
+
+    def answer(found):
+        return None if found is None else (found.start(), found.group())
+
+    texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES])]
+    texts += [f"a: b{chr(code)}c\n" for code in range(128)] + [chr(code) for code in range(128)] + ["", "\n", "\t\r\n"]
+    rng = random.Random(19)
+    pieces = ["a: 1\n", "  - x\n", "\t", "\r\n", " ", "\x00", "\x07", "\x0b", "\x1b", "\x7f", "\x85", "\x9b", "\u00e9", "\ufeff", "\U0001f600", "#"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    fast = [answer(yamlio._raw_forbidden(t)) for t in texts]
+    assert fast == [answer(yamlio._RAW_FORBIDDEN.search(t)) for t in texts]
+    assert sum(f is None for f in fast) > 300 and sum(f is not None for f in fast) > 1000
 
 
 def test_remembered_citation_lists_are_the_grouped_citations(corpus):
