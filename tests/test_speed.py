@@ -808,6 +808,7 @@ def test_yaml_built_directly_is_what_pyyamls_constructors_build(corpus, monkeypa
     texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES, default_rules_dir()])]
     texts = [t for t in texts if "[unclosed" not in t] + list(_ODD_DOCUMENTS)
     assert len(texts) > 200
+    monkeypatch.setattr(yamlio, "read_block_text", lambda text: yamlio._NOT_BUILT)  # libyaml reads them all
     built = [_yaml_answer(t) for t in texts]
 
     def never_plain(node, loader):
@@ -834,6 +835,7 @@ def test_yaml_read_without_pyyamls_descend_and_ascend_is_the_same(corpus, monkey
     texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES, default_rules_dir()])]
     texts += list(_ODD_DOCUMENTS)
     assert not yamlio._StrictLoader.yaml_path_resolvers
+    monkeypatch.setattr(yamlio, "read_block_text", lambda text: yamlio._NOT_BUILT)  # libyaml reads them all
     fast = [_yaml_answer(t) for t in texts]
     monkeypatch.setattr(yamlio._StrictLoader, "descend_resolver", yaml.resolver.BaseResolver.descend_resolver)
     monkeypatch.setattr(yamlio._StrictLoader, "ascend_resolver", yaml.resolver.BaseResolver.ascend_resolver)
@@ -850,6 +852,72 @@ def test_yaml_read_without_pyyamls_descend_and_ascend_is_the_same(corpus, monkey
         assert loader.get_single_node().value[0][1].tag == "!tagged"
     finally:
         loader.dispose()
+
+
+_BLOCK_DOCUMENTS = (
+    "a:\n- x\n- y: 1\n  z: 2\nb: c\n",
+    "a:\n  - x\n  -   y: 1\n      z: []\nb:\nc: ''\nd: 'it''s'\ne: \"q: #1\"\n",
+    "a: 1   \nb:   two  \n   \nc:\n  d: {}\n  e: []\n",
+    "a: b\n  c\n", "a: b\n  c: d\n", "a:\n  b\n", "- a\n", "  a: 1\n  b: 2\n", "a: 1\n  - b\n",
+    "yes: 1\n", "1: a\n", "null: a\n", "2013-01-01: a\n", "a: 1\na: 2\n", "a:\n  b: 1\n  b: 2\n",
+    "a: 2013-02-30\n", "a: 2013-02-01\nb: 2013-02-01 10:00:00\nc: 12:30:00\nd: .nan\ne: 0x1f\nf: 0o17\n",
+    "a: -1\nb: -x\nc: ?x\nd: :x\ne: x:\nf: x: y\ng: x #y\nh: x#y\ni: ~\nj: =\nk: <<\n",
+    "a: \"x\\ty\"\nb: \"x\" y\nc: 'x' y\nd: 'x\ne: \"\"\n", "a: |\n  x\n", "a: >\n  x\n", "a: &x 1\nb: *x\n",
+    "a: !!str 1\n", "a: [x]\n", "a: {b: c}\n", "a: [ ]\n", "---\na: 1\n", "a: 1\n...\n", "a: 1\n---\nb: 2\n",
+    "# note\na: 1\n", "a: 1 # note\n", "a:\n-\n  b: 1\n", "a:\n- - b\n", "a:\n-\n", "a:\n- \n- b\n",
+    "a:\n  - b\n  c: d\n", "a:\n  - b\n c: d\n", "a:\n  - b:\n    - c\n  - d\n", "a:\n  - b:\n      c: 1\n",
+    "a:\n- b: 1\n c: 2\n", "a:\n- b: 1\n   c: 2\n", "a:\n  x\n", "a: \u00e9t\u00e9\nb: caf\u00e9\nc: \u00e9\n",
+    "a: \u00a0x\n", "a: x\u00a0\n", "a:\tb\n", "a: b\r\nc: d\r\n", "\ufeffa: 1\n", "a: x\u2028y\n",
+    "a.b-c_d: 1\n_: 2\n9a: 3\n", "on: 1\n", "a:b\n", "a :b\n", "a: b:c\nd: e,f [g] {h}\n",
+    "a: " + "x" * 200 + "\n" + "b: " + "y" * 200 + "\n", "k" * 150 + ": 1\n",
+)
+
+
+def _block_text_answers(texts, monkeypatch):
+    """Each text's value or error read by parse_yaml, then again with read_block_text answering that it
+    cannot read it (libyaml and build_plain read it, or PyYAML's constructors); and how many it read."""
+    from checker.base import yamlio
+
+    read = sum(yamlio.read_block_text(t) is not yamlio._NOT_BUILT for t in texts if not yamlio._RAW_FORBIDDEN.search(t))
+    fast = [_yaml_answer(t) for t in texts]
+    with monkeypatch.context() as patched:
+        patched.setattr(yamlio, "read_block_text", lambda text: yamlio._NOT_BUILT)
+        plain = [_yaml_answer(t) for t in texts]
+    return fast, plain, read
+
+
+def test_block_text_read_line_by_line_is_what_libyaml_reads(corpus, monkeypatch):
+    """yamlio.read_block_text reads a text of block mappings, block lists and one-line scalars without
+    libyaml: the same values (types and key order included) and the same errors as libyaml's reading,
+    for every case file of the corpus (each read this way), the examples and the rule files (read by
+    libyaml: flow lists, comments), documents at the edges of the subset, and the corpus's files
+    changed at random (keys, indents, indicators, quotes, numbers, dates)."""
+    from checker.base import yamlio
+    from checker.load.ruleset import default_rules_dir
+
+    files = regress.collect_case_files([corpus])
+    texts = [Path(p).read_text(encoding="utf-8") for p in files if Path(p).name.startswith("case-")]
+    fast, plain, read = _block_text_answers(texts, monkeypatch)
+    assert read == len(texts) > 80 and fast == plain
+    others = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([EXAMPLES, default_rules_dir()])]
+    others += list(_ODD_DOCUMENTS) + list(_BLOCK_DOCUMENTS)
+    fast, plain, read = _block_text_answers(others, monkeypatch)
+    assert [f[:2] for f in fast] == [p[:2] for p in plain] and 10 <= read
+    assert yamlio.read_block_text(_BLOCK_DOCUMENTS[0]) == {"a": ["x", {"y": 1, "z": 2}], "b": "c"}
+    rng = random.Random(19)
+    pieces = [" ", "  ", "-", "- ", ":", ": ", "#", "'", '"', "''", "[]", "{}", "[", "yes", "null", "~", "0x1", "2013-02-30",
+              "2013-01-01", "1.5", "-1", "k: ", "\n", "\n  ", "\n- ", "...", "---", "=", "<<", "&a", "*a", "!", "|", ">", "?",
+              "%", "@", "`", ",", "\u00e9", "\u00a0", "\\", "1:2", "on", "+1", ".inf", "1_0", "1e3", "12:30", "\t"]
+    changed = []
+    for _ in range(1500):
+        lines = rng.choice(texts).split("\n")
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(lines))
+            line, cut = lines[at], rng.randint(0, len(lines[at]))
+            lines[at] = line[:cut] + rng.choice(pieces) + line[cut + rng.choice((0, 0, 1, 3)):]
+        changed.append("\n".join(lines))
+    fast, plain, read = _block_text_answers(changed, monkeypatch)
+    assert fast == plain and 200 <= read < len(changed)
 
 
 def test_fact_value_is_the_dataclass_made_plainly():
@@ -1343,11 +1411,32 @@ def test_hash_comments_are_found_as_reading_every_line_finds_them(corpus):
 
     texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES])]
     rng = random.Random(4)
-    lines = ["requests:", "  - text: Soma 350 mg BID #60", '  - text: "Soma #60"', "    text: Norco 10 # 90", "text: a\u2028 #3", "- text: x #", "# 60", "a: 1"]
-    texts += ["\n".join(rng.choice(lines) for _ in range(rng.randint(0, 6))) for _ in range(2000)]
+    lines = ["requests:", "  - text: Soma 350 mg BID #60", '  - text: "Soma #60"', "    text: Norco 10 # 90", "text: a\u2028 #3", "- text: x #", "# 60", "a: 1",
+             "text: Norco #\r 90", "text: a #4\r", "text: b\x0b #5", "text: c #\x0c6", "text: d\x1c #7", "text: e #\x1d8", "text: f\x1e #9", "text: g #1\x85",
+             "#", "##", "text: h ##2", "  text:  i  #  3  ", ""]
+    texts += ["\n".join(rng.choice(lines) for _ in range(rng.randint(0, 6))) + rng.choice(("", "\n", "#", " #1")) for _ in range(4000)]
     answers = [found(text) for text in texts]
     assert answers == [plain(text) for text in texts]
-    assert sum(a is not None for a in answers) > 500
+    assert sum(a is not None for a in answers) > 1000
+
+
+def test_raw_characters_are_refused_as_the_pattern_refuses_them(corpus):
+    """yamlio._raw_forbidden answers an ASCII text of allowed characters without the regex's scan: the
+    same answer as _RAW_FORBIDDEN.search (place and character) for every ASCII character, the corpus's
+    files, the examples and random texts of allowed, refused and non-ASCII characters."""
+    from checker.base import yamlio
+
+    def answer(found):
+        return None if found is None else (found.start(), found.group())
+
+    texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES])]
+    texts += [f"a: b{chr(code)}c\n" for code in range(128)] + [chr(code) for code in range(128)] + ["", "\n", "\t\r\n"]
+    rng = random.Random(19)
+    pieces = ["a: 1\n", "  - x\n", "\t", "\r\n", " ", "\x00", "\x07", "\x0b", "\x1b", "\x7f", "\x85", "\x9b", "\u00e9", "\ufeff", "\U0001f600", "#"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    fast = [answer(yamlio._raw_forbidden(t)) for t in texts]
+    assert fast == [answer(yamlio._RAW_FORBIDDEN.search(t)) for t in texts]
+    assert sum(f is None for f in fast) > 300 and sum(f is not None for f in fast) > 1000
 
 
 def test_remembered_citation_lists_are_the_grouped_citations(corpus):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -338,7 +339,7 @@ def _printable(name: str) -> str:
 def _refuse_before_parsing(text: str, path: Path) -> None:
     """The checks that need no parser, so their messages never depend on PyYAML: characters YAML
     does not allow written raw, and nesting deeper than MAX_YAML_DEPTH."""
-    bad = _RAW_FORBIDDEN.search(text)
+    bad = _raw_forbidden(text)
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
         problem = f"holds the character U+{ord(bad.group()):04X}, which YAML does not allow"
@@ -346,6 +347,18 @@ def _refuse_before_parsing(text: str, path: Path) -> None:
     line = first_line_deeper_than(text, MAX_YAML_DEPTH)
     if line is not None:
         raise InputError(str(path), f"line {line}", f"YAML nested more than {MAX_YAML_DEPTH} levels deep", "flatten the document")
+
+
+# The ASCII characters YAML allows written raw (_RAW_FORBIDDEN refuses the others), as bytes.
+_RAW_ALLOWED_ASCII = bytes([9, 10, 13, *range(0x20, 0x7F)])
+
+
+def _raw_forbidden(text: str) -> re.Match[str] | None:
+    """_RAW_FORBIDDEN.search(text), without the regex's scan for an ASCII text that holds only allowed
+    characters: its bytes less those leave nothing (the same answer: tests/test_speed.py)."""
+    if text.isascii() and not text.encode("ascii").translate(None, _RAW_ALLOWED_ASCII):
+        return None
+    return _RAW_FORBIDDEN.search(text)
 
 
 def _refuse_aliases(text: str, path: Path) -> None:
@@ -363,7 +376,12 @@ def _refuse_aliases(text: str, path: Path) -> None:
 
 def _single_document(text: str, path: Path | str, plain: bool = False) -> Any:
     """The one document of the text; a second one is refused (which of them would be meant?).
-    Built by build_plain when it can, else (or with `plain`) by PyYAML's constructors."""
+    Read line by line by read_block_text when it can, else built from libyaml's nodes by build_plain
+    when it can, else (or with `plain`) by PyYAML's constructors."""
+    if not plain:
+        data = read_block_text(text)
+        if data is not _NOT_BUILT:
+            return data
     loader = _StrictLoader(text)
     try:
         data = _document(loader, loader.get_node(), plain) if loader.check_node() else None
@@ -440,3 +458,172 @@ def build_plain(node: yaml.Node, loader: _StrictLoader) -> Any:
             mapping[key_node.value] = build_plain(value_node, loader)
         return mapping
     raise _NotPlain
+
+
+# A case file as mtus writes it (and as its importer and the benchmark write it) is a small subset of
+# YAML: block mappings of word keys, block lists, plain scalars on one line, quoted text without escapes,
+# and empty flow lists or mappings. read_block_text reads a text made of those alone, line by line,
+# without libyaml's nodes and the resolver's Python call per scalar; for anything else it answers
+# _NOT_BUILT and the text is read by libyaml and build_plain (or PyYAML's constructors) as before. A
+# scalar's tag is the one _StrictLoader.resolve gives, and its value is built as build_plain builds it,
+# so what it reads is what they build (tests/test_speed.py).
+# A text with any of these is left to libyaml: tabs, line breaks other than LF, a byte-order mark.
+_NOT_BLOCK_TEXT = compile_pattern("[\t\r\x85\u2028\u2029\ufeff]")
+# Every line of a text, as its indent, a "- " (with the spaces after it), a word key followed by ":" and
+# a space or the line's end (its tag still checked to be text), and the rest without trailing spaces.
+_BLOCK_LINES = compile_pattern(r"^( *)(- +)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,99}):(?: +|$))?(.*)", re.M)
+# The same for a text with a space at a line's end (found faster by the pattern above when there is none).
+_BLOCK_LINES_SPACED = compile_pattern(r"^( *)(- +)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,99}):(?: +|$))?(.*?) *$", re.M)
+# What _inline_value reads a short written value as, when it is text, None, a truth value or a number
+# (built once per text, as build_plain builds them; a date is made afresh each time, a list or mapping
+# is not kept): at most _MAX_REMEMBERED_SCALARS, forgotten all at once when full.
+_INLINE_VALUES: dict[str, Any] = {}
+_KEPT_VALUE_TYPES = (str, type(None), bool, int, float)
+# The first characters of a plain scalar that YAML reads as an indicator (or may: "-x", "?x", ":x").
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_SCALAR_LOADER: list[_StrictLoader] = []
+_Row = tuple[int, str, str, str]
+_END_ROW: _Row = (-1, "", "", "")  # after the last row: less indented than any, it ends every block
+# Keys found to be text (_text_key): at most _MAX_REMEMBERED_SCALARS, forgotten all at once when full.
+_TEXT_KEYS: set[str] = set()
+
+
+class _NotBlockText(Exception):
+    """A text read_block_text leaves to libyaml."""
+
+
+def _scalar_loader() -> _StrictLoader:
+    if not _SCALAR_LOADER:
+        _SCALAR_LOADER.append(_StrictLoader(""))
+    return _SCALAR_LOADER[0]
+
+
+def _plain_value(text: str) -> Any:
+    """A plain scalar's value: its tag as _StrictLoader.resolve answers, built as build_plain builds it."""
+    tag = _PLAIN_SCALAR_TAGS.get(text)
+    if tag is None:
+        tag = _scalar_loader().resolve(_SCALAR_NODE, text, (True, False))
+    if tag == _STR_TAG:
+        return text
+    built = _BUILT_SCALARS.get(tag)
+    if built is not None:
+        value = built.get(text, _NOT_BUILT)
+        if value is _NOT_BUILT:
+            if len(built) >= _MAX_REMEMBERED_SCALARS:
+                built.clear()
+            loader = _scalar_loader()
+            value = built[text] = loader.yaml_constructors[tag](loader, yaml.ScalarNode(tag, text))
+        return value
+    if tag == _TIMESTAMP_TAG:
+        return _timestamp(yaml.ScalarNode(tag, text), _scalar_loader())
+    raise _NotBlockText
+
+
+def _inline_value(rest: str) -> Any:
+    """The value written after "key: " or "- " (trailing spaces removed, never empty)."""
+    value = _INLINE_VALUES.get(rest, _NOT_BUILT)
+    if value is not _NOT_BUILT:
+        return value
+    value = _written_value(rest)
+    if type(value) in _KEPT_VALUE_TYPES and len(rest) <= _REMEMBERED_SCALAR_CHARS:
+        if len(_INLINE_VALUES) >= _MAX_REMEMBERED_SCALARS:
+            _INLINE_VALUES.clear()
+        _INLINE_VALUES[rest] = value
+    return value
+
+
+def _written_value(rest: str) -> Any:
+    first = rest[0]
+    if first == '"':
+        inner = rest[1:-1]
+        if len(rest) >= 2 and rest[-1] == '"' and '"' not in inner and "\\" not in inner:
+            return inner
+        raise _NotBlockText
+    if first == "'":
+        inner = rest[1:-1]
+        if len(rest) >= 2 and rest[-1] == "'" and "'" not in inner.replace("''", ""):
+            return inner.replace("''", "'")
+        raise _NotBlockText
+    if rest == "[]":
+        return []
+    if rest == "{}":
+        return {}
+    if first in _INDICATORS or not first.isascii() or "#" in rest or ": " in rest or rest[-1] == ":":
+        raise _NotBlockText
+    return _plain_value(rest)
+
+
+def read_block_text(text: str) -> Any:
+    """The document of a text written in the subset above, or _NOT_BUILT (see the note above)."""
+    if ("\t" in text or "\r" in text) if text.isascii() else _NOT_BLOCK_TEXT.search(text):
+        return _NOT_BUILT
+    lines = _BLOCK_LINES_SPACED if " \n" in text or text[-1:] == " " else _BLOCK_LINES
+    rows = [(len(indent), dash, key, rest) for indent, dash, key, rest in lines.findall(text) if rest or key or dash]
+    if not rows or rows[0][0]:
+        return _NOT_BUILT
+    rows.append(_END_ROW)
+    try:
+        data, at = _block_mapping(rows, 0, 0)
+    except _NotBlockText:
+        return _NOT_BUILT
+    except Exception:  # noqa: BLE001 - a constructor's refusal: libyaml's reading raises it in its words
+        return _NOT_BUILT
+    return data if at == len(rows) - 1 else _NOT_BUILT
+
+
+def _block_mapping(rows: list[_Row], at: int, indent: int) -> tuple[dict, int]:
+    """The mapping whose keys stand at `indent` from rows[at] on; the row after it. A row more indented
+    than the keys where none may be (after a value on the key's line) is refused at the loop's start."""
+    mapping: dict[str, Any] = {}
+    while True:
+        row_indent, dash, key, rest = rows[at]
+        if row_indent != indent or dash or not key:
+            if row_indent < indent:  # the end row's -1 included
+                return mapping, at
+            raise _NotBlockText
+        if key in mapping or (key not in _TEXT_KEYS and not _text_key(key)):
+            raise _NotBlockText
+        at += 1
+        if rest:
+            value = _INLINE_VALUES.get(rest, _NOT_BUILT)
+            mapping[key] = _inline_value(rest) if value is _NOT_BUILT else value
+            continue
+        next_indent, next_dash = rows[at][:2]
+        if next_indent > indent:
+            mapping[key], at = (_block_sequence if next_dash else _block_mapping)(rows, at, next_indent)
+        elif next_indent == indent and next_dash:  # a list at its key's indent
+            mapping[key], at = _block_sequence(rows, at, indent)
+        else:
+            mapping[key] = _plain_value("")
+
+
+def _text_key(key: str) -> bool:
+    """Whether a plain key is text (not "yes", "null", "12" ...), remembered when it is."""
+    tag = _PLAIN_SCALAR_TAGS.get(key) or _scalar_loader().resolve(_SCALAR_NODE, key, (True, False))
+    if tag != _STR_TAG:
+        return False
+    if len(_TEXT_KEYS) >= _MAX_REMEMBERED_SCALARS:
+        _TEXT_KEYS.clear()
+    _TEXT_KEYS.add(key)
+    return True
+
+
+def _block_sequence(rows: list[_Row], at: int, indent: int) -> tuple[list, int]:
+    """The list whose "- " stand at `indent` from rows[at] on; the row after it."""
+    items: list[Any] = []
+    while True:
+        row_indent, dash, key, rest = rows[at]
+        if row_indent != indent or not dash:
+            if row_indent <= indent:  # the parent reads it (a key after a list at its keys' indent; the end row)
+                return items, at
+            raise _NotBlockText
+        if key:  # "- key: ...": a mapping whose keys stand where this one does
+            column = indent + len(dash)
+            rows[at] = (column, "", key, rest)
+            item, at = _block_mapping(rows, at, column)
+        elif rest:
+            item = _inline_value(rest)
+            at += 1
+        else:
+            raise _NotBlockText
+        items.append(item)
