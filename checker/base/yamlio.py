@@ -431,23 +431,33 @@ def _timestamp(node: yaml.ScalarNode, loader: _StrictLoader) -> Any:
     return value
 
 
+def _scalar_value(tag: str, text: str, loader: _StrictLoader, node: yaml.ScalarNode | None = None) -> Any:
+    """A plain scalar's value from its tag: text as it is, a null, truth value or number built once per text
+    (at most _MAX_REMEMBERED_SCALARS a tag), a date made afresh; _NOT_BUILT for any other tag. The node is
+    made only when a constructor needs one and none is given (build_plain and read_block_text share this)."""
+    if tag == _STR_TAG:
+        return text
+    built = _BUILT_SCALARS.get(tag)
+    if built is not None:
+        value = built.get(text, _NOT_BUILT)
+        if value is _NOT_BUILT:
+            if len(built) >= _MAX_REMEMBERED_SCALARS:
+                built.clear()
+            value = built[text] = loader.yaml_constructors[tag](loader, node or yaml.ScalarNode(tag, text))
+        return value
+    if tag == _TIMESTAMP_TAG:
+        return _timestamp(node or yaml.ScalarNode(tag, text), loader)
+    return _NOT_BUILT
+
+
 def build_plain(node: yaml.Node, loader: _StrictLoader) -> Any:
     """The value of a node of text-keyed mappings, lists and plain scalars; _NotPlain for any other
     node, a duplicate key or a key that is not text."""
     kind, tag = node.__class__, node.tag
     if kind is yaml.ScalarNode:
-        if tag == _STR_TAG:
-            return node.value
-        built = _BUILT_SCALARS.get(tag)
-        if built is not None:
-            value = built.get(node.value, _NOT_BUILT)
-            if value is _NOT_BUILT:
-                if len(built) >= _MAX_REMEMBERED_SCALARS:
-                    built.clear()
-                value = built[node.value] = loader.yaml_constructors[tag](loader, node)
+        value = _scalar_value(tag, node.value, loader, node)
+        if value is not _NOT_BUILT:
             return value
-        if tag == _TIMESTAMP_TAG:
-            return _timestamp(node, loader)
     elif kind is yaml.SequenceNode and tag == _SEQ_TAG:
         return [build_plain(item, loader) for item in node.value]
     elif kind is yaml.MappingNode and tag == _MAP_TAG:
@@ -505,18 +515,10 @@ def _plain_value(text: str) -> Any:
         tag = _scalar_loader().resolve(_SCALAR_NODE, text, (True, False))
     if tag == _STR_TAG:
         return text
-    built = _BUILT_SCALARS.get(tag)
-    if built is not None:
-        value = built.get(text, _NOT_BUILT)
-        if value is _NOT_BUILT:
-            if len(built) >= _MAX_REMEMBERED_SCALARS:
-                built.clear()
-            loader = _scalar_loader()
-            value = built[text] = loader.yaml_constructors[tag](loader, yaml.ScalarNode(tag, text))
-        return value
-    if tag == _TIMESTAMP_TAG:
-        return _timestamp(yaml.ScalarNode(tag, text), _scalar_loader())
-    raise _NotBlockText
+    value = _scalar_value(tag, text, _scalar_loader())
+    if value is _NOT_BUILT:
+        raise _NotBlockText
+    return value
 
 
 def _inline_value(rest: str) -> Any:
