@@ -788,6 +788,43 @@ def test_a_timing_the_case_gives_stands_over_the_drafted_one():
     assert merge_draft(plain, drafted)["requests"][0]["timing"] == "postoperative"
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "expected"),
+    [
+        # the records' dosing of the drug and strength requested, where the line writes none
+        ("The RFA listed tizanidine 4 mg #60, one tablet twice a day.", "Tizanidine 4mg #60", "twice a day"),
+        ("She takes Norco 10/325 mg every 6 hours for the back pain.", "Norco 10/325mg #120", "every 6 hours"),
+        ("He takes cyclobenzaprine 10 mg at bedtime. Spasm persists.", "Flexeril 10mg #30", "at bedtime"),
+        # another strength's dosing is not this request's
+        ("She takes Norco 5/325 mg twice a day.", "Norco 10/325mg #60", None),
+        # a dosing given up, denied or only considered is not the dosing of the request
+        ("He previously took naproxen 550 mg twice a day.", "Naproxen 550mg #60", None),
+        ("The surgeon may consider tramadol 50 mg four times a day.", "Tramadol 50mg #120", None),
+        # two mentions that disagree on the doses a day leave the dosing to the request line
+        ("Gabapentin 300 mg was taken three times daily. The note of May lists gabapentin 300 mg twice a day.", "Gabapentin 300mg #90", None),
+        # a line that writes its own dosing keeps it
+        ("She takes tramadol 50 mg twice a day.", "Tramadol 50mg #90 TID", None),
+    ],
+)
+def test_a_drug_request_takes_the_dosing_the_records_give_where_its_line_writes_none(text, line, expected) -> None:
+    """A reviewer reads a request line "Cyclobenzaprine 7.5mg #90" with the note that prescribes it three
+    times a day: the draft writes that frequency on the request, with the sentence it came from."""
+    drafted = draft(text, [line], dt.date(2016, 5, 2))
+    assert drafted["requests"][0].get("frequency") == expected
+    found = drafted["extraction"]["evidence"].get("requests[0].frequency")
+    assert (found is None) == (expected is None)
+    if found:
+        assert expected in found["cue"] and found["sentence"] in text
+
+
+def test_a_dosing_the_case_gives_stands_over_the_drafted_one():
+    drafted = {"requests": [{"text": "Norco 5/325mg #30", "frequency": "twice a day"}]}
+    own = {"requests": [{"id": "norco", "text": "Norco 5/325mg #30", "frequency": "every 6 hours"}]}
+    assert merge_draft(own, drafted)["requests"][0]["frequency"] == "every 6 hours"
+    plain = {"requests": [{"id": "norco", "text": "Norco 5/325mg #30"}]}
+    assert merge_draft(plain, drafted)["requests"][0]["frequency"] == "twice a day"
+
+
 def test_an_arrow_reads_as_the_change_it_stands_for_and_its_evidence_is_the_arrow():
     """Notes write a change with an arrow ("leg pain ↓ ~75% since injection"): the text is read with the
     word, and the evidence of what the word matched points back at the arrow in the original text."""

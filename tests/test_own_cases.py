@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 784  # 786 caught on 2026-12-05 (rules 0.48.1 and the cues of batch 45, forty-eight sets)
+MIN_APPROVALS_CAUGHT = 813  # 815 caught on 2026-12-05 (rules 0.49.1 and the cues of batch 46, fifty sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -104,7 +104,14 @@ MIN_APPROVALS_CAUGHT = 784  # 786 caught on 2026-12-05 (rules 0.48.1 and the cue
 # through and one more false approval: an additional 80 hours of a functional restoration programme after a
 # course without gains, whose attended days ("14 of 20 scheduled days") no cue counts as the programme's visits,
 # so the criterion on gains before more sessions is not applicable.
-MAX_FALSE_APPROVALS = 28
+# The forty-ninth and fiftieth sets (2026-12-05) came in with none and three. Two went with the principles read
+# from them (a hot and cold therapy unit is a machine like the cold units, not the packs applied at home; a drug
+# request's dosing, where its line writes none, is the records' dosing of that drug and strength: the month's
+# cyclobenzaprine supplies of the twenty-first, forty-fifth and fiftieth sets and the twenty-ninth's nightly
+# tizanidine went with it). One stays: a brain MRI after a head CT that was normal, with the headaches easing and
+# the neurologic examination normal, which its writer denies because an MRI after CT is for what the CT does not
+# explain (CT and MRI share one indication here; see rules/topics/imaging_head.yaml).
+MAX_FALSE_APPROVALS = 26
 
 
 @pytest.fixture(scope="module")

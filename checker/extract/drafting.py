@@ -35,7 +35,7 @@ def extractor_for(ruleset: RuleSet) -> Extractor:
     _EXTRACTORS[:] = [*_EXTRACTORS[-3:], (ruleset, extractor)]
     return extractor
 def merge_draft(case: dict, draft: dict) -> dict:
-    """A case-file mapping with the draft's keys added; item facts (and a timing the request line
+    """A case-file mapping with the draft's keys added; item facts (and a timing or dosing the request line
     leaves out) join the case's requests by position, keeping their ids and parsed fields."""
     merged = dict(case)
     for key in ("claimant", "dates"):
@@ -50,6 +50,8 @@ def merge_draft(case: dict, draft: dict) -> dict:
             own["facts"] = {**drafted["facts"], **dict(own.get("facts") or {})}
         if drafted.get("timing") and not own.get("timing"):
             own["timing"] = drafted["timing"]  # the records say what the request line does not: for after the surgery
+        if drafted.get("frequency") and not own.get("frequency"):
+            own["frequency"] = drafted["frequency"]  # the records' dosing of the drug, where the line writes none
     if requests:
         merged["requests"] = requests
     return merged

@@ -12,6 +12,7 @@ from checker.extract.asserting import Asserter
 from checker.extract.claimant import Claimant
 from checker.extract.clinical_text import require_text_within_limits
 from checker.extract.diagnoses import Diagnoses
+from checker.extract.dosing import RequestDosing
 from checker.extract.imaging import Imaging
 from checker.extract.medications import Medications
 from checker.extract.model import DrugMention, RequestInfo, Run, SentenceInfo
@@ -24,7 +25,7 @@ from checker.extract.targets import TargetFacts
 from checker.extract.text import plausible, sides
 from checker.extract.therapy import TherapyVisits
 from checker.load.lexicon import normalise
-from checker.load.request_line import parse_request_line
+from checker.load.request_line import parse_request_line, says_postoperative
 from checker.load.ruleset import RuleSet
 from checker.text.context import REVIEW_CATEGORIES, ContextRules, Document, Modifier, load_context_rules
 from checker.text.extract_cues import ExtractionCues, load_extraction_cues
@@ -50,6 +51,7 @@ class Extractor:
         self.claimant = Claimant(self.shared, raw["claimant"], raw["injury_date"])
         self.diagnoses = Diagnoses(self.shared, self.context, raw["diagnoses"])
         self.medications = Medications(self.shared, self.context, raw["medications"])
+        self.dosing = RequestDosing(self.context, ruleset.lexicon)
 
     def _check_vocabulary(self) -> None:
         vocab = self.ruleset.vocabulary
@@ -94,10 +96,17 @@ class Extractor:
         draft["facts"] = case_facts
         self._leave_out_preoperative_visits(run, item_facts)
         after_surgery = self.medications.postoperative_requests(run) | self._therapy_soon_after_surgery(run, item_facts)
+        dosing = self.dosing.read(run)
         draft["requests"] = [
-            {"text": t, **({"timing": "postoperative"} if i in after_surgery else {}), **({"facts": item_facts[i]} if item_facts[i] else {})}
+            {
+                "text": t,
+                **({"frequency": dosing[i].frequency} if i in dosing else {}),
+                **({"timing": "postoperative"} if i in after_surgery else {}),
+                **({"facts": item_facts[i]} if item_facts[i] else {}),
+            }
             for i, t in enumerate(request_texts)
         ]
+        evidence.update({f"requests[{i}].frequency": found.evidence.as_dict() for i, found in sorted(dosing.items())})
         draft["extraction"] = {
             "cues": self.cues.digest[:12],
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -124,21 +133,28 @@ class Extractor:
         """Therapy visits told before the operation a therapy request follows are no post-operative visits
         (the Postsurgical Treatment Guidelines count the course from the operation, 8 CCR 9792.24.3): with the
         operation still to come (dated after the request: "certified ... and scheduled for 03-08-2016") none
-        has been given, so the count is 0; with the visits dated before a past operation the count says
-        nothing of the course after it and is left out."""
-        if run.as_of is None:
-            return
+        has been given, so the count is 0, as it is for a request named post-operative whose operation is only said
+        to be certified, scheduled or planned, with no operation told done; with the visits dated before a past
+        operation the count says nothing of the course after it and is left out."""
         for request in run.requests:
             facts = item_facts[request.index]
             surgery, visits = facts.get("postsurgical_condition"), facts.get("therapy_visits_completed")
-            operated = max(self._days_in_evidence(surgery, run), default=None) if request.therapy in _POSTSURGICAL_THERAPY else None
-            if operated is None or visits is None:
+            if request.therapy not in _POSTSURGICAL_THERAPY or surgery is None or visits is None:
                 continue
+            operated = max(self._days_in_evidence(surgery, run), default=None) if run.as_of is not None else None
             told = max(self._days_in_evidence(visits, run), default=None)
-            if operated > run.as_of:
+            to_come = says_postoperative(request.text) and self._operation_to_come(surgery, run)
+            if operated is not None and run.as_of is not None and operated > run.as_of or to_come:
                 facts["therapy_visits_completed"] = {**visits, "value": 0, "evidence": surgery.get("evidence")}
-            elif told is not None and told < operated:
+            elif operated is not None and told is not None and told < operated:
                 del facts["therapy_visits_completed"]
+
+    def _operation_to_come(self, surgery: dict[str, Any], run: Run) -> bool:
+        """The operation only certified, scheduled or planned where it is told, and no sentence telling one done."""
+        sentence = (surgery.get("evidence") or {}).get("sentence", "")
+        if not self.therapy.operation_to_come.search(sentence):
+            return False
+        return not any(self.therapy.operation_done.search(info.sentence.text) for info in run.sentences)
 
     def _days_in_evidence(self, fact: dict[str, Any] | None, run: Run) -> list[dt.date]:
         """The dates, to the day, in the sentence a drafted fact was read from."""

@@ -11,6 +11,8 @@ from checker.extract.model import Assertion, Run, SentenceInfo
 from checker.extract.shared import SharedCues
 from checker.text.context import keep_longest
 
+_PROGRAM_DAYS_A_WEEK = 5
+
 
 class TherapyVisits:
     def __init__(self, shared: SharedCues, asserter: Asserter, raw: dict) -> None:
@@ -18,8 +20,13 @@ class TherapyVisits:
         self.asserter = asserter
         self.fact = shared.cues.facts["therapy_visits_completed"]
         self.kinds = shared.therapy_kinds
+        self.operation_to_come = shared.regex(raw["operation_to_come"], "therapy.operation_to_come")
+        self.operation_done = shared.regex(raw["operation_done"], "therapy.operation_done")
         kind = "|".join(f"(?:{rx})" for rx in raw["kinds"].values())
-        self.counts = [shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["counts"])]
+        program = raw["kinds"]["functional_restoration"]
+        self.counts = [
+            shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind, program=program) for i, rx in enumerate(raw["counts"])
+        ]
         self.none = [shared.regex(rx, f"therapy.none[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["none"])]
         self.none_unnamed = [shared.regex(rx, f"therapy.none_unnamed[{i}]") for i, rx in enumerate(raw.get("none_unnamed", []))]
         # a trial or first course of a kind proposed now: none of that kind given before it. Read only inside a
@@ -83,7 +90,11 @@ class TherapyVisits:
         return hits
 
     def _visits(self, m: re.Match[str]) -> int | None:
-        """The visits a count states: n, or m courses of n ("two courses of six PT visits")."""
+        """The visits a count states: n, or m courses of n ("two courses of six PT visits"), or a programme's
+        weeks of 5 full days each ("completed two weeks of the FRP")."""
+        if "w" in m.re.groupindex and m.group("w"):
+            weeks = self.shared.count(m.group("w"))
+            return None if weeks is None else weeks * _PROGRAM_DAYS_A_WEEK
         visits = self.shared.count(m.group("n"))
         courses = self.shared.count(m.group("m")) if "m" in m.re.groupindex and m.group("m") else 1
         return None if visits is None or courses is None else visits * courses

@@ -31,6 +31,21 @@ _ASSOCIATED = LazyPattern(r"\bassociated surgical service\b", re.I, needs=("asso
 _VISIT_CATEGORIES = ("therapy", "modality", "program")
 _PER_WEEK = r"(?:x|times|sessions?|visits?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
 _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
+# A functional restoration programme is given in full days (CPMTG: no longer than 2 weeks without demonstrated
+# efficacy, about 20 full-day sessions in all): its days are its visits, a week is 5 of them and a request in
+# hours is read as full days of 8 hours (80 hours, 2 weeks; 160 hours, 20 days), rounded up.
+_FULL_DAY_PROGRAMS = frozenset({"functional_restoration_program"})
+_DAYS_A_WEEK = 5
+_HOURS_A_DAY = 8
+_FULL_DAY_PATTERNS = [
+    (LazyPattern(rf"\b(\d+)\s*(?:full[\s-]?)?days?\s*(?:a|per|/|each)\s*(?:week|wk)s?{_FOR_WEEKS}"), lambda days, weeks: days * weeks),
+    (
+        LazyPattern(r"\b(\d+)\s*(?:of\s+\d+\s+)?(?:additional\s+|more\s+|remaining\s+|further\s+)?(?:full[\s-]?)?(?:days?|sessions?)\b(?!\s*(?:a|per|/|each)\s*(?:week|wk))"),
+        lambda n: n,
+    ),
+    (LazyPattern(r"\b(\d+)\s*(?:additional\s+|more\s+|further\s+)?(?:weeks?|wks?)\b"), lambda weeks: weeks * _DAYS_A_WEEK),
+    (LazyPattern(r"\b(\d+)\s*(?:additional\s+|more\s+|further\s+)?(?:hours?|hrs?)\b"), lambda hours: -(-hours // _HOURS_A_DAY)),
+]
 _VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come first
     (
         LazyPattern(r"\b(\d+)\s*(?:physical therapy |therapy |chiropractic |acupuncture |treatment |additional |more )?(?:visits?|sessions?|treatments?)\b"),
@@ -140,7 +155,7 @@ def _service_request(text: str, service: str, services: ServiceLexicon) -> Parse
         looks_like_drug=False,
         service=service,
         body_parts=services.find_body_parts(text),
-        visits=parse_visits(text) if category in _VISIT_CATEGORIES else None,
+        visits=parse_visits(text, full_days=service in _FULL_DAY_PROGRAMS) if category in _VISIT_CATEGORIES else None,
         timing=_timing(text, category),
     )
 
@@ -179,6 +194,11 @@ def _route(text: str, drug: Any, compound: bool) -> str:
     return drug.route if drug is not None and drug.route else ""
 
 
+def says_postoperative(text: str) -> bool:
+    """The request line names itself post-operative ("post-op PT x12", "therapy after surgery")."""
+    return _POSTOP.search(text) is not None
+
+
 def _timing(text: str, category: str) -> str:
     if _PREOP.search(text):
         return "preoperative"
@@ -189,11 +209,12 @@ def _timing(text: str, category: str) -> str:
     return "preoperative" if category == "perioperative" else ""
 
 
-def parse_visits(text: str) -> int | None:
+def parse_visits(text: str, full_days: bool = False) -> int | None:
     """Visits requested: '2 times a week for 6 weeks' -> 12, '2-3x/week x 6 weeks' -> 18 (the upper
-    bound), 'six sessions' -> 6, '#6', 'x6', 'times 6' -> 6."""
+    bound), 'six sessions' -> 6, '#6', 'x6', 'times 6' -> 6. A programme of full days (full_days) counts
+    its days: '10 days' -> 10, '2 weeks' -> 10, '80 hours' -> 10."""
     lowered = _number_words_to_digits(text.lower())
-    for pattern, combine in _VISIT_PATTERNS:
+    for pattern, combine in (_FULL_DAY_PATTERNS + _VISIT_PATTERNS) if full_days else _VISIT_PATTERNS:
         match = pattern.search(lowered)
         if match:
             value = combine(*(int(g) for g in match.groups() if g is not None))

@@ -32,7 +32,7 @@ _FACT_KEYS = (
 _DRUG_PLACEHOLDER = re.compile(r"\{drug(?::([a-z_]+))?\}")
 # stand-ins for the fragments the extractor fills from the lexicon and the number words, to check a
 # regex when the file is read
-_STAND_INS = {"number": r"\d+", "kind": "therapy", "first_line": "naproxen"}
+_STAND_INS = {"number": r"\d+", "kind": "therapy", "first_line": "naproxen", "program": "program"}
 _SECTIONS = (
     "schema", "fragments", "facts", "motion_norms", "pain_scores", "therapy", "imaging", "first_line", "drug_class_words",
     "claimant", "injury_date", "diagnoses", "medications",
