@@ -817,6 +817,30 @@ def test_a_drug_request_takes_the_dosing_the_records_give_where_its_line_writes_
         assert expected in found["cue"] and found["sentence"] in text
 
 
+@pytest.mark.parametrize(
+    ("text", "drug", "form", "over_the_counter"),
+    [
+        # a cream, gel or patch named with the drug, a topical product's own name, a cream "of" a list
+        ("She rubs diclofenac 1% gel into the knee twice a day.", "diclofenac", "topical", None),
+        ("He applies Voltaren gel to the elbow.", "diclofenac", "topical", None),
+        ("A compounded cream of ketoprofen 10%, gabapentin 6% and lidocaine 2% was prescribed.", "gabapentin", "topical", None),
+        # a patch that acts through the blood is no topical product; a tablet is none either
+        ("He wears a fentanyl 25 mcg patch every 72 hours.", "fentanyl", None, None),
+        ("She takes ibuprofen 800 mg three times daily.", "ibuprofen", None, None),
+        # bought without a prescription, said before or after the name
+        ("He had taken over-the-counter ibuprofen for three days.", "ibuprofen", None, True),
+        ("She has been buying naproxen over the counter and takes it now and then.", "naproxen", None, True),
+        ("Naproxen 500 mg twice daily was prescribed by the clinic.", "naproxen", None, None),
+    ],
+)
+def test_a_listed_drug_says_when_it_is_a_topical_product_or_bought_over_the_counter(text, drug, form, over_the_counter) -> None:
+    """A topical product is not counted with a systemic drug of its class, and an NSAID bought over the counter is
+    the one a prescribed NSAID replaces (checker/derive/derive.py, _other_in_class): the draft says which."""
+    listed = {m["drug"]: m for m in draft(text, ["Naproxen 550mg #60"], dt.date(2016, 5, 2)).get("medications", [])}
+    assert drug in listed
+    assert listed[drug].get("form") == form and listed[drug].get("over_the_counter") == over_the_counter
+
+
 def test_a_dosing_the_case_gives_stands_over_the_drafted_one():
     drafted = {"requests": [{"text": "Norco 5/325mg #30", "frequency": "twice a day"}]}
     own = {"requests": [{"id": "norco", "text": "Norco 5/325mg #30", "frequency": "every 6 hours"}]}

@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 813  # 815 caught on 2026-12-05 (rules 0.49.1 and the cues of batch 46, fifty sets)
+MIN_APPROVALS_CAUGHT = 848  # 850 caught on 2026-12-05 (rules 0.50.0 and the cues of batch 46, fifty-two sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -111,7 +111,14 @@ MIN_APPROVALS_CAUGHT = 813  # 815 caught on 2026-12-05 (rules 0.49.1 and the cue
 # tizanidine went with it). One stays: a brain MRI after a head CT that was normal, with the headaches easing and
 # the neurologic examination normal, which its writer denies because an MRI after CT is for what the CT does not
 # explain (CT and MRI share one indication here; see rules/topics/imaging_head.yaml).
-MAX_FALSE_APPROVALS = 26
+# Rules 0.50.0 (a documented reason against NSAIDs by mouth is a limit; a topical NSAID or one bought over the counter is
+# no second NSAID beside a prescribed one) took the twenty-first set's ibuprofen for a claimant with chronic kidney
+# disease; the twenty-ninth's meloxicam after a coronary stent, which had been denied for a diclofenac gel beside it, is
+# now denied for the cardiologist's advice against NSAIDs.
+# The fifty-first and fifty-second sets (2026-12-05, run as they came after rules 0.50.0) came in with none and one; the
+# one went with the count a note writes right after the kind ("Post-op PT 24 visits"): a rotator cuff repair's
+# therapy past the 24 visits allowed.
+MAX_FALSE_APPROVALS = 25
 
 
 @pytest.fixture(scope="module")

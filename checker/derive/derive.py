@@ -514,15 +514,28 @@ def _round(value: float | None) -> float | None:
 
 
 def _other_in_class(case: Case, request: Request, lexicon: Lexicon, drug_class: str, product: str = "") -> Derived | None:
+    """The other drugs of the class taken now or requested with this one. A systemic drug's count leaves out
+    topical products (a cream's or patch's drug is not taken with it in the way two tablets are), and a
+    drug bought over the counter is the one a prescribed systemic drug of its class replaces, not one taken with it."""
     if drug_class not in lexicon.drugs[request.drug].classes:
         return None
     same = {request.drug, product}  # the drug itself, or the product it is part of
-    requested = {r.drug for r in case.requests if r.drug and r.drug not in same and r.id != request.id}
-    current = {m.drug for m in (case.medications or ()) if m.status == "current" and m.drug not in same}
+    systemic = not _topical_request(request)
+    requested = {
+        r.drug for r in case.requests if r.drug and r.drug not in same and r.id != request.id and not (systemic and _topical_request(r))
+    }
+    current = {
+        m.drug for m in (case.medications or ())
+        if m.status == "current" and m.drug not in same and not (systemic and (m.over_the_counter or m.form == "topical"))
+    }
     others = sorted(d for d in requested | current if drug_class in lexicon.drugs[d].classes)
     if case.medications is None and not others:
         return None  # no medication list: the count is not documented
     return Derived(len(others), {"others": ", ".join(others) or "none"})
+
+
+def _topical_request(request: Request) -> bool:
+    return request.route == "topical" or bool(request.ingredients)
 
 
 def _alongside(
@@ -531,12 +544,16 @@ def _alongside(
     """Drugs of a class requested in the same case or taken now, other than this item (a laxative
     requested with a post-operative opioid), and the other drugs of the product this drug is part of
     (the NSAID of an NSAID with a gastric protector). systemic_only leaves out requests for a topical or
-    compounded product (a cream's NSAID is not the systemic NSAID a gastric protector guards against)."""
+    compounded product, and listed drugs the records give as topical (a cream's NSAID is not the systemic NSAID a
+    gastric protector guards against)."""
     topical = {r.id: r.drug for r in case.requests if r.drug and (r.route == "topical" or r.ingredients)} if systemic_only else {}
     requested = {r.drug for r in case.requests if r.drug and r.id != request.id and r.id not in topical}
     # a listed drug that the case requests as a topical product is that product, continued (the list does not say
     # its form): no systemic NSAID either
-    current = {m.drug for m in (case.medications or ()) if m.status == "current" and m.drug not in topical.values()}
+    current = {
+        m.drug for m in (case.medications or ())
+        if m.status == "current" and m.drug not in topical.values() and not (systemic_only and m.form == "topical")
+    }
     in_product = set(lexicon.drugs[product].judged_as) if product and not (systemic_only and request.route == "topical") else set()
     found = sorted(d for d in (requested | current | in_product) - {request.drug, product} if drug_class in lexicon.drugs[d].classes)
     if case.medications is None and not found:

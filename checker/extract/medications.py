@@ -22,6 +22,10 @@ class Medications:
         self.list_cue = shared.regex(raw["list_cue"], "medications.list_cue")
         self.not_a_drug = shared.regex(raw["not_a_drug"], "medications.not_a_drug")
         self.dose_tail = shared.regex(raw["dose_tail"], "medications.dose_tail")
+        self.topical_before = shared.regex(raw["topical_before"], "medications.topical_before")
+        self.topical_after = shared.regex(raw["topical_after"], "medications.topical_after")
+        self.over_the_counter_before = shared.regex(raw["over_the_counter_before"], "medications.over_the_counter_before")
+        self.over_the_counter_after = shared.regex(raw["over_the_counter_after"], "medications.over_the_counter_after")
         self.since_patterns = [shared.regex(rx, f"medications.since[{i}]") for i, rx in enumerate(raw["since"])]
         durations = [fill_fragments(rx, shared.cues.fragments) for rx in raw["duration"]]  # {duration}, {about}
         self.duration_patterns = [shared.regex(rx, f"medications.duration[{i}]", number=shared.number) for i, rx in enumerate(durations)]
@@ -119,7 +123,34 @@ class Medications:
             "date": info.date,
             "evidence": evidence_at(run.doc, info.sentence, (mention.start, mention.end)),
             "written": mention.written,
+            "topical": self._topical(text, mention, info.drugs),
+            "over_the_counter": bool(
+                self.over_the_counter_before.search(text[max(0, mention.start - 40) : mention.start])
+                or self.over_the_counter_after.search(text[mention.end : mention.end + 60])
+            ),
         }
+
+    def _topical(self, text: str, mention: DrugMention, mentions: list[DrugMention]) -> bool:
+        """A cream, gel or patch named right after the drug (past its strength), "topical" right before it, or a
+        cream "of" a list the drug is in ("a compounded cream of ketoprofen 10%, gabapentin 6% and lidocaine 2%")."""
+        drug = self.shared.ruleset.lexicon.drugs.get(mention.generic)
+        if drug is None or _SYSTEMIC_THROUGH_SKIN & set(drug.classes):
+            return False  # a fentanyl or buprenorphine patch acts through the blood, as a tablet does
+        product = self.shared.ruleset.lexicon.resolve(mention.written)
+        if product is not None and product.product is not None and product.product.form in _TOPICAL_FORMS:
+            return True  # a product name that is a topical form ("Voltaren gel", "Flector")
+        if self.topical_after.search(text[mention.end : mention.end + 40]):
+            return True
+        before = text[max(0, mention.start - 160) : mention.start]
+        cues = list(self.topical_before.finditer(before))
+        if not cues:
+            return False
+        cue = cues[-1]
+        between = before[cue.end() :]
+        for other in mentions:  # the drugs listed before this one in the same cream
+            if other.end <= mention.start and other.start >= mention.start - len(between):
+                between = between.replace(other.written, " ")
+        return _LIST_REST.fullmatch(between) is not None
 
     def _stopped_after(self, text: str, mention: DrugMention, mentions: list[DrugMention]) -> bool:
         """The sentence goes on to say "stopped it" before naming another drug: the pronoun stands for this one."""
@@ -249,9 +280,20 @@ def _medication(generic: str, uses: list[dict[str, Any]]) -> dict[str, Any]:
             entry["documented_since"] = first["date"]
         evidence = first["evidence"]
     entry["status"] = status
+    told = current or uses  # the form and the buying of what is taken now, else of what was
+    if all(u["topical"] for u in told):
+        entry["form"] = "topical"
+    if all(u["over_the_counter"] for u in told):
+        entry["over_the_counter"] = True
     entry["evidence"] = evidence.as_dict()
     return entry
 
+
+_TOPICAL_FORMS = frozenset({"topical", "patch"})
+_SYSTEMIC_THROUGH_SKIN = frozenset({"opioid"})
+
+# What may stand between a topical cue and a drug of the list it opens: other drugs' strengths and separators.
+_LIST_REST = re.compile(r"(?:[\s,]|\d+(?:\.\d+)?\s*%|and\b|\bor\b)*", re.IGNORECASE)
 
 # A clause of its own between a drug and a duration: another act with its own verb.
 _CLAUSE_BETWEEN = re.compile(

@@ -51,7 +51,10 @@ REQUEST_KEYS = (  # the keys a request may hold
 _INGREDIENT_KEYS = ("drug", "strength")
 _DATE_KEYS = ("injury", "request", "ur_decision", "assigned", "decision", "surgery")
 _REVIEWER_KEYS = ("specialty", "licensure")
-_MED_KEYS = ("drug", "started", "documented_since", "duration_days", "duration_weeks", "duration_months", "new_start", "status", "note", "evidence")
+_MED_KEYS = (
+    "drug", "started", "documented_since", "duration_days", "duration_weeks", "duration_months", "new_start", "status", "form", "over_the_counter",
+    "note", "evidence",
+)
 _FACT_KEYS = ("value", "origin", "source", "reason", "evidence", "conflict")
 _EVIDENCE_KEYS = ("sentence", "span", "cue", "cue_span", "mention")
 _EXTRACTION_KEYS = ("cues", "text_sha256", "evidence", "left_out")
@@ -115,6 +118,8 @@ class Medication:
     duration_days: int | None
     new_start: bool
     status: str
+    form: str = ""  # "topical" for a cream, gel or patch; "" when the records do not say it is one
+    over_the_counter: bool = False  # bought without a prescription ("OTC ibuprofen")
 
 
 @dataclass(frozen=True)
@@ -573,6 +578,8 @@ def _medications(data: dict, ruleset: RuleSet, path: str, request_date: dt.date)
             duration_days=_duration_days(raw, path, where),
             new_start=_flag(raw, "new_start", path, where),
             status=_status(raw, path, where),
+            form=_form(raw, path, where),
+            over_the_counter=_flag(raw, "over_the_counter", path, where),
         ))
     return tuple(found)
 
@@ -595,6 +602,13 @@ def _flag(raw: dict, key: str, path: str, where: str) -> bool:
     if not isinstance(value, bool):
         raise InputError(path, f"{where}.{key}", f"expected true or false, found {describe(value)}", "write true or false")
     return value
+
+
+def _form(raw: dict, path: str, where: str) -> str:
+    form = raw.get("form") or ""
+    if form not in ("", "topical", "systemic"):
+        raise InputError(path, f"{where}.form", f"unknown form {_quoted(form)}", "use topical or systemic, or leave it out")
+    return form
 
 
 def _status(raw: dict, path: str, where: str) -> str:
