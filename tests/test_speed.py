@@ -2055,3 +2055,19 @@ def test_strength_tokens_are_the_patterns_matches(corpus):
     assert any(lexicon.plain_is_strength_token(w) for w in words) and len(words) > 200
     for word in words:
         assert lexicon.is_strength_token(word) == lexicon.plain_is_strength_token(word), word
+
+
+def test_texts_without_a_slash_are_their_own_split_combinations(corpus, repo_ruleset):
+    """Lexicon._split_unknown_combinations answers a text without a slash with the text itself; the same
+    text as reading every token (plain_split_unknown_combinations) for the corpus's and the examples'
+    request lines, and random texts of names joined by slashes or not."""
+    lexicon = repo_ruleset.lexicon
+    checker = Checker(engine="reference")
+    lines = [request.text for _, request in _corpus_requests(checker, corpus)]
+    names = sorted(lexicon._spelled.values())
+    rng = random.Random(20)
+    pieces = names[::5] + ["/", "10/325 mg", "5%", "20%/", "and", "cream", "#90"]
+    lines += ["".join(rng.choice(pieces) + rng.choice(("/", " ", "")) for _ in range(rng.randint(1, 6))) for _ in range(3000)]
+    split = [lexicon._split_unknown_combinations(line) for line in lines]
+    assert split == [lexicon.plain_split_unknown_combinations(line) for line in lines]
+    assert sum(s != line for s, line in zip(split, lines, strict=True)) > 100 and sum("/" not in line for line in lines) > 500

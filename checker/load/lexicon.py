@@ -274,6 +274,9 @@ class Lexicon:
         found: list[Resolution] = []
         position = 0
         while position < len(words):
+            if lowered[position] not in starts and all(plain[position : position + 4]):
+                position += 1  # every phrase from here is keyed as its words, and none starts a name
+                continue
             for size in (4, 3, 2, 1):
                 end = position + size
                 if end > len(words):
@@ -326,7 +329,15 @@ class Lexicon:
 
     def _split_unknown_combinations(self, text: str) -> str:
         """Drugs joined by slashes that no product of the lexicon names ("Flurbiprofen/baclofen/lidocaine"),
-        each part a drug it knows: the slashes become spaces (the same length), so each drug is found."""
+        each part a drug it knows: the slashes become spaces (the same length), so each drug is found.
+        A text without a slash is its own answer, not tokenised (most request lines: the same text as
+        plain_split_unknown_combinations, tests/test_speed.py)."""
+        if "/" not in text:
+            return text
+        return self.plain_split_unknown_combinations(text)
+
+    def plain_split_unknown_combinations(self, text: str) -> str:
+        """_split_unknown_combinations, every token read."""
         for token in _TOKEN.finditer(text):
             written = token.group(0)
             parts = written.split("/")
