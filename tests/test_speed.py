@@ -2020,3 +2020,54 @@ def test_items_decided_alike_are_decided_as_afresh(corpus, monkeypatch, bound):
     if bound is None:
         assert len(afresh_count) < items / 2  # most items were decided from memory
     assert deciding._decided_alike_count[0] <= (bound or deciding.MAX_DECIDED_ALIKE)
+
+
+def test_level_marks_counted_in_one_pass_are_the_counts_of_each_mark(corpus):
+    """yamldepth.level_marks (one pass over an ASCII text's bytes) against plain_level_marks (str.count of
+    each mark) for the corpus's files, the examples and the rule files, every ASCII character, and random
+    texts of marks, other characters and non-ASCII ones; and first_line_deeper_than answers as with the
+    plain count for texts on either side of the limit."""
+    from checker.base import yamldepth
+
+    texts = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([corpus, EXAMPLES])]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((REPO / "rules").rglob("*.yaml"))]
+    texts += [chr(code) for code in range(128)] + ["", "- - - [", "\u00e9:-", "\uff1a\uff3b"]
+    rng = random.Random(20)
+    pieces = ["[", "{", "-", ":", "?", "]", "}", "a", " ", "\n", "- ", "k: ", "\u00e9", "\u2028", "\U0001f600", "\x85"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 200))) for _ in range(3000)]
+    counted = [yamldepth.level_marks(t) for t in texts]
+    assert counted == [yamldepth.plain_level_marks(t) for t in texts]
+    assert any(c > 100 for c in counted) and sum(not t.isascii() for t in texts) > 1000
+    for limit in (1, 3, 10, 100):
+        fast = [yamldepth.first_line_deeper_than(t, limit) for t in texts[-500:]]
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(yamldepth, "level_marks", yamldepth.plain_level_marks)
+            assert fast == [yamldepth.first_line_deeper_than(t, limit) for t in texts[-500:]]
+
+
+def test_strength_tokens_are_the_patterns_matches(corpus):
+    """lexicon.is_strength_token (the pattern asked only of a word ending with '%') against the pattern
+    alone, for every word of the corpus's and the examples' request lines, and words at its edges
+    (non-ASCII digits, a lone '%', decimals, a '%' inside a word)."""
+    checker = Checker(engine="reference")
+    words = {w for _, request in _corpus_requests(checker, corpus) for w in lexicon._TOKEN.findall(request.text)}
+    words |= {"%", "5%", "5.5%", "5.%", ".5%", "5%%", "a5%", "5%a", "\u0665%", "\u0665\u0660%", "10/20%", "5 %", "x", "#3"}
+    assert any(lexicon.plain_is_strength_token(w) for w in words) and len(words) > 200
+    for word in words:
+        assert lexicon.is_strength_token(word) == lexicon.plain_is_strength_token(word), word
+
+
+def test_texts_without_a_slash_are_their_own_split_combinations(corpus, repo_ruleset):
+    """Lexicon._split_unknown_combinations answers a text without a slash with the text itself; the same
+    text as reading every token (plain_split_unknown_combinations) for the corpus's and the examples'
+    request lines, and random texts of names joined by slashes or not."""
+    lexicon = repo_ruleset.lexicon
+    checker = Checker(engine="reference")
+    lines = [request.text for _, request in _corpus_requests(checker, corpus)]
+    names = sorted(lexicon._spelled.values())
+    rng = random.Random(20)
+    pieces = names[::5] + ["/", "10/325 mg", "5%", "20%/", "and", "cream", "#90"]
+    lines += ["".join(rng.choice(pieces) + rng.choice(("/", " ", "")) for _ in range(rng.randint(1, 6))) for _ in range(3000)]
+    split = [lexicon._split_unknown_combinations(line) for line in lines]
+    assert split == [lexicon.plain_split_unknown_combinations(line) for line in lines]
+    assert sum(s != line for s, line in zip(split, lines, strict=True)) > 100 and sum("/" not in line for line in lines) > 500

@@ -41,6 +41,19 @@ _LETTERS = LazyPattern(r"[a-z]+")
 _TOKEN = LazyPattern(r"[A-Za-z0-9#][A-Za-z0-9#/\-%]*")
 _SPACES = LazyPattern(r"\s+")
 
+
+def is_strength_token(word: str) -> bool:
+    """Whether a written word is a bare strength ("5%"), which closes a name: _STRENGTH_TOKEN asked only
+    of a word ending with '%', as every match does (most words of a request line hold none; the plain
+    answer: tests/test_speed.py)."""
+    return word[-1:] == "%" and _STRENGTH_TOKEN.fullmatch(word) is not None
+
+
+def plain_is_strength_token(word: str) -> bool:
+    """is_strength_token by the pattern alone."""
+    return _STRENGTH_TOKEN.fullmatch(word) is not None
+
+
 _TOP_KEYS = ("schema", "mme_tables", "drugs")
 _TABLE_KEYS = ("name", "dated", "source")
 _TABLE_OPTIONAL = ("leaves_out",)
@@ -233,7 +246,7 @@ class Lexicon:
 
     def _first_name(self, text: str) -> Resolution | None:
         # digits and '#' too ("Tylenol #3"), but not a bare strength: "Lidocaine 5% patch" names "lidocaine patch"
-        words = [w for w in _TOKEN.findall(text) if not _STRENGTH_TOKEN.fullmatch(w)]
+        words = [w for w in _TOKEN.findall(text) if not is_strength_token(w)]
         for size in (4, 3, 2, 1):
             for start in range(0, min(len(words), 3)):
                 phrase = " ".join(words[start : start + size])
@@ -261,6 +274,9 @@ class Lexicon:
         found: list[Resolution] = []
         position = 0
         while position < len(words):
+            if lowered[position] not in starts and all(plain[position : position + 4]):
+                position += 1  # every phrase from here is keyed as its words, and none starts a name
+                continue
             for size in (4, 3, 2, 1):
                 end = position + size
                 if end > len(words):
@@ -302,7 +318,7 @@ class Lexicon:
         """The text as names are looked for in it (unknown slash combinations split, the same length:
         positions found stay those of the text) and its words, strengths left out."""
         text = self._split_unknown_combinations(_AFTER_PERCENT.sub(" ", text))
-        return text, [w for w in _TOKEN.finditer(text) if not _STRENGTH_TOKEN.fullmatch(w.group(0))]
+        return text, [w for w in _TOKEN.finditer(text) if not is_strength_token(w.group(0))]
 
     def _first_words(self) -> frozenset[str]:
         """The first word of every name the lexicon indexes (its key), remembered per index."""
@@ -313,7 +329,15 @@ class Lexicon:
 
     def _split_unknown_combinations(self, text: str) -> str:
         """Drugs joined by slashes that no product of the lexicon names ("Flurbiprofen/baclofen/lidocaine"),
-        each part a drug it knows: the slashes become spaces (the same length), so each drug is found."""
+        each part a drug it knows: the slashes become spaces (the same length), so each drug is found.
+        A text without a slash is its own answer, not tokenised (most request lines: the same text as
+        plain_split_unknown_combinations, tests/test_speed.py)."""
+        if "/" not in text:
+            return text
+        return self.plain_split_unknown_combinations(text)
+
+    def plain_split_unknown_combinations(self, text: str) -> str:
+        """_split_unknown_combinations, every token read."""
         for token in _TOKEN.finditer(text):
             written = token.group(0)
             parts = written.split("/")
