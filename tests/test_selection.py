@@ -18,7 +18,7 @@ from rulesets import cite, criterion, rules_dir, topic
 from checker.api import Checker
 from checker.lint import lint
 from checker.load.case import load_case
-from checker.load.request_line import parse_request_line, parse_visits
+from checker.load.request_line import parse_request_line, parse_visits, visits_of_service
 from checker.load.ruleset import load_ruleset
 from checker.render.render import render
 
@@ -149,6 +149,25 @@ def test_a_drug_named_before_a_service_word_is_a_drug_request(repo_rules):
 @pytest.mark.parametrize(("text", "expected"), [("PT x6", 6), ("therapy 2x6", 12), ("six visits", 6), ("MRI of the knee", None)])
 def test_parse_visits(text, expected):
     assert parse_visits(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "service", "expected"),
+    [
+        # a functional restoration programme counts its full days: weeks of 5, hours as days of 8 (rounded up)
+        ("Functional restoration program x 10 days", "functional_restoration_program", 10),
+        ("FRP x 2 weeks", "functional_restoration_program", 10),
+        ("Functional restoration program 160 hours", "functional_restoration_program", 20),
+        ("FRP x 80 hours (10 days)", "functional_restoration_program", 10),
+        ("FRP, remaining 5 of 10 additional days", "functional_restoration_program", 5),
+        ("FRP 5 days a week for 4 weeks", "functional_restoration_program", 20),
+        # other services keep the visit patterns: a therapy's days a week are its visits a week, hours are none
+        ("Physical therapy 3 days a week for 4 weeks", "physical_therapy", 12),
+        ("Physical therapy 80 hours", "physical_therapy", None),
+    ],
+)
+def test_a_full_day_programme_counts_its_days(text, service, expected):
+    assert visits_of_service(text, service) == expected
 
 
 def _check(tmp_path: Path, rules: Path, case: Path) -> dict:

@@ -15,7 +15,7 @@ from checker.load.conditions import tests
 from checker.load.lexicon import Lexicon
 from checker.load.prescription import NUMBER_WORDS, Dose
 from checker.load.prescription import doses_per_day as doses_per_day  # importer reads frequencies with it
-from checker.load.request_line import parse_visits
+from checker.load.request_line import visits_of_service
 from checker.load.services import ServiceLexicon
 from checker.load.vocabulary import Equivalents, Vocabulary
 
@@ -354,7 +354,7 @@ def _certified_visits(request: Request) -> int:
     certified visits are a part of it, not more."""
     if not request.certified or _same_request(request.text, request.original_text):
         return 0
-    return parse_visits(request.certified) or 0
+    return visits_of_service(request.certified, request.service) or 0
 
 
 def _same_request(text: str, original: str) -> bool:

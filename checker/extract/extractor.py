@@ -144,7 +144,7 @@ class Extractor:
             operated = max(self._days_in_evidence(surgery, run), default=None) if run.as_of is not None else None
             told = max(self._days_in_evidence(visits, run), default=None)
             to_come = says_postoperative(request.text) and self._operation_to_come(surgery, run)
-            if operated is not None and run.as_of is not None and operated > run.as_of or to_come:
+            if to_come or (operated is not None and run.as_of is not None and operated > run.as_of):
                 facts["therapy_visits_completed"] = {**visits, "value": 0, "evidence": surgery.get("evidence")}
             elif operated is not None and told is not None and told < operated:
                 del facts["therapy_visits_completed"]

@@ -29,7 +29,7 @@ _PREOP = LazyPattern(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical cl
 _POSTOP = LazyPattern(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I, needs=("after surgery", "post", "surgical"))
 _ASSOCIATED = LazyPattern(r"\bassociated surgical service\b", re.I, needs=("associated surgical service",))
 _VISIT_CATEGORIES = ("therapy", "modality", "program")
-_PER_WEEK = r"(?:x|times|sessions?|visits?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
+_PER_WEEK = r"(?:x|times|sessions?|visits?|days?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
 _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
 # A functional restoration programme is given in full days (CPMTG: no longer than 2 weeks without demonstrated
 # efficacy, about 20 full-day sessions in all): its days are its visits, a week is 5 of them and a request in
@@ -155,7 +155,7 @@ def _service_request(text: str, service: str, services: ServiceLexicon) -> Parse
         looks_like_drug=False,
         service=service,
         body_parts=services.find_body_parts(text),
-        visits=parse_visits(text, full_days=service in _FULL_DAY_PROGRAMS) if category in _VISIT_CATEGORIES else None,
+        visits=visits_of_service(text, service) if category in _VISIT_CATEGORIES else None,
         timing=_timing(text, category),
     )
 
@@ -192,6 +192,11 @@ def _route(text: str, drug: Any, compound: bool) -> str:
     if _INJECTED.search(text):
         return "injection"
     return drug.route if drug is not None and drug.route else ""
+
+
+def visits_of_service(text: str, service: str) -> int | None:
+    """The visits a text gives for a service: parse_visits, counting full days for a programme given in them."""
+    return parse_visits(text, full_days=service in _FULL_DAY_PROGRAMS)
 
 
 def says_postoperative(text: str) -> bool:
