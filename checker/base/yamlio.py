@@ -508,11 +508,14 @@ def _scalar_loader() -> _StrictLoader:
     return _SCALAR_LOADER[0]
 
 
+def _plain_tag(text: str) -> str:
+    """A plain scalar's tag as _StrictLoader.resolve answers it."""
+    return _PLAIN_SCALAR_TAGS.get(text) or _scalar_loader().resolve(_SCALAR_NODE, text, (True, False))
+
+
 def _plain_value(text: str) -> Any:
     """A plain scalar's value: its tag as _StrictLoader.resolve answers, built as build_plain builds it."""
-    tag = _PLAIN_SCALAR_TAGS.get(text)
-    if tag is None:
-        tag = _scalar_loader().resolve(_SCALAR_NODE, text, (True, False))
+    tag = _plain_tag(text)
     if tag == _STR_TAG:
         return text
     value = _scalar_value(tag, text, _scalar_loader())
@@ -566,9 +569,7 @@ def read_block_text(text: str) -> Any:
     rows.append(_END_ROW)
     try:
         data, at = _block_mapping(rows, 0, 0)
-    except _NotBlockText:
-        return _NOT_BUILT
-    except Exception:  # noqa: BLE001 - a constructor's refusal: libyaml's reading raises it in its words
+    except Exception:  # noqa: BLE001 - outside the subset (_NotBlockText) or a constructor's refusal, which libyaml's reading raises in its words
         return _NOT_BUILT
     return data if at == len(rows) - 1 else _NOT_BUILT
 
@@ -601,8 +602,7 @@ def _block_mapping(rows: list[_Row], at: int, indent: int) -> tuple[dict, int]:
 
 def _text_key(key: str) -> bool:
     """Whether a plain key is text (not "yes", "null", "12" ...), remembered when it is."""
-    tag = _PLAIN_SCALAR_TAGS.get(key) or _scalar_loader().resolve(_SCALAR_NODE, key, (True, False))
-    if tag != _STR_TAG:
+    if _plain_tag(key) != _STR_TAG:
         return False
     if len(_TEXT_KEYS) >= _MAX_REMEMBERED_SCALARS:
         _TEXT_KEYS.clear()

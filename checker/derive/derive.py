@@ -546,7 +546,7 @@ def _alongside(
     (the NSAID of an NSAID with a gastric protector). systemic_only leaves out requests for a topical or
     compounded product, and listed drugs the records give as topical (a cream's NSAID is not the systemic NSAID a
     gastric protector guards against)."""
-    topical = {r.id: r.drug for r in case.requests if r.drug and (r.route == "topical" or r.ingredients)} if systemic_only else {}
+    topical = {r.id: r.drug for r in case.requests if r.drug and _topical_request(r)} if systemic_only else {}
     requested = {r.drug for r in case.requests if r.drug and r.id != request.id and r.id not in topical}
     # a listed drug that the case requests as a topical product is that product, continued (the list does not say
     # its form): no systemic NSAID either

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.derive.derive import doses_per_day
 from checker.extract.model import Evidence, Run, SentenceInfo, evidence_at
 from checker.load.lexicon import Lexicon
+from checker.load.prescription import doses_per_day
 from checker.load.request_line import parse_request_line
 from checker.text.context import ContextRules
 

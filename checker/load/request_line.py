@@ -29,7 +29,7 @@ _PREOP = LazyPattern(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical cl
 _POSTOP = LazyPattern(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I, needs=("after surgery", "post", "surgical"))
 _ASSOCIATED = LazyPattern(r"\bassociated surgical service\b", re.I, needs=("associated surgical service",))
 _VISIT_CATEGORIES = ("therapy", "modality", "program")
-_PER_WEEK = r"(?:x|times|sessions?|visits?|days?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
+_PER_WEEK = r"(?:x|times|sessions?|visits?|(?:full[\s-]?)?days?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
 _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
 # A functional restoration programme is given in full days (CPMTG: no longer than 2 weeks without demonstrated
 # efficacy, about 20 full-day sessions in all): its days are its visits, a week is 5 of them and a request in
@@ -37,24 +37,30 @@ _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
 _FULL_DAY_PROGRAMS = frozenset({"functional_restoration_program"})
 _DAYS_A_WEEK = 5
 _HOURS_A_DAY = 8
-_FULL_DAY_PATTERNS = [
-    (LazyPattern(rf"\b(\d+)\s*(?:full[\s-]?)?days?\s*(?:a|per|/|each)\s*(?:week|wk)s?{_FOR_WEEKS}"), lambda days, weeks: days * weeks),
-    (
-        LazyPattern(r"\b(\d+)\s*(?:of\s+\d+\s+)?(?:additional\s+|more\s+|remaining\s+|further\s+)?(?:full[\s-]?)?(?:days?|sessions?)\b(?!\s*(?:a|per|/|each)\s*(?:week|wk))"),
-        lambda n: n,
-    ),
-    (LazyPattern(r"\b(\d+)\s*(?:additional\s+|more\s+|further\s+)?(?:weeks?|wks?)\b"), lambda weeks: weeks * _DAYS_A_WEEK),
-    (LazyPattern(r"\b(\d+)\s*(?:additional\s+|more\s+|further\s+)?(?:hours?|hrs?)\b"), lambda hours: -(-hours // _HOURS_A_DAY)),
+# visits (or days) a week for some weeks: '2-3x/week x 6 weeks' (the upper bound), '5 days a week for 2 weeks'
+_PER_WEEK_PATTERNS = [
+    (LazyPattern(rf"\b(\d+)\s*(?:-|to)\s*(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}"), lambda lo, hi, weeks: hi * weeks),
+    (LazyPattern(rf"\b(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}"), lambda per, weeks: per * weeks),
 ]
 _VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come first
     (
         LazyPattern(r"\b(\d+)\s*(?:physical therapy |therapy |chiropractic |acupuncture |treatment |additional |more )?(?:visits?|sessions?|treatments?)\b"),
         lambda n: n,
     ),
-    (LazyPattern(rf"\b(\d+)\s*(?:-|to)\s*(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}"), lambda lo, hi, weeks: hi * weeks),
-    (LazyPattern(rf"\b(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}"), lambda per, weeks: per * weeks),
+    *_PER_WEEK_PATTERNS,
     (LazyPattern(r"\b(\d+)\s*(?:x|times)\s*(\d+)\b"), lambda a, b: a * b),
     (LazyPattern(r"(?:#|\bx\s*|\btimes\s+)(\d+)\b"), lambda n: n),
+]
+# a full-day programme: its days a week first, then days, weeks and hours written alone, then any visit form
+_FULL_DAY_PATTERNS = [
+    *_PER_WEEK_PATTERNS,
+    (
+        LazyPattern(r"\b(\d+)\s*(?:of\s+\d+\s+)?(?:additional\s+|more\s+|remaining\s+|further\s+)?(?:full[\s-]?)?(?:days?|sessions?)\b(?!\s*(?:a|per|/|each)\s*(?:week|wk))"),
+        lambda n: n,
+    ),
+    (LazyPattern(r"\b(\d+)\s*(?:additional\s+|more\s+|further\s+)?(?:weeks?|wks?)\b"), lambda weeks: weeks * _DAYS_A_WEEK),
+    (LazyPattern(r"\b(\d+)\s*(?:additional\s+|more\s+|further\s+)?(?:hours?|hrs?)\b"), lambda hours: -(-hours // _HOURS_A_DAY)),
+    *_VISIT_PATTERNS,
 ]
 
 
@@ -219,7 +225,7 @@ def parse_visits(text: str, full_days: bool = False) -> int | None:
     bound), 'six sessions' -> 6, '#6', 'x6', 'times 6' -> 6. A programme of full days (full_days) counts
     its days: '10 days' -> 10, '2 weeks' -> 10, '80 hours' -> 10."""
     lowered = _number_words_to_digits(text.lower())
-    for pattern, combine in (_FULL_DAY_PATTERNS + _VISIT_PATTERNS) if full_days else _VISIT_PATTERNS:
+    for pattern, combine in _FULL_DAY_PATTERNS if full_days else _VISIT_PATTERNS:
         match = pattern.search(lowered)
         if match:
             value = combine(*(int(g) for g in match.groups() if g is not None))
