@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 848  # 850 caught on 2026-12-05 (rules 0.50.0 and the cues of batch 46, fifty-two sets)
+MIN_APPROVALS_CAUGHT = 901  # 903 caught on 2026-12-05 (rules 0.51.0 and the cues of batch 47, fifty-four sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -118,7 +118,24 @@ MIN_APPROVALS_CAUGHT = 848  # 850 caught on 2026-12-05 (rules 0.50.0 and the cue
 # The fifty-first and fifty-second sets (2026-12-05, run as they came after rules 0.50.0) came in with none and one; the
 # one went with the count a note writes right after the kind ("Post-op PT 24 visits"): a rotator cuff repair's
 # therapy past the 24 visits allowed.
-MAX_FALSE_APPROVALS = 25
+# The fifty-third (the shoulder and the items around an operation) and fifty-fourth (the first months after an injury)
+# sets (2026-12-05, run as they came on main 328b2cd: 40/55 and 38/52) came in with three and six; one more came with
+# rules 0.51.0's reading of pre-operative risk factors (one comorbidity is enough, others denied beside it do not deny
+# it): a pre-operative EKG before an outpatient shoulder arthroscopy for a claimant whose only risk factor is controlled
+# hypertension (ODG's ECG criteria by the operation's risk are not encoded). The other nine stay: a distal clavicle
+# excision beside a decompression whose AC joint is not tender and was never injected (ODG's partial claviculectomy
+# criteria are not encoded; the shoulder chapter's criteria read the decompression's lesion); ultrasound guidance for a
+# subacromial injection, read as the injection it guides (image guidance of a joint injection has no topic); a cervical
+# MRI beside nerve studies for hand numbness, which its writer defers until the studies are done (the sixteenth set's
+# kind: a finding of the arm is read as the neck's); EMG of both arms beside nerve conduction studies for carpal tunnel
+# syndrome, which its writer denies as adding nothing (not encoded); a drug screen beside five days of hydrocodone after
+# an acute fracture (the dev letters apply the chronic-treatment testing to early requests, so the topic is not limited
+# by phase); diclofenac for a claimant with a coronary stent of two years on aspirin and clopidogrel (the choice of NSAID
+# and the GI risk are weighed, not encoded; the stent is past the contraindication's year); a lumbar MRI a week after a
+# fall in osteoporosis before any plain films ("x-rays first", not encoded); a lumbar orthosis in the acute phase for a
+# nonspecific strain (the twenty-first set's kind: the rule allows a support in the acute phase); and a 20-day
+# carisoprodol supply for acute spasm, which its writer denies outright (the rule allows the guideline's 2-3 weeks).
+MAX_FALSE_APPROVALS = 35
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,7 @@ _NUMBER = r"(\d+|" + "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), 
 _DURATION = LazyPattern(rf"\b{_NUMBER}[\s-]*(days?|weeks?|months?)\b", re.I)
 _DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30}
 _PURCHASE = LazyPattern(r"\b(?:purchase|purchased|buy)\b", re.I)
+_TAPER = LazyPattern(r"\b(?:taper(?:s|ed|ing)?|wean(?:s|ed|ing)?)\b", re.I)
 _RENTAL = LazyPattern(r"\b(?:rental|rent|rented|renting|trial|loan)\b", re.I)
 _HOURS_A_DAY = LazyPattern(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*day\b", re.I)
 _HOURS_A_WEEK = LazyPattern(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b", re.I)
@@ -277,6 +278,8 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
         found["route"] = Derived(route, text)
     if request.timing:
         found["timing"] = Derived(request.timing, text)
+    if request.drug:
+        found["taper_requested"] = Derived(_TAPER.search(request.text) is not None, text)
     if request.visits is not None:
         found.update(_visit_counts(request, facts.get("therapy_visits_completed")))
     category = services.category(request.service) if services is not None and request.service else ""
