@@ -94,7 +94,7 @@ class Extractor:
         if medications:
             draft["medications"] = medications
         draft["facts"] = case_facts
-        self._leave_out_preoperative_visits(run, item_facts)
+        self._leave_out_preoperative_visits(run, item_facts, case_facts)
         after_surgery = self.medications.postoperative_requests(run) | self._therapy_soon_after_surgery(run, item_facts)
         dosing = self.dosing.read(run)
         draft["requests"] = [
@@ -129,16 +129,18 @@ class Extractor:
                 found.add(request.index)
         return found
 
-    def _leave_out_preoperative_visits(self, run: Run, item_facts: list[dict[str, Any]]) -> None:
+    def _leave_out_preoperative_visits(self, run: Run, item_facts: list[dict[str, Any]], case_facts: dict[str, Any]) -> None:
         """Therapy visits told before the operation a therapy request follows are no post-operative visits
         (the Postsurgical Treatment Guidelines count the course from the operation, 8 CCR 9792.24.3): with the
         operation still to come (dated after the request: "certified ... and scheduled for 03-08-2016") none
         has been given, so the count is 0, as it is for a request named post-operative whose operation is only said
         to be certified, scheduled or planned, with no operation told done; with the visits dated before a past
-        operation the count says nothing of the course after it and is left out."""
+        operation the count says nothing of the course after it and is left out. The operation may be told of
+        the whole case (a sentence naming no body part: "UR certified the capsular release")."""
         for request in run.requests:
             facts = item_facts[request.index]
-            surgery, visits = facts.get("postsurgical_condition"), facts.get("therapy_visits_completed")
+            surgery = facts.get("postsurgical_condition") or case_facts.get("postsurgical_condition")
+            visits = facts.get("therapy_visits_completed")
             if request.therapy not in _POSTSURGICAL_THERAPY or surgery is None or visits is None:
                 continue
             operated = max(self._days_in_evidence(surgery, run), default=None) if run.as_of is not None else None
