@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 903  # 905 caught on 2026-12-05 (rules 0.52.0 and the cues of batch 47, fifty-four sets)
+MIN_APPROVALS_CAUGHT = 925  # 927 caught on 2026-12-05 (rules 0.53.0 and the cues of batch 47, fifty-four sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -135,7 +135,15 @@ MIN_APPROVALS_CAUGHT = 903  # 905 caught on 2026-12-05 (rules 0.52.0 and the cue
 # fall in osteoporosis before any plain films ("x-rays first", not encoded); a lumbar orthosis in the acute phase for a
 # nonspecific strain (the twenty-first set's kind: the rule allows a support in the acute phase); and a 20-day
 # carisoprodol supply for acute spasm, which its writer denies outright (the rule allows the guideline's 2-3 weeks).
-MAX_FALSE_APPROVALS = 35
+# Rules 0.53.0 (an antidepressant or anti-epilepsy drug continued on either pain relief or a gain in function) added
+# one: pregabalin whose leg pain and function its writer records as unchanged, while a sentence on the opioid beside it
+# ("On the medication she does her own grocery shopping ...") is read as a gain for every drug the case requests (a
+# gain told of "the medication" is given to each drug request; which one the sentence means is not told apart).
+# The cues of batch 47 that read symptoms unchanged after the care listed ("her symptoms did not change") as failed care
+# added one: an MRI of both wrists beside nerve studies for carpal tunnel syndrome after failed splints and therapy,
+# which its writer denies because the nerve studies, not an MRI, answer that question (the wrist chapter's reading
+# that MRI is rarely for carpal tunnel syndrome is not encoded as a limit).
+MAX_FALSE_APPROVALS = 37
 
 
 @pytest.fixture(scope="module")
