@@ -37,6 +37,11 @@ _DURATION = LazyPattern(rf"\b{_NUMBER}[\s-]*(days?|weeks?|months?)\b", re.I)
 _DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30}
 _PURCHASE = LazyPattern(r"\b(?:purchase|purchased|buy)\b", re.I)
 _TAPER = LazyPattern(r"\b(?:taper(?:s|ed|ing)?|wean(?:s|ed|ing)?)\b", re.I)
+# the care of opioids a request names: a pain or addiction specialist, the opioids or medications to be managed
+_OPIOID_CARE = LazyPattern(
+    r"\b(?:pain\s+(?:management|medicine|specialist|clinic|physician|consult\w*)|addiction|opioids?|narcotics?|medication\s+management|detox\w*)\b",
+    re.I,
+)
 _RENTAL = LazyPattern(r"\b(?:rental|rent|rented|renting|trial|loan)\b", re.I)
 _HOURS_A_DAY = LazyPattern(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*day\b", re.I)
 _HOURS_A_WEEK = LazyPattern(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b", re.I)
@@ -437,6 +442,12 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
     opioids = _alongside(case, request, lexicon, "opioid", product=product)  # a service too: a drug test serves the opioids taken
     if opioids is not None:
         found["opioids_alongside"] = opioids
+    if request.service == "consultation":
+        opioid_care = _OPIOID_CARE.search(request.text) is not None
+        found["opioid_care_requested"] = Derived(opioid_care, {"text": request.text})
+        dose = _opioid_dose_requested(case, lexicon) if opioid_care else None  # the specialist is asked about these
+        if dose is not None:
+            found["opioid_med_requested"] = dose
     reduction = _pain_reduction(facts)
     if reduction is not None:
         found["pain_reduction_percent"] = reduction
@@ -510,6 +521,16 @@ def _dose(dose: Dose | None) -> dict[str, Derived]:
         basis = {"daily": f"{_round(dose.mme_basis)} {dose.factor.per}", "factor": dose.factor_value, "table": dose.table.name}
         found["med_per_day"] = Derived(dose.mme, basis)
     return found
+
+
+def _opioid_dose_requested(case: Case, lexicon: Lexicon) -> Derived | None:
+    """The morphine equivalents a day of the opioids the case requests, summed, where every one of them is worked
+    out; None when the case requests no opioid or one whose equivalents are unknown."""
+    opioids = [r for r in case.requests if r.drug and "opioid" in lexicon.drugs[r.drug].classes]
+    if not opioids or any(r.dose is None or r.dose.mme is None for r in opioids):
+        return None
+    total = _round(sum(r.dose.mme for r in opioids))
+    return Derived(total, {"opioids": ", ".join(sorted(r.drug for r in opioids))})
 
 
 def _round(value: float | None) -> float | None:
