@@ -37,11 +37,9 @@ _DURATION = LazyPattern(rf"\b{_NUMBER}[\s-]*(days?|weeks?|months?)\b", re.I)
 _DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30}
 _PURCHASE = LazyPattern(r"\b(?:purchase|purchased|buy)\b", re.I)
 _TAPER = LazyPattern(r"\b(?:taper(?:s|ed|ing)?|wean(?:s|ed|ing)?)\b", re.I)
-# the care of opioids a request names: a pain or addiction specialist, the opioids or medications to be managed
-_OPIOID_CARE = LazyPattern(
-    r"\b(?:pain\s+(?:management|medicine|specialist|clinic|physician|consult\w*)|addiction|opioids?|narcotics?|medication\s+management|detox\w*)\b",
-    re.I,
-)
+# the care of opioids a request names: a pain or addiction specialist, or the opioids themselves ("medication management"
+# names no drug class: the medications it is to manage are the referral question)
+_OPIOID_CARE = LazyPattern(r"\b(?:pain\s+(?:management|medicine|specialist|clinic|physician|consult\w*)|addiction|opioids?|narcotics?|detox\w*)\b", re.I)
 _RENTAL = LazyPattern(r"\b(?:rental|rent|rented|renting|trial|loan)\b", re.I)
 _HOURS_A_DAY = LazyPattern(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*day\b", re.I)
 _HOURS_A_WEEK = LazyPattern(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b", re.I)
