@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 933  # 935 caught on 2026-12-05 (rules 0.54.0 and the cues of batch 47, fifty-four sets)
+MIN_APPROVALS_CAUGHT = 982  # 984 caught on 2026-12-05 (rules 0.55.0 and the cues of batch 48, fifty-six sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -143,7 +143,14 @@ MIN_APPROVALS_CAUGHT = 933  # 935 caught on 2026-12-05 (rules 0.54.0 and the cue
 # added one: an MRI of both wrists beside nerve studies for carpal tunnel syndrome after failed splints and therapy,
 # which its writer denies because the nerve studies, not an MRI, answer that question (the wrist chapter's reading
 # that MRI is rarely for carpal tunnel syndrome is not encoded as a limit).
-MAX_FALSE_APPROVALS = 37
+# The fifty-fifth (thin records) and fifty-sixth (the long-standing claim) sets (2026-12-05, run as they came on main
+# dc8a3d0: 44/55 and 38/49) came in with one each, of kinds named above or in the topic's not_encoded list: EMG of the
+# leg without symptoms requested beside the study of the symptomatic one (no fact tells the sides apart; see
+# rules/topics/electrodiagnostics.yaml), and six monthly drug screens for a claimant its writer calls low risk (the
+# thirty-seventh's kind). The cues of batch 48 that read a list of care closed by "no better" as failed care added one
+# of a kind named above: EMG of the arm beside nerve conduction studies for carpal tunnel syndrome, which its writer
+# denies as adding nothing (not encoded).
+MAX_FALSE_APPROVALS = 40
 
 
 @pytest.fixture(scope="module")
