@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 982  # 984 caught on 2026-12-05 (rules 0.55.0 and the cues of batch 48, fifty-six sets)
+MIN_APPROVALS_CAUGHT = 1012  # 1014 caught on 2026-12-06 (rules 0.56.0 and the cues of batch 48, fifty-eight sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -150,7 +150,15 @@ MIN_APPROVALS_CAUGHT = 982  # 984 caught on 2026-12-05 (rules 0.55.0 and the cue
 # thirty-seventh's kind). The cues of batch 48 that read a list of care closed by "no better" as failed care added one
 # of a kind named above: EMG of the arm beside nerve conduction studies for carpal tunnel syndrome, which its writer
 # denies as adding nothing (not encoded).
-MAX_FALSE_APPROVALS = 40
+# The fifty-seventh (therapy courses as the records tell them) and fifty-eighth (imaging and electrodiagnostics across the
+# body) sets (2026-12-06, run as they came on main dc8a3d0: 38/49 and 32/50) came in with two and five; one went with a
+# request line read right ("massage 1 time a week for 6 weeks" is 6 visits, so six more after six pass the limit). Six
+# stay, of kinds named above: EMG of both arms beside nerve conduction studies for carpal tunnel syndrome; nerve studies
+# of the arms for a C6 radiculopathy and of the legs for a progressive L5 weakness, each beside imaging that answers the
+# question (the writers call the radiculopathy clear); a cervical MRI for chronic neck pain and a wrist MRI after a fall
+# on the hand, each before the plain films ("x-rays first", not encoded); and chiropractic maintenance care once a month
+# for a year after a flare settled (maintenance care is in the topic's not_encoded list: no fact records it).
+MAX_FALSE_APPROVALS = 46
 
 
 @pytest.fixture(scope="module")

@@ -146,7 +146,10 @@ def test_a_drug_named_before_a_service_word_is_a_drug_request(repo_rules):
     assert (parsed.drug_named, parsed.service, parsed.route, parsed.timing, parsed.quantity) == ("Norco", "", "oral", "postoperative", 60)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("PT x6", 6), ("therapy 2x6", 12), ("six visits", 6), ("MRI of the knee", None)])
+@pytest.mark.parametrize(("text", "expected"), [
+    ("PT x6", 6), ("therapy 2x6", 12), ("six visits", 6), ("MRI of the knee", None),
+    ("Massage therapy 1 time a week for 6 weeks, cervical spine", 6),  # "1 time", singular (batch 48)
+])
 def test_parse_visits(text, expected):
     assert parse_visits(text) == expected
 

@@ -124,7 +124,7 @@ class Extractor:
             return set()
         found = set()
         for request in run.requests:
-            surgery = item_facts[request.index].get("postsurgical_condition") if request.therapy in _POSTSURGICAL_THERAPY else None
+            surgery = _operation_followed(request, item_facts[request.index])
             if any(0 <= (run.as_of - day).days <= POSTSURGICAL_DAYS for day in self._days_in_evidence(surgery, run)):
                 found.add(request.index)
         return found
@@ -139,9 +139,9 @@ class Extractor:
         the whole case (a sentence naming no body part: "UR certified the capsular release")."""
         for request in run.requests:
             facts = item_facts[request.index]
-            surgery = facts.get("postsurgical_condition") or case_facts.get("postsurgical_condition")
+            surgery = _operation_followed(request, facts, case_facts)
             visits = facts.get("therapy_visits_completed")
-            if request.therapy not in _POSTSURGICAL_THERAPY or surgery is None or visits is None:
+            if surgery is None or visits is None:
                 continue
             operated = max(self._days_in_evidence(surgery, run), default=None) if run.as_of is not None else None
             told = max(self._days_in_evidence(visits, run), default=None)
@@ -220,6 +220,14 @@ class Extractor:
 # release): within it, every encoded surgery's period still runs.
 POSTSURGICAL_DAYS = 90
 _POSTSURGICAL_THERAPY = frozenset({"physical_therapy", "occupational_therapy", "aquatic_therapy"})
+
+
+def _operation_followed(request: RequestInfo, item_facts: dict[str, Any], case_facts: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The drafted operation a therapy request follows: its own, else (where `case_facts` is given) the one told of the
+    whole case; None for a request that is no therapy the Postsurgical Treatment Guidelines count."""
+    if request.therapy not in _POSTSURGICAL_THERAPY:
+        return None
+    return item_facts.get("postsurgical_condition") or (case_facts or {}).get("postsurgical_condition")
 
 
 def _fresh(value: Any) -> Any:

@@ -29,7 +29,7 @@ _PREOP = LazyPattern(r"\bpre-?\s?op(?:erative)?\b|\bpre-?surgical\b|\bmedical cl
 _POSTOP = LazyPattern(r"\bpost-?\s?op(?:erative)?\b|\bpost-?surgical\b|\bafter surgery\b", re.I, needs=("after surgery", "post", "surgical"))
 _ASSOCIATED = LazyPattern(r"\bassociated surgical service\b", re.I, needs=("associated surgical service",))
 _VISIT_CATEGORIES = ("therapy", "modality", "program")
-_PER_WEEK = r"(?:x|times|sessions?|visits?|(?:full[\s-]?)?days?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"
+_PER_WEEK = r"(?:x|times?|sessions?|visits?|(?:full[\s-]?)?days?)?\s*(?:a|per|/|each)?\s*(?:week|wk)s?|weekly|x\s*/\s*(?:week|wk)"  # "1 time a week"
 _FOR_WEEKS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:weeks?|wks?)"
 # A functional restoration programme is given in full days (CPMTG: no longer than 2 weeks without demonstrated
 # efficacy, about 20 full-day sessions in all): its days are its visits, a week is 5 of them and a request in

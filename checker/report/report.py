@@ -172,8 +172,15 @@ def _documented(
     bearing = [c for c in named if c["status"] != NOT_MET or c["role"] == "indication"] + on_route
     if decision == NOT_MEDICALLY_NECESSARY and named and all(c["role"] == "limit" for c in named):
         bearing += [c for c in met if c["role"] == "indication"]
-    facts = (f for c in bearing for f in c["facts"] if f["value"] is not None and f["name"] in _bearing_facts(c) and f["name"] not in shown_against)
+    facts = (
+        f for c in bearing for f in c["facts"]
+        if f["value"] is not None and f["name"] in _bearing_facts(c) and f["name"] not in shown_against | _THE_REQUEST_ITSELF
+    )
     return _unique(facts, "name")
+
+
+# what the request line itself names is no finding of the records ("the records document a request for xray")
+_THE_REQUEST_ITSELF = frozenset({"service"})
 
 
 def _bearing_facts(criterion: dict[str, Any]) -> set[str]:
