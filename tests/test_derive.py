@@ -254,3 +254,32 @@ def test_a_request_naming_no_body_part_is_for_the_case_s_one_region(tmp_path, re
     assert "body_part" not in _facts(tmp_path, repo_ruleset, {"requests": [{"text": "Flector 1.3% patch #30"}]})
     service = {"requests": [{"text": "MRI of the right shoulder"}, {"text": "Epidural steroid injection"}]}
     assert "body_part" not in _facts(tmp_path, repo_ruleset, service, item=1)  # a service's guideline turns on its own part
+
+
+@pytest.mark.parametrize(
+    ("text", "planned", "taper"),
+    [("Norco 10/325mg #60", None, False), ("Norco 10/325mg #60 (taper)", None, True),
+     ("Norco 10/325mg #60", True, True), ("Norco 10/325mg #60", False, False)],
+)
+def test_a_taper_the_records_put_the_drug_on_is_a_taper_request(tmp_path, repo_ruleset, text, planned, taper):
+    # rules 0.57.0: the request line's own word, or the records' taper of the requested drug (taper_planned)
+    request: dict = {"text": text}
+    if planned is not None:
+        request["facts"] = {"taper_planned": {"value": planned}}
+    facts = _facts(tmp_path, repo_ruleset, {"requests": [request]})
+    assert facts["taper_requested"] is taper
+
+
+def test_a_value_another_item_is_for_is_not_read_for_a_request_naming_none(tmp_path, repo_ruleset):
+    # "a pre-operative urinalysis and pre-op labs": the urinalysis the records name is the other item's test
+    def lab_test(requests: list[dict], item: int):
+        path = tmp_path / "case.yaml"
+        path.write_text(yaml.safe_dump({"case": "t", "dates": {"injury": "2016-01-01", "request": "2016-05-02"},
+                                        "facts": {"lab_test": {"value": "urinalysis"}}, "requests": requests}))
+        case = load_case(path, repo_ruleset)
+        return derive_item_facts(case, case.requests[item], repo_ruleset.lexicon, repo_ruleset.services).get("lab_test")
+
+    both = [{"text": "Pre-operative urinalysis", "timing": "preoperative"}, {"text": "Pre-op labs", "timing": "preoperative"}]
+    assert lab_test(both, 1) is None
+    assert lab_test(both, 0).value == "urinalysis"
+    assert lab_test([{"text": "Pre-op labs", "timing": "preoperative"}], 0).value == "urinalysis"

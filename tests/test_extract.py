@@ -325,7 +325,11 @@ def test_a_drug_said_to_continue_is_current_whatever_earlier_time_it_is_compared
      ("The physician prescribed naproxen in 2014.", False),
      # the length of the course prescribed is no time already taken
      ("The physician prescribed naproxen 550 mg twice a day for two weeks for the flare.", True),
-     ("She has taken naproxen for two weeks.", False)],
+     ("She has taken naproxen for two weeks.", False),
+     # (batch 49) the course of a drug listed after a prescribed one in the same act, and a dosing schedule's step
+     ("The physician prescribed ibuprofen 600 mg three times a day for 10 days and naproxen 500 mg twice a day for 15 days.", True),
+     ("At the same visit naproxen 250 mg daily for one week, then 500 mg daily, was prescribed for the flare.", True),
+     ("She took naproxen for two years, then switched to ibuprofen.", False)],
 )
 def test_a_drug_first_named_as_prescribed_is_started_by_that_prescription(text: str, new_start: bool) -> None:
     medications = draft(text, requests=["Naproxen 550mg #60"], as_of=dt.date(2016, 4, 15))["medications"]

@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1012  # 1014 caught on 2026-12-06 (rules 0.56.0 and the cues of batch 48, fifty-eight sets)
+MIN_APPROVALS_CAUGHT = 1101  # 1103 caught on 2026-12-06 (rules 0.57.0 and the cues of batch 49, sixty-two sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -158,7 +158,25 @@ MIN_APPROVALS_CAUGHT = 1012  # 1014 caught on 2026-12-06 (rules 0.56.0 and the c
 # question (the writers call the radiculopathy clear); a cervical MRI for chronic neck pain and a wrist MRI after a fall
 # on the hand, each before the plain films ("x-rays first", not encoded); and chiropractic maintenance care once a month
 # for a year after a flare settled (maintenance care is in the topic's not_encoded list: no fact records it).
-MAX_FALSE_APPROVALS = 46
+# The fifty-ninth (surgery and what comes with it) and sixtieth (the medication refill) sets (2026-12-06, run as they
+# came on main ecdf9f4: 45/55 and 35/50) came in with none and three, of kinds named above: lidocaine patches over the
+# low back for an S1 radiculopathy, which its writer denies as no localized peripheral pain (the eighth set's kind,
+# not encoded); a hydrocodone refill that "takes the edge off" for a claimant back on light duty, which its writer
+# denies for the drug screens and CURES checks missing since 2014 (monitoring is documentation to request, and under
+# the 2009 edition light duty meets the function asked for); and an extended-release tramadol refill whose gain in
+# function is told of the antidepressant in a sentence naming no drug (a gain told without its drug is given to each
+# drug request). The cues of batch 49 added one: a first extended-release opioid for a claimant whose naproxen gives
+# "partial benefit" (now read as a first-line drug that failed), which its writer denies because no goals, drug
+# screen, CURES check, risk screening or agreement preceded the trial (the 2016 initiation steps are documentation
+# to request, not limits).
+# The sixty-first (the shoulder) and sixty-second (nerve studies, therapy and anti-inflammatories) sets, both written as
+# tersely as real summaries (2026-12-06, run as they came on main ecdf9f4: 37/53 and 34/53), came in with one and two,
+# and they stay: ultrasound guidance for a subacromial injection (the fifty-third set's kind: image guidance of a joint
+# injection has no topic); repeat nerve studies of both arms after a study that confirmed carpal tunnel syndrome, with
+# nothing changed and no surgery planned (no repeat-study limit for electrodiagnostic studies is encoded); and omeprazole
+# asked for only to guard a diclofenac denied in the same letter (a gastric protector is judged on the NSAID therapy the
+# request lines show, not on whether that NSAID is itself supported).
+MAX_FALSE_APPROVALS = 53
 
 
 @pytest.fixture(scope="module")

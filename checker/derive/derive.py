@@ -75,6 +75,8 @@ def derive_item_facts(
     the source of the facts derived from the request and the records empty rather than writing out
     what each was worked out from (the same values: tests/test_speed.py)."""
     facts: dict[str, FactValue] = dict(case.facts)
+    for name in _claimed_by_other_items(case, request, services):
+        del facts[name]
     facts.update(request.facts)
     if request.timing == "postoperative" and request.associated_with and "therapy_visits_completed" in facts:
         # the surgery it follows is requested with it: the therapy counted so far was all before it
@@ -107,6 +109,20 @@ def derive_item_facts(
         for name, found in documented_by_equivalent(case, lexicon, vocabulary, facts).items():
             facts[name] = _derived_fact(found)
     return facts
+
+
+def _claimed_by_other_items(case: Case, request: Request, services: ServiceLexicon | None) -> set[str]:
+    """Case-level facts whose value is what another requested item's service implies ("a pre-operative urinalysis
+    and pre-op labs": lab_test urinalysis): that value is the other item's, so it is no value of this one."""
+    if services is None or not request.service:
+        return set()
+    claimed: set[str] = set()
+    for other in case.requests:
+        implied = services.services[other.service].implies if other.service in services.services else {}
+        if other is request or other.service == request.service or not implied:
+            continue
+        claimed.update(name for name, value in implied.items() if name in case.facts and case.facts[name].value == value)
+    return claimed
 
 
 def _as_ingredient(request: Request, ingredient: str, lexicon: Lexicon) -> Request:
@@ -282,7 +298,7 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
     if request.timing:
         found["timing"] = Derived(request.timing, text)
     if request.drug:
-        found["taper_requested"] = Derived(_TAPER.search(request.text) is not None, text)
+        found["taper_requested"] = _taper_requested(text, facts.get("taper_planned"))
     if request.visits is not None:
         found.update(_visit_counts(request, facts.get("therapy_visits_completed")))
     category = services.category(request.service) if services is not None and request.service else ""
@@ -292,6 +308,14 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
         if hours is not None:
             found["hours_per_week_requested"] = Derived(hours, text)
     return found
+
+
+def _taper_requested(line: dict[str, str], planned: FactValue | None) -> Derived:
+    """A supply to taper the drug: the request line says so, or the records put the drug on a taper."""
+    said = _TAPER.search(line["text"]) is not None
+    if not said and planned is not None and planned.value is True:
+        return Derived(True, {"taper_planned": True})
+    return Derived(said, line)
 
 
 def _use_requested(text: str, category: str) -> dict[str, Derived]:

@@ -171,16 +171,27 @@ class Medications:
                 if not fields:
                     continue
                 for mention in _attached(text, ordered, m.start()):
-                    if kind == "duration" and self._course_prescribed(text, mention, m):
+                    if kind == "duration" and self._course_prescribed(text, ordered, mention, m):
                         continue
                     key = (mention.start, mention.end)
                     if key not in found or _since_key(found[key]) > _since_key({"fields": fields}):
                         found[key] = {"fields": fields, "evidence": evidence_at(run.doc, info.sentence, m.span(), (mention.start, mention.end))}
         return found
 
-    def _course_prescribed(self, text: str, mention: DrugMention, m: re.Match[str]) -> bool:
-        """"Prescribed tizanidine ... for two weeks": the course prescribed, not the time it was taken."""
-        return m.group(0).lower().startswith("for") and self._prescribed_right_before(text, mention)
+    def _course_prescribed(self, text: str, ordered: list[DrugMention], mention: DrugMention, m: re.Match[str]) -> bool:
+        """"Prescribed tizanidine ... for two weeks": the course prescribed, not the time it was taken; so
+        is a step of a dosing schedule ("30 mg daily for one week, then 60 mg daily") and a drug listed after
+        a prescribed one in the same act ("prescribed naproxen ... for 15 days and methocarbamol ... for 10 days")."""
+        if not m.group(0).lower().startswith("for"):
+            return False
+        if _SCHEDULE_STEP.match(text, m.end()):
+            return True
+        at = ordered.index(mention)
+        while not self._prescribed_right_before(text, ordered[at]):
+            if at == 0 or not _next_in_list(text, ordered[at - 1], ordered[at]):
+                return False
+            at -= 1
+        return True
 
     def _prescribed_right_before(self, text: str, mention: DrugMention) -> bool:
         """A prescribing verb right before the drug ("the physician prescribed naproxen")."""
@@ -234,6 +245,11 @@ def _farther(cats: dict[str, Any], one: str, other: str, mention: DrugMention) -
     return max((one, other), key=lambda c: distance(cats[c], mention.start, mention.end))
 
 
+# A duration followed by the next step of a dosing schedule: a titration or taper, not the time taken so far.
+_SCHEDULE_STEP = re.compile(
+    r",?\s*(?:and\s+)?then\s+(?:\d+(?:\.\d+)?\s*(?:mg|mcg)\b|once|twice|three\s+times|(?:increas|decreas|titrat|reduc)\w*|up\s+to|stop|discontinu\w*|off\b)",
+    re.IGNORECASE,
+)
 # A verb of its own between two drugs: they are not one act's list.
 _ACT_VERB = re.compile(r"\b(?:continu\w*|stop\w*|discontinu\w*|held|hold|was|were|is|are|has|had|takes|taking|took|used|uses|using)\b", re.IGNORECASE)
 

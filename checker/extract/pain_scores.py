@@ -23,6 +23,13 @@ _TO_QUALIFIER = re.compile(
 _BARE_COMPARED = re.compile(r"\b(?:compared|contrasted|as\s+opposed)\s+(?:with|to|without)\s*$", re.I)
 
 
+_ARROW = re.compile(r"(?:\s*/\s*10)?\s*(?:->|→|=>|-->)")
+
+
+def _arrow_after(text: str, span: tuple[int, int]) -> bool:
+    return _ARROW.match(text, span[1]) is not None
+
+
 class PainScores:
     def __init__(self, shared: SharedCues, asserter: Asserter, raw: dict) -> None:
         self.shared = shared
@@ -90,8 +97,14 @@ class PainScores:
         for pattern in self.transitions:  # "pain goes from a nine to a six after she takes tramadol"
             for m in pattern.finditer(text):
                 for kind in ("without", "with"):
-                    if kind in m.re.groupindex and m.group(kind) is not None and m.span(kind) not in taken:
+                    if kind not in m.re.groupindex or m.group(kind) is None:
+                        continue
+                    if m.span(kind) not in taken:
                         found.append((kind, m.span(kind), m.span()))
+                    elif kind == "without" and _arrow_after(text, m.span(kind)):
+                        # "With diclofenac pain 7/10 -> 4/10": the drug named before an arrow qualifies the change, so
+                        # the score the arrow leaves is the one without it
+                        found = [f for f in found if f[1] != m.span(kind)] + [(kind, m.span(kind), m.span())]
         return found
 
     def _ranges(self, text: str, ranges: list[re.Match[str]]) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
