@@ -283,3 +283,18 @@ def test_a_value_another_item_is_for_is_not_read_for_a_request_naming_none(tmp_p
     assert lab_test(both, 1) is None
     assert lab_test(both, 0).value == "urinalysis"
     assert lab_test([{"text": "Pre-op labs", "timing": "preoperative"}], 0).value == "urinalysis"
+
+
+@pytest.mark.parametrize(
+    ("text", "extended"),
+    [("Tramadol ER 100 mg daily #30", True), ("OxyContin 20 mg q12h #60", True), ("Nucynta ER 100mg #60", True),
+     ("hydrocodone 20 mg ER daily #30", True), ("Norco 10/325 mg TID #90", False), ("Tramadol 50 mg BID #60", False),
+     ("Nucynta 50 mg q6h #60", False)],
+)
+def test_an_extended_release_product_is_read_from_the_request_line(tmp_path, repo_ruleset, text, extended):
+    """Short-acting first (rules 0.58.0): the product on the request line says whether the opioid is extended release."""
+    assert _facts(tmp_path, repo_ruleset, {"requests": [{"text": text}]})["extended_release"] is extended
+
+
+def test_a_service_request_has_no_release(tmp_path, repo_ruleset):
+    assert "extended_release" not in _facts(tmp_path, repo_ruleset, {"requests": [{"text": "MRI lumbar spine"}]})

@@ -144,6 +144,10 @@ def test_context_decides_the_value(text: str, fact: str, expected: Any) -> None:
         ("Awaiting authorization for the knee arthroscopy.", "knee arthroscopy", "hypothetical"),
         ("Her older sister has fibromyalgia.", "fibromyalgia", "other_person"),
         ("Fibromyalgia (mother).", "Fibromyalgia", "other_person"),
+        # (batch 50) a quotation closed after its comma ends the clause for a denial after it, not an "if" before it
+        ('Exam: "pain with extension-rotation bilaterally," straight leg raise negative.', "pain with extension", None),
+        ('Exam: "pain with extension-rotation bilaterally," no spasm.', "spasm", "negated"),
+        ('She asked for meloxicam and, "if oral NSAIDs cannot be continued," diclofenac gel.', "diclofenac gel", "conditional"),
     ],
 )
 def test_context_categories_of_a_mention(sentence: str, mention: str, category: str | None) -> None:
@@ -253,6 +257,16 @@ def test_an_effect_of_a_requested_drug_goes_under_that_request() -> None:
     assert value(d, "pain_relief", 0) is True
     assert value(d, "pain_relief", 1) == "absent" and value(d, "pain_relief") == "absent"
     assert value(d, "side_effects_assessed") is True
+
+
+def test_a_score_goes_to_the_drug_of_its_own_clause() -> None:
+    """(batch 50) Scores told of one drug in a clause before a semicolon are not another drug's the sentence names after it."""
+    text = "Pain is 7/10 without hydrocodone and 4/10 with it; no rating with and without amitriptyline has been recorded."
+    d = draft(text, ["Amitriptyline 50 mg #30", "Norco 5/325 mg #60"])
+    assert value(d, "pain_score_without_medication", 1) == 7 and value(d, "pain_score_with_medication", 1) == 4
+    assert value(d, "pain_score_without_medication", 0) == "absent"
+    d = draft("Norco 5/325 twice daily; pain 7/10 without it and 4/10 with it.", ["Norco 5/325 mg #60"])
+    assert value(d, "pain_score_with_medication", 0) == 4  # a clause naming no drug keeps the sentence's
 
 
 def test_therapy_visits_go_under_the_request_for_that_therapy() -> None:

@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1101  # 1103 caught on 2026-12-06 (rules 0.57.0 and the cues of batch 49, sixty-two sets)
+MIN_APPROVALS_CAUGHT = 1150  # 1152 caught on 2026-12-06 (rules 0.58.0 and the cues of batch 50, sixty-four sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -176,7 +176,20 @@ MIN_APPROVALS_CAUGHT = 1101  # 1103 caught on 2026-12-06 (rules 0.57.0 and the c
 # nothing changed and no surgery planned (no repeat-study limit for electrodiagnostic studies is encoded); and omeprazole
 # asked for only to guard a diclofenac denied in the same letter (a gastric protector is judged on the NSAID therapy the
 # request lines show, not on whether that NSAID is itself supported).
-MAX_FALSE_APPROVALS = 53
+# The sixty-third (the early claim) and sixty-fourth (the years-old claim's other requests) sets, both told tersely
+# (2026-12-06, run as they came on main 7d2ca55: 41/55 and 43/52), came in with three and two; one went with batch 50
+# (amitriptyline given the pain scores the same sentence tells of hydrocodone before a semicolon). Five stay: a lumbar
+# MRI for an older claimant on prednisone after a fall, before plain films ("x-rays first", named above); a Norco
+# refill that "helps" for a claimant on modified duty (the 2009 edition's return to work, the sixtieth's kind); a
+# lumbar support for a three-week-old strain, which its writer denies as no lasting benefit (the topic reads the
+# acute phase as the time a support may help); trazodone asked for as a sleep aid beside long-term zolpidem, judged
+# under the antidepressants topic as a new drug for pain (no topic judges a sedating antidepressant as a hypnotic).
+# Batch 50 and rules 0.58.0 took away one (a first extended-release opioid, now held to short-acting first) and
+# added two: a cervical EMG for arm pain called worsening after care (failed care now read from it; the writer calls
+# the radiculopathy clear beside the MRI, a kind named above), and Percocet asked on the same form as a discectomy,
+# judged as an opioid trial (its first-line drug failed by the 8/10 pain on ibuprofen) where its writer judges it as
+# post-operative supply (an opioid asked beside a surgery is not read as post-operative unless the records say so).
+MAX_FALSE_APPROVALS = 58
 
 
 @pytest.fixture(scope="module")

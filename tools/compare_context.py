@@ -28,7 +28,7 @@ from checker.text.context import ContextRules, Modifier, load_context_rules
 
 REPO = Path(__file__).resolve().parents[1]
 _DIRECTIONS = {"forward": "FORWARD", "backward": "BACKWARD", "bidirectional": "BIDIRECTIONAL", "sentence": "BIDIRECTIONAL",
-               "pseudo": "PSEUDO", "terminate": "TERMINATE"}
+               "pseudo": "PSEUDO", "terminate": "TERMINATE", "terminate_backward": "TERMINATE"}  # medspaCy has no backward-only terminator
 
 
 def _gold_module():
@@ -57,7 +57,7 @@ class MedspacyContext:
         context = self.nlp.add_pipe("medspacy_context", config={"rules": None})
         rules = []
         for i, rule in enumerate(ours.rules):
-            category = rule.category.upper() if rule.direction not in ("pseudo", "terminate") else rule.direction.upper()
+            category = rule.category.upper() if rule.direction not in ("pseudo", "terminate", "terminate_backward") else _DIRECTIONS[rule.direction]
             flags = "" if rule.pattern.flags & 2 else "(?-i:"  # re.IGNORECASE == 2
             pattern = f"{flags}{rule.pattern.pattern}{')' if flags else ''}"
             stopped_by = None if rule.category in ours.across_semicolons else {"SEMICOLON"}

@@ -450,6 +450,8 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
     found: dict[str, Derived] = {}
     if request.drug:
         found["drug"] = Derived(request.drug, {"named": request.drug_named})
+        if request.dose is not None:
+            found["extended_release"] = Derived(request.dose.prescription.release == "extended", {"written": request.dose.prescription.written_name})
         found.update(_duration(case, request, product))
         found.update(_dose(request.dose))
         relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant", product)

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from checker.extract.model import DROP, Assertion, Run, SentenceInfo, evidence_at
+from checker.extract.model import DROP, Assertion, DrugMention, Run, SentenceInfo, evidence_at
 from checker.extract.regions import Regions
 from checker.extract.shared import SharedCues
 from checker.text.context import ContextRules, Modifier
@@ -83,7 +83,7 @@ class Asserter:
     def _scope(self, rule: FactRule, run: Run, info: SentenceInfo, extra: Any, span: tuple[int, int] = (0, 0)) -> Any:
         if rule.attribute in ("drug", "drug_only", "drug_named"):
             text = info.sentence.text
-            generics = {d.generic for d in info.drugs if not self.shared.names_other_care(text, d.start, d.end)}
+            generics = {d.generic for d in _drugs_of_clause(info, span) if not self.shared.names_other_care(text, d.start, d.end)}
             named = tuple(r.index for r in run.requests if r.drug and (r.drug in generics or r.classes & info.classes))
             if named:
                 return named
@@ -121,6 +121,19 @@ class Asserter:
         if not same_class or any(r.drug == named for r in same_class):
             return DROP
         return tuple(r.index for r in same_class)
+
+
+def _drugs_of_clause(info: SentenceInfo, span: tuple[int, int]) -> list[DrugMention]:
+    """The drugs named in the mention's own clause between semicolons ("pain 7/10 without hydrocodone and 4/10 with
+    it; no rating with and without amitriptyline"), or in the whole sentence when its clause names none."""
+    text = info.sentence.text
+    if span == (0, 0) or ";" not in text:
+        return list(info.drugs)
+    start = text.rfind(";", 0, span[0]) + 1
+    end = text.find(";", span[1])
+    end = len(text) if end < 0 else end
+    own = [d for d in info.drugs if start <= d.start and d.end <= end]
+    return own or list(info.drugs)
 
 
 def decide(

@@ -9,9 +9,18 @@ import re
 from checker.extract.asserting import Asserter
 from checker.extract.model import Assertion, Run, SentenceInfo
 from checker.extract.shared import SharedCues
-from checker.text.context import keep_longest
+from checker.text.context import Modifier, keep_longest
 
 _PROGRAM_DAYS_A_WEEK = 5
+# the contexts in which a mention of a kind of therapy tells no care of it given; any other mention, denied or doubted
+# too, leaves the kind to the counts and denials read from the records
+_NOT_GIVEN = frozenset(("requested", "hypothetical", "conditional", "review", "other_person"))
+
+
+def _denied_right_before(text: str, negation: Modifier | None, start: int) -> bool:
+    """A denial that opens the mention's own phrase ("no therapy or manipulation"), not one that reaches it from
+    another clause ("acetaminophen, which did not control her pain, 10 physical therapy visits")."""
+    return negation is not None and 0 <= start - negation.end <= 25 and "," not in text[negation.end : start]
 
 
 class TherapyVisits:
@@ -34,6 +43,11 @@ class TherapyVisits:
         self.first_course = [shared.regex(rx, f"therapy.first_course[{i}]", kind=kind) for i, rx in enumerate(raw.get("first_course", []))]
         planned = frozenset({"requested", "hypothetical", "conditional"})
         self.planned_fact = dataclasses.replace(self.fact, keep=self.fact.keep | planned, require=planned)
+        left_out = raw.get("left_out_of_care_so_far") or {}
+        self.care_list = shared.regex(left_out["list"], "therapy.left_out_of_care_so_far.list") if left_out else None
+        self.standing_for = {
+            kind: shared.regex(rx, f"therapy.left_out_of_care_so_far.standing_for.{kind}") for kind, rx in (left_out.get("standing_for") or {}).items()
+        }
         # the items listed right after a kind a "none" cue denies ("no physical therapy, massage or acupuncture"):
         # each a kind of therapy or another treatment, read one by one
         self.listed_next = re.compile(
@@ -63,7 +77,45 @@ class TherapyVisits:
                 if assertion:
                     found.append(assertion)
             found += self._first_courses(run, info, counted)
+        return found + self._left_out_of_care_so_far(run)
+
+    def _left_out_of_care_so_far(self, run: Run) -> list[Assertion]:
+        """None of a kind requested that the records' list of care so far leaves out, where no sentence tells that
+        kind, or a word that may stand for it, as care given (left_out_of_care_so_far of the cues)."""
+        requested = {r.therapy for r in run.requests if r.therapy in self.standing_for}
+        listing = next((info for info in run.sentences if not info.review and self._lists_care_so_far(info)), None)
+        if not requested or listing is None:
+            return []
+        given = set()
+        for info in run.sentences:
+            for kind in requested - given:
+                patterns = (self.kinds[kind], self.standing_for[kind])
+                if any(self._told_as_given(info, m.span()) for rx in patterns for m in rx.finditer(info.sentence.text)):
+                    given.add(kind)
+        span = self._list_cue(listing)
+        found = []
+        for kind in sorted(requested - given):
+            assertion = self.asserter.assertion(run, listing, self.fact, 0, span, kind)
+            if assertion:
+                found.append(assertion)
         return found
+
+    def _lists_care_so_far(self, info: SentenceInfo) -> bool:
+        text = info.sentence.text
+        return any(m.category == "prior_treatment" for m in info.modifiers) or bool(self.care_list and self.care_list.search(text))
+
+    def _list_cue(self, info: SentenceInfo) -> tuple[int, int]:
+        """Where the sentence says it lists the care so far: its own words, else the context cue's."""
+        found = self.care_list.search(info.sentence.text) if self.care_list else None
+        if found:
+            return found.span()
+        cue = next(m for m in info.modifiers if m.category == "prior_treatment")
+        return (cue.start, cue.end) if cue.end > cue.start else (0, min(len(info.sentence.text), 1))
+
+    def _told_as_given(self, info: SentenceInfo, span: tuple[int, int]) -> bool:
+        """A mention of the care that is not a request, a plan, a review or about another person."""
+        cats = self.asserter.context.assess(info.modifiers, *span)
+        return not info.review and not set(cats) & _NOT_GIVEN and not _denied_right_before(info.sentence.text, cats.get("negated"), span[0])
 
     def _first_courses(self, run: Run, info: SentenceInfo, counted: set[str]) -> list[Assertion]:
         """None of a kind given, from a trial or first course of it planned or requested in the sentence

@@ -32,7 +32,8 @@ CATEGORIES = (
 )
 # a utilization review's words and what it certified: what a review says, not records evidence
 REVIEW_CATEGORIES = ("review", "certified")
-DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "terminate")
+DIRECTIONS = ("forward", "backward", "bidirectional", "sentence", "pseudo", "terminate", "terminate_backward")
+TERMINATORS = ("terminate", "terminate_backward")
 
 # Words after which a period does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -314,15 +315,17 @@ class ContextRules:
         # the kept matches never overlap, so a pseudo-cue has blocked every cue it overlaps already
         hits = [h for h in keep_longest(hits, tie=lambda h: h[2].literal) if h[2].direction != "pseudo"]
         terminators = sorted((h[0], h[1]) for h in hits if h[2].direction == "terminate")
+        backward_only = [(h[0], h[1]) for h in hits if h[2].direction == "terminate_backward"]
         semicolons = [(m.start(), m.end()) for m in re.finditer(";", sentence)]
         stop_lists = {False: _Stops(terminators), True: _Stops(sorted(terminators + semicolons))}
+        backward_stops = _Stops(sorted(terminators + semicolons + backward_only)) if backward_only else stop_lists[True]
         words = _Words(sentence)
         found = Modifiers()
         for start, end, rule in hits:
-            if rule.direction == "terminate":
+            if rule.direction in TERMINATORS:
                 continue
             forward_stops = stop_lists[rule.category not in self.across_semicolons]
-            scope_start, scope_end = _scope(sentence, start, end, rule, (forward_stops, stop_lists[True]), words)
+            scope_start, scope_end = _scope(sentence, start, end, rule, (forward_stops, backward_stops), words)
             found.append(Modifier(rule, start, end, scope_start, scope_end))
         return found
 
@@ -474,8 +477,8 @@ def _cue_rule(raw: Any, path: str, where: str) -> CueRule:
     direction = raw["direction"]
     if direction not in DIRECTIONS:
         raise InputError(path, f"{where}.direction", f"unknown direction {direction!r}", f"use one of: {', '.join(DIRECTIONS)}")
-    category = raw.get("category", direction if direction in ("pseudo", "terminate") else None)
-    if direction not in ("pseudo", "terminate") and category not in CATEGORIES:
+    category = raw.get("category", direction if direction in ("pseudo", *TERMINATORS) else None)
+    if direction not in ("pseudo", *TERMINATORS) and category not in CATEGORIES:
         raise InputError(path, f"{where}.category", f"unknown category {category!r}", f"use one of: {', '.join(CATEGORIES)}")
     literal, pattern = compile_cue(raw, path, where)
     max_scope = raw.get("max_scope")
