@@ -289,7 +289,8 @@ def test_a_value_another_item_is_for_is_not_read_for_a_request_naming_none(tmp_p
     ("text", "extended"),
     [("Tramadol ER 100 mg daily #30", True), ("OxyContin 20 mg q12h #60", True), ("Nucynta ER 100mg #60", True),
      ("hydrocodone 20 mg ER daily #30", True), ("Norco 10/325 mg TID #90", False), ("Tramadol 50 mg BID #60", False),
-     ("Nucynta 50 mg q6h #60", False)],
+     ("Nucynta 50 mg q6h #60", False), ("Duragesic 25 mcg/h patch #10", True), ("Butrans 10 mcg/hr patch #4", True),
+     ("Lidoderm 5% patch #30", False)],
 )
 def test_an_extended_release_product_is_read_from_the_request_line(tmp_path, repo_ruleset, text, extended):
     """Short-acting first (rules 0.58.0): the product on the request line says whether the opioid is extended release."""

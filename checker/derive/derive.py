@@ -441,6 +441,13 @@ def _procedure_decision(request: Request, decided: dict[str, str]) -> Derived | 
     return Derived(decision == MEDICALLY_NECESSARY, {"procedure": request.associated_with, "decision": decision})
 
 
+def _extended_release(dose: Dose) -> Derived:
+    """An extended-release product, or a patch dosed per hour and worn around the clock (a fentanyl or buprenorphine
+    patch): a long-acting drug, not one taken as needed."""
+    rx = dose.prescription
+    return Derived(rx.release == "extended" or dose.daily_unit == "mcg/h", {"written": rx.written_name})
+
+
 def _basis_text(basis: dict) -> str:
     return "; ".join(f"{k}={v}" for k, v in basis.items())
 
@@ -451,7 +458,7 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
     if request.drug:
         found["drug"] = Derived(request.drug, {"named": request.drug_named})
         if request.dose is not None:
-            found["extended_release"] = Derived(request.dose.prescription.release == "extended", {"written": request.dose.prescription.written_name})
+            found["extended_release"] = _extended_release(request.dose)
         found.update(_duration(case, request, product))
         found.update(_dose(request.dose))
         relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant", product)
