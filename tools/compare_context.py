@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from checker.extract import Extractor
-from checker.text.context import ContextRules, Modifier, load_context_rules
+from checker.text.context import TERMINATORS, ContextRules, Modifier, load_context_rules
 
 REPO = Path(__file__).resolve().parents[1]
 _DIRECTIONS = {"forward": "FORWARD", "backward": "BACKWARD", "bidirectional": "BIDIRECTIONAL", "sentence": "BIDIRECTIONAL",
@@ -57,7 +57,7 @@ class MedspacyContext:
         context = self.nlp.add_pipe("medspacy_context", config={"rules": None})
         rules = []
         for i, rule in enumerate(ours.rules):
-            category = rule.category.upper() if rule.direction not in ("pseudo", "terminate", "terminate_backward") else _DIRECTIONS[rule.direction]
+            category = rule.category.upper() if rule.direction not in ("pseudo", *TERMINATORS) else _DIRECTIONS[rule.direction]
             flags = "" if rule.pattern.flags & 2 else "(?-i:"  # re.IGNORECASE == 2
             pattern = f"{flags}{rule.pattern.pattern}{')' if flags else ''}"
             stopped_by = None if rule.category in ours.across_semicolons else {"SEMICOLON"}

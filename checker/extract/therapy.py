@@ -83,8 +83,10 @@ class TherapyVisits:
         """None of a kind requested that the records' list of care so far leaves out, where no sentence tells that
         kind, or a word that may stand for it, as care given (left_out_of_care_so_far of the cues)."""
         requested = {r.therapy for r in run.requests if r.therapy in self.standing_for}
-        listing = next((info for info in run.sentences if not info.review and self._lists_care_so_far(info)), None)
-        if not requested or listing is None:
+        if not requested:
+            return []
+        listing, span = next(((info, span) for info in run.sentences if not info.review and (span := self._care_list_span(info))), (None, None))
+        if listing is None:
             return []
         given = set()
         for info in run.sentences:
@@ -92,7 +94,6 @@ class TherapyVisits:
                 patterns = (self.kinds[kind], self.standing_for[kind])
                 if any(self._told_as_given(info, m.span()) for rx in patterns for m in rx.finditer(info.sentence.text)):
                     given.add(kind)
-        span = self._list_cue(listing)
         found = []
         for kind in sorted(requested - given):
             assertion = self.asserter.assertion(run, listing, self.fact, 0, span, kind)
@@ -100,16 +101,15 @@ class TherapyVisits:
                 found.append(assertion)
         return found
 
-    def _lists_care_so_far(self, info: SentenceInfo) -> bool:
-        text = info.sentence.text
-        return any(m.category == "prior_treatment" for m in info.modifiers) or bool(self.care_list and self.care_list.search(text))
-
-    def _list_cue(self, info: SentenceInfo) -> tuple[int, int]:
-        """Where the sentence says it lists the care so far: its own words, else the context cue's."""
+    def _care_list_span(self, info: SentenceInfo) -> tuple[int, int] | None:
+        """Where the sentence says it lists the care so far: its own words, else the context cue's; None if it
+        lists no care so far."""
         found = self.care_list.search(info.sentence.text) if self.care_list else None
         if found:
             return found.span()
-        cue = next(m for m in info.modifiers if m.category == "prior_treatment")
+        cue = next((m for m in info.modifiers if m.category == "prior_treatment"), None)
+        if cue is None:
+            return None
         return (cue.start, cue.end) if cue.end > cue.start else (0, min(len(info.sentence.text), 1))
 
     def _told_as_given(self, info: SentenceInfo, span: tuple[int, int]) -> bool:
