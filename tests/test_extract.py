@@ -984,3 +984,46 @@ def test_a_gain_told_of_one_kind_of_therapy_goes_to_that_kind():
 def test_a_drug_stopped_by_a_pronoun_or_a_gerund_is_past(text: str, statuses: dict[str, str]) -> None:
     medications = draft(text, requests=["Omeprazole 20mg #30"], as_of=dt.date(2016, 9, 1))["medications"]
     assert {m["drug"]: m["status"] for m in medications} == statuses
+
+
+def test_a_qualifier_read_after_one_score_is_not_the_next_scores_qualifier_before_it():
+    """(batch 51) "8/10 before pregabalin, 5/10 now": "before pregabalin" is the first score's; the second, told now,
+    is the score on the drug, not a second score without it."""
+    d = draft("Burning hand pain 8/10 before pregabalin, 5/10 now.", ["Pregabalin 75mg #60"])
+    assert (value(d, "pain_score_without_medication", 0), value(d, "pain_score_with_medication", 0)) == (8, 5)
+    d = draft("Pain 7/10 without Norco, 3/10 with.", ["Norco 10/325mg #60"])  # a qualifier after each score: as before
+    assert (value(d, "pain_score_without_medication", 0), value(d, "pain_score_with_medication", 0)) == (7, 3)
+
+
+def test_activities_told_right_after_the_pain_on_the_drug_are_its_function():
+    """(batch 51) The 4 A's activities in a note's shorthand: after the score on the drug and a semicolon, or as the next
+    sentence, its subject left out; the next sentence after one that tells no benefit of the drug is not."""
+    requests = ["Naproxen 500mg #60"]
+    same = draft("Naproxen 500 mg BID. Knee pain 7/10 off naproxen, 4/10 on it; walks her dog 20 minutes.", requests)
+    assert value(same, "functional_improvement", 0) is True
+    following = draft("Naproxen 500 mg BID. Knee pain 7/10 off naproxen, 4/10 on it. Walks her dog 20 minutes.", requests)
+    assert value(following, "functional_improvement", 0) is True
+    stopped = draft("Naproxen stopped for dyspepsia. Walks her dog 20 minutes.", requests)
+    assert value(stopped, "functional_improvement", 0) == "absent" and value(stopped, "functional_improvement") == "absent"
+    less = draft("Knee pain 7/10 off naproxen, 4/10 on it. Walks less than a block.", requests)
+    assert value(less, "functional_improvement", 0) == "absent"
+
+
+def test_screens_dated_by_month_count_in_the_year_only_when_the_whole_month_is_in_it():
+    """(batch 51) "UDS 01-2017 and 04-2017": both months lie within the year before the request; a month that begins
+    more than a year before it is not counted, so the count is never overstated."""
+    as_of = dt.date(2017, 7, 28)
+    assert value(draft("UDS 01-2017 and 04-2017 consistent.", ["Urine drug screen"], as_of), "urine_drug_tests_past_year") == 2
+    assert value(draft("UDS 07-2016 consistent.", ["Urine drug screen"], as_of), "urine_drug_tests_past_year") == 0
+    assert value(draft("UDS 08-2016 consistent.", ["Urine drug screen"], as_of), "urine_drug_tests_past_year") == 1
+
+
+def test_a_denial_reaching_a_screens_result_across_a_list_says_nothing_of_it():
+    """(batch 51) "there is no sedation, the urine screen matched the prescription": the 'no' of the list is not the
+    screen's, so it makes no inconsistent screen (it is left unread); a screen's own words of inconsistency are read in
+    full."""
+    d = draft("There is no sedation, the 03-2016 urine screen matched the prescription, CURES shows one prescriber.", ["Norco 10/325mg #120"])
+    assert value(d, "urine_drug_screen_consistent") == "absent"
+    for text in ("The UDS was not consistent with the prescribed medications.", "The UDS did not match the prescription.",
+                 "UDS positive for hydrocodone and alprazolam; alprazolam not prescribed."):
+        assert value(draft(text, ["Norco 10/325mg #120"]), "urine_drug_screen_consistent") is False, text

@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1150  # 1152 caught on 2026-12-06 (rules 0.58.0 and the cues of batch 50, sixty-four sets)
+MIN_APPROVALS_CAUGHT = 1198  # 1200 caught on 2026-12-06 (rules 0.59.0 and the cues of batch 51, sixty-six sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -189,7 +189,15 @@ MIN_APPROVALS_CAUGHT = 1150  # 1152 caught on 2026-12-06 (rules 0.58.0 and the c
 # the radiculopathy clear beside the MRI, a kind named above), and Percocet asked on the same form as a discectomy,
 # judged as an opioid trial (its first-line drug failed by the 8/10 pain on ibuprofen) where its writer judges it as
 # post-operative supply (an opioid asked beside a surgery is not read as post-operative unless the records say so).
-MAX_FALSE_APPROVALS = 58
+# The sixty-fifth (the limbs across the phases of care) and sixty-sixth (the monthly medication refill) sets, both told
+# tersely (2026-12-06, run as they came on main b098ad5: 40/54 and 40/56), came in with two each; batch 51 and rules
+# 0.59.0 took away two (a third epicondyle injection after two that each gave about three weeks of relief, now read as
+# no lasting benefit; tramadol ER continued after a screen negative for tramadol, now a screen inconsistent with the
+# prescription). Two stay: a pre-operative ECG for a diabetic, hypertensive claimant before a carpal tunnel release under
+# local anaesthesia, which its writer denies as low-risk surgery (the pre-operative testing topic reads the claimant's
+# risk factors, not the operation's risk: not encoded); and a drug screen two months after a consistent one, for a
+# claimant with no sign of misuse, under the 2009 edition (no repeat interval is encoded for that edition).
+MAX_FALSE_APPROVALS = 60
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,13 @@ def _arrow_after(text: str, span: tuple[int, int]) -> bool:
     return _ARROW.match(text, span[1]) is not None
 
 
+def _end_of_reading(score: list[Any]) -> int:
+    """Where a score and the qualifier read after it end: that qualifier is the score's own, so the next score
+    does not take it as its qualifier before ("8/10 before pregabalin, 5/10 now": 5 is no score before it)."""
+    m, qualifier = score
+    return max(m.end(), qualifier[1][1]) if qualifier else m.end()
+
+
 class PainScores:
     def __init__(self, shared: SharedCues, asserter: Asserter, raw: dict) -> None:
         self.shared = shared
@@ -78,7 +85,7 @@ class PainScores:
             scores.append([m, qualifier])
         for i, (m, qualifier) in enumerate(scores):
             if qualifier is None:
-                scores[i][1] = self._qualifier_before(text, m, scores[i - 1][0].end() if i else 0)
+                scores[i][1] = self._qualifier_before(text, m, _end_of_reading(scores[i - 1]) if i else 0)
         for i, (m, qualifier) in enumerate(scores):
             later = [s for s in scores[i + 1 :] if s[1] and s[1][0] == "with"]
             if qualifier is None and later and self.reduction.search(text[m.end() : later[0][0].start()]):

@@ -10,7 +10,7 @@ from checker.extract.text import QUANTITY_WORDS, duration, number, trie_regex
 from checker.load.lexicon import normalise
 from checker.load.ruleset import RuleSet
 from checker.text.extract_cues import ExtractionCues, compile_regex, drug_placeholders, fill_fragments
-from checker.text.textdates import FULL_DATE
+from checker.text.textdates import FULL_DATE, MONTH_YEAR
 
 
 class SharedCues:
@@ -32,6 +32,7 @@ class SharedCues:
         self.number = number_regex(self.numbers)
         self.first_line = self._first_line(raw["first_line"])
         self.full_date = re.compile(FULL_DATE, re.IGNORECASE)
+        self.date_or_month = re.compile(f"{FULL_DATE}|{MONTH_YEAR}", re.IGNORECASE)
         medications = raw["medications"]
         self._remedy_before = self.cue_regex(medications["remedy_before"], "medications.remedy_before")
         self._remedy_after = self.cue_regex(medications["remedy_after"], "medications.remedy_after")

@@ -4,6 +4,7 @@ therapy), in the clinical text and, for facts with in_request:, in the request l
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -128,8 +129,8 @@ class TargetFacts:
         if how.kind == "dates_within_days":
             if run.as_of is None:
                 return None
-            days = {parse_date(m.group(0), run.pivot) for m in self.shared.full_date.finditer(match.group(0))}
-            return sum(1 for d in days if d and 0 <= (run.as_of - d[0]).days <= how.days)
+            dated = {parse_date(m.group(0), run.pivot) for m in self.shared.date_or_month.finditer(match.group(0))}
+            return sum(1 for d in dated if d and _within_days(run.as_of, d, how.days))
         if how.kind == "bmi":  # weight in kilograms over the square of height in metres
             height, weight = height_m(match.group(how.groups[0])), weight_kg(match.group(how.groups[1]))
             return tidy(weight / height**2) if height and weight else None
@@ -202,3 +203,11 @@ def _opens_by_continuing(opener: re.Pattern[str], text: str) -> bool:
     """The sentence, or a clause after its semicolon, opens by continuing the account ("His score fell; he has
     resumed walking")."""
     return opener.match(text) is not None or any(opener.match(text, m.end()) for m in re.finditer(r";\s*", text))
+
+
+def _within_days(as_of: dt.date, dated: tuple[dt.date, str], days: int) -> bool:
+    """A dated event no later than as_of and at most `days` before it; a month without its day only when the whole
+    month is (so a count of events in the year is never overstated)."""
+    date, precision = dated
+    earliest = date.replace(day=1) if precision == "month" else date
+    return 0 <= (as_of - date).days and (as_of - earliest).days <= days
