@@ -2071,3 +2071,34 @@ def test_texts_without_a_slash_are_their_own_split_combinations(corpus, repo_rul
     split = [lexicon._split_unknown_combinations(line) for line in lines]
     assert split == [lexicon.plain_split_unknown_combinations(line) for line in lines]
     assert sum(s != line for s, line in zip(split, lines, strict=True)) > 100 and sum("/" not in line for line in lines) > 500
+
+
+def test_facts_documented_by_equivalents_read_only_where_something_may_document_them(corpus):
+    """documented_by_equivalent reads only the facts the case's records document or other facts may
+    document, with the remembered bases of facts' values looked up once: for the items of every case of
+    the corpus and the examples, read in turn and again, with the facts derived, with each fact an
+    equivalent may document already stated, with odd values of the facts the tests read, and without
+    them, the same facts in the same order as reading every fact (plain_documented_by_equivalent)."""
+    from checker.derive import derive
+
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    vocabulary = ruleset.vocabulary
+    documentable = [name for name, _ in derive.documented_by(vocabulary)]
+    read = {other for _, e in derive.documented_by(vocabulary) for other in e.facts}
+    assert read
+    cases = list(_corpus_cases(checker, corpus))
+    found = skipped = 0
+    for case in cases + cases[::-1]:
+        for request in case.requests:
+            facts = derive.derive_item_facts(case, request, ruleset.lexicon, ruleset.services, {})
+            variants = [facts, {k: v for k, v in facts.items() if k not in read and k not in documentable}]
+            variants += [{**facts, name: derive.fact_value(False)} for name in documentable]
+            variants += [{**facts, **{other: derive.fact_value(value) for other in read}} for value in (True, False, 2, 0, 2.0, -0.0, None)]
+            for given in variants:
+                fast = derive.documented_by_equivalent(case, ruleset.lexicon, vocabulary, given)
+                plain = derive.plain_documented_by_equivalent(case, ruleset.lexicon, vocabulary, given)
+                assert list(fast.items()) == list(plain.items())
+                found += len(fast)
+                skipped += len(derive._documenting(case, ruleset.lexicon, vocabulary)) < len(documentable)
+    assert found > 1000 and skipped > 1000

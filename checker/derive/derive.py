@@ -140,38 +140,69 @@ def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabular
     """Facts the records leave unstated but document by an equivalent (facts.yaml `documented_by`):
     a diagnosis holding the words of one of its phrases, a current medication of one of its drug
     classes, or another fact documented as true or as a count above 0. What the records state, even
-    a conflict, is never overridden."""
+    a conflict, is never overridden. Only the facts the case's records document, or that other facts
+    may document, are read, and the remembered bases of other facts' values are looked up once (the
+    same facts as plain_documented_by_equivalent: tests/test_speed.py)."""
+    found: dict[str, Derived] = {}
+    memo = _fact_bases_memo(vocabulary)
+    for name, basis, equivalents in _documenting(case, lexicon, vocabulary):
+        if name in facts:
+            continue
+        if not basis:  # one fact of ten: its tests read only the facts it names
+            basis = _basis_in_fact_values(vocabulary, name, equivalents, facts, memo)
+        if basis:
+            found[name] = Derived(True, basis)
+    return found
+
+
+def plain_documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabulary, facts: dict[str, FactValue]) -> dict[str, Derived]:
+    """documented_by_equivalent reading every fact an equivalent may document (tests/test_speed.py)."""
     found: dict[str, Derived] = {}
     in_records = _bases_in_records(case, lexicon, vocabulary)
     for name, equivalents in documented_by(vocabulary):
         if name in facts:
             continue
         basis = in_records[name]
-        if not basis and equivalents.tests:  # one fact of ten: its tests read only the facts it names
+        if not basis and equivalents.tests:
             basis = _basis_in_fact_values(vocabulary, name, equivalents, facts)
         if basis:
             found[name] = Derived(True, basis)
     return found
 
 
-# The last case's diagnosis and medication bases (_bases_in_records): (diagnoses, medications, lexicon,
-# vocabulary facts, bases), the objects themselves, so a case of other records is never mistaken for it.
+# The last case's diagnosis and medication bases (_records_read): (diagnoses, medications, lexicon, vocabulary
+# facts, (bases, documenting)), the objects themselves, so a case of other records is never mistaken for it.
 _last_bases: list[tuple] = []
+
+# Per fact an equivalent may document that the records or other facts may document: its name, what the
+# records document it by ({} when nothing) and its equivalents.
+Documenting = tuple[tuple[str, dict[str, str], Equivalents], ...]
 
 
 def _bases_in_records(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> dict[str, dict[str, str]]:
     """Per fact an equivalent may document, what the case's diagnoses or current medications document
-    it by ({} when nothing), as equivalent_in_records finds them before it reads any fact. Every item
-    of a case asks again of the same records, so the last case's answers are kept, matched by the
-    very tuples of diagnoses and medications (immutable) and the lexicon and vocabulary they were
-    read with (the same answers: tests/test_speed.py)."""
+    it by ({} when nothing), as equivalent_in_records finds them before it reads any fact."""
+    return _records_read(case, lexicon, vocabulary)[0]
+
+
+def _documenting(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> Documenting:
+    """The facts an equivalent may document that the case's records document or that other facts may
+    document (their equivalents have tests), in the vocabulary's order: the others nothing documents."""
+    return _records_read(case, lexicon, vocabulary)[1]
+
+
+def _records_read(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> tuple[dict[str, dict[str, str]], Documenting]:
+    """_bases_in_records's bases and _documenting's facts. Every item of a case asks again of the same
+    records, so the last case's answers are kept, matched by the very tuples of diagnoses and medications
+    (immutable) and the lexicon and vocabulary they were read with (the same answers: tests/test_speed.py)."""
     last = _last_bases[0] if _last_bases else None
     if last is not None and last[0] is case.diagnoses and last[1] is case.medications and last[2] is lexicon and last[3] is vocabulary.facts:
         return last[4]
     in_diagnoses = _bases_in_diagnoses(case.diagnoses, vocabulary)
     bases = {name: in_diagnoses[name] or _basis_in_medications(case, lexicon, equivalents) for name, equivalents in documented_by(vocabulary)}
-    _last_bases[:] = [(case.diagnoses, case.medications, lexicon, vocabulary.facts, bases)]
-    return bases
+    documenting = tuple((name, bases[name], equivalents) for name, equivalents in documented_by(vocabulary) if bases[name] or equivalents.tests)
+    _last_bases[:] = [(case.diagnoses, case.medications, lexicon, vocabulary.facts, (bases, documenting))]
+    return bases, documenting
 
 
 # Diagnosis lists remembered per vocabulary (_bases_in_diagnoses): a corpus's cases share a few lists (a
@@ -227,18 +258,26 @@ MAX_REMEMBERED_FACT_BASES = 4096
 _KEYED_VALUES = frozenset((bool, int, str))  # equal only when written alike (not 0.0 and -0.0)
 
 
-def _basis_in_fact_values(vocabulary: Vocabulary, name: str, equivalents: Equivalents, facts: dict[str, FactValue]) -> dict[str, str]:
+def _fact_bases_memo(vocabulary: Vocabulary) -> dict[tuple, dict[str, str]]:
+    """_basis_in_fact_values's answers, remembered per vocabulary."""
+    return remembered(vocabulary, "_bases_in_facts", (vocabulary.facts,))
+
+
+def _basis_in_fact_values(
+    vocabulary: Vocabulary, name: str, equivalents: Equivalents, facts: dict[str, FactValue], memo: dict[tuple, dict[str, str]] | None = None,
+) -> dict[str, str]:
     """_basis_in_facts of the values of the facts `name`'s equivalents read, remembered per vocabulary by
     `name` and those values (each a truth value, a whole number or a text; any other is read afresh): the
     tests read nothing else, and a corpus's items give a few values (a fresh dict each time; the same
-    bases: tests/test_speed.py)."""
+    bases: tests/test_speed.py). `memo`: _fact_bases_memo(vocabulary), when the caller holds it."""
     values = {other: facts[other].value for other in equivalents.facts if other in facts}
     key: list[Any] = [name]
     for other, value in values.items():
         if value.__class__ not in _KEYED_VALUES:
             return _basis_in_facts(equivalents, values)
         key.append((other, value.__class__, value))
-    memo = remembered(vocabulary, "_bases_in_facts", (vocabulary.facts,))
+    if memo is None:
+        memo = _fact_bases_memo(vocabulary)
     found = memo.get(tuple(key))
     if found is None:
         if len(memo) >= MAX_REMEMBERED_FACT_BASES:
