@@ -2102,3 +2102,34 @@ def test_facts_documented_by_equivalents_read_only_where_something_may_document_
                 found += len(fast)
                 skipped += len(derive._documenting(case, ruleset.lexicon, vocabulary)) < len(documentable)
     assert found > 1000 and skipped > 1000
+
+
+def test_drugs_alongside_read_once_per_case_are_those_read_for_every_item(corpus):
+    """derive._alongside reads the case's requested and current drugs of a class once per case: for every
+    request of the corpus and the examples (cases read in turn and again), as itself and as each drug it is
+    judged as, of every drug class the lexicon knows, systemic or not, and in the same case without its
+    medication list, the same count and basis as reading them for every item (plain_alongside)."""
+    import dataclasses
+
+    from checker.derive import derive
+    from checker.evaluate import evaluate
+
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    lexicon = ruleset.lexicon
+    classes = sorted({c for drug in lexicon.drugs.values() for c in drug.classes})
+    assert {"opioid", "nsaid", "muscle_relaxant"} <= set(classes)
+    cases = list(_corpus_cases(checker, corpus))
+    cases += [dataclasses.replace(case, medications=None) for case in cases[:100]]
+    counted = 0
+    for case in cases + cases[::-1]:
+        for request in case.requests:
+            asked = [(request, "")]
+            asked += [(derive._as_ingredient(request, drug, lexicon), request.drug) for drug in evaluate.judged_parts(ruleset, request)[0]]
+            for item, product in asked:
+                for drug_class in classes:
+                    for systemic_only in (False, True):
+                        fast = derive._alongside(case, item, lexicon, drug_class, systemic_only, product)
+                        assert fast == derive.plain_alongside(case, item, lexicon, drug_class, systemic_only, product)
+                        counted += fast is not None and fast.value > 0
+    assert counted > 1000

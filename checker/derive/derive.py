@@ -639,11 +639,51 @@ def _alongside(
     requested with a post-operative opioid), and the other drugs of the product this drug is part of
     (the NSAID of an NSAID with a gastric protector). systemic_only leaves out requests for a topical or
     compounded product, and listed drugs the records give as topical (a cream's NSAID is not the systemic NSAID a
-    gastric protector guards against)."""
+    gastric protector guards against). The case's drugs of the class are read once per case (_alongside_in_case;
+    the same counts as plain_alongside: tests/test_speed.py)."""
+    requested, current = _alongside_in_case(case, lexicon, drug_class, systemic_only)
+    found = set(current)
+    for rid, drug in requested:
+        if rid != request.id:
+            found.add(drug)
+    if product and not (systemic_only and request.route == "topical"):
+        found.update(d for d in lexicon.drugs[product].judged_as if drug_class in lexicon.drugs[d].classes)
+    found.discard(request.drug)
+    found.discard(product)
+    if case.medications is None and not found:
+        return None  # no medication list and nothing requested alongside: not documented
+    return Derived(len(found), {drug_class: ", ".join(sorted(found)) or "none"})
+
+
+def _alongside_in_case(case: Case, lexicon: Lexicon, drug_class: str, systemic_only: bool) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
+    """The drugs of a class that _alongside counts whatever the item: the requests (id, drug) and the current
+    medications; systemic_only leaves out requests for a topical or compounded product, listed drugs the case
+    requests as one, and listed drugs the records give as topical."""
+    answers = _case_answers(case, lexicon)
+    key = ("alongside", drug_class, systemic_only)
+    found = answers.get(key)
+    if found is None:
+        topical = {r.id: r.drug for r in case.requests if r.drug and _topical_request(r)} if systemic_only else {}
+        requested = tuple(
+            (r.id, r.drug) for r in case.requests if r.drug and r.id not in topical and drug_class in lexicon.drugs[r.drug].classes
+        )
+        # a listed drug that the case requests as a topical product is that product, continued (the list does not say
+        # its form): no systemic NSAID either
+        current = frozenset(
+            m.drug for m in (case.medications or ())
+            if m.status == "current" and m.drug not in topical.values() and not (systemic_only and m.form == "topical")
+            and drug_class in lexicon.drugs[m.drug].classes
+        )
+        found = answers[key] = (requested, current)
+    return found
+
+
+def plain_alongside(
+    case: Case, request: Request, lexicon: Lexicon, drug_class: str, systemic_only: bool = False, product: str = ""
+) -> Derived | None:
+    """_alongside reading the case's requests and medications for every item (tests/test_speed.py)."""
     topical = {r.id: r.drug for r in case.requests if r.drug and _topical_request(r)} if systemic_only else {}
     requested = {r.drug for r in case.requests if r.drug and r.id != request.id and r.id not in topical}
-    # a listed drug that the case requests as a topical product is that product, continued (the list does not say
-    # its form): no systemic NSAID either
     current = {
         m.drug for m in (case.medications or ())
         if m.status == "current" and m.drug not in topical.values() and not (systemic_only and m.form == "topical")
@@ -651,8 +691,25 @@ def _alongside(
     in_product = set(lexicon.drugs[product].judged_as) if product and not (systemic_only and request.route == "topical") else set()
     found = sorted(d for d in (requested | current | in_product) - {request.drug, product} if drug_class in lexicon.drugs[d].classes)
     if case.medications is None and not found:
-        return None  # no medication list and nothing requested alongside: not documented
+        return None
     return Derived(len(found), {drug_class: ", ".join(found) or "none"})
+
+
+# The last case's answers about its drugs (_case_answers): (requests, medications, lexicon, answers), the
+# objects themselves, so a case of other requests or medications is never mistaken for it.
+_last_case_answers: list[tuple] = []
+
+
+def _case_answers(case: Case, lexicon: Lexicon) -> dict[tuple, Any]:
+    """A dict for answers read from the case's requests and medications alone, kept for the last case asked
+    of (every item of a case asks again), matched by the very tuples of requests and medications (immutable)
+    and the lexicon they are read with."""
+    last = _last_case_answers[0] if _last_case_answers else None
+    if last is not None and last[0] is case.requests and last[1] is case.medications and last[2] is lexicon:
+        return last[3]
+    answers: dict[tuple, Any] = {}
+    _last_case_answers[:] = [(case.requests, case.medications, lexicon, answers)]
+    return answers
 
 
 def _pain_reduction(facts: dict[str, FactValue]) -> Derived | None:
