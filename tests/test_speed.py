@@ -2133,3 +2133,30 @@ def test_drugs_alongside_read_once_per_case_are_those_read_for_every_item(corpus
                         assert fast == derive.plain_alongside(case, item, lexicon, drug_class, systemic_only, product)
                         counted += fast is not None and fast.value > 0
     assert counted > 1000
+
+
+def test_facts_documented_by_equivalents_or_a_decision_without_bases_are_the_same_facts(corpus):
+    """derive_item_facts(bases=False) leaves the source of the facts documented by an equivalent and of the
+    procedure's decision empty too: for every request of the corpus and the examples, with the procedure it
+    serves decided each way (or not decided), the same facts in the same order, values and origins as with
+    their bases, only those sources empty; and the facts so emptied are many and of both kinds."""
+    from checker.base.outcomes import MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY
+    from checker.derive import derive
+
+    checker = Checker()
+    ruleset = checker.ruleset
+    emptied: dict[str, int] = {}
+    for case, request in _corpus_requests(checker, corpus):
+        for decision in ("", MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY):
+            decided = {request.associated_with: decision} if decision and request.associated_with else {}
+            args = (case, request, ruleset.lexicon, ruleset.services, decided, "", ruleset.vocabulary)
+            full, bare = derive.derive_item_facts(*args), derive.derive_item_facts(*args, bases=False)
+            assert list(full) == list(bare)
+            for name, fact in full.items():
+                assert (fact.value, fact.origin, fact.reason, fact.evidence) == (bare[name].value, bare[name].origin, bare[name].reason, bare[name].evidence)
+                assert bare[name].source == fact.source or (bare[name].source == "" and fact.origin == "derived")
+                if bare[name].source != fact.source:
+                    emptied[name] = emptied.get(name, 0) + 1
+    documented = {name for name, _ in derive.documented_by(ruleset.vocabulary)}
+    assert emptied.get("procedure_medically_necessary", 0) > 10
+    assert sum(count for name, count in emptied.items() if name in documented and name != "procedure_medically_necessary") > 300

@@ -72,8 +72,9 @@ def derive_item_facts(
     medial meniscus tear documents a suspected meniscus tear). `ingredient` evaluates one ingredient
     of a compounded product as if it were the requested drug; `decided` holds the decisions already
     reached on the case's other items. `bases=False` (a regression run, which reports no fact) leaves
-    the source of the facts derived from the request and the records empty rather than writing out
-    what each was worked out from (the same values: tests/test_speed.py)."""
+    the source of the facts derived from the request, the records, their equivalents and the procedure's
+    decision empty rather than writing out what each was worked out from (the same values:
+    tests/test_speed.py)."""
     facts: dict[str, FactValue] = dict(case.facts)
     for name in _claimed_by_other_items(case, request, services):
         del facts[name]
@@ -104,10 +105,10 @@ def derive_item_facts(
     facts.update(timeline_facts(case))
     procedure = _procedure_decision(request, decided or {})
     if procedure is not None:
-        facts["procedure_medically_necessary"] = _derived_fact(procedure)
+        facts["procedure_medically_necessary"] = _derived_fact(procedure, bases)
     if vocabulary is not None:
         for name, found in documented_by_equivalent(case, lexicon, vocabulary, facts).items():
-            facts[name] = _derived_fact(found)
+            facts[name] = _derived_fact(found, bases)
     return facts
 
 
@@ -430,8 +431,9 @@ def _same_request(text: str, original: str) -> bool:
     return " ".join(text.lower().split()) == " ".join(original.lower().split())
 
 
-def _derived_fact(found: Derived) -> FactValue:
-    return fact_value(found.value, "derived", _basis_text(found.basis))
+def _derived_fact(found: Derived, bases: bool = True) -> FactValue:
+    """The fact, its source what it was worked out from; `bases=False`: no source."""
+    return fact_value(found.value, "derived", _basis_text(found.basis) if bases else "")
 
 
 # The last case's timeline facts (timeline_facts): its injury, request and surgery dates, and the facts.
