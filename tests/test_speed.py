@@ -2160,3 +2160,36 @@ def test_facts_documented_by_equivalents_or_a_decision_without_bases_are_the_sam
     documented = {name for name, _ in derive.documented_by(ruleset.vocabulary)}
     assert emptied.get("procedure_medically_necessary", 0) > 10
     assert sum(count for name, count in emptied.items() if name in documented and name != "procedure_medically_necessary") > 300
+
+
+def test_derived_facts_made_unfrozen_are_those_made_frozen(corpus, monkeypatch):
+    """derive.Derived is a plain dataclass, not a frozen one (set up in half the time): with Derived frozen
+    again, as it was, every request of the corpus and the examples (and each ingredient of a compound)
+    derives the same facts in the same order, with and without bases, and nothing changes a Derived once
+    made (a frozen one would refuse); a Derived has the frozen one's fields, repr and equality."""
+    import dataclasses
+    from typing import Any
+
+    from checker.derive import derive
+    from checker.evaluate import evaluate
+
+    frozen = dataclasses.make_dataclass("Derived", [("value", Any), ("basis", dict)], frozen=True)
+    checker = Checker()
+    ruleset = checker.ruleset
+    asked = []
+    for case, request in _corpus_requests(checker, corpus):
+        for ingredient in ("", *evaluate.judged_parts(ruleset, request)[0]):
+            for bases in (True, False):
+                asked.append((case, request, ruleset.lexicon, ruleset.services, {}, ingredient, ruleset.vocabulary, bases))
+    fast = [derive.derive_item_facts(*args) for args in asked]
+    with monkeypatch.context() as m:
+        m.setattr(derive, "Derived", frozen)
+        derive._last_bases.clear()
+        derive._last_case_answers.clear()
+        plain = [derive.derive_item_facts(*args) for args in asked]
+    assert [list(f.items()) for f in fast] == [list(p.items()) for p in plain] and len(asked) > 500
+    assert [f.name for f in dataclasses.fields(derive.Derived)] == [f.name for f in dataclasses.fields(frozen)]
+    for value, basis in ((1, {"text": "x"}), (True, {}), (None, {"a": 1, "b": "2"})):
+        assert repr(derive.Derived(value, basis)) == repr(frozen(value, basis))
+        assert dataclasses.asdict(derive.Derived(value, basis)) == dataclasses.asdict(frozen(value, basis))
+        assert derive.Derived(value, basis) == derive.Derived(value, dict(basis)) and derive.Derived(value, basis) != derive.Derived(2, basis)
