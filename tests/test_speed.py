@@ -2193,3 +2193,31 @@ def test_derived_facts_made_unfrozen_are_those_made_frozen(corpus, monkeypatch):
         assert repr(derive.Derived(value, basis)) == repr(frozen(value, basis))
         assert dataclasses.asdict(derive.Derived(value, basis)) == dataclasses.asdict(frozen(value, basis))
         assert derive.Derived(value, basis) == derive.Derived(value, dict(basis)) and derive.Derived(value, basis) != derive.Derived(2, basis)
+
+
+def test_derived_facts_without_bases_shared_by_value_are_those_made_afresh(corpus, monkeypatch):
+    """derive._bare_fact keeps one FactValue per derived value of a keyed type (a truth value, a whole number,
+    a text): for every request of the corpus and the examples, with the bound and with a bound small enough
+    to empty the memory along the way, the facts derived without bases are fact_value(value, "derived") of
+    the same values and types; values equal but written otherwise (1, 1.0, True; 0.0, -0.0) keep their own."""
+    from checker.derive import derive
+    from checker.evaluate import evaluate
+
+    checker = Checker()
+    ruleset = checker.ruleset
+    for bound in (derive.MAX_BARE_FACTS, 2):
+        monkeypatch.setattr(derive, "MAX_BARE_FACTS", bound)
+        derive._bare_facts.clear()
+        shared = 0
+        for case, request in _corpus_requests(checker, corpus):
+            for ingredient in ("", *evaluate.judged_parts(ruleset, request)[0]):
+                facts = derive.derive_item_facts(case, request, ruleset.lexicon, ruleset.services, {}, ingredient, ruleset.vocabulary, False)
+                for fact in facts.values():
+                    if fact.origin == "derived" and fact.source == "":
+                        assert fact == derive.fact_value(fact.value, "derived") and fact.__dict__ == derive.fact_value(fact.value, "derived").__dict__
+                        shared += derive._bare_facts.get((fact.value.__class__, fact.value)) is fact
+        assert shared > (400 if bound > 2 else 50) and len(derive._bare_facts) <= bound
+    for value in (1, 1.0, True, 0, 0.0, -0.0, False, None, "1", (1,), float("nan")):
+        made = derive._bare_fact(value)
+        assert made.value.__class__ is value.__class__ and repr(made.value) == repr(value) and (made.origin, made.source) == ("derived", "")
+    assert derive._bare_fact(1).value is not True and derive._bare_fact(True).value is True and derive._bare_fact(-0.0) is not derive._bare_fact(-0.0)

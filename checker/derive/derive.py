@@ -98,12 +98,16 @@ def derive_item_facts(
         if region:  # a drug or cream asked for in a case whose other requests are all for one region is for it
             # (a service naming no body part keeps it unknown: its guideline turns on the part it names)
             derived["body_part"] = Derived(region, {"region of the case's other requests": region})
-    texts: dict[int, str] = {}  # by basis mapping: the request shape's facts share theirs (the request line)
-    for name, found in derived.items():
-        text = texts.get(id(found.basis)) if bases else ""
-        if text is None:
-            text = texts[id(found.basis)] = _basis_text(found.basis)
-        facts[name] = fact_value(found.value, "derived", text)
+    if bases:
+        texts: dict[int, str] = {}  # by basis mapping: the request shape's facts share theirs (the request line)
+        for name, found in derived.items():
+            text = texts.get(id(found.basis))
+            if text is None:
+                text = texts[id(found.basis)] = _basis_text(found.basis)
+            facts[name] = fact_value(found.value, "derived", text)
+    else:
+        for name, found in derived.items():
+            facts[name] = _bare_fact(found.value)
     facts.update(timeline_facts(case))
     procedure = _procedure_decision(request, decided or {})
     if procedure is not None:
@@ -435,7 +439,27 @@ def _same_request(text: str, original: str) -> bool:
 
 def _derived_fact(found: Derived, bases: bool = True) -> FactValue:
     """The fact, its source what it was worked out from; `bases=False`: no source."""
-    return fact_value(found.value, "derived", _basis_text(found.basis) if bases else "")
+    return fact_value(found.value, "derived", _basis_text(found.basis)) if bases else _bare_fact(found.value)
+
+
+# Derived facts without their bases, one per value (_bare_fact): at most this many, forgotten all at once when full.
+MAX_BARE_FACTS = 4096
+_bare_facts: dict[tuple[type, Any], FactValue] = {}
+
+
+def _bare_fact(value: Any) -> FactValue:
+    """fact_value(value, "derived"), a derived fact without its basis: one FactValue (frozen) for every item
+    that derives a value of a keyed type (a truth value, a whole number or a text: equal only when written
+    alike); any other value is made afresh (the same facts: tests/test_speed.py)."""
+    if value.__class__ not in _KEYED_VALUES:
+        return fact_value(value, "derived")
+    key = (value.__class__, value)
+    fact = _bare_facts.get(key)
+    if fact is None:
+        if len(_bare_facts) >= MAX_BARE_FACTS:
+            _bare_facts.clear()
+        fact = _bare_facts[key] = fact_value(value, "derived")
+    return fact
 
 
 # The last case's timeline facts (timeline_facts): its injury, request and surgery dates, and the facts.
