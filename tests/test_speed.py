@@ -2221,3 +2221,39 @@ def test_derived_facts_without_bases_shared_by_value_are_those_made_afresh(corpu
         made = derive._bare_fact(value)
         assert made.value.__class__ is value.__class__ and repr(made.value) == repr(value) and (made.origin, made.source) == ("derived", "")
     assert derive._bare_fact(1).value is not True and derive._bare_fact(True).value is True and derive._bare_fact(-0.0) is not derive._bare_fact(-0.0)
+
+
+def test_fact_value_bases_kept_with_the_case_records_are_the_vocabularys(corpus):
+    """The last case's record bases hold the vocabulary's remembered bases of other facts' values: for every
+    case of the corpus and the examples, the memo _records_read gives is _fact_bases_memo's, and a new one
+    once the vocabulary's facts are replaced, with the same documented facts as reading every fact; and
+    _basis_in_fact_values reads the facts of an equivalent of several, each stated, absent or of another
+    type (a float among truth values), as _basis_in_facts reads their values."""
+    import dataclasses
+    import itertools
+
+    from checker.derive import derive
+
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    vocabulary = ruleset.vocabulary
+    cases = list(_corpus_cases(checker, corpus))
+    for _ in range(2):
+        for case in cases:
+            assert derive._records_read(case, ruleset.lexicon, vocabulary)[2] is derive._fact_bases_memo(vocabulary)
+            for request in case.requests:
+                facts = derive.derive_item_facts(case, request, ruleset.lexicon, ruleset.services, {})
+                fast = derive.documented_by_equivalent(case, ruleset.lexicon, vocabulary, facts)
+                assert list(fast.items()) == list(derive.plain_documented_by_equivalent(case, ruleset.lexicon, vocabulary, facts).items())
+        held = derive._fact_bases_memo(vocabulary)
+        vocabulary = dataclasses.replace(vocabulary, facts=dict(vocabulary.facts))
+        assert derive._fact_bases_memo(vocabulary) is not held
+    tested = [e for _, e in derive.documented_by(vocabulary) if e.tests]
+    several = dataclasses.replace(tested[0], facts=tuple(f for e in tested for f in e.facts), tests=tuple(t for e in tested for t in e.tests))
+    assert len(several.facts) >= 3
+    odd = (None, True, False, 2, 0, 2.0, "absent")
+    for values in itertools.product(odd, repeat=len(several.facts)):
+        given = {name: derive.fact_value(value) for name, value in zip(several.facts, values, strict=True) if value != "absent"}
+        read = {name: fact.value for name, fact in given.items()}
+        basis = derive._basis_in_fact_values(vocabulary, "several", several, given)
+        assert basis == derive._basis_in_fact_values(vocabulary, "several", several, given) == derive._basis_in_facts(several, read)

@@ -148,11 +148,11 @@ def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabular
     a diagnosis holding the words of one of its phrases, a current medication of one of its drug
     classes, or another fact documented as true or as a count above 0. What the records state, even
     a conflict, is never overridden. Only the facts the case's records document, or that other facts
-    may document, are read, and the remembered bases of other facts' values are looked up once (the
-    same facts as plain_documented_by_equivalent: tests/test_speed.py)."""
+    may document, are read, and the remembered bases of other facts' values are looked up once a case
+    (the same facts as plain_documented_by_equivalent: tests/test_speed.py)."""
     found: dict[str, Derived] = {}
-    memo = _fact_bases_memo(vocabulary)
-    for name, basis, equivalents in _documenting(case, lexicon, vocabulary):
+    _, documenting, memo = _records_read(case, lexicon, vocabulary)
+    for name, basis, equivalents in documenting:
         if name in facts:
             continue
         if not basis:  # one fact of ten: its tests read only the facts it names
@@ -178,7 +178,7 @@ def plain_documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Voc
 
 
 # The last case's diagnosis and medication bases (_records_read): (diagnoses, medications, lexicon, vocabulary
-# facts, (bases, documenting)), the objects themselves, so a case of other records is never mistaken for it.
+# facts, (bases, documenting, memo)), the objects themselves, so a case of other records is never mistaken for it.
 _last_bases: list[tuple] = []
 
 # Per fact an equivalent may document that the records or other facts may document: its name, what the
@@ -198,18 +198,23 @@ def _documenting(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> Docume
     return _records_read(case, lexicon, vocabulary)[1]
 
 
-def _records_read(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> tuple[dict[str, dict[str, str]], Documenting]:
-    """_bases_in_records's bases and _documenting's facts. Every item of a case asks again of the same
-    records, so the last case's answers are kept, matched by the very tuples of diagnoses and medications
-    (immutable) and the lexicon and vocabulary they were read with (the same answers: tests/test_speed.py)."""
+def _records_read(
+    case: Case, lexicon: Lexicon, vocabulary: Vocabulary,
+) -> tuple[dict[str, dict[str, str]], Documenting, dict[tuple, dict[str, str]]]:
+    """_bases_in_records's bases, _documenting's facts and the vocabulary's remembered bases of other facts'
+    values (_fact_bases_memo: replaced only with the vocabulary's facts). Every item of a case asks again of
+    the same records, so the last case's answers are kept, matched by the very tuples of diagnoses and
+    medications (immutable) and the lexicon and vocabulary they were read with (the same answers:
+    tests/test_speed.py)."""
     last = _last_bases[0] if _last_bases else None
     if last is not None and last[0] is case.diagnoses and last[1] is case.medications and last[2] is lexicon and last[3] is vocabulary.facts:
         return last[4]
     in_diagnoses = _bases_in_diagnoses(case.diagnoses, vocabulary)
     bases = {name: in_diagnoses[name] or _basis_in_medications(case, lexicon, equivalents) for name, equivalents in documented_by(vocabulary)}
     documenting = tuple((name, bases[name], equivalents) for name, equivalents in documented_by(vocabulary) if bases[name] or equivalents.tests)
-    _last_bases[:] = [(case.diagnoses, case.medications, lexicon, vocabulary.facts, (bases, documenting))]
-    return bases, documenting
+    answers = (bases, documenting, _fact_bases_memo(vocabulary))
+    _last_bases[:] = [(case.diagnoses, case.medications, lexicon, vocabulary.facts, answers)]
+    return answers
 
 
 # Diagnosis lists remembered per vocabulary (_bases_in_diagnoses): a corpus's cases share a few lists (a
@@ -277,12 +282,17 @@ def _basis_in_fact_values(
     `name` and those values (each a truth value, a whole number or a text; any other is read afresh): the
     tests read nothing else, and a corpus's items give a few values (a fresh dict each time; the same
     bases: tests/test_speed.py). `memo`: _fact_bases_memo(vocabulary), when the caller holds it."""
-    values = {other: facts[other].value for other in equivalents.facts if other in facts}
+    values: dict[str, Any] = {}
     key: list[Any] = [name]
-    for other, value in values.items():
-        if value.__class__ not in _KEYED_VALUES:
-            return _basis_in_facts(equivalents, values)
-        key.append((other, value.__class__, value))
+    keyed = True
+    for other in equivalents.facts:
+        fact = facts.get(other)
+        if fact is not None:
+            values[other] = value = fact.value
+            keyed = keyed and value.__class__ in _KEYED_VALUES
+            key.append((other, value.__class__, value))
+    if not keyed:
+        return _basis_in_facts(equivalents, values)
     if memo is None:
         memo = _fact_bases_memo(vocabulary)
     found = memo.get(tuple(key))
