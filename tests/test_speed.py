@@ -2257,3 +2257,25 @@ def test_fact_value_bases_kept_with_the_case_records_are_the_vocabularys(corpus)
         read = {name: fact.value for name, fact in given.items()}
         basis = derive._basis_in_fact_values(vocabulary, "several", several, given)
         assert basis == derive._basis_in_fact_values(vocabulary, "several", several, given) == derive._basis_in_facts(several, read)
+
+
+def test_timeline_facts_without_bases_are_the_plain_ones_without_sources(corpus):
+    """derive.timeline_facts(case, bases=False), as a regression run derives them: the facts of _timeline
+    made afresh with no source, the same values of the same types in the same order, for the cases of the
+    corpus and the examples read in turn, again and backwards, each asked with and without bases in turn,
+    so that neither is ever given the other's."""
+    from checker.derive import derive
+
+    checker = Checker(engine="reference")
+    cases = list(_corpus_cases(checker, corpus))
+    seen = 0
+    for case in cases + cases + cases[::-1]:
+        plain = {name: derive.FactValue(found.value, "derived", derive._basis_text(found.basis)) for name, found in derive._timeline(case).items()}
+        for _ in range(2):
+            bare = derive.timeline_facts(case, bases=False)
+            assert list(bare) == list(plain) and all(f.source == "" for f in bare.values())
+            assert [(f.value, f.value.__class__, f.origin, f.reason, f.evidence) for f in bare.values()] == [
+                (f.value, f.value.__class__, f.origin, f.reason, f.evidence) for f in plain.values()]
+            assert derive.timeline_facts(case) == plain
+        seen += bool(plain)
+    assert seen > 200

@@ -108,7 +108,7 @@ def derive_item_facts(
     else:
         for name, found in derived.items():
             facts[name] = _bare_fact(found.value)
-    facts.update(timeline_facts(case))
+    facts.update(timeline_facts(case, bases))
     procedure = _procedure_decision(request, decided or {})
     if procedure is not None:
         facts["procedure_medically_necessary"] = _derived_fact(procedure, bases)
@@ -472,18 +472,20 @@ def _bare_fact(value: Any) -> FactValue:
     return fact
 
 
-# The last case's timeline facts (timeline_facts): its injury, request and surgery dates, and the facts.
+# The last case's timeline facts (timeline_facts): its injury, request and surgery dates and whether the facts
+# have their bases, and the facts.
 _last_timeline: list[tuple] = []
 
 
-def timeline_facts(case: Case) -> dict[str, FactValue]:
-    """_timeline's facts as derive_item_facts writes them, kept for the last dates asked of: every item
-    of a case asks again (FactValue is frozen; the plain answer: tests/test_speed.py)."""
-    dates = (case.injury_date, case.request_date, case.surgery_date)
+def timeline_facts(case: Case, bases: bool = True) -> dict[str, FactValue]:
+    """_timeline's facts as derive_item_facts writes them (`bases=False`: without their sources), kept for
+    the last dates asked of: every item of a case asks again (FactValue is frozen; the plain answer:
+    tests/test_speed.py)."""
+    dates = (case.injury_date, case.request_date, case.surgery_date, bases)
     last = _last_timeline[0] if _last_timeline else None
     if last is not None and last[0] == dates:
         return last[1]
-    facts = {name: _derived_fact(found) for name, found in _timeline(case).items()}
+    facts = {name: _derived_fact(found, bases) for name, found in _timeline(case).items()}
     _last_timeline[:] = [(dates, facts)]
     return facts
 
