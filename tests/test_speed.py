@@ -2240,7 +2240,7 @@ def test_fact_value_bases_kept_with_the_case_records_are_the_vocabularys(corpus)
     cases = list(_corpus_cases(checker, corpus))
     for _ in range(2):
         for case in cases:
-            assert derive._records_read(case, ruleset.lexicon, vocabulary)[2] is derive._fact_bases_memo(vocabulary)
+            assert derive._records_read(case, ruleset.lexicon, vocabulary)[1] is derive._fact_bases_memo(vocabulary)
             for request in case.requests:
                 facts = derive.derive_item_facts(case, request, ruleset.lexicon, ruleset.services, {})
                 fast = derive.documented_by_equivalent(case, ruleset.lexicon, vocabulary, facts)
@@ -2279,3 +2279,31 @@ def test_timeline_facts_without_bases_are_the_plain_ones_without_sources(corpus)
             assert derive.timeline_facts(case) == plain
         seen += bool(plain)
     assert seen > 200
+
+
+def test_facts_documenting_a_case_read_once_are_those_read_fact_by_fact(corpus):
+    """derive._documenting reads a fact's medications only when its diagnoses document nothing and it has
+    medication classes: for every case of the corpus and the examples, read in turn and again, and the same
+    cases without their medication list or with none of it current, the facts (in order), their bases and
+    equivalents are those of reading each fact's diagnoses and medications afresh (_basis_in_records),
+    keeping those documented or with tests; and some are documented by a medication, some by a diagnosis."""
+    import dataclasses
+
+    from checker.derive import derive
+
+    checker = Checker(engine="reference")
+    ruleset = checker.ruleset
+    vocabulary = ruleset.vocabulary
+    cases = list(_corpus_cases(checker, corpus))
+    cases += [dataclasses.replace(case, medications=None) for case in cases[:50]]
+    cases += [dataclasses.replace(case, medications=tuple(dataclasses.replace(m, status="past") for m in case.medications or ())) for case in cases[:50]]
+    kinds = set()
+    for case in cases + cases[::-1]:
+        plain = []
+        for name, equivalents in derive.documented_by(vocabulary):
+            basis = derive._basis_in_records(case, ruleset.lexicon, equivalents)
+            if basis or equivalents.tests:
+                plain.append((name, basis, equivalents))
+        assert derive._documenting(case, ruleset.lexicon, vocabulary) == tuple(plain)
+        kinds.update(key for _, basis, _ in plain for key in basis if key in ("diagnosis", "medication"))
+    assert kinds == {"diagnosis", "medication"}

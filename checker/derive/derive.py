@@ -151,7 +151,7 @@ def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabular
     may document, are read, and the remembered bases of other facts' values are looked up once a case
     (the same facts as plain_documented_by_equivalent: tests/test_speed.py)."""
     found: dict[str, Derived] = {}
-    _, documenting, memo = _records_read(case, lexicon, vocabulary)
+    documenting, memo = _records_read(case, lexicon, vocabulary)
     for name, basis, equivalents in documenting:
         if name in facts:
             continue
@@ -163,13 +163,13 @@ def documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabular
 
 
 def plain_documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Vocabulary, facts: dict[str, FactValue]) -> dict[str, Derived]:
-    """documented_by_equivalent reading every fact an equivalent may document (tests/test_speed.py)."""
+    """documented_by_equivalent reading every fact an equivalent may document in the case's records afresh
+    (tests/test_speed.py)."""
     found: dict[str, Derived] = {}
-    in_records = _bases_in_records(case, lexicon, vocabulary)
     for name, equivalents in documented_by(vocabulary):
         if name in facts:
             continue
-        basis = in_records[name]
+        basis = _basis_in_records(case, lexicon, equivalents)
         if not basis and equivalents.tests:
             basis = _basis_in_fact_values(vocabulary, name, equivalents, facts)
         if basis:
@@ -178,7 +178,7 @@ def plain_documented_by_equivalent(case: Case, lexicon: Lexicon, vocabulary: Voc
 
 
 # The last case's diagnosis and medication bases (_records_read): (diagnoses, medications, lexicon, vocabulary
-# facts, (bases, documenting, memo)), the objects themselves, so a case of other records is never mistaken for it.
+# facts, (documenting, memo)), the objects themselves, so a case of other records is never mistaken for it.
 _last_bases: list[tuple] = []
 
 # Per fact an equivalent may document that the records or other facts may document: its name, what the
@@ -189,30 +189,36 @@ Documenting = tuple[tuple[str, dict[str, str], Equivalents], ...]
 def _bases_in_records(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> dict[str, dict[str, str]]:
     """Per fact an equivalent may document, what the case's diagnoses or current medications document
     it by ({} when nothing), as equivalent_in_records finds them before it reads any fact."""
-    return _records_read(case, lexicon, vocabulary)[0]
+    bases: dict[str, dict[str, str]] = {name: {} for name, _ in documented_by(vocabulary)}
+    bases.update((name, basis) for name, basis, _ in _documenting(case, lexicon, vocabulary))
+    return bases
 
 
 def _documenting(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> Documenting:
     """The facts an equivalent may document that the case's records document or that other facts may
     document (their equivalents have tests), in the vocabulary's order: the others nothing documents."""
-    return _records_read(case, lexicon, vocabulary)[1]
+    return _records_read(case, lexicon, vocabulary)[0]
 
 
-def _records_read(
-    case: Case, lexicon: Lexicon, vocabulary: Vocabulary,
-) -> tuple[dict[str, dict[str, str]], Documenting, dict[tuple, dict[str, str]]]:
-    """_bases_in_records's bases, _documenting's facts and the vocabulary's remembered bases of other facts'
-    values (_fact_bases_memo: replaced only with the vocabulary's facts). Every item of a case asks again of
-    the same records, so the last case's answers are kept, matched by the very tuples of diagnoses and
+def _records_read(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> tuple[Documenting, dict[tuple, dict[str, str]]]:
+    """_documenting's facts and the vocabulary's remembered bases of other facts' values (_fact_bases_memo:
+    replaced only with the vocabulary's facts). A fact's medications are read only when its diagnoses
+    document nothing and it has medication classes (two facts of fourteen). Every item of a case asks again
+    of the same records, so the last case's answers are kept, matched by the very tuples of diagnoses and
     medications (immutable) and the lexicon and vocabulary they were read with (the same answers:
     tests/test_speed.py)."""
     last = _last_bases[0] if _last_bases else None
     if last is not None and last[0] is case.diagnoses and last[1] is case.medications and last[2] is lexicon and last[3] is vocabulary.facts:
         return last[4]
     in_diagnoses = _bases_in_diagnoses(case.diagnoses, vocabulary)
-    bases = {name: in_diagnoses[name] or _basis_in_medications(case, lexicon, equivalents) for name, equivalents in documented_by(vocabulary)}
-    documenting = tuple((name, bases[name], equivalents) for name, equivalents in documented_by(vocabulary) if bases[name] or equivalents.tests)
-    answers = (bases, documenting, _fact_bases_memo(vocabulary))
+    documenting = []
+    for name, equivalents in documented_by(vocabulary):
+        basis = in_diagnoses[name]
+        if not basis and equivalents.medication_classes:
+            basis = _basis_in_medications(case, lexicon, equivalents)
+        if basis or equivalents.tests:
+            documenting.append((name, basis, equivalents))
+    answers = (tuple(documenting), _fact_bases_memo(vocabulary))
     _last_bases[:] = [(case.diagnoses, case.medications, lexicon, vocabulary.facts, answers)]
     return answers
 
