@@ -1941,6 +1941,14 @@ def test_engine_answers_remembered_rule_by_rule_are_what_the_engine_fires(corpus
     assert testing and {b[0] for b, a in zip(before, after, strict=True) if b != a} == testing
 
 
+def _bases_in_records(derive, case, lexicon, vocabulary) -> dict[str, dict[str, str]]:
+    """Per fact an equivalent may document, what derive's remembered reading of the case's records documents it by
+    ({} when nothing)."""
+    bases: dict[str, dict[str, str]] = {name: {} for name, _ in derive.documented_by(vocabulary)}
+    bases.update((name, basis) for name, basis, _ in derive._records_read(case, lexicon, vocabulary)[0])
+    return bases
+
+
 def test_diagnosis_bases_remembered_by_the_diagnoses_are_those_read_afresh(corpus, monkeypatch):
     """derive remembers what a list of diagnoses documents by an equivalent, per vocabulary and by the
     diagnoses themselves: for every case of the corpus, read in turn and again, and with a bound small
@@ -1955,10 +1963,10 @@ def test_diagnosis_bases_remembered_by_the_diagnoses_are_those_read_afresh(corpu
         cases = list(_corpus_cases(checker, corpus))
         for case in cases + cases[::-1]:
             plain = {name: derive._basis_in_records(case, ruleset.lexicon, eq) for name, eq in derive.documented_by(ruleset.vocabulary)}
-            assert derive._bases_in_records(case, ruleset.lexicon, ruleset.vocabulary) == plain
+            assert _bases_in_records(derive, case, ruleset.lexicon, ruleset.vocabulary) == plain
         assert len(ruleset.vocabulary._bases_in_diagnoses[1]) <= bound
-    by_medication = [c for c in cases if any("medication" in b for b in derive._bases_in_records(c, ruleset.lexicon, ruleset.vocabulary).values())]
-    by_diagnosis = [c for c in cases if any("diagnosis" in b for b in derive._bases_in_records(c, ruleset.lexicon, ruleset.vocabulary).values())]
+    by_medication = [c for c in cases if any("medication" in b for b in _bases_in_records(derive, c, ruleset.lexicon, ruleset.vocabulary).values())]
+    by_diagnosis = [c for c in cases if any("diagnosis" in b for b in _bases_in_records(derive, c, ruleset.lexicon, ruleset.vocabulary).values())]
     assert by_medication and by_diagnosis
     assert len({c.diagnoses for c in cases}) < len(cases)  # the corpus's cases share diagnosis lists
 
@@ -2100,7 +2108,7 @@ def test_facts_documented_by_equivalents_read_only_where_something_may_document_
                 plain = derive.plain_documented_by_equivalent(case, ruleset.lexicon, vocabulary, given)
                 assert list(fast.items()) == list(plain.items())
                 found += len(fast)
-                skipped += len(derive._documenting(case, ruleset.lexicon, vocabulary)) < len(documentable)
+                skipped += len(derive._records_read(case, ruleset.lexicon, vocabulary)[0]) < len(documentable)
     assert found > 1000 and skipped > 1000
 
 
@@ -2282,7 +2290,7 @@ def test_timeline_facts_without_bases_are_the_plain_ones_without_sources(corpus)
 
 
 def test_facts_documenting_a_case_read_once_are_those_read_fact_by_fact(corpus):
-    """derive._documenting reads a fact's medications only when its diagnoses document nothing and it has
+    """derive._records_read reads a fact's medications only when its diagnoses document nothing and it has
     medication classes: for every case of the corpus and the examples, read in turn and again, and the same
     cases without their medication list or with none of it current, the facts (in order), their bases and
     equivalents are those of reading each fact's diagnoses and medications afresh (_basis_in_records),
@@ -2304,6 +2312,6 @@ def test_facts_documenting_a_case_read_once_are_those_read_fact_by_fact(corpus):
             basis = derive._basis_in_records(case, ruleset.lexicon, equivalents)
             if basis or equivalents.tests:
                 plain.append((name, basis, equivalents))
-        assert derive._documenting(case, ruleset.lexicon, vocabulary) == tuple(plain)
+        assert derive._records_read(case, ruleset.lexicon, vocabulary)[0] == tuple(plain)
         kinds.update(key for _, basis, _ in plain for key in basis if key in ("diagnosis", "medication"))
     assert kinds == {"diagnosis", "medication"}

@@ -186,24 +186,12 @@ _last_bases: list[tuple] = []
 Documenting = tuple[tuple[str, dict[str, str], Equivalents], ...]
 
 
-def _bases_in_records(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> dict[str, dict[str, str]]:
-    """Per fact an equivalent may document, what the case's diagnoses or current medications document
-    it by ({} when nothing), as equivalent_in_records finds them before it reads any fact."""
-    bases: dict[str, dict[str, str]] = {name: {} for name, _ in documented_by(vocabulary)}
-    bases.update((name, basis) for name, basis, _ in _documenting(case, lexicon, vocabulary))
-    return bases
-
-
-def _documenting(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> Documenting:
-    """The facts an equivalent may document that the case's records document or that other facts may
-    document (their equivalents have tests), in the vocabulary's order: the others nothing documents."""
-    return _records_read(case, lexicon, vocabulary)[0]
-
-
 def _records_read(case: Case, lexicon: Lexicon, vocabulary: Vocabulary) -> tuple[Documenting, dict[tuple, dict[str, str]]]:
-    """_documenting's facts and the vocabulary's remembered bases of other facts' values (_fact_bases_memo:
-    replaced only with the vocabulary's facts). A fact's medications are read only when its diagnoses
-    document nothing and it has medication classes (two facts of fourteen). Every item of a case asks again
+    """The facts an equivalent may document that the case's records document or that other facts may document
+    (their equivalents have tests), in the vocabulary's order, with what the records document each by ({} when
+    nothing); and the vocabulary's remembered bases of other facts' values (_fact_bases_memo: replaced only with the
+    vocabulary's facts). A fact's medications are read only when its diagnoses document nothing and it has
+    medication classes (two facts of fourteen). Every item of a case asks again
     of the same records, so the last case's answers are kept, matched by the very tuples of diagnoses and
     medications (immutable) and the lexicon and vocabulary they were read with (the same answers:
     tests/test_speed.py)."""
