@@ -149,6 +149,9 @@ def test_a_drug_named_before_a_service_word_is_a_drug_request(repo_rules):
 @pytest.mark.parametrize(("text", "expected"), [
     ("PT x6", 6), ("therapy 2x6", 12), ("six visits", 6), ("MRI of the knee", None),
     ("Massage therapy 1 time a week for 6 weeks, cervical spine", 6),  # "1 time", singular (batch 48)
+    # a monthly schedule (batch 52): its visits a month times its months
+    ("Chiropractic manipulation 1 time a month for 6 months, lumbar spine", 6), ("Chiropractic care monthly for 12 months", 12),
+    ("Acupuncture 2x/month x 3 months", 6), ("Chiropractic care once a month", None),
 ])
 def test_parse_visits(text, expected):
     assert parse_visits(text) == expected

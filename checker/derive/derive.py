@@ -40,6 +40,15 @@ _TAPER = LazyPattern(r"\b(?:taper(?:s|ed|ing)?|wean(?:s|ed|ing)?)\b", re.I)
 # the care of opioids a request names: a pain or addiction specialist, or the opioids themselves ("medication management"
 # names no drug class: the medications it is to manage are the referral question)
 _OPIOID_CARE = LazyPattern(r"\b(?:pain\s+(?:management|medicine|specialist|clinic|physician|consult\w*)|addiction|opioids?|narcotics?|detox\w*)\b", re.I)
+# plain films taken once already: a repeat, or dynamic views (flexion-extension, stress) that answer another question
+_FILMS_TAKEN_BEFORE = LazyPattern(r"\b(?:repeat\w*|follow[\s-]?up|flexion|extension|dynamic|stress|serial)\b", re.I)
+_CROSS_SECTIONAL = frozenset({"mri", "mr_arthrogram", "ct"})
+# procedures the American College of Surgeons rates as almost always needing an assistant at surgery
+_CUSTOMARILY_ASSISTED = frozenset({"spinal_fusion", "joint_replacement"})
+_ACTIVE_THERAPY = frozenset({
+    "physical_therapy", "occupational_therapy", "aquatic_therapy", "therapeutic_exercise", "chiropractic_physiotherapy",
+    "work_conditioning", "functional_restoration_program",
+})
 _RENTAL = LazyPattern(r"\b(?:rental|rent|rented|renting|trial|loan)\b", re.I)
 _HOURS_A_DAY = LazyPattern(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*day\b", re.I)
 _HOURS_A_WEEK = LazyPattern(rf"\b{_NUMBER}\s*(?:-\s*)?(?:hours?|hrs?)\s*(?:a|per|/|each|every)\s*(?:week|wk)\b", re.I)
@@ -93,6 +102,10 @@ def derive_item_facts(
         request = _as_ingredient(request, ingredient, lexicon)
     derived = _derived(case, request, lexicon, facts, product)
     derived.update(_request_shape(request, services, facts))
+    if request.service == "assistant_surgeon":
+        assisted = _customarily_assisted(case, request, services)
+        if assisted is not None:
+            derived["procedure_customarily_assisted"] = assisted
     if request.drug and not request.body_parts:
         region = _case_region(case)
         if region:  # a drug or cream asked for in a case whose other requests are all for one region is for it
@@ -552,10 +565,40 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
         dose = _opioid_dose_requested(case, lexicon) if opioid_care else None  # the specialist is asked about these
         if dose is not None:
             found["opioid_med_requested"] = dose
+    if request.service in _CROSS_SECTIONAL and request.body_parts:
+        found["first_films_requested"] = _first_films_requested(case, request)
+    if request.service == "tens":
+        therapy = [r.text for r in case.requests if r.id != request.id and r.service in _ACTIVE_THERAPY]
+        found["active_therapy_requested"] = Derived(bool(therapy), {"therapy": "; ".join(therapy) or "none"})
     reduction = _pain_reduction(facts)
     if reduction is not None:
         found["pain_reduction_percent"] = reduction
     return found
+
+
+def _customarily_assisted(case: Case, request: Request, services: ServiceLexicon | None) -> Derived | None:
+    """Whether the procedure an assistant at surgery serves is one that almost always needs one (a spinal fusion, a
+    joint replacement): the procedure it is linked to, else the one its own line names; unknown without either."""
+    served = next((r for r in case.requests if request.associated_with and r.id == request.associated_with), None)
+    if served is not None:
+        procedure = served.service
+    else:
+        named = services.services_named(request.text) if services is not None else ()
+        procedure = next((key for key in named if key != "assistant_surgeon"), "")
+    if not procedure:
+        return None
+    return Derived(procedure in _CUSTOMARILY_ASSISTED, {"procedure": procedure})
+
+
+def _first_films_requested(case: Case, request: Request) -> Derived:
+    """Whether the case also requests plain films of a body part this study names, other than films
+    taken before (a repeat, dynamic views): films requested now have no result yet."""
+    parts = set(request.body_parts)
+    films = [
+        r.text for r in case.requests
+        if r.id != request.id and r.service == "xray" and parts.intersection(r.body_parts) and not _FILMS_TAKEN_BEFORE.search(r.text)
+    ]
+    return Derived(bool(films), {"films": "; ".join(films) or "none"})
 
 
 def _duration(case: Case, request: Request, product: str = "") -> dict[str, Derived]:

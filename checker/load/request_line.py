@@ -42,12 +42,19 @@ _PER_WEEK_PATTERNS = [
     (LazyPattern(rf"\b(\d+)\s*(?:-|to)\s*(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}"), lambda lo, hi, weeks: hi * weeks),
     (LazyPattern(rf"\b(\d+)\s*(?:{_PER_WEEK}){_FOR_WEEKS}"), lambda per, weeks: per * weeks),
 ]
+# visits a month for some months, or monthly: '1 time a month for 6 months' -> 6, 'monthly for 12 months' -> 12
+_FOR_MONTHS = r"\s*[,]?\s*(?:for|x|times|over)\s*(\d+)\s*(?:months?|mos?)\b"
+_PER_MONTH_PATTERNS = [
+    (LazyPattern(rf"\b(\d+)\s*(?:x|times?|sessions?|visits?)?\s*(?:a|per|/|each)\s*(?:month|mo){_FOR_MONTHS}"), lambda per, months: per * months),
+    (LazyPattern(rf"\b(?:monthly|once\s+(?:a|per|each)\s+month){_FOR_MONTHS}"), lambda months: months),
+]
 _VISIT_PATTERNS = [  # the first match wins, so the most explicit forms come first
     (
         LazyPattern(r"\b(\d+)\s*(?:physical therapy |therapy |chiropractic |acupuncture |treatment |additional |more )?(?:visits?|sessions?|treatments?)\b"),
         lambda n: n,
     ),
     *_PER_WEEK_PATTERNS,
+    *_PER_MONTH_PATTERNS,
     (LazyPattern(r"\b(\d+)\s*(?:x|times)\s*(\d+)\b"), lambda a, b: a * b),
     (LazyPattern(r"(?:#|\bx\s*|\btimes\s+)(\d+)\b"), lambda n: n),
 ]

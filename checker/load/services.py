@@ -66,6 +66,11 @@ class ServiceLexicon:
         requested = [m for m in found if not _GUIDANCE.match(text, m.end)]
         return requested[0] if requested else None
 
+    def services_named(self, text: str) -> tuple[str, ...]:
+        """Every service the text names, in order of first mention, without repeats."""
+        keys = [m.key for m in self._service_names.mentions(text)] if self._service_names else []
+        return tuple(dict.fromkeys(keys))
+
     def find_body_parts(self, text: str) -> tuple[str, ...]:
         """Every body part named in the text, in order of first mention, without repeats."""
         keys = [m.key for m in self._body_names.mentions(text)] if self._body_names else []
