@@ -223,6 +223,15 @@ def test_a_trial_begun_at_the_visit_is_a_new_start() -> None:
     assert "new_start" not in old["medications"][0]
 
 
+def test_a_drug_started_as_the_visit_s_next_act_is_a_new_start() -> None:
+    """(batch 52) "... requested a brain MRI and started nortriptyline": the physician's act at the visit, a prescription
+    that starts the drug; the claimant's own account of starting a drug long ago, dated, is not."""
+    d = draft("On 02/09/17 the neurologist requested a brain MRI and started nortriptyline 10 mg at bedtime.", as_of=dt.date(2017, 2, 16))
+    assert d["medications"][0]["new_start"] is True
+    old = draft("He started Norco in 2014 and takes it three times daily.", as_of=dt.date(2017, 2, 16))
+    assert "new_start" not in old["medications"][0]
+
+
 def test_a_drug_the_lexicon_does_not_know_is_left_out_and_noted() -> None:
     d = draft("Current medications include Zzyzxol and Norco.")
     assert [m["drug"] for m in d["medications"]] == ["hydrocodone/acetaminophen"]

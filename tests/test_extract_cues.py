@@ -76,6 +76,8 @@ def test_a_statement_about_another_region_or_side_is_set_aside() -> None:
     assert value("Had a lumbar epidural last year.", "prior_esi", ["Lumbar epidural steroid injection"], item=0) is True
     assert value("Her left knee buckles on stairs.", "mechanical_joint_symptoms", ["MRI right knee"]) == "absent"
     assert value("Her right knee buckles on stairs.", "mechanical_joint_symptoms", ["MRI right knee"], item=0) is True
+    # (batch 52) the other hand's measure in brackets is the comparison, not a statement about that hand
+    assert value("Right grip 19 kg (left 33 kg).", "objective_functional_deficits", ["Hand therapy 2x4, right wrist"]) is True
 
 
 def test_another_drug_needs_one_of_the_requested_class() -> None:

@@ -140,9 +140,12 @@ _LEFT_AS_VERB = re.compile(
 # the words that make what follows a finding's comparison ("versus", "compared with", "than")
 COMPARED_WITH = r"(?:versus|vs\.?|compared\s+(?:with|to)|in\s+comparison\s+(?:with|to)|than|relative\s+to|against)"
 # the side named as what a finding is measured against ("flexion to 110 degrees compared with 140 on the
-# left", "4/5 versus 5/5 on the right", "worse than the left", "5 degrees against 15 on the left"): the measure, not
-# the side the finding is on
-_COMPARED_SIDE = re.compile(rf"\b{COMPARED_WITH}\b[^;,.]{{0,40}}?\b(?:left|right)\b", re.IGNORECASE)
+# left", "4/5 versus 5/5 on the right", "worse than the left", "5 degrees against 15 on the left"), or its measure in
+# brackets after the finding's ("grip 21 kg (left 34 kg)"): the measure, not the side the finding is on
+_COMPARED_SIDE = re.compile(
+    rf"\b{COMPARED_WITH}\b[^;,.]{{0,40}}?\b(?:left|right)\b|\(\s*(?:the\s+)?(?:left|right)(?:\s+(?:hand|side))?\s*:?\s*\d",
+    re.IGNORECASE,
+)
 
 
 def sides(text: str) -> set[str]:
