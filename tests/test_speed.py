@@ -2315,3 +2315,59 @@ def test_facts_documenting_a_case_read_once_are_those_read_fact_by_fact(corpus):
         assert derive._records_read(case, ruleset.lexicon, vocabulary)[0] == tuple(plain)
         kinds.update(key for _, basis, _ in plain for key in basis if key in ("diagnosis", "medication"))
     assert kinds == {"diagnosis", "medication"}
+
+
+def test_remembered_directions_and_forms_are_those_read_afresh(corpus, monkeypatch):
+    """read_prescription remembers what the words after a drug's name and strength say (_directions) and the
+    form of a line without its name (_form_in_rest): for the corpus's and the examples' request lines, random
+    lines of directions, and again with a small bound that empties the memory, every prescription read is the one
+    read with plain_directions and form_in_text afresh (each part equal and of the same types), and the memory is
+    used (lines share their directions)."""
+    import yaml
+
+    from checker.load import prescription
+    from checker.load.request_line import parse_request
+
+    ruleset = Checker(engine="reference").ruleset
+    lines = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        text = Path(path).read_text(encoding="utf-8")
+        data = yaml.safe_load(text) if "[unclosed" not in text else None
+        lines += [r.get("text") for r in (data or {}).get("requests") or [] if isinstance(r, dict) and isinstance(r.get("text"), str)]
+    rng = random.Random(22)
+    names = ["Norco", "Lidoderm", "gabapentin", "ibuprofen cream", "Duragesic", "tramadol ER", "", "Tylenol #3"]
+    pieces = ["10/325 mg", "5%", "25 mcg/hr", "1-2 tabs", "po", "q4-6h", "prn", "TID", "#60", "#1 tube", "2 refills", "x 30 days",
+              "max 4 tabs a day", "120 mL", "5 mL", "patch", "gel", "qty 90", "apply", "twice daily", "for 2 weeks", "one", "(2)"]
+    lines += [" ".join([rng.choice(names)] + [rng.choice(pieces) for _ in range(rng.randint(0, 6))]) for _ in range(2000)]
+    plain_read = prescription.read_prescription
+
+    def afresh(text, found, lexicon):
+        with monkeypatch.context() as patch:
+            patch.setattr(prescription, "_directions", prescription.plain_directions)
+            patch.setattr(prescription, "_form_in_rest", prescription.form_in_text)
+            return plain_read(text, found, lexicon)
+
+    def both(text, found, lexicon):
+        remembered, plain = plain_read(text, found, lexicon), afresh(text, found, lexicon)
+        assert remembered == plain, text
+        assert [type(getattr(remembered, f)) for f in vars(remembered)] == [type(getattr(plain, f)) for f in vars(plain)], text
+        return remembered
+
+    monkeypatch.setattr(prescription, "read_prescription", both)
+    monkeypatch.setattr("checker.load.request_line.read_prescription", both)
+    for bound in (prescription.MAX_REMEMBERED_DIRECTIONS, 7):
+        monkeypatch.setattr(prescription, "MAX_REMEMBERED_DIRECTIONS", bound)
+        prescription._directions_read.clear()
+        prescription._forms_read.clear()
+        for line in lines + lines[::-1]:
+            parse_request(line, ruleset.lexicon, ruleset.services)
+            assert len(prescription._directions_read) <= bound and len(prescription._forms_read) <= bound
+    assert len(lines) > 2200
+    rests = [" 5 g apply TID", " 5 g apply TID #2", " 30 g tube", " 5 mL q6h 120 mL", " 2 tabs 20 count", *(line.split(" ", 1)[-1] for line in lines[-300:])]
+    for rest in rests + rests:
+        for form in prescription.DOSE_UNITS:
+            assert prescription._directions(rest, form) == prescription.plain_directions(rest, form), (rest, form)
+    prescription._directions_read.clear()
+    for line in lines:
+        parse_request(line, ruleset.lexicon, ruleset.services)
+    assert 0 < len(prescription._directions_read) < len(set(lines)) / 2

@@ -295,11 +295,12 @@ def read_prescription(text: str, found: Resolution | None, lexicon: Lexicon) -> 
     named = found.drug if found else None
     product = found.product if found else None
     strength_text, rest_after, notes = _written_strength(rest, found, lexicon)
-    form = (product.form if product else "") or form_in_text(rest)
+    form = (product.form if product else "") or _form_in_rest(rest)
     strength, drug, strength_notes = _strength_for(strength_text, named, found, lexicon)
     form = form or _form_from_strength(strength)
     strength, patch_notes = _patch_rate(strength, form)
     units, units_range, unit_notes = _units_per_dose(rest_after, form, strength)
+    frequency, quantity, refills, days_written = _directions(rest_after, form)
     return Prescription(
         text=text,
         drug=drug.generic if drug else "",
@@ -311,12 +312,48 @@ def read_prescription(text: str, found: Resolution | None, lexicon: Lexicon) -> 
         strength=strength,
         units_per_dose=units,
         units_range=units_range,
-        frequency=_frequency(rest_after),
-        quantity=_quantity(rest_after, form),
-        refills=_refills(rest_after),
-        days_written=_days_written(rest_after),
+        frequency=frequency,
+        quantity=quantity,
+        refills=refills,
+        days_written=days_written,
         notes=tuple(notes + strength_notes + patch_notes + unit_notes),
     )
+
+
+# What a request line says besides its drug's name and strength, remembered by the words left (read_prescription):
+# a corpus writes the same few directions (" TID #30", " Q4-6H PRN #60") after many names. At most this many
+# of each, forgotten all at once when full.
+MAX_REMEMBERED_DIRECTIONS = 4096
+_Directions = tuple["Frequency | None", "Quantity | None", "int | None", "float | None"]
+_directions_read: dict[tuple[str, str], _Directions] = {}
+_forms_read: dict[str, str] = {}
+
+
+def _directions(rest: str, form: str) -> _Directions:
+    """plain_directions, remembered by the text and form: each part a function of them alone, and frozen
+    (the same answers: tests/test_speed.py)."""
+    key = (rest, form)
+    found = _directions_read.get(key)
+    if found is None:
+        if len(_directions_read) >= MAX_REMEMBERED_DIRECTIONS:
+            _directions_read.clear()
+        found = _directions_read[key] = plain_directions(rest, form)
+    return found
+
+
+def plain_directions(rest: str, form: str) -> _Directions:
+    """The frequency, quantity, refills and days written of a line's words after its name and strength."""
+    return _frequency(rest), _quantity(rest, form), _refills(rest), _days_written(rest)
+
+
+def _form_in_rest(rest: str) -> str:
+    """form_in_text of a line without its drug's name, remembered by that text (the same form: tests/test_speed.py)."""
+    form = _forms_read.get(rest)
+    if form is None:
+        if len(_forms_read) >= MAX_REMEMBERED_DIRECTIONS:
+            _forms_read.clear()
+        form = _forms_read[rest] = form_in_text(rest)
+    return form
 
 
 def _written_strength(rest: str, found: Resolution | None, lexicon: Lexicon) -> tuple[str, str, list[Note]]:
