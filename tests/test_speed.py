@@ -2371,3 +2371,23 @@ def test_remembered_directions_and_forms_are_those_read_afresh(corpus, monkeypat
     for line in lines:
         parse_request(line, ruleset.lexicon, ruleset.services)
     assert 0 < len(prescription._directions_read) < len(set(lines)) / 2
+
+
+def test_the_deciding_topic_read_once_is_the_plain_one(corpus):
+    """ItemResult.deciding_topic reads the item's main unit once (and check_file the deciding topic once an
+    item): for every decided item of the corpus and the examples, and for each with its own topic taken away
+    (then the gate's, when it has a rule), the topic of the plain definition."""
+    import dataclasses
+
+    checker = Checker(engine="reference")
+    seen = gated = 0
+    for case in _corpus_cases(checker, corpus):
+        for item in checker.decide_case(case, details=False, ordered=False):
+            variants = [item, dataclasses.replace(item, units=[dataclasses.replace(u, topic=None) if u.role != "gate" else u for u in item.units])]
+            for variant in variants:
+                plain = variant.main.topic if variant.main.topic is not None else next(
+                    (u.topic for u in variant.units if u.role == "gate" and u.edition is not None), None)
+                assert variant.deciding_topic is plain
+                gated += plain is not None and variant is not item
+            seen += 1
+    assert seen > 300 and gated > 0

@@ -109,8 +109,9 @@ class ItemResult:
     @property
     def deciding_topic(self) -> Topic | None:
         """The item's own topic, or the associated-services gate when only the gate has a rule."""
-        if self.main.topic is not None:
-            return self.main.topic
+        topic = self.main.topic
+        if topic is not None:
+            return topic
         return next((u.topic for u in self.units if u.role == "gate" and u.edition is not None), None)
 
     @property

@@ -754,7 +754,8 @@ def check_file(checker: Any, path: str | Path, divergences: Divergences | None =
         if item.request.id not in case.expected:
             continue
         cited = actual_citations(checker.ruleset, tuple(item.citations))
-        results.append(_compare(case, item.request.id, item.request.text, item.decision, item.deciding_topic.topic if item.deciding_topic else None, cited))
+        topic = item.deciding_topic
+        results.append(_compare(case, item.request.id, item.request.text, item.decision, topic.topic if topic else None, cited))
     return "ran", results
 
 
