@@ -2391,3 +2391,28 @@ def test_the_deciding_topic_read_once_is_the_plain_one(corpus):
                 gated += plain is not None and variant is not item
             seen += 1
     assert seen > 300 and gated > 0
+
+
+def test_topic_tables_made_once_a_topic_are_those_of_the_plain_count(corpus):
+    """Tally._add_to_topic makes a topic's confusion table only for a topic not met before and names a cell from
+    a table of decision pairs: every pair's cell is the one _short names, and the tables of a run over the corpus
+    and the examples are those counted plainly from its results."""
+    from checker.base.outcomes import DECISIONS
+
+    for expected in (*DECISIONS, "other", ""):
+        for actual in (*DECISIONS, "other", ""):
+            named = regress._CELLS.get((expected, actual)) or f"{regress._short(expected)}_{regress._short(actual)}"
+            assert named == f"{regress._short(expected)}_{regress._short(actual)}"
+    run_ = regress.regress(Checker(engine="reference"), [corpus, EXAMPLES], jobs=1)
+    try:
+        plain: dict[str, dict[str, int]] = {}
+        for result in run_.results:
+            row = plain.setdefault(result["actual"]["topic"] or regress.NO_TOPIC, dict.fromkeys(regress.CONFUSION_CELLS, 0))
+            row["items"] += 1
+            row[f"{regress._short(result['expected']['decision'])}_{regress._short(result['actual']['decision'])}"] += 1
+            if result["citation_agree"] is not None:
+                row["citation_checked"] += 1
+                row["citation_agree"] += result["citation_agree"]
+        assert run_.tally.topics == plain and list(run_.tally.topics) == list(plain) and len(plain) > 20
+    finally:
+        run_.close()

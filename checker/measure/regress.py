@@ -123,9 +123,12 @@ class Tally:
 
     def _add_to_topic(self, result: dict[str, Any], expected: str, actual: str) -> None:
         """The confusion table of one topic: the letter's decision against the tool's."""
-        row = self.topics.setdefault(result["actual"]["topic"] or NO_TOPIC, dict.fromkeys(CONFUSION_CELLS, 0))
+        topic = result["actual"]["topic"] or NO_TOPIC
+        row = self.topics.get(topic)
+        if row is None:  # a table made only for a topic not met before, not for every item
+            row = self.topics[topic] = dict.fromkeys(CONFUSION_CELLS, 0)
         row["items"] += 1
-        row[f"{_short(expected)}_{_short(actual)}"] += 1
+        row[_CELLS.get((expected, actual)) or f"{_short(expected)}_{_short(actual)}"] += 1
         if result["citation_agree"] is not None:
             row["citation_checked"] += 1
             row["citation_agree"] += result["citation_agree"]
@@ -137,6 +140,14 @@ CONFUSION_CELLS = ("items", "mn_mn", "mn_nmn", "mn_none", "nmn_mn", "nmn_nmn", "
 
 def _short(decision: str) -> str:
     return {MEDICALLY_NECESSARY: "mn", NOT_MEDICALLY_NECESSARY: "nmn"}.get(decision, "none")
+
+
+# The confusion cell of each pair of the two decisions (the letter's, the tool's), as _short names it; any
+# other pair is named by _short (the same cells: tests/test_speed.py).
+_CELLS = {
+    (expected, actual): f"{_short(expected)}_{_short(actual)}"
+    for expected in (MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY) for actual in (MEDICALLY_NECESSARY, NOT_MEDICALLY_NECESSARY, NO_APPLICABLE_RULE)
+}
 
 
 class ResultSpool:
