@@ -415,8 +415,9 @@ def test_drug_names_in_a_text_are_found_as_keying_every_phrase_finds_them(corpus
 
 def test_a_guarded_pattern_used_again_and_again_answers_as_the_plain_pattern():
     """A pattern that names the words it needs keeps its guarded methods as attributes until a text
-    holding one of them compiles it; used again and again (as the request-line reader uses it), before
-    and after that compile, it answers as the plain pattern does."""
+    holding one of them compiles it, and after that compile its guard stays in front of the compiled pattern's
+    methods; used again and again (as the request-line reader uses it), before and after that compile, it
+    answers as the plain pattern does."""
     import re
 
     from checker.base.patterns import LazyPattern
@@ -428,7 +429,7 @@ def test_a_guarded_pattern_used_again_and_again_answers_as_the_plain_pattern():
             assert (lazy.search(text) and lazy.search(text).span()) == (plain.search(text) and plain.search(text).span()), text
             assert lazy.findall(text) == plain.findall(text) and (lazy.match(text) is None) == (plain.match(text) is None)
             assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in plain.finditer(text)]
-        assert "search" in vars(lazy) and (vars(lazy)["search"] == plain.search) == ("patch" in words)  # compiled, or still guarded
+        assert "search" in vars(lazy) and vars(lazy)["search"] != plain.search and ("sub" in vars(lazy)) == ("patch" in words)  # guarded, compiled or not
 
 
 def test_number_words_become_digits_as_one_substitution_per_word_did():
@@ -2416,3 +2417,35 @@ def test_topic_tables_made_once_a_topic_are_those_of_the_plain_count(corpus):
         assert run_.tally.topics == plain and list(run_.tally.topics) == list(plain) and len(plain) > 20
     finally:
         run_.close()
+
+
+def test_compiled_guarded_patterns_answer_as_the_plain_patterns(corpus):
+    """Every guarded pattern of the request-line reader, the prescription reader and derive, compiled, keeps its
+    guard (round twenty-two): over the corpus's and the examples' request lines, each in upper case, random texts of
+    the needed words and texts not ASCII, its search, match, fullmatch, findall and finditer (with a start
+    position too) answer as the plain pattern's."""
+    import re
+
+    from checker.base.patterns import LazyPattern
+    from tests.test_startup import GUARDED
+
+    lines = []
+    for path in regress.collect_case_files([corpus, EXAMPLES]):
+        lines += [t.strip().strip('"') for t in re.findall(r"^\s*-?\s*text: (.*)$", Path(path).read_text(encoding="utf-8"), re.M)]
+    lines = list(dict.fromkeys(lines))
+    rng = random.Random(22)
+    words = sorted({word for pattern in GUARDED for word in pattern.needs})
+    texts = lines + [line.upper() for line in lines[:100]] + ["", "\u212a", "é prn", "PRE-OP"]
+    texts += [" ".join(rng.choice(words + ["1", "2 tabs", "#60", "x", "for", "q6h", "\u212a", "é"]) for _ in range(rng.randint(1, 6))) for _ in range(1000)]
+    assert len(GUARDED) >= 35 and len(lines) > 150
+    for pattern in GUARDED:
+        lazy, plain = LazyPattern(pattern.pattern, pattern.flags, pattern.needs), re.compile(pattern.pattern, pattern.flags)
+        lazy.compiled()
+        assert "sub" in vars(lazy) and vars(lazy)["search"] != plain.search  # compiled, the guard kept
+        for text in texts:
+            for start in (0, 2):
+                assert [m.span() for m in lazy.finditer(text, start)] == [m.span() for m in plain.finditer(text, start)], (pattern.pattern, text)
+                found, expected = lazy.search(text, start), plain.search(text, start)
+                assert (found and found.span()) == (expected and expected.span()), (pattern.pattern, text)
+            assert lazy.findall(text) == plain.findall(text)
+            assert (lazy.match(text) is None) == (plain.match(text) is None) and (lazy.fullmatch(text) is None) == (plain.fullmatch(text) is None)
