@@ -2449,3 +2449,29 @@ def test_compiled_guarded_patterns_answer_as_the_plain_patterns(corpus):
                 assert (found and found.span()) == (expected and expected.span()), (pattern.pattern, text)
             assert lazy.findall(text) == plain.findall(text)
             assert (lazy.match(text) is None) == (plain.match(text) is None) and (lazy.fullmatch(text) is None) == (plain.fullmatch(text) is None)
+
+
+def test_parts_a_case_leaves_out_are_read_as_the_plain_reading_reads_them(repo_ruleset):
+    """case._reviewer, case._divergences and case._ingredients answer at once for a part the case leaves out (no
+    reviewer, no known divergence, a request line naming no compound and no ingredients: field): for every such
+    value a file may hold, the answers of the plain reading (the functions' own code before, kept here)."""
+    from checker.base.fields import require_list, require_mapping
+    from checker.load import case as case_module
+    from checker.load.request_line import parse_request_line
+
+    def plain_reviewer(raw):
+        reviewer = require_mapping(raw or {}, "p", "reviewer")
+        return tuple(tuple(reviewer.get(key) or []) for key in case_module._REVIEWER_KEYS)
+
+    def plain_divergences(raw):
+        return tuple(require_list(raw or [], "p", "known_divergences"))
+
+    for raw in (None, {}, [], "", 0, False, 0.0, ()):
+        assert case_module._reviewer(raw, "p") == plain_reviewer(raw) == ((), ())
+        assert case_module._divergences(raw, None, "p") == plain_divergences(raw) == ()
+    for line in ("Norco 10/325 mg #90", "physical therapy x 6", "Flurbiprofen 20%/Lidocaine 5% cream #1", "compound ketoprofen 10% cream"):
+        parsed = parse_request_line(line, repo_ruleset.lexicon, repo_ruleset.services)
+        plain = tuple(case_module.Ingredient(case_module.resolve_drug(repo_ruleset, i.drug, "p", "w"), i.drug, i.strength) for i in parsed.ingredients)
+        for raw in ({}, {"ingredients": None}):
+            assert case_module._ingredients(raw, parsed, repo_ruleset, "p", "w") == plain
+    assert case_module._reviewer({"specialty": "orthopedics"}, "p") == (("orthopedics",), ())  # a reviewer given: read as before

@@ -424,7 +424,9 @@ def _refuse_hash_comment(path: str, number: int) -> None:
 
 def _reviewer(raw: Any, path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """reviewer: {specialty: [..], licensure: [..]}, each a list of names or one name."""
-    reviewer = require_mapping(raw or {}, path, "reviewer")
+    if not raw:  # no reviewer given (most case files): what an empty mapping gives
+        return (), ()
+    reviewer = require_mapping(raw, path, "reviewer")
     check_keys(reviewer, _REVIEWER_KEYS, path, "reviewer")
     found = []
     for key in _REVIEWER_KEYS:
@@ -832,6 +834,8 @@ def _choice(raw: dict, key: str, parsed: str, allowed: tuple[str, ...], path: st
 
 def _ingredients(raw: dict, parsed: Any, ruleset: RuleSet, path: str, where: str) -> tuple[Ingredient, ...]:
     if raw.get("ingredients") is None:
+        if not parsed.ingredients:  # most lines: no compound
+            return ()
         named = [(i.drug, i.strength) for i in parsed.ingredients]
         return tuple(Ingredient(resolve_drug(ruleset, n, path, f"{where}.text"), n, s) for n, s in named)
     found = []
@@ -870,6 +874,8 @@ def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
 
 
 def _divergences(raw: Any, case: Case, path: str) -> tuple[KnownDivergence, ...]:
+    if not raw:  # none listed (most case files)
+        return ()
     found = []
     for i, entry in enumerate(require_list(raw or [], path, "known_divergences")):
         where = f"known_divergences[{i}]"
