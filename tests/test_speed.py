@@ -2475,3 +2475,35 @@ def test_parts_a_case_leaves_out_are_read_as_the_plain_reading_reads_them(repo_r
         for raw in ({}, {"ingredients": None}):
             assert case_module._ingredients(raw, parsed, repo_ruleset, "p", "w") == plain
     assert case_module._reviewer({"specialty": "orthopedics"}, "p") == (("orthopedics",), ())  # a reviewer given: read as before
+
+
+def test_expected_entries_without_citations_made_once_are_those_made_afresh(corpus, monkeypatch):
+    """case._expected_entry gives an entry without citations the Expected made for the first entry alike (frozen):
+    for every case of the corpus and the examples, loaded twice and with a small bound that empties the memory,
+    each expected entry equals the plain Expected of its values, field by field and of the same types; alike
+    entries share one object; an entry with citations, or whose decision is not plain text, is made afresh."""
+    import dataclasses
+
+    from checker.load import case as case_module
+
+    checker = Checker(engine="reference")
+    for bound in (case_module.MAX_REMEMBERED_EXPECTED, 3):
+        monkeypatch.setattr(case_module, "MAX_REMEMBERED_EXPECTED", bound)
+        case_module._expected_entries.clear()
+        shared = 0
+        for case in list(_corpus_cases(checker, corpus)) * 2:
+            for item, found in case.expected.items():
+                plain = case_module.Expected(found.item, found.decision, found.citations, found.non_mtus, found.no_citation)
+                assert found == plain and found.item == item
+                assert [type(v) for v in vars(found).values()] == [type(v) for v in vars(plain).values()]
+                shared += found is case_module._expected_entries.get((found.item, found.decision, found.non_mtus, found.no_citation))
+            assert len(case_module._expected_entries) <= bound
+        assert shared > 100 or bound < 10
+    cited = (case_module.Citation("g", "2009", "s", "1"),)
+    assert case_module._expected_entry("item1", "medically_necessary", cited, False, False).citations == cited
+
+    class Text(str):
+        pass
+
+    made = case_module._expected_entry("item1", Text("medically_necessary"), (), False, False)
+    assert type(made.decision) is Text and dataclasses.astuple(made) == ("item1", "medically_necessary", (), False, False)

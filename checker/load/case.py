@@ -869,7 +869,28 @@ def _expected(raw: Any, case: Case, path: str) -> dict[str, Expected]:
         no_citation = _flag(entry, "no_citation", path, where)
         if no_citation and cites:
             raise InputError(path, f"{where}.no_citation", "says the reviewer cited nothing, yet citations are listed", "remove no_citation or the citations")
-        found[item] = Expected(item, entry["decision"], tuple(cites), bool(entry.get("non_mtus", False)), no_citation)
+        found[item] = _expected_entry(item, entry["decision"], tuple(cites), bool(entry.get("non_mtus", False)), no_citation)
+    return found
+
+
+# Expected entries without citations, one per item id, decision and flags (_expected_entry): at most this many,
+# forgotten all at once when full.
+MAX_REMEMBERED_EXPECTED = 4096
+_expected_entries: dict[tuple[str, str, bool, bool], Expected] = {}
+
+
+def _expected_entry(item: str, decision: str, cites: tuple[Citation, ...], non_mtus: bool, no_citation: bool) -> Expected:
+    """Expected(item, decision, cites, non_mtus, no_citation): for an entry without citations (a corpus's
+    items: the same few ids and decisions again and again) the one made for the first entry alike, as the
+    object is frozen (the same entries: tests/test_speed.py)."""
+    if cites or decision.__class__ is not str:
+        return Expected(item, decision, cites, non_mtus, no_citation)
+    key = (item, decision, non_mtus, no_citation)
+    found = _expected_entries.get(key)
+    if found is None:
+        if len(_expected_entries) >= MAX_REMEMBERED_EXPECTED:
+            _expected_entries.clear()
+        found = _expected_entries[key] = Expected(item, decision, cites, non_mtus, no_citation)
     return found
 
 
