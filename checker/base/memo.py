@@ -18,3 +18,12 @@ def remembered(owner: object, name: str, sources: tuple[object, ...]) -> dict[An
             return memo[1]
     memo = owner.__dict__[name] = (sources, {})
     return memo[1]
+
+
+def keep(memo: dict[Any, Any], key: Any, value: Any, limit: int) -> Any:
+    """memo[key] = value, returned, after forgetting every answer of a memo holding `limit` of them: a bounded memo's
+    store, called on a miss only (its hit stays one dict lookup)."""
+    if len(memo) >= limit:
+        memo.clear()
+    memo[key] = value
+    return value

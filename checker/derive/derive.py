@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from checker.base.memo import remembered
+from checker.base.memo import keep, remembered
 from checker.base.outcomes import LETTER_DECISIONS, MEDICALLY_NECESSARY
 from checker.base.patterns import LazyPattern
 from checker.base.records import dataclass
@@ -304,9 +305,7 @@ def _basis_in_fact_values(
         memo = _fact_bases_memo(vocabulary)
     found = memo.get(tuple(key))
     if found is None:
-        if len(memo) >= MAX_REMEMBERED_FACT_BASES:
-            memo.clear()
-        found = memo[tuple(key)] = _basis_in_facts(equivalents, values)
+        found = keep(memo, tuple(key), _basis_in_facts(equivalents, values), MAX_REMEMBERED_FACT_BASES)
     return dict(found)
 
 
@@ -473,9 +472,7 @@ def _bare_fact(value: Any) -> FactValue:
     key = (value.__class__, value)
     fact = _bare_facts.get(key)
     if fact is None:
-        if len(_bare_facts) >= MAX_BARE_FACTS:
-            _bare_facts.clear()
-        fact = _bare_facts[key] = fact_value(value, "derived")
+        fact = keep(_bare_facts, key, fact_value(value, "derived"), MAX_BARE_FACTS)
     return fact
 
 
@@ -568,7 +565,7 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
     if request.service in _CROSS_SECTIONAL and request.body_parts:
         found["first_films_requested"] = _first_films_requested(case, request)
     if request.service == "tens":
-        therapy = [r.text for r in case.requests if r.id != request.id and r.service in _ACTIVE_THERAPY]
+        therapy = _other_requests(case, request, lambda r: r.service in _ACTIVE_THERAPY)
         found["active_therapy_requested"] = Derived(bool(therapy), {"therapy": "; ".join(therapy) or "none"})
     reduction = _pain_reduction(facts)
     if reduction is not None:
@@ -594,11 +591,15 @@ def _first_films_requested(case: Case, request: Request) -> Derived:
     """Whether the case also requests plain films of a body part this study names, other than films
     taken before (a repeat, dynamic views): films requested now have no result yet."""
     parts = set(request.body_parts)
-    films = [
-        r.text for r in case.requests
-        if r.id != request.id and r.service == "xray" and parts.intersection(r.body_parts) and not _FILMS_TAKEN_BEFORE.search(r.text)
-    ]
+    films = _other_requests(
+        case, request, lambda r: r.service == "xray" and parts.intersection(r.body_parts) and not _FILMS_TAKEN_BEFORE.search(r.text)
+    )
     return Derived(bool(films), {"films": "; ".join(films) or "none"})
+
+
+def _other_requests(case: Case, request: Request, wanted: Callable[[Request], Any]) -> list[str]:
+    """The lines of the case's other requests that `wanted` accepts, in the case's order."""
+    return [r.text for r in case.requests if r.id != request.id and wanted(r)]
 
 
 def _duration(case: Case, request: Request, product: str = "") -> dict[str, Derived]:

@@ -24,7 +24,7 @@ from checker.base.fields import (
     require_text,
     short,
 )
-from checker.base.memo import remembered
+from checker.base.memo import keep, remembered
 from checker.base.outcomes import DECISIONS
 from checker.base.patterns import compile_pattern
 from checker.base.records import dataclass
@@ -464,9 +464,7 @@ def _facts(raw: Any, ruleset: RuleSet, path: str, where: str) -> dict[str, FactV
         if found is None:
             found = _fact(name, given, ruleset, path, where)
             if found is not None and key is not None:
-                if len(checked) >= MAX_REMEMBERED_FACTS:
-                    checked.clear()
-                checked[key] = found
+                keep(checked, key, found, MAX_REMEMBERED_FACTS)
         if found is not None:
             facts[name] = found
     return facts
@@ -753,9 +751,7 @@ def parsed_request_line(text: str, ruleset: RuleSet) -> tuple[ParsedRequest, Pre
     lines = remembered(ruleset, "_parsed_lines", (ruleset.lexicon, ruleset.services))
     found = lines.get(text)
     if found is None:
-        if len(lines) >= MAX_REMEMBERED_LINES:
-            lines.clear()
-        found = lines[text] = parse_request(text, ruleset.lexicon, ruleset.services)
+        found = keep(lines, text, parse_request(text, ruleset.lexicon, ruleset.services), MAX_REMEMBERED_LINES)
     return found
 
 
@@ -888,9 +884,7 @@ def _expected_entry(item: str, decision: str, cites: tuple[Citation, ...], non_m
     key = (item, decision, non_mtus, no_citation)
     found = _expected_entries.get(key)
     if found is None:
-        if len(_expected_entries) >= MAX_REMEMBERED_EXPECTED:
-            _expected_entries.clear()
-        found = _expected_entries[key] = Expected(item, decision, cites, non_mtus, no_citation)
+        found = keep(_expected_entries, key, Expected(item, decision, cites, non_mtus, no_citation), MAX_REMEMBERED_EXPECTED)
     return found
 
 

@@ -17,6 +17,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from checker.base.memo import keep
 from checker.base.patterns import LazyPattern, words_end
 from checker.base.records import dataclass
 from checker.load.lexicon import Drug, Lexicon, MmeFactor, MmeTable, Resolution
@@ -335,9 +336,7 @@ def _directions(rest: str, form: str) -> _Directions:
     key = (rest, form)
     found = _directions_read.get(key)
     if found is None:
-        if len(_directions_read) >= MAX_REMEMBERED_DIRECTIONS:
-            _directions_read.clear()
-        found = _directions_read[key] = plain_directions(rest, form)
+        found = keep(_directions_read, key, plain_directions(rest, form), MAX_REMEMBERED_DIRECTIONS)
     return found
 
 
@@ -350,9 +349,7 @@ def _form_in_rest(rest: str) -> str:
     """form_in_text of a line without its drug's name, remembered by that text (the same form: tests/test_speed.py)."""
     form = _forms_read.get(rest)
     if form is None:
-        if len(_forms_read) >= MAX_REMEMBERED_DIRECTIONS:
-            _forms_read.clear()
-        form = _forms_read[rest] = form_in_text(rest)
+        form = keep(_forms_read, rest, form_in_text(rest), MAX_REMEMBERED_DIRECTIONS)
     return form
 
 

@@ -68,13 +68,11 @@ class ServiceLexicon:
 
     def services_named(self, text: str) -> tuple[str, ...]:
         """Every service the text names, in order of first mention, without repeats."""
-        keys = [m.key for m in self._service_names.mentions(text)] if self._service_names else []
-        return tuple(dict.fromkeys(keys))
+        return _keys_named(self._service_names, text)
 
     def find_body_parts(self, text: str) -> tuple[str, ...]:
         """Every body part named in the text, in order of first mention, without repeats."""
-        keys = [m.key for m in self._body_names.mentions(text)] if self._body_names else []
-        return tuple(dict.fromkeys(keys))
+        return _keys_named(self._body_names, text)
 
     def category(self, service: str) -> str:
         return self.services[service].category if service in self.services else ""
@@ -163,6 +161,11 @@ _RUN = LazyPattern(r"[a-z0-9]+")  # a run of letters and digits of lower-cased A
 _LEADING = LazyPattern(r"[a-z0-9]*")
 _TOKEN = LazyPattern(r"\S*")  # up to the next whitespace (str.isspace's, as \s of a str pattern)
 _NOT_ALNUM = LazyPattern(r"[^A-Za-z0-9]")
+
+
+def _keys_named(finder: NameFinder | None, text: str) -> tuple[str, ...]:
+    """The keys of the names a finder finds in the text, in order of first mention, without repeats."""
+    return tuple(dict.fromkeys(m.key for m in finder.mentions(text))) if finder else ()
 
 
 def _ALNUM(char: str) -> bool:  # noqa: N802 - the regex's [A-Za-z0-9], for ASCII text
