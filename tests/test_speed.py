@@ -258,7 +258,7 @@ def test_fuzzy_drug_names_match_as_without_the_prefilter(repo_ruleset):
     lex = repo_ruleset.lexicon
 
     def full_scan(name: str) -> str | None:
-        best = lex._closest_unambiguous(lexicon.normalise(name), prefilter=False)
+        best = lex._closest_unambiguous(lexicon._key(name), prefilter=False)  # the key resolve() scores ("sr" read as "er")
         return lex._index[best] if best else None
 
     rng = random.Random(5)
@@ -899,7 +899,7 @@ def test_block_text_read_line_by_line_is_what_libyaml_reads(corpus, monkeypatch)
     files = regress.collect_case_files([corpus])
     texts = [Path(p).read_text(encoding="utf-8") for p in files if Path(p).name.startswith("case-")]
     fast, plain, read = _block_text_answers(texts, monkeypatch)
-    assert read == len(texts) > 80 and fast == plain
+    assert read == len(texts) >= 60 and fast == plain  # 300 items grouped into cases at random: about 80
     others = [Path(p).read_text(encoding="utf-8") for p in regress.collect_case_files([EXAMPLES, default_rules_dir()])]
     others += list(_ODD_DOCUMENTS) + list(_BLOCK_DOCUMENTS)
     fast, plain, read = _block_text_answers(others, monkeypatch)
@@ -1876,14 +1876,15 @@ def test_numbers_remembered_by_their_place_among_the_rules_numbers_fire_as_the_e
 
 def _varied_items(checker: Checker, batches: list[list[tuple[str, dict]]]) -> list[list[tuple[str, dict]]]:
     """Each item of the batches, then the same item once per fact its edition's rules test: that fact
-    left out, a truth value turned over, a number moved past the rules' numbers, or a text changed."""
+    left out, a truth value turned over, a number moved past the rules' numbers, or a text changed; and
+    once with every fact its rules test left out (an item no rule fires for)."""
     from checker.evaluate import engine
 
     varied = []
     for batch in batches:
         for key, values in batch:
             tested = engine.DurableEvaluator.tested_facts.__get__(_TestedOnly(checker.program))(key)
-            items = [(key, values)]
+            items = [(key, values), (key, {k: v for k, v in values.items() if k not in tested})]
             for name in sorted(tested):
                 value = values.get(name)
                 items.append((key, {k: v for k, v in values.items() if k != name}))

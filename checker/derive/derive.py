@@ -46,6 +46,14 @@ _FILMS_TAKEN_BEFORE = LazyPattern(r"\b(?:repeat\w*|follow[\s-]?up|flexion|extens
 _CROSS_SECTIONAL = frozenset({"mri", "mr_arthrogram", "ct"})
 # procedures the American College of Surgeons rates as almost always needing an assistant at surgery
 _CUSTOMARILY_ASSISTED = frozenset({"spinal_fusion", "joint_replacement"})
+# procedures whose own size means significant perioperative blood loss is expected, and procedures that implant
+# foreign material (a fusion's cage, rods and screws; a prosthetic joint): ODG's pre-operative CBC and urinalysis
+_BLOOD_LOSS_EXPECTED = frozenset({"spinal_fusion", "joint_replacement"})
+_IMPLANTS_MATERIAL = frozenset({"spinal_fusion", "joint_replacement"})
+_SPINAL_FUSION = frozenset({"spinal_fusion"})
+# operations after which ODG and the chest physicians' guidance put every claimant at high risk of a venous clot
+_HIGH_VTE_RISK = frozenset({"joint_replacement"})
+_PREOPERATIVE_LABS = frozenset({"laboratory_tests", "cbc", "metabolic_panel", "coagulation_studies", "urinalysis"})
 _ACTIVE_THERAPY = frozenset({
     "physical_therapy", "occupational_therapy", "aquatic_therapy", "therapeutic_exercise", "chiropractic_physiotherapy",
     "work_conditioning", "functional_restoration_program",
@@ -103,10 +111,8 @@ def derive_item_facts(
         request = _as_ingredient(request, ingredient, lexicon)
     derived = _derived(case, request, lexicon, facts, product)
     derived.update(_request_shape(request, services, facts))
-    if request.service == "assistant_surgeon":
-        assisted = _customarily_assisted(case, request, services)
-        if assisted is not None:
-            derived["procedure_customarily_assisted"] = assisted
+    entry = lexicon.drugs.get(request.drug) if request.drug else None
+    derived.update(_served_procedure_facts(case, request, services, facts.get("surgery_certified"), entry.classes if entry else ()))
     if request.drug and not request.body_parts:
         region = _case_region(case)
         if region:  # a drug or cream asked for in a case whose other requests are all for one region is for it
@@ -573,18 +579,77 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
     return found
 
 
-def _customarily_assisted(case: Case, request: Request, services: ServiceLexicon | None) -> Derived | None:
-    """Whether the procedure an assistant at surgery serves is one that almost always needs one (a spinal fusion, a
-    joint replacement): the procedure it is linked to, else the one its own line names; unknown without either."""
+def _served_procedure_facts(
+    case: Case, request: Request, services: ServiceLexicon | None, certified: FactValue | None, drug_classes: tuple[str, ...]
+) -> dict[str, Derived]:
+    """What the surgery an associated service serves settles about it: whether it almost always needs an assistant,
+    whether significant blood loss is expected, whether it implants foreign material, whether it is a spinal fusion
+    (a brace or a bone growth stimulator after it) and of more than one level, whether it puts the claimant at high
+    risk of a clot (an anticoagulant after it). Nothing when the item is none of these or no surgery is named."""
+    if request.service == "assistant_surgeon":
+        wanted = {"procedure_customarily_assisted": _CUSTOMARILY_ASSISTED}
+    elif request.timing == "preoperative" and request.service in _PREOPERATIVE_LABS:
+        wanted = {"procedure_blood_loss_expected": _BLOOD_LOSS_EXPECTED, "procedure_implants_material": _IMPLANTS_MATERIAL}
+    elif (request.timing == "postoperative" and request.service == "lumbar_support") or request.service == "bone_growth_stimulator":
+        wanted = {"procedure_is_spinal_fusion": _SPINAL_FUSION}
+    elif request.drug and "anticoagulant" in drug_classes:
+        wanted = {"procedure_high_vte_risk": _HIGH_VTE_RISK}
+    else:
+        return {}
+    procedures, text = _served_procedures(case, request, services, certified)
+    if not procedures:
+        return {}
+    basis = {"procedure": ", ".join(procedures)}
+    derived = {name: Derived(not kinds.isdisjoint(procedures), basis) for name, kinds in wanted.items()}
+    if request.service == "bone_growth_stimulator" and "spinal_fusion" in procedures:
+        levels = spinal_levels(text)
+        if levels:
+            derived["multilevel_fusion"] = Derived(levels > 1, {"procedure": text, "levels": levels})
+    return derived
+
+
+def _served_procedures(
+    case: Case, request: Request, services: ServiceLexicon | None, certified: FactValue | None
+) -> tuple[tuple[str, ...], str]:
+    """The surgery an associated service serves, and the text naming it: the one it is requested with, else the
+    surgeries its own line names, else those named where the records say a surgery was certified (one operation may
+    name several: a decompression and fusion); ((), "") without any."""
     served = next((r for r in case.requests if request.associated_with and r.id == request.associated_with), None)
     if served is not None:
-        procedure = served.service
-    else:
-        named = services.services_named(request.text) if services is not None else ()
-        procedure = next((key for key in named if key != "assistant_surgeon"), "")
-    if not procedure:
-        return None
-    return Derived(procedure in _CUSTOMARILY_ASSISTED, {"procedure": procedure})
+        return (served.service,), served.text
+    if services is None:
+        return (), ""
+    texts = [request.text]
+    if certified is not None and certified.value is True and certified.evidence is not None:
+        texts.append(certified.evidence.sentence)
+    for text in texts:
+        surgeries = tuple(key for key in services.services_named(text) if services.category(key) == "surgery")
+        if surgeries:
+            return surgeries, text
+    return (), ""
+
+
+_SEGMENT = LazyPattern(r"\b([CTL])\s?(\d{1,2})\s*(?:-|\u2013|/|to|through)\s*([CTLS])?\s?(\d{1,2})\b", re.I)
+_LEVELS_NAMED = LazyPattern(r"\b(?:(one|single|1)|(two|2|double)|(three|3)|(four|4)|(multi|multiple))(?:[\s-]+|(?<=i))levels?\b", re.I)
+_VERTEBRAE = {"C": 7, "T": 12, "L": 5}
+
+
+def spinal_levels(text: str) -> int:
+    """The spinal motion segments a procedure's text names ("L4-5 and L5-S1": 2, "L3-S1": 3, "C5-6": 1, "two-level":
+    2); 0 when it names none. A stated count of levels wins over the segments."""
+    named = _LEVELS_NAMED.search(text)
+    if named:
+        return next(i for i, group in enumerate(named.groups(), 1) if group) if not named.group(5) else 2
+    segments: set[tuple[str, int]] = set()
+    for region, upper, lower_region, lower in _SEGMENT.findall(text):
+        region, lower_region = region.upper(), (lower_region or region).upper()
+        top, bottom = int(upper), int(lower)
+        if lower_region == region:
+            segments.update((region, n) for n in range(top, bottom))
+        elif lower_region in ("S", "T", "L") and region in _VERTEBRAE:
+            segments.update((region, n) for n in range(top, _VERTEBRAE[region] + 1))
+            segments.update((lower_region, n) for n in range(1, bottom) if lower_region != "S")
+    return len(segments)
 
 
 def _first_films_requested(case: Case, request: Request) -> Derived:

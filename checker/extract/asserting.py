@@ -145,7 +145,8 @@ def decide(
     keep = rule.keep if target is None or target.keep is None else target.keep
     require = rule.require if target is None or target.require is None else target.require
     negated = target.negated if target is not None and target.negated else rule.negated
-    if rule.ongoing_overrides and "ongoing" in cats:
+    if (rule.ongoing_overrides and "ongoing" in cats) or ("certified" in cats and "certified" in keep):
+        # an ongoing course is no plan; nor is a surgery utilization review certified, though still scheduled
         cats = {k: v for k, v in cats.items() if k != "hypothetical"}
     for category in DROPPING:
         if category in cats and category not in keep:
