@@ -562,3 +562,20 @@ def test_a_reader_that_closes_the_pipe_early_stops_the_command_quietly(capsys):
         guarded(writes_into_a_closed_pipe)()
     assert stopped.value.code == EXIT_BROKEN_PIPE == 141
     assert capsys.readouterr().err == ""
+
+
+def test_an_unknown_surgery_trait_is_refused_with_its_file_field_and_fix(tmp_path):
+    """rules/services.yaml's `traits` (what a surgery settles for the items that serve it) take only the known
+    traits: a misspelt one stops `mtus rules lint` with one line naming the file, the field and the choices."""
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "rules", rules)
+    services = rules / "services.yaml"
+    text = services.read_text(encoding="utf-8")
+    assert "traits: [customarily_assisted, significant_blood_loss, implants_material]" in text
+    services.write_text(text.replace("traits: [customarily_assisted, significant_blood_loss, implants_material]",
+                                     "traits: [customarily_asisted]", 1), encoding="utf-8")
+    result = run("rules", "lint", rules)
+    assert result.exit_code == 2, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert "services.yaml" in line and "services.spinal_fusion.traits" in line and "unknown trait 'customarily_asisted'" in line
+    assert "use one of customarily_assisted, significant_blood_loss, implants_material, high_vte_risk" in line

@@ -44,15 +44,7 @@ _OPIOID_CARE = LazyPattern(r"\b(?:pain\s+(?:management|medicine|specialist|clini
 # plain films taken once already: a repeat, or dynamic views (flexion-extension, stress) that answer another question
 _FILMS_TAKEN_BEFORE = LazyPattern(r"\b(?:repeat\w*|follow[\s-]?up|flexion|extension|dynamic|stress|serial)\b", re.I)
 _CROSS_SECTIONAL = frozenset({"mri", "mr_arthrogram", "ct"})
-# procedures the American College of Surgeons rates as almost always needing an assistant at surgery
-_CUSTOMARILY_ASSISTED = frozenset({"spinal_fusion", "joint_replacement"})
-# procedures whose own size means significant perioperative blood loss is expected, and procedures that implant
-# foreign material (a fusion's cage, rods and screws; a prosthetic joint): ODG's pre-operative CBC and urinalysis
-_BLOOD_LOSS_EXPECTED = frozenset({"spinal_fusion", "joint_replacement"})
-_IMPLANTS_MATERIAL = frozenset({"spinal_fusion", "joint_replacement"})
-_SPINAL_FUSION = frozenset({"spinal_fusion"})
-# operations after which ODG and the chest physicians' guidance put every claimant at high risk of a venous clot
-_HIGH_VTE_RISK = frozenset({"joint_replacement"})
+_SPINAL_FUSION = "spinal_fusion"
 _PREOPERATIVE_LABS = frozenset({"laboratory_tests", "cbc", "metabolic_panel", "coagulation_studies", "urinalysis"})
 _ACTIVE_THERAPY = frozenset({
     "physical_therapy", "occupational_therapy", "aquatic_therapy", "therapeutic_exercise", "chiropractic_physiotherapy",
@@ -587,21 +579,25 @@ def _served_procedure_facts(
     (a brace or a bone growth stimulator after it) and of more than one level, whether it puts the claimant at high
     risk of a clot (an anticoagulant after it). Nothing when the item is none of these or no surgery is named."""
     if request.service == "assistant_surgeon":
-        wanted = {"procedure_customarily_assisted": _CUSTOMARILY_ASSISTED}
+        wanted = {"procedure_customarily_assisted": "customarily_assisted"}
     elif request.timing == "preoperative" and request.service in _PREOPERATIVE_LABS:
-        wanted = {"procedure_blood_loss_expected": _BLOOD_LOSS_EXPECTED, "procedure_implants_material": _IMPLANTS_MATERIAL}
+        wanted = {"procedure_blood_loss_expected": "significant_blood_loss", "procedure_implants_material": "implants_material"}
     elif (request.timing == "postoperative" and request.service == "lumbar_support") or request.service == "bone_growth_stimulator":
-        wanted = {"procedure_is_spinal_fusion": _SPINAL_FUSION}
+        wanted = {}  # the fusion itself, below
     elif request.drug and "anticoagulant" in drug_classes:
-        wanted = {"procedure_high_vte_risk": _HIGH_VTE_RISK}
+        wanted = {"procedure_high_vte_risk": "high_vte_risk"}
     else:
+        return {}
+    if services is None:
         return {}
     procedures, text = _served_procedures(case, request, services, certified)
     if not procedures:
         return {}
     basis = {"procedure": ", ".join(procedures)}
-    derived = {name: Derived(not kinds.isdisjoint(procedures), basis) for name, kinds in wanted.items()}
-    if request.service == "bone_growth_stimulator" and "spinal_fusion" in procedures:
+    derived = {name: Derived(any(trait in services.traits(p) for p in procedures), basis) for name, trait in wanted.items()}
+    if request.service in ("lumbar_support", "bone_growth_stimulator"):
+        derived["procedure_is_spinal_fusion"] = Derived(_SPINAL_FUSION in procedures, basis)
+    if request.service == "bone_growth_stimulator" and _SPINAL_FUSION in procedures:
         levels = spinal_levels(text)
         if levels:
             derived["multilevel_fusion"] = Derived(levels > 1, {"procedure": text, "levels": levels})

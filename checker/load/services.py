@@ -13,6 +13,9 @@ from checker.base.records import dataclass
 from checker.base.yamlio import load_yaml
 
 SERVICES_SCHEMA = "mtus-services/1"
+# What a surgery's own kind settles for the items that serve it (rules/services.yaml, `traits`): almost always needing
+# an assistant, significant expected blood loss, implanted material, a high risk of a venous clot.
+SURGERY_TRAITS = ("customarily_assisted", "significant_blood_loss", "implants_material", "high_vte_risk")
 _GUIDANCE = compile_pattern(r"[\s-]*guid(?:ed|ance)\b", re.IGNORECASE)
 _SPACES = LazyPattern(r"\s+")
 
@@ -25,6 +28,7 @@ class Service:
     category: str
     names: tuple[str, ...]
     implies: dict = field(default_factory=dict)  # facts the service's name settles (a CBC is lab_test: cbc)
+    traits: tuple[str, ...] = ()  # what a surgery settles for the items that serve it (SURGERY_TRAITS)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ class ServiceLexicon:
 
     def category(self, service: str) -> str:
         return self.services[service].category if service in self.services else ""
+
+    def traits(self, service: str) -> tuple[str, ...]:
+        return self.services[service].traits if service in self.services else ()
 
 
 class NameFinder:
@@ -203,10 +210,11 @@ def load_services(path: Path) -> ServiceLexicon:
     for key, spec in require_mapping(data["services"], p, "services").items():
         where = f"services.{key}"
         spec = require_mapping(spec, p, where)
-        check_keys(spec, ("category", "names", "implies"), p, where, required=("category", "names"))
+        check_keys(spec, ("category", "names", "implies", "traits"), p, where, required=("category", "names"))
         names = _names(spec["names"], p, f"{where}.names", allow_empty=True)  # [] : given explicitly only
         implies = dict(require_mapping(spec.get("implies") or {}, p, f"{where}.implies"))
-        services[str(key)] = Service(str(key), require_text(spec["category"], p, f"{where}.category"), names, implies)
+        traits = _traits(spec.get("traits") or [], p, f"{where}.traits")
+        services[str(key)] = Service(str(key), require_text(spec["category"], p, f"{where}.category"), names, implies, traits)
     body_parts = {}
     for key, spec in require_mapping(data.get("body_parts", {}), p, "body_parts").items():
         where = f"body_parts.{key}"
@@ -214,6 +222,14 @@ def load_services(path: Path) -> ServiceLexicon:
         check_keys(spec, ("names",), p, where, required=("names",))
         body_parts[str(key)] = _names(spec["names"], p, f"{where}.names")
     return ServiceLexicon(services, body_parts, p)
+
+
+def _traits(raw: object, path: str, where: str) -> tuple[str, ...]:
+    traits = tuple(str(t) for t in require_list(raw, path, where))
+    unknown = [t for t in traits if t not in SURGERY_TRAITS]
+    if unknown:
+        raise InputError(path, where, f"unknown trait {unknown[0]!r}", f"use one of {', '.join(SURGERY_TRAITS)}")
+    return traits
 
 
 def _names(raw: object, path: str, where: str, allow_empty: bool = False) -> tuple[str, ...]:
