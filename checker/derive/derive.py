@@ -103,8 +103,7 @@ def derive_item_facts(
         request = _as_ingredient(request, ingredient, lexicon)
     derived = _derived(case, request, lexicon, facts, product)
     derived.update(_request_shape(request, services, facts))
-    entry = lexicon.drugs.get(request.drug) if request.drug else None
-    derived.update(_served_procedure_facts(case, request, services, facts.get("surgery_certified"), entry.classes if entry else ()))
+    derived.update(_served_procedure_facts(case, request, services, lexicon, facts.get("surgery_certified")))
     if request.drug and not request.body_parts:
         region = _case_region(case)
         if region:  # a drug or cream asked for in a case whose other requests are all for one region is for it
@@ -572,30 +571,31 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
 
 
 def _served_procedure_facts(
-    case: Case, request: Request, services: ServiceLexicon | None, certified: FactValue | None, drug_classes: tuple[str, ...]
+    case: Case, request: Request, services: ServiceLexicon | None, lexicon: Lexicon, certified: FactValue | None
 ) -> dict[str, Derived]:
     """What the surgery an associated service serves settles about it: whether it almost always needs an assistant,
     whether significant blood loss is expected, whether it implants foreign material, whether it is a spinal fusion
     (a brace or a bone growth stimulator after it) and of more than one level, whether it puts the claimant at high
     risk of a clot (an anticoagulant after it). Nothing when the item is none of these or no surgery is named."""
+    if services is None:
+        return {}
+    after_fusion = (request.timing == "postoperative" and request.service == "lumbar_support") or request.service == "bone_growth_stimulator"
     if request.service == "assistant_surgeon":
         wanted = {"procedure_customarily_assisted": "customarily_assisted"}
     elif request.timing == "preoperative" and request.service in _PREOPERATIVE_LABS:
         wanted = {"procedure_blood_loss_expected": "significant_blood_loss", "procedure_implants_material": "implants_material"}
-    elif (request.timing == "postoperative" and request.service == "lumbar_support") or request.service == "bone_growth_stimulator":
+    elif after_fusion:
         wanted = {}  # the fusion itself, below
-    elif request.drug and "anticoagulant" in drug_classes:
+    elif request.drug and _is_anticoagulant(request.drug, lexicon):
         wanted = {"procedure_high_vte_risk": "high_vte_risk"}
     else:
-        return {}
-    if services is None:
         return {}
     procedures, text = _served_procedures(case, request, services, certified)
     if not procedures:
         return {}
     basis = {"procedure": ", ".join(procedures)}
     derived = {name: Derived(any(trait in services.traits(p) for p in procedures), basis) for name, trait in wanted.items()}
-    if request.service in ("lumbar_support", "bone_growth_stimulator"):
+    if after_fusion:
         derived["procedure_is_spinal_fusion"] = Derived(_SPINAL_FUSION in procedures, basis)
     if request.service == "bone_growth_stimulator" and _SPINAL_FUSION in procedures:
         levels = spinal_levels(text)
@@ -604,8 +604,13 @@ def _served_procedure_facts(
     return derived
 
 
+def _is_anticoagulant(drug: str, lexicon: Lexicon) -> bool:
+    entry = lexicon.drugs.get(drug)
+    return entry is not None and "anticoagulant" in entry.classes
+
+
 def _served_procedures(
-    case: Case, request: Request, services: ServiceLexicon | None, certified: FactValue | None
+    case: Case, request: Request, services: ServiceLexicon, certified: FactValue | None
 ) -> tuple[tuple[str, ...], str]:
     """The surgery an associated service serves, and the text naming it: the one it is requested with, else the
     surgeries its own line names, else those named where the records say a surgery was certified (one operation may
@@ -613,8 +618,6 @@ def _served_procedures(
     served = next((r for r in case.requests if request.associated_with and r.id == request.associated_with), None)
     if served is not None:
         return (served.service,), served.text
-    if services is None:
-        return (), ""
     texts = [request.text]
     if certified is not None and certified.value is True and certified.evidence is not None:
         texts.append(certified.evidence.sentence)
