@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1362  # 1364 caught on 2026-12-06 (rules 0.62.0 and the cues of batch 53, seventy-four sets)
+MIN_APPROVALS_CAUGHT = 1427  # 1429 caught on 2026-12-06 (rules 0.63.0 and the cues of batch 54, seventy-seven sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -231,7 +231,13 @@ MIN_APPROVALS_CAUGHT = 1362  # 1364 caught on 2026-12-06 (rules 0.62.0 and the c
 # 2016 guideline's preconditions of a trial are documentation to request, never decisive, as the dev letters apply
 # them); and an FCE asked on a one-line note beside a work hardening program, whose planned admission is read as the
 # FCE's reason though the program itself is denied (the FCE is not made to wait on the program's decision).
-MAX_FALSE_APPROVALS = 68
+# The seventy-fifth to seventy-seventh sets (the neck and upper back; an ordinary month of disputes; disputes told in the
+# register of the letters' summaries; 2026-12-06, run as they came on main 4034c1a: 34/56, 46/57 and 47/56) came in with
+# one, two and two; two stay. Cervical films five days after a rear-end collision at about 40 mph with no midline
+# tenderness or deficit, read as significant trauma (the Canadian C-spine rule's low-risk rear-end collision is not
+# encoded); and a urine drug screen in July 2016 under the 2009 guideline for a low-risk claimant screened five months
+# before (ODG's yearly screening for low risk is not encoded: the 2009 text gives no interval, see urine_drug_testing).
+MAX_FALSE_APPROVALS = 70
 
 
 @pytest.fixture(scope="module")

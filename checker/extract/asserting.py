@@ -40,7 +40,7 @@ class Asserter:
             cats = {k: v for k, v in cats.items() if k != "remote"}
         if decided_by is not None:
             cats = {k: v for k, v in cats.items() if k not in ("negated", "not_documented")}
-        if rule.current_only and _dated_long_before(info.stated_date, run.as_of):
+        if rule.current_only and _dated_long_before(info.stated_date, run.as_of) and not _keeps_the_past(rule, target):
             return None
         decided, modifier = decide(rule, value, cats, info.sentence.text, span, target)
         modifier = modifier or decided_by
@@ -124,16 +124,26 @@ class Asserter:
 
 
 def _drugs_of_clause(info: SentenceInfo, span: tuple[int, int]) -> list[DrugMention]:
-    """The drugs named in the mention's own clause between semicolons ("pain 7/10 without hydrocodone and 4/10 with
-    it; no rating with and without amitriptyline"), or in the whole sentence when its clause names none."""
+    """The drugs named in the mention itself, else in its own clause between semicolons ("pain 7/10 without hydrocodone
+    and 4/10 with it; no rating with and without amitriptyline"), or in the whole sentence when its clause names none."""
     text = info.sentence.text
-    if span == (0, 0) or ";" not in text:
+    if span == (0, 0):
+        return list(info.drugs)
+    named_in_it = [d for d in info.drugs if span[0] <= d.start and d.end <= span[1]]
+    if named_in_it:  # the cue's own words name the drug ("gabapentin 600 mg TID (arm pain 8 -> 5/10)")
+        return named_in_it
+    if ";" not in text:
         return list(info.drugs)
     start = text.rfind(";", 0, span[0]) + 1
     end = text.find(";", span[1])
     end = len(text) if end < 0 else end
     own = [d for d in info.drugs if start <= d.start and d.end <= end]
+    if not own and _MEDICATIONS_AT_LARGE.search(text, start, end):
+        return []  # "7 out of 10 without medication and 3 out of 10 with it; since duloxetine was added she cooks": the regimen's
     return own or list(info.drugs)
+
+
+_MEDICATIONS_AT_LARGE = re.compile(r"\b(?:medications?|meds|medicines?)\b", re.I)
 
 
 def decide(
@@ -155,7 +165,7 @@ def decide(
         return DROP, None
     if rule.stopped and "stopped" in cats:  # a treatment stopped is a current state, however long ago
         return _apply(rule.stopped, value), cats["stopped"]
-    if rule.current_only and ("historical" in cats or "remote" in cats or ("prior_treatment" in cats and "prior_treatment" not in keep)):
+    if rule.current_only and any(category in cats and category not in keep for category in ("historical", "remote", "prior_treatment")):
         return DROP, None
     if rule.recent_only and "remote" in cats:
         return DROP, None
@@ -165,6 +175,13 @@ def decide(
         if category in cats and not (value is False and not _adjacent(text, cats[category], span)):
             return _apply(how, value), cats[category]
     return value, None
+
+
+def _keeps_the_past(rule: FactRule, target: Target | None) -> bool:
+    """The cue holds whenever it was told (a history of cancer is a red flag however long ago): its keep names
+    historical."""
+    keep = rule.keep if target is None or target.keep is None else target.keep
+    return "historical" in keep
 
 
 def _apply(how: str, value: Any) -> Any:

@@ -81,12 +81,24 @@ def _choose(rule: FactRule, found: list[Assertion], values: list[Any]) -> Assert
         return min(found, key=lambda a: a.value)
     if rule.resolve == "any_true" and any(v is True for v in values):
         return next(a for a in found if a.value is True)
-    if rule.current_only and all(a.date for a in found):
+    if (rule.current_only or rule.resolve == "latest") and all(a.date for a in found):
         latest = max(a.date for a in found if a.date)
         at_latest = [a for a in found if a.date == latest]
         if len({repr(a.value) for a in at_latest}) == 1:
             return at_latest[0]
+    if rule.resolve == "latest":
+        return _dated_and_told_last(found)
     return None
+
+
+def _dated_and_told_last(found: list[Assertion]) -> Assertion | None:
+    """The value told last, when it is dated and every other is told before it ("an injection in 2013 that gave three
+    months of relief ... A second injection on 02-10-2016 ... for about ten weeks"): the latest injection's; None when
+    the last told is undated, or another dated one is later."""
+    last = max(found, key=lambda a: a.order)
+    if last.date is None or any(a.date and a.date > last.date for a in found):
+        return None
+    return last
 
 
 def _one_measure_told_twice(found: list[Assertion], values: list[Any]) -> bool:

@@ -22,8 +22,9 @@ VALUE_RULES = ("invert", "true", "false", "drop", "keep")  # keep: the category 
 DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional", "certified")
 COMPUTED = ("number", "duration", "bmi", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
 UNITS = ("day", "week", "month", "year")  # a duration's value is given in one of these
-RESOLUTIONS = ("", "any_true", "true_in_its_sentence")  # "": one value, or the latest where current_only
+RESOLUTIONS = ("", "any_true", "true_in_its_sentence", "latest")  # "": one value, or the latest where current_only; latest: that, or the last told when dated
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
+PAST = ("historical", "remote")  # keep: [historical, remote] lets a current_only fact hold however long ago it was told
 ATTRIBUTIONS = ("drug", "drug_only", "drug_named", "therapy", "imaging", "region", "region_or_limb", "injection", "other_drug", "none")
 _FACT_KEYS = (
     "targets", "negated", "not_documented", "stopped", "current_only", "recent_only", "keep", "require", "resolve",
@@ -206,14 +207,14 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
     negated = _value_rule(spec.get("negated", "invert" if boolean else "drop"), path, f"{where}.negated")
     not_documented = _value_rule(spec.get("not_documented", "false" if boolean else "drop"), path, f"{where}.not_documented")
     stopped = _value_rule(spec["stopped"], path, f"{where}.stopped") if "stopped" in spec else ""
-    keep = _categories(spec, "keep", DROPPING + REQUIRABLE, path, where)  # keep: [prior_treatment] lets a current_only fact read a list of treatment so far
+    keep = _categories(spec, "keep", DROPPING + REQUIRABLE + PAST, path, where)  # keep: prior_treatment, historical, remote
     require = _categories(spec, "require", DROPPING + REQUIRABLE, path, where)
     attribute = spec.get("attribute", "none")
     if attribute not in ATTRIBUTIONS:
         raise InputError(path, f"{where}.attribute", f"unknown value {attribute!r}", f"use one of: {', '.join(ATTRIBUTIONS)}")
     resolve = spec.get("resolve", "")
     if resolve not in RESOLUTIONS:
-        raise InputError(path, f"{where}.resolve", f"unknown value {resolve!r}", "use any_true or true_in_its_sentence, or leave it out")
+        raise InputError(path, f"{where}.resolve", f"unknown value {resolve!r}", "use any_true, true_in_its_sentence or latest, or leave it out")
     return FactRule(
         name=name,
         targets=tuple(targets),
@@ -243,7 +244,7 @@ def _target(raw: Any, path: str, where: str, fragments: dict[str, str]) -> Targe
     source = fill_fragments(str(raw["regex"]), fragments)
     pattern = checked_regex(source, path, f"{where}.regex", sensitive)
     value = _computed(raw["value"], pattern, path, f"{where}.value") if isinstance(raw["value"], dict) else raw["value"]
-    keep = _categories(raw, "keep", DROPPING + REQUIRABLE, path, where) if "keep" in raw else None
+    keep = _categories(raw, "keep", DROPPING + REQUIRABLE + PAST, path, where) if "keep" in raw else None
     require = _categories(raw, "require", DROPPING + REQUIRABLE, path, where) if "require" in raw else None
     sentence = _checked_source(raw.get("sentence", ""), path, f"{where}.sentence", fragments)
     with_fact = require_text(raw["with_fact"], path, f"{where}.with_fact") if "with_fact" in raw else ""
