@@ -152,7 +152,7 @@ def decide(
     """The value a mention gives the fact in its context, or DROP; and the cue that decided.
     A mention that states an absence itself ("intact sensation") is negated only by a cue right
     before it ("not neurologically intact"), not by a list's leading "no"."""
-    keep = rule.keep if target is None or target.keep is None else target.keep
+    keep = _kept(rule, target)
     require = rule.require if target is None or target.require is None else target.require
     negated = target.negated if target is not None and target.negated else rule.negated
     if (rule.ongoing_overrides and "ongoing" in cats) or ("certified" in cats and "certified" in keep):
@@ -177,11 +177,15 @@ def decide(
     return value, None
 
 
+def _kept(rule: FactRule, target: Target | None) -> frozenset[str]:
+    """The categories that do not drop the mention: the target's own keep, else the fact's."""
+    return rule.keep if target is None or target.keep is None else target.keep
+
+
 def _keeps_the_past(rule: FactRule, target: Target | None) -> bool:
     """The cue holds whenever it was told (a history of cancer is a red flag however long ago): its keep names
     historical."""
-    keep = rule.keep if target is None or target.keep is None else target.keep
-    return "historical" in keep
+    return "historical" in _kept(rule, target)
 
 
 def _apply(how: str, value: Any) -> Any:
