@@ -35,11 +35,12 @@ def test_doses_per_day(frequency, per_day):
     assert doses_per_day(frequency) == per_day
 
 
-def _facts(tmp_path: Path, ruleset, body: dict, item: int = 0) -> dict:
+def _facts(tmp_path: Path, ruleset, body: dict, item: int = 0, services: bool = False) -> dict:
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump({"case": "t", "dates": {"injury": "2010-01-01", "request": "2014-06-10"}, **body}))
     case = load_case(path, ruleset)
-    return {k: v.value for k, v in derive_item_facts(case, case.requests[item], ruleset.lexicon).items()}
+    lexicon = ruleset.services if services else None
+    return {k: v.value for k, v in derive_item_facts(case, case.requests[item], ruleset.lexicon, lexicon).items()}
 
 
 def test_days_supply_dose_and_morphine_equivalents(tmp_path, repo_ruleset):
@@ -254,6 +255,19 @@ def test_a_request_naming_no_body_part_is_for_the_case_s_one_region(tmp_path, re
     assert "body_part" not in _facts(tmp_path, repo_ruleset, {"requests": [{"text": "Flector 1.3% patch #30"}]})
     service = {"requests": [{"text": "MRI of the right shoulder"}, {"text": "Epidural steroid injection"}]}
     assert "body_part" not in _facts(tmp_path, repo_ruleset, service, item=1)  # a service's guideline turns on its own part
+
+
+def test_a_course_of_therapy_naming_no_region_treats_the_one_region_the_diagnoses_name(tmp_path, repo_ruleset):
+    """Chiropractic asked for without a region, every diagnosis of the lumbar spine: the course is for the low back
+    (whose visit limits then apply); diagnoses of two regions, or none, leave it unknown, and an injection naming none
+    stays unknown whatever the diagnoses (its guideline turns on the part it names)."""
+    diagnoses = ["lumbar segmental dysfunction", "lumbar sprain/strain", "chronic pain syndrome"]
+    lumbar = {"diagnoses": diagnoses, "requests": [{"text": "Chiropractic treatment x6 visits"}]}
+    assert _facts(tmp_path, repo_ruleset, lumbar, services=True)["body_part"] == "lumbar_spine"
+    two = {"diagnoses": ["lumbar sprain/strain", "cervical strain"], "requests": [{"text": "Chiropractic treatment x6 visits"}]}
+    assert "body_part" not in _facts(tmp_path, repo_ruleset, two, services=True)
+    injection = {"diagnoses": ["lumbar radiculopathy"], "requests": [{"text": "Epidural steroid injection"}]}
+    assert "body_part" not in _facts(tmp_path, repo_ruleset, injection, services=True)
 
 
 @pytest.mark.parametrize(

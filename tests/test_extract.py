@@ -192,6 +192,18 @@ def test_start_evidence_reads_since_and_duration() -> None:
     assert meds["oxycodone"]["duration_months"] == 3
 
 
+def test_a_start_said_of_both_drugs_before_it_dates_both() -> None:
+    """"Percocet ... and cyclobenzaprine ..., both daily since 2014": the start is told of the two drugs listed before
+    "both", not of the nearer one alone; a start after one drug stays that drug's."""
+    text = "Takes Percocet 10/325 mg 1 tab q6h prn, avg 3/day, and cyclobenzaprine 10 mg tid, both daily since 2014."
+    meds = {m["drug"]: m for m in draft(text, as_of=dt.date(2016, 3, 8))["medications"]}
+    assert meds["oxycodone/acetaminophen"]["documented_since"] == meds["cyclobenzaprine"]["documented_since"] == dt.date(2014, 12, 31)
+    text = "Takes Percocet 10/325 mg 1 tab q6h prn, avg 3/day, and cyclobenzaprine 10 mg tid daily since 2014."
+    meds = {m["drug"]: m for m in draft(text, as_of=dt.date(2016, 3, 8))["medications"]}
+    assert meds["cyclobenzaprine"]["documented_since"] == dt.date(2014, 12, 31)
+    assert "documented_since" not in meds["oxycodone/acetaminophen"]
+
+
 def test_a_start_in_part_of_a_year_dates_no_earlier_than_that_year_s_end() -> None:
     """"Since early 2015" or "from mid-2014" starts the use within that year; its end is the date that
     never overstates how long the drug has been taken."""

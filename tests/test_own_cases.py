@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1427  # 1429 caught on 2026-12-06 (rules 0.63.0 and the cues of batch 54, seventy-seven sets)
+MIN_APPROVALS_CAUGHT = 1474  # 1476 caught on 2026-12-06 (rules 0.64.0 and the cues of batch 55, seventy-nine sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -237,7 +237,14 @@ MIN_APPROVALS_CAUGHT = 1427  # 1429 caught on 2026-12-06 (rules 0.63.0 and the c
 # tenderness or deficit, read as significant trauma (the Canadian C-spine rule's low-risk rear-end collision is not
 # encoded); and a urine drug screen in July 2016 under the 2009 guideline for a low-risk claimant screened five months
 # before (ODG's yearly screening for low risk is not encoded: the 2009 text gives no interval, see urine_drug_testing).
-MAX_FALSE_APPROVALS = 70
+# The seventy-eighth (overturned items told in the register of the letters' summaries, each beside the same record with
+# the one fact that tips it to upheld) and seventy-ninth (the treating physician's PR-2 progress report) sets (2026-12-06,
+# run as they came on main d61a76e: 47/56 and 51/57) came in with six and one; rules 0.64.0 and batch 55 took all seven
+# away (a knee arthroscopy, its pre-operative tests and cold unit in a knee bone on bone; pre-operative EKGs before knee
+# arthroscopies; a Norco refill after a screen "positive for hydrocodone and for methamphetamine"; chiropractic past 18
+# visits whose low back is named only by the diagnoses) and with them the sixty-fifth's and sixty-ninth's ECGs before a
+# carpal tunnel release (an operation of low cardiac risk, now read from the surgery the tracing serves).
+MAX_FALSE_APPROVALS = 68
 
 
 @pytest.fixture(scope="module")

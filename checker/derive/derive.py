@@ -109,6 +109,10 @@ def derive_item_facts(
         if region:  # a drug or cream asked for in a case whose other requests are all for one region is for it
             # (a service naming no body part keeps it unknown: its guideline turns on the part it names)
             derived["body_part"] = Derived(region, {"region of the case's other requests": region})
+    elif services is not None and request.service and not request.body_parts and services.category(request.service) == "therapy":
+        region = _diagnosed_region(case, services)
+        if region:  # a course of therapy naming no region treats the one region every diagnosis names
+            derived["body_part"] = Derived(region, {"region of the diagnoses": region})
     if bases:
         texts: dict[int, str] = {}  # by basis mapping: the request shape's facts share theirs (the request line)
         for name, found in derived.items():
@@ -331,6 +335,12 @@ def _case_region(case: Case) -> str:
         return ""
     (only,) = parts
     return only[0] if len(only) == 1 else ""
+
+
+def _diagnosed_region(case: Case, services: ServiceLexicon) -> str:
+    """The one body part the case's diagnoses name, or "" (none, or several)."""
+    parts = {part for diagnosis in case.diagnoses for part in services.find_body_parts(diagnosis)}
+    return next(iter(parts)) if len(parts) == 1 else ""
 
 
 def _request_shape(request: Request, services: ServiceLexicon | None, facts: dict[str, FactValue]) -> dict[str, Derived]:
@@ -564,6 +574,10 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
     if request.service == "tens":
         therapy = _other_requests(case, request, lambda r: r.service in _ACTIVE_THERAPY)
         found["active_therapy_requested"] = Derived(bool(therapy), {"therapy": "; ".join(therapy) or "none"})
+    if request.service == "functional_restoration_program" and len(case.requests) > 1:
+        # alone on its form, the program says nothing of whether its evaluation was asked for elsewhere
+        evaluation = _other_requests(case, request, lambda r: r.service == "frp_evaluation")
+        found["frp_evaluation_requested"] = Derived(bool(evaluation), {"evaluation": "; ".join(evaluation) or "none"})
     reduction = _pain_reduction(facts)
     if reduction is not None:
         found["pain_reduction_percent"] = reduction
@@ -576,7 +590,8 @@ def _served_procedure_facts(
     """What the surgery an associated service serves settles about it: whether it almost always needs an assistant,
     whether significant blood loss is expected, whether it implants foreign material, whether it is a spinal fusion
     (a brace or a bone growth stimulator after it) and of more than one level, whether it puts the claimant at high
-    risk of a clot (an anticoagulant after it). Nothing when the item is none of these or no surgery is named."""
+    risk of a clot (an anticoagulant after it), whether its cardiac risk is low (an electrocardiogram before it).
+    Nothing when the item is none of these or no surgery is named."""
     if services is None:
         return {}
     after_fusion = (request.timing == "postoperative" and request.service == "lumbar_support") or request.service == "bone_growth_stimulator"
@@ -586,6 +601,8 @@ def _served_procedure_facts(
         wanted = {"procedure_blood_loss_expected": "significant_blood_loss", "procedure_implants_material": "implants_material"}
     elif after_fusion:
         wanted = {}  # the fusion itself, below
+    elif request.timing == "preoperative" and request.service == "ekg":
+        wanted = {"procedure_low_cardiac_risk": "low_cardiac_risk"}
     elif request.drug and _is_anticoagulant(request.drug, lexicon):
         wanted = {"procedure_high_vte_risk": "high_vte_risk"}
     else:
@@ -595,6 +612,10 @@ def _served_procedure_facts(
         return {}
     basis = {"procedure": ", ".join(procedures)}
     derived = {name: Derived(any(trait in services.traits(p) for p in procedures), basis) for name, trait in wanted.items()}
+    if "procedure_low_cardiac_risk" in wanted:
+        # the riskiest part decides: an "arthroscopic rotator cuff repair" is a repair done through a scope, not a scope
+        named = _surgeries_named(text, services) or procedures
+        derived["procedure_low_cardiac_risk"] = Derived(all("low_cardiac_risk" in services.traits(p) for p in named), {"procedure": ", ".join(named)})
     if after_fusion:
         derived["procedure_is_spinal_fusion"] = Derived(_SPINAL_FUSION in procedures, basis)
     if request.service == "bone_growth_stimulator" and _SPINAL_FUSION in procedures:
@@ -622,10 +643,14 @@ def _served_procedures(
     if certified is not None and certified.value is True and certified.evidence is not None:
         texts.append(certified.evidence.sentence)
     for text in texts:
-        surgeries = tuple(key for key in services.services_named(text) if services.category(key) == "surgery")
+        surgeries = _surgeries_named(text, services)
         if surgeries:
             return surgeries, text
     return (), ""
+
+
+def _surgeries_named(text: str, services: ServiceLexicon) -> tuple[str, ...]:
+    return tuple(key for key in services.services_named(text) if services.category(key) == "surgery")
 
 
 _SEGMENT = LazyPattern(r"\b([CTL])\s?(\d{1,2})\s*(?:-|\u2013|/|to|through)\s*([CTLS])?\s?(\d{1,2})\b", re.I)

@@ -11,7 +11,7 @@ from typing import Any
 from checker.extract.model import DROP, Assertion, DrugMention, Run, SentenceInfo, evidence_at
 from checker.extract.regions import Regions
 from checker.extract.shared import SharedCues
-from checker.text.context import ContextRules, Modifier
+from checker.text.context import ContextRules, Modifier, distance
 from checker.text.extract_cues import DROPPING, FactRule, Target
 from checker.text.textdates import parse_date
 
@@ -132,18 +132,24 @@ def _drugs_of_clause(info: SentenceInfo, span: tuple[int, int]) -> list[DrugMent
     named_in_it = [d for d in info.drugs if span[0] <= d.start and d.end <= span[1]]
     if named_in_it:  # the cue's own words name the drug ("gabapentin 600 mg TID (arm pain 8 -> 5/10)")
         return named_in_it
-    if ";" not in text:
-        return list(info.drugs)
     start = text.rfind(";", 0, span[0]) + 1
     end = text.find(";", span[1])
     end = len(text) if end < 0 else end
+    exception = _EXCEPTION.search(text, span[1], end)
+    if exception is not None:
+        # "denied side effects apart from mild nausea in the first week of duloxetine": the drug in the exception owns
+        # the exception only; what the cue tells before it is the regimen's
+        end = exception.start()
+    if ";" not in text and exception is None:
+        return list(info.drugs)
     own = [d for d in info.drugs if start <= d.start and d.end <= end]
-    if not own and _MEDICATIONS_AT_LARGE.search(text, start, end):
+    if not own and (exception is not None or _MEDICATIONS_AT_LARGE.search(text, start, end)):
         return []  # "7 out of 10 without medication and 3 out of 10 with it; since duloxetine was added she cooks": the regimen's
     return own or list(info.drugs)
 
 
 _MEDICATIONS_AT_LARGE = re.compile(r"\b(?:medications?|meds|medicines?)\b", re.I)
+_EXCEPTION = re.compile(r"\b(?:apart\s+from|aside\s+from|except(?:\s+for)?|other\s+than|save\s+for|besides)\b", re.I)
 
 
 def decide(
@@ -155,6 +161,8 @@ def decide(
     keep = _kept(rule, target)
     require = rule.require if target is None or target.require is None else target.require
     negated = target.negated if target is not None and target.negated else rule.negated
+    if "ongoing" in cats:
+        cats = _nearer_than_the_past(cats, span)
     if (rule.ongoing_overrides and "ongoing" in cats) or ("certified" in cats and "certified" in keep):
         # an ongoing course is no plan; nor is a surgery utilization review certified, though still scheduled
         cats = {k: v for k, v in cats.items() if k != "hypothetical"}
@@ -175,6 +183,13 @@ def decide(
         if category in cats and not (value is False and not _adjacent(text, cats[category], span)):
             return _apply(how, value), cats[category]
     return value, None
+
+
+def _nearer_than_the_past(cats: dict[str, Modifier], span: tuple[int, int]) -> dict[str, Modifier]:
+    """A mention told as continuing ("PT x10 in 2016, continues HEP") is current when its continuing cue is nearer
+    to it than the cue that puts the sentence in the past: the nearer cue decides, as for a drug."""
+    ongoing = distance(cats["ongoing"], *span)
+    return {k: v for k, v in cats.items() if k not in ("historical", "remote") or distance(v, *span) <= ongoing}
 
 
 def _kept(rule: FactRule, target: Target | None) -> frozenset[str]:

@@ -319,6 +319,9 @@ _CLAUSE_BETWEEN = re.compile(
 )
 
 
+_BOTH = re.compile(r",?\s*\bboth\b(?:\s+(?:of\s+them|taken|used))?[\s,]*(?:\w+\s+)?$", re.IGNORECASE)
+
+
 def _attached(text: str, mentions: list[DrugMention], at: int) -> list[DrugMention]:
     """The drug mentions a start or duration phrase at `at` belongs to: the list of drugs right
     before it ("Soma and Oxycodone for at least 3 months"), else the nearest drug before it, else
@@ -326,6 +329,8 @@ def _attached(text: str, mentions: list[DrugMention], at: int) -> list[DrugMenti
     before = [d for d in mentions if d.end <= at]
     if before and _CLAUSE_BETWEEN.search(text[before[-1].end : at]):
         return []  # "Lidoderm #30, and requested therapy for four weeks": the phrase is another act's
+    if len(before) >= 2 and _BOTH.search(text[before[-1].end : at]):
+        return before[-2:]  # "Percocet 10/325 q6h prn and cyclobenzaprine 10 mg tid, both daily since 2014"
     if before:
         attached = [before[-1]]
         if re.fullmatch(r"[\s,]*(?:\d[\w./]*\s*(?:mg|mcg)?\s*)?", text[before[-1].end : at]):

@@ -38,6 +38,8 @@ class SharedCues:
         self._remedy_after = self.cue_regex(medications["remedy_after"], "medications.remedy_after")
         self._reduced_before = self.cue_regex(medications["reduced_before"], "medications.reduced_before")
         self._reduced_after = self.cue_regex(medications["reduced_after"], "medications.reduced_after")
+        self._stopped_before = self.cue_regex(medications["stopped_before"], "medications.stopped_before")
+        self._stopped_after = self.cue_regex(medications["stopped_after"], "medications.stopped_after")
         other = self.cues.fragments.get("other_treatment")
         self._other_treatment = self.cue_regex(other, "fragments.other_treatment") if other else None
         # each kind of therapy (therapy.kinds of the cues) as a whole word; TherapyVisits reads the same patterns
@@ -107,10 +109,16 @@ class SharedCues:
         other_treatment fragment of the cues."""
         return bool(self._other_treatment is not None and self._other_treatment.search(text))
 
+    def names_stopped(self, text: str, start: int, end: int) -> bool:
+        """The drug named at text[start:end] is told as stopped."""
+        return bool(self._stopped_before.search(text, max(0, start - 60), start) or self._stopped_after.match(text[end : end + 60]))
+
     def names_other_care(self, text: str, start: int, end: int) -> bool:
         """The drug named at text[start:end] is not what the sentence speaks of: a remedy for another drug's
-        effect, or what other care let the claimant cut down."""
-        return self.names_remedy(text, start, end) or self.names_reduced(text, start, end)
+        effect, what other care let the claimant cut down, or a drug stopped where the sentence names care other than
+        drugs (what that care made unneeded)."""
+        return (self.names_remedy(text, start, end) or self.names_reduced(text, start, end)
+                or (self.names_stopped(text, start, end) and self.names_other_treatment(text)))
 
     def generic(self, written: str) -> str | None:
         """The generic name of a drug name as written, or None."""

@@ -14,8 +14,8 @@ from checker.base.yamlio import load_yaml
 
 SERVICES_SCHEMA = "mtus-services/1"
 # What a surgery's own kind settles for the items that serve it (rules/services.yaml, `traits`): almost always needing
-# an assistant, significant expected blood loss, implanted material, a high risk of a venous clot.
-SURGERY_TRAITS = ("customarily_assisted", "significant_blood_loss", "implants_material", "high_vte_risk")
+# an assistant, significant expected blood loss, implanted material, a high risk of a venous clot, a low cardiac risk.
+SURGERY_TRAITS = ("customarily_assisted", "significant_blood_loss", "implants_material", "high_vte_risk", "low_cardiac_risk")
 _GUIDANCE = compile_pattern(r"[\s-]*guid(?:ed|ance)\b", re.IGNORECASE)
 _SPACES = LazyPattern(r"\s+")
 
