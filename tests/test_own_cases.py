@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1474  # 1476 caught on 2026-12-06 (rules 0.64.0 and the cues of batch 55, seventy-nine sets)
+MIN_APPROVALS_CAUGHT = 1520  # 1522 caught on 2026-12-06 (rules 0.64.0 and the cues of batch 55, eighty-one sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -244,7 +244,17 @@ MIN_APPROVALS_CAUGHT = 1474  # 1476 caught on 2026-12-06 (rules 0.64.0 and the c
 # arthroscopies; a Norco refill after a screen "positive for hydrocodone and for methamphetamine"; chiropractic past 18
 # visits whose low back is named only by the diagnoses) and with them the sixty-fifth's and sixty-ninth's ECGs before a
 # carpal tunnel release (an operation of low cardiac risk, now read from the surgery the tracing serves).
-MAX_FALSE_APPROVALS = 68
+# The eightieth (overturns a reviewer reads between the lines) and eighty-first (several items on one request) sets
+# (2026-12-06, run as they came on main caa710d: 39/54 and 60/71) came in with three and five; the second half of batch
+# 55 took four away (acupuncture extended after six certified sessions "completed" without their count, now counted;
+# post-operative therapy after a cuff repair whose motion did not change, likewise; a Norco refill after a screen
+# "positive for meprobamate but negative for hydrocodone"; a cervical MRI whose records deny a history of cancer at the
+# end of a long list), and with them the twentieth's shoulder MRI on "night pain" (night pain at a limb joint is no
+# longer read as the spine's red flag). Four stay: chiropractic past 18 visits told as six completed plus "two earlier
+# blocks of six" (blocks told apart are not summed); and a subacromial decompression with no injection tried, with the
+# pre-operative clearance and the therapy that follow it (ACOEM's injections before impingement surgery are not
+# encoded: no fact records a shoulder injection trial).
+MAX_FALSE_APPROVALS = 71
 
 
 @pytest.fixture(scope="module")

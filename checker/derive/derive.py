@@ -595,14 +595,15 @@ def _served_procedure_facts(
     if services is None:
         return {}
     after_fusion = (request.timing == "postoperative" and request.service == "lumbar_support") or request.service == "bone_growth_stimulator"
+    before_ecg = request.timing == "preoperative" and request.service == "ekg"
     if request.service == "assistant_surgeon":
         wanted = {"procedure_customarily_assisted": "customarily_assisted"}
     elif request.timing == "preoperative" and request.service in _PREOPERATIVE_LABS:
         wanted = {"procedure_blood_loss_expected": "significant_blood_loss", "procedure_implants_material": "implants_material"}
     elif after_fusion:
         wanted = {}  # the fusion itself, below
-    elif request.timing == "preoperative" and request.service == "ekg":
-        wanted = {"procedure_low_cardiac_risk": "low_cardiac_risk"}
+    elif before_ecg:
+        wanted = {}  # the riskiest operation named, below
     elif request.drug and _is_anticoagulant(request.drug, lexicon):
         wanted = {"procedure_high_vte_risk": "high_vte_risk"}
     else:
@@ -612,7 +613,7 @@ def _served_procedure_facts(
         return {}
     basis = {"procedure": ", ".join(procedures)}
     derived = {name: Derived(any(trait in services.traits(p) for p in procedures), basis) for name, trait in wanted.items()}
-    if "procedure_low_cardiac_risk" in wanted:
+    if before_ecg:
         # the riskiest part decides: an "arthroscopic rotator cuff repair" is a repair done through a scope, not a scope
         named = _surgeries_named(text, services) or procedures
         derived["procedure_low_cardiac_risk"] = Derived(all("low_cardiac_risk" in services.traits(p) for p in named), {"procedure": ", ".join(named)})
