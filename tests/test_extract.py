@@ -244,6 +244,30 @@ def test_a_drug_started_as_the_visit_s_next_act_is_a_new_start() -> None:
     assert "new_start" not in old["medications"][0]
 
 
+def test_a_drug_started_at_the_visit_the_request_follows_is_a_new_start() -> None:
+    """(batch 56) "... was started at that visit", that visit dated within RECENT_VISIT_DAYS before the request: the
+    request asks for the course the visit began; the same words of a visit years before tell a course run since."""
+    text = "At the {} visit he reported a flare of low back pain. Cyclobenzaprine 7.5 mg at bedtime was started at that visit."
+    recent = draft(text.format("05-04-2015"), as_of=dt.date(2015, 5, 6))
+    assert recent["medications"][0]["new_start"] is True
+    old = draft(text.format("05-04-2013"), as_of=dt.date(2015, 5, 6))
+    assert "new_start" not in old["medications"][0]
+
+
+def test_a_stop_told_after_the_dose_reaches_back_to_the_drug() -> None:
+    """(batch 56) the dose and schedule after a drug's name are part of its mention: "Ibuprofen 800 mg three times daily
+    was d/c'd" stops the ibuprofen, and a clause set off by commas is passed over; another drug joined by "and" before
+    the stop keeps its own status."""
+    d = draft("Ibuprofen 800 mg three times daily was d/c'd in 05-2016 because of dyspepsia and naproxen sodium 550 mg twice "
+              "daily was started in its place.", as_of=dt.date(2016, 9, 12))
+    meds = {m["drug"]: m["status"] for m in d["medications"]}
+    assert meds == {"ibuprofen": "past", "naproxen": "current"}
+    tapered = draft("Norco 5/325 mg, prescribed after the injury, was tapered off in 2015.", as_of=dt.date(2017, 1, 9))
+    assert tapered["medications"][0]["status"] == "past"
+    kept = draft("She takes naproxen 500 mg and gabapentin 300 mg was stopped.", as_of=dt.date(2017, 1, 9))
+    assert {m["drug"]: m["status"] for m in kept["medications"]} == {"naproxen": "current", "gabapentin": "past"}
+
+
 def test_a_drug_the_lexicon_does_not_know_is_left_out_and_noted() -> None:
     d = draft("Current medications include Zzyzxol and Norco.")
     assert [m["drug"] for m in d["medications"]] == ["hydrocodone/acetaminophen"]

@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1520  # 1522 caught on 2026-12-06 (rules 0.64.0 and the cues of batch 55, eighty-one sets)
+MIN_APPROVALS_CAUGHT = 1547  # 1549 caught on 2026-12-07 (rules 0.64.0 and the cues of batch 56, eighty-three sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -254,7 +254,20 @@ MIN_APPROVALS_CAUGHT = 1520  # 1522 caught on 2026-12-06 (rules 0.64.0 and the c
 # blocks of six" (blocks told apart are not summed); and a subacromial decompression with no injection tried, with the
 # pre-operative clearance and the therapy that follow it (ACOEM's injections before impingement surgery are not
 # encoded: no fact records a shoulder injection trial).
-MAX_FALSE_APPROVALS = 71
+# The eighty-second (courses of care after UR modified an earlier request) and eighty-third (the medication list as it
+# changes) sets (2026-12-07, run as they came on main 74f0609: 24/36 and 23/36) came in with six and three; batch 56 took
+# five away (acupuncture extended after six sessions "modified ... to 6, and the 6 sessions were completed" with no gain;
+# chiropractic past 18 visits told as "two completed courses of nine"; post-operative therapy past 24 visits told as
+# "24 in total"; post-operative therapy after no progress, now that "all 6 appointments were kept" is read; a drug
+# screen for a claimant whose "Norco 5/325 mg, prescribed after the injury, was tapered off in 2015") and brought one
+# (Norco beside OxyContin, denied before only because "he does light yard work" went unread). Five stay:
+# acupuncture extended with four of six certified treatments unused (no fact records certified visits not yet used);
+# neck therapy after six visits certified earlier and not told attended (visits certified in an earlier review, read
+# from the text, are no count given); Lyrica asked again after it was stopped for side effects, with gabapentin the drug
+# now working (the current regimen's relief is read as the requested drug's); Norco beside OxyContin at about 150 mg MED
+# under the 2009 guideline (its 120 mg ceiling is unconfirmed, not encoded); and tramadol after a screen positive for
+# hydrocodone not prescribed since 2015 (a result read against drugs stopped years before is not encoded).
+MAX_FALSE_APPROVALS = 76
 
 
 @pytest.fixture(scope="module")

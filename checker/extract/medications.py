@@ -14,6 +14,8 @@ from checker.text.context import REVIEW_CATEGORIES, ContextRules, distance
 from checker.text.extract_cues import fill_fragments
 from checker.text.textdates import parse_date
 
+RECENT_VISIT_DAYS = 30  # a visit this close before the request is the one the request follows
+
 
 class Medications:
     def __init__(self, shared: SharedCues, context: ContextRules, raw: dict) -> None:
@@ -30,6 +32,9 @@ class Medications:
         durations = [fill_fragments(rx, shared.cues.fragments) for rx in raw["duration"]]  # {duration}, {about}
         self.duration_patterns = [shared.regex(rx, f"medications.duration[{i}]", number=shared.number) for i, rx in enumerate(durations)]
         self.new_start_patterns = [shared.regex(rx, f"medications.new_start[{i}]") for i, rx in enumerate(raw.get("new_start", ()))]
+        self.new_start_at_recent_visit = [
+            shared.regex(rx, f"medications.new_start_at_recent_visit[{i}]") for i, rx in enumerate(raw.get("new_start_at_recent_visit", ()))
+        ]
         self.prescribed_before = shared.regex(raw["prescribed_before"], "medications.prescribed_before")
         stopped = raw.get("stopped_by_pronoun")
         self.stopped_by_pronoun = shared.regex(stopped, "medications.stopped_by_pronoun") if stopped else None
@@ -93,7 +98,7 @@ class Medications:
         generics = {d.generic for d in info.drugs}
         if len(generics) != 1 or info.review:
             return {}
-        for pattern in self.new_start_patterns:
+        for pattern in [*self.new_start_patterns, *(self.new_start_at_recent_visit if _visit_before_request(info, run) else ())]:
             m = pattern.search(text)
             if m and "negated" not in self.context.assess(info.modifiers, m.start(), m.end()):
                 drug = info.drugs[0]
@@ -271,6 +276,11 @@ def _governed_by(text: str, modifier: Any, mention: DrugMention) -> bool:
     if modifier.end > mention.start:
         return True
     return re.search(r"[,;]|\band\b", text[modifier.end : mention.start]) is None
+
+
+def _visit_before_request(info: SentenceInfo, run: Run) -> bool:
+    """The sentence tells of a visit the request follows: dated within RECENT_VISIT_DAYS before it."""
+    return info.date is not None and run.as_of is not None and 0 <= (run.as_of - info.date).days <= RECENT_VISIT_DAYS
 
 
 def _past_tense(text: str, modifier: Any) -> bool:

@@ -10,6 +10,7 @@ from checker.extract.asserting import Asserter
 from checker.extract.model import Assertion, Run, SentenceInfo
 from checker.extract.shared import SharedCues
 from checker.text.context import Modifier, keep_longest
+from checker.text.extract_cues import fill
 
 _PROGRAM_DAYS_A_WEEK = 5
 # the contexts in which a mention of a kind of therapy tells no care of it given; any other mention, denied or doubted
@@ -33,8 +34,10 @@ class TherapyVisits:
         self.operation_done = shared.regex(raw["operation_done"], "therapy.operation_done")
         kind = "|".join(f"(?:{rx})" for rx in raw["kinds"].values())
         program = raw["kinds"]["functional_restoration"]
+        all_given = fill(raw["all_given"], number=shared.number)  # filled first: fill puts the parts in one pass
         self.counts = [
-            shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind, program=program) for i, rx in enumerate(raw["counts"])
+            shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind, program=program, all_given=all_given)
+            for i, rx in enumerate(raw["counts"])
         ]
         self.none = [shared.regex(rx, f"therapy.none[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["none"])]
         self.none_unnamed = [shared.regex(rx, f"therapy.none_unnamed[{i}]") for i, rx in enumerate(raw.get("none_unnamed", []))]
@@ -61,7 +64,7 @@ class TherapyVisits:
             text = info.sentence.text
             hits, listed = [], []
             for pattern in self.counts:
-                hits += [(m.start(), m.end(), (self._visits(m), m.group("kind"))) for m in pattern.finditer(text)]
+                hits += [(m.start(), m.end(), (self._visits(m), m.group("kind") or "")) for m in pattern.finditer(text)]
             for pattern in self.none:
                 for m in pattern.finditer(text):
                     hits.append((m.start(), m.end(), (0, m.group("kind"))))
