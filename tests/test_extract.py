@@ -923,6 +923,19 @@ def test_an_arrow_reads_as_the_change_it_stands_for_and_its_evidence_is_the_arro
     assert value(relief, "prior_esi_pain_relief_percent", 0) == 75
 
 
+def test_shorthand_for_with_and_without_reads_as_its_words_and_its_evidence_is_the_shorthand():
+    """Notes write "w/o", "w/" and "c/w" for "without", "with" and "consistent with" (batch 57): the text is read
+    with the words, a sentence's capital kept, and the evidence points back at the shorthand. A slash word of one
+    more letter ("w/c", a wheelchair; "w/u", a work-up) is another abbreviation and stays as written."""
+    doc = Document("VAS 8/10 w/o meds, 4/10 w/meds. UDS c/w Rx. W/ it he works. Uses a w/c; w/u pending.")
+    assert doc.norm == "VAS 8/10 without meds, 4/10 with meds. UDS consistent with Rx. With it he works. Uses a w/c; w/u pending."
+    start = doc.norm.index("consistent with")
+    assert doc.raw_text(start, start + len("consistent with")) == "c/w"
+    assert len(doc.sentences) == 4
+    screen = draft("He takes Norco 10/325 mg three times a day. UDS 9/2016 c/w Rx.", ["Norco 10/325mg #90"], as_of=dt.date(2016, 10, 18))
+    assert value(screen, "urine_drug_screen_consistent") is True
+
+
 def test_one_measure_told_twice_in_a_sentence_is_one_finding_at_its_lower_value():
     """"From 7/10 to 3/10, about 60% relief" gives the block's relief twice (57 computed, 60 stated): one
     finding, read at the lower value, not a conflict left for a reviewer. Two values far apart stay a

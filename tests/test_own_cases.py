@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1547  # 1549 caught on 2026-12-07 (rules 0.64.0 and the cues of batch 56, eighty-three sets)
+MIN_APPROVALS_CAUGHT = 1593  # 1595 caught on 2026-12-07 (rules 0.65.0 and the cues of batch 57, eighty-five sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -267,7 +267,16 @@ MIN_APPROVALS_CAUGHT = 1547  # 1549 caught on 2026-12-07 (rules 0.64.0 and the c
 # now working (the current regimen's relief is read as the requested drug's); Norco beside OxyContin at about 150 mg MED
 # under the 2009 guideline (its 120 mg ceiling is unconfirmed, not encoded); and tramadol after a screen positive for
 # hydrocodone not prescribed since 2015 (a result read against drugs stopped years before is not encoded).
-MAX_FALSE_APPROVALS = 76
+# The eighty-fourth (the clinician's shorthand) and eighty-fifth (the request made again after an earlier denial) sets
+# (2026-12-07, run as they came on main 2eb8a4f: 35/47 and 39/50) came in with one and two, which stay: two urine drug
+# screens two months after a consistent one under the 2009 guideline, which their writer denies by ODG's yearly
+# frequency for low risk (ODG's frequency is not encoded for the 2009 period), and acupuncture repeated after twelve
+# "acup" visits without functional measures (now read: it is the other side's, the neck MRI with a normal neurological
+# examination, that came in instead, approved on ACOEM's clarification of the anatomy before an ESI the claimant "would
+# consider", which its writer does not accept without a neurological finding). Rules 0.65.0 brought one: hand therapy
+# thirteen months after a carpal tunnel release with four of eight visits given (the six-visit trial is unfinished, so
+# its assessment is not yet due; the writer denies it as past the post-surgical period, the home program's reason).
+MAX_FALSE_APPROVALS = 80
 
 
 @pytest.fixture(scope="module")

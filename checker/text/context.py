@@ -92,10 +92,30 @@ class Document:
 # "↓ sens L5"): read as the word it stands for. Each letter of the word maps back to the arrow.
 _ARROW_WORDS = {"↓": "decreased", "↑": "increased"}
 
+# Notes write "with", "without" and "consistent with" in a clinician's shorthand ("8/10 w/o meds, 4/10 w/
+# meds"; "UDS 9/2016 c/w Rx"; "w/meds walks 30 min"): read as the words they stand for, so every cue
+# written with the words reads the shorthand too. A slash word of one letter more ("w/c", a wheelchair;
+# "w/u", a work-up) is another abbreviation and stays as written.
+_SHORTHAND = re.compile(r"(?<![\w/])(?:(?P<word>w/o|c/w)(?![\w/])|w/(?=\s|[,;:.)]|$|(?P<joined>[A-Za-z]{2})))", re.IGNORECASE)
+_SHORTHAND_WORDS = {"w/o": "without", "c/w": "consistent with", "w/": "with"}
+
+
+def _shorthand_at(raw: str, i: int) -> tuple[str, int] | None:
+    """The words a shorthand starting at raw[i] stands for (in the case of its first letter, so a sentence
+    still starts with a capital) and the shorthand's length; None if none starts there."""
+    found = _SHORTHAND.match(raw, i)
+    if found is None:
+        return None
+    written = found.group(0)
+    words = _SHORTHAND_WORDS[written.lower()]
+    if written[0].isupper():
+        words = words[0].upper() + words[1:]
+    return words + (" " if found.group("joined") else ""), len(written)
+
 
 def _normalise(raw: str) -> tuple[str, list[int]]:
     """Collapse whitespace runs to one space; join a word hyphenated across a line break; an up or down
-    arrow becomes its word (_ARROW_WORDS)."""
+    arrow becomes its word (_ARROW_WORDS), a shorthand its words (_SHORTHAND)."""
     chars: list[str] = []
     offsets: list[int] = []
     i, n = 0, len(raw)
@@ -103,6 +123,14 @@ def _normalise(raw: str) -> tuple[str, list[int]]:
         i += 1
     while i < n:
         ch = raw[i]
+        shorthand = _shorthand_at(raw, i) if ch in "wWcC" else None
+        if shorthand is not None:
+            words, length = shorthand
+            # the words map back to the shorthand: the last letter to its last character, the rest to its first
+            chars.extend(words)
+            offsets.extend([i] * (len(words) - 1) + [i + length - 1])
+            i += length
+            continue
         if ch in _ARROW_WORDS:
             word = ("" if not chars or chars[-1] == " " else " ") + _ARROW_WORDS[ch] + ("" if i + 1 >= n or raw[i + 1].isspace() else " ")
             chars.extend(word)
