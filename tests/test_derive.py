@@ -205,6 +205,19 @@ def test_a_drug_missing_from_a_current_medication_list_is_started_by_the_request
     assert "weeks_of_use" not in taken_before  # a drug taken before is not read as a first start
 
 
+def test_an_opioid_whose_trial_the_records_plan_is_started_by_the_request(tmp_path, repo_ruleset):
+    """(batch 57) "The physician proposed a short-acting opioid trial: tramadol": the opioid requested starts, though no
+    current medication list says so; a drug of another class, or an opioid already taken, is not started by it."""
+    planned = {"facts": {"opioid_trial_planned": True}}
+    trial = _facts(tmp_path, repo_ruleset, {**planned, "requests": [{"text": "Tramadol 50mg #60"}]})
+    assert trial["weeks_of_use"] == 0.0
+    other_class = _facts(tmp_path, repo_ruleset, {**planned, "requests": [{"text": "Naproxen 550mg #60"}]})
+    assert "weeks_of_use" not in other_class
+    on_it = {**planned, "medications": [{"drug": "tramadol", "started": "2014-01-06"}]}
+    taken = _facts(tmp_path, repo_ruleset, {**on_it, "requests": [{"text": "Tramadol 50mg #60"}]})
+    assert taken["weeks_of_use"] > 0
+
+
 @pytest.mark.parametrize(("text", "route"), [
     ("Retrospective ketorolac 60 mg intramuscular injection", "injection"),
     ("Toradol 60 mg IM x1", "injection"),

@@ -1044,6 +1044,22 @@ def test_a_drug_stopped_by_a_pronoun_or_a_gerund_is_past(text: str, statuses: di
     assert {m["drug"]: m["status"] for m in medications} == statuses
 
 
+@pytest.mark.parametrize(
+    ("text", "statuses"),
+    [
+        # (batch 57) a drug told only as a trial that failed is a past trial, the one "now used" current
+        ("Ibuprofen and naproxen gave little relief; naproxen 550 mg is now used prn a few times a month.", {"ibuprofen": "past", "naproxen": "current"}),
+        ("Ibuprofen was tried without benefit. Naproxen 550 mg is now used as needed.", {"ibuprofen": "past", "naproxen": "current"}),
+        # a word of ongoing use between the drug and the outcome keeps it current
+        ("Naproxen is continued but gave little relief.", {"naproxen": "current"}),
+        ("Naproxen continues, and ibuprofen gave little relief.", {"naproxen": "current", "ibuprofen": "past"}),
+    ],
+)
+def test_a_drug_told_only_as_a_failed_trial_is_past(text: str, statuses: dict[str, str]) -> None:
+    medications = draft(text, requests=["Omeprazole 20mg #30"], as_of=dt.date(2016, 9, 1))["medications"]
+    assert {m["drug"]: m["status"] for m in medications} == statuses
+
+
 def test_a_qualifier_read_after_one_score_is_not_the_next_scores_qualifier_before_it():
     """(batch 51) "8/10 before pregabalin, 5/10 now": "before pregabalin" is the first score's; the second, told now,
     is the score on the drug, not a second score without it."""

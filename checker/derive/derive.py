@@ -549,7 +549,7 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
         found["drug"] = Derived(request.drug, {"named": request.drug_named})
         if request.dose is not None:
             found["extended_release"] = _extended_release(request.dose)
-        found.update(_duration(case, request, product))
+        found.update(_duration(case, request, product, _opioid_trial_planned(request, lexicon, facts)))
         found.update(_dose(request.dose))
         relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant", product)
         if relaxants is not None:
@@ -692,13 +692,13 @@ def _other_requests(case: Case, request: Request, wanted: Callable[[Request], An
     return [r.text for r in case.requests if r.id != request.id and wanted(r)]
 
 
-def _duration(case: Case, request: Request, product: str = "") -> dict[str, Derived]:
+def _duration(case: Case, request: Request, product: str = "", trial_planned: bool = False) -> dict[str, Derived]:
     """Weeks of the current course: exact from a start date, else a lower bound from 'since' dates.
     Past courses are left out: a drug stopped and restarted counts from the restart. A drug of a
-    product counts the product's course too."""
+    product counts the product's course too. `trial_planned`: the records plan a trial of the drug's class."""
     taken = {request.drug, product} - {""}
     history = [m for m in (case.medications or ()) if m.drug in taken and m.status == "current"]
-    started_now = _new_start_basis(case, request, history, taken)
+    started_now = _new_start_basis(case, request, history, taken) or ({"trial_planned": True} if trial_planned and not history else {})
     if started_now:
         return {"weeks_of_use": Derived(0.0, started_now), "weeks_of_use_at_least": Derived(0.0, started_now)}
     starts = [m.started for m in history if m.started]
@@ -712,6 +712,13 @@ def _duration(case: Case, request: Request, product: str = "") -> dict[str, Deri
     if not bounds:
         return {}
     return {"weeks_of_use_at_least": Derived(max(bounds), _history_basis(history, case))}
+
+
+def _opioid_trial_planned(request: Request, lexicon: Lexicon, facts: dict[str, FactValue]) -> bool:
+    """An opioid requested where the records plan an opioid trial ("proposed a short-acting opioid trial: tramadol"):
+    the request starts the drug (CPMTG and 2016 Opioid Treatment Guidelines: a trial before any continued use)."""
+    planned = facts.get("opioid_trial_planned")
+    return planned is not None and planned.value is True and "opioid" in lexicon.drugs[request.drug].classes
 
 
 def _new_start_basis(case: Case, request: Request, history: list[Medication], taken: set[str]) -> dict[str, bool]:

@@ -38,6 +38,9 @@ class Medications:
         self.prescribed_before = shared.regex(raw["prescribed_before"], "medications.prescribed_before")
         stopped = raw.get("stopped_by_pronoun")
         self.stopped_by_pronoun = shared.regex(stopped, "medications.stopped_by_pronoun") if stopped else None
+        failed = raw.get("failed_trial_after")
+        self.failed_trial_after = shared.regex(failed, "medications.failed_trial_after") if failed else None
+        self.failed_trial_between = shared.regex(raw["failed_trial_between"], "medications.failed_trial_between") if failed else None
         postoperative = raw.get("postoperative_use") or {}
         self.postoperative_after = shared.regex(postoperative["after"], "medications.postoperative_use.after") if postoperative else None
         self.postoperative_before = shared.regex(postoperative["before"], "medications.postoperative_use.before") if postoperative else None
@@ -120,7 +123,7 @@ class Medications:
         if set(cats) & {*REVIEW_CATEGORIES, "requested", "hypothetical", "uncertain", "negated", "not_documented", "other_person", "conditional"}:
             return None
         stopped = "stopped" in cats or self._stopped_after(text, mention, info.drugs)
-        past = "historical" in cats or "remote" in cats or stopped
+        past = "historical" in cats or "remote" in cats or stopped or self._failed_trial(text, mention)
         return {
             "prescribed": self._prescribed_right_before(text, mention) and not _governed_by(text, cats.get("ongoing"), mention),
             "stopped": stopped,
@@ -156,6 +159,14 @@ class Medications:
             if other.end <= mention.start and other.start >= mention.start - len(between):
                 between = between.replace(other.written, " ")
         return _LIST_REST.fullmatch(between) is not None
+
+    def _failed_trial(self, text: str, mention: DrugMention) -> bool:
+        """The clause goes on to tell the drug's trial as failed ("ibuprofen and naproxen gave little relief"), with no
+        word of ongoing use between the drug and the outcome: a trial told as over."""
+        if self.failed_trial_after is None:
+            return False
+        found = self.failed_trial_after.match(text, mention.end)
+        return found is not None and self.failed_trial_between.search(text, mention.end, found.end()) is None
 
     def _stopped_after(self, text: str, mention: DrugMention, mentions: list[DrugMention]) -> bool:
         """The sentence goes on to say "stopped it" before naming another drug: the pronoun stands for this one."""
