@@ -698,7 +698,7 @@ def _duration(case: Case, request: Request, product: str = "", trial_planned: bo
     product counts the product's course too. `trial_planned`: the records plan a trial of the drug's class."""
     taken = {request.drug, product} - {""}
     history = [m for m in (case.medications or ()) if m.drug in taken and m.status == "current"]
-    started_now = _new_start_basis(case, request, history, taken) or ({"trial_planned": True} if trial_planned and not history else {})
+    started_now = _new_start_basis(case, request, history, taken, trial_planned)
     if started_now:
         return {"weeks_of_use": Derived(0.0, started_now), "weeks_of_use_at_least": Derived(0.0, started_now)}
     starts = [m.started for m in history if m.started]
@@ -721,16 +721,17 @@ def _opioid_trial_planned(request: Request, lexicon: Lexicon, facts: dict[str, F
     return planned is not None and planned.value is True and "opioid" in lexicon.drugs[request.drug].classes
 
 
-def _new_start_basis(case: Case, request: Request, history: list[Medication], taken: set[str]) -> dict[str, bool]:
+def _new_start_basis(case: Case, request: Request, history: list[Medication], taken: set[str], trial_planned: bool = False) -> dict[str, bool]:
     """Why the request starts the drug, or {}: a new start recorded (on the request or the current
-    course), or a current medication list that holds the drug nowhere (not current, not past).
-    Without a current medication list nothing is read from the drug's absence."""
+    course), a current medication list that holds the drug nowhere (not current, not past), or a trial
+    of its class planned with no current course of it. Without a current medication list nothing is
+    read from the drug's absence."""
     if request.new_start or any(m.new_start for m in history):
         return {"new_start": True}
     medications = case.medications or ()
     if not any(m.drug in taken for m in medications) and any(m.status == "current" for m in medications):
         return {"not_on_current_medications": True}
-    return {}
+    return {"trial_planned": True} if trial_planned and not history else {}
 
 
 def _weeks(case: Case, since: Any) -> float:

@@ -123,7 +123,7 @@ def _normalise(raw: str) -> tuple[str, list[int]]:
         i += 1
     while i < n:
         ch = raw[i]
-        shorthand = _shorthand_at(raw, i) if ch in "wWcC" else None
+        shorthand = _shorthand_at(raw, i) if ch in "wWcC" and raw.startswith("/", i + 1) else None  # each has "/" second
         if shorthand is not None:
             words, length = shorthand
             # the words map back to the shorthand: the last letter to its last character, the rest to its first
