@@ -1101,3 +1101,69 @@ def test_a_denial_reaching_a_screens_result_across_a_list_says_nothing_of_it():
     for text in ("The UDS was not consistent with the prescribed medications.", "The UDS did not match the prescription.",
                  "UDS positive for hydrocodone and alprazolam; alprazolam not prescribed."):
         assert value(draft(text, ["Norco 10/325mg #120"]), "urine_drug_screen_consistent") is False, text
+
+
+@pytest.mark.parametrize(
+    ("text", "statuses"),
+    [
+        # (batch 58) a drug "replaced by" or "with" another is stopped; the one replacing it is taken now
+        ("Meloxicam 15 mg was replaced by naproxen 550 mg.", {"meloxicam": "past", "naproxen": "current"}),
+        ("Dr. Lee replaced the meloxicam with naproxen 550 mg twice daily.", {"meloxicam": "past", "naproxen": "current"}),
+        # a drug taken with another ("naproxen with omeprazole") is no replacement
+        ("She takes naproxen 550 mg with omeprazole 20 mg.", {"naproxen": "current", "omeprazole": "current"}),
+    ],
+)
+def test_a_drug_replaced_by_another_is_past_and_its_replacement_current(text: str, statuses: dict[str, str]) -> None:
+    medications = draft(text, requests=["Naproxen 550mg #60"], as_of=dt.date(2016, 9, 1))["medications"]
+    assert {m["drug"]: m["status"] for m in medications} == statuses
+
+
+def test_a_drug_a_plan_begins_by_name_is_a_new_start_beside_one_it_continues():
+    """(batch 58) "The plan was to continue naproxen and begin gabapentin": gabapentin, named right after the plan's
+    verb of starting, is a new start (weeks of use 0); naproxen, continued, is not. A plan denied starts nothing."""
+    text = "The plan was to continue naproxen and begin gabapentin 300 mg at bedtime, titrating to three times daily."
+    medications = draft(text, ["Gabapentin 300mg #90"], as_of=dt.date(2014, 5, 6))["medications"]
+    assert {m["drug"]: bool(m.get("new_start")) for m in medications} == {"naproxen": False, "gabapentin": True}
+    denied_text = "He takes gabapentin 300 mg three times daily. There is no plan to begin nortriptyline."
+    denied = draft(denied_text, ["Gabapentin 300mg #90"], as_of=dt.date(2014, 5, 6))
+    assert not any(m.get("new_start") for m in denied["medications"])
+
+
+def test_a_cue_inside_brackets_reaches_no_further_than_their_close():
+    """(batch 58) "the CURES report (no other prescribers), obtained a urine drug screen": the denial speaks of what the
+    brackets hold, so the screen after them is done; without the brackets the same denial still reaches on."""
+    text = "He takes Norco 10/325 mg three times daily. The physician reviewed the CURES report (no other prescribers), obtained a urine drug screen."
+    assert value(draft(text, ["Norco 10/325mg #90"], as_of=dt.date(2016, 9, 13)), "urine_drug_screen_done") is True
+    rules = load_context_rules()
+    sentence = "Labs (no anemia) and x-rays were done."
+    mods = rules.modifiers(sentence)
+    negated = [m for m in mods if m.rule.category == "negated"]
+    assert negated and negated[0].scope_end == sentence.index(")")
+    unbracketed = "Labs show no anemia and x-rays were done."
+    negated = [m for m in rules.modifiers(unbracketed) if m.rule.category == "negated"]
+    assert negated and negated[0].scope_end > unbracketed.index("x-rays")
+
+
+def test_a_cream_or_patch_is_for_the_part_the_records_apply_it_to():
+    """(batch 58) "diclofenac 1% gel (Voltaren Gel) 100 g to the thumbs": the gel's line names no body part, so the draft
+    gives it the part the records apply it to (a topical NSAID suits a hand, not the neck the other request is for),
+    with its evidence; a tablet's line, or a line that names its part, gets none from the records."""
+    text = "She has thumb CMC osteoarthritis and neck pain. The plan was diclofenac 1% gel (Voltaren Gel) 100 g to the thumbs four times daily."
+    drafted = draft(text, ["Voltaren Gel 1% 100g", "Acupuncture x12 cervical spine"], as_of=dt.date(2017, 6, 6))
+    assert drafted["requests"][0]["body_parts"] == ["wrist_hand"]
+    assert drafted["extraction"]["evidence"]["requests[0].body_parts"]["cue"] == "thumbs"
+    assert "body_parts" not in drafted["requests"][1]
+    tablet = draft("She takes naproxen 500 mg to the end of each shift.", ["Naproxen 500mg #60"], as_of=dt.date(2017, 6, 6))
+    assert "body_parts" not in tablet["requests"][0]
+    named = draft(text, ["Voltaren Gel 1% 100g right knee"], as_of=dt.date(2017, 6, 6))
+    assert "body_parts" not in named["requests"][0]
+
+
+def test_a_finding_a_study_reports_with_only_corroborates_nothing():
+    """(batch 58) "negative for meniscal tear ... and only a small joint effusion": what the study found instead of the
+    lesion in question corroborates no meniscectomy; the same effusion beside a tear does not take the tear away."""
+    request = ["Right knee arthroscopy with partial medial meniscectomy"]
+    negative = "She has knee locking. MRI of the right knee was negative for meniscal tear, with intact menisci and only a small joint effusion."
+    assert value(draft(negative, request, as_of=dt.date(2015, 7, 21)), "imaging_corroborates", 0) is False
+    torn = "She has knee locking. MRI of the right knee showed a medial meniscal tear and only a small joint effusion."
+    assert value(draft(torn, request, as_of=dt.date(2015, 7, 21)), "imaging_corroborates", 0) is True

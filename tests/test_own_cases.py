@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1593  # 1595 caught on 2026-12-07 (rules 0.65.0 and the cues of batch 57, eighty-five sets)
+MIN_APPROVALS_CAUGHT = 1629  # 1631 caught on 2026-12-07 (rules 0.66.0 and the cues of batch 58, eighty-seven sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -276,7 +276,17 @@ MIN_APPROVALS_CAUGHT = 1593  # 1595 caught on 2026-12-07 (rules 0.65.0 and the c
 # consider", which its writer does not accept without a neurological finding). Rules 0.65.0 brought one: hand therapy
 # thirteen months after a carpal tunnel release with four of eight visits given (the six-visit trial is unfinished, so
 # its assessment is not yet due; the writer denies it as past the post-surgical period, the home program's reason).
-MAX_FALSE_APPROVALS = 80
+# The eighty-sixth (results as reported: negative, normal, positive) and eighty-seventh (the indication in the clinician's
+# own terms) sets (2026-12-07, run as they came on main 813699d: 41/50 and 34/43) came in with five and one; batch 58 took
+# two away (a meniscectomy after an MRI "negative for meniscal tear ... and only a small joint effusion"; Norco while
+# CURES lists "oxycodone 10 mg #90 filled monthly from two other prescribers"). Four stay: a lumbar MRI where strength
+# graded 4+/5 is read as a deficit that the physician called equivocal and a normal EMG did not confirm (the physician's
+# own doubt about a finding is not read); medial branch blocks where an EMG reads an L5 radiculopathy the examination
+# does not show (the examination's negative findings outweigh the study's); a drug screen at every visit for a low-risk
+# claimant under the 2009 guideline (ODG's yearly frequency is not encoded for the 2009 period); and duloxetine started
+# for hand pain that is neither neuropathic nor depressive (a new antidepressant needs no indication beyond the chronic
+# pain, the CPMTG's "possibility for non-neuropathic pain", see antidepressants).
+MAX_FALSE_APPROVALS = 84
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,8 @@ def merge_draft(case: dict, draft: dict) -> dict:
             own["facts"] = {**drafted["facts"], **dict(own.get("facts") or {})}
         if drafted.get("timing") and not own.get("timing"):
             own["timing"] = drafted["timing"]  # the records say what the request line does not: for after the surgery
+        if drafted.get("body_parts") and not own.get("body_parts"):
+            own["body_parts"] = drafted["body_parts"]  # where the records apply the cream or patch the line names no part for
         if drafted.get("frequency") and not own.get("frequency"):
             own["frequency"] = drafted["frequency"]  # the records' dosing of the drug, where the line writes none
     if requests:

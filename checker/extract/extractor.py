@@ -97,16 +97,19 @@ class Extractor:
         self._leave_out_preoperative_visits(run, item_facts, case_facts)
         after_surgery = self.medications.postoperative_requests(run) | self._therapy_soon_after_surgery(run, item_facts)
         dosing = self.dosing.read(run)
+        sites = self.medications.topical_sites(run)
         draft["requests"] = [
             {
                 "text": t,
                 **({"frequency": dosing[i].frequency} if i in dosing else {}),
                 **({"timing": "postoperative"} if i in after_surgery else {}),
+                **({"body_parts": list(sites[i][0])} if i in sites else {}),
                 **({"facts": item_facts[i]} if item_facts[i] else {}),
             }
             for i, t in enumerate(request_texts)
         ]
         evidence.update({f"requests[{i}].frequency": found.evidence.as_dict() for i, found in sorted(dosing.items())})
+        evidence.update({f"requests[{i}].body_parts": found[1].as_dict() for i, found in sorted(sites.items())})
         draft["extraction"] = {
             "cues": self.cues.digest[:12],
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),

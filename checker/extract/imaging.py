@@ -26,6 +26,7 @@ class Imaging:
         self.abnormal = shared.regex(raw["abnormal"], "imaging.abnormal")
         self.normal = shared.regex(raw["normal"], "imaging.normal")
         self.neural = shared.regex(raw["neural"], "imaging.neural")
+        self.only_before = shared.regex(raw["only_before"], "imaging.only_before")
 
     def modality(self, text: str) -> str:
         """The modality a text names first in the cue file's order, or ""."""
@@ -79,6 +80,8 @@ class Imaging:
                 normal = normal or (False, m.span(), cats["negated"])
                 root_denied = root_denied or ((False, m.span(), cats["negated"]) if neural else None)
                 continue
+            if self.only_before.search(text, max(0, m.start() - 60), m.start()):
+                continue  # "only a small joint effusion": what the study found instead of a lesion
             if neural:
                 return True, m.span(), None
             pathological = pathological or (True, m.span(), None)

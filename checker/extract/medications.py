@@ -35,7 +35,12 @@ class Medications:
         self.new_start_at_recent_visit = [
             shared.regex(rx, f"medications.new_start_at_recent_visit[{i}]") for i, rx in enumerate(raw.get("new_start_at_recent_visit", ()))
         ]
+        in_plan = raw.get("new_start_in_plan") or {}
+        self.plan_word = shared.regex(in_plan["plan"], "medications.new_start_in_plan.plan") if in_plan else None
+        self.plan_verb_before_drug = shared.regex(in_plan["verb_before_drug"], "medications.new_start_in_plan.verb_before_drug") if in_plan else None
         self.prescribed_before = shared.regex(raw["prescribed_before"], "medications.prescribed_before")
+        self.topical_request = shared.regex(raw["topical_request"], "medications.topical_request")
+        self.topical_site_after = shared.regex(raw["topical_site_after"], "medications.topical_site_after")
         stopped = raw.get("stopped_by_pronoun")
         self.stopped_by_pronoun = shared.regex(stopped, "medications.stopped_by_pronoun") if stopped else None
         failed = raw.get("failed_trial_after")
@@ -93,13 +98,58 @@ class Medications:
                     found.add(index)
         return found
 
+    def topical_sites(self, run: Run) -> dict[int, tuple[tuple[str, ...], Evidence]]:
+        """The body parts the records apply a requested cream, gel or patch to ("Voltaren Gel 100 g to the thumbs"),
+        by request, where its line names none: the first sentence naming the drug with its site, not denied."""
+        services = self.shared.ruleset.services
+        wanted = {r.drug: r.index for r in run.requests if r.drug and not r.parts and self.topical_request.search(r.text)}
+        found: dict[int, tuple[tuple[str, ...], Evidence]] = {}
+        for info in run.sentences:
+            text = info.sentence.text
+            for mention in info.drugs:
+                index = wanted.get(mention.generic)
+                if index is None or index in found or info.review:
+                    continue
+                site = self.topical_site_after.match(text, mention.end)
+                if site is None or set(self.context.assess(info.modifiers, mention.start, mention.end)) & {"negated", "other_person"}:
+                    continue
+                named = "word" if services.find_body_parts(site.group("word")) else "part"  # "thumbs", or "low back"
+                parts = services.find_body_parts(site.group(named))
+                if parts:
+                    found[index] = (parts, evidence_at(run.doc, info.sentence, site.span(named), (mention.start, mention.end)))
+        return found
+
     def _first_prescriptions(self, run: Run, info: SentenceInfo) -> dict[str, Evidence]:
+        """The drugs a sentence starts: the one drug of a sentence calling its prescription the first one, and each
+        drug a plan begins by name; whatever dates earlier notes gave them."""
+        if info.review:
+            return {}
+        found = self._first_prescription_of_only_drug(run, info)
+        for drug in info.drugs:
+            if drug.generic not in found and (evidence := self._begun_by_plan(run, info, drug)):
+                found[drug.generic] = evidence
+        return found
+
+    def _begun_by_plan(self, run: Run, info: SentenceInfo, drug: DrugMention) -> Evidence | None:
+        """A drug named right after a plan's verb of starting ("the plan was to continue naproxen and begin
+        gabapentin"), the plan not negated."""
+        if self.plan_verb_before_drug is None or self.plan_word is None:
+            return None
+        text = info.sentence.text
+        verb = self.plan_verb_before_drug.search(text, 0, drug.start)
+        if verb is None or self.plan_word.search(text, 0, verb.start()) is None:
+            return None
+        if "negated" in self.context.assess(info.modifiers, verb.start(), verb.end()):
+            return None
+        return evidence_at(run.doc, info.sentence, verb.span(), (drug.start, drug.end))
+
+    def _first_prescription_of_only_drug(self, run: Run, info: SentenceInfo) -> dict[str, Evidence]:
         """A sentence calling a drug's prescription the first one ("a first-time request for
-        Naprosyn"): the drug is a new start, whatever dates earlier notes gave it. The cue must name
-        one drug only in its sentence and must not be negated."""
+        Naprosyn"): the drug is a new start. The cue must name one drug only in its sentence and must
+        not be negated."""
         text = info.sentence.text
         generics = {d.generic for d in info.drugs}
-        if len(generics) != 1 or info.review:
+        if len(generics) != 1:
             return {}
         for pattern in [*self.new_start_patterns, *(self.new_start_at_recent_visit if _visit_before_request(info, run) else ())]:
             m = pattern.search(text)

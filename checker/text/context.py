@@ -348,12 +348,14 @@ class ContextRules:
         stop_lists = {False: _Stops(terminators), True: _Stops(sorted(terminators + semicolons))}
         backward_stops = _Stops(sorted(terminators + semicolons + backward_only)) if backward_only else stop_lists[True]
         words = _Words(sentence)
+        brackets = _Brackets(sentence)
         found = Modifiers()
         for start, end, rule in hits:
             if rule.direction in TERMINATORS:
                 continue
             forward_stops = stop_lists[rule.category not in self.across_semicolons]
             scope_start, scope_end = _scope(sentence, start, end, rule, (forward_stops, backward_stops), words)
+            scope_end = min(scope_end, brackets.closing(start, scope_end))
             found.append(Modifier(rule, start, end, scope_start, scope_end))
         return found
 
@@ -446,6 +448,27 @@ class _Words:
         if last - words >= 0 and self.ends[last - words] > start:
             return max(self.starts[last - words + 1], start)
         return start
+
+
+class _Brackets:
+    """The sentence's bracketed spans: a cue inside brackets ("(no other prescribers)") speaks of what they
+    hold, so its scope ends at their close."""
+
+    def __init__(self, sentence: str) -> None:
+        self.pairs: list[tuple[int, int]] = []
+        if "(" not in sentence:
+            return
+        opened: list[int] = []
+        for m in re.finditer(r"[()]", sentence):
+            if m.group() == "(":
+                opened.append(m.start())
+            elif opened:
+                self.pairs.append((opened.pop(), m.start()))
+
+    def closing(self, at: int, default: int) -> int:
+        """The close of the innermost brackets holding `at`, else default."""
+        inside = [close for open_, close in self.pairs if open_ < at < close]
+        return min(inside) if inside else default
 
 
 def _scope(sentence: str, start: int, end: int, rule: CueRule, stops: tuple[_Stops, _Stops], words: _Words) -> tuple[int, int]:
