@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1629  # 1631 caught on 2026-12-07 (rules 0.66.0 and the cues of batch 58, eighty-seven sets)
+MIN_APPROVALS_CAUGHT = 1659  # 1661 caught on 2026-12-07 (rules 0.66.0 and the cues of batch 59, eighty-nine sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -286,7 +286,21 @@ MIN_APPROVALS_CAUGHT = 1629  # 1631 caught on 2026-12-07 (rules 0.66.0 and the c
 # claimant under the 2009 guideline (ODG's yearly frequency is not encoded for the 2009 period); and duloxetine started
 # for hand pain that is neither neuropathic nor depressive (a new antidepressant needs no indication beyond the chronic
 # pain, the CPMTG's "possibility for non-neuropathic pain", see antidepressants).
-MAX_FALSE_APPROVALS = 84
+# The eighty-eighth (function told every way a record tells it) and eighty-ninth (care that failed, in the clinician's
+# words) sets (2026-12-07, run as they came on main 9852514: 43/52 and 36/48) came in with five and six; batch 59 took two
+# away (a functional restoration program while the first therapy course "documents steady gains"; a microdiscectomy
+# after an injection since which "the leg pain is down by about 70 percent"). Nine stay. Relief alone accepted where the
+# writer asks for function: gabapentin at 7 -> 4/10 (the CPMTG's 30% response for anti-epilepsy drugs is met), and
+# duloxetine at 7 -> 5 and nortriptyline at 7 -> 6 (any relief recorded on an antidepressant is its benefit, rules
+# 0.53.0; a 30% floor was tried and lost three approvals the earlier writers give). Function credited to something
+# else read as the treatment's: a return to work on a seated job the employer made within unchanged limits, and walking
+# the physician credits to a brace (no cue reads whose gain it is). Care listed without its result read as failed: an
+# ESI after twelve therapy visits with the radiculopathy still found, and a meniscectomy after therapy and a home program
+# (the rules read a course given, its finding still present, as care that did not resolve it: esi.conservative_care_failed,
+# knee_surgery.conservative_care); a carpal tunnel
+# release when a night splint was dispensed at the same visit (conservative care given is not held to its failure
+# there); and a repeat nerve study of a diagnosis already confirmed, which its writer denies as adding nothing.
+MAX_FALSE_APPROVALS = 93
 
 
 @pytest.fixture(scope="module")
