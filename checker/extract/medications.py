@@ -113,8 +113,11 @@ class Medications:
                 site = self.topical_site_after.match(text, mention.end)
                 if site is None or set(self.context.assess(info.modifiers, mention.start, mention.end)) & {"negated", "other_person"}:
                     continue
-                named = "word" if services.find_body_parts(site.group("word")) else "part"  # "thumbs", or "low back"
+                named = "word"  # "thumbs", or else the two words: "low back"
                 parts = services.find_body_parts(site.group(named))
+                if not parts:
+                    named = "part"
+                    parts = services.find_body_parts(site.group(named))
                 if parts:
                     found[index] = (parts, evidence_at(run.doc, info.sentence, site.span(named), (mention.start, mention.end)))
         return found
