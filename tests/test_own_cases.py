@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1659  # 1661 caught on 2026-12-07 (rules 0.66.0 and the cues of batch 59, eighty-nine sets)
+MIN_APPROVALS_CAUGHT = 1697  # 1699 caught on 2026-12-07 (rules 0.67.0 and the cues of batch 60, ninety-one sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -300,7 +300,21 @@ MIN_APPROVALS_CAUGHT = 1659  # 1661 caught on 2026-12-07 (rules 0.66.0 and the c
 # knee_surgery.conservative_care); a carpal tunnel
 # release when a night splint was dispensed at the same visit (conservative care given is not held to its failure
 # there); and a repeat nerve study of a diagnosis already confirmed, which its writer denies as adding nothing.
-MAX_FALSE_APPROVALS = 93
+# The ninetieth (side effects, monitoring and safety in the clinician's words) and ninety-first (time and the phase of
+# care told every way) sets (2026-12-07, run as they came on main cc928f2: 31/45 and 40/56) came in with four and four;
+# batch 60 and rules 0.67.0 took three away (gabapentin refilled after falls when lightheaded at the top dose, and
+# nortriptyline for a bus driver its grogginess took off his route: a severe side effect now defeats continuing an
+# anti-epilepsy drug or an antidepressant; Percocet while CURES shows hydrocodone fills the claimant had not disclosed)
+# and brought in one, the other side of a pair whose indication it now reads on both. Six stay. Pre-trial monitoring
+# documented as not done decides nothing: an opioid trial whose CURES check, drug screen and agreement are put off to
+# the follow-up, and hydrocodone at bedtime seven weeks after a carpal tunnel release with none of them on file (they
+# are documentation the draft asks for, not limits, by the decision structure of issue 14). An over-sedation emergency
+# visit told in a clause after the alprazolam CURES lists is read as alprazolam's, not the Norco's. Phase not read from
+# the dates of a retrospective request or of a surgery: a retrospective neck MRI done eleven days after the injury (the
+# request's own date, ten weeks on, passes the 3 to 4 week observation period), and post-operative therapy thirteen
+# months after a rotator cuff repair (the post-surgical periods are not encoded). Flare visits for a claimant already on
+# chiropractic maintenance twice a month (maintenance care is not encoded as a limit on flare visits).
+MAX_FALSE_APPROVALS = 99
 
 
 @pytest.fixture(scope="module")

@@ -125,7 +125,8 @@ class Asserter:
 
 def _drugs_of_clause(info: SentenceInfo, span: tuple[int, int]) -> list[DrugMention]:
     """The drugs named in the mention itself, else in its own clause between semicolons ("pain 7/10 without hydrocodone
-    and 4/10 with it; no rating with and without amitriptyline"), or in the whole sentence when its clause names none."""
+    and 4/10 with it; no rating with and without amitriptyline") or before a clause joined after it (", and ...",
+    ", but ..."), or in the whole sentence when its clause names none."""
     text = info.sentence.text
     if span == (0, 0):
         return list(info.drugs)
@@ -140,7 +141,12 @@ def _drugs_of_clause(info: SentenceInfo, span: tuple[int, int]) -> list[DrugMent
         # "denied side effects apart from mild nausea in the first week of duloxetine": the drug in the exception owns
         # the exception only; what the cue tells before it is the regimen's
         end = exception.start()
-    if ";" not in text and exception is None:
+    joined = _CLAUSE_JOIN.search(text, span[1], end)
+    if joined is not None and any(start <= d.start and d.end <= joined.start() for d in info.drugs):
+        # "ibuprofen and naproxen were tried without relief, and hydrocodone has been prescribed since 2013": a clause
+        # joined after the cue, naming a drug of its own, tells that drug's story, not the cue's
+        end = joined.start()
+    elif ";" not in text and exception is None:
         return list(info.drugs)
     own = [d for d in info.drugs if start <= d.start and d.end <= end]
     if not own and (exception is not None or _MEDICATIONS_AT_LARGE.search(text, start, end)):
@@ -149,6 +155,7 @@ def _drugs_of_clause(info: SentenceInfo, span: tuple[int, int]) -> list[DrugMent
 
 
 _MEDICATIONS_AT_LARGE = re.compile(r"\b(?:medications?|meds|medicines?)\b", re.I)
+_CLAUSE_JOIN = re.compile(r",\s+(?:and|but|while|whereas|although|though)\s", re.I)
 _EXCEPTION = re.compile(r"\b(?:apart\s+from|aside\s+from|except(?:\s+for)?|other\s+than|save\s+for|besides)\b", re.I)
 
 
@@ -175,7 +182,7 @@ def decide(
         return _apply(rule.stopped, value), cats["stopped"]
     if rule.current_only and any(category in cats and category not in keep for category in ("historical", "remote", "prior_treatment")):
         return DROP, None
-    if rule.recent_only and "remote" in cats:
+    if rule.recent_only and "remote" in cats and "remote" not in keep:
         return DROP, None
     for category, how in (("not_documented", rule.not_documented), ("negated", negated)):
         if how == "keep":
