@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1697  # 1699 caught on 2026-12-07 (rules 0.67.0 and the cues of batch 60, ninety-one sets)
+MIN_APPROVALS_CAUGHT = 1724  # 1726 caught on 2026-12-07 (rules 0.67.0 and the cues of batch 61, ninety-three sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -314,7 +314,20 @@ MIN_APPROVALS_CAUGHT = 1697  # 1699 caught on 2026-12-07 (rules 0.67.0 and the c
 # request's own date, ten weeks on, passes the 3 to 4 week observation period), and post-operative therapy thirteen
 # months after a rotator cuff repair (the post-surgical periods are not encoded). Flare visits for a claimant already on
 # chiropractic maintenance twice a month (maintenance care is not encoded as a limit on flare visits).
-MAX_FALSE_APPROVALS = 99
+# The ninety-second (repeat procedures decided by the earlier one's result, told every way) and ninety-third (the
+# examination findings that justify a study or a referral, in the examiner's words) sets (2026-12-07, run as they came
+# on main 7072c34: 35/51 and 37/49) came in with six and five; batch 61 took four away (a repeat radiofrequency ablation
+# after "about a third of her back pain gone", another after "approx 75% relief x 6 wk" in the physician's shorthand, a
+# Euflexxa series after about five months of relief, a knee injection that left the knee "just as painful and stiff as
+# before"). Seven stay. A second shoulder injection after a first that changed nothing, and a third trigger-finger
+# injection after relief shrank from three weeks to ten days (the injection topics read no benefit told as the absence
+# of change, nor a shrinking response, as a limit). Examination findings that do not localize read as enough: a cervical
+# surgery consultation for an intact examination with trapezius trigger points, and a lumbar one for whole-leg numbness,
+# give-way weakness and four Waddell signs (nonorganic signs are not read against a consultation); shoulder MRI in the
+# first weeks for impingement signs with full strength (the night pain he reports is read as a red flag).
+# Electrodiagnostics where the writer wants none: a needle EMG for carpal tunnel syndrome without a neck complaint, and
+# an EMG of both legs where the right S1 deficits are already clear on examination and the left leg is silent.
+MAX_FALSE_APPROVALS = 106
 
 
 @pytest.fixture(scope="module")
