@@ -904,6 +904,61 @@ def test_a_listed_drug_says_when_it_is_a_topical_product_or_bought_over_the_coun
     assert listed[drug].get("form") == form and listed[drug].get("over_the_counter") == over_the_counter
 
 
+def test_a_plan_gives_the_dosing_of_the_drug_it_prescribes():
+    """(batch 62) A plan that prescribes the requested drug with its dosing ("The plan was cyclobenzaprine 7.5 mg,
+    one tablet three times daily for ten days") gives the prescription the request asks for; a drug only
+    considered gives none."""
+    planned = draft("The plan was cyclobenzaprine 7.5 mg, one tablet three times daily for ten days.", ["Cyclobenzaprine 7.5mg #30"], dt.date(2016, 12, 1))
+    assert planned["requests"][0].get("frequency") == "three times daily"
+    considered = draft("The surgeon may consider cyclobenzaprine 7.5 mg three times daily.", ["Cyclobenzaprine 7.5mg #30"], dt.date(2016, 12, 1))
+    assert "frequency" not in considered["requests"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "starts"),
+    [
+        # the records say the claimant never took a drug of the class: the request starts the drug
+        ("She has never been prescribed a muscle relaxant. The plan was cyclobenzaprine for ten days.", "Cyclobenzaprine 7.5mg #30", True),
+        ("He has not been prescribed a muscle relaxant before.", "Robaxin 750mg #30", True),
+        ("Clonazepam is prescribed as a bridge; it is his first benzodiazepine.", "Clonazepam 0.5mg #28", True),
+        ("She is opioid-naive.", "Tramadol 50mg #60", True),
+        # another class, an exception after the words, or someone else's history says nothing of this drug
+        ("She has never been prescribed a muscle relaxant.", "Tramadol 50mg #60", False),
+        ("She had never taken an opioid until Norco was started in 2014.", "Norco 10/325mg #90", False),
+        ("Her husband has never taken a muscle relaxant.", "Cyclobenzaprine 7.5mg #30", False),
+    ],
+)
+def test_a_drug_of_a_class_the_claimant_never_took_is_a_new_start(text, line, starts) -> None:
+    """(batch 62) The request starts a drug whose class the records say the claimant has never taken: no course of it
+    has run, so a limit on the weeks of use is met and no benefit of a current course is asked for."""
+    drafted = draft(text, [line], dt.date(2016, 12, 1))
+    assert drafted["requests"][0].get("new_start", False) is starts
+    assert ("requests[0].new_start" in drafted["extraction"]["evidence"]) is starts
+    own = {"requests": [{"id": "x", "text": line, "new_start": False}]}
+    assert merge_draft(own, drafted)["requests"][0]["new_start"] is False
+
+
+def test_an_opioid_asked_for_soon_after_a_dated_operation_is_post_operative():
+    """(batch 62) 2016 Opioid Treatment Guidelines 1.4: an opioid asked for within three weeks of a dated operation is
+    for the pain after it, though its line does not say so; ten weeks on, or with the operation undated, the other
+    sections decide."""
+    text = "He underwent arthroscopic partial medial meniscectomy of the right knee on 05-10-2017."
+    soon = draft(text, ["Norco 5/325mg #40", "Naproxen 500mg #60"], dt.date(2017, 5, 15))
+    assert [r.get("timing") for r in soon["requests"]] == ["postoperative", None]
+    later = draft(text, ["Norco 5/325mg #40"], dt.date(2017, 7, 20))
+    assert "timing" not in later["requests"][0]
+    undated = draft("He underwent arthroscopic partial medial meniscectomy of the right knee.", ["Norco 5/325mg #40"], dt.date(2017, 5, 15))
+    assert "timing" not in undated["requests"][0]
+
+
+def test_a_drug_name_used_as_a_unit_of_dose_is_no_drug_taken():
+    """(batch 62) "45 mg morphine equivalent per day" measures the dose of the opioid taken; it lists no morphine."""
+    drafted = draft("He takes oxycodone 10 mg three times daily, 45 mg morphine equivalent per day.", ["Percocet 10/325mg #90"], dt.date(2016, 12, 6))
+    assert [m["drug"] for m in drafted.get("medications", [])] == ["oxycodone"]
+    taken = draft("He takes oxycodone 10 mg three times daily and morphine ER 15 mg twice daily.", ["Percocet 10/325mg #90"], dt.date(2016, 12, 6))
+    assert sorted(m["drug"] for m in taken["medications"]) == ["morphine", "oxycodone"]
+
+
 def test_a_dosing_the_case_gives_stands_over_the_drafted_one():
     drafted = {"requests": [{"text": "Norco 5/325mg #30", "frequency": "twice a day"}]}
     own = {"requests": [{"id": "norco", "text": "Norco 5/325mg #30", "frequency": "every 6 hours"}]}

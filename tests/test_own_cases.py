@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1724  # 1726 caught on 2026-12-07 (rules 0.67.0 and the cues of batch 61, ninety-three sets)
+MIN_APPROVALS_CAUGHT = 1762  # 1764 caught on 2026-12-07 (rules 0.67.0 and the cues of batch 62, ninety-five sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -327,7 +327,20 @@ MIN_APPROVALS_CAUGHT = 1724  # 1726 caught on 2026-12-07 (rules 0.67.0 and the c
 # first weeks for impingement signs with full strength (the night pain he reports is read as a red flag).
 # Electrodiagnostics where the writer wants none: a needle EMG for carpal tunnel syndrome without a neck complaint, and
 # an EMG of both legs where the right S1 deficits are already clear on examination and the left leg is silent.
-MAX_FALSE_APPROVALS = 106
+# The ninety-fourth (who says it: the claimant, the examiner, a therapist, an evaluator, an earlier review, a pharmacy
+# or CURES report) and ninety-fifth (the numbers of a prescription and a request) sets (2026-12-07, run as they came
+# on main 4aab528: 27/37 and 32/44) came in with none and four; batch 62 took one away (chiropractic after eighteen
+# visits done, now read) and brought in three, where the records it now reads make a request look supported. Six stay.
+# Monitoring documented as not done decides nothing: Percocet where the claimant only denies other sources and no
+# CURES report is on file (documentation to request, not a limit). Doses summed across products are not read: Norco
+# beside a fentanyl 25 mcg/hour patch, 90 mg a day of morphine equivalents in all with no attempt to wean (only the
+# requested drug's dose is worked out), and tramadol 50 mg four times a day beside tramadol ER 300 mg, 500 mg a day
+# against the 400 mg maximum. The 2009 ceiling of 120 mg a day of morphine equivalents is not encoded (unconfirmed):
+# oxycodone beside MS Contin at 150. A visit count the records give for a request whose line states none is not read
+# into the request: acupuncture recommended as 12 sessions (3x/week x 4) for a first course of up to 6. A TENS rental
+# the records say is for 90 days, where the request line says only "rental" (the line's word is read as a one-month
+# trial).
+MAX_FALSE_APPROVALS = 112
 
 
 @pytest.fixture(scope="module")

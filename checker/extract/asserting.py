@@ -142,9 +142,11 @@ def _drugs_of_clause(info: SentenceInfo, span: tuple[int, int]) -> list[DrugMent
         # the exception only; what the cue tells before it is the regimen's
         end = exception.start()
     joined = _CLAUSE_JOIN.search(text, span[1], end)
-    if joined is not None and any(start <= d.start and d.end <= joined.start() for d in info.drugs):
+    if joined is not None and (";" in text or any(start <= d.start and d.end <= joined.start() for d in info.drugs)):
         # "ibuprofen and naproxen were tried without relief, and hydrocodone has been prescribed since 2013": a clause
-        # joined after the cue, naming a drug of its own, tells that drug's story, not the cue's
+        # joined after the cue, naming a drug of its own, tells that drug's story, not the cue's; (batch 62) so does one
+        # after a clause of its own between semicolons ("...; he reports it lowers his pain ..., and he has no use of
+        # aspirin"), where the cue's part names no drug and the sentence's drugs are the candidates
         end = joined.start()
     elif ";" not in text and exception is None:
         return list(info.drugs)

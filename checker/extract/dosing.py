@@ -15,8 +15,10 @@ from checker.load.request_line import parse_request_line
 from checker.text.context import ContextRules
 
 # what a mention may not be to give the request's dosing: the drug denied, stopped or taken before, only
-# considered, someone else's, or a reviewer's account of a request
-_NOT_TAKEN_NOW = frozenset({"negated", "historical", "hypothetical", "uncertain", "other_person", "conditional", "review", "certified"})
+# considered, someone else's, or a reviewer's account of a request. (batch 62) A plan's dosing of the drug
+# ("The plan was cyclobenzaprine 7.5 mg, one tablet three times daily for ten days") is the prescription the
+# request asks for, so a planned mention gives it
+_NOT_TAKEN_NOW = frozenset({"negated", "historical", "uncertain", "other_person", "conditional", "review", "certified"})
 _CLAUSE_ENDS = ";"
 _WINDOW = 90  # characters after the drug's name where its dosing is written
 

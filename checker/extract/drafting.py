@@ -54,6 +54,8 @@ def merge_draft(case: dict, draft: dict) -> dict:
             own["body_parts"] = drafted["body_parts"]  # where the records apply the cream or patch the line names no part for
         if drafted.get("frequency") and not own.get("frequency"):
             own["frequency"] = drafted["frequency"]  # the records' dosing of the drug, where the line writes none
+        if drafted.get("new_start") and "new_start" not in own:
+            own["new_start"] = True  # the records say the claimant never took the drug's class: the request starts it
     if requests:
         merged["requests"] = requests
     return merged

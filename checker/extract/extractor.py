@@ -95,21 +95,28 @@ class Extractor:
             draft["medications"] = medications
         draft["facts"] = case_facts
         self._leave_out_preoperative_visits(run, item_facts, case_facts)
-        after_surgery = self.medications.postoperative_requests(run) | self._therapy_soon_after_surgery(run, item_facts)
+        after_surgery = (
+            self.medications.postoperative_requests(run)
+            | self._therapy_soon_after_surgery(run, item_facts)
+            | self._opioid_soon_after_surgery(run, item_facts, case_facts)
+        )
         dosing = self.dosing.read(run)
         sites = self.medications.topical_sites(run)
+        starting = self.medications.starting_a_class(run)
         draft["requests"] = [
             {
                 "text": t,
                 **({"frequency": dosing[i].frequency} if i in dosing else {}),
                 **({"timing": "postoperative"} if i in after_surgery else {}),
                 **({"body_parts": list(sites[i][0])} if i in sites else {}),
+                **({"new_start": True} if i in starting else {}),
                 **({"facts": item_facts[i]} if item_facts[i] else {}),
             }
             for i, t in enumerate(request_texts)
         ]
         evidence.update({f"requests[{i}].frequency": found.evidence.as_dict() for i, found in sorted(dosing.items())})
         evidence.update({f"requests[{i}].body_parts": found[1].as_dict() for i, found in sorted(sites.items())})
+        evidence.update({f"requests[{i}].new_start": found.as_dict() for i, found in sorted(starting.items())})
         draft["extraction"] = {
             "cues": self.cues.digest[:12],
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -129,6 +136,23 @@ class Extractor:
         for request in run.requests:
             surgery = _operation_followed(request, item_facts[request.index])
             if any(0 <= (run.as_of - day).days <= POSTSURGICAL_DAYS for day in self._days_in_evidence(surgery, run)):
+                found.add(request.index)
+        return found
+
+    def _opioid_soon_after_surgery(self, run: Run, item_facts: list[dict[str, Any]], case_facts: dict[str, Any]) -> set[int]:
+        """The opioid requests made within POSTOPERATIVE_OPIOID_DAYS of a dated operation ("underwent arthroscopic partial
+        medial meniscectomy on 05-10-2017", Norco asked for on 05-15-2017): the drug is for the pain after the operation,
+        so the 2016 Opioid Treatment Guidelines' post-operative section applies (1.4: not beyond 2 to 3 weeks after a
+        less extensive procedure), though the request line does not say so. Later requests are left to the other
+        sections, which look at how the course has gone."""
+        if run.as_of is None:
+            return set()
+        found = set()
+        for request in run.requests:
+            if "opioid" not in request.classes:
+                continue
+            surgery = item_facts[request.index].get("postsurgical_condition") or case_facts.get("postsurgical_condition")
+            if any(0 <= (run.as_of - day).days <= POSTOPERATIVE_OPIOID_DAYS for day in self._days_in_evidence(surgery, run)):
                 found.add(request.index)
         return found
 
@@ -222,6 +246,10 @@ class Extractor:
 # The shortest post-surgical physical medicine period of 8 CCR 9792.24.3's table is 3 months (carpal tunnel
 # release): within it, every encoded surgery's period still runs.
 POSTSURGICAL_DAYS = 90
+# An opioid asked for this soon after a dated operation is for post-operative pain: the 2016 Opioid Treatment
+# Guidelines (1.4) allow 2 to 3 weeks after a less extensive procedure, and a request inside that span starts or
+# continues that supply.
+POSTOPERATIVE_OPIOID_DAYS = 21
 _POSTSURGICAL_THERAPY = frozenset({"physical_therapy", "occupational_therapy", "aquatic_therapy"})
 
 

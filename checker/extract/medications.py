@@ -46,6 +46,14 @@ class Medications:
         failed = raw.get("failed_trial_after")
         self.failed_trial_after = shared.regex(failed, "medications.failed_trial_after") if failed else None
         self.failed_trial_between = shared.regex(raw["failed_trial_between"], "medications.failed_trial_between") if failed else None
+        class_words = shared.cues.raw.get("drug_class_words", {})
+        self.class_never_taken = [
+            (drug_class, shared.regex(rx, f"medications.class_never_taken[{i}]", **{"class": f"(?:{words})"}))
+            for i, rx in enumerate(raw.get("class_never_taken", ()))
+            for drug_class, words in class_words.items()
+        ]
+        unless = raw.get("class_never_taken_unless")
+        self.class_never_taken_unless = shared.regex(unless, "medications.class_never_taken_unless") if unless else None
         postoperative = raw.get("postoperative_use") or {}
         self.postoperative_after = shared.regex(postoperative["after"], "medications.postoperative_use.after") if postoperative else None
         self.postoperative_before = shared.regex(postoperative["before"], "medications.postoperative_use.before") if postoperative else None
@@ -97,6 +105,26 @@ class Medications:
                 if self.postoperative_after.match(text, mention.end) or self.postoperative_before.search(text, max(0, mention.start - 40), mention.start):
                     found.add(index)
         return found
+
+    def starting_a_class(self, run: Run) -> dict[int, Evidence]:
+        """The drug requests of a class the records say the claimant has never taken ("She has never been prescribed
+        a muscle relaxant", "it is his first benzodiazepine"): each request starts its drug, so no course of it has
+        run yet, whatever the records say of the drug planned."""
+        never: dict[str, Evidence] = {}
+        for info in run.sentences:
+            if info.review:
+                continue
+            text = info.sentence.text
+            for drug_class, pattern in self.class_never_taken:
+                for m in pattern.finditer(text):
+                    if drug_class in never or self._excepted(text, m) or self.context.assess(info.modifiers, m.start(), m.end()).keys() & _NOT_SAID:
+                        continue
+                    never[drug_class] = evidence_at(run.doc, info.sentence, m.span())
+        return {r.index: never[c] for r in run.requests if r.drug for c in sorted(r.classes) if c in never}
+
+    def _excepted(self, text: str, m: re.Match[str]) -> bool:
+        """The sentence goes on to an exception right after the words ("never ... until 2015", "other than")."""
+        return self.class_never_taken_unless is not None and self.class_never_taken_unless.search(text[m.end() :]) is not None
 
     def topical_sites(self, run: Run) -> dict[int, tuple[tuple[str, ...], Evidence]]:
         """The body parts the records apply a requested cream, gel or patch to ("Voltaren Gel 100 g to the thumbs"),
@@ -379,6 +407,9 @@ def _medication(generic: str, uses: list[dict[str, Any]]) -> dict[str, Any]:
     return entry
 
 
+# What takes a class-never statement back: said of someone else, or only supposed ("if she has never taken a muscle
+# relaxant"); its own "never" is the statement, not a denial of it.
+_NOT_SAID = frozenset({"other_person", "conditional", "uncertain", "hypothetical"})
 _TOPICAL_FORMS = frozenset({"topical", "patch"})
 _SYSTEMIC_THROUGH_SKIN = frozenset({"opioid"})
 

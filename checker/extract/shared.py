@@ -25,7 +25,10 @@ class SharedCues:
             for name in (drug.generic, *drug.names):
                 self.drug_names.setdefault(normalise(name), drug.generic)
         names = sorted(self.drug_names, key=lambda n: (-len(n), n))
-        self.drug_pattern = re.compile(r"(?<![A-Za-z0-9])(?:" + trie_regex(names) + r")(?![A-Za-z0-9])", re.IGNORECASE)
+        # a drug's name used as a unit of measure ("45 mg morphine equivalent per day") names no drug taken
+        measure = raw["medications"].get("name_as_measure")
+        not_measure = f"(?!{measure})" if measure else ""
+        self.drug_pattern = re.compile(r"(?<![A-Za-z0-9])(?:" + trie_regex(names) + r")(?![A-Za-z0-9])" + not_measure, re.IGNORECASE)
         self.class_words = {cls: compile_regex(rx, path, f"drug_class_words.{cls}") for cls, rx in raw.get("drug_class_words", {}).items()}
         self._alternatives: dict[str | None, str] = {}
         self.numbers = {str(k).lower(): int(v) for k, v in raw["therapy"]["numbers"].items()}
