@@ -959,6 +959,35 @@ def test_a_drug_name_used_as_a_unit_of_dose_is_no_drug_taken():
     assert sorted(m["drug"] for m in taken["medications"]) == ["morphine", "oxycodone"]
 
 
+def test_the_other_limb_told_in_a_clause_of_its_own_leaves_the_findings_before_it():
+    """(batch 63) A sentence giving the left leg's findings and then, in a clause of its own, the other leg as normal is
+    about the left leg: the left request has its radiculopathy, the right one none. The other limb named in the
+    finding's own clause still sets the finding aside."""
+    text = ("The straight leg raise was positive at 40 degrees and ankle dorsiflexion was 4/5, all in the left lower extremity; "
+            "the other leg was neurologically normal.")
+    left = draft(text, ["Left L5 transforaminal epidural steroid injection"], dt.date(2015, 3, 10))
+    assert value(left, "radiculopathy", 0) is True
+    right = draft(text, ["Right L5 transforaminal epidural steroid injection"], dt.date(2015, 3, 10))
+    assert value(right, "radiculopathy", 0) == "absent"
+    contrast = draft("Nerve studies showed moderate left median neuropathy at the wrist, while the released contralateral side had "
+                     "normalized.", ["Left carpal tunnel release"], dt.date(2015, 11, 3))
+    assert value(contrast, "electrodiagnostic_confirmation", 0) is True
+    own_clause = draft("The other knee shows a positive McMurray test.", ["MRI of the left knee"], dt.date(2016, 9, 13))
+    assert value(own_clause, "mechanical_joint_symptoms", 0) == "absent"
+
+
+def test_a_therapy_course_for_another_body_part_is_not_the_requested_parts():
+    """(batch 63) Sessions given for the wrist say nothing of a first course for the low back; sessions for the low back
+    do, and a course naming no part goes to every request of its kind."""
+    line = ["Acupuncture 2 times a week for 3 weeks, lumbar spine"]
+    wrist = draft("He completed 12 acupuncture sessions for the right wrist.", line, dt.date(2016, 12, 6))
+    assert value(wrist, "therapy_visits_completed", 0) == "absent"
+    back = draft("He completed 12 acupuncture sessions for the low back.", line, dt.date(2016, 12, 6))
+    assert value(back, "therapy_visits_completed", 0) == 12
+    unnamed = draft("He completed 12 acupuncture sessions in 2016.", line, dt.date(2016, 12, 6))
+    assert value(unnamed, "therapy_visits_completed", 0) == 12
+
+
 def test_a_dosing_the_case_gives_stands_over_the_drafted_one():
     drafted = {"requests": [{"text": "Norco 5/325mg #30", "frequency": "twice a day"}]}
     own = {"requests": [{"id": "norco", "text": "Norco 5/325mg #30", "frequency": "every 6 hours"}]}

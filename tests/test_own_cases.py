@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1762  # 1764 caught on 2026-12-07 (rules 0.67.0 and the cues of batch 62, ninety-five sets)
+MIN_APPROVALS_CAUGHT = 1801  # 1803 caught on 2026-12-07 (rules 0.67.0 and the cues of batch 63, ninety-seven sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -340,7 +340,21 @@ MIN_APPROVALS_CAUGHT = 1762  # 1764 caught on 2026-12-07 (rules 0.67.0 and the c
 # into the request: acupuncture recommended as 12 sessions (3x/week x 4) for a first course of up to 6. A TENS rental
 # the records say is for 90 days, where the request line says only "rental" (the line's word is read as a one-month
 # trial).
-MAX_FALSE_APPROVALS = 112
+# The ninety-sixth (which side and which body part) and ninety-seventh (comorbidities, contraindications and risk)
+# sets (2026-12-07, run as they came on main 2a853d6: 41/55 and 39/49) came in with five and five; batch 63 took none
+# away and brought in one. Eleven stay. Sides and parts: a bilateral epidural where the findings are the left leg's
+# only (a request for both sides is not weighed side by side); a left carpal tunnel release where only the released
+# right wrist's study is slowed and the left one is normal (the side of a result told after a comma is not read
+# apart); chiropractic manipulation aimed at a knee (the manipulated part is not read from the plan); diclofenac gel
+# for "the painful site" that the records place at the shoulder, and for a claimant whose osteoarthritis is the lumbar
+# spine's (a topical's site is read only where the records name it beside the drug). Comorbidities: omeprazole beside
+# naproxen for a claimant on apixaban (a gastric protector for an NSAID that is itself not justified is not encoded),
+# ibuprofen for a claimant on warfarin with no gastroprotection (an anticoagulant raises the GI risk a protector
+# answers; it is not a limit on the NSAID), meloxicam at 29 weeks of pregnancy and tramadol for a claimant with a
+# seizure disorder (the drugs' labels, not MTUS criteria), Norco for a claimant with an opioid use disorder in
+# remission and no addiction specialist's opinion (the 2016 guideline's concurrence is not encoded), and a
+# pre-operative electrocardiogram for a claimant whose risk factors are obesity and controlled hypertension.
+MAX_FALSE_APPROVALS = 123
 
 
 @pytest.fixture(scope="module")

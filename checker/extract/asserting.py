@@ -98,11 +98,18 @@ class Asserter:
         if rule.attribute == "therapy":
             therapy_requests = [r for r in run.requests if r.therapy]
             same = tuple(r.index for r in therapy_requests if r.therapy == extra or extra == "")
+            # (batch 63) a course given for another body part is not the requested part's ("12 acupuncture sessions
+            # for the right wrist" against acupuncture asked for the low back): the sentence's parts decide
+            by_region = self.regions.same_region(run, info.sentence) if same else None
+            if isinstance(by_region, tuple):
+                same = tuple(i for i in same if i in by_region or not run.requests[i].parts)
+            elif by_region is DROP:
+                same = tuple(i for i in same if not run.requests[i].parts)
             return same or (DROP if therapy_requests else None)
         if rule.attribute == "imaging":
             return extra
         if rule.attribute in ("region", "region_or_limb"):
-            return self.regions.same_region(run, info.sentence, limbs=rule.attribute == "region_or_limb")
+            return self.regions.same_region(run, info.sentence, limbs=rule.attribute == "region_or_limb", span=span)
         if rule.attribute == "injection":
             return self.regions.same_injection(run, info.sentence, span)
         if rule.attribute == "other_drug":

@@ -36,7 +36,7 @@ class Regions:
         found = [(m.start(), kind) for kind, rx in self.injection_kinds.items() if (m := rx.search(text))]
         return min(found)[1] if found else ""
 
-    def same_region(self, run: Run, sentence: Sentence, limbs: bool = False) -> Any:
+    def same_region(self, run: Run, sentence: Sentence, limbs: bool = False, span: tuple[int, int] | None = None) -> Any:
         """A statement about a body region goes to the requests for that region (and side); one about
         another region than every request's is dropped; one that names no region is case-level. Where
         the placed requests are all for one region, the requests that name none go with them. With
@@ -47,7 +47,7 @@ class Regions:
         if sentence.index not in run.regions:  # read once per sentence, however many mentions it holds
             run.regions[sentence.index] = (self.parts(sentence.text), sides(sentence.text))
         parts, stated_sides = run.regions[sentence.index]
-        if self._names_other_limb(placed, sentence.text):
+        if self._names_other_limb(placed, sentence.text, span):
             return DROP
         if not parts:
             return DROP if other_side(placed, stated_sides) else None
@@ -93,19 +93,41 @@ class Regions:
         are one region's requests. A joint stays itself."""
         return frozenset(self.limb_home.get(part, part) for part in parts)
 
-    def _names_other_limb(self, requests: list[Any], text: str) -> bool:
+    def _names_other_limb(self, requests: list[Any], text: str, span: tuple[int, int] | None = None) -> bool:
         """The statement is about "the other knee" or "the opposite shoulder", and no request is for
         both sides. The other side named as the measure a finding is compared with ("15 degrees versus
-        5 on the uninjured side") is not a statement about it."""
+        5 on the uninjured side") is not a statement about it. (batch 63) With the mention's `span`, only
+        the other limb named in the mention's own clause counts (between semicolons, or a contrast joined by
+        a comma: "..., all in the left lower extremity; the other leg was neurologically normal": the first
+        clause is the left leg's)."""
         if self.other_limb is None or any("bilateral" in r.sides for r in requests):
             return False
-        return any(not _COMPARED_WITH.search(text, max(0, m.start() - 60), m.start()) for m in self.other_limb.finditer(text))
+        start, end = (_clause_start(text, span[0]), _clause_end(text, span[1])) if span is not None else (0, len(text))
+        return any(
+            not _COMPARED_WITH.search(text, max(0, m.start() - 60), m.start()) for m in self.other_limb.finditer(text, start, end)
+        )
 
     def _reach(self, parts: frozenset[str], limbs: bool) -> frozenset[str]:
         """The body parts a request's findings may name: its own and those of the same region (a limb
         and its joints, hand and wrist), and with `limbs` the rest of its limb group."""
         groups = self.region_groups + (self.limb_groups if limbs else [])
         return parts.union(*(group for group in groups if group & parts))
+
+
+def _clause_start(text: str, at: int) -> int:
+    """Where the clause holding `at` starts: after the last semicolon or contrasting join before it."""
+    return max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, at)), default=0)
+
+
+def _clause_end(text: str, at: int) -> int:
+    """Where the clause holding `at` ends: the next semicolon or contrasting join, or the text's end."""
+    found = _CLAUSE_BREAK.search(text, at)
+    return len(text) if found is None else found.start()
+
+
+# a clause of its own: after a semicolon, or a contrast joined by a comma ("..., while the released contralateral side
+# had normalized")
+_CLAUSE_BREAK = re.compile(r";|,\s+(?:while|whereas|but)\s", re.IGNORECASE)
 
 
 def other_side(requests: list[Any], stated: set[str]) -> bool:
