@@ -130,14 +130,7 @@ class Extractor:
         carpal tunnel release was performed on 10/26/2016" and "Occupational therapy 2x2 left wrist" asked for
         on 11/01/2016): therapy in the post-surgical period follows the Postsurgical Treatment Guidelines
         (8 CCR 9792.24.3), so the request is post-operative though its line does not say so."""
-        if run.as_of is None:
-            return set()
-        found = set()
-        for request in run.requests:
-            surgery = _operation_followed(request, item_facts[request.index])
-            if any(0 <= (run.as_of - day).days <= POSTSURGICAL_DAYS for day in self._days_in_evidence(surgery, run)):
-                found.add(request.index)
-        return found
+        return {r.index for r in run.requests if self._operated_within(_operation_followed(r, item_facts[r.index]), run, POSTSURGICAL_DAYS)}
 
     def _opioid_soon_after_surgery(self, run: Run, item_facts: list[dict[str, Any]], case_facts: dict[str, Any]) -> set[int]:
         """The opioid requests made within POSTOPERATIVE_OPIOID_DAYS of a dated operation ("underwent arthroscopic partial
@@ -145,16 +138,16 @@ class Extractor:
         so the 2016 Opioid Treatment Guidelines' post-operative section applies (1.4: not beyond 2 to 3 weeks after a
         less extensive procedure), though the request line does not say so. Later requests are left to the other
         sections, which look at how the course has gone."""
-        if run.as_of is None:
-            return set()
-        found = set()
-        for request in run.requests:
-            if "opioid" not in request.classes:
-                continue
-            surgery = item_facts[request.index].get("postsurgical_condition") or case_facts.get("postsurgical_condition")
-            if any(0 <= (run.as_of - day).days <= POSTOPERATIVE_OPIOID_DAYS for day in self._days_in_evidence(surgery, run)):
-                found.add(request.index)
-        return found
+        return {
+            r.index for r in run.requests
+            if "opioid" in r.classes and self._operated_within(
+                item_facts[r.index].get("postsurgical_condition") or case_facts.get("postsurgical_condition"), run, POSTOPERATIVE_OPIOID_DAYS
+            )
+        }
+
+    def _operated_within(self, surgery: dict[str, Any] | None, run: Run, days: int) -> bool:
+        """The drafted operation is dated, to the day, no more than `days` before the request."""
+        return run.as_of is not None and any(0 <= (run.as_of - day).days <= days for day in self._days_in_evidence(surgery, run))
 
     def _leave_out_preoperative_visits(self, run: Run, item_facts: list[dict[str, Any]], case_facts: dict[str, Any]) -> None:
         """Therapy visits told before the operation a therapy request follows are no post-operative visits
