@@ -58,6 +58,7 @@ CASES = [
     ("ur_decision_not_a_date.yaml", "dates.ur_decision", "expected a date, found a text value 'last week'"),
     ("medication_started_after_request.yaml", "medications[0].started", "2014-02-01 is after the request date"),
     ("infinite_duration.yaml", "medications[0].duration_days", "expected a positive number, found the number inf"),
+    ("medication_prescription_of_another_drug.yaml", "medications[0].prescription", "the prescription names hydrocodone/acetaminophen, not fentanyl"),
     ("negative_quantity.yaml", "requests[0].quantity", "found the number -90"),
     ("nan_quantity.yaml", "requests[0].quantity", "found the number nan"),
     ("top_level_list.yaml", "", "expected a mapping, found a list"),

@@ -326,3 +326,44 @@ def test_an_extended_release_product_is_read_from_the_request_line(tmp_path, rep
 
 def test_a_service_request_has_no_release(tmp_path, repo_ruleset):
     assert "extended_release" not in _facts(tmp_path, repo_ruleset, {"requests": [{"text": "MRI lumbar spine"}]})
+
+
+def test_visits_an_earlier_authorization_left_unused_count_in_the_total(tmp_path, repo_ruleset):
+    """(batch 64) Visits already granted and not yet used are part of the course: they count beside those completed
+    and requested; without them the total is what it was."""
+    request = {"text": "Post-operative physical therapy x6 left knee"}
+    facts = _visit_facts(tmp_path, repo_ruleset, request, {"therapy_visits_completed": 6, "therapy_visits_unused": 6})
+    assert (facts["visits_certified"], facts["visits_total"]) == (0, 18)
+    unknown = _visit_facts(tmp_path, repo_ruleset, request, {"therapy_visits_unused": 6})
+    assert unknown["visits_total_at_least"] == 12
+    none_left = _visit_facts(tmp_path, repo_ruleset, request, {"therapy_visits_completed": 6})
+    assert none_left["visits_total"] == 12
+
+
+def test_the_opioids_taken_with_a_request_are_added_in_morphine_equivalents(tmp_path, repo_ruleset):
+    """(batch 64) CPMTG, Opioids, dosing: the equivalents of every opioid taken are added. The listed opioid's
+    prescription counts; the requested drug is counted once, at its requested dose; one listed without a dose leaves
+    only a lower bound; a stated total raises the bound."""
+    norco = {"text": "Norco 10/325 mg QID #120"}
+    both = _facts(tmp_path, repo_ruleset, {"medications": [
+        {"drug": "Norco", "prescription": "Norco 10/325 mg six times daily"},
+        {"drug": "Duragesic", "prescription": "Duragesic 25 mcg/hr patch every 72 hours"},
+    ], "requests": [norco]})
+    assert (both["med_per_day"], both["opioid_med_total"], both["opioid_med_total_at_least"]) == (40, 100, 100)
+    unknown = _facts(tmp_path, repo_ruleset, {"medications": [{"drug": "methadone"}], "requests": [norco]})
+    assert "opioid_med_total" not in unknown and unknown["opioid_med_total_at_least"] == 40
+    stated = _facts(tmp_path, repo_ruleset, {"facts": {"opioid_med_stated": 150}, "medications": [{"drug": "methadone"}], "requests": [norco]})
+    assert stated["opioid_med_total_at_least"] == 150
+    stopped = {"drug": "fentanyl", "status": "past", "prescription": "fentanyl 50 mcg/hr patch every 72 hours"}
+    past = _facts(tmp_path, repo_ruleset, {"medications": [stopped], "requests": [norco]})
+    assert past["opioid_med_total"] == 40
+
+
+def test_the_other_release_of_a_requested_opioid_counts_in_the_total(tmp_path, repo_ruleset):
+    """(batch 64) Oxycodone for breakthrough pain beside requested OxyContin is a second product taken with it; the
+    long-acting product listed again is the one requested."""
+    body = {"medications": [
+        {"drug": "OxyContin", "prescription": "OxyContin 40 mg every 12 hours"},
+        {"drug": "oxycodone", "prescription": "oxycodone 15 mg four times daily"},
+    ], "requests": [{"text": "OxyContin 40 mg every 12 hours #60"}]}
+    assert _facts(tmp_path, repo_ruleset, body)["opioid_med_total"] == 210

@@ -1251,3 +1251,89 @@ def test_a_finding_a_study_reports_with_only_corroborates_nothing():
     assert value(draft(negative, request, as_of=dt.date(2015, 7, 21)), "imaging_corroborates", 0) is False
     torn = "She has knee locking. MRI of the right knee showed a medial meniscal tear and only a small joint effusion."
     assert value(draft(torn, request, as_of=dt.date(2015, 7, 21)), "imaging_corroborates", 0) is True
+
+
+def test_a_second_opioid_taken_keeps_its_prescription_for_the_total_dose():
+    """(batch 64) The CPMTG adds the morphine equivalents of every opioid taken (Opioids, dosing): a listed opioid
+    the case does not request keeps its prescription, and so does the other release of a requested drug (oxycodone
+    for breakthrough pain beside requested OxyContin); the requested product itself, one without a dose, and a past
+    one do not."""
+    text = (
+        "He takes OxyContin 40 mg every 12 hours and oxycodone 15 mg four times daily for breakthrough pain. "
+        "He also wears a fentanyl 25 mcg/hr patch every 72 hours. Morphine was stopped in 2012. He uses methadone at night."
+    )
+    d = draft(text, ["OxyContin 40 mg #60"], as_of=dt.date(2015, 5, 1))
+    meds = {m["drug"]: m for m in d["medications"]}
+    assert meds["oxycodone"]["prescription"] == "oxycodone 15 mg four times daily for breakthrough pain"
+    assert meds["fentanyl"]["prescription"] == "fentanyl 25 mcg/hr patch every 72 hours"
+    assert "prescription" not in meds["morphine"] and "prescription" not in meds["methadone"]
+    assert d["extraction"]["evidence"]["medications[1].prescription"]["sentence"].startswith("He also wears")
+    same = draft("He takes Norco 10/325 mg four times daily.", ["Norco 10/325 mg #120"], as_of=dt.date(2015, 5, 1))
+    assert "prescription" not in same["medications"][0]
+    two_doses = draft("Norco 10/325 mg twice daily was raised to Norco 10/325 mg four times daily.", ["Lyrica 75 mg #60"])
+    assert "prescription" not in two_doses["medications"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Her MED is 150 mg/day.", 150),
+        ("The calculated morphine equivalent dose is about 135 mg per day.", 135),
+        ("CURES shows 120 MME/day from one prescriber.", 120),
+        ("The regimen was lowered from 160 to 110 MED over two months.", 110),
+        ("He takes 90 mg oral morphine equivalents daily.", 90),
+        ("The goal is to reach 60 MED by spring.", "absent"),
+        ("His brother takes 200 MME a day.", "absent"),
+    ],
+)
+def test_a_stated_morphine_equivalent_dose_is_read(text: str, expected: Any):
+    """(batch 64) A total daily dose stated in morphine equivalents bounds the total of the opioids taken from below."""
+    assert value(draft(text, ["Norco 10/325 mg #120"], as_of=dt.date(2016, 3, 1)), "opioid_med_stated") == expected
+
+
+def test_a_therapy_request_without_a_count_takes_the_plan_s_count():
+    """(batch 64) The plan a request carries out counts its visits where the request line counts none: the same
+    service, planned or requested, of the request's body part where both name one; a course told as given is no plan,
+    and plans counting different numbers give none. "More visits" asked for without the service's name go to the one
+    request left uncounted."""
+    request = ["Acupuncture for the cervical spine"]
+    as_of = dt.date(2016, 10, 3)
+    plan = "The physician recommended acupuncture for the neck, two times per week for six weeks, for a total of 12 visits."
+    planned = draft("She has not had acupuncture. " + plan, request, as_of=as_of)
+    assert planned["requests"][0]["visits"] == 12
+    assert "12 visits" in planned["extraction"]["evidence"]["requests[0].visits"]["sentence"]
+    given = draft("She had acupuncture twice a week for six weeks in 2015.", request, as_of=as_of)
+    assert "visits" not in given["requests"][0]
+    other_part = draft("Acupuncture for the low back, twice a week for three weeks, was recommended.", request, as_of=as_of)
+    assert "visits" not in other_part["requests"][0]
+    later = "The physician later recommended acupuncture for the neck twice a week for six weeks."
+    two = draft("Acupuncture for the neck twice a week for three weeks was recommended. " + later, request, as_of=as_of)
+    assert "visits" not in two["requests"][0]
+    asked = "She completed six visits. The treating physician asked for four more visits."
+    more = draft(asked, ["Additional physical therapy cervical spine"], as_of=dt.date(2017, 7, 24))
+    assert more["requests"][0]["visits"] == 4
+    counted = draft("The treating physician asked for four more visits.", ["Physical therapy 2x3 cervical spine"], as_of=dt.date(2017, 7, 24))
+    assert "visits" not in counted["requests"][0]
+
+
+def test_the_last_dose_taken_stops_the_drug_and_a_time_clause_does_not_deny_it():
+    """(batch 64) "Took her last Norco tablet" stops the drug; a denial dated from a drug's start ("no ECG since
+    methadone was started") denies the finding, not the drug."""
+    last = draft("At the visit she reported that she took her last Norco tablet in 07-2017.", ["Gabapentin 300mg #90"], as_of=dt.date(2017, 9, 18))
+    assert last["medications"][0]["status"] == "past"
+    taken = draft("She takes Norco 10/325 mg at night.", ["Gabapentin 300mg #90"], as_of=dt.date(2017, 9, 18))
+    assert taken["medications"][0]["status"] == "current"
+    text = "He takes methadone 10 mg three times daily. No electrocardiogram has been obtained since methadone was started."
+    ecg = draft(text, ["Electrocardiogram"], as_of=dt.date(2014, 6, 9))
+    assert value(ecg, "cardiac_indication") is True
+
+
+def test_a_number_outside_its_fact_s_range_is_left_out_not_fatal_to_the_draft():
+    """(batch 64) "150% relief" is no percentage of relief, and a date beside "MED" ("90 mg MED 12-2016") no dose: the
+    value outside the fact's declared range is left out and noted, and the rest of the draft stands (it used to fail to
+    load as a whole)."""
+    d = draft("She reports 150% relief with her medications. She walks her dog daily on them.", ["Norco 10/325 mg #120"], as_of=dt.date(2016, 3, 1))
+    assert value(d, "pain_relief_percent") == "absent"
+    assert any(x["named"] == "pain_relief_percent" and "outside" in x["why"] for x in d["extraction"]["left_out"])
+    dated = draft("The dose returned to 90 mg MED 12-2016.", ["MS Contin 30mg #90"], as_of=dt.date(2017, 5, 18))
+    assert value(dated, "opioid_med_stated") == 90

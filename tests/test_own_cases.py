@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1801  # 1803 caught on 2026-12-07 (rules 0.67.0 and the cues of batch 63, ninety-seven sets)
+MIN_APPROVALS_CAUGHT = 1843  # 1845 caught on 2026-12-07 (rules 0.68.0 and the cues of batch 64, ninety-nine sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -330,7 +330,9 @@ MIN_APPROVALS_CAUGHT = 1801  # 1803 caught on 2026-12-07 (rules 0.67.0 and the c
 # The ninety-fourth (who says it: the claimant, the examiner, a therapist, an evaluator, an earlier review, a pharmacy
 # or CURES report) and ninety-fifth (the numbers of a prescription and a request) sets (2026-12-07, run as they came
 # on main 4aab528: 27/37 and 32/44) came in with none and four; batch 62 took one away (chiropractic after eighteen
-# visits done, now read) and brought in three, where the records it now reads make a request look supported. Six stay.
+# visits done, now read) and brought in three, where the records it now reads make a request look supported. Six
+# stayed; batch 64 took two of them away (the 2009 ceiling and the plan's visit count below, now read), and the
+# account below is kept as it was written.
 # Monitoring documented as not done decides nothing: Percocet where the claimant only denies other sources and no
 # CURES report is on file (documentation to request, not a limit). Doses summed across products are not read: Norco
 # beside a fentanyl 25 mcg/hour patch, 90 mg a day of morphine equivalents in all with no attempt to wean (only the
@@ -354,7 +356,18 @@ MIN_APPROVALS_CAUGHT = 1801  # 1803 caught on 2026-12-07 (rules 0.67.0 and the c
 # seizure disorder (the drugs' labels, not MTUS criteria), Norco for a claimant with an opioid use disorder in
 # remission and no addiction specialist's opinion (the 2016 guideline's concurrence is not encoded), and a
 # pre-operative electrocardiogram for a claimant whose risk factors are obesity and controlled hypertension.
-MAX_FALSE_APPROVALS = 123
+# The ninety-eighth (how much opioid the claimant takes in total) and ninety-ninth (how many visits or sessions) sets
+# (2026-12-07, run as they came on main 4c151f5: 35/54 and 34/46) came in with six and six; batch 64 took six away and
+# brought in one (the tramadol below, whose function it now reads). Seven stay. Totals: tramadol IR beside tramadol ER
+# 300 mg, 500 mg a day against the 400 mg maximum (the CPMTG drug list's maximum is not encoded); Norco #180 for a
+# claimant who takes two a day and has 230 tablets left (a pill count against the quantity is not read); a weaning
+# supply of Norco for a claimant who took her last tablet two months before, where the plan's order of the drug is
+# read as its continued use; and two urine drug screens where the total dose is low and the screens already frequent
+# (the frequency of screens by risk is not weighed against the dose). Visits: chiropractic visits for a flare in a
+# claimant on twice-monthly maintenance care for two years (maintenance told as supportive care is not read as such),
+# and two certifications of an earlier course added together (6 and a further 4, all attended: only one certification
+# is read as attended).
+MAX_FALSE_APPROVALS = 128
 
 
 @pytest.fixture(scope="module")

@@ -369,7 +369,7 @@ def _request_shape(request: Request, services: ServiceLexicon | None, facts: dic
     if request.drug:
         found["taper_requested"] = _taper_requested(text, facts.get("taper_planned"))
     if request.visits is not None:
-        found.update(_visit_counts(request, facts.get("therapy_visits_completed")))
+        found.update(_visit_counts(request, facts.get("therapy_visits_completed"), facts.get("therapy_visits_unused")))
     category = services.category(request.service) if services is not None and request.service else ""
     found.update(_use_requested(request.text, category))
     if category == "home_health":
@@ -430,16 +430,19 @@ def hours_per_week(text: str) -> float | None:
     return hours if 0 < hours <= 168 else None
 
 
-def _visit_counts(request: Request, completed: FactValue | None) -> dict[str, Derived]:
+def _visit_counts(request: Request, completed: FactValue | None, unused: FactValue | None = None) -> dict[str, Derived]:
     """Visits requested, those UR already certified of the same request, and the total they make with
-    the visits completed; when the completed visits are unknown, certified plus requested is a lower
-    bound on the total (visits_total_at_least), and its basis says so."""
+    the visits completed and those an earlier authorization allows and are not yet used (batch 64: part of the
+    course already granted); when the completed visits are unknown, the rest is a lower bound on the total
+    (visits_total_at_least), and its basis says so."""
     certified = _certified_visits(request)
     found = {
         "visits_requested": Derived(request.visits, {"text": request.text}),
         "visits_certified": Derived(certified, {"certified": request.certified or "none"}),
     }
-    counted = {**({"certified": certified} if certified else {}), "requested": request.visits}
+    left = unused.value if unused is not None else 0
+    counted = {**({"certified": certified} if certified else {}), **({"authorized_unused": left} if left else {}), "requested": request.visits}
+    certified += left
     if completed is not None:
         found["visits_total"] = Derived(completed.value + certified + request.visits, {"completed": completed.value, **counted})
     else:
@@ -551,6 +554,8 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
             found["extended_release"] = _extended_release(request.dose)
         found.update(_duration(case, request, product, _opioid_trial_planned(request, lexicon, facts)))
         found.update(_dose(request.dose))
+        if "opioid" in lexicon.drugs[request.drug].classes and not product:
+            found.update(_opioid_total(case, lexicon, facts))
         relaxants = _other_in_class(case, request, lexicon, "muscle_relaxant", product)
         if relaxants is not None:
             found["other_muscle_relaxants"] = relaxants
@@ -566,9 +571,8 @@ def _derived(case: Case, request: Request, lexicon: Lexicon, facts: dict[str, Fa
     if request.service == "consultation":
         opioid_care = _OPIOID_CARE.search(request.text) is not None
         found["opioid_care_requested"] = Derived(opioid_care, {"text": request.text})
-        dose = _opioid_dose_requested(case, lexicon) if opioid_care else None  # the specialist is asked about these
-        if dose is not None:
-            found["opioid_med_requested"] = dose
+        if opioid_care:  # the specialist is asked about the opioids taken and requested
+            found.update(_opioid_total(case, lexicon, facts))
     if request.service in _CROSS_SECTIONAL and request.body_parts:
         found["first_films_requested"] = _first_films_requested(case, request)
     if request.service == "tens":
@@ -769,14 +773,39 @@ def _dose(dose: Dose | None) -> dict[str, Derived]:
     return found
 
 
-def _opioid_dose_requested(case: Case, lexicon: Lexicon) -> Derived | None:
-    """The morphine equivalents a day of the opioids the case requests, summed, where every one of them is worked
-    out; None when the case requests no opioid or one whose equivalents are unknown."""
-    opioids = [r for r in case.requests if r.drug and "opioid" in lexicon.drugs[r.drug].classes]
-    if not opioids or any(r.dose is None or r.dose.mme is None for r in opioids):
-        return None
-    total = _round(sum(r.dose.mme for r in opioids))
-    return Derived(total, {"opioids": ", ".join(sorted(r.drug for r in opioids))})
+def _opioid_total(case: Case, lexicon: Lexicon, facts: dict[str, FactValue]) -> dict[str, Derived]:
+    """The morphine equivalents a day of the opioids taken with an opioid request, or that a consultation for the care
+    of opioids is asked about, added as the CPMTG's dosing advice adds them ("Opioids, dosing"): the opioids requested
+    in the case at their requested doses, and each other opioid the records list as taken now at its listed
+    prescription. Exact when every dose is worked out; else a lower bound from
+    those that are, or from a total the records state, whichever is larger; nothing when no opioid is documented."""
+    requested = [r for r in case.requests if r.drug and "opioid" in lexicon.drugs[r.drug].classes]
+    releases = {(r.drug, r.dose.prescription.release if r.dose else "") for r in requested}
+    listed = [
+        m for m in (case.medications or ())
+        if m.status == "current" and "opioid" in lexicon.drugs[m.drug].classes and not _requested_product(m, releases)
+    ]
+    doses = [(r.drug, r.dose) for r in requested] + [(m.drug, m.dose) for m in listed]
+    if not doses and "opioid_med_stated" not in facts:
+        return {}  # no opioid documented: the dose is unknown, not none
+    known = [(drug, dose.mme) for drug, dose in doses if dose is not None and dose.mme is not None]
+    basis = {drug: _round(mme) for drug, mme in known}
+    found: dict[str, Derived] = {}
+    if len(known) == len(doses):
+        found["opioid_med_total"] = Derived(_round(sum(m for _, m in known)), basis)
+    stated = facts.get("opioid_med_stated")
+    bounds = [b for b in (_round(sum(m for _, m in known)) if known else None, stated.value if stated is not None else None) if b is not None]
+    if bounds:
+        found["opioid_med_total_at_least"] = Derived(max(bounds), {**basis, **({"stated": stated.value} if stated is not None else {})})
+    return found
+
+
+def _requested_product(medication: Medication, releases: set[tuple[str, str]]) -> bool:
+    """The listed drug is the one requested: the same drug, unless its prescription is the other release of it (oxycodone
+    for breakthrough pain beside requested OxyContin is a second product taken with it)."""
+    if not any(drug == medication.drug for drug, _ in releases):
+        return False
+    return medication.dose is None or (medication.drug, medication.dose.prescription.release) in releases
 
 
 def _round(value: float | None) -> float | None:

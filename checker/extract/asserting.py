@@ -100,7 +100,7 @@ class Asserter:
             same = tuple(r.index for r in therapy_requests if r.therapy == extra or extra == "")
             # (batch 63) a course given for another body part is not the requested part's ("12 acupuncture sessions
             # for the right wrist" against acupuncture asked for the low back): the sentence's parts decide
-            by_region = self.regions.same_region(run, info.sentence) if same else None
+            by_region = self.regions.same_region(run, info.sentence, span=span, own_clause=True) if same else None
             if isinstance(by_region, tuple):
                 same = tuple(i for i in same if i in by_region or not run.requests[i].parts)
             elif by_region is DROP:

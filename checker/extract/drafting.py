@@ -34,6 +34,8 @@ def extractor_for(ruleset: RuleSet) -> Extractor:
     extractor = Extractor(ruleset)
     _EXTRACTORS[:] = [*_EXTRACTORS[-3:], (ruleset, extractor)]
     return extractor
+
+
 def merge_draft(case: dict, draft: dict) -> dict:
     """A case-file mapping with the draft's keys added; item facts (and a timing or dosing the request line
     leaves out) join the case's requests by position, keeping their ids and parsed fields."""
@@ -56,6 +58,8 @@ def merge_draft(case: dict, draft: dict) -> dict:
             own["frequency"] = drafted["frequency"]  # the records' dosing of the drug, where the line writes none
         if drafted.get("new_start") and "new_start" not in own:
             own["new_start"] = True  # the records say the claimant never took the drug's class: the request starts it
+        if drafted.get("visits") and own.get("visits") is None:
+            own["visits"] = drafted["visits"]  # the plan's count of visits, where the line counts none
     if requests:
         merged["requests"] = requests
     return merged

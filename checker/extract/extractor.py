@@ -15,7 +15,7 @@ from checker.extract.diagnoses import Diagnoses
 from checker.extract.dosing import RequestDosing
 from checker.extract.imaging import Imaging
 from checker.extract.medications import Medications
-from checker.extract.model import DrugMention, RequestInfo, Run, SentenceInfo
+from checker.extract.model import Assertion, DrugMention, RequestInfo, Run, SentenceInfo
 from checker.extract.motion import MotionNorms
 from checker.extract.pain_scores import PainScores
 from checker.extract.regions import Regions
@@ -24,6 +24,7 @@ from checker.extract.shared import SharedCues
 from checker.extract.targets import TargetFacts
 from checker.extract.text import plausible, sides
 from checker.extract.therapy import TherapyVisits
+from checker.extract.visits import RequestVisits
 from checker.load.lexicon import normalise
 from checker.load.request_line import parse_request_line, says_postoperative
 from checker.load.ruleset import RuleSet
@@ -52,6 +53,7 @@ class Extractor:
         self.diagnoses = Diagnoses(self.shared, self.context, raw["diagnoses"])
         self.medications = Medications(self.shared, self.context, raw["medications"])
         self.dosing = RequestDosing(self.context, ruleset.lexicon)
+        self.visits = RequestVisits(self.context, ruleset)
 
     def _check_vocabulary(self) -> None:
         vocab = self.ruleset.vocabulary
@@ -81,6 +83,7 @@ class Extractor:
             *self.imaging.read(run),
         ]
         left_out: list[dict[str, Any]] = []
+        assertions = [a for a in assertions if self._within_range(a, left_out)]
         medications = self.medications.read(run, left_out)
         diagnoses = self.diagnoses.read(run, evidence)
         case_facts, item_facts = resolve(assertions, len(run.requests), self.cues.facts, list(self.ruleset.vocabulary.facts))
@@ -93,6 +96,7 @@ class Extractor:
             draft["diagnoses"] = diagnoses
         if medications:
             draft["medications"] = medications
+            self._add_listed_prescriptions(run, medications, evidence)
         draft["facts"] = case_facts
         self._leave_out_preoperative_visits(run, item_facts, case_facts)
         after_surgery = (
@@ -103,6 +107,7 @@ class Extractor:
         dosing = self.dosing.read(run)
         sites = self.medications.topical_sites(run)
         starting = self.medications.starting_a_class(run)
+        planned = self.visits.read(run)
         draft["requests"] = [
             {
                 "text": t,
@@ -110,6 +115,7 @@ class Extractor:
                 **({"timing": "postoperative"} if i in after_surgery else {}),
                 **({"body_parts": list(sites[i][0])} if i in sites else {}),
                 **({"new_start": True} if i in starting else {}),
+                **({"visits": planned[i].visits} if i in planned else {}),
                 **({"facts": item_facts[i]} if item_facts[i] else {}),
             }
             for i, t in enumerate(request_texts)
@@ -117,6 +123,7 @@ class Extractor:
         evidence.update({f"requests[{i}].frequency": found.evidence.as_dict() for i, found in sorted(dosing.items())})
         evidence.update({f"requests[{i}].body_parts": found[1].as_dict() for i, found in sorted(sites.items())})
         evidence.update({f"requests[{i}].new_start": found.as_dict() for i, found in sorted(starting.items())})
+        evidence.update({f"requests[{i}].visits": found.evidence.as_dict() for i, found in sorted(planned.items())})
         draft["extraction"] = {
             "cues": self.cues.digest[:12],
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -124,6 +131,29 @@ class Extractor:
             "left_out": left_out,
         }
         return _fresh(draft)
+
+    def _within_range(self, assertion: Assertion, left_out: list[dict[str, Any]]) -> bool:
+        """(batch 64) A number outside its fact's declared range ("2016" read as a dose beside a date) is no reading of the
+        fact: it is left out and noted, so the draft still loads rather than failing as a whole."""
+        fact = self.ruleset.vocabulary.get(assertion.fact)
+        value = assertion.value
+        if fact is None or fact.type not in ("integer", "number") or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return True
+        if (fact.minimum is None or value >= fact.minimum) and (fact.maximum is None or value <= fact.maximum):
+            return True
+        left_out.append({"what": "fact", "named": assertion.fact, "why": f"{value:g} is outside the fact's range", "evidence": assertion.evidence.as_dict()})
+        return False
+
+    def _add_listed_prescriptions(self, run: Run, medications: list[dict[str, Any]], evidence: dict[str, Any]) -> None:
+        """Each listed opioid's prescription on its entry; a second release of the drug (oxycodone IR beside OxyContin)
+        as an entry of its own, named as the records name it, after the list."""
+        for i, dosings in sorted(self.dosing.listed_prescriptions(run, medications).items()):
+            for n, dosing in enumerate(dosings):
+                at = i if n == 0 else len(medications)
+                if n:
+                    medications.append({"drug": dosing.named, "status": "current", "evidence": dosing.evidence.as_dict()})
+                medications[at]["prescription"] = dosing.written
+                evidence[f"medications[{at}].prescription"] = dosing.evidence.as_dict()
 
     def _therapy_soon_after_surgery(self, run: Run, item_facts: list[dict[str, Any]]) -> set[int]:
         """The therapy requests made within POSTSURGICAL_DAYS of a dated operation on their own part ("A left open

@@ -424,6 +424,10 @@ _CLAUSE_BETWEEN = re.compile(
 )
 
 
+# Between two drugs a start phrase before them opens: the first one's dose and a joining word ("methadone 10 mg TID with
+# Norco", "OxyContin 20 mg q12h and oxycodone"), no clause of its own.
+_TAKEN_WITH = re.compile(r"[^;.]{0,40}?(?:,|\band\b|\bwith\b|\bplus\b|\balong\s+with\b|\btogether\s+with\b)\s*(?:(?:a|an|the)\s+)?", re.IGNORECASE)
+
 _BOTH = re.compile(r",?\s*\bboth\b(?:\s+(?:of\s+them|taken|used))?[\s,]*(?:\w+\s+)?$", re.IGNORECASE)
 
 
@@ -446,7 +450,12 @@ def _attached(text: str, mentions: list[DrugMention], at: int) -> list[DrugMenti
                     break
         return attached
     after = [d for d in mentions if d.start >= at]
-    return after[:1]
+    attached = after[:1]
+    for prev, nxt in zip(after, after[1:], strict=False):  # (batch 64) "Since early 2015 he has taken methadone 10 mg TID with Norco"
+        if not _TAKEN_WITH.fullmatch(text, prev.end, nxt.start) or _ACT_VERB.search(text, prev.end, nxt.start):
+            break
+        attached.append(nxt)
+    return attached
 
 
 def _since_key(since: dict[str, Any]) -> tuple[int, Any]:

@@ -36,17 +36,26 @@ class Regions:
         found = [(m.start(), kind) for kind, rx in self.injection_kinds.items() if (m := rx.search(text))]
         return min(found)[1] if found else ""
 
-    def same_region(self, run: Run, sentence: Sentence, limbs: bool = False, span: tuple[int, int] | None = None) -> Any:
+    def same_region(
+        self, run: Run, sentence: Sentence, limbs: bool = False, span: tuple[int, int] | None = None, own_clause: bool = False
+    ) -> Any:
         """A statement about a body region goes to the requests for that region (and side); one about
         another region than every request's is dropped; one that names no region is case-level. Where
         the placed requests are all for one region, the requests that name none go with them. With
-        `limbs`, a limb counts as the spinal region that supplies it (a foot's numbness is lumbar)."""
+        `limbs`, a limb counts as the spinal region that supplies it (a foot's numbness is lumbar). With
+        `own_clause` (batch 64), the region the mention's own clause names, where it names one, is the
+        statement's ("no therapy for the knee; the six visits in 2014 were for the shoulder": the six are the shoulder's)."""
         placed = [r for r in run.requests if r.parts]
         if not placed:
             return None
         if sentence.index not in run.regions:  # read once per sentence, however many mentions it holds
             run.regions[sentence.index] = (self.parts(sentence.text), sides(sentence.text))
         parts, stated_sides = run.regions[sentence.index]
+        if own_clause and span is not None and len(parts) > 1:
+            clause = sentence.text[_clause_start(sentence.text, span[0]) : _clause_end(sentence.text, span[1])]
+            in_clause = self.parts(clause)
+            if in_clause:
+                parts, stated_sides = in_clause, sides(clause)
         if self._names_other_limb(placed, sentence.text, span):
             return DROP
         if not parts:

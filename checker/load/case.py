@@ -53,7 +53,7 @@ _DATE_KEYS = ("injury", "request", "ur_decision", "assigned", "decision", "surge
 _REVIEWER_KEYS = ("specialty", "licensure")
 _MED_KEYS = (
     "drug", "started", "documented_since", "duration_days", "duration_weeks", "duration_months", "new_start", "status", "form", "over_the_counter",
-    "note", "evidence",
+    "prescription", "note", "evidence",
 )
 _FACT_KEYS = ("value", "origin", "source", "reason", "evidence", "conflict")
 _EVIDENCE_KEYS = ("sentence", "span", "cue", "cue_span", "mention")
@@ -120,6 +120,7 @@ class Medication:
     status: str
     form: str = ""  # "topical" for a cream, gel or patch; "" when the records do not say it is one
     over_the_counter: bool = False  # bought without a prescription ("OTC ibuprofen")
+    dose: Dose | None = None  # its prescription as the records write it ("fentanyl 25 mcg/h patch every 72 hours"), worked out
 
 
 @dataclass(frozen=True)
@@ -580,8 +581,23 @@ def _medications(data: dict, ruleset: RuleSet, path: str, request_date: dt.date)
             status=_status(raw, path, where),
             form=_form(raw, path, where),
             over_the_counter=_flag(raw, "over_the_counter", path, where),
+            dose=_medication_dose(raw, generic, ruleset, path, where),
         ))
     return tuple(found)
+
+
+def _medication_dose(raw: dict, generic: str, ruleset: RuleSet, path: str, where: str) -> Dose | None:
+    """The dose of a listed medication's prescription ("Duragesic 25 mcg/hr patch every 72 hours"): read as a request
+    line is, for the medication's own drug; one naming another drug is refused."""
+    text = _optional_text(raw, "prescription", path, where)
+    if not text:
+        return None
+    _, rx = parsed_request_line(text, ruleset)
+    if rx is None or rx.drug != generic:
+        named = f"names {rx.drug}" if rx is not None and rx.drug else "names no drug"
+        fix = "write the drug's own prescription, e.g. 'Norco 10/325 mg four times daily'"
+        raise InputError(path, f"{where}.prescription", f"the prescription {named}, not {generic}", fix)
+    return worked_out(rx, ruleset)
 
 
 def _duration_days(raw: dict, path: str, where: str) -> int | None:

@@ -70,6 +70,10 @@ class ServiceLexicon:
         requested = [m for m in found if not _GUIDANCE.match(text, m.end)]
         return requested[0] if requested else None
 
+    def service_mentions(self, text: str) -> list[Mention]:
+        """Every service named in the text, where, in order."""
+        return self._service_names.mentions(text) if self._service_names else []
+
     def services_named(self, text: str) -> tuple[str, ...]:
         """Every service the text names, in order of first mention, without repeats."""
         return _keys_named(self._service_names, text)
