@@ -1337,3 +1337,28 @@ def test_a_number_outside_its_fact_s_range_is_left_out_not_fatal_to_the_draft():
     assert any(x["named"] == "pain_relief_percent" and "outside" in x["why"] for x in d["extraction"]["left_out"])
     dated = draft("The dose returned to 90 mg MED 12-2016.", ["MS Contin 30mg #90"], as_of=dt.date(2017, 5, 18))
     assert value(dated, "opioid_med_stated") == 90
+
+
+def test_an_opioid_within_three_months_of_an_extensive_operation_is_post_operative():
+    """(batch 65) The 2016 Opioid Treatment Guidelines allow post-operative opioids up to 3 months after a more extensive
+    procedure (1.4): an opioid asked for five weeks after a fusion is post-operative, one five weeks after a meniscectomy
+    is not."""
+    fusion = draft("He underwent L4-5 transforaminal lumbar interbody fusion on 09-06-2016.", ["Percocet 5/325mg #60"], as_of=dt.date(2016, 10, 12))
+    assert fusion["requests"][0].get("timing") == "postoperative"
+    scope = draft("He underwent arthroscopic partial medial meniscectomy on 09-06-2016.", ["Norco 5/325mg #30"], as_of=dt.date(2016, 10, 12))
+    assert "timing" not in scope["requests"][0]
+
+
+def test_care_planned_or_dispensed_but_never_used_is_not_tried():
+    """(batch 65) Sleep hygiene listed in a plan but never given is not tried; a splint dispensed but never worn is no
+    conservative care given; first-line drugs taken in turn, each with its course, and told once "without meaningful
+    relief" failed."""
+    sleep = draft("Sleep hygiene counseling is listed in the plan from 06-2015 but was never given.", ["Zolpidem 5mg #14"], as_of=dt.date(2015, 9, 21))
+    assert value(sleep, "sleep_hygiene_tried") is False
+    release = ["Right open carpal tunnel release"]
+    splint = draft("A night wrist splint was dispensed in 02-2017, but she says she has never worn it.", release, as_of=dt.date(2017, 6, 20))
+    assert value(splint, "conservative_care_given", 0) == "absent" and value(splint, "conservative_care_given") == "absent"
+    worn = draft("She has worn a night wrist splint since 02-2017.", release, as_of=dt.date(2017, 6, 20))
+    assert True in (value(worn, "conservative_care_given"), value(worn, "conservative_care_given", 0))
+    tried = "He has tried ibuprofen 800 mg three times daily, then naproxen 500 mg twice daily, each for four weeks, without meaningful relief."
+    assert value(draft(tried, ["Tramadol 50mg #60"], as_of=dt.date(2016, 10, 14)), "first_line_analgesic_failed") is True

@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1843  # 1845 caught on 2026-12-07 (rules 0.68.0 and the cues of batch 64, ninety-nine sets)
+MIN_APPROVALS_CAUGHT = 1886  # 1888 caught on 2026-12-07 (rules 0.68.0 and the cues of batch 65, one hundred and one sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -367,7 +367,18 @@ MIN_APPROVALS_CAUGHT = 1843  # 1845 caught on 2026-12-07 (rules 0.68.0 and the c
 # claimant on twice-monthly maintenance care for two years (maintenance told as supportive care is not read as such),
 # and two certifications of an earlier course added together (6 and a further 4, all attended: only one certification
 # is read as attended).
-MAX_FALSE_APPROVALS = 128
+# The one-hundredth (when things happened: the phase of care) and one-hundred-first (what was tried before, and
+# whether it failed) sets (2026-12-07, run as they came on main 4c151f5 and again on d1529cf, the same: 41/52 and
+# 47/57) came in with three and four; batch 65 took two away (sleep hygiene planned but never given, a splint
+# dispensed but never worn) and brought in none. Five stay. Times: cognitive behavioral therapy after two visits of
+# physical therapy (delayed recovery is read from the pain and work status, not from how long the therapy has run);
+# methocarbamol for "spasm" in a plan when the flare with spasm dates from two years before and today's examination
+# finds none (the plan's stated reason is read as the finding); a urine drug screen two weeks after the last (the
+# interval between screens is not weighed). Earlier care: celecoxib after naproxen stopped only for lack of effect,
+# with no GI risk factor (a COX-2 agent's GI-risk indication is not encoded); a functional restoration program where
+# an injection and cognitive behavioral therapy were recommended and never scheduled (care recommended and not given
+# is not read as an option left).
+MAX_FALSE_APPROVALS = 133
 
 
 @pytest.fixture(scope="module")

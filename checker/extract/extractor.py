@@ -167,13 +167,17 @@ class Extractor:
         medial meniscectomy on 05-10-2017", Norco asked for on 05-15-2017): the drug is for the pain after the operation,
         so the 2016 Opioid Treatment Guidelines' post-operative section applies (1.4: not beyond 2 to 3 weeks after a
         less extensive procedure), though the request line does not say so. Later requests are left to the other
-        sections, which look at how the course has gone."""
-        return {
-            r.index for r in run.requests
-            if "opioid" in r.classes and self._operated_within(
-                item_facts[r.index].get("postsurgical_condition") or case_facts.get("postsurgical_condition"), run, POSTOPERATIVE_OPIOID_DAYS
-            )
-        }
+        sections, which look at how the course has gone. (batch 65) After a more extensive procedure (a fusion, a joint
+        replacement), which the same section allows opioids for up to 3 months after, the window is those 3 months."""
+        found = set()
+        for r in run.requests:
+            if "opioid" not in r.classes:
+                continue
+            extensive = (item_facts[r.index].get("extensive_surgery") or case_facts.get("extensive_surgery") or {}).get("value") is True
+            days = POSTOPERATIVE_EXTENSIVE_OPIOID_DAYS if extensive else POSTOPERATIVE_OPIOID_DAYS
+            if self._operated_within(item_facts[r.index].get("postsurgical_condition") or case_facts.get("postsurgical_condition"), run, days):
+                found.add(r.index)
+        return found
 
     def _operated_within(self, surgery: dict[str, Any] | None, run: Run, days: int) -> bool:
         """The drafted operation is dated, to the day, no more than `days` before the request."""
@@ -273,6 +277,7 @@ POSTSURGICAL_DAYS = 90
 # Guidelines (1.4) allow 2 to 3 weeks after a less extensive procedure, and a request inside that span starts or
 # continues that supply.
 POSTOPERATIVE_OPIOID_DAYS = 21
+POSTOPERATIVE_EXTENSIVE_OPIOID_DAYS = 90  # 2016 Opioid Treatment Guidelines 1.4: up to 3 months after a more extensive procedure
 _POSTSURGICAL_THERAPY = frozenset({"physical_therapy", "occupational_therapy", "aquatic_therapy"})
 
 
