@@ -354,6 +354,10 @@ def test_the_opioids_taken_with_a_request_are_added_in_morphine_equivalents(tmp_
     assert "opioid_med_total" not in unknown and unknown["opioid_med_total_at_least"] == 40
     stated = _facts(tmp_path, repo_ruleset, {"facts": {"opioid_med_stated": 150}, "medications": [{"drug": "methadone"}], "requests": [norco]})
     assert stated["opioid_med_total_at_least"] == 150
+    consult = {"text": "Pain management consultation"}
+    only_stated = _facts(tmp_path, repo_ruleset, {"facts": {"opioid_med_stated": 150}, "requests": [consult]}, services=True)
+    assert "opioid_med_total" not in only_stated and only_stated["opioid_med_total_at_least"] == 150  # a stated total is no exact sum
+    assert "opioid_med_total_at_least" not in _facts(tmp_path, repo_ruleset, {"requests": [consult]}, services=True)  # no opioid: unknown
     stopped = {"drug": "fentanyl", "status": "past", "prescription": "fentanyl 50 mcg/hr patch every 72 hours"}
     past = _facts(tmp_path, repo_ruleset, {"medications": [stopped], "requests": [norco]})
     assert past["opioid_med_total"] == 40
@@ -366,4 +370,9 @@ def test_the_other_release_of_a_requested_opioid_counts_in_the_total(tmp_path, r
         {"drug": "OxyContin", "prescription": "OxyContin 40 mg every 12 hours"},
         {"drug": "oxycodone", "prescription": "oxycodone 15 mg four times daily"},
     ], "requests": [{"text": "OxyContin 40 mg every 12 hours #60"}]}
-    assert _facts(tmp_path, repo_ruleset, body)["opioid_med_total"] == 210
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump({"case": "t", "dates": {"injury": "2010-01-01", "request": "2014-06-10"}, **body}))
+    case = load_case(path, repo_ruleset)
+    total = derive_item_facts(case, case.requests[0], repo_ruleset.lexicon, None)["opioid_med_total"]
+    told = f"{total.source} {total.reason}"
+    assert total.value == 210 and "120" in told and "90" in told  # each product named in the basis

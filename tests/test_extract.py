@@ -1314,6 +1314,8 @@ def test_a_therapy_request_without_a_count_takes_the_plan_s_count():
     assert more["requests"][0]["visits"] == 4
     counted = draft("The treating physician asked for four more visits.", ["Physical therapy 2x3 cervical spine"], as_of=dt.date(2017, 7, 24))
     assert "visits" not in counted["requests"][0]
+    beside = draft(asked, ["MRI cervical spine", "Additional physical therapy cervical spine"], as_of=dt.date(2017, 7, 24))
+    assert "visits" not in beside["requests"][0] and beside["requests"][1]["visits"] == 4  # the MRI counts no visits
 
 
 def test_the_last_dose_taken_stops_the_drug_and_a_time_clause_does_not_deny_it():

@@ -789,9 +789,11 @@ def _opioid_total(case: Case, lexicon: Lexicon, facts: dict[str, FactValue]) -> 
     if not doses and "opioid_med_stated" not in facts:
         return {}  # no opioid documented: the dose is unknown, not none
     known = [(drug, dose.mme) for drug, dose in doses if dose is not None and dose.mme is not None]
-    basis = {drug: _round(mme) for drug, mme in known}
+    basis: dict[str, Any] = {}
+    for drug, mme in known:  # a drug taken in two products (OxyContin and oxycodone IR) is named twice
+        basis[drug if drug not in basis else f"{drug} ({sum(k.startswith(drug) for k in basis) + 1})"] = _round(mme)
     found: dict[str, Derived] = {}
-    if len(known) == len(doses):
+    if doses and len(known) == len(doses):
         found["opioid_med_total"] = Derived(_round(sum(m for _, m in known)), basis)
     stated = facts.get("opioid_med_stated")
     bounds = [b for b in (_round(sum(m for _, m in known)) if known else None, stated.value if stated is not None else None) if b is not None]

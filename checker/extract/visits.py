@@ -54,7 +54,7 @@ class RequestVisits:
             if line is None or not line.service or line.visits is not None:
                 continue
             counted = [c for info in run.sentences if not info.review for c in self._in_sentence(run, info, line.service, set(line.body_parts))]
-            if not counted and len(uncounted) == 1:
+            if not counted and uncounted == [request.index]:
                 counted = [c for info in run.sentences if not info.review for c in self._unnamed(run, info)]
             if len({c.visits for c in counted}) == 1:
                 found[request.index] = counted[-1]
