@@ -1243,6 +1243,26 @@ def test_a_cream_or_patch_is_for_the_part_the_records_apply_it_to():
     assert "body_parts" not in named["requests"][0]
 
 
+
+def test_the_site_of_a_topical_follows_a_verb_of_applying_or_a_for_and_a_decimal_does_not_end_the_clause():
+    """(batch 66) "applied over the anterior right hip and groin", "gel for the low back, spread across the L4-S1
+    paraspinal muscles", "Flector 1.3% patches, one applied to the right lateral elbow": the site may follow a verb of
+    applying or a "for" / "in", and a strength's decimal point is no end of the clause; phrases that name no body part
+    ("for 8 weeks") are passed over to the next, and a site after the clause's end is not the drug's."""
+    day = dt.date(2016, 11, 14)
+    hip_text = "He was prescribed Voltaren Gel 1%, 4 grams four times daily applied over the anterior right hip and groin."
+    hip = draft(hip_text, ["Voltaren Gel 1% 100g #3"], as_of=day)
+    assert hip["requests"][0]["body_parts"] == ["hip"]
+    back_text = "The physician prescribed diclofenac sodium 1% gel for the low back, spread across the L4-S1 paraspinal muscles."
+    back = draft(back_text, ["Voltaren Gel 1% 100g x 2"], as_of=day)
+    assert back["requests"][0]["body_parts"] == ["lumbar_spine"]
+    elbow = draft("The physician prescribed Flector 1.3% patches, one applied to the right lateral elbow twice daily.", ["Flector 1.3% patch #60"], as_of=day)
+    assert elbow["requests"][0]["body_parts"] == ["elbow"]
+    weeks_first = draft("She uses Voltaren gel for 8 weeks on the left knee.", ["Voltaren Gel 1% 100g"], as_of=day)
+    assert weeks_first["requests"][0]["body_parts"] == ["knee"]
+    beyond = draft("She uses Voltaren gel daily. Her knee is swollen and the plan is to refer her to the knee clinic.", ["Voltaren Gel 1% 100g"], as_of=day)
+    assert "body_parts" not in beyond["requests"][0]
+
 def test_a_finding_a_study_reports_with_only_corroborates_nothing():
     """(batch 58) "negative for meniscal tear ... and only a small joint effusion": what the study found instead of the
     lesion in question corroborates no meniscectomy; the same effusion beside a tear does not take the tear away."""

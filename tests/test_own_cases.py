@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1886  # 1888 caught on 2026-12-07 (rules 0.68.0 and the cues of batch 65, one hundred and one sets)
+MIN_APPROVALS_CAUGHT = 1918  # 1920 caught on 2026-12-07 (rules 0.69.0 and the cues of batch 66, one hundred and three sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -378,7 +378,15 @@ MIN_APPROVALS_CAUGHT = 1886  # 1888 caught on 2026-12-07 (rules 0.68.0 and the c
 # with no GI risk factor (a COX-2 agent's GI-risk indication is not encoded); a functional restoration program where
 # an injection and cognitive behavioral therapy were recommended and never scheduled (care recommended and not given
 # is not read as an option left).
-MAX_FALSE_APPROVALS = 133
+# The one-hundred-second (topical, compounded and transdermal products) and one-hundred-third (devices and durable
+# medical equipment) sets (2026-12-07, run as they came on main 940c03a: 34/49 and 37/54) came in with three and two;
+# batch 66 took the three away (Voltaren gel applied over the hip, diclofenac gel spread across the lumbar
+# paraspinals: the site is read after a verb of applying or a "for"; Flector beside a naproxen the claimant tolerates:
+# rules 0.69.0), and one of the twenty-third set's of that last kind. Two stay: a continuous-flow cold therapy unit
+# rented for 42 days after a meniscectomy, the 42 days told in the plan and not on the request line (days of use are
+# read from the request line only), and a home exercise kit that is a home gym system of bench, dumbbells and cable
+# tower (general fitness equipment is not told apart from a kit for a home program).
+MAX_FALSE_APPROVALS = 134
 
 
 @pytest.fixture(scope="module")

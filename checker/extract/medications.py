@@ -40,7 +40,8 @@ class Medications:
         self.plan_verb_before_drug = shared.regex(in_plan["verb_before_drug"], "medications.new_start_in_plan.verb_before_drug") if in_plan else None
         self.prescribed_before = shared.regex(raw["prescribed_before"], "medications.prescribed_before")
         self.topical_request = shared.regex(raw["topical_request"], "medications.topical_request")
-        self.topical_site_after = shared.regex(raw["topical_site_after"], "medications.topical_site_after")
+        self.topical_site = shared.regex(raw["topical_site"], "medications.topical_site")
+        self.topical_site_reach = shared.regex(raw["topical_site_reach"], "medications.topical_site_reach")
         stopped = raw.get("stopped_by_pronoun")
         self.stopped_by_pronoun = shared.regex(stopped, "medications.stopped_by_pronoun") if stopped else None
         failed = raw.get("failed_trial_after")
@@ -129,7 +130,6 @@ class Medications:
     def topical_sites(self, run: Run) -> dict[int, tuple[tuple[str, ...], Evidence]]:
         """The body parts the records apply a requested cream, gel or patch to ("Voltaren Gel 100 g to the thumbs"),
         by request, where its line names none: the first sentence naming the drug with its site, not denied."""
-        services = self.shared.ruleset.services
         wanted = {r.drug: r.index for r in run.requests if r.drug and not r.parts and self.topical_request.search(r.text)}
         found: dict[int, tuple[tuple[str, ...], Evidence]] = {}
         for info in run.sentences:
@@ -138,17 +138,27 @@ class Medications:
                 index = wanted.get(mention.generic)
                 if index is None or index in found or info.review:
                     continue
-                site = self.topical_site_after.match(text, mention.end)
-                if site is None or set(self.context.assess(info.modifiers, mention.start, mention.end)) & {"negated", "other_person"}:
+                if set(self.context.assess(info.modifiers, mention.start, mention.end)) & {"negated", "other_person"}:
                     continue
-                named = "word"  # "thumbs", or else the two words: "low back"
-                parts = services.find_body_parts(site.group(named))
-                if not parts:
-                    named = "part"
-                    parts = services.find_body_parts(site.group(named))
-                if parts:
-                    found[index] = (parts, evidence_at(run.doc, info.sentence, site.span(named), (mention.start, mention.end)))
+                site = self._site_after(text, mention.end)
+                if site is not None:
+                    parts, span = site
+                    found[index] = (parts, evidence_at(run.doc, info.sentence, span, (mention.start, mention.end)))
         return found
+
+    def _site_after(self, text: str, start: int) -> tuple[tuple[str, ...], tuple[int, int]] | None:
+        """The body parts of the first place phrase after a drug's name, within its clause, that names one ("for 8
+        weeks" and "in the morning" name none and are passed over), with the span of the words naming them."""
+        reach = self.topical_site_reach.match(text, start)
+        limit = reach.end() if reach else start
+        for site in self.topical_site.finditer(text, start):
+            if site.start() > limit:
+                return None
+            for named in ("word", "part"):  # "thumbs", or else the two words: "low back"
+                parts = self.shared.ruleset.services.find_body_parts(site.group(named))
+                if parts:
+                    return parts, site.span(named)
+        return None
 
     def _first_prescriptions(self, run: Run, info: SentenceInfo) -> dict[str, Evidence]:
         """The drugs a sentence starts: the one drug of a sentence calling its prescription the first one, and each
