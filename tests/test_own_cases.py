@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1918  # 1920 caught on 2026-12-07 (rules 0.69.0 and the cues of batch 66, one hundred and three sets)
+MIN_APPROVALS_CAUGHT = 1957  # 1959 caught on 2026-12-07 (rules 0.69.0 and the cues of batch 67, one hundred and five sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -386,7 +386,18 @@ MIN_APPROVALS_CAUGHT = 1918  # 1920 caught on 2026-12-07 (rules 0.69.0 and the c
 # rented for 42 days after a meniscectomy, the 42 days told in the plan and not on the request line (days of use are
 # read from the request line only), and a home exercise kit that is a home gym system of bench, dumbbells and cable
 # tower (general fitness equipment is not told apart from a kit for a home program).
-MAX_FALSE_APPROVALS = 134
+# The one-hundred-fourth (referrals, consultations and follow-up visits) and one-hundred-fifth (records that disagree
+# with each other) sets (2026-12-07, run as they came on main 940c03a: 46/58 and 38/52) came in with one and five;
+# batch 67 took one away (Norco where the latest note's score is the same with and without the drug: "8/10 whether or
+# not she takes the medication"). Five stay. A pain-management consultation for medication management asked beside a
+# hand surgeon's referral, supported by the delayed recovery the surgery answers (a reason to refer is not weighed
+# against the consultant asked). Records that disagree: gabapentin whose favourable scores an addendum withdrew as
+# another patient's (the corrected scores are read as another person's); an L4-5 epidural injection for L5 signs where
+# the MRI lesion is at L3-4 (the level imaged is not matched with the level injected); oxycodone continued where the
+# UR physician cited a drug screen and CURES report the records do not hold (monitoring is documentation to request,
+# not a limit); and tramadol ER 150 mg where the latest note continues 50 mg up to twice daily (a request unlike the
+# documented regimen is not read as an unexplained increase).
+MAX_FALSE_APPROVALS = 139
 
 
 @pytest.fixture(scope="module")
