@@ -921,6 +921,46 @@ def test_block_text_read_line_by_line_is_what_libyaml_reads(corpus, monkeypatch)
     assert fast == plain and 200 <= read < len(changed)
 
 
+def test_plain_tag_answers_text_at_once_only_where_the_resolver_tries_no_pattern(monkeypatch):
+    """yamlio._plain_tag answers text without the resolver for a scalar whose first character no implicit
+    resolver is listed under: the tag PyYAML's resolver gives, for texts starting with every printable ASCII
+    character and a few others; a resolver listed for every character (None) or a path resolver sends every
+    text to the resolver again. A date read without a node is the constructor's date, new or remembered."""
+    import datetime as dt
+
+    import yaml
+
+    from checker.base import yamlio
+
+    loader = yamlio._StrictLoader("")
+    try:
+        starts = [chr(c) for c in range(32, 127)] + ["\u00e9", "\u00a0", "\u2028"]
+        texts = [start + rest for start in starts for rest in ("", "1", "rue", "x y", "0-01-01", ".5", ":", "ull")]
+        assert [yamlio._plain_tag(t) for t in texts] == [yaml.resolver.BaseResolver.resolve(loader, yaml.ScalarNode, t, (True, False)) for t in texts]
+    finally:
+        loader.dispose()
+    assert yamlio._plain_tag("synthetic-000001") == yamlio._STR_TAG and yamlio._plain_tag("true") != yamlio._STR_TAG
+    wildcard = {**yamlio._StrictLoader.yaml_implicit_resolvers, None: [("tag:example,2026:every", yamlio.re.compile("s"))]}
+    with monkeypatch.context() as patched:
+        patched.setattr(yamlio, "_PLAIN_SCALAR_TAGS", {})
+        patched.setattr(yamlio._StrictLoader, "yaml_implicit_resolvers", wildcard)
+        assert yamlio._plain_tag("synthetic") == "tag:example,2026:every"
+    with monkeypatch.context() as patched:
+        patched.setattr(yamlio, "_PLAIN_SCALAR_TAGS", {})
+        patched.setattr(yamlio._StrictLoader, "yaml_path_resolvers", {("x",): "tag:example,2026:path"})
+        asked = type("Asked", (), {"resolve": lambda self, kind, value, implicit: "tag:example,2026:asked"})()
+        patched.setattr(yamlio, "_scalar_loader", lambda: asked)
+        assert yamlio._plain_tag("synthetic-000002") == "tag:example,2026:asked"
+    monkeypatch.setattr(yamlio, "_DAYS", {})
+    for text in ("2013-01-31", "2013-01-31", "2016-02-29"):
+        node = yaml.ScalarNode(yamlio._TIMESTAMP_TAG, text)
+        plain = yaml.constructor.SafeConstructor.construct_yaml_timestamp(yamlio._scalar_loader(), node)
+        quick = yamlio._timestamp(text, yamlio._scalar_loader())
+        assert quick == plain and type(quick) is dt.date and quick is not yamlio._timestamp(text, yamlio._scalar_loader())
+    with pytest.raises(ValueError):
+        yamlio._timestamp("2013-02-30", yamlio._scalar_loader())
+
+
 def test_fact_value_is_the_dataclass_made_plainly():
     """case.fact_value writes a FactValue's fields into its dict: the object FactValue(value, origin,
     source) makes (equal, hashed alike, the same fields in the same order, the same pickle, still
