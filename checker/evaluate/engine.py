@@ -27,7 +27,6 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine
@@ -381,6 +380,8 @@ def engine_json(value: Any) -> str:
 
 def _positional_json(value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value):
+        from decimal import Decimal  # here: only a number json.dumps writes with an exponent needs it (about 1 ms of a check's start)
+
         return format(Decimal(repr(value)), "f")
     if isinstance(value, dict):
         return "{" + ",".join(f"{json.dumps(str(k))}:{_positional_json(v)}" for k, v in value.items()) + "}"
