@@ -1417,6 +1417,41 @@ def test_items_asserted_with_the_facts_their_rules_test_fire_as_with_every_fact(
     assert dropped > 1000  # the facts left out are most of them
 
 
+def test_items_given_to_the_evaluators_with_their_tested_values_fire_as_with_every_value(corpus):
+    """evaluate._run gives the durable evaluator each unit's values of the facts its edition's rules test
+    alone (evaluated_values, in order of their names): for every unit of the corpus and the examples, the
+    same rules fire as with every fact's value (plain_evaluated_values), asserted afresh and remembered
+    (remember_items), and the same decisions and statuses come out of a whole run of each case; the
+    reference evaluator, which names no tested facts, is given every value."""
+    from checker.evaluate import engine, evaluate
+    from checker.evaluate.evaluate import plan_case
+
+    checker = Checker()
+    units = []
+    for folder, limit in ((corpus, 400), (EXAMPLES, 20)):
+        for path in regress.collect_case_files([folder])[:limit]:
+            try:
+                case = checker.load(Path(path))
+            except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+                continue
+            units.append([u for item in plan_case(checker.ruleset, case) for u in item.units if u.edition])
+    for remember in (False, True):
+        quick, plain = engine.DurableEvaluator(checker.program, remember_items=remember), engine.DurableEvaluator(checker.program)
+        for batch in units:
+            given = [(u.edition.key, evaluate.evaluated_values(quick, u.edition.key, u.facts)) for u in batch]
+            assert [list(values) for _, values in given] == [sorted(values) for _, values in given]
+            assert quick.evaluate(given) == plain.evaluate([(u.edition.key, evaluate.plain_evaluated_values(u.facts)) for u in batch], only_tested=False)
+    reference = Checker(engine="reference").evaluator
+    assert all(evaluate.evaluated_values(reference, u.edition.key, u.facts) == evaluate.plain_evaluated_values(u.facts) for batch in units for u in batch)
+    assert sum(len(u.facts) - len(evaluate.evaluated_values(quick, u.edition.key, u.facts)) for batch in units for u in batch) > 1000
+    shown = lambda items: [(i.decision, [(c.criterion.id, c.status) for c in i.criteria]) for i in items]  # noqa: E731
+    with pytest.MonkeyPatch.context() as patched:
+        cases = list(_corpus_cases(checker, corpus))
+        quick_run = [shown(checker.decide_case(case, details=False)) for case in cases]
+        patched.setattr(evaluate, "evaluated_values", lambda evaluator, key, facts: evaluate.plain_evaluated_values(facts))
+        assert quick_run == [shown(checker.decide_case(case, details=False)) for case in cases]
+
+
 def test_tested_facts_per_edition_are_those_of_every_rule_at_once():
     """DurableEvaluator.tested_facts works out one edition's tested facts when first asked: the same
     sets as walking every rule at once, for every edition (asked in both orders, so none depends on
