@@ -921,6 +921,46 @@ def test_block_text_read_line_by_line_is_what_libyaml_reads(corpus, monkeypatch)
     assert fast == plain and 200 <= read < len(changed)
 
 
+def test_plain_tag_answers_text_at_once_only_where_the_resolver_tries_no_pattern(monkeypatch):
+    """yamlio._plain_tag answers text without the resolver for a scalar whose first character no implicit
+    resolver is listed under: the tag PyYAML's resolver gives, for texts starting with every printable ASCII
+    character and a few others; a resolver listed for every character (None) or a path resolver sends every
+    text to the resolver again. A date read without a node is the constructor's date, new or remembered."""
+    import datetime as dt
+
+    import yaml
+
+    from checker.base import yamlio
+
+    loader = yamlio._StrictLoader("")
+    try:
+        starts = [chr(c) for c in range(32, 127)] + ["\u00e9", "\u00a0", "\u2028"]
+        texts = [start + rest for start in starts for rest in ("", "1", "rue", "x y", "0-01-01", ".5", ":", "ull")]
+        assert [yamlio._plain_tag(t) for t in texts] == [yaml.resolver.BaseResolver.resolve(loader, yaml.ScalarNode, t, (True, False)) for t in texts]
+    finally:
+        loader.dispose()
+    assert yamlio._plain_tag("synthetic-000001") == yamlio._STR_TAG and yamlio._plain_tag("true") != yamlio._STR_TAG
+    wildcard = {**yamlio._StrictLoader.yaml_implicit_resolvers, None: [("tag:example,2026:every", yamlio.re.compile("s"))]}
+    with monkeypatch.context() as patched:
+        patched.setattr(yamlio, "_PLAIN_SCALAR_TAGS", {})
+        patched.setattr(yamlio._StrictLoader, "yaml_implicit_resolvers", wildcard)
+        assert yamlio._plain_tag("synthetic") == "tag:example,2026:every"
+    with monkeypatch.context() as patched:
+        patched.setattr(yamlio, "_PLAIN_SCALAR_TAGS", {})
+        patched.setattr(yamlio._StrictLoader, "yaml_path_resolvers", {("x",): "tag:example,2026:path"})
+        asked = type("Asked", (), {"resolve": lambda self, kind, value, implicit: "tag:example,2026:asked"})()
+        patched.setattr(yamlio, "_scalar_loader", lambda: asked)
+        assert yamlio._plain_tag("synthetic-000002") == "tag:example,2026:asked"
+    monkeypatch.setattr(yamlio, "_DAYS", {})
+    for text in ("2013-01-31", "2013-01-31", "2016-02-29"):
+        node = yaml.ScalarNode(yamlio._TIMESTAMP_TAG, text)
+        plain = yaml.constructor.SafeConstructor.construct_yaml_timestamp(yamlio._scalar_loader(), node)
+        quick = yamlio._timestamp(text, yamlio._scalar_loader())
+        assert quick == plain and type(quick) is dt.date and quick is not yamlio._timestamp(text, yamlio._scalar_loader())
+    with pytest.raises(ValueError):
+        yamlio._timestamp("2013-02-30", yamlio._scalar_loader())
+
+
 def test_fact_value_is_the_dataclass_made_plainly():
     """case.fact_value writes a FactValue's fields into its dict: the object FactValue(value, origin,
     source) makes (equal, hashed alike, the same fields in the same order, the same pickle, still
@@ -1375,6 +1415,41 @@ def test_items_asserted_with_the_facts_their_rules_test_fire_as_with_every_fact(
         assert engine.DurableEvaluator(checker.program, "on_demand").evaluate(batch) == whole.evaluate(batch, only_tested=False)
     dropped = sum(len(values) - len([k for k in values if k in trimmed.tested_facts(key)]) for batch in batches for key, values in batch)
     assert dropped > 1000  # the facts left out are most of them
+
+
+def test_items_given_to_the_evaluators_with_their_tested_values_fire_as_with_every_value(corpus):
+    """evaluate._run gives the durable evaluator each unit's values of the facts its edition's rules test
+    alone (evaluated_values, in order of their names): for every unit of the corpus and the examples, the
+    same rules fire as with every fact's value (plain_evaluated_values), asserted afresh and remembered
+    (remember_items), and the same decisions and statuses come out of a whole run of each case; the
+    reference evaluator, which names no tested facts, is given every value."""
+    from checker.evaluate import engine, evaluate
+    from checker.evaluate.evaluate import plan_case
+
+    checker = Checker()
+    units = []
+    for folder, limit in ((corpus, 400), (EXAMPLES, 20)):
+        for path in regress.collect_case_files([folder])[:limit]:
+            try:
+                case = checker.load(Path(path))
+            except Exception:  # noqa: BLE001, S112 - the corpus's broken file
+                continue
+            units.append([u for item in plan_case(checker.ruleset, case) for u in item.units if u.edition])
+    for remember in (False, True):
+        quick, plain = engine.DurableEvaluator(checker.program, remember_items=remember), engine.DurableEvaluator(checker.program)
+        for batch in units:
+            given = [(u.edition.key, evaluate.evaluated_values(quick, u.edition.key, u.facts)) for u in batch]
+            assert [list(values) for _, values in given] == [sorted(values) for _, values in given]
+            assert quick.evaluate(given) == plain.evaluate([(u.edition.key, evaluate.plain_evaluated_values(u.facts)) for u in batch], only_tested=False)
+    reference = Checker(engine="reference").evaluator
+    assert all(evaluate.evaluated_values(reference, u.edition.key, u.facts) == evaluate.plain_evaluated_values(u.facts) for batch in units for u in batch)
+    assert sum(len(u.facts) - len(evaluate.evaluated_values(quick, u.edition.key, u.facts)) for batch in units for u in batch) > 1000
+    shown = lambda items: [(i.decision, [(c.criterion.id, c.status) for c in i.criteria]) for i in items]  # noqa: E731
+    with pytest.MonkeyPatch.context() as patched:
+        cases = list(_corpus_cases(checker, corpus))
+        quick_run = [shown(checker.decide_case(case, details=False)) for case in cases]
+        patched.setattr(evaluate, "evaluated_values", lambda evaluator, key, facts: evaluate.plain_evaluated_values(facts))
+        assert quick_run == [shown(checker.decide_case(case, details=False)) for case in cases]
 
 
 def test_tested_facts_per_edition_are_those_of_every_rule_at_once():

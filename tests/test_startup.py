@@ -5,6 +5,7 @@ cache fingerprint walks the package's modules as pathlib's rglob did."""
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import subprocess
@@ -439,3 +440,18 @@ def test_checking_the_examples_compiles_no_pattern_of_ours(tmp_path):
         counts[name] = [int(n) for n in done.stdout.splitlines()[-1].split()[1:]]
     assert counts["ahead"][0] == 0 and counts["ahead"][1] > 100
     assert counts["none"][0] > 30 and counts["none"][1] == 0
+
+
+def test_a_check_imports_decimal_only_for_a_number_written_with_an_exponent(tmp_path):
+    """engine_json imports decimal only to write a float json.dumps gives an exponent (about 1 ms of a check's
+    start-up): checking an example in text and JSON imports none; the float is still written positionally
+    (tests/test_engine.py reads such numbers through the engine)."""
+    from checker.evaluate.engine import engine_json
+
+    env = {**os.environ, "MTUS_CACHE_DIR": str(tmp_path / "cache")}
+    for fmt in ("json", "text"):
+        command = [sys.executable, "-X", "importtime", "-m", "checker.cli", "check", "examples/seed-000.yaml", "--format", fmt]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+        imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+        assert done.returncode == 0 and "checker.evaluate.engine" in imported and "decimal" not in imported
+    assert engine_json({"x": 1e-09, "y": [2e+20, 0.5]}) == '{"x":0.000000001,"y":[200000000000000000000,0.5]}'

@@ -418,16 +418,17 @@ def _document(loader: _StrictLoader, node: yaml.Node, plain: bool) -> Any:
     return loader.construct_document(node)
 
 
-def _timestamp(node: yaml.ScalarNode, loader: _StrictLoader) -> Any:
-    """What the constructor builds of a timestamp: a date made afresh from its remembered parts."""
-    day = _DAYS.get(node.value)
+def _timestamp(text: str, loader: _StrictLoader, node: yaml.ScalarNode | None = None) -> Any:
+    """What the constructor builds of a timestamp: a date made afresh from its remembered parts (no node is
+    made for a date remembered: read_block_text reads a case file's dates without nodes)."""
+    day = _DAYS.get(text)
     if day is not None:
         return dt.date(*day)
-    value = loader.yaml_constructors[_TIMESTAMP_TAG](loader, node)
+    value = loader.yaml_constructors[_TIMESTAMP_TAG](loader, node or yaml.ScalarNode(_TIMESTAMP_TAG, text))
     if type(value) is dt.date:
         if len(_DAYS) >= _MAX_REMEMBERED_SCALARS:
             _DAYS.clear()
-        _DAYS[node.value] = (value.year, value.month, value.day)
+        _DAYS[text] = (value.year, value.month, value.day)
     return value
 
 
@@ -446,7 +447,7 @@ def _scalar_value(tag: str, text: str, loader: _StrictLoader, node: yaml.ScalarN
             value = built[text] = loader.yaml_constructors[tag](loader, node or yaml.ScalarNode(tag, text))
         return value
     if tag == _TIMESTAMP_TAG:
-        return _timestamp(node or yaml.ScalarNode(tag, text), loader)
+        return _timestamp(text, loader, node)
     return _NOT_BUILT
 
 
@@ -509,7 +510,13 @@ def _scalar_loader() -> _StrictLoader:
 
 
 def _plain_tag(text: str) -> str:
-    """A plain scalar's tag as _StrictLoader.resolve answers it."""
+    """A plain scalar's tag as _StrictLoader.resolve answers it: text at once when no implicit resolver is
+    listed under its first character (nor for every character) and there is no path resolver, where the
+    resolver tries no pattern on it (a case file's titles and ids: each text is new, and remembering them
+    only pushed the recurring ones out of _PLAIN_SCALAR_TAGS); else as remembered, or the resolver's."""
+    implicit = _StrictLoader.yaml_implicit_resolvers
+    if text and text[0] not in implicit and None not in implicit and not _StrictLoader.yaml_path_resolvers:
+        return _STR_TAG
     return _PLAIN_SCALAR_TAGS.get(text) or _scalar_loader().resolve(_SCALAR_NODE, text, (True, False))
 
 

@@ -27,7 +27,6 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine
@@ -81,6 +80,7 @@ class DurableEvaluator:
         self._editions: frozenset[str] | None = None  # None: every edition is registered
         self._cases_in_session = 0  # 0: no live session
         self._tested: dict[str, frozenset[str]] = {}  # per edition asked for, the facts its rules test
+        self._tested_names: dict[str, tuple[str, ...]] = {}  # the same in order of their names (tested_names)
         # per edition asked for: its tested facts by name, and compared_numbers (memo_key)
         self._keying: dict[str, tuple[tuple[str, ...], dict[str, tuple[float, ...]]]] = {}
         # remember_items: what each item fired, by (edition_key, tested facts' JSON); a regression run
@@ -175,7 +175,7 @@ class DurableEvaluator:
         keying = self._keying.get(edition_key)
         if keying is None:
             probes = self.program.edition_probes(edition_key)
-            keying = self._keying[edition_key] = (tuple(sorted(self.tested_facts(edition_key))), compared_numbers(probes))
+            keying = self._keying[edition_key] = (self.tested_names(edition_key), compared_numbers(probes))
         names, compared = keying
         keys: list[Any] = []
         for name in names:
@@ -243,6 +243,15 @@ class DurableEvaluator:
             probes = self.program.edition_probes(edition_key)
             named = self._tested[edition_key] = frozenset(name for probe in probes for _, name, _, _ in tests(probe.condition))
         return named
+
+    def tested_names(self, edition_key: str) -> tuple[str, ...]:
+        """tested_facts in the order of their names (memo_key's), worked out once per edition: the facts
+        an item of the edition is given with (checker.evaluate.evaluate.evaluated_values), in one order
+        whatever the hash seed."""
+        names = self._tested_names.get(edition_key)
+        if names is None:
+            names = self._tested_names[edition_key] = tuple(sorted(self.tested_facts(edition_key)))
+        return names
 
     def _end_session(self) -> None:
         if self._cases_in_session:
@@ -381,6 +390,8 @@ def engine_json(value: Any) -> str:
 
 def _positional_json(value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value):
+        from decimal import Decimal  # here: only a number json.dumps writes with an exponent needs it (about 1 ms of a check's start)
+
         return format(Decimal(repr(value)), "f")
     if isinstance(value, dict):
         return "{" + ",".join(f"{json.dumps(str(k))}:{_positional_json(v)}" for k, v in value.items()) + "}"
