@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1957  # 1959 caught on 2026-12-07 (rules 0.69.0 and the cues of batch 67, one hundred and five sets)
+MIN_APPROVALS_CAUGHT = 1983  # 1985 caught on 2026-12-07 (rules 0.69.0 and the cues of batch 67, one hundred and seven sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -397,7 +397,16 @@ MIN_APPROVALS_CAUGHT = 1957  # 1959 caught on 2026-12-07 (rules 0.69.0 and the c
 # UR physician cited a drug screen and CURES report the records do not hold (monitoring is documentation to request,
 # not a limit); and tramadol ER 150 mg where the latest note continues 50 mg up to twice daily (a request unlike the
 # documented regimen is not read as an unexplained increase).
-MAX_FALSE_APPROVALS = 139
+# The one-hundred-sixth (psychological and behavioural care) and one-hundred-seventh (the surgical request itself)
+# sets (2026-12-07, run as they came on main fe225ee: 30/48 and 38/48) came in with two and three, kept as they came
+# for the next batch. Psychological care: escitalopram for a depression the records call resolved years ago (a past
+# episode is read as a current indication), and a psychological evaluation before a stimulator trial repeated two
+# months after a clearance (an evaluation already done is not read as making another a duplicate). Surgery: an
+# anterior cervical discectomy and fusion where the MRI shows no root compression at the level (the imaging's negative
+# finding at the level operated is not read), a cubital tunnel release after ibuprofen alone (what conservative care
+# for the elbow consists of is not weighed), and a lumbar fusion whose psychological evaluation is pending with a BDI
+# of 29 (a screening not yet done, with a score calling for it, is not read as a contraindication).
+MAX_FALSE_APPROVALS = 144
 
 
 @pytest.fixture(scope="module")
