@@ -1384,3 +1384,95 @@ def test_care_planned_or_dispensed_but_never_used_is_not_tried():
     assert True in (value(worn, "conservative_care_given"), value(worn, "conservative_care_given", 0))
     tried = "He has tried ibuprofen 800 mg three times daily, then naproxen 500 mg twice daily, each for four weeks, without meaningful relief."
     assert value(draft(tried, ["Tramadol 50mg #60"], as_of=dt.date(2016, 10, 14)), "first_line_analgesic_failed") is True
+
+
+def test_a_mood_scale_that_fell_is_a_better_mood_and_still_reporting_a_symptom_is_present():
+    """(batch 68) A depression inventory lower by 5 points or more is a better mood, a smaller change or mood told as
+    unchanged is none; "has not seen a mental health provider and still reports anxiety" tells the anxiety."""
+    as_of, request = dt.date(2017, 1, 9), ["Sertraline 100mg #30"]
+    fell = draft("The progress report of 12-27-2016 records that his PHQ-9 has fallen from 19 to 9.", request, as_of=as_of)
+    assert value(fell, "mood_improved") is True
+    intake = draft("Her Beck Depression Inventory-II had fallen from 29 at intake to 17.", request, as_of=as_of)
+    assert value(intake, "mood_improved") is True
+    small = draft("Her BDI-II was 27, compared with 29 before.", request, as_of=as_of)
+    assert value(small, "mood_improved") is False
+    same = draft("His mood is unchanged on sertraline.", request, as_of=as_of)
+    assert value(same, "mood_improved", 0) is False
+    anxiety = draft("He has not seen a mental health provider and still reports anxiety when boarding a bus.", request, as_of=as_of)
+    assert value(anxiety, "psychological_symptoms") is True
+
+
+def test_sessions_certified_then_attended_and_weekly_sessions_to_date_are_counted():
+    """(batch 68) "authorized an initial trial of four CBT sessions, which she attended" is four visits given; "CBT ...
+    weekly since 02-23-2015, eight sessions to date" is eight visits and eight weeks of CBT; "Oswestry Disability Index
+    from 46% to 32%" is a measured gain."""
+    cbt = ["Cognitive behavioral therapy x 6 sessions"]
+    authorized = "She was authorized an initial trial of four cognitive behavioral therapy sessions, which she attended twice weekly."
+    assert value(draft(authorized, cbt, as_of=dt.date(2016, 11, 7)), "therapy_visits_completed", 0) == 4
+    weekly = "She has attended cognitive behavioral therapy with a pain psychologist weekly since 02-23-2015, eight sessions to date."
+    counted = draft(weekly, cbt + ["Biofeedback x 4 sessions"], as_of=dt.date(2015, 4, 27))
+    assert value(counted, "therapy_visits_completed", 0) == 8 and value(counted, "cognitive_behavioral_therapy_weeks") == 8
+    odi = draft("He completed four CBT sessions. His Oswestry Disability Index went from 46% to 32%.", cbt, as_of=dt.date(2015, 9, 14))
+    assert value(odi, "functional_improvement") is True
+
+
+def test_a_dose_before_the_verb_and_a_decimal_measure_do_not_hide_the_finding():
+    """(batch 68) "Gabapentin 300 mg three times daily has reduced the burning leg pain from 8/10 to 5/10" gives both
+    scores; "flexion-extension radiographs ... show 5.5 mm of translation" is instability (the decimal point is no end
+    of the sentence); "complete loss of the medial joint space" is advanced osteoarthritis, a focal full-thickness
+    chondral defect with joint spaces well preserved is not."""
+    told = "Gabapentin 300 mg three times daily has reduced the burning leg pain from 8/10 to 5/10."
+    gaba = draft(told, ["Gabapentin 300mg #90"], as_of=dt.date(2017, 3, 21))
+    assert value(gaba, "pain_score_without_medication", 0) == 8 and value(gaba, "pain_score_with_medication", 0) == 5
+    films = "Standing flexion-extension radiographs of 02-06-2017 show 5.5 mm of translation of L4 on L5 between flexion and extension."
+    assert value(draft(films, ["L4-L5 fusion"], as_of=dt.date(2017, 3, 21)), "spinal_instability", 0) is True
+    tka = ["Left total knee arthroplasty"]
+    lost = draft("Standing left knee radiographs show complete loss of the medial joint space with osteophytes.", tka, as_of=dt.date(2015, 8, 21))
+    assert value(lost, "advanced_osteoarthritis_imaging", 0) is True
+    focal = ("Standing right knee radiographs show well-preserved medial and lateral joint spaces, and the MRI shows a focal 8 mm "
+             "full-thickness chondral defect of the medial femoral condyle and otherwise normal cartilage.")
+    assert value(draft(focal, ["Right knee arthroscopy with chondroplasty"], as_of=dt.date(2016, 11, 8)), "advanced_osteoarthritis_imaging", 0) is False
+
+
+def test_surgery_psychology_and_referral_findings_batch_68():
+    """(batch 68) A psychological evaluation ordered that "has not been performed" is none done; the claimant's own
+    arterial disease with low ankle-brachial indices leaves walking leg pain unexplained by the spine; a consultation
+    "for evaluation and medication management" states its question."""
+    fusion = ["L5-S1 spinal fusion"]
+    pending = draft("A presurgical psychological evaluation was ordered on 06-09-2015 but has not been performed.", fusion, as_of=dt.date(2015, 8, 21))
+    assert value(pending, "psychosocial_assessment_satisfactory") is False
+    lami = ["L4-L5 decompressive laminectomy"]
+    walking = "He reports bilateral buttock and calf pain that comes on after walking about one block and eases when he sits."
+    assert value(draft(walking, lami, as_of=dt.date(2015, 10, 6)), "radicular_pain", 0) is True
+    pad = walking + " He has peripheral arterial disease with absent pedal pulses and ankle-brachial indices of 0.56 and 0.61."
+    assert value(draft(pad, lami, as_of=dt.date(2015, 10, 6)), "radicular_pain", 0) is None  # a vascular cause: in conflict
+    asked = "The report requests a psychiatric consultation for evaluation and medication management."
+    consult = draft(asked, ["Psychiatric consultation"], as_of=dt.date(2016, 12, 5))
+    assert value(consult, "referral_question_documented") is True
+
+
+def test_crps_failed_back_surgery_and_block_outcomes_batch_68():
+    """(batch 68) CRPS diagnosed years ago is still an indication for a stimulator; spine surgery done and "not a
+    candidate for further surgery" is failed back surgery described; a list of care then "her pain remains 8/10" is care
+    that failed; a block that "helped a little" for two days gave no lasting benefit; a trial "maybe 20% better" failed;
+    CRPS only to rule out is no diagnosis, and its signs on the foot bear on a lumbar sympathetic block."""
+    scs = ["Spinal cord stimulator trial"]
+    old = draft("In 2013 she was diagnosed with complex regional pain syndrome of the right foot.", scs, as_of=dt.date(2017, 8, 22))
+    assert value(old, "scs_indicated_condition") is True
+    fbss = ("She underwent a right L5-S1 microdiscectomy in 2012 and a fusion in 2014; the surgeon's note of 12-01-2015 "
+            "states she is not a candidate for further surgery.")
+    assert value(draft(fbss, scs, as_of=dt.date(2016, 2, 3)), "scs_indicated_condition") is True
+    remains = "Treatment to date has included 24 occupational therapy sessions and three stellate ganglion blocks; her pain remains 8/10."
+    assert value(draft(remains, scs, as_of=dt.date(2015, 12, 8)), "conservative_care_failed") is True
+    block = ["Left lumbar sympathetic block #2"]
+    little = draft("At follow-up he said the block 'helped a little' for about two days.", block, as_of=dt.date(2015, 6, 15))
+    assert value(little, "prior_injection_benefit") is False
+    trial = draft("During the trial she rated her pain 'maybe 20% better,' with paresthesia covering only part of the foot.",
+                  ["Spinal cord stimulator permanent implant"], as_of=dt.date(2017, 8, 22))
+    assert value(trial, "scs_trial_successful") is False
+    listed = "The diagnosis was listed as left wrist pain, rule out complex regional pain syndrome."
+    rule_out = draft(listed, ["Left stellate ganglion block"], as_of=dt.date(2016, 9, 12))
+    assert value(rule_out, "crps_diagnosed") == "absent" and value(rule_out, "crps_suspected") is True
+    foot = draft("The left foot was 1.6 degrees C warmer than the right, with pitting edema and allodynia to light touch.",
+                 ["Left lumbar sympathetic block"], as_of=dt.date(2017, 6, 20))
+    assert value(foot, "crps_diagnosed", 0) is True

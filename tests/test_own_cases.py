@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 1983  # 1985 caught on 2026-12-07 (rules 0.69.0 and the cues of batch 67, one hundred and seven sets)
+MIN_APPROVALS_CAUGHT = 2029  # 2031 caught on 2026-12-07 (rules 0.70.0 and the cues of batch 68, one hundred and nine sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -406,7 +406,19 @@ MIN_APPROVALS_CAUGHT = 1983  # 1985 caught on 2026-12-07 (rules 0.69.0 and the c
 # finding at the level operated is not read), a cubital tunnel release after ibuprofen alone (what conservative care
 # for the elbow consists of is not weighed), and a lumbar fusion whose psychological evaluation is pending with a BDI
 # of 29 (a screening not yet done, with a score calling for it, is not read as a contraindication).
-MAX_FALSE_APPROVALS = 144
+# Batch 68 (rules 0.70.0) took two of those five away: the escitalopram (an SSRI needs a mood condition the records
+# describe now) and the fusion (a psychological evaluation ordered that "has not been performed" is none done), and
+# brought one: a psychological evaluation and treatment of unstated sessions, now that the claimant's depression is
+# read (its anxiety had been denied by "has not seen a mental health provider and still reports anxiety");
+# open-ended treatment bundled with an evaluation is not read as a request that cannot be certified. The
+# one-hundred-eighth (neuropathic pain and CRPS) and one-hundred-ninth (requests outside the usual drugs and
+# therapies) sets (2026-12-07, run as they came on main 506267c: 48/61 and 18/50) came in with two and one and keep
+# them: a lumbar sympathetic block for a foot whose unhealed metatarsal fracture could explain the signs (another
+# condition that would explain CRPS's findings is not weighed); nortriptyline after a recent myocardial infarction
+# with a prolonged QTc (a tricyclic's cardiac contraindication is not encoded); and confirmatory LC-MS/MS urine
+# testing after an immunoassay consistent with the prescribed drug (confirmation is not tied to an unexpected
+# screen).
+MAX_FALSE_APPROVALS = 146
 
 
 @pytest.fixture(scope="module")
