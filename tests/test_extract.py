@@ -1476,3 +1476,32 @@ def test_crps_failed_back_surgery_and_block_outcomes_batch_68():
     foot = draft("The left foot was 1.6 degrees C warmer than the right, with pitting edema and allodynia to light touch.",
                  ["Left lumbar sympathetic block"], as_of=dt.date(2017, 6, 20))
     assert value(foot, "crps_diagnosed", 0) is True
+
+
+def test_home_care_transport_bathroom_and_weight_facts_are_read_batch_69():
+    """(batch 69) Skilled tasks asked for at home are medical treatment, an aide for bathing and housework is not; no one
+    to drive and a bus the claimant cannot manage keep the claimant from appointments, driving herself does not; hip
+    precautions or near-falls at the tub limit the toilet or bath, independence in them does not; hypertension or a
+    diabetic HbA1c is an obesity-related condition, denied it is none."""
+    nursing = ["Home health nursing 3x/week x 3 weeks"]
+    asked = "The surgeon requested home nursing visits for dressing changes and a wound check three times weekly."
+    skilled = draft(asked, nursing, as_of=dt.date(2015, 4, 6))
+    assert value(skilled, "home_health_medical_treatment") is True
+    aide = draft("The visits are requested so that an aide can help him bathe, dress and do light housekeeping.", nursing, as_of=dt.date(2017, 1, 16))
+    assert value(aide, "home_health_medical_treatment") is False
+    ride = ["Transportation to and from medical appointments x 12"]
+    alone = "She has not been cleared to drive and lives alone with no one available to drive her."
+    assert value(draft(alone, ride, as_of=dt.date(2016, 10, 24)), "unable_to_self_transport") is True
+    drives = draft("She drives herself to every therapy visit.", ride, as_of=dt.date(2016, 10, 24))
+    assert value(drives, "unable_to_self_transport") is False
+    seat = ["Raised toilet seat"]
+    hip = draft("Hip precautions after the total hip arthroplasty: no flexion past 90 degrees.", seat, as_of=dt.date(2016, 11, 20))
+    assert value(hip, "toileting_bathing_limitation") is True
+    tub = draft("Two near-falls stepping out of the tub in the past 2 wks.", ["Shower chair"], as_of=dt.date(2016, 11, 20))
+    assert value(tub, "toileting_bathing_limitation") is True
+    independent = draft("He is independent in all ADLs including toilet transfers.", seat, as_of=dt.date(2016, 11, 20))
+    assert value(independent, "toileting_bathing_limitation") is False
+    program = ["Medically supervised weight loss program x 12 weeks"]
+    assert value(draft("BMI 38; hypertension treated with lisinopril.", program, as_of=dt.date(2016, 5, 2)), "obesity_comorbidity") is True
+    assert value(draft("Labs 9/2016: HbA1c 8.1%.", program, as_of=dt.date(2016, 11, 2)), "obesity_comorbidity") is True
+    assert value(draft("BMI 34. Denies hypertension or diabetes.", program, as_of=dt.date(2016, 5, 2)), "obesity_comorbidity") is False
