@@ -2013,7 +2013,7 @@ def test_engine_answers_remembered_rule_by_rule_are_what_the_engine_fires(corpus
     name = next(n for n, x in values.items() if isinstance(x, bool) and n in remembering.tested_facts(key))
     before = remembering.rule_keys(remembering.memo_key(key, values))
     after = remembering.rule_keys(remembering.memo_key(key, {**values, name: not values[name]}))
-    place = remembering._keying[key][0].index(name)
+    place = remembering.tested_names(key).index(name)
     testing = {rule for rule, places in remembering._rules_of[key] if place in places}
     assert testing and {b[0] for b, a in zip(before, after, strict=True) if b != a} == testing
 

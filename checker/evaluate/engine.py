@@ -81,8 +81,7 @@ class DurableEvaluator:
         self._cases_in_session = 0  # 0: no live session
         self._tested: dict[str, frozenset[str]] = {}  # per edition asked for, the facts its rules test
         self._tested_names: dict[str, tuple[str, ...]] = {}  # the same in order of their names (tested_names)
-        # per edition asked for: its tested facts by name, and compared_numbers (memo_key)
-        self._keying: dict[str, tuple[tuple[str, ...], dict[str, tuple[float, ...]]]] = {}
+        self._compared: dict[str, dict[str, tuple[float, ...]]] = {}  # per edition asked for, compared_numbers (memo_key)
         # remember_items: what each item fired, by (edition_key, tested facts' JSON); a regression run
         # sets it (checker.measure.regress), a check asks once for each item and leaves it off
         self.remember_items = remember_items
@@ -144,7 +143,7 @@ class DurableEvaluator:
         edition_key, keys = memo_key
         rules = self._rules_of.get(edition_key)
         if rules is None:
-            place = {name: at for at, name in enumerate(self._keying[edition_key][0])}
+            place = {name: at for at, name in enumerate(self.tested_names(edition_key))}
             rules = self._rules_of[edition_key] = tuple(
                 (probe.index, tuple(sorted({place[name] for _, name, _, _ in tests(probe.condition)})))
                 for probe in self.program.edition_probes(edition_key)
@@ -172,11 +171,10 @@ class DurableEvaluator:
         Every test is of one fact against constants, so two items whose facts sit alike against every
         constant fire the same rules: 41.9 and 38.5 months of conservative care, both at least the 6 a
         rule asks for, are asked of the engine once (the engine's answer for each: tests/test_speed.py)."""
-        keying = self._keying.get(edition_key)
-        if keying is None:
-            probes = self.program.edition_probes(edition_key)
-            keying = self._keying[edition_key] = (self.tested_names(edition_key), compared_numbers(probes))
-        names, compared = keying
+        compared = self._compared.get(edition_key)
+        if compared is None:
+            compared = self._compared[edition_key] = compared_numbers(self.program.edition_probes(edition_key))
+        names = self.tested_names(edition_key)
         keys: list[Any] = []
         for name in names:
             value = values.get(name)
