@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--passes", type=int, default=3)
     args = parser.parse_args()
-    checker = Checker()
+    checker = Checker(registration="by_edition")  # as `mtus regress` registers the rules
     regress.remember_items(checker.evaluator)  # as check_file does
     files = regress.collect_case_files([args.corpus])
     for number in range(1, args.passes + 1):

@@ -35,7 +35,8 @@ class Checker:
     extra_dirs: site rule folders added to the rules (--rules-extra; see checker.load.ruleset.add_rule_folder).
     registration: "all" registers every engine rule when the first case is evaluated (many cases);
     "on_demand" registers only the rule editions the case needs (one case: start-up does not grow
-    with the size of the rule set). The results are the same.
+    with the size of the rule set); "by_edition" gives each edition an engine rule set of its own,
+    registered when first needed (a regression run). The results are the same.
     """
 
     def __init__(self, rules_dir: Path | None = None, engine: str = "durable", registration: str = "all", extra_dirs: Sequence[Path] = ()) -> None:

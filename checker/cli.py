@@ -305,7 +305,7 @@ def regress(
     divergences = load_divergences(list(divergence_paths))
     progress = ProgressLine(sys.stderr, lambda values: render("regress-progress", "text", values, templates_dir))
     try:
-        checker = Checker(rules_dir, engine, extra_dirs=rules_extra)
+        checker = Checker(rules_dir, engine, registration="by_edition", extra_dirs=rules_extra)
         run = regress(checker, list(paths), jobs or default_jobs(), progress, json_report=fmt == "json", divergences=divergences)
     except Interrupted as exc:
         progress.finish()

@@ -322,6 +322,38 @@ def test_cases_sharing_an_engine_session_fire_as_a_session_per_case(corpus, monk
     assert sum(map(len, together)) > 100 and len(batches) > engine.CASES_PER_SESSION
 
 
+def test_rule_sets_by_edition_fire_as_the_whole_program(corpus):
+    """registration "by_edition" (a regression run) asserts each edition's items into a rule set of that
+    edition alone, a session for each case: the same rules fire, batch by batch, as in the rule set of
+    every edition, items remembered or not; the rule sets are registered as their editions come, and freed."""
+    from checker.evaluate import engine
+
+    checker = Checker(engine="reference")
+    batches = _engine_batches(checker, corpus, 120)
+    whole = engine.DurableEvaluator(checker.program)
+    by_edition = engine.DurableEvaluator(checker.program, registration="by_edition")
+    assert by_edition.registered_editions == frozenset()
+    assert [by_edition.evaluate(batch) for batch in batches] == [whole.evaluate(batch) for batch in batches]
+    assert by_edition.registered_editions == {key for batch in batches for key, _ in batch}
+    assert any(len({key for key, _ in batch}) > 1 for batch in batches)  # a case of several editions
+    remembering = engine.DurableEvaluator(checker.program, registration="by_edition", remember_items=True)
+    assert [remembering.evaluate(batch) for batch in batches + batches] == [whole.evaluate(batch) for batch in batches + batches]
+    by_edition.close()
+    assert by_edition.registered_editions == frozenset() and by_edition._handle is None
+
+
+def test_regress_registers_rule_sets_by_edition_with_the_same_report(corpus):
+    """`mtus regress` checks with registration "by_edition": its report is the one a checker with every
+    rule registered at once gives (the spawned workers' checkers keep the registration)."""
+    from checker.evaluate import engine
+
+    files = [Path(p) for p in regress.collect_case_files([corpus])[:60]]
+    by_edition = Checker(registration="by_edition")
+    assert isinstance(by_edition.evaluator, engine.DurableEvaluator)
+    assert Checker.from_state(by_edition.state()).registration == "by_edition"
+    assert regress.run_regression(by_edition, files) == regress.run_regression(Checker(), files)
+
+
 def test_remembered_topic_ranking_is_the_plain_ranking(corpus):
     from checker.evaluate.evaluate import rank_topics, ranked_topics, request_attributes, select_topic
 

@@ -37,12 +37,16 @@ from checker.load.compiler import GUARD_RULE, GUARD_TAG, ITEM_TAG, Program, defi
 from checker.load.conditions import tests
 
 SESSION_ID = "case"
-REGISTRATIONS = ("all", "on_demand")
+REGISTRATIONS = ("all", "on_demand", "by_edition")
 # Creating a session costs the engine about 0.5 ms (its tables), asserting into a live one about
 # 20 us: cases share a session, each asserting facts under ids no other case of it uses (rules
 # match one fact each, so a case's facts fire only its own rules), and the session is deleted
 # after this many cases so it does not grow.
 CASES_PER_SESSION = 64
+# The same for the session of one edition's rule set (registration "by_edition"): its tables are small and
+# made again in microseconds, while sessions kept for several cases each grew a run's memory (peak RSS of
+# `mtus regress` over 10,000 items: 65 MB with a session per case, 102 MB with 8 cases, 80 MB before).
+CASES_PER_EDITION_SESSION = 1
 # What the items asserted fired, remembered by their edition and tested facts (DurableEvaluator.evaluate):
 # every rule matches one item's fact, so the rules an item fires depend on that fact alone, and a
 # corpus repeats items (about half of a synthetic one's). At most this many, forgotten all at once.
@@ -60,10 +64,13 @@ _NUMBER_TYPES = (int, float)
 class DurableEvaluator:
     """Evaluates the compiled probes for the items of one case at a time.
 
-    registration "all" registers every engine rule up front (regress, many cases). "on_demand"
+    registration "all" registers every engine rule up front (many cases). "on_demand"
     registers only the rule editions the first case needs (a single check: start-up grows with the
     editions one case uses, not with the size of the rule set), and the whole program as soon as a
-    later case needs another edition.
+    later case needs another edition. "by_edition" (a regression run) gives each edition an engine
+    rule set of its own, registered when an item of it is first asserted: every rule matches one
+    edition's items, so the same rules fire (tests/test_speed.py), and the engine matches a fact and
+    takes each action among that edition's rules alone, not among every rule of the program.
 
     remember_items: the rules each item fired are remembered by its edition and the facts asserted,
     and an item asserted again with the same ones is answered from memory (see evaluate). Off by
@@ -90,12 +97,16 @@ class DurableEvaluator:
         # edition its rules with the places in memo_key of the facts each tests
         self._rule_answers: dict[tuple, bool] = {}
         self._rules_of: dict[str, tuple[tuple[int, tuple[int, ...]], ...]] = {}
+        # by_edition: per edition registered, its rule set's handle and the cases in its live session
+        self._edition_engines: dict[str, tuple[int, int]] | None = {} if registration == "by_edition" else None
         if registration == "all":
             self._register(None)
 
     @property
     def registered_editions(self) -> frozenset[str] | None:
         """The editions whose rules are in the engine; None when all are."""
+        if self._edition_engines is not None:
+            return frozenset(self._edition_engines)
         return self._editions
 
     def evaluate(self, items: list[tuple[str, dict]], only_tested: bool = True) -> set[tuple[int, int]]:
@@ -106,7 +117,8 @@ class DurableEvaluator:
         With `remember_items` (and only_tested), an item asserted before with the same edition and
         tested facts that every rule tests alike (memo_key) fires the rules it fired then, without the
         engine (the plain answer: tests/test_speed.py)."""
-        self._ensure_registered({key for key, _ in items})
+        if self._edition_engines is None:
+            self._ensure_registered({key for key, _ in items})
         if not (only_tested and self.remember_items):
             return self._fire(list(enumerate(items)), only_tested)
         hits, asked, keys = self._recalled(items)
@@ -215,7 +227,36 @@ class DurableEvaluator:
 
     def _fire(self, items: list[tuple[int, tuple[str, dict]]], only_tested: bool) -> set[tuple[int, int]]:
         """Assert the items (item index, (edition_key, facts)) as one case of the session and take the
-        actions: {(probe index, item index)} that fired."""
+        actions: {(probe index, item index)} that fired. By edition: each edition's items as one case of
+        its own rule set's session."""
+        if self._edition_engines is None:
+            return self._fire_in_session(items, only_tested)
+        groups: dict[str, list[tuple[int, tuple[str, dict]]]] = {}
+        for entry in items:
+            groups.setdefault(entry[1][0], []).append(entry)
+        hits: set[tuple[int, int]] = set()
+        for edition_key, group in groups.items():
+            hits |= self._fire_in_edition(edition_key, group, only_tested)
+        return hits
+
+    def _fire_in_edition(self, edition_key: str, items: list[tuple[int, tuple[str, dict]]], only_tested: bool) -> set[tuple[int, int]]:
+        """_fire_in_session on the edition's own rule set (registered now when it is not yet) and session."""
+        engines = self._edition_engines
+        assert engines is not None  # noqa: S101 - by_edition only
+        found = engines.get(edition_key)
+        if found is None:
+            definition = definition_json(self.program.edition_probes(edition_key))
+            found = (durable_rules_engine.create_ruleset(f"{self.program.name}:{edition_key}", definition), 0)
+        self._handle, self._cases_in_session = found
+        try:
+            return self._fire_in_session(items, only_tested, CASES_PER_EDITION_SESSION)
+        finally:
+            engines[edition_key] = (self._handle, self._cases_in_session)
+            self._handle, self._cases_in_session = None, 0
+
+    def _fire_in_session(self, items: list[tuple[int, tuple[str, dict]]], only_tested: bool, per_session: int = CASES_PER_SESSION) -> set[tuple[int, int]]:
+        """Assert the items as one case of the live session (of self._handle), deleted after `per_session`
+        cases, and take the actions."""
         case = self._cases_in_session
         facts = [_item_fact(i, key, values, case, self.tested_facts(key) if only_tested else None) for i, (key, values) in items]
         facts.append({"t": GUARD_TAG, "sid": SESSION_ID, "id": f"guard{case}", "item_index": -1})
@@ -226,7 +267,7 @@ class DurableEvaluator:
         except BaseException:
             self._end_session()
             raise
-        if self._cases_in_session >= CASES_PER_SESSION:
+        if self._cases_in_session >= per_session:
             self._end_session()
         if not guarded:
             raise EngineError("durable_rules did not run the guard action; results cannot be trusted")
@@ -257,7 +298,13 @@ class DurableEvaluator:
             durable_rules_engine.delete_state(self._handle, SESSION_ID)
 
     def close(self) -> None:
-        """Free the engine's rule set (each one holds its own session tables, about 2 MB)."""
+        """Free the engine's rule sets (each one holds its own session tables, about 2 MB)."""
+        engines = self._edition_engines or {}
+        while engines:
+            self._handle, self._cases_in_session = engines.popitem()[1]
+            self._end_session()
+            durable_rules_engine.delete_ruleset(self._handle)
+            self._handle = None
         if self._handle is not None:
             self._end_session()
             durable_rules_engine.delete_ruleset(self._handle)
