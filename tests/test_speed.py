@@ -649,6 +649,50 @@ def test_results_of_the_usual_shape_are_written_as_json_dumps_writes_them(corpus
         assert regress.result_json(result) == regress.plain_result_json(result)
 
 
+def test_result_texts_written_in_place_and_citation_lists_remembered_are_the_general_writers(corpus, monkeypatch):
+    """_shaped_result_json writes a text, a truth value or null in place (_scalar_json) and a list of
+    citations from memory by its fields (_citations_json): the text indented_json writes, for every
+    result of the corpus and the examples, with the memory emptied as it fills and with it off."""
+    run_ = regress.regress(Checker(), [corpus, EXAMPLES], jobs=1)
+    try:
+        results = list(run_.results)
+    finally:
+        run_.close()
+    values = ["", "é \"x\" \n\u2028", True, False, None, 0, 2.5, float("nan"), [], ["a", 1], {"b": 1}, dt.date(2016, 1, 2), Path("a")]
+    for value in values:
+        for newline in ("\n      ", "\n        "):
+            assert regress._scalar_json(value, newline) == regress.indented_json(value, newline)
+    monkeypatch.setattr(regress, "MAX_REMEMBERED_CITATION_TEXTS", 3)
+    monkeypatch.setattr(regress, "_CITATION_TEXTS", {})
+    for _ in range(2):
+        for result in results:
+            assert regress.result_json(result) == regress.indented_json(result, regress._RESULT_INDENT)
+            for cited in (result["actual"]["citations"], result["expected"]["citations"]):
+                fields = [(c["edition"], c["guideline"], c["pages"], c["section"]) for c in cited]
+                assert regress._citations_json(cited) == (regress.plain_citations_json(fields) if cited else "[]")
+    assert 0 < len(regress._CITATION_TEXTS) <= 3
+    assert sum(bool(r["actual"]["citations"]) for r in results) > 100
+
+
+def test_report_chunks_are_echoed_without_the_escape_code_search(monkeypatch):
+    """cli.EchoedInChunks echoes a chunk (which never holds an escape character) with color=True, so
+    click.echo writes it without searching it for escape codes to strip; a piece holding one is echoed
+    as click.echo echoes it, stripped."""
+    import click
+
+    from checker import cli
+
+    calls = []
+    monkeypatch.setattr(click, "echo", lambda text, nl=True, color=None: calls.append((text, color)))
+    monkeypatch.setattr(cli.EchoedInChunks, "CHUNK_CHARS", 10)
+    echoed = cli.EchoedInChunks()
+    for piece in ["abc", "defghijk", "\x1b[31mred\x1b[0m", "x" * 30, "end"]:
+        echoed(piece)
+    echoed.flush()
+    assert calls == [("abcdefghijk", True), ("\x1b[31mred\x1b[0m", None), ("x" * 30, True), ("end", True)]
+    assert all("\x1b" not in text for text, color in calls if color)
+
+
 def _corpus_cases(checker: Checker, corpus: Path):
     """Each loadable case of the corpus and the examples (the corpus holds a broken file on purpose)."""
     for path in regress.collect_case_files([corpus, EXAMPLES]):

@@ -240,7 +240,8 @@ _N1, _N2, _N3, _N4 = "\n      ", "\n        ", "\n          ", "\n            " 
 
 def _shaped_result_json(result: Any) -> str | None:
     """What indented_json(result, _RESULT_INDENT) writes, for a result of _compare's shape, its keys
-    written in their sorted order without sorting them; None for any other shape (tests/test_speed.py)."""
+    written in their sorted order without sorting them; None for any other shape (tests/test_speed.py).
+    A text or truth value is written in place (json's own string encoder, no call of indented_json)."""
     if type(result) is not dict or result.keys() != _RESULT_KEYS:
         return None
     actual, expected, divergence = result["actual"], result["expected"], result["known_divergence"]
@@ -257,32 +258,66 @@ def _shaped_result_json(result: Any) -> str | None:
     else:
         return None
     return "".join((
-        "{", _N1, '"actual": {', _N2, '"citations": ', cited, ",", _N2, '"decision": ', indented_json(actual["decision"], _N2),
-        ",", _N2, '"topic": ', indented_json(actual["topic"], _N2), _N1, "},",
-        _N1, '"agree": ', indented_json(result["agree"], _N1), ",", _N1, '"case": ', indented_json(result["case"], _N1),
-        ",", _N1, '"citation_agree": ', indented_json(result["citation_agree"], _N1), ",",
-        _N1, '"expected": {', _N2, '"citations": ', letter, ",", _N2, '"decision": ', indented_json(expected["decision"], _N2),
-        ",", _N2, '"non_mtus": ', indented_json(expected["non_mtus"], _N2), _N1, "},",
-        _N1, '"file": ', indented_json(result["file"], _N1), ",", _N1, '"item": ', indented_json(result["item"], _N1),
-        ",", _N1, '"known_divergence": ', diverges, ",", _N1, '"request": ', indented_json(result["request"], _N1),
-        ",", _N1, '"status": ', indented_json(result["status"], _N1), _RESULT_INDENT, "}",
+        "{", _N1, '"actual": {', _N2, '"citations": ', cited, ",", _N2, '"decision": ', _scalar_json(actual["decision"], _N2),
+        ",", _N2, '"topic": ', _scalar_json(actual["topic"], _N2), _N1, "},",
+        _N1, '"agree": ', _scalar_json(result["agree"], _N1), ",", _N1, '"case": ', _scalar_json(result["case"], _N1),
+        ",", _N1, '"citation_agree": ', _scalar_json(result["citation_agree"], _N1), ",",
+        _N1, '"expected": {', _N2, '"citations": ', letter, ",", _N2, '"decision": ', _scalar_json(expected["decision"], _N2),
+        ",", _N2, '"non_mtus": ', _scalar_json(expected["non_mtus"], _N2), _N1, "},",
+        _N1, '"file": ', _scalar_json(result["file"], _N1), ",", _N1, '"item": ', _scalar_json(result["item"], _N1),
+        ",", _N1, '"known_divergence": ', diverges, ",", _N1, '"request": ', _scalar_json(result["request"], _N1),
+        ",", _N1, '"status": ', _scalar_json(result["status"], _N1), _RESULT_INDENT, "}",
     ))
 
 
+def _scalar_json(value: Any, newline: str) -> str:
+    """indented_json(value, newline), a text, a truth value or null written at once."""
+    kind = value.__class__
+    if kind is str:
+        return _json_text(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return indented_json(value, newline)
+
+
+# The JSON text of a result's list of citations, remembered by the citations' fields (_citations_json):
+# a corpus's results cite a few hundred lists. At most this many, forgotten all at once.
+MAX_REMEMBERED_CITATION_TEXTS = 4096
+_CITATION_TEXTS: dict[tuple[tuple[str, str, str, str], ...], str] = {}
+
+
 def _citations_json(citations: Any) -> str | None:
-    """A result's list of citations as indented_json writes it at its place; None for another shape."""
+    """A result's list of citations as indented_json writes it at its place; None for another shape.
+    Remembered by the citations' fields, each a text (the text written afresh: tests/test_speed.py)."""
     if type(citations) is not list:
         return None
     if not citations:
         return "[]"
-    entries = []
+    key = []
     for citation in citations:
-        if type(citation) is not dict or citation.keys() != _CITATION_KEYS or any(type(v) is not str for v in citation.values()):
+        if type(citation) is not dict or citation.keys() != _CITATION_KEYS:
             return None
-        entries.append("".join((
-            "{", _N4, '"edition": ', _json_text(citation["edition"]), ",", _N4, '"guideline": ', _json_text(citation["guideline"]),
-            ",", _N4, '"pages": ', _json_text(citation["pages"]), ",", _N4, '"section": ', _json_text(citation["section"]), _N3, "}",
-        )))
+        fields = (citation["edition"], citation["guideline"], citation["pages"], citation["section"])
+        if fields[0].__class__ is not str or fields[1].__class__ is not str or fields[2].__class__ is not str or fields[3].__class__ is not str:
+            return None
+        key.append(fields)
+    found = _CITATION_TEXTS.get(tuple(key))
+    if found is None:
+        if len(_CITATION_TEXTS) >= MAX_REMEMBERED_CITATION_TEXTS:
+            _CITATION_TEXTS.clear()
+        found = _CITATION_TEXTS[tuple(key)] = plain_citations_json(key)
+    return found
+
+
+def plain_citations_json(citations: list[tuple[str, str, str, str]]) -> str:
+    """The JSON text of a list of citations given by their fields (edition, guideline, pages, section)."""
+    entries = [
+        "".join(("{", _N4, '"edition": ', _json_text(edition), ",", _N4, '"guideline": ', _json_text(guideline),
+                 ",", _N4, '"pages": ', _json_text(pages), ",", _N4, '"section": ', _json_text(section), _N3, "}"))
+        for edition, guideline, pages, section in citations
+    ]
     return "[" + _N3 + ("," + _N3).join(entries) + _N2 + "]"
 
 
