@@ -1505,3 +1505,86 @@ def test_home_care_transport_bathroom_and_weight_facts_are_read_batch_69():
     assert value(draft("BMI 38; hypertension treated with lisinopril.", program, as_of=dt.date(2016, 5, 2)), "obesity_comorbidity") is True
     assert value(draft("Labs 9/2016: HbA1c 8.1%.", program, as_of=dt.date(2016, 11, 2)), "obesity_comorbidity") is True
     assert value(draft("BMI 34. Denies hypertension or diabetes.", program, as_of=dt.date(2016, 5, 2)), "obesity_comorbidity") is False
+
+
+def test_courses_restarts_and_drugs_started_at_the_visit_batch_70():
+    """(batch 70) A course stopped and the same drug prescribed again for a new flare runs from the new prescription; a
+    drug the physician "started" at the visit the request follows is a new start, even in a sentence naming two drugs;
+    a drug "restarted" is judged with its earlier course, so it is not; nor is a drug started at a visit long before."""
+    flare = ("On 09-14-2015 he was given a 10-day course of methocarbamol for a flare. At the 10-12-2015 follow-up the "
+             "methocarbamol had been stopped. At the visit of 06-05-2017 the physician prescribed methocarbamol 750 mg for a new flare.")
+    meds = {m["drug"]: m for m in draft(flare, ["Methocarbamol 750mg #30"], as_of=dt.date(2017, 6, 12))["medications"]}
+    assert meds["methocarbamol"]["status"] == "current" and "documented_since" not in meds["methocarbamol"]
+    two = ("Examination on 09-14-2015 showed a positive straight leg raise. The physician started gabapentin 300 mg three "
+           "times daily and at the same visit prescribed lidocaine 5% patches.")
+    meds = {m["drug"]: m for m in draft(two, ["Gabapentin 300mg #90"], as_of=dt.date(2015, 9, 21))["medications"]}
+    assert meds["gabapentin"]["new_start"] is True
+    again = draft("At the 10-24-2016 visit the surgeon restarted naproxen 550 mg twice daily.", as_of=dt.date(2016, 11, 7))
+    assert "new_start" not in again["medications"][0]
+    long_ago = draft("At the 02-10-2015 visit the physician started gabapentin 300 mg at bedtime.", as_of=dt.date(2016, 11, 7))
+    assert "new_start" not in long_ago["medications"][0]
+
+
+def test_gains_side_effects_and_the_visit_that_decides_batch_70():
+    """(batch 70) The four A's told in a note's shorthand or the past tense of the visit; a bare "improves function" is
+    no documented gain; a work limit raised and a motion "improved to" its new measure are; a denial of side effects does
+    not reach the CURES report after it; "mild constipation, on senna" is the requested drug's side effect; dizziness with
+    a near-fall is severe, and told resolved "on the lower dose" it is the one drug's; signs denied at a later visit are
+    the signs now; a symptom the claimant reports is no deficit; findings of the right hand are not the left's."""
+    norco = ["Norco 10/325mg #90"]
+    note = draft("VAS 8/10 -> 4/10 with meds; able to walk 30 min and do dishes; mild constipation, on senna.", norco, as_of=dt.date(2017, 8, 22))
+    assert value(note, "functional_improvement") is True and value(note, "side_effects_assessed") is True
+    bare = draft("Pain is 7/10 without and 3/10 with tramadol; the physician writes that tramadol 'improves function'.",
+                 ["Tramadol 50mg #90"], as_of=dt.date(2015, 3, 10))
+    assert value(bare, "functional_improvement", 0) == "absent"
+    past = ("He rated knee pain 7/10 without and 3/10 with tramadol ER, continued full-duty work, denied nausea, dizziness "
+            "or constipation, the CURES report showed a single prescriber, and a urine drug screen was consistent.")
+    visit = draft(past, ["Tramadol ER 150mg #30"], as_of=dt.date(2017, 9, 5))
+    assert value(visit, "functional_improvement", 0) is True and value(visit, "single_prescriber") is True
+    pt = ["Physical therapy 2 times a week for 2 weeks, lumbar spine"]
+    raised = "The therapy re-evaluation after the sixth visit found his lifting restriction had been raised to 25 pounds."
+    gains = draft(raised, pt, as_of=dt.date(2017, 4, 17))
+    assert value(gains, "functional_improvement") is True and value(gains, "therapy_visits_completed", 0) == 6
+    chiro = draft("The sixth chiropractic visit and re-examination found lumbar flexion had improved to 70 degrees.",
+                  ["Chiropractic 2 times a week for 3 weeks, lumbar spine"], as_of=dt.date(2015, 3, 20))
+    assert value(chiro, "functional_improvement", 0) is True
+    plan = draft("The PHQ-9 will be repeated after the fourth session.", ["Cognitive behavioral therapy x4 sessions"], as_of=dt.date(2015, 7, 6))
+    assert value(plan, "therapy_visits_completed", 0) == "absent"
+    gaba = ["Gabapentin 300mg #90"]
+    fell = draft("At the 11-24-2014 visit she reported continued dizziness and a second near-fall on the lower dose.", gaba, as_of=dt.date(2014, 12, 8))
+    assert value(fell, "severe_side_effects", 0) is True
+    eased = draft("At the 11-24-2014 visit she reported that the dizziness had resolved on the lower dose.", gaba, as_of=dt.date(2014, 12, 8))
+    assert value(eased, "severe_side_effects", 0) is False
+    emg = ["EMG/NCS of the right upper extremity"]
+    signs = ("The note of 03-14-2016 documented a positive Tinel sign at the right wrist. At the visit of 09-19-2016 Tinel "
+             "and Phalen tests were negative and sensation was intact in all digits.")
+    assert value(draft(signs, emg, as_of=dt.date(2016, 10, 3)), "nerve_entrapment_signs", 0) is False
+    told = draft("At the 03-28-2016 visit she reported back pain of 5/10 with intermittent tingling in the left foot; no "
+                 "neurological examination was recorded.", ["MRI of the lumbar spine"], as_of=dt.date(2016, 11, 7))
+    assert value(told, "neurologic_deficit", 0) == "absent"
+    both = ("Examination showed a positive Tinel's sign at the right wrist and diminished light touch in the right median "
+            "nerve distribution; the left hand examination was normal.")
+    sides = draft(both, ["EMG/NCS right upper extremity", "EMG/NCS left upper extremity"], as_of=dt.date(2015, 4, 23))
+    assert value(sides, "nerve_entrapment_signs", 0) is True and value(sides, "nerve_entrapment_signs", 1) != True  # noqa: E712
+
+
+def test_radicular_signs_rehabilitation_and_activities_with_family_batch_70():
+    """(batch 70) A sensory loss named by its root level is a root finding, and the signs back at the latest visit agree
+    with the diagnosis over a visit between without them; therapy completed and discharged, none planned, is no
+    rehabilitation now; a walk with the claimant's wife is the claimant's activity; a sentence opened by "should" and
+    a thing that may happen holds what follows until it does."""
+    esi = ["Repeat left L5-S1 transforaminal epidural steroid injection"]
+    course = ("Diagnoses include left L5 radiculopathy. At the visit of 01-11-2016 the straight leg raise was negative. At the "
+              "03-07-2016 visit the straight leg raise was positive on the left and L5 sensory loss was again present.")
+    assert value(draft(course, esi, as_of=dt.date(2016, 3, 14)), "radiculopathy", 0) is True
+    done = draft("She completed 12 physical therapy visits in early 2016 and was discharged, and no further therapy is planned.",
+                 ["Acupuncture 2x3 lumbar spine"], as_of=dt.date(2017, 1, 17))
+    assert value(done, "active_rehabilitation") is not True
+    walk = draft("He rated pain 8/10 without and 4/10 with Percocet, described walking a mile with his wife each morning, "
+                 "doing his own yard work.", ["Percocet 10/325mg #90"], as_of=dt.date(2014, 11, 10))
+    assert value(walk, "functional_improvement", 0) is True
+    nursing = ["Home health nursing 3x/week x 3 weeks"]
+    should = draft("Staples out, incision dry. Should drainage recur, would order skilled nursing visits.", nursing, as_of=dt.date(2016, 2, 10))
+    assert value(should, "home_health_medical_treatment") == "absent"
+    need = draft("He will need physical therapy in the home until he can manage the stairs.", ["Home health physical therapy"], as_of=dt.date(2016, 7, 11))
+    assert value(need, "home_health_medical_treatment") is True

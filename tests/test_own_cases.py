@@ -61,7 +61,7 @@ CASES = REPO / "tests" / "own_cases"
 # without a change (the records' "no ... new focal deficit" is not read as no significant change).
 # The twenty-eighth added one of the same kind once more: nerve studies of both legs for an S1 radiculopathy its
 # writer calls unequivocal on examination, with the MRI approved beside them (ODG's reading, not encoded).
-MIN_APPROVALS_CAUGHT = 2036  # 2038 caught on 2026-12-07 (rules 0.71.0 and the cues of batch 69, one hundred and nine sets)
+MIN_APPROVALS_CAUGHT = 2085  # 2087 caught on 2026-12-08 (rules 0.71.0 and the cues of batch 70, one hundred and eleven sets)
 # The twenty-ninth (medications) added one: tizanidine added to baclofen for a claimant with spinal cord injury
 # spasticity, which its writer denies as a second muscle relaxant (the spasm read as an acute flare).
 # Rules 0.46.0 (2026-12-05) removed four of the EMG-of-a-clear-radiculopathy kind above (the 2016 CPMTG's
@@ -418,7 +418,21 @@ MIN_APPROVALS_CAUGHT = 2036  # 2038 caught on 2026-12-07 (rules 0.71.0 and the c
 # with a prolonged QTc (a tricyclic's cardiac contraindication is not encoded); and confirmatory LC-MS/MS urine
 # testing after an immunoassay consistent with the prescribed drug (confirmation is not tied to an unexpected
 # screen).
-MAX_FALSE_APPROVALS = 146
+# The one-hundred-tenth (long chronological summaries: which dated visit says the decisive fact) and
+# one-hundred-eleventh (minimal but sufficient documentation) sets (2026-12-08, run as they came on main 92e3f47:
+# 30/44 and 47/54) came in with five each. Batch 70 took seven away: Tinel's and Phalen's signs denied at a later
+# visit, dizziness with near-falls on the lower gabapentin dose, a lumbar MRI where only a 2014 examination had signs
+# and the latest is normal, an Oswestry unchanged at the sixth therapy visit (now that the visits are counted),
+# acupuncture beside therapy completed and discharged, the left arm's EMG where only the right hand has signs, and a
+# bare "improves function" for tramadol. It brought two: tramadol ER whose four A's, now read in the past tense of the
+# visit, come from a reassessment 15 months before the request (the visit's date is not weighed against 3.3.9's three
+# months), and cyclobenzaprine for a flare where an earlier course sedated the claimant into a fall (that course is
+# now read as stopped, so the request starts a new one; a past serious adverse effect of the same drug is not
+# encoded). Three more stay: acupuncture after a course without functional gain told across visits, a cervical MRI
+# with a normal neurological examination asked to decide on an epidural (a procedure only considered counts as
+# planned), and a routine urine drug screen two months after a consistent one at low risk (the 2009 frequency is not
+# encoded).
+MAX_FALSE_APPROVALS = 151
 
 
 @pytest.fixture(scope="module")

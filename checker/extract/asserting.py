@@ -88,6 +88,8 @@ class Asserter:
             if named:
                 return named
             if rule.attribute != "drug_named" and not generics and run.requests:
+                if (only := _the_one_drug_request(run)) and self.shared.names_a_dose_alone(text):
+                    return only  # "dizziness had resolved on the lower dose": the one drug asked for
                 account = self._account_continued(run, info)  # "She now sleeps six hours" after the drug's effect
                 inherited = self._scope(rule, run, account, extra, span) if account is not None else None
                 if isinstance(inherited, tuple) and inherited:
@@ -128,6 +130,12 @@ class Asserter:
         if not same_class or any(r.drug == named for r in same_class):
             return DROP
         return tuple(r.index for r in same_class)
+
+
+def _the_one_drug_request(run: Run) -> tuple[int, ...]:
+    """The index of the one drug request, when the case asks for exactly one drug; else ()."""
+    drugs = tuple(r.index for r in run.requests if r.drug)
+    return drugs if len(drugs) == 1 else ()
 
 
 def _drugs_of_clause(info: SentenceInfo, span: tuple[int, int]) -> list[DrugMention]:

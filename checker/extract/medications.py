@@ -38,10 +38,14 @@ class Medications:
         in_plan = raw.get("new_start_in_plan") or {}
         self.plan_word = shared.regex(in_plan["plan"], "medications.new_start_in_plan.plan") if in_plan else None
         self.plan_verb_before_drug = shared.regex(in_plan["verb_before_drug"], "medications.new_start_in_plan.verb_before_drug") if in_plan else None
+        started = raw.get("new_start_verb_at_recent_visit")
+        self.start_verb_at_recent_visit = shared.regex(started, "medications.new_start_verb_at_recent_visit") if started else None
         self.prescribed_before = shared.regex(raw["prescribed_before"], "medications.prescribed_before")
         self.topical_request = shared.regex(raw["topical_request"], "medications.topical_request")
         self.topical_site = shared.regex(raw["topical_site"], "medications.topical_site")
         self.topical_site_reach = shared.regex(raw["topical_site_reach"], "medications.topical_site_reach")
+        advised = raw.get("stop_advised")
+        self.stop_advised = shared.regex(advised, "medications.stop_advised") if advised else None
         stopped = raw.get("stopped_by_pronoun")
         self.stopped_by_pronoun = shared.regex(stopped, "medications.stopped_by_pronoun") if stopped else None
         failed = raw.get("failed_trial_after")
@@ -80,8 +84,8 @@ class Medications:
                 first.setdefault(generic, evidence)
         found = [_medication(generic, used) for generic, used in uses.items()]
         for entry in found:
-            used = uses[entry["drug"]]
-            first_named_as_prescribed = used[0]["prescribed"] and not any(u["since"] for u in used)
+            used = _current_course(uses[entry["drug"]])
+            first_named_as_prescribed = bool(used) and used[0]["prescribed"] and not any(u["since"] for u in used)
             if entry["status"] == "current" and (entry["drug"] in first or first_named_as_prescribed):
                 entry.pop("documented_since", None)
                 entry["new_start"] = True
@@ -167,9 +171,20 @@ class Medications:
             return {}
         found = self._first_prescription_of_only_drug(run, info)
         for drug in info.drugs:
-            if drug.generic not in found and (evidence := self._begun_by_plan(run, info, drug)):
+            if drug.generic not in found and (evidence := self._begun_by_plan(run, info, drug) or self._begun_at_recent_visit(run, info, drug)):
                 found[drug.generic] = evidence
         return found
+
+    def _begun_at_recent_visit(self, run: Run, info: SentenceInfo, drug: DrugMention) -> Evidence | None:
+        """A drug named right after a verb of starting ("the physician started gabapentin"), at a visit the
+        request follows, the verb not negated."""
+        if self.start_verb_at_recent_visit is None or not _visit_before_request(info, run):
+            return None
+        text = info.sentence.text
+        verb = self.start_verb_at_recent_visit.search(text, 0, drug.start)
+        if verb is None or "negated" in self.context.assess(info.modifiers, verb.start(), verb.end()):
+            return None
+        return evidence_at(run.doc, info.sentence, verb.span(), (drug.start, drug.end))
 
     def _begun_by_plan(self, run: Run, info: SentenceInfo, drug: DrugMention) -> Evidence | None:
         """A drug named right after a plan's verb of starting ("the plan was to continue naproxen and begin
@@ -218,6 +233,7 @@ class Medications:
         return {
             "prescribed": self._prescribed_right_before(text, mention) and not _governed_by(text, cats.get("ongoing"), mention),
             "stopped": stopped,
+            "stop_advised": stopped and self.stop_advised is not None and self.stop_advised.search(text, max(0, mention.start - 60), mention.start) is not None,
             "past": past,
             "date": info.date,
             "evidence": evidence_at(run.doc, info.sentence, (mention.start, mention.end)),
@@ -390,11 +406,22 @@ def _past_tense(text: str, modifier: Any) -> bool:
     return text[modifier.start : modifier.end].lower().endswith("ed")
 
 
+def _current_course(uses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The mentions since the drug was last told stopped: a course stopped and begun again runs from the restart
+    (a 10-day course in 2015, stopped, and the same drug prescribed for a new flare in 2017). A stop only advised
+    ("told to stop the Soma", then "still taking ... Soma") ends no course."""
+    last_stop = max((i for i, u in enumerate(uses) if u["stopped"] and not u["stop_advised"]), default=-1)
+    return uses[last_stop + 1 :]
+
+
 def _medication(generic: str, uses: list[dict[str, Any]]) -> dict[str, Any]:
     current = [u for u in uses if not u["past"]]
     last_stop = max((i for i, u in enumerate(uses) if u["stopped"]), default=-1)
     last_current = max((i for i, u in enumerate(uses) if not u["past"]), default=-1)
     status = "current" if current and last_current > last_stop else "past"
+    if status == "current":
+        uses = _current_course(uses)
+        current = [u for u in uses if not u["past"]]
     entry: dict[str, Any] = {"drug": generic}
     explicit = [u for u in uses if u["since"]]
     if explicit:

@@ -56,6 +56,8 @@ class Regions:
             in_clause = self.parts(clause)
             if in_clause:
                 parts, stated_sides = in_clause, sides(clause)
+        if span is not None and {"left", "right"} <= stated_sides:
+            parts, stated_sides = self._sides_of_own_clause(sentence.text, span, parts, stated_sides)
         if self._names_other_limb(placed, sentence.text, span):
             return DROP
         if not parts:
@@ -65,6 +67,16 @@ class Regions:
             # every placed request is for one region: a request that names none (a drug, a cream) is about it too
             same += tuple(r.index for r in run.requests if not r.parts)
         return same or DROP
+
+    def _sides_of_own_clause(self, text: str, span: tuple[int, int], parts: Any, stated: set[str]) -> tuple[Any, set[str]]:
+        """(batch 70) A sentence naming both sides, its clauses one side each ("positive Tinel's sign at the right wrist
+        ...; the left hand examination was normal"): the side, and the parts, of the mention's own clause, where it names
+        a side; else the sentence's."""
+        clause = text[_clause_start(text, span[0]) : _clause_end(text, span[1])]
+        in_clause = sides(clause)
+        if not in_clause:
+            return parts, stated
+        return (self.parts(clause) or parts), in_clause
 
     def same_injection(self, run: Run, sentence: Sentence, span: tuple[int, int] = (0, 0)) -> Any:
         """A statement about earlier injections goes to the requests for the same kind of injection

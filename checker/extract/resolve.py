@@ -79,16 +79,48 @@ def _choose(rule: FactRule, found: list[Assertion], values: list[Any]) -> Assert
         return found[0]
     if _one_measure_told_twice(found, values):
         return min(found, key=lambda a: a.value)
-    if rule.resolve == "any_true" and any(v is True for v in values):
+    if rule.resolve == "any_true_until_denied" and (denied := _denied_at_a_later_visit(found)):
+        return denied
+    if rule.resolve in ("any_true", "any_true_until_denied") and any(v is True for v in values):
         return next(a for a in found if a.value is True)
-    if (rule.current_only or rule.resolve == "latest") and all(a.date for a in found):
+    if (rule.current_only or rule.resolve in ("latest", "latest_dated")) and all(a.date for a in found):
         latest = max(a.date for a in found if a.date)
         at_latest = [a for a in found if a.date == latest]
         if len({repr(a.value) for a in at_latest}) == 1:
             return at_latest[0]
+    if rule.current_only and (agreed := _latest_agreed_by_undated(found)):
+        return agreed
     if rule.resolve == "latest":
         return _dated_and_told_last(found)
     return None
+
+
+def _denied_at_a_later_visit(found: list[Assertion]) -> Assertion | None:
+    """The finding denied at a visit dated after every visit that found it (Tinel's sign positive in March, negative
+    with sensation intact in September): the later examination is the finding now, which a true told anywhere would
+    otherwise win. None when a finding is undated or told at the latest visit too."""
+    found_true = [a for a in found if a.value is True]
+    denied = [a for a in found if a.value is False and a.date]
+    if not found_true or not denied or not all(a.date for a in found_true):
+        return None
+    last_found = max(a.date for a in found_true if a.date)
+    later = [a for a in denied if a.date and a.date > last_found]
+    return max(later, key=lambda a: (a.date, a.order)) if later else None
+
+
+def _latest_agreed_by_undated(found: list[Assertion]) -> Assertion | None:
+    """The latest dated value of a current finding, when every undated mention agrees with it (a diagnosis list naming
+    radiculopathy, an exam of January without signs, the signs back at the March visit): the finding then is the one
+    told last and told undated alike; None when an undated mention differs, or the latest date tells two values."""
+    dated = [a for a in found if a.date]
+    if not dated:
+        return None
+    latest = max(a.date for a in dated if a.date)
+    at_latest = {repr(a.value): a for a in dated if a.date == latest}
+    undated = {repr(a.value) for a in found if not a.date}
+    if len(at_latest) != 1 or not undated <= set(at_latest):
+        return None
+    return next(iter(at_latest.values()))
 
 
 def _dated_and_told_last(found: list[Assertion]) -> Assertion | None:

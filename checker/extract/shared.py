@@ -49,6 +49,8 @@ class SharedCues:
         self.therapy_kinds = {kind: compile_regex(rf"\b(?:{rx})\b", path, f"therapy.kinds.{kind}") for kind, rx in raw["therapy"]["kinds"].items()}
         carries = self.cues.fragments.get("carries_on")
         self._carries_on = self.cue_regex(carries, "fragments.carries_on") if carries else None
+        dose = self.cues.fragments.get("dose_named_alone")
+        self._dose_named_alone = self.cue_regex(dose, "fragments.dose_named_alone") if dose else None
 
     def _first_line(self, raw: dict) -> str:
         """{first_line}: the names of the first-line analgesics (acetaminophen, the NSAIDs)."""
@@ -98,6 +100,10 @@ class SharedCues:
     def names_reduced(self, text: str, start: int, end: int) -> bool:
         """The drug named at text[start:end] is what was cut down, the benefit of other care."""
         return bool(self._reduced_before.search(text, max(0, start - 60), start) or self._reduced_after.match(text[end : end + 60]))
+
+    def names_a_dose_alone(self, text: str) -> bool:
+        """The sentence speaks of a drug's dose without naming the drug ("on the lower dose"; dose_named_alone of the cues)."""
+        return self._dose_named_alone is not None and self._dose_named_alone.search(text) is not None
 
     def carries_on(self, text: str) -> bool:
         """The sentence opens by carrying on the claimant's account of the one before (carries_on of the cues)."""

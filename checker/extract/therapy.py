@@ -13,9 +13,24 @@ from checker.text.context import Modifier, keep_longest
 from checker.text.extract_cues import fill
 
 _PROGRAM_DAYS_A_WEEK = 5
+# the session told by its place in the course ("after the fourth session"): the sessions held so far
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+    "tenth": 10, "eleventh": 11, "twelfth": 12,
+}
+_ORDINAL = "|".join(_ORDINALS) + r"|\d{1,2}(?:st|nd|rd|th)"
 # the contexts in which a mention of a kind of therapy tells no care of it given; any other mention, denied or doubted
 # too, leaves the kind to the counts and denials read from the records
 _NOT_GIVEN = frozenset(("requested", "hypothetical", "conditional", "review", "other_person"))
+
+
+def _ordinal(written: str) -> int | None:
+    """The count an ordinal gives ("fourth", "6th"); None for any other word."""
+    word = written.lower()
+    if word in _ORDINALS:
+        return _ORDINALS[word]
+    digits = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)", word)
+    return int(digits.group(1)) if digits else None
 
 
 def _denied_right_before(text: str, negation: Modifier | None, start: int) -> bool:
@@ -36,7 +51,7 @@ class TherapyVisits:
         program = raw["kinds"]["functional_restoration"]
         all_given = fill(raw["all_given"], number=shared.number)  # filled first: fill puts the parts in one pass
         self.counts = [
-            shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind, program=program, all_given=all_given)
+            shared.regex(rx, f"therapy.counts[{i}]", number=shared.number, kind=kind, program=program, all_given=all_given, ordinal=_ORDINAL)
             for i, rx in enumerate(raw["counts"])
         ]
         self.none = [shared.regex(rx, f"therapy.none[{i}]", number=shared.number, kind=kind) for i, rx in enumerate(raw["none"])]
@@ -150,7 +165,7 @@ class TherapyVisits:
         if "w" in m.re.groupindex and m.group("w"):
             weeks = self.shared.count(m.group("w"))
             return None if weeks is None else weeks * _PROGRAM_DAYS_A_WEEK
-        visits = self.shared.count(m.group("n"))
+        visits = _ordinal(m.group("n")) or self.shared.count(m.group("n"))
         courses = self.shared.count(m.group("m")) if "m" in m.re.groupindex and m.group("m") else 1
         return None if visits is None or courses is None else visits * courses
 

@@ -22,7 +22,9 @@ VALUE_RULES = ("invert", "true", "false", "drop", "keep")  # keep: the category 
 DROPPING = ("hypothetical", "requested", "uncertain", "review", "other_person", "conditional", "certified")
 COMPUTED = ("number", "duration", "bmi", "product", "percent_drop", "below", "unequal", "below_norm", "dates_within_days")  # a value read from the match
 UNITS = ("day", "week", "month", "year")  # a duration's value is given in one of these
-RESOLUTIONS = ("", "any_true", "true_in_its_sentence", "latest")  # "": one value, or the latest where current_only; latest: that, or the last told when dated
+# "": one value, or the latest where current_only; latest: that, or the last told when dated; latest_dated: only the
+# latest date's one value; any_true_until_denied: any_true, unless denied at a visit after every finding
+RESOLUTIONS = ("", "any_true", "any_true_until_denied", "true_in_its_sentence", "latest", "latest_dated")
 REQUIRABLE = ("prior_treatment",)  # a treatment counts as given only in a list of treatment so far
 PAST = ("historical", "remote")  # keep: [historical, remote] lets a current_only fact hold however long ago it was told
 ATTRIBUTIONS = ("drug", "drug_only", "drug_named", "therapy", "imaging", "region", "region_or_limb", "injection", "other_drug", "none")
@@ -214,7 +216,7 @@ def _fact_rule(name: str, spec: Any, path: str, fragments: dict[str, str]) -> Fa
         raise InputError(path, f"{where}.attribute", f"unknown value {attribute!r}", f"use one of: {', '.join(ATTRIBUTIONS)}")
     resolve = spec.get("resolve", "")
     if resolve not in RESOLUTIONS:
-        raise InputError(path, f"{where}.resolve", f"unknown value {resolve!r}", "use any_true, true_in_its_sentence or latest, or leave it out")
+        raise InputError(path, f"{where}.resolve", f"unknown value {resolve!r}", f"use one of {', '.join(r for r in RESOLUTIONS if r)}, or leave it out")
     return FactRule(
         name=name,
         targets=tuple(targets),
